@@ -1,0 +1,2 @@
+// Placeholder until the verbs land.
+int main() { return 0; }
