@@ -90,6 +90,8 @@ class [[nodiscard]] Status {
   bool IsRetryable() const;
   // Returns a copy whose message is "<prefix>: <message>"; OK stays OK.
   Status WithContext(std::string_view prefix) const;
+  // Marks a Status as deliberately unchecked (best-effort calls).
+  void IgnoreError() const {}
 
   bool operator==(const Status& other) const {
     return code() == other.code() && message() == other.message();
