@@ -1,0 +1,15 @@
+#include "data/batch.h"
+
+namespace ember::data {
+
+void Batch::Clear() {
+  size = 0;
+  labels.clear();
+  dense.clear();
+  for (SparseField& field : fields) {
+    field.keys.clear();
+    field.offsets.assign(1, 0);
+  }
+}
+
+}  // namespace ember::data
