@@ -1,0 +1,102 @@
+// ps/client.h: the worker's side of pull and push.
+//
+// One PsClient per worker thread, with one DEALER socket per server. Keys of
+// a request are split by OwnerOfKey over the servers, one message per server,
+// all in flight at once; a request is named by a Ticket and completed by
+// Wait. While a thread waits for one ticket, replies to the others are
+// received and applied (pulled rows land in their out_rows), so pulls and
+// pushes of several steps can overlap (the worker's pipeline).
+//
+// Threading: NOT thread-safe; the owning thread makes every call. Sockets
+// are closed by the destructor (linger 0); the context must outlive it.
+//
+//   PsClient client(&context, {.server_endpoints = endpoints, .job_token = token, .tables = tables});
+//   RETURN_IF_ERROR(client.Connect());
+//   UniqueKeys unique;
+//   Dedup(batch_keys, &unique);
+//   std::vector<float> rows(unique.keys.size() * dim);
+//   ASSIGN_OR_RETURN(Ticket pull, client.Pull(table_id, unique.keys, rows.data()));
+//   RETURN_IF_ERROR(client.Wait(pull));
+//   ...
+//   ASSIGN_OR_RETURN(Ticket push, client.Push(table_id, unique.keys, grads));
+//   RETURN_IF_ERROR(client.Wait(push));
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "common/hash.h"
+#include "common/status.h"
+#include "ps/server.h"
+#include "ps/table_config.h"
+
+namespace ember::ps {
+
+struct ClientOptions {
+  // Server i's endpoint at index i (server ranks are 0..S-1). REQUIRED.
+  std::vector<std::string> server_endpoints;
+  uint64_t job_token = 0;
+  // The tables this client pulls and pushes (ids and dims must match the servers').
+  std::vector<TableConfig> tables;
+  int timeout_ms = 60000;  // per Wait, Connect, Stats, ShutdownServers. Default: 60 s
+};
+
+using Ticket = uint64_t;
+
+class PsClient {
+ public:
+  // `context` must outlive the client.
+  PsClient(zmq::context_t* context, ClientOptions options);
+  ~PsClient();
+  PsClient(const PsClient&) = delete;
+  PsClient& operator=(const PsClient&) = delete;
+
+  // Connects to every server and does a HELLO with each: the server must
+  // speak this wire version, accept the job token (else no reply:
+  // DeadlineExceeded after timeout_ms), have rank i at endpoint i
+  // (FailedPrecondition) and know every table of options.tables with the
+  // same dim (FailedPrecondition). InvalidArgument for a bad endpoint or
+  // table list. Call once.
+  Status Connect();
+
+  // Starts an asynchronous pull of unique `keys` of `table`; rows land in
+  // out_rows[keys.size() * dim] when Wait(ticket) returns OK. `create` =
+  // false (evaluation): keys without a row read as zeros and no row is
+  // created. keys and out_rows must stay alive until Wait. InvalidArgument
+  // for an unknown table; FailedPrecondition before Connect; Unavailable
+  // when a send fails (then there is nothing to Wait for).
+  StatusOr<Ticket> Pull(uint32_t table, std::span<const Key> keys, float* out_rows, bool create = true);
+
+  // Starts an asynchronous push of gradients grads[keys.size() * dim] for
+  // unique `keys`; the client copies what it needs before returning.
+  // InvalidArgument for an unknown table or a grads size that is not
+  // keys.size() * dim.
+  StatusOr<Ticket> Push(uint32_t table, std::span<const Key> keys, std::span<const float> grads);
+
+  // Blocks until every server answered request `ticket`: OK, the first
+  // error Status a server replied with, DataLoss for a malformed reply,
+  // DeadlineExceeded after timeout_ms (late replies are then dropped).
+  // NotFound for a ticket that is not in flight. A ticket is waited once.
+  Status Wait(Ticket ticket);
+
+  // Asks every server to stop and waits for each to acknowledge.
+  Status ShutdownServers();
+
+  // Each server's counters, indexed by rank.
+  StatusOr<std::vector<ServerStats>> Stats();
+
+  int num_servers() const;
+  // Requests started and not yet waited for.
+  size_t in_flight() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ember::ps

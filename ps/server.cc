@@ -1,0 +1,328 @@
+#include "ps/server.h"
+
+#include <cerrno>
+#include <iomanip>
+#include <mutex>
+#include <sstream>
+#include <string_view>
+#include <unordered_map>
+
+#include <zmq_addon.hpp>
+
+#include "common/logging.h"
+#include "ps/sparse_table.h"
+#include "ps/wire.h"
+#include "ps/zmq_util.h"
+
+namespace ember::ps {
+namespace {
+
+// Rejections logged one line each; past this, one line per kLogEveryRejected.
+constexpr int64_t kLogFirstRejected = 100;
+constexpr int64_t kLogEveryRejected = 1000;
+// Keys ahead whose index entry a pull or push loop prefetches.
+constexpr size_t kPrefetchDistance = 8;
+
+std::string PeerName(const zmq::message_t& identity) {
+  std::ostringstream out;
+  out << "0x" << std::hex << std::setfill('0');
+  const auto* p = static_cast<const unsigned char*>(identity.data());
+  for (size_t i = 0; i < identity.size() && i < 16; ++i) out << std::setw(2) << static_cast<int>(p[i]);
+  return out.str();
+}
+
+}  // namespace
+
+struct Server::Impl {
+  Impl(zmq::context_t* context_in, ServerOptions options_in)
+      : context(context_in), options(std::move(options_in)), rows(options.tables.size()) {}
+
+  Status Bind();
+  Status Run();
+  // Handles one received message: frames[0] is the peer identity.
+  Status Handle(std::vector<zmq::message_t>& frames);
+  void Reject(const zmq::message_t& identity, const MessageHeader& header, bool authenticated, const Status& why);
+  Status Send(zmq::message_t& identity, const MessageHeader& header, zmq::message_t* payload0,
+              zmq::message_t* payload1);
+  Status SendError(zmq::message_t& identity, const MessageHeader& request, const Status& error);
+  Status HandlePull(zmq::message_t& identity, const MessageHeader& h, const zmq::message_t& keys);
+  Status HandlePush(zmq::message_t& identity, const MessageHeader& h, const zmq::message_t& keys,
+                    const zmq::message_t& grads);
+  MessageHeader ReplyHeader(const MessageHeader& request) const {
+    MessageHeader reply = MakeHeader(ReplyTypeOf(static_cast<MessageType>(request.type)), options.job_token,
+                                     request.request_id);
+    return reply;
+  }
+  SparseTable* TableById(uint32_t id) {
+    auto it = table_by_id.find(id);
+    return it == table_by_id.end() ? nullptr : tables[it->second].get();
+  }
+
+  zmq::context_t* context;
+  ServerOptions options;
+  std::unique_ptr<zmq::socket_t> socket;
+  mutable std::mutex endpoint_mu;
+  std::string endpoint;
+  std::vector<std::unique_ptr<SparseTable>> tables;
+  std::unordered_map<uint32_t, size_t> table_by_id;
+  TableDimFn table_dim;
+  std::atomic<bool> stop{false};
+  bool shutdown_requested = false;
+  uint32_t push_clock = 0;
+  std::vector<float> grad_row;
+  std::vector<std::string_view> views;
+  // Stats, written by the serving thread, read by stats().
+  std::vector<std::atomic<int64_t>> rows;
+  std::atomic<int64_t> rejected{0}, pulls{0}, pushes{0};
+};
+
+Status Server::Impl::Bind() {
+  if (socket != nullptr) return Status::FailedPrecondition("server ", options.rank, ": Bind called twice");
+  RETURN_IF_ERROR(ValidateTableConfigs(options.tables).WithContext("server " + std::to_string(options.rank)));
+  if (options.bind_endpoint.empty()) {
+    return Status::InvalidArgument("server ", options.rank, ": empty bind_endpoint");
+  }
+  tables.clear();
+  for (size_t i = 0; i < options.tables.size(); ++i) {
+    tables.push_back(std::make_unique<SparseTable>(options.tables[i], options.seed));
+    table_by_id[options.tables[i].id] = i;
+  }
+  table_dim = [this](uint32_t id) -> int {
+    auto it = table_by_id.find(id);
+    return it == table_by_id.end() ? -1 : tables[it->second]->dim();
+  };
+  try {
+    auto s = std::make_unique<zmq::socket_t>(*context, zmq::socket_type::router);
+    s->set(zmq::sockopt::linger, options.linger_ms);
+    s->set(zmq::sockopt::rcvtimeo, options.poll_interval_ms);
+    s->set(zmq::sockopt::sndhwm, 0);
+    s->set(zmq::sockopt::rcvhwm, 0);
+    s->bind(options.bind_endpoint);
+    std::string resolved = s->get(zmq::sockopt::last_endpoint);
+    {
+      std::lock_guard<std::mutex> lock(endpoint_mu);
+      endpoint = resolved.empty() ? options.bind_endpoint : resolved;
+    }
+    socket = std::move(s);
+  } catch (const zmq::error_t& e) {
+    return ZmqStatus(e, "server " + std::to_string(options.rank) + " bind", options.bind_endpoint);
+  }
+  LOG(INFO) << "server " << options.rank << " bound " << endpoint << " with " << tables.size() << " table(s)";
+  return Status::OK();
+}
+
+Status Server::Impl::Run() {
+  if (socket == nullptr) return Status::FailedPrecondition("server ", options.rank, ": Run before a successful Bind");
+  SetThreadRole("server", options.rank);
+  std::vector<zmq::message_t> frames;
+  frames.reserve(8);
+  while (!stop.load(std::memory_order_relaxed)) {
+    frames.clear();
+    try {
+      const auto received = zmq::recv_multipart(*socket, std::back_inserter(frames));
+      if (!received) continue;  // poll interval elapsed
+    } catch (const zmq::error_t& e) {
+      if (e.num() == EINTR) continue;
+      return ZmqStatus(e, "server " + std::to_string(options.rank) + " recv", endpoint);
+    }
+    RETURN_IF_ERROR(Handle(frames));
+    if (shutdown_requested) {
+      LOG(INFO) << "server " << options.rank << " stops on SHUTDOWN";
+      return Status::OK();
+    }
+  }
+  LOG(INFO) << "server " << options.rank << " stopped";
+  return Status::OK();
+}
+
+void Server::Impl::Reject(const zmq::message_t& identity, const MessageHeader& header, bool authenticated,
+                          const Status& why) {
+  const int64_t n = rejected.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (n <= kLogFirstRejected || n % kLogEveryRejected == 0) {
+    LOG(WARNING) << "server " << options.rank << " rejected a message from peer " << PeerName(identity) << " ("
+                 << (authenticated ? "authenticated " + MessageTypeName(header.type) + " request_id " +
+                                         std::to_string(header.request_id)
+                                   : std::string("unauthenticated, no reply"))
+                 << "): " << why
+                 << " [rejected so far: " << n << "]";
+  }
+}
+
+Status Server::Impl::Send(zmq::message_t& identity, const MessageHeader& header, zmq::message_t* payload0,
+                          zmq::message_t* payload1) {
+  zmq::message_t header_frame(kHeaderBytes);
+  EncodeHeader(header, static_cast<char*>(header_frame.data()));
+  try {
+    socket->send(identity, zmq::send_flags::sndmore);
+    socket->send(header_frame, payload0 != nullptr ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    if (payload0 != nullptr) socket->send(*payload0, payload1 != nullptr ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    if (payload1 != nullptr) socket->send(*payload1, zmq::send_flags::none);
+  } catch (const zmq::error_t& e) {
+    if (e.num() == ETERM) return ZmqStatus(e, "server " + std::to_string(options.rank) + " send", endpoint);
+    // A peer that went away is not the server's failure.
+    LOG(WARNING) << "server " << options.rank << " could not reply " << MessageTypeName(header.type)
+                 << " to peer " << PeerName(identity) << ": " << e.what();
+  }
+  return Status::OK();
+}
+
+Status Server::Impl::SendError(zmq::message_t& identity, const MessageHeader& request, const Status& error) {
+  MessageHeader reply = ReplyHeader(request);
+  reply.status_code = static_cast<uint16_t>(error.code());
+  reply.table_id = 0;
+  std::string text = "server " + std::to_string(options.rank) + ": " + std::string(error.message());
+  if (text.size() > 4096) text.resize(4096);
+  zmq::message_t message(text.data(), text.size());
+  reply.payload_bytes = message.size();
+  return Send(identity, reply, &message, nullptr);
+}
+
+Status Server::Impl::Handle(std::vector<zmq::message_t>& frames) {
+  if (frames.size() < 2) {
+    // A ROUTER always prepends the identity; a lone frame has no header.
+    Reject(frames.empty() ? zmq::message_t() : zmq::message_t(frames[0].data(), frames[0].size()), MessageHeader{},
+           false, Status::DataLoss("message without a header frame"));
+    return Status::OK();
+  }
+  zmq::message_t& identity = frames[0];
+  views.clear();
+  for (size_t i = 1; i < frames.size(); ++i) {
+    views.emplace_back(static_cast<const char*>(frames[i].data()), frames[i].size());
+  }
+  MessageHeader h;
+  bool authenticated = false;
+  Status parsed = ParseMessage(views, options.job_token, table_dim, &h, &authenticated);
+  if (parsed.ok() && IsReply(h.type)) {
+    parsed = Status::InvalidArgument("a ", MessageTypeName(h.type), " sent to a server");
+  }
+  if (!parsed.ok()) {
+    Reject(identity, h, authenticated, parsed);
+    if (authenticated && IsKnownMessageType(h.type) && !IsReply(h.type)) {
+      return SendError(identity, h, parsed);
+    }
+    return Status::OK();
+  }
+  VLOG(1) << "server " << options.rank << " " << MessageTypeName(h.type) << " request_id " << h.request_id
+          << " table " << h.table_id << " items " << h.item_count;
+  switch (static_cast<MessageType>(h.type)) {
+    case MessageType::kHello: {
+      MessageHeader reply = ReplyHeader(h);
+      reply.aux = static_cast<uint32_t>(options.rank);
+      reply.item_count = tables.size();
+      zmq::message_t entries(tables.size() * kHelloTableEntryBytes);
+      char* p = static_cast<char*>(entries.data());
+      for (const auto& table : tables) {
+        EncodeFixed32(p, table->config().id);
+        EncodeFixed32(p + 4, static_cast<uint32_t>(table->dim()));
+        EncodeFixed32(p + 8, static_cast<uint32_t>(table->config().optimizer.type));
+        p += kHelloTableEntryBytes;
+      }
+      reply.payload_bytes = entries.size();
+      return Send(identity, reply, &entries, nullptr);
+    }
+    case MessageType::kPull:
+      return HandlePull(identity, h, frames[2]);
+    case MessageType::kPush:
+      return HandlePush(identity, h, frames[2], frames[3]);
+    case MessageType::kStats: {
+      MessageHeader reply = ReplyHeader(h);
+      reply.item_count = kStatsFixedEntries + tables.size();
+      zmq::message_t entries(reply.item_count * 8);
+      char* p = static_cast<char*>(entries.data());
+      EncodeFixed64(p, static_cast<uint64_t>(rejected.load()));
+      EncodeFixed64(p + 8, static_cast<uint64_t>(pulls.load()));
+      EncodeFixed64(p + 16, static_cast<uint64_t>(pushes.load()));
+      for (size_t i = 0; i < tables.size(); ++i) {
+        EncodeFixed64(p + 8 * (kStatsFixedEntries + i), static_cast<uint64_t>(tables[i]->num_rows()));
+      }
+      reply.payload_bytes = entries.size();
+      return Send(identity, reply, &entries, nullptr);
+    }
+    case MessageType::kShutdown:
+      shutdown_requested = true;
+      return Send(identity, ReplyHeader(h), nullptr, nullptr);
+    default:
+      break;
+  }
+  return Status::Internal("server ", options.rank, ": unhandled ", MessageTypeName(h.type));
+}
+
+Status Server::Impl::HandlePull(zmq::message_t& identity, const MessageHeader& h, const zmq::message_t& keys) {
+  SparseTable* table = TableById(h.table_id);
+  const size_t index = table_by_id[h.table_id];
+  const bool create = (h.flags & kFlagNoCreate) == 0;
+  const size_t n = h.item_count;
+  const size_t dim = static_cast<size_t>(table->dim());
+  const size_t row_bytes = dim * sizeof(float);
+  zmq::message_t values(n * row_bytes);
+  const char* key_bytes = static_cast<const char*>(keys.data());
+  char* out = static_cast<char*>(values.data());
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kPrefetchDistance < n) table->Prefetch(DecodeFixed64(key_bytes + 8 * (i + kPrefetchDistance)));
+    const Key key = DecodeFixed64(key_bytes + 8 * i);
+    const float* row = create ? table->FindOrCreateRow(key) : table->FindRow(key);
+    if (row == nullptr) {
+      std::memset(out + i * row_bytes, 0, row_bytes);
+    } else {
+      EncodeFloats(row, dim, out + i * row_bytes);
+    }
+  }
+  rows[index].store(table->num_rows(), std::memory_order_relaxed);
+  pulls.fetch_add(1, std::memory_order_relaxed);
+  MessageHeader reply = ReplyHeader(h);
+  reply.table_id = h.table_id;
+  reply.value_dim = h.value_dim;
+  reply.item_count = n;
+  reply.payload_bytes = values.size();
+  return Send(identity, reply, &values, nullptr);
+}
+
+Status Server::Impl::HandlePush(zmq::message_t& identity, const MessageHeader& h, const zmq::message_t& keys,
+                                const zmq::message_t& grads) {
+  SparseTable* table = TableById(h.table_id);
+  const size_t index = table_by_id[h.table_id];
+  const size_t n = h.item_count;
+  const size_t dim = static_cast<size_t>(table->dim());
+  grad_row.resize(dim);
+  const char* key_bytes = static_cast<const char*>(keys.data());
+  const char* grad_bytes = static_cast<const char*>(grads.data());
+  ++push_clock;
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kPrefetchDistance < n) table->Prefetch(DecodeFixed64(key_bytes + 8 * (i + kPrefetchDistance)));
+    DecodeFloats(grad_bytes + i * dim * sizeof(float), dim, grad_row.data());
+    table->Push(DecodeFixed64(key_bytes + 8 * i), grad_row.data(), push_clock);
+  }
+  rows[index].store(table->num_rows(), std::memory_order_relaxed);
+  pushes.fetch_add(1, std::memory_order_relaxed);
+  MessageHeader reply = ReplyHeader(h);
+  reply.item_count = n;
+  return Send(identity, reply, nullptr, nullptr);
+}
+
+Server::Server(zmq::context_t* context, ServerOptions options)
+    : impl_(std::make_unique<Impl>(context, std::move(options))) {}
+
+Server::~Server() = default;
+
+Status Server::Bind() { return impl_->Bind(); }
+
+std::string Server::endpoint() const {
+  std::lock_guard<std::mutex> lock(impl_->endpoint_mu);
+  return impl_->endpoint;
+}
+
+Status Server::Run() { return impl_->Run(); }
+
+void Server::Stop() { impl_->stop.store(true); }
+
+ServerStats Server::stats() const {
+  ServerStats s;
+  s.rows_per_table.reserve(impl_->rows.size());
+  for (const auto& r : impl_->rows) s.rows_per_table.push_back(r.load(std::memory_order_relaxed));
+  s.rejected_messages = impl_->rejected.load();
+  s.pulls = impl_->pulls.load();
+  s.pushes = impl_->pushes.load();
+  return s;
+}
+
+}  // namespace ember::ps

@@ -1,0 +1,86 @@
+// ps/server.h: a parameter server: one shard of every sparse table, served
+// over one ZeroMQ ROUTER socket.
+//
+// The server owns the rows of the keys that OwnerOfKey maps to its rank. It
+// answers HELLO, PULL (creating missing rows with the table's initializer,
+// unless the no-create flag is set), PUSH (applying the table's optimizer in
+// place), STATS and SHUTDOWN (docs/wire_format.md). Every message is checked
+// before a payload byte is read; a malformed or unauthenticated one is
+// logged with one WARNING line, counted in rejected_messages and dropped (an
+// authenticated sender gets an error reply), and the server keeps serving.
+//
+// Threading: Bind and Run are called by the thread that serves (or Bind on
+// another thread before that thread starts); Stop and stats are thread-safe.
+// Run is single-threaded: the hot path takes no lock.
+//
+//   zmq::context_t context;
+//   Server server(&context, {.rank = 0, .bind_endpoint = "inproc://ember-server-0",
+//                            .job_token = token, .tables = tables});
+//   RETURN_IF_ERROR(server.Bind());
+//   std::thread serving([&] { Status s = server.Run(); if (!s.ok()) LOG(ERROR) << s; });
+//   ...
+//   server.Stop();  // or a client's ShutdownServers()
+//   serving.join();
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "common/status.h"
+#include "ps/table_config.h"
+
+namespace ember::ps {
+
+class SparseTable;
+
+struct ServerOptions {
+  int rank = 0;                 // this server's index in [0, num_servers)
+  std::string bind_endpoint;    // "inproc://ember-server-0" or "tcp://127.0.0.1:*". REQUIRED.
+  uint64_t job_token = 0;       // every message must carry it
+  uint64_t seed = 1;            // initializer seed; Default: 1
+  std::vector<TableConfig> tables;
+  int poll_interval_ms = 50;    // how often Run checks for Stop(). Default: 50 ms
+  int linger_ms = 1000;         // how long unsent replies outlive the socket. Default: 1 s
+};
+
+struct ServerStats {
+  std::vector<int64_t> rows_per_table;  // in the order of ServerOptions::tables
+  int64_t rejected_messages = 0;
+  int64_t pulls = 0, pushes = 0;        // requests served
+};
+
+class Server {
+ public:
+  // `context` must outlive the server.
+  Server(zmq::context_t* context, ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Validates the tables (InvalidArgument) and binds the ROUTER socket:
+  // InvalidArgument for a malformed endpoint, Unavailable when it is in use
+  // or cannot be bound; the message names the endpoint. Call once.
+  Status Bind();
+  // The resolved endpoint after Bind ("tcp://127.0.0.1:41234" for
+  // "tcp://127.0.0.1:*"); empty before.
+  std::string endpoint() const;
+  // Serves until Stop() or a SHUTDOWN message (then OK), or an unrecoverable
+  // socket error (Unavailable/Internal naming the call). FailedPrecondition
+  // before a successful Bind.
+  Status Run();
+  // Thread-safe; Run returns within poll_interval_ms.
+  void Stop();
+  // Thread-safe snapshot.
+  ServerStats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ember::ps

@@ -1,0 +1,17 @@
+// ps/zmq_util.h: ZeroMQ errors as Status, in one place (internal to ps/).
+#pragma once
+
+#include <string_view>
+
+#include <zmq.hpp>
+
+#include "common/status.h"
+
+namespace ember::ps {
+
+// Translates a zmq error of `call` on `endpoint` into a Status: a malformed
+// endpoint or unsupported transport is InvalidArgument, a terminated
+// context Cancelled, anything else Unavailable; the message names both.
+Status ZmqStatus(const zmq::error_t& error, std::string_view call, std::string_view endpoint);
+
+}  // namespace ember::ps

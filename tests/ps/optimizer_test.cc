@@ -1,0 +1,157 @@
+// Each sparse optimizer over three steps against values computed by hand
+// (independent float64 arithmetic; the derivation of step 1 is spelled out).
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "ps/optimizer.h"
+#include "ps/sparse_table.h"
+
+namespace ember::ps {
+namespace {
+
+TableConfig Table(SparseOptimizerType type, int dim) {
+  TableConfig table;
+  table.id = 7;
+  table.name = "optimizer-test-" + std::to_string(dim);
+  table.dim = dim;
+  table.optimizer.type = type;
+  return table;
+}
+
+// Pushes grads[step] to key 1 and checks the value after each step.
+void ExpectSteps(const TableConfig& config, const std::vector<std::vector<float>>& grads,
+                 const std::vector<std::vector<double>>& want) {
+  SparseTable table(config, /*seed=*/1);
+  std::vector<float> value(config.dim);
+  for (size_t step = 0; step < grads.size(); ++step) {
+    table.Push(/*key=*/1, grads[step].data(), static_cast<uint32_t>(step + 1));
+    table.Pull(1, /*create=*/false, value.data());
+    for (int i = 0; i < config.dim; ++i) {
+      EXPECT_NEAR(value[i], want[step][i], 2e-6 * (1 + std::fabs(want[step][i])))
+          << "step " << step + 1 << " coordinate " << i;
+    }
+  }
+}
+
+TEST(SparseOptimizerTest, SgdThreeSteps) {
+  TableConfig config = Table(SparseOptimizerType::kSgd, 2);
+  config.optimizer.learning_rate = 0.1f;
+  // w -= 0.1 g: [0,0] -> [-0.1, 0.2] -> [-0.15, 0.15] -> [-0.05, -0.25]
+  ExpectSteps(config, {{1.0f, -2.0f}, {0.5f, 0.5f}, {-1.0f, 4.0f}},
+              {{-0.1, 0.2}, {-0.15, 0.15}, {-0.05, -0.25}});
+}
+
+TEST(SparseOptimizerTest, AdagradThreeSteps) {
+  TableConfig config = Table(SparseOptimizerType::kAdagrad, 2);
+  config.optimizer.learning_rate = 0.1f;
+  config.optimizer.initial_accumulator = 0.1f;
+  // Step 1, coordinate 0: acc = 0.1 + 1 = 1.1; w = -0.1 * 1 / sqrt(1.1) = -0.0953462589.
+  // Coordinate 1 of step 2 has g = 0: w stays.
+  ExpectSteps(config, {{1.0f, 0.5f}, {2.0f, 0.0f}, {-1.0f, 3.0f}},
+              {{-0.0953462589, -0.0845154255}, {-0.183907747, -0.0845154255}, {-0.143418931, -0.182625916}});
+  SparseTable table(config, 1);
+  const float grad[2] = {1.0f, 0.5f};
+  table.Push(5, grad, 1);
+  const float* state = table.StateOf(table.FindRow(5));
+  EXPECT_NEAR(state[0], 1.1, 1e-6);
+  EXPECT_NEAR(state[1], 0.35, 1e-6);
+}
+
+TEST(SparseOptimizerTest, FtrlThreeStepsWithL1HoldingACoordinateAtZero) {
+  TableConfig config = Table(SparseOptimizerType::kFtrl, 2);
+  config.optimizer.ftrl_alpha = 0.5f;
+  config.optimizer.ftrl_beta = 1.0f;
+  config.optimizer.ftrl_l1 = 1.0f;
+  config.optimizer.ftrl_l2 = 1.0f;
+  // Step 1, coordinate 0, g = 2: sigma = (sqrt(4) - 0) / 0.5 = 4; z = 2 - 4 * 0 = 2; n = 4;
+  //   |z| > l1, so w = -(2 - 1) / ((1 + 2) / 0.5 + 1) = -1/7 = -0.142857143.
+  // Step 2, g = 1: sigma = (sqrt 5 - 2) / 0.5 = 0.472135955; z = 2 + 1 + 0.472135955/7 = 3.06744799;
+  //   w = -(3.06744799 - 1) / ((1 + sqrt 5) / 0.5 + 1) = -0.276687684.
+  // Coordinate 1 (g = 0.3, -0.2, 0.4): z = 0.3, 0.1, 0.5, never past l1 = 1: w is exactly 0.
+  const std::vector<std::vector<float>> grads = {{2.0f, 0.3f}, {1.0f, -0.2f}, {-0.5f, 0.4f}};
+  ExpectSteps(config, grads, {{-0.142857143, 0.0}, {-0.276687684, 0.0}, {-0.21074703, 0.0}});
+
+  SparseTable table(config, 1);
+  for (size_t step = 0; step < grads.size(); ++step) {
+    table.Push(3, grads[step].data(), static_cast<uint32_t>(step + 1));
+    EXPECT_EQ(table.FindRow(3)[1], 0.0f) << "step " << step + 1;  // exactly, not nearly
+  }
+  const float* z = table.StateOf(table.FindRow(3));
+  const float* n = z + 2;
+  EXPECT_NEAR(z[0], 2.59800531, 1e-5);
+  EXPECT_NEAR(z[1], 0.5, 1e-6);
+  EXPECT_NEAR(n[0], 5.25, 1e-6);
+  EXPECT_NEAR(n[1], 0.29, 1e-6);
+}
+
+TEST(SparseOptimizerTest, AdamThreeStepsWithPerRowStepCount) {
+  TableConfig config = Table(SparseOptimizerType::kAdam, 2);
+  config.optimizer.learning_rate = 0.1f;
+  config.optimizer.adam_beta1 = 0.9f;
+  config.optimizer.adam_beta2 = 0.999f;
+  config.optimizer.adam_epsilon = 1e-8f;
+  // Step 1, g = 1: m = 0.1, v = 0.001; m/(1-0.9) = 1, v/(1-0.999) = 1; w = -0.1 * 1/(1 + 1e-8).
+  // Step 2, g = -1: m = -0.01, v = 0.001999; m_hat = -0.01/0.19 = -0.0526315789, v_hat = 1;
+  //   w = -0.1 + 0.00526315789 = -0.0947368421.
+  ExpectSteps(config, {{1.0f, 0.5f}, {-1.0f, 0.5f}, {2.0f, -3.0f}},
+              {{-0.099999999, -0.099999998}, {-0.0947368412, -0.199999996}, {-0.144561055, -0.155541294}});
+
+  // A row first pushed after others had many updates starts its own bias
+  // correction at t = 1: its first step is -lr * sign(g), whatever the step.
+  SparseTable table(config, 1);
+  const float grad[2] = {3.0f, -0.25f};
+  for (int i = 0; i < 5; ++i) table.Push(10, grad, static_cast<uint32_t>(i + 1));
+  table.Push(11, grad, 6);
+  const float* row = table.FindRow(11);
+  EXPECT_NEAR(row[0], -0.1, 1e-6);
+  EXPECT_NEAR(row[1], 0.1, 1e-6);
+  EXPECT_EQ(table.UpdateCountOf(table.FindRow(10)), 5u);
+  EXPECT_EQ(table.UpdateCountOf(row), 1u);
+  EXPECT_EQ(table.LastStepOf(row), 6u);
+}
+
+TEST(InitializerTest, DependsOnSeedTableAndKeyOnlyNotOnArrivalOrder) {
+  TableConfig config = Table(SparseOptimizerType::kSgd, 8);
+  config.initializer = InitializerType::kNormal;
+  config.init_scale = 0.5f;
+  SparseTable forward(config, 42), backward(config, 42), other_seed(config, 43);
+  std::vector<float> a(8), b(8), c(8);
+  for (Key key = 0; key < 100; ++key) forward.Pull(key, true, a.data());
+  for (Key key = 100; key-- > 0;) backward.Pull(key, true, b.data());
+  for (Key key = 0; key < 100; ++key) {
+    forward.Pull(key, false, a.data());
+    backward.Pull(key, false, b.data());
+    other_seed.Pull(key, true, c.data());
+    EXPECT_EQ(a, b) << "key " << key;
+    EXPECT_NE(a, c) << "key " << key;
+  }
+  TableConfig uniform = config;
+  uniform.initializer = InitializerType::kUniform;
+  std::vector<float> value(8);
+  for (Key key = 0; key < 1000; ++key) {
+    InitRowValue(uniform, 1, key, value.data());
+    for (float x : value) {
+      EXPECT_GE(x, -0.5f);
+      EXPECT_LE(x, 0.5f);
+    }
+  }
+}
+
+TEST(TableConfigTest, ParsesNamesAndRejectsBadConfigs) {
+  EXPECT_EQ(*ParseSparseOptimizerType("ftrl"), SparseOptimizerType::kFtrl);
+  EXPECT_EQ(*ParseSparseOptimizerType("adam"), SparseOptimizerType::kAdam);
+  EXPECT_EQ(ParseSparseOptimizerType("rmsprop").status().code(), StatusCode::kInvalidArgument);
+  TableConfig bad = Table(SparseOptimizerType::kSgd, 0);
+  EXPECT_EQ(ValidateTableConfig(bad).code(), StatusCode::kInvalidArgument);
+  TableConfig a = Table(SparseOptimizerType::kSgd, 4), b = a;
+  EXPECT_TRUE(ValidateTableConfig(a).ok());
+  Status duplicate = ValidateTableConfigs({a, b});
+  EXPECT_EQ(duplicate.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(duplicate.message().find("twice"), std::string_view::npos) << duplicate;
+}
+
+}  // namespace
+}  // namespace ember::ps
