@@ -1,0 +1,13 @@
+// ops/ops.h: every public header of ember::ops, for callers that use many.
+// See ops/README.md.
+#pragma once
+
+#include "ops/activation.h"
+#include "ops/bias.h"
+#include "ops/dense_optimizer.h"
+#include "ops/embedding_pool.h"
+#include "ops/layers.h"
+#include "ops/linear.h"
+#include "ops/loss.h"
+#include "ops/parameters.h"
+#include "ops/tensor.h"

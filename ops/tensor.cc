@@ -1,0 +1,263 @@
+#include "ops/tensor.h"
+
+#include <algorithm>
+#include <mutex>
+#include <sstream>
+
+#include <glog/logging.h>
+
+#include "ops/internal/device_memory.h"
+#include "ops/internal/kernels.h"
+
+namespace ember::ops {
+namespace {
+
+int64_t CheckedNumel(const std::vector<int64_t>& shape) {
+  CHECK(!shape.empty() && shape.size() <= 4) << "a Tensor has 1 to 4 dimensions, got " << shape.size();
+  int64_t numel = 1;
+  for (int64_t d : shape) {
+    CHECK_GE(d, 0) << "negative dimension in a Tensor shape";
+    numel *= d;
+  }
+  return numel;
+}
+
+template <typename T>
+std::shared_ptr<T> AllocateOrDie(int64_t numel, Device device) {
+  StatusOr<void*> ptr = internal::AllocateBytes(static_cast<size_t>(numel) * sizeof(T), device);
+  CHECK(ptr.ok()) << "allocating " << numel << " elements on " << device.DebugString() << ": "
+                  << ptr.status();
+  return std::shared_ptr<T>(static_cast<T*>(*ptr), [device](T* p) { internal::FreeBytes(p, device); });
+}
+
+int DetectCudaDevices() {
+#if EMBER_WITH_CUDA
+  int count = 0;
+  const cudaError_t error = cudaGetDeviceCount(&count);
+  if (error != cudaSuccess) {
+    (void)cudaGetLastError();
+    LOG(INFO) << "CUDA unavailable: cudaGetDeviceCount: " << cudaGetErrorString(error);
+    return 0;
+  }
+  return count;
+#else
+  return 0;
+#endif
+}
+
+}  // namespace
+
+Device Device::Cpu() { return Device{DeviceType::kCpu, 0}; }
+Device Device::Cuda(int index) { return Device{DeviceType::kCuda, index}; }
+
+std::string Device::DebugString() const {
+  return type == DeviceType::kCpu ? std::string("cpu") : "cuda:" + std::to_string(index);
+}
+
+bool Device::operator==(const Device& other) const {
+  return type == other.type && (type == DeviceType::kCpu || index == other.index);
+}
+
+int CudaDeviceCount() {
+  static const int count = DetectCudaDevices();
+  return count;
+}
+
+bool CudaAvailable() { return CudaDeviceCount() > 0; }
+
+// ---------------------------------------------------------------- Tensor
+
+Tensor::Tensor() = default;
+
+Tensor Tensor::Empty(std::vector<int64_t> shape, Device device) {
+  Tensor t;
+  t.numel_ = CheckedNumel(shape);
+  t.shape_ = std::move(shape);
+  t.device_ = device;
+  t.storage_ = AllocateOrDie<float>(t.numel_, device);
+  t.data_ = t.storage_.get();
+  return t;
+}
+
+Tensor Tensor::Zeros(std::vector<int64_t> shape, Device device) {
+  Tensor t = Empty(std::move(shape), device);
+  const Status status = SetZero(&t);
+  CHECK(status.ok()) << status;
+  return t;
+}
+
+Tensor Tensor::View(float* data, std::vector<int64_t> shape, Device device) {
+  Tensor t;
+  t.numel_ = CheckedNumel(shape);
+  t.shape_ = std::move(shape);
+  t.device_ = device;
+  t.data_ = data;
+  return t;
+}
+
+int64_t Tensor::dim(int i) const {
+  if (i < 0) i += ndim();
+  DCHECK(i >= 0 && i < ndim()) << "dim(" << i << ") of " << DebugString();
+  return shape_[static_cast<size_t>(i)];
+}
+
+Tensor Tensor::Clone() const {
+  if (shape_.empty()) return Tensor();
+  Tensor copy = Empty(shape_, device_);
+  const Status status = CopyInto(*this, &copy);
+  CHECK(status.ok()) << status;
+  return copy;
+}
+
+StatusOr<Tensor> Tensor::To(Device device) const {
+  if (shape_.empty()) return Tensor();
+  StatusOr<void*> ptr = internal::AllocateBytes(static_cast<size_t>(numel_) * sizeof(float), device);
+  if (!ptr.ok()) return ptr.status();
+  Tensor copy;
+  copy.shape_ = shape_;
+  copy.numel_ = numel_;
+  copy.device_ = device;
+  copy.storage_ = std::shared_ptr<float>(static_cast<float*>(*ptr),
+                                         [device](float* p) { internal::FreeBytes(p, device); });
+  copy.data_ = copy.storage_.get();
+  RETURN_IF_ERROR(CopyInto(*this, &copy));
+  return copy;
+}
+
+Tensor Tensor::Reshaped(std::vector<int64_t> shape) const {
+  const int64_t numel = CheckedNumel(shape);
+  CHECK_EQ(numel, numel_) << "Reshaped " << ShapeString() << " to a shape with another element count";
+  Tensor view = *this;
+  view.shape_ = std::move(shape);
+  return view;
+}
+
+std::string Tensor::ShapeString() const {
+  std::ostringstream out;
+  out << "[";
+  for (size_t i = 0; i < shape_.size(); ++i) out << (i ? ", " : "") << shape_[i];
+  out << "]";
+  return out.str();
+}
+
+std::string Tensor::DebugString() const {
+  if (shape_.empty()) return "Tensor(empty)";
+  return "Tensor" + ShapeString() + " on " + device_.DebugString();
+}
+
+// ---------------------------------------------------------------- IndexTensor
+
+IndexTensor::IndexTensor() = default;
+
+IndexTensor IndexTensor::Empty(int64_t n, Device device) {
+  CHECK_GE(n, 0) << "IndexTensor size";
+  IndexTensor t;
+  t.numel_ = n;
+  t.device_ = device;
+  t.storage_ = AllocateOrDie<int32_t>(n, device);
+  t.data_ = t.storage_.get();
+  return t;
+}
+
+IndexTensor IndexTensor::View(int32_t* data, int64_t n, Device device) {
+  CHECK_GE(n, 0) << "IndexTensor size";
+  IndexTensor t;
+  t.numel_ = n;
+  t.device_ = device;
+  t.data_ = data;
+  return t;
+}
+
+StatusOr<IndexTensor> IndexTensor::FromVectorOr(const std::vector<int32_t>& values, Device device) {
+  IndexTensor host = View(const_cast<int32_t*>(values.data()), static_cast<int64_t>(values.size()));
+  return host.To(device);
+}
+
+IndexTensor IndexTensor::FromVector(const std::vector<int32_t>& values, Device device) {
+  StatusOr<IndexTensor> t = FromVectorOr(values, device);
+  CHECK(t.ok()) << t.status();
+  return std::move(t).value();
+}
+
+IndexTensor IndexTensor::Clone() const {
+  StatusOr<IndexTensor> copy = To(device_);
+  CHECK(copy.ok()) << copy.status();
+  return std::move(copy).value();
+}
+
+StatusOr<IndexTensor> IndexTensor::To(Device device) const {
+  StatusOr<void*> ptr = internal::AllocateBytes(static_cast<size_t>(numel_) * sizeof(int32_t), device);
+  if (!ptr.ok()) return ptr.status();
+  IndexTensor copy;
+  copy.numel_ = numel_;
+  copy.device_ = device;
+  copy.storage_ = std::shared_ptr<int32_t>(static_cast<int32_t*>(*ptr),
+                                           [device](int32_t* p) { internal::FreeBytes(p, device); });
+  copy.data_ = copy.storage_.get();
+  RETURN_IF_ERROR(CopyInto(*this, &copy));
+  return copy;
+}
+
+StatusOr<std::vector<int32_t>> IndexTensor::ToVector() const {
+  std::vector<int32_t> values(static_cast<size_t>(numel_));
+  RETURN_IF_ERROR(internal::CopyBytes(values.data(), Device::Cpu(), data_, device_,
+                                      values.size() * sizeof(int32_t)));
+  return values;
+}
+
+std::string IndexTensor::DebugString() const {
+  return "IndexTensor[" + std::to_string(numel_) + "] on " + device_.DebugString();
+}
+
+// ---------------------------------------------------------------- helpers
+
+Status CopyInto(const Tensor& src, Tensor* dst) {
+  if (src.numel() != dst->numel()) {
+    return Status::InvalidArgument("CopyInto: src ", src.DebugString(), " and dst ", dst->DebugString(),
+                                   " differ in element count");
+  }
+  return internal::CopyBytes(dst->data(), dst->device(), src.data(), src.device(),
+                             static_cast<size_t>(src.numel()) * sizeof(float));
+}
+
+Status CopyInto(const IndexTensor& src, IndexTensor* dst) {
+  if (src.numel() != dst->numel()) {
+    return Status::InvalidArgument("CopyInto: src ", src.DebugString(), " and dst ", dst->DebugString(),
+                                   " differ in element count");
+  }
+  return internal::CopyBytes(dst->data(), dst->device(), src.data(), src.device(),
+                             static_cast<size_t>(src.numel()) * sizeof(int32_t));
+}
+
+Status Fill(float value, Tensor* t) {
+  if (t->empty()) return Status::OK();
+  switch (t->device().type) {
+    case DeviceType::kCpu:
+      std::fill(t->data(), t->data() + t->numel(), value);
+      return Status::OK();
+    case DeviceType::kCuda:
+#if EMBER_WITH_CUDA
+      return cuda::Fill(value, t);
+#else
+      break;
+#endif
+  }
+  return Status::Unimplemented("Fill on ", t->device().DebugString(), " in a build without CUDA");
+}
+
+Status SetZero(Tensor* t) {
+  return internal::ZeroBytes(t->data(), t->device(), static_cast<size_t>(t->numel()) * sizeof(float));
+}
+
+Status Synchronize(Device device) {
+  if (device.is_cpu()) return Status::OK();
+#if EMBER_WITH_CUDA
+  RETURN_IF_ERROR(internal::SetCudaDevice(device.index));
+  EMBER_CUDA_RETURN_IF_ERROR(cudaDeviceSynchronize());
+  return Status::OK();
+#else
+  return Status::Unimplemented("Synchronize on ", device.DebugString(), " in a build without CUDA");
+#endif
+}
+
+}  // namespace ember::ops
