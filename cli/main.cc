@@ -1,2 +1,180 @@
-// Placeholder until the verbs land.
-int main() { return 0; }
+// cli/main.cc: the ember binary. `ember <verb> [--flags]`.
+//
+// Verbs: train, eval, gen-data. `ember <verb> --help` lists the verb's flags
+// with their meaning and defaults. Flags become Options structs here, are
+// validated into a Status, and the effective configuration is logged once;
+// library code never reads FLAGS_*.
+#include <gflags/gflags.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "cli/flags.h"
+#include "common/files.h"
+#include "common/logging.h"
+#include "common/metrics.h"
+#include "data/criteo_reader.h"
+#include "data/synthetic.h"
+#include "scheduler/local_job.h"
+
+namespace ember::cli {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: ember <verb> [--flags]\n"
+    "\n"
+    "verbs:\n"
+    "  train     train a model (local mode: scheduler, servers and workers as threads of this process)\n"
+    "  eval      AUC and logloss of a scores file against the labels of --eval_files\n"
+    "  gen-data  write Criteo-format train/test files from a known click model, with oracle.json\n"
+    "\n"
+    "`ember <verb> --help` lists the flags of a verb. Flags may also come from --flagfile=FILE.\n";
+
+int RunTrain() {
+  StatusOr<scheduler::JobOptions> options = JobOptionsFromFlags();
+  if (!options.ok()) {
+    std::fprintf(stderr, "ember train: %s\n", options.status().ToString().c_str());
+    return 2;
+  }
+  LogEffectiveFlags(kTrainFlags);
+  StatusOr<scheduler::JobResult> result = scheduler::RunLocalJob(*options);
+  if (!result.ok()) {
+    std::fprintf(stderr, "ember train: %s\n", result.status().ToString().c_str());
+    return 1;
+  }
+  return 0;
+}
+
+int RunGenData() {
+  StatusOr<data::SyntheticOptions> options = SyntheticOptionsFromFlags();
+  if (!options.ok()) {
+    std::fprintf(stderr, "ember gen-data: %s\n", options.status().ToString().c_str());
+    return 2;
+  }
+  data::SyntheticSummary summary;
+  Status status = data::GenerateSyntheticCriteo(*options, &summary);
+  if (!status.ok()) {
+    std::fprintf(stderr, "ember gen-data: %s\n", status.ToString().c_str());
+    return 1;
+  }
+  std::printf("wrote %s/train.tsv (%lld rows, CTR %.4f), %s/test.tsv (%lld rows, CTR %.4f)\n",
+              options->out_dir.c_str(), static_cast<long long>(options->train_rows), summary.train_ctr,
+              options->out_dir.c_str(), static_cast<long long>(options->test_rows), summary.test_ctr);
+  std::printf("oracle on test: AUC %.5f, logloss %.5f (%s/oracle.json)\n", summary.test_auc, summary.test_logloss,
+              options->out_dir.c_str());
+  return 0;
+}
+
+// Reads one probability per line.
+StatusOr<std::vector<float>> ReadScores(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::NotFound("cannot open --scores=", path);
+  std::vector<float> scores;
+  std::string line;
+  int64_t line_number = 0;
+  while (std::getline(in, line)) {
+    ++line_number;
+    char* end = nullptr;
+    const float value = std::strtof(line.c_str(), &end);
+    if (end == line.c_str() || !(value >= 0.f && value <= 1.f)) {
+      return Status::InvalidArgument(path, ":", line_number, ": not a probability in [0, 1]: '", line, "'");
+    }
+    scores.push_back(value);
+  }
+  return scores;
+}
+
+int RunEval() {
+  StatusOr<EvalFlags> flags = EvalFlagsFromFlags();
+  if (!flags.ok()) {
+    std::fprintf(stderr, "ember eval: %s\n", flags.status().ToString().c_str());
+    return 2;
+  }
+  StatusOr<std::vector<float>> scores = ReadScores(flags->scores);
+  if (!scores.ok()) {
+    std::fprintf(stderr, "ember eval: %s\n", scores.status().ToString().c_str());
+    return 1;
+  }
+  data::CriteoReaderOptions reader_options;
+  reader_options.files = flags->eval_files;
+  reader_options.batch_size = 4096;
+  reader_options.max_bad_lines = flags->max_bad_lines;
+  data::CriteoReader reader(reader_options);
+  std::vector<float> labels;
+  Status status = reader.Open();
+  data::Batch batch;
+  while (status.ok()) {
+    StatusOr<bool> more = reader.Next(&batch);
+    if (!more.ok()) status = more.status();
+    if (!status.ok() || !*more) break;
+    labels.insert(labels.end(), batch.labels.begin(), batch.labels.end());
+  }
+  if (!status.ok()) {
+    std::fprintf(stderr, "ember eval: %s\n", status.ToString().c_str());
+    return 1;
+  }
+  if (labels.size() != scores->size()) {
+    std::fprintf(stderr, "ember eval: --scores has %zu lines but --eval_files hold %zu records\n", scores->size(),
+                 labels.size());
+    return 1;
+  }
+  const double auc = ComputeAuc(*scores, labels);
+  const double logloss = ComputeLogloss(*scores, labels);
+  std::printf("%s\n", JsonObject()
+                          .Add("event", "eval")
+                          .Add("examples", static_cast<int64_t>(labels.size()))
+                          .Add("test_auc", auc)
+                          .Add("test_logloss", logloss)
+                          .ToString()
+                          .c_str());
+  return 0;
+}
+
+}  // namespace
+}  // namespace ember::cli
+
+int main(int argc, char** argv) {
+  using namespace ember::cli;
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "help") == 0 ||
+      std::strcmp(argv[1], "-h") == 0) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string verb = argv[1];
+  const VerbInfo* info = FindVerb(verb);
+  if (info == nullptr) {
+    std::fprintf(stderr, "ember: unknown verb '%s'\n\n%s", verb.c_str(), kUsage);
+    return 2;
+  }
+  // Drop the verb so gflags sees `ember --flag ...`.
+  std::vector<char*> args(argv, argv + argc);
+  args.erase(args.begin() + 1);
+  for (char* arg : args) {
+    if (std::strcmp(arg, "--help") == 0 || std::strcmp(arg, "-help") == 0 || std::strcmp(arg, "-h") == 0) {
+      PrintVerbHelp(*info);
+      return 0;
+    }
+  }
+  int new_argc = static_cast<int>(args.size());
+  char** new_argv = args.data();
+  gflags::SetUsageMessage(kUsage);
+  gflags::ParseCommandLineFlags(&new_argc, &new_argv, /*remove_flags=*/true);
+  if (new_argc > 1) {
+    std::fprintf(stderr, "ember %s: unexpected argument '%s' (flags look like --name=value)\n", verb.c_str(),
+                 new_argv[1]);
+    return 2;
+  }
+  ember::Status flags_ok = CheckFlagsBelongToVerb(*info);
+  if (!flags_ok.ok()) {
+    std::fprintf(stderr, "ember %s: %s\n", verb.c_str(), flags_ok.ToString().c_str());
+    return 2;
+  }
+  ember::InitLogging(argv[0]);
+  if (verb == "train") return RunTrain();
+  if (verb == "gen-data") return RunGenData();
+  return RunEval();
+}

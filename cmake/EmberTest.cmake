@@ -9,7 +9,9 @@ function(ember_add_test name)
   add_executable(${name} ${T_SRCS})
   target_link_libraries(${name} PRIVATE ${T_DEPS} GTest::gtest GTest::gtest_main)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
+  # Tests that run the ember binary find it here.
+  target_compile_definitions(${name} PRIVATE EMBER_BINARY_PATH="$<TARGET_FILE:ember>")
   gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST
     PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT}
-    ENVIRONMENT "EMBER_SOURCE_DIR=${PROJECT_SOURCE_DIR};EMBER_BINARY=$<TARGET_FILE:ember>")
+    ENVIRONMENT "EMBER_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
 endfunction()

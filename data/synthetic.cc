@@ -264,6 +264,16 @@ void SyntheticModel::SampleFeatures(Rng* rng, std::span<int32_t> ranks, std::spa
   }
 }
 
+std::string SyntheticModel::InteractionsAsCrosses() const {
+  std::string crosses;
+  for (const Interaction& inter : interactions_) {
+    if (!crosses.empty()) crosses += ',';
+    crosses.append("C").append(std::to_string(inter.field_a + 1));
+    crosses.append("xC").append(std::to_string(inter.field_b + 1));
+  }
+  return crosses;
+}
+
 StatusOr<double> SyntheticModel::Probability(const Batch& batch, int64_t b) const {
   if (b < 0 || b >= batch.size) return Status::InvalidArgument("sample ", b, " of a batch of ", batch.size);
   if (batch.num_dense != kNumDense || batch.fields.size() != static_cast<size_t>(kNumCategorical)) {
@@ -416,7 +426,8 @@ Status GenerateSyntheticCriteo(const SyntheticOptions& options, SyntheticSummary
       .Add("bias", model.bias())
       .Add("scale", model.scale())
       .Add("logit_stddev", options.logit_stddev)
-      .Add("target_ctr", options.target_ctr);
+      .Add("target_ctr", options.target_ctr)
+      .Add("interactions", model.InteractionsAsCrosses());
   RETURN_IF_ERROR(WriteFileAtomically(dir + "oracle.json", json.ToString() + "\n"));
   LOG(INFO) << "gen-data: wrote " << options.train_rows << " train and " << options.test_rows << " test rows to "
             << options.out_dir << "; oracle test AUC " << test.auc << ", logloss " << test.logloss << ", CTR "
@@ -428,6 +439,7 @@ Status GenerateSyntheticCriteo(const SyntheticOptions& options, SyntheticSummary
     summary->test_ctr = test.ctr;
     summary->train_auc = train.auc;
     summary->train_logloss = train.logloss;
+    summary->interactions = model.InteractionsAsCrosses();
   }
   return Status::OK();
 }

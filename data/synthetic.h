@@ -86,6 +86,7 @@ struct SyntheticSummary {
   double test_ctr = 0;       // fraction of positive labels in the test file
   double train_auc = 0;      // oracle AUC on the train file (NaN if it has one class)
   double train_logloss = 0;  // oracle logloss on the train file (NaN if empty)
+  std::string interactions;  // the true interacting pairs, as --wide_crosses spells them
 };
 
 // Writes out_dir/train.tsv, out_dir/test.tsv and out_dir/oracle.json =
@@ -111,6 +112,8 @@ class SyntheticModel {
   int32_t vocab_size(int field) const { return vocab_sizes_[field]; }
   double bias() const { return bias_; }
   double scale() const { return scale_; }
+  // The interacting field pairs as --wide_crosses spells them: "C3xC7,C1xC12".
+  std::string InteractionsAsCrosses() const;
 
   // The raw token text of `rank` in `field` (8 lowercase hex digits), or ""
   // for rank == vocab_size(field), the "missing" value.

@@ -1,0 +1,223 @@
+#include "cli/flags.h"
+
+#include <gflags/gflags.h>
+#include <glog/logging.h>
+
+#include <cstdio>
+
+#include "common/files.h"
+#include "models/model.h"
+
+// Data.
+DEFINE_string(train_files, "", "Training data: comma-separated paths or globs of Criteo TSV files. Required by train.");
+DEFINE_string(eval_files, "",
+              "Held-out data: comma-separated paths or globs of Criteo TSV files. train evaluates on them after "
+              "every epoch; eval reads their labels. Default: none.");
+DEFINE_int64(max_bad_lines, 1000,
+             "Malformed input lines are counted and skipped (logged with file:line); past this many the job stops "
+             "with an error.");
+// Model.
+DEFINE_string(model, "wide_deep", "Model: lr (FTRL logistic regression) or wide_deep (Cheng et al. 2016).");
+DEFINE_int32(embedding_dim, 16, "wide_deep: dimension of each field's embedding.");
+DEFINE_string(hidden, "1024,512,256", "wide_deep: sizes of the deep MLP's hidden layers, comma-separated.");
+DEFINE_string(wide_crosses, "",
+              "Crossed field pairs of the wide part, e.g. C1xC2,C3xC14 (Criteo names C1..C26). Default: none.");
+// Training.
+DEFINE_int32(batch_size, 512, "Samples per worker per step.");
+DEFINE_int32(epochs, 1, "Passes over --train_files.");
+DEFINE_int32(num_servers, 1, "Parameter servers (threads in local mode); keys are sharded by jump hash.");
+DEFINE_int32(num_workers, 1, "Workers (threads in local mode); each reads its own part of every file.");
+DEFINE_uint64(seed, 1, "Seed of every random choice: initializers, data generation.");
+DEFINE_string(dense_optimizer, "adam", "Optimizer of the dense (MLP) parameters on the workers: sgd, adagrad, adam.");
+DEFINE_double(dense_learning_rate, 0.0005, "Learning rate of --dense_optimizer.");
+DEFINE_string(deep_optimizer, "adagrad", "Server optimizer of the deep embeddings: sgd, adagrad, ftrl, adam.");
+DEFINE_double(deep_learning_rate, 0.02, "Learning rate of --deep_optimizer.");
+DEFINE_double(ftrl_alpha, 0.1, "FTRL-Proximal alpha (learning rate scale) of the wide part.");
+DEFINE_double(ftrl_beta, 1.0, "FTRL-Proximal beta of the wide part.");
+DEFINE_double(ftrl_l1, 0.5, "FTRL-Proximal L1 strength of the wide part (weights it holds at exactly 0).");
+DEFINE_double(ftrl_l2, 1.0, "FTRL-Proximal L2 strength of the wide part.");
+DEFINE_int32(compute_threads, 0, "OpenBLAS threads for the dense part. Default 0: cores / --num_workers.");
+DEFINE_int32(progress_every_steps, 50, "A progress line (step, epoch, samples/s, loss) every this many steps.");
+DEFINE_string(metrics_out, "",
+              "File for JSON lines: one per progress report and evaluation, and a last line with "
+              "event=final, test_auc, test_logloss, samples_per_sec. Default: none.");
+// gen-data.
+DEFINE_string(out_dir, "", "gen-data: directory for train.tsv, test.tsv and oracle.json. Required.");
+DEFINE_int64(train_rows, 1000000, "gen-data: rows of train.tsv.");
+DEFINE_int64(test_rows, 100000, "gen-data: rows of test.tsv.");
+DEFINE_int32(num_interactions, 8, "gen-data: pairs of fields whose tokens interact in the true click model.");
+DEFINE_int32(signal_rank, 100,
+             "gen-data: tokens ranked past this in their field carry signal shrinking as signal_rank/(rank+1).");
+DEFINE_double(zipf_exponent, 1.1, "gen-data: exponent of the power-law token frequencies.");
+// eval.
+DEFINE_string(scores, "", "eval: file of predicted probabilities, one per line, in the order of --eval_files.");
+
+namespace ember::cli {
+
+const VerbInfo kTrainFlags = {
+    "train",
+    "Trains --model on --train_files and evaluates on --eval_files after every epoch. Runs the scheduler, "
+    "--num_servers servers and --num_workers workers as threads of this process (local mode).",
+    {"train_files", "eval_files", "model", "batch_size", "epochs", "num_servers", "num_workers", "seed",
+     "metrics_out", "max_bad_lines", "embedding_dim", "hidden", "wide_crosses", "dense_optimizer",
+     "dense_learning_rate", "deep_optimizer", "deep_learning_rate", "ftrl_alpha", "ftrl_beta", "ftrl_l1", "ftrl_l2",
+     "compute_threads", "progress_every_steps"}};
+const VerbInfo kEvalFlags = {
+    "eval", "Computes AUC and logloss of --scores against the labels of --eval_files; prints one JSON line.",
+    {"eval_files", "scores", "max_bad_lines"}};
+const VerbInfo kGenDataFlags = {
+    "gen-data",
+    "Writes --out_dir/train.tsv and test.tsv in Criteo format from a known logistic click model, and "
+    "--out_dir/oracle.json with the true model's test AUC and logloss.",
+    {"out_dir", "train_rows", "test_rows", "seed", "num_interactions", "signal_rank", "zipf_exponent"}};
+
+const VerbInfo* FindVerb(const std::string& verb) {
+  for (const VerbInfo* info : {&kTrainFlags, &kEvalFlags, &kGenDataFlags}) {
+    if (verb == info->name) return info;
+  }
+  return nullptr;
+}
+
+void PrintVerbHelp(const VerbInfo& verb) {
+  std::printf("usage: ember %s [--flags]   (or --flagfile=FILE)\n\n%s\n\nflags:\n", verb.name, verb.summary);
+  for (const char* name : verb.flags) {
+    gflags::CommandLineFlagInfo info;
+    if (!gflags::GetCommandLineFlagInfo(name, &info)) continue;
+    std::printf("  --%s (%s, default: %s)\n      %s\n", name, info.type.c_str(),
+                info.default_value.empty() ? "\"\"" : info.default_value.c_str(), info.description.c_str());
+  }
+}
+
+Status CheckFlagsBelongToVerb(const VerbInfo& verb) {
+  std::vector<gflags::CommandLineFlagInfo> all;
+  gflags::GetAllFlags(&all);
+  for (const auto& info : all) {
+    if (info.is_default || info.filename.find("cli/flags.cc") == std::string::npos) continue;
+    bool known = false;
+    for (const char* name : verb.flags) known = known || info.name == name;
+    if (!known) return Status::InvalidArgument("--", info.name, " does not apply to `ember ", verb.name, "`");
+  }
+  return Status::OK();
+}
+
+void LogEffectiveFlags(const VerbInfo& verb) {
+  std::string line;
+  for (const char* name : verb.flags) {
+    std::string value;
+    gflags::GetCommandLineOption(name, &value);
+    line += std::string(" --") + name + "=" + value;
+  }
+  LOG(INFO) << "ember " << verb.name << line;
+}
+
+namespace {
+
+StatusOr<std::vector<int64_t>> ParseSizes(const std::string& flag, const std::string& text) {
+  std::vector<int64_t> sizes;
+  if (text.empty()) return sizes;
+  for (std::string_view piece : SplitString(text, ',')) {
+    char* end = nullptr;
+    const std::string p(piece);
+    const long long value = std::strtoll(p.c_str(), &end, 10);
+    if (p.empty() || *end != '\0' || value <= 0) {
+      return Status::InvalidArgument("--", flag, "=", text, ": '", p, "' is not a positive integer");
+    }
+    sizes.push_back(value);
+  }
+  return sizes;
+}
+
+Status CheckPositive(const char* flag, int64_t value) {
+  if (value <= 0) return Status::InvalidArgument("--", flag, " must be positive; got ", value);
+  return Status::OK();
+}
+
+}  // namespace
+
+StatusOr<scheduler::JobOptions> JobOptionsFromFlags() {
+  scheduler::JobOptions job;
+  if (FLAGS_train_files.empty()) return Status::InvalidArgument("--train_files is required");
+  StatusOr<std::vector<std::string>> train = ExpandFileList(FLAGS_train_files);
+  if (!train.ok()) return train.status().WithContext("--train_files");
+  job.worker.train_files = *train;
+  if (!FLAGS_eval_files.empty()) {
+    StatusOr<std::vector<std::string>> eval = ExpandFileList(FLAGS_eval_files);
+    if (!eval.ok()) return eval.status().WithContext("--eval_files");
+    job.worker.eval_files = *eval;
+  }
+  RETURN_IF_ERROR(CheckPositive("batch_size", FLAGS_batch_size));
+  RETURN_IF_ERROR(CheckPositive("epochs", FLAGS_epochs));
+  RETURN_IF_ERROR(CheckPositive("num_servers", FLAGS_num_servers));
+  RETURN_IF_ERROR(CheckPositive("num_workers", FLAGS_num_workers));
+  RETURN_IF_ERROR(CheckPositive("progress_every_steps", FLAGS_progress_every_steps));
+  if (FLAGS_max_bad_lines < 0) return Status::InvalidArgument("--max_bad_lines must be >= 0");
+  if (FLAGS_compute_threads < 0) return Status::InvalidArgument("--compute_threads must be >= 0");
+  job.worker.batch_size = FLAGS_batch_size;
+  job.worker.epochs = FLAGS_epochs;
+  job.worker.max_bad_lines = FLAGS_max_bad_lines;
+  job.worker.progress_every_steps = FLAGS_progress_every_steps;
+  job.num_servers = FLAGS_num_servers;
+  job.num_workers = FLAGS_num_workers;
+  job.seed = FLAGS_seed;
+  job.metrics_out = FLAGS_metrics_out;
+  job.compute_threads = FLAGS_compute_threads;
+
+  models::ModelOptions& model = job.worker.model;
+  model.name = FLAGS_model;
+  model.seed = FLAGS_seed;
+  model.embedding_dim = FLAGS_embedding_dim;
+  ASSIGN_OR_RETURN(model.hidden, ParseSizes("hidden", FLAGS_hidden));
+  ASSIGN_OR_RETURN(model.wide_crosses, models::ParseFieldCrosses(FLAGS_wide_crosses, model.num_categorical));
+  model.wide_optimizer.type = ps::SparseOptimizerType::kFtrl;
+  model.wide_optimizer.ftrl_alpha = static_cast<float>(FLAGS_ftrl_alpha);
+  model.wide_optimizer.ftrl_beta = static_cast<float>(FLAGS_ftrl_beta);
+  model.wide_optimizer.ftrl_l1 = static_cast<float>(FLAGS_ftrl_l1);
+  model.wide_optimizer.ftrl_l2 = static_cast<float>(FLAGS_ftrl_l2);
+  if (FLAGS_ftrl_alpha <= 0 || FLAGS_ftrl_beta < 0 || FLAGS_ftrl_l1 < 0 || FLAGS_ftrl_l2 < 0) {
+    return Status::InvalidArgument("FTRL needs --ftrl_alpha > 0 and --ftrl_beta, --ftrl_l1, --ftrl_l2 >= 0");
+  }
+  StatusOr<ps::SparseOptimizerType> deep_type = ps::ParseSparseOptimizerType(FLAGS_deep_optimizer);
+  if (!deep_type.ok()) return deep_type.status().WithContext("--deep_optimizer");
+  model.deep_optimizer.type = *deep_type;
+  model.deep_optimizer.learning_rate = static_cast<float>(FLAGS_deep_learning_rate);
+  StatusOr<ops::DenseOptimizerType> dense_type = ops::ParseDenseOptimizerType(FLAGS_dense_optimizer);
+  if (!dense_type.ok()) return dense_type.status().WithContext("--dense_optimizer");
+  job.worker.dense_optimizer.type = *dense_type;
+  job.worker.dense_optimizer.learning_rate = static_cast<float>(FLAGS_dense_learning_rate);
+  if (FLAGS_dense_learning_rate <= 0 || FLAGS_deep_learning_rate <= 0) {
+    return Status::InvalidArgument("learning rates must be positive");
+  }
+  // Build the model once to validate the rest (unknown --model, sizes).
+  StatusOr<std::unique_ptr<models::Model>> probe = models::CreateModel(model);
+  if (!probe.ok()) return probe.status();
+  return job;
+}
+
+StatusOr<data::SyntheticOptions> SyntheticOptionsFromFlags() {
+  data::SyntheticOptions options;
+  if (FLAGS_out_dir.empty()) return Status::InvalidArgument("--out_dir is required");
+  RETURN_IF_ERROR(CheckPositive("train_rows", FLAGS_train_rows));
+  RETURN_IF_ERROR(CheckPositive("test_rows", FLAGS_test_rows));
+  options.out_dir = FLAGS_out_dir;
+  options.train_rows = FLAGS_train_rows;
+  options.test_rows = FLAGS_test_rows;
+  options.seed = FLAGS_seed;
+  options.num_interactions = FLAGS_num_interactions;
+  options.signal_rank = FLAGS_signal_rank;
+  options.zipf_exponent = FLAGS_zipf_exponent;
+  return options;
+}
+
+StatusOr<EvalFlags> EvalFlagsFromFlags() {
+  EvalFlags flags;
+  if (FLAGS_eval_files.empty()) return Status::InvalidArgument("--eval_files is required");
+  if (FLAGS_scores.empty()) return Status::InvalidArgument("--scores is required");
+  StatusOr<std::vector<std::string>> eval = ExpandFileList(FLAGS_eval_files);
+  if (!eval.ok()) return eval.status().WithContext("--eval_files");
+  flags.eval_files = *eval;
+  flags.scores = FLAGS_scores;
+  flags.max_bad_lines = FLAGS_max_bad_lines;
+  return flags;
+}
+
+}  // namespace ember::cli

@@ -1,0 +1,43 @@
+// cli/flags.h: every command-line flag of the ember binary, the verbs they
+// belong to, and their conversion into validated Options structs.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "data/synthetic.h"
+#include "scheduler/local_job.h"
+
+namespace ember::cli {
+
+struct VerbInfo {
+  const char* name;
+  const char* summary;
+  std::vector<const char*> flags;  // the flags this verb reads
+};
+
+extern const VerbInfo kTrainFlags;
+extern const VerbInfo kEvalFlags;
+extern const VerbInfo kGenDataFlags;
+
+// nullptr for an unknown verb.
+const VerbInfo* FindVerb(const std::string& verb);
+// Prints the verb's summary and each of its flags: name, default, meaning.
+void PrintVerbHelp(const VerbInfo& verb);
+// InvalidArgument naming an ember flag that was set but does not apply.
+Status CheckFlagsBelongToVerb(const VerbInfo& verb);
+// Logs the value of every flag of the verb once.
+void LogEffectiveFlags(const VerbInfo& verb);
+
+StatusOr<scheduler::JobOptions> JobOptionsFromFlags();
+StatusOr<data::SyntheticOptions> SyntheticOptionsFromFlags();
+
+struct EvalFlags {
+  std::vector<std::string> eval_files;
+  std::string scores;
+  int64_t max_bad_lines = 0;
+};
+StatusOr<EvalFlags> EvalFlagsFromFlags();
+
+}  // namespace ember::cli

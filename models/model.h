@@ -1,0 +1,113 @@
+// models/model.h: the dense part of a recommendation model and the sparse
+// tables it reads, as the worker sees them.
+//
+// A Model names its sparse tables (created on the servers from the same
+// flags in every process), turns a parsed batch into per-table key lists
+// (SparseInput), and runs forward and backward on one batch given the rows
+// pulled for the batch's unique keys. Its dense parameters live in one
+// ParameterSet, so the worker allreduces one flat gradient buffer.
+//
+//   ASSIGN_OR_RETURN(std::unique_ptr<Model> model, CreateModel(options));
+//   std::vector<SparseInput> inputs(model->tables().size());
+//   model->PrepareInputs(batch, &inputs);            // reader thread: keys + dedup
+//   ... pull rows[t] for inputs[t].unique.keys ...
+//   RETURN_IF_ERROR(model->TrainStep(batch, inputs, rows, &row_grads, &result));
+//
+// A Model is owned by one worker thread; nothing in it is thread-safe, but
+// PrepareInputs is const and may run on another thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "data/batch.h"
+#include "ops/dense_optimizer.h"
+#include "ops/parameters.h"
+#include "ops/tensor.h"
+#include "ps/dedup.h"
+#include "ps/table_config.h"
+
+namespace ember::models {
+
+// The keys one batch reads from one sparse table, grouped in bags: a bag is
+// one field (or one crossed pair of fields) of one sample.
+struct SparseInput {
+  std::vector<Key> keys;                      // every occurrence, bag group after bag group
+  ps::UniqueKeys unique;                      // unique keys and keys -> unique row
+  std::vector<int32_t> group_begin;           // group g's keys start at keys[group_begin[g]]
+  std::vector<std::vector<int32_t>> offsets;  // per group: batch+1 offsets relative to group_begin[g]
+  void Clear();
+};
+
+// What one step produced, for metrics.
+struct StepResult {
+  double mean_loss = 0;            // mean over the batch
+  std::vector<float> probabilities;  // one per sample
+};
+
+// A pair of categorical fields whose tokens are crossed (Wide & Deep's
+// cross-product transformation): key = HashCross(key_a, key_b).
+struct FieldCross {
+  int field_a = 0;
+  int field_b = 0;
+};
+
+struct ModelOptions {
+  std::string name = "wide_deep";        // "lr" or "wide_deep"
+  int num_dense = 13;
+  int num_categorical = 26;
+  int embedding_dim = 16;                // Default: 16
+  std::vector<int64_t> hidden = {1024, 512, 256};
+  std::vector<FieldCross> wide_crosses;  // Default: none
+  uint64_t seed = 1;
+  ps::SparseOptimizerConfig wide_optimizer;   // Default set by CreateModel: FTRL
+  ps::SparseOptimizerConfig deep_optimizer;   // Default set by CreateModel: AdaGrad
+  float embedding_init_scale = 0.01f;
+};
+
+// Parses "C1xC2,C3xC14" (1-based Criteo field names) into crosses.
+// InvalidArgument naming the bad piece.
+StatusOr<std::vector<FieldCross>> ParseFieldCrosses(std::string_view text, int num_categorical);
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  // The sparse tables, with ids 0..n-1 in this order.
+  const std::vector<ps::TableConfig>& tables() const { return tables_; }
+  ops::ParameterSet* dense_params() { return &params_; }
+  const ModelOptions& options() const { return options_; }
+
+  // Fills inputs[t] (one per table) with the batch's keys and their dedup.
+  virtual void PrepareInputs(const data::Batch& batch, std::vector<SparseInput>* inputs) const = 0;
+
+  // Forward and backward on `batch`. rows[t] holds the rows of
+  // inputs[t].unique.keys ([unique, dim]). Writes the gradient of the
+  // batch's SUMMED loss with respect to those rows into (*row_grads)[t]
+  // (resized here; per-example updates, as the server optimizers expect) and
+  // ACCUMULATES the gradient of the MEAN loss into dense_params().
+  // InvalidArgument on shape mismatches.
+  virtual Status TrainStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
+                           const std::vector<ops::Tensor>& rows, std::vector<ops::Tensor>* row_grads,
+                           StepResult* result) = 0;
+
+  // Forward only: probabilities of every sample.
+  virtual Status Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs,
+                         const std::vector<ops::Tensor>& rows, std::vector<float>* probabilities) = 0;
+
+ protected:
+  explicit Model(ModelOptions options) : options_(std::move(options)) {}
+  ModelOptions options_;
+  std::vector<ps::TableConfig> tables_;
+  ops::ParameterSet params_;
+};
+
+// "lr" (logistic regression: FTRL over the categorical keys and crosses, a
+// dense linear part) or "wide_deep" (Cheng et al. 2016). InvalidArgument for
+// an unknown name or bad options. The returned model's ParameterSet is
+// finalized and initialised from options.seed.
+StatusOr<std::unique_ptr<Model>> CreateModel(const ModelOptions& options);
+
+}  // namespace ember::models

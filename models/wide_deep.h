@@ -1,0 +1,55 @@
+// models/wide_deep.h: logistic regression and Wide & Deep.
+//
+// Wide & Deep follows Cheng et al., "Wide & Deep Learning for Recommender
+// Systems" (DLRS 2016): logit = wide(x) + deep(x).
+//  - wide: a linear model over the raw categorical keys and the crossed
+//    pairs of fields named by --wide_crosses, one weight per key in sparse
+//    table 0 (dim 1), trained with FTRL-Proximal on the servers;
+//  - deep: one embedding per categorical field in sparse table 1 (dim
+//    --embedding_dim, AdaGrad on the servers), concatenated with the dense
+//    features and fed to an MLP (ReLU) with one output, trained on the
+//    worker with the dense optimizer (AdaGrad or Adam).
+// LR is the wide part alone plus a linear layer over the dense features.
+#pragma once
+
+#include <memory>
+
+#include "models/model.h"
+#include "ops/layers.h"
+
+namespace ember::models {
+
+class WideDeepModel : public Model {
+ public:
+  // `with_deep` false gives LR. Finalizes the ParameterSet.
+  WideDeepModel(ModelOptions options, bool with_deep);
+
+  void PrepareInputs(const data::Batch& batch, std::vector<SparseInput>* inputs) const override;
+  Status TrainStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
+                   const std::vector<ops::Tensor>& rows, std::vector<ops::Tensor>* row_grads,
+                   StepResult* result) override;
+  Status Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs,
+                 const std::vector<ops::Tensor>& rows, std::vector<float>* probabilities) override;
+
+ private:
+  static constexpr int kWideTable = 0;
+  static constexpr int kDeepTable = 1;
+  // Computes logits_ for the batch; caches what Backward needs.
+  Status Forward(const data::Batch& batch, const std::vector<SparseInput>& inputs,
+                 const std::vector<ops::Tensor>& rows);
+
+  const bool with_deep_;
+  int64_t deep_input_width_ = 0;
+  std::unique_ptr<ops::Mlp> deep_;            // wide_deep: the deep MLP
+  std::unique_ptr<ops::Linear> dense_linear_;  // lr: the dense features' weights
+  // Per-step buffers, kept to avoid reallocation.
+  ops::Tensor wide_pooled_;   // [B, wide groups]
+  ops::Tensor deep_input_;    // [B, fields*dim + dense] or [B, dense]
+  ops::Tensor dense_out_;     // [B, 1]
+  ops::Tensor logits_;        // [B, 1]
+  ops::Tensor dlogits_;       // [B, 1]
+  ops::Tensor d_deep_input_;  // [B, deep_input_width_]
+  ops::Tensor d_wide_pooled_;  // [B, wide groups]
+};
+
+}  // namespace ember::models

@@ -1,0 +1,109 @@
+#include "scheduler/control.h"
+
+#include <cstring>
+
+#include "common/coding.h"
+
+namespace ember::scheduler {
+namespace {
+
+size_t NumberCount(ControlType type) {
+  switch (type) {
+    case ControlType::kProgress: return 3;
+    case ControlType::kDone: return 2;
+    default: return 0;
+  }
+}
+
+}  // namespace
+
+Status SendControl(zmq::socket_t* socket, const ControlMessage& message) {
+  char header[kControlHeaderSize] = {};
+  EncodeFixed32(header, kControlMagic);
+  EncodeFixed16(header + 4, kControlVersion);
+  EncodeFixed16(header + 6, static_cast<uint16_t>(message.type));
+  EncodeFixed64(header + 8, message.job_token);
+  EncodeFixed32(header + 16, message.rank);
+  EncodeFixed32(header + 20, message.epoch);
+  EncodeFixed64(header + 24, message.step);
+  std::vector<zmq::message_t> frames;
+  frames.emplace_back(header, sizeof(header));
+  switch (message.type) {
+    case ControlType::kProgress:
+    case ControlType::kDone: {
+      std::string numbers(8 * message.numbers.size(), '\0');
+      for (size_t i = 0; i < message.numbers.size(); ++i) EncodeDouble(numbers.data() + 8 * i, message.numbers[i]);
+      frames.emplace_back(numbers.data(), numbers.size());
+      break;
+    }
+    case ControlType::kEvalResult:
+      frames.emplace_back(message.probabilities.data(), sizeof(float) * message.probabilities.size());
+      frames.emplace_back(message.labels.data(), sizeof(float) * message.labels.size());
+      break;
+    case ControlType::kFailed:
+      frames.emplace_back(message.text.data(), message.text.size());
+      break;
+    default:
+      break;
+  }
+  try {
+    for (size_t i = 0; i < frames.size(); ++i) {
+      const auto flags = i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
+      if (!socket->send(frames[i], flags)) return Status::Unavailable("control send would block");
+    }
+  } catch (const zmq::error_t& e) {
+    return Status::Unavailable("control send failed: ", e.what());
+  }
+  return Status::OK();
+}
+
+Status DecodeControl(const std::vector<zmq::message_t>& frames, uint64_t expected_token, ControlMessage* out) {
+  if (frames.empty() || frames[0].size() != kControlHeaderSize) {
+    return Status::DataLoss("control header of ", frames.empty() ? 0 : frames[0].size(), " bytes, expected ",
+                            kControlHeaderSize);
+  }
+  const char* h = static_cast<const char*>(frames[0].data());
+  if (DecodeFixed32(h) != kControlMagic) return Status::DataLoss("bad control magic");
+  if (DecodeFixed16(h + 4) != kControlVersion) {
+    return Status::DataLoss("control version ", DecodeFixed16(h + 4), ", expected ", kControlVersion);
+  }
+  const uint16_t type = DecodeFixed16(h + 6);
+  if (type < static_cast<uint16_t>(ControlType::kRegister) || type > static_cast<uint16_t>(ControlType::kFailed)) {
+    return Status::DataLoss("unknown control type ", type);
+  }
+  out->type = static_cast<ControlType>(type);
+  out->job_token = DecodeFixed64(h + 8);
+  if (out->job_token != expected_token) return Status::FailedPrecondition("wrong job token");
+  out->rank = DecodeFixed32(h + 16);
+  out->epoch = DecodeFixed32(h + 20);
+  out->step = DecodeFixed64(h + 24);
+  out->numbers.clear();
+  out->probabilities.clear();
+  out->labels.clear();
+  out->text.clear();
+  const size_t numbers = NumberCount(out->type);
+  if (numbers > 0) {
+    if (frames.size() != 2 || frames[1].size() != 8 * numbers) {
+      return Status::DataLoss("control type ", type, " needs one frame of ", numbers, " doubles");
+    }
+    const char* p = static_cast<const char*>(frames[1].data());
+    for (size_t i = 0; i < numbers; ++i) out->numbers.push_back(DecodeDouble(p + 8 * i));
+  } else if (out->type == ControlType::kEvalResult) {
+    if (frames.size() != 3 || frames[1].size() != frames[2].size() || frames[1].size() % sizeof(float) != 0) {
+      return Status::DataLoss("eval result needs two float frames of equal length");
+    }
+    const size_t n = frames[1].size() / sizeof(float);
+    out->probabilities.resize(n);
+    out->labels.resize(n);
+    std::memcpy(out->probabilities.data(), frames[1].data(), frames[1].size());
+    std::memcpy(out->labels.data(), frames[2].data(), frames[2].size());
+  } else if (out->type == ControlType::kFailed) {
+    if (frames.size() != 2) return Status::DataLoss("failure message needs one text frame");
+    out->text.assign(static_cast<const char*>(frames[1].data()), frames[1].size());
+  } else if (frames.size() != 1) {
+    return Status::DataLoss("control type ", type, " takes no payload; got ", frames.size() - 1, " frames");
+  }
+  return Status::OK();
+}
+
+}  // namespace ember::scheduler

@@ -1,0 +1,58 @@
+// scheduler/control.h: the messages between the scheduler and the workers.
+//
+// A control message is a ZeroMQ multipart message: a 32-byte little-endian
+// header, then zero or more payload frames. The scheduler binds a ROUTER
+// socket; each worker connects a DEALER. See docs/wire_format.md, "Control
+// messages".
+//
+//   header: magic u32 | version u16 | type u16 | job token u64 |
+//           rank u32 | epoch u32 | step u64
+//
+// Decoding checks every field and every frame length and returns DataLoss
+// or PermissionDenied-like FailedPrecondition with what was wrong; a bad
+// message is dropped by the receiver, never trusted.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "common/status.h"
+
+namespace ember::scheduler {
+
+inline constexpr uint32_t kControlMagic = 0x54434d45;  // "EMCT"
+inline constexpr uint16_t kControlVersion = 1;
+inline constexpr size_t kControlHeaderSize = 32;
+
+enum class ControlType : uint16_t {
+  kRegister = 1,    // worker -> scheduler: I am up
+  kStart = 2,       // scheduler -> worker: every worker is up; train
+  kProgress = 3,    // worker -> scheduler: [samples, loss_sum, steps] doubles
+  kEvalResult = 4,  // worker -> scheduler: [probabilities f32[]][labels f32[]]
+  kDone = 5,        // worker -> scheduler: [train samples, train seconds] doubles
+  kFailed = 6,      // worker -> scheduler: [message bytes]
+};
+
+struct ControlMessage {
+  ControlType type = ControlType::kRegister;
+  uint64_t job_token = 0;
+  uint32_t rank = 0;
+  uint32_t epoch = 0;
+  uint64_t step = 0;
+  std::vector<double> numbers;                   // kProgress, kDone
+  std::vector<float> probabilities, labels;      // kEvalResult
+  std::string text;                              // kFailed
+};
+
+// Sends `message` on `socket` (a DEALER, or a ROUTER after the peer's
+// routing id frame was sent with sndmore). Unavailable on a socket error.
+Status SendControl(zmq::socket_t* socket, const ControlMessage& message);
+
+// Decodes the frames of one message (routing id already removed).
+// DataLoss naming the field at fault; FailedPrecondition for a wrong token.
+Status DecodeControl(const std::vector<zmq::message_t>& frames, uint64_t expected_token, ControlMessage* out);
+
+}  // namespace ember::scheduler

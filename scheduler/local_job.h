@@ -1,0 +1,33 @@
+// scheduler/local_job.h: a whole job in one process (DESIGN.md, local mode).
+//
+// The scheduler, `num_servers` servers and `num_workers` workers run as
+// threads of the calling process and talk over inproc:// ZeroMQ sockets of
+// one shared context: the same Scheduler, Server and Worker code that runs
+// as separate processes under mpirun, with other endpoints. Dense gradients
+// are summed by a LocalDenseSyncGroup.
+//
+//   JobOptions options = ...;                  // from flags, see cli/
+//   StatusOr<JobResult> result = RunLocalJob(options);
+#pragma once
+
+#include <string>
+
+#include "common/status.h"
+#include "scheduler/scheduler.h"
+#include "worker/worker.h"
+
+namespace ember::scheduler {
+
+struct JobOptions {
+  worker::WorkerOptions worker;   // rank, endpoints and token are filled in per worker
+  int num_servers = 1;            // Default: 1
+  int num_workers = 1;            // Default: 1
+  uint64_t seed = 1;
+  std::string metrics_out;        // Default: none
+  int compute_threads = 0;        // OpenBLAS threads; Default 0: cores / workers (at least 1)
+};
+
+// Runs the job to its end. The first error of any role, naming it.
+StatusOr<JobResult> RunLocalJob(const JobOptions& options);
+
+}  // namespace ember::scheduler

@@ -1,0 +1,222 @@
+#include "scheduler/scheduler.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <map>
+
+#include "common/files.h"
+#include "common/logging.h"
+#include "common/metrics.h"
+#include "ps/client.h"
+#include "scheduler/control.h"
+
+namespace ember::scheduler {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct EvalGather {
+  int reports = 0;
+  std::vector<float> probabilities, labels;
+};
+
+}  // namespace
+
+Scheduler::Scheduler(zmq::context_t* context, SchedulerOptions options)
+    : context_(context), options_(std::move(options)) {}
+
+Status Scheduler::Bind() {
+  socket_ = std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::router);
+  socket_->set(zmq::sockopt::linger, 0);
+  try {
+    socket_->bind(options_.bind_endpoint);
+  } catch (const zmq::error_t& e) {
+    return Status::Unavailable("scheduler cannot bind ", options_.bind_endpoint, ": ", e.what());
+  }
+  endpoint_ = socket_->get(zmq::sockopt::last_endpoint);
+  if (!options_.metrics_out.empty()) {
+    metrics_.open(options_.metrics_out, std::ios::trunc);
+    if (!metrics_) return Status::InvalidArgument("cannot write --metrics_out=", options_.metrics_out);
+  }
+  return Status::OK();
+}
+
+void Scheduler::WriteMetrics(const std::string& json_line) {
+  if (metrics_.is_open()) {
+    metrics_ << json_line << '\n';
+    metrics_.flush();
+  }
+}
+
+StatusOr<JobResult> Scheduler::Run() {
+  SetThreadRole("scheduler", 0);
+  JobResult result;
+  Status status = Coordinate(&result);
+  // Stop the servers whatever happened.
+  ps::ClientOptions client_options;
+  client_options.server_endpoints = options_.server_endpoints;
+  client_options.job_token = options_.job_token;
+  client_options.tables = options_.tables;
+  client_options.timeout_ms = 10'000;
+  ps::PsClient servers(context_, client_options);
+  Status stop = servers.Connect();
+  if (stop.ok()) stop = servers.ShutdownServers();
+  if (!stop.ok()) LOG(WARNING) << "could not stop every server: " << stop;
+  RETURN_IF_ERROR(status);
+  JsonObject final_line;
+  final_line.Add("event", "final").Add("steps", result.steps).Add("samples", result.samples);
+  if (!result.evals.empty()) {
+    final_line.Add("test_auc", result.evals.back().auc).Add("test_logloss", result.evals.back().logloss);
+  }
+  final_line.Add("samples_per_sec", result.samples_per_sec);
+  WriteMetrics(final_line.ToString());
+  std::printf("final: steps %lld, samples %lld, %.0f samples/s", static_cast<long long>(result.steps),
+              static_cast<long long>(result.samples), result.samples_per_sec);
+  if (!result.evals.empty()) {
+    std::printf(", test AUC %.5f, test logloss %.5f", result.evals.back().auc, result.evals.back().logloss);
+  }
+  std::printf("\n");
+  std::fflush(stdout);
+  return result;
+}
+
+Status Scheduler::Coordinate(JobResult* result) {
+  const int num_workers = options_.num_workers;
+  std::vector<std::string> routing_ids(num_workers);
+  int registered = 0, finished = 0;
+  std::map<int, EvalGather> evals;
+  double max_train_seconds = 0;
+  // Progress since the last printed line.
+  int64_t window_samples = 0, window_steps = 0, last_step = 0;
+  double window_loss = 0;
+  auto window_start = Clock::now();
+  const auto job_start = Clock::now();
+
+  socket_->set(zmq::sockopt::rcvtimeo, 1000);
+  while (finished < num_workers) {
+    std::vector<zmq::message_t> frames;
+    try {
+      if (!zmq::recv_multipart(*socket_, std::back_inserter(frames))) {
+        if (registered < num_workers &&
+            Clock::now() - job_start > std::chrono::milliseconds(options_.register_timeout_ms)) {
+          return Status::DeadlineExceeded(registered, " of ", num_workers, " workers registered in ",
+                                          options_.register_timeout_ms / 1000, " s");
+        }
+        continue;
+      }
+    } catch (const zmq::error_t& e) {
+      return Status::Unavailable("scheduler receive failed: ", e.what());
+    }
+    if (frames.size() < 2) {
+      LOG(WARNING) << "dropped a control message of " << frames.size() << " frames";
+      continue;
+    }
+    const std::string routing_id = frames[0].to_string();
+    frames.erase(frames.begin());
+    ControlMessage message;
+    Status decoded = DecodeControl(frames, options_.job_token, &message);
+    if (!decoded.ok() || message.rank >= static_cast<uint32_t>(num_workers)) {
+      LOG(WARNING) << "dropped a control message: "
+                   << (decoded.ok() ? Status::DataLoss("rank ", message.rank, " out of range") : decoded);
+      continue;
+    }
+    const int rank = static_cast<int>(message.rank);
+    switch (message.type) {
+      case ControlType::kRegister: {
+        if (!routing_ids[rank].empty()) {
+          LOG(WARNING) << "worker " << rank << " registered twice; keeping the first";
+          break;
+        }
+        routing_ids[rank] = routing_id;
+        LOG(INFO) << "worker " << rank << " registered (" << ++registered << "/" << num_workers << ")";
+        if (registered == num_workers) {
+          for (int r = 0; r < num_workers; ++r) {
+            ControlMessage start;
+            start.type = ControlType::kStart;
+            start.job_token = options_.job_token;
+            start.rank = r;
+            try {
+              socket_->send(zmq::buffer(routing_ids[r]), zmq::send_flags::sndmore);
+            } catch (const zmq::error_t& e) {
+              return Status::Unavailable("cannot start worker ", r, ": ", e.what());
+            }
+            RETURN_IF_ERROR(SendControl(socket_.get(), start));
+          }
+          LOG(INFO) << "all " << num_workers << " workers registered; training starts";
+        }
+        break;
+      }
+      case ControlType::kProgress: {
+        window_samples += static_cast<int64_t>(message.numbers[0]);
+        window_loss += message.numbers[1];
+        window_steps += static_cast<int64_t>(message.numbers[2]);
+        last_step = std::max<int64_t>(last_step, static_cast<int64_t>(message.step));
+        const double seconds = std::chrono::duration<double>(Clock::now() - window_start).count();
+        if (rank == 0 || num_workers == 1) {
+          const double rate = seconds > 0 ? window_samples / seconds : 0;
+          const double loss = window_samples > 0 ? window_loss / window_samples : 0;
+          std::printf("step %lld  epoch %u  %.0f samples/s  loss %.5f\n", static_cast<long long>(last_step),
+                      message.epoch, rate, loss);
+          std::fflush(stdout);
+          WriteMetrics(JsonObject()
+                           .Add("event", "progress")
+                           .Add("step", last_step)
+                           .Add("epoch", static_cast<int64_t>(message.epoch))
+                           .Add("samples_per_sec", rate)
+                           .Add("loss", loss)
+                           .ToString());
+          window_samples = window_steps = 0;
+          window_loss = 0;
+          window_start = Clock::now();
+        }
+        break;
+      }
+      case ControlType::kEvalResult: {
+        EvalGather& gather = evals[message.epoch];
+        gather.probabilities.insert(gather.probabilities.end(), message.probabilities.begin(),
+                                    message.probabilities.end());
+        gather.labels.insert(gather.labels.end(), message.labels.begin(), message.labels.end());
+        if (++gather.reports == num_workers) {
+          EvalMetrics metrics;
+          metrics.epoch = static_cast<int>(message.epoch);
+          metrics.examples = static_cast<int64_t>(gather.labels.size());
+          metrics.auc = ComputeAuc(gather.probabilities, gather.labels);
+          metrics.logloss = ComputeLogloss(gather.probabilities, gather.labels);
+          std::printf("eval  epoch %d  examples %lld  AUC %.5f  logloss %.5f\n", metrics.epoch,
+                      static_cast<long long>(metrics.examples), metrics.auc, metrics.logloss);
+          std::fflush(stdout);
+          WriteMetrics(JsonObject()
+                           .Add("event", "eval")
+                           .Add("epoch", static_cast<int64_t>(metrics.epoch))
+                           .Add("examples", metrics.examples)
+                           .Add("test_auc", metrics.auc)
+                           .Add("test_logloss", metrics.logloss)
+                           .ToString());
+          result->evals.push_back(metrics);
+          evals.erase(message.epoch);
+        }
+        break;
+      }
+      case ControlType::kDone:
+        result->samples += static_cast<int64_t>(message.numbers[0]);
+        max_train_seconds = std::max(max_train_seconds, message.numbers[1]);
+        result->steps = std::max<int64_t>(result->steps, static_cast<int64_t>(message.step));
+        ++finished;
+        LOG(INFO) << "worker " << rank << " done after " << message.step << " steps";
+        break;
+      case ControlType::kFailed:
+        LOG(ERROR) << "worker " << rank << " failed: " << message.text;
+        // The job cannot finish without this worker: stop now; the caller
+        // tears the rest down.
+        return Status::Aborted("worker ", rank, " failed: ", message.text);
+      case ControlType::kStart:
+        LOG(WARNING) << "dropped a START sent to the scheduler by rank " << rank;
+        break;
+    }
+  }
+  result->samples_per_sec = max_train_seconds > 0 ? result->samples / max_train_seconds : 0;
+  return Status::OK();
+}
+
+}  // namespace ember::scheduler

@@ -1,0 +1,80 @@
+// scheduler/scheduler.h: the job's coordinator (rank 0).
+//
+// The scheduler binds the control socket, waits until every worker has
+// registered, starts them together, and then gathers what they report:
+// progress (printed as one line per report interval: step, epoch,
+// samples/s, loss), evaluation scores (it computes AUC and logloss over all
+// workers' scores of an epoch), and DONE or FAILED. When every worker has
+// finished it stops the servers and writes the final metrics.
+//
+//   Scheduler scheduler(&context, options);
+//   RETURN_IF_ERROR(scheduler.Bind());
+//   ... start servers and workers, pointing them at scheduler.endpoint() ...
+//   StatusOr<JobResult> result = scheduler.Run();
+//
+// Run() owns the calling thread.
+#pragma once
+
+#include <cstdint>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <zmq.hpp>
+#include <zmq_addon.hpp>
+
+#include "common/status.h"
+#include "ps/table_config.h"
+
+namespace ember::scheduler {
+
+struct SchedulerOptions {
+  std::string bind_endpoint;                  // REQUIRED: "inproc://..." or "tcp://host:*"
+  int num_workers = 1;
+  std::vector<std::string> server_endpoints;  // REQUIRED: to stop the servers at the end
+  std::vector<ps::TableConfig> tables;        // the job's tables (for the servers' client)
+  uint64_t job_token = 0;
+  int epochs = 1;
+  bool has_eval = false;
+  std::string metrics_out;                    // Default: none. JSON lines file
+  int register_timeout_ms = 120'000;          // Default: 2 min for every worker to register
+};
+
+struct EvalMetrics {
+  int epoch = 0;
+  int64_t examples = 0;
+  double auc = 0;
+  double logloss = 0;
+};
+
+struct JobResult {
+  int64_t steps = 0;
+  int64_t samples = 0;
+  double samples_per_sec = 0;
+  std::vector<EvalMetrics> evals;  // one per epoch when there are eval files
+  std::vector<int64_t> rows_per_server;  // rows of all tables held by each server at the end
+};
+
+class Scheduler {
+ public:
+  Scheduler(zmq::context_t* context, SchedulerOptions options);
+  // Binds the control socket. Unavailable naming the endpoint on failure.
+  Status Bind();
+  std::string endpoint() const { return endpoint_; }
+  // Runs the job to its end; stops the servers in every case. The Status of
+  // the first worker that failed, DeadlineExceeded if workers do not
+  // register in time.
+  StatusOr<JobResult> Run();
+
+ private:
+  Status Coordinate(JobResult* result);
+  void WriteMetrics(const std::string& json_line);
+
+  zmq::context_t* context_;
+  SchedulerOptions options_;
+  std::unique_ptr<zmq::socket_t> socket_;
+  std::string endpoint_;
+  std::ofstream metrics_;
+};
+
+}  // namespace ember::scheduler

@@ -1,0 +1,72 @@
+// worker/dense_sync.h: the allreduce of the flat dense gradient buffer.
+//
+// Every worker calls AllreduceSum with a buffer of the same length once per
+// step; on return every worker's buffer holds the element-wise sum over all
+// workers, added in worker-rank order (so the result is the same bits on
+// every worker and in every run). Implementations: one worker (nothing to
+// do), worker threads of one process (local mode); MPI and NCCL come with
+// the distributed issue behind the same interface.
+//
+//   LocalDenseSyncGroup group(/*num_workers=*/2);
+//   thread r: DenseSync* sync = group.member(r);
+//             RETURN_IF_ERROR(sync->AllreduceSum(buffer.data(), buffer.size()));
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "common/status.h"
+
+namespace ember::worker {
+
+class DenseSync {
+ public:
+  virtual ~DenseSync() = default;
+  // Sums `data[0..count)` over all workers in place. Aborted once any worker
+  // called Abort (the others then stop instead of waiting forever).
+  virtual Status AllreduceSum(float* data, int64_t count) = 0;
+  // Wakes every worker blocked in AllreduceSum with Aborted. Thread-safe.
+  virtual void Abort(const Status& why) = 0;
+  virtual int num_workers() const = 0;
+};
+
+// One worker: the sum is the buffer itself.
+class SingleWorkerSync : public DenseSync {
+ public:
+  Status AllreduceSum(float*, int64_t) override { return Status::OK(); }
+  void Abort(const Status&) override {}
+  int num_workers() const override { return 1; }
+};
+
+// Worker threads of one process. Each rank reduces its slice of the buffer
+// over all ranks (a reduce-scatter), then every rank copies the whole result
+// (an all-gather); three generations of one barrier separate the phases.
+class LocalDenseSyncGroup {
+ public:
+  explicit LocalDenseSyncGroup(int num_workers);
+  ~LocalDenseSyncGroup();
+  // The DenseSync of worker `rank`; owned by the group.
+  DenseSync* member(int rank);
+
+ private:
+  class Member;
+  friend class Member;
+  Status Arrive();  // barrier; Aborted when the group is aborted
+  Status AllreduceSum(int rank, float* data, int64_t count);
+  void Abort(const Status& why);
+
+  const int num_workers_;
+  std::vector<std::unique_ptr<Member>> members_;
+  std::vector<float*> buffers_;
+  std::vector<float> result_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int arrived_ = 0;
+  uint64_t generation_ = 0;
+  Status aborted_;
+};
+
+}  // namespace ember::worker

@@ -1,0 +1,288 @@
+#include "worker/worker.h"
+
+#include <chrono>
+#include <optional>
+#include <thread>
+
+#include "common/blocking_queue.h"
+#include "common/logging.h"
+#include "data/criteo_reader.h"
+
+namespace ember::worker {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using scheduler::ControlMessage;
+using scheduler::ControlType;
+
+// One batch on its way through the pipeline.
+struct PreparedBatch {
+  data::Batch batch;
+  std::vector<models::SparseInput> inputs;  // per table
+  std::vector<ops::Tensor> rows;            // per table: [unique keys, dim]
+  std::vector<ps::Ticket> pulls;
+};
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+}  // namespace
+
+Worker::Worker(zmq::context_t* context, WorkerOptions options, DenseSync* sync)
+    : context_(context), options_(std::move(options)), sync_(sync) {}
+
+Status Worker::Report(const ControlMessage& message) { return scheduler::SendControl(control_.get(), message); }
+
+Status Worker::Run() {
+  SetThreadRole("worker", options_.rank);
+  Status status = Train();
+  if (!status.ok()) {
+    LOG(ERROR) << "worker " << options_.rank << " failed: " << status;
+    sync_->Abort(status);
+    if (control_ != nullptr) {
+      ControlMessage failed;
+      failed.type = ControlType::kFailed;
+      failed.job_token = options_.job_token;
+      failed.rank = options_.rank;
+      failed.text = status.ToString();
+      Report(failed).IgnoreError();
+    }
+  }
+  return status;
+}
+
+Status Worker::Train() {
+  control_ = std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::dealer);
+  control_->set(zmq::sockopt::linger, 1000);
+  try {
+    control_->connect(options_.scheduler_endpoint);
+  } catch (const zmq::error_t& e) {
+    return Status::Unavailable("cannot connect to the scheduler at ", options_.scheduler_endpoint, ": ", e.what());
+  }
+  ControlMessage hello;
+  hello.type = ControlType::kRegister;
+  hello.job_token = options_.job_token;
+  hello.rank = options_.rank;
+  RETURN_IF_ERROR(Report(hello));
+  ASSIGN_OR_RETURN(model_, models::CreateModel(options_.model));
+  ps::ClientOptions client_options;
+  client_options.server_endpoints = options_.server_endpoints;
+  client_options.job_token = options_.job_token;
+  client_options.tables = model_->tables();
+  client_ = std::make_unique<ps::PsClient>(context_, client_options);
+  RETURN_IF_ERROR(client_->Connect());
+  ops::ParameterSet* params = model_->dense_params();
+  optimizer_ = std::make_unique<ops::DenseOptimizer>(options_.dense_optimizer, params->size(), ops::Device::Cpu());
+  sync_buffer_.assign(params->size() + 1, 0.f);
+
+  // Wait for START.
+  control_->set(zmq::sockopt::rcvtimeo, 120'000);
+  std::vector<zmq::message_t> frames;
+  try {
+    if (!zmq::recv_multipart(*control_, std::back_inserter(frames))) {
+      return Status::DeadlineExceeded("no START from the scheduler at ", options_.scheduler_endpoint, " in 120 s");
+    }
+  } catch (const zmq::error_t& e) {
+    return Status::Unavailable("control receive failed: ", e.what());
+  }
+  ControlMessage start;
+  RETURN_IF_ERROR(scheduler::DecodeControl(frames, options_.job_token, &start));
+  if (start.type != ControlType::kStart) return Status::Internal("expected START, got control type ", static_cast<int>(start.type));
+
+  for (int epoch = 0; epoch < options_.epochs; ++epoch) {
+    const auto epoch_start = Clock::now();
+    RETURN_IF_ERROR(RunEpoch(epoch));
+    train_seconds_ += SecondsSince(epoch_start);
+    if (!options_.eval_files.empty()) RETURN_IF_ERROR(Evaluate(epoch));
+  }
+  ControlMessage done;
+  done.type = ControlType::kDone;
+  done.job_token = options_.job_token;
+  done.rank = options_.rank;
+  done.step = global_step_;
+  done.numbers = {static_cast<double>(samples_trained_), train_seconds_};
+  return Report(done);
+}
+
+Status Worker::RunEpoch(int epoch) {
+  data::CriteoReaderOptions reader_options;
+  reader_options.files = options_.train_files;
+  reader_options.batch_size = options_.batch_size;
+  reader_options.max_bad_lines = options_.max_bad_lines;
+  reader_options.part = options_.rank;
+  reader_options.num_parts = options_.num_workers;
+  data::CriteoReader reader(reader_options);
+  RETURN_IF_ERROR(reader.Open());
+
+  // Reader thread: parse, collect keys, dedup.
+  BlockingQueue<std::unique_ptr<PreparedBatch>> queue(options_.prefetch_batches);
+  Status reader_status;
+  std::thread reader_thread([&] {
+    SetThreadRole("reader", options_.rank);
+    while (true) {
+      auto prepared = std::make_unique<PreparedBatch>();
+      StatusOr<bool> more = reader.Next(&prepared->batch);
+      if (!more.ok()) {
+        reader_status = more.status();
+        break;
+      }
+      if (!*more) break;
+      model_->PrepareInputs(prepared->batch, &prepared->inputs);
+      if (!queue.Push(std::move(prepared))) break;
+    }
+    queue.Close();
+  });
+  bool reader_joined = false;
+  auto join_reader = [&]() -> Status {
+    if (!reader_joined) {
+      queue.Close();
+      reader_thread.join();
+      reader_joined = true;
+    }
+    return reader_status;
+  };
+  // The next batch, or nullptr once this worker's part is exhausted.
+  auto next_batch = [&]() -> StatusOr<std::unique_ptr<PreparedBatch>> {
+    std::optional<std::unique_ptr<PreparedBatch>> item = queue.Pop();
+    if (item.has_value()) return std::move(*item);
+    RETURN_IF_ERROR(join_reader());
+    return std::unique_ptr<PreparedBatch>();
+  };
+
+  const auto& tables = model_->tables();
+  auto start_pull = [&](PreparedBatch* p) -> Status {
+    p->rows.resize(tables.size());
+    p->pulls.clear();
+    for (size_t t = 0; t < tables.size(); ++t) {
+      const std::vector<Key>& keys = p->inputs[t].unique.keys;
+      p->rows[t] = ops::Tensor::Empty({static_cast<int64_t>(keys.size()), tables[t].dim});
+      ASSIGN_OR_RETURN(ps::Ticket ticket, client_->Pull(tables[t].id, keys, p->rows[t].data(), /*create=*/true));
+      p->pulls.push_back(ticket);
+    }
+    return Status::OK();
+  };
+
+  Status status = [&]() -> Status {
+    ops::ParameterSet* params = model_->dense_params();
+    const int64_t num_params = params->size();
+    ops::Tensor values = params->flat_values();
+    ops::Tensor grads = params->flat_grads();
+    std::vector<ops::Tensor> row_grads;
+    std::vector<ps::Ticket> pending_pushes;
+    models::StepResult result;
+    double report_samples = 0, report_loss = 0, report_steps = 0;
+
+    ASSIGN_OR_RETURN(std::unique_ptr<PreparedBatch> current, next_batch());
+    if (current) RETURN_IF_ERROR(start_pull(current.get()));
+    while (true) {
+      std::unique_ptr<PreparedBatch> next;
+      if (current) {
+        for (ps::Ticket ticket : current->pulls) RETURN_IF_ERROR(client_->Wait(ticket));
+        ASSIGN_OR_RETURN(next, next_batch());
+        if (next) RETURN_IF_ERROR(start_pull(next.get()));  // overlaps this step's compute
+      }
+      params->ZeroGrads();
+      const float batch_size = current ? static_cast<float>(current->batch.size) : 0.f;
+      if (current) {
+        RETURN_IF_ERROR(model_->TrainStep(current->batch, current->inputs, current->rows, &row_grads, &result));
+        report_loss += result.mean_loss * batch_size;
+        report_samples += batch_size;
+        report_steps += 1;
+      }
+      // Dense sync: the global-batch mean of the dense gradients.
+      const float* g = grads.data();
+      for (int64_t i = 0; i < num_params; ++i) sync_buffer_[i] = g[i] * batch_size;
+      sync_buffer_[num_params] = batch_size;
+      RETURN_IF_ERROR(sync_->AllreduceSum(sync_buffer_.data(), num_params + 1));
+      const float total = sync_buffer_[num_params];
+      if (total == 0.f) break;  // every worker's part is done
+      const float scale = 1.f / total;
+      float* gw = grads.data();
+      for (int64_t i = 0; i < num_params; ++i) gw[i] = sync_buffer_[i] * scale;
+      RETURN_IF_ERROR(optimizer_->Step(&values, grads));
+      // Push the row gradients; wait for the previous step's pushes.
+      std::vector<ps::Ticket> pushes;
+      if (current) {
+        for (size_t t = 0; t < tables.size(); ++t) {
+          const ops::Tensor& rg = row_grads[t];
+          ASSIGN_OR_RETURN(ps::Ticket ticket,
+                           client_->Push(tables[t].id, current->inputs[t].unique.keys,
+                                         std::span<const float>(rg.data(), static_cast<size_t>(rg.numel()))));
+          pushes.push_back(ticket);
+        }
+        samples_trained_ += current->batch.size;
+      }
+      for (ps::Ticket ticket : pending_pushes) RETURN_IF_ERROR(client_->Wait(ticket));
+      pending_pushes = std::move(pushes);
+      ++global_step_;
+      if (global_step_ % options_.progress_every_steps == 0 && report_steps > 0) {
+        ControlMessage progress;
+        progress.type = ControlType::kProgress;
+        progress.job_token = options_.job_token;
+        progress.rank = options_.rank;
+        progress.epoch = epoch;
+        progress.step = global_step_;
+        progress.numbers = {report_samples, report_loss, report_steps};
+        RETURN_IF_ERROR(Report(progress));
+        report_samples = report_loss = report_steps = 0;
+      }
+      current = std::move(next);
+    }
+    for (ps::Ticket ticket : pending_pushes) RETURN_IF_ERROR(client_->Wait(ticket));
+    if (report_steps > 0) {
+      ControlMessage progress;
+      progress.type = ControlType::kProgress;
+      progress.job_token = options_.job_token;
+      progress.rank = options_.rank;
+      progress.epoch = epoch;
+      progress.step = global_step_;
+      progress.numbers = {report_samples, report_loss, report_steps};
+      RETURN_IF_ERROR(Report(progress));
+    }
+    return Status::OK();
+  }();
+  Status reader_result = join_reader();
+  RETURN_IF_ERROR(status);
+  return reader_result;
+}
+
+Status Worker::Evaluate(int epoch) {
+  data::CriteoReaderOptions reader_options;
+  reader_options.files = options_.eval_files;
+  reader_options.batch_size = options_.batch_size;
+  reader_options.max_bad_lines = options_.max_bad_lines;
+  reader_options.part = options_.rank;
+  reader_options.num_parts = options_.num_workers;
+  data::CriteoReader reader(reader_options);
+  RETURN_IF_ERROR(reader.Open());
+  const auto& tables = model_->tables();
+  ControlMessage result;
+  result.type = ControlType::kEvalResult;
+  result.job_token = options_.job_token;
+  result.rank = options_.rank;
+  result.epoch = epoch;
+  result.step = global_step_;
+  PreparedBatch p;
+  std::vector<float> probabilities;
+  while (true) {
+    ASSIGN_OR_RETURN(bool more, reader.Next(&p.batch));
+    if (!more) break;
+    model_->PrepareInputs(p.batch, &p.inputs);
+    p.rows.resize(tables.size());
+    p.pulls.clear();
+    for (size_t t = 0; t < tables.size(); ++t) {
+      const std::vector<Key>& keys = p.inputs[t].unique.keys;
+      p.rows[t] = ops::Tensor::Empty({static_cast<int64_t>(keys.size()), tables[t].dim});
+      ASSIGN_OR_RETURN(ps::Ticket ticket, client_->Pull(tables[t].id, keys, p.rows[t].data(), /*create=*/false));
+      p.pulls.push_back(ticket);
+    }
+    for (ps::Ticket ticket : p.pulls) RETURN_IF_ERROR(client_->Wait(ticket));
+    RETURN_IF_ERROR(model_->Predict(p.batch, p.inputs, p.rows, &probabilities));
+    result.probabilities.insert(result.probabilities.end(), probabilities.begin(), probabilities.end());
+    result.labels.insert(result.labels.end(), p.batch.labels.begin(), p.batch.labels.end());
+  }
+  return Report(result);
+}
+
+}  // namespace ember::worker
