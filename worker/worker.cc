@@ -190,16 +190,21 @@ Status Worker::RunEpoch(int epoch) {
         report_samples += batch_size;
         report_steps += 1;
       }
-      // Dense sync: the global-batch mean of the dense gradients.
-      const float* g = grads.data();
-      for (int64_t i = 0; i < num_params; ++i) sync_buffer_[i] = g[i] * batch_size;
-      sync_buffer_[num_params] = batch_size;
-      RETURN_IF_ERROR(sync_->AllreduceSum(sync_buffer_.data(), num_params + 1));
-      const float total = sync_buffer_[num_params];
-      if (total == 0.f) break;  // every worker's part is done
-      const float scale = 1.f / total;
-      float* gw = grads.data();
-      for (int64_t i = 0; i < num_params; ++i) gw[i] = sync_buffer_[i] * scale;
+      // Dense sync: the global-batch mean of the dense gradients. A single
+      // worker's gradient already is that mean.
+      if (sync_->num_workers() == 1) {
+        if (!current) break;
+      } else {
+        const float* g = grads.data();
+        for (int64_t i = 0; i < num_params; ++i) sync_buffer_[i] = g[i] * batch_size;
+        sync_buffer_[num_params] = batch_size;
+        RETURN_IF_ERROR(sync_->AllreduceSum(sync_buffer_.data(), num_params + 1));
+        const float total = sync_buffer_[num_params];
+        if (total == 0.f) break;  // every worker's part is done
+        const float scale = 1.f / total;
+        float* gw = grads.data();
+        for (int64_t i = 0; i < num_params; ++i) gw[i] = sync_buffer_[i] * scale;
+      }
       RETURN_IF_ERROR(optimizer_->Step(&values, grads));
       // Push the row gradients; wait for the previous step's pushes.
       std::vector<ps::Ticket> pushes;
