@@ -26,6 +26,9 @@ void EnsureShape(ops::Tensor* t, std::vector<int64_t> shape) {
 
 float Sigmoid(float z) { return 1.f / (1.f + std::exp(-z)); }
 
+// The key of the wide part's bias: a token no data field produces.
+constexpr Key kWideBiasKey = HashFieldToken(0xffffffffu, "bias");
+
 // Appends one bag group made of `per_sample_keys(b, out)` for every sample.
 template <typename KeysOfSample>
 void AddGroup(int64_t batch_size, SparseInput* input, KeysOfSample keys_of_sample) {
@@ -124,6 +127,9 @@ void WideDeepModel::PrepareInputs(const data::Batch& batch, std::vector<SparseIn
     };
   };
   SparseInput& wide = (*inputs)[kWideTable];
+  // The wide part's bias: one key every sample holds, trained by FTRL
+  // with the other weights.
+  AddGroup(n, &wide, [](int64_t, std::vector<Key>* out) { out->push_back(kWideBiasKey); });
   for (int f = 0; f < options_.num_categorical; ++f) AddGroup(n, &wide, field_keys(f));
   for (const FieldCross& cross : options_.wide_crosses) {
     const data::SparseField& a = batch.fields[cross.field_a];

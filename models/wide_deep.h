@@ -2,9 +2,9 @@
 //
 // Wide & Deep follows Cheng et al., "Wide & Deep Learning for Recommender
 // Systems" (DLRS 2016): logit = wide(x) + deep(x).
-//  - wide: a linear model over the raw categorical keys and the crossed
-//    pairs of fields named by --wide_crosses, one weight per key in sparse
-//    table 0 (dim 1), trained with FTRL-Proximal on the servers;
+//  - wide: a linear model over a bias, the raw categorical keys and the
+//    crossed pairs of fields named by --wide_crosses, one weight per key in
+//    sparse table 0 (dim 1), trained with FTRL-Proximal on the servers;
 //  - deep: one embedding per categorical field in sparse table 1 (dim
 //    --embedding_dim, AdaGrad on the servers), concatenated with the dense
 //    features and fed to an MLP (ReLU) with one output, trained on the
