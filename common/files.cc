@@ -121,7 +121,9 @@ JsonObject& JsonObject::Add(std::string_view name, std::string_view value) {
 }
 
 StatusOr<double> JsonNumberField(std::string_view json, std::string_view name) {
-  const std::string quoted = "\"" + std::string(name) + "\"";
+  std::string quoted;
+  quoted.reserve(name.size() + 2);
+  quoted.append(1, '"').append(name).append(1, '"');
   const size_t at = json.find(quoted);
   if (at == std::string_view::npos) return Status::NotFound("no field ", quoted);
   size_t pos = json.find(':', at + quoted.size());
