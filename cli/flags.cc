@@ -41,6 +41,16 @@ DEFINE_int32(progress_every_steps, 50, "A progress line (step, epoch, samples/s,
 DEFINE_string(metrics_out, "",
               "File for JSON lines: one per progress report and evaluation, and a last line with "
               "event=final, test_auc, test_logloss, samples_per_sec. Default: none.");
+// Distributed mode (under mpirun).
+DEFINE_string(bind_interface, "127.0.0.1",
+              "Under mpirun: the IP address the scheduler and the servers bind (use the cluster network's address "
+              "of the host, or 0.0.0.0 for every interface).");
+DEFINE_string(port_range, "",
+              "Under mpirun: ports the scheduler and servers may bind, e.g. 40000-40100 (for firewalls). "
+              "Default: an ephemeral port.");
+DEFINE_string(job_token_file, "",
+              "Under mpirun: file holding the job token (one non-zero 64-bit number, decimal or 0x-hex) that every "
+              "message must carry. Default: rank 0 draws a random token and sends it over MPI.");
 // gen-data.
 DEFINE_string(out_dir, "", "gen-data: directory for train.tsv, test.tsv and oracle.json. Required.");
 DEFINE_int64(train_rows, 1000000, "gen-data: rows of train.tsv.");
@@ -57,11 +67,12 @@ namespace ember::cli {
 const VerbInfo kTrainFlags = {
     "train",
     "Trains --model on --train_files and evaluates on --eval_files after every epoch. Runs the scheduler, "
-    "--num_servers servers and --num_workers workers as threads of this process (local mode).",
+    "--num_servers servers and --num_workers workers as threads of this process (local mode). Under mpirun, "
+    "rank 0 is the scheduler, ranks 1..--num_servers the servers and the rest the workers.",
     {"train_files", "eval_files", "model", "batch_size", "epochs", "num_servers", "num_workers", "seed",
      "metrics_out", "max_bad_lines", "embedding_dim", "hidden", "wide_crosses", "dense_optimizer",
      "dense_learning_rate", "deep_optimizer", "deep_learning_rate", "ftrl_alpha", "ftrl_beta", "ftrl_l1", "ftrl_l2",
-     "compute_threads", "progress_every_steps"}};
+     "compute_threads", "progress_every_steps", "bind_interface", "port_range", "job_token_file"}};
 const VerbInfo kEvalFlags = {
     "eval", "Computes AUC and logloss of --scores against the labels of --eval_files; prints one JSON line.",
     {"eval_files", "scores", "max_bad_lines"}};

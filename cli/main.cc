@@ -20,6 +20,13 @@
 #include "data/criteo_reader.h"
 #include "data/synthetic.h"
 #include "scheduler/local_job.h"
+#if EMBER_WITH_MPI
+#include "scheduler/mpi_job.h"
+#endif
+
+DECLARE_string(bind_interface);
+DECLARE_string(port_range);
+DECLARE_string(job_token_file);
 
 namespace ember::cli {
 namespace {
@@ -28,17 +35,61 @@ constexpr char kUsage[] =
     "usage: ember <verb> [--flags]\n"
     "\n"
     "verbs:\n"
-    "  train     train a model (local mode: scheduler, servers and workers as threads of this process)\n"
+    "  train     train a model (local mode: scheduler, servers and workers as threads of this process;\n"
+    "            under mpirun: one process per role)\n"
     "  eval      AUC and logloss of a scores file against the labels of --eval_files\n"
     "  gen-data  write Criteo-format train/test files from a known click model, with oracle.json\n"
     "\n"
     "`ember <verb> --help` lists the flags of a verb. Flags may also come from --flagfile=FILE.\n";
+
+#if EMBER_WITH_MPI
+// --port_range "A-B" (or "") into the options; InvalidArgument naming the flag.
+StatusOr<scheduler::MpiJobOptions> MpiJobOptionsFromFlags() {
+  scheduler::MpiJobOptions mpi;
+  if (FLAGS_bind_interface.empty()) return Status::InvalidArgument("--bind_interface must not be empty");
+  mpi.bind_interface = FLAGS_bind_interface;
+  if (!FLAGS_port_range.empty()) {
+    int first = 0, last = 0;
+    char tail = 0;
+    if (std::sscanf(FLAGS_port_range.c_str(), "%d-%d%c", &first, &last, &tail) != 2 || first < 1 || last > 65535 ||
+        first > last) {
+      return Status::InvalidArgument("--port_range=", FLAGS_port_range, ": expected FIRST-LAST with 1 <= FIRST <= ",
+                                     "LAST <= 65535, e.g. 40000-40100");
+    }
+    mpi.port_min = first;
+    mpi.port_max = last;
+  }
+  mpi.job_token_file = FLAGS_job_token_file;
+  gflags::CommandLineFlagInfo num_workers;
+  mpi.num_workers_given = gflags::GetCommandLineFlagInfo("num_workers", &num_workers) && !num_workers.is_default;
+  return mpi;
+}
+#endif
 
 int RunTrain() {
   StatusOr<scheduler::JobOptions> options = JobOptionsFromFlags();
   if (!options.ok()) {
     std::fprintf(stderr, "ember train: %s\n", options.status().ToString().c_str());
     return 2;
+  }
+#if EMBER_WITH_MPI
+  if (scheduler::LaunchedByMpi()) {
+    StatusOr<scheduler::MpiJobOptions> mpi = MpiJobOptionsFromFlags();
+    if (!mpi.ok()) {
+      std::fprintf(stderr, "ember train: %s\n", mpi.status().ToString().c_str());
+      return 2;
+    }
+    LogEffectiveFlags(kTrainFlags);
+    StatusOr<scheduler::JobResult> result = scheduler::RunMpiJob(*options, *mpi);
+    if (!result.ok()) {
+      std::fprintf(stderr, "ember train: %s\n", result.status().ToString().c_str());
+      return 1;
+    }
+    return 0;
+  }
+#endif
+  if (!FLAGS_port_range.empty() || !FLAGS_job_token_file.empty()) {
+    LOG(WARNING) << "--port_range and --job_token_file apply under mpirun only; local mode ignores them";
   }
   LogEffectiveFlags(kTrainFlags);
   StatusOr<scheduler::JobResult> result = scheduler::RunLocalJob(*options);

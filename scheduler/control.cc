@@ -34,6 +34,11 @@ Status SendControl(zmq::socket_t* socket, const ControlMessage& message) {
       std::string numbers(8 * message.numbers.size(), '\0');
       for (size_t i = 0; i < message.numbers.size(); ++i) EncodeDouble(numbers.data() + 8 * i, message.numbers[i]);
       frames.emplace_back(numbers.data(), numbers.size());
+      if (message.type == ControlType::kDone) {
+        char checksum[8];
+        EncodeFixed64(checksum, message.dense_checksum);
+        frames.emplace_back(checksum, sizeof(checksum));
+      }
       break;
     }
     case ControlType::kEvalResult:
@@ -81,10 +86,17 @@ Status DecodeControl(const std::vector<zmq::message_t>& frames, uint64_t expecte
   out->probabilities.clear();
   out->labels.clear();
   out->text.clear();
+  out->dense_checksum = 0;
   const size_t numbers = NumberCount(out->type);
   if (numbers > 0) {
-    if (frames.size() != 2 || frames[1].size() != 8 * numbers) {
-      return Status::DataLoss("control type ", type, " needs one frame of ", numbers, " doubles");
+    const size_t expected_frames = out->type == ControlType::kDone ? 3 : 2;
+    if (frames.size() != expected_frames || frames[1].size() != 8 * numbers) {
+      return Status::DataLoss("control type ", type, " needs one frame of ", numbers, " doubles",
+                              out->type == ControlType::kDone ? " and one 8-byte checksum frame" : "");
+    }
+    if (out->type == ControlType::kDone) {
+      if (frames[2].size() != 8) return Status::DataLoss("DONE checksum frame of ", frames[2].size(), " bytes, expected 8");
+      out->dense_checksum = DecodeFixed64(static_cast<const char*>(frames[2].data()));
     }
     const char* p = static_cast<const char*>(frames[1].data());
     for (size_t i = 0; i < numbers; ++i) out->numbers.push_back(DecodeDouble(p + 8 * i));

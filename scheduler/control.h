@@ -24,7 +24,7 @@
 namespace ember::scheduler {
 
 inline constexpr uint32_t kControlMagic = 0x54434d45;  // "EMCT"
-inline constexpr uint16_t kControlVersion = 1;
+inline constexpr uint16_t kControlVersion = 2;  // 2: DONE carries the dense checksum
 inline constexpr size_t kControlHeaderSize = 32;
 
 enum class ControlType : uint16_t {
@@ -32,7 +32,7 @@ enum class ControlType : uint16_t {
   kStart = 2,       // scheduler -> worker: every worker is up; train
   kProgress = 3,    // worker -> scheduler: [samples, loss_sum, steps] doubles
   kEvalResult = 4,  // worker -> scheduler: [probabilities f32[]][labels f32[]]
-  kDone = 5,        // worker -> scheduler: [train samples, train seconds] doubles
+  kDone = 5,        // worker -> scheduler: [train samples, train seconds] doubles, [dense checksum u64]
   kFailed = 6,      // worker -> scheduler: [message bytes]
 };
 
@@ -45,6 +45,7 @@ struct ControlMessage {
   std::vector<double> numbers;                   // kProgress, kDone
   std::vector<float> probabilities, labels;      // kEvalResult
   std::string text;                              // kFailed
+  uint64_t dense_checksum = 0;                   // kDone: DenseChecksum of the final dense parameters
 };
 
 // Sends `message` on `socket` (a DEALER, or a ROUTER after the peer's

@@ -70,6 +70,14 @@ StatusOr<JobResult> Scheduler::Run() {
     final_line.Add("test_auc", result.evals.back().auc).Add("test_logloss", result.evals.back().logloss);
   }
   final_line.Add("samples_per_sec", result.samples_per_sec);
+  std::string checksums;
+  for (uint64_t checksum : result.dense_checksums) {
+    char hex[17];
+    std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(checksum));
+    if (!checksums.empty()) checksums.push_back(',');
+    checksums.append(hex);
+  }
+  final_line.Add("dense_checksums", checksums);
   WriteMetrics(final_line.ToString());
   std::printf("final: steps %lld, samples %lld, %.0f samples/s", static_cast<long long>(result.steps),
               static_cast<long long>(result.samples), result.samples_per_sec);
@@ -91,6 +99,7 @@ Status Scheduler::Coordinate(JobResult* result) {
   int64_t window_samples = 0, window_steps = 0, last_step = 0;
   double window_loss = 0;
   auto window_start = Clock::now();
+  result->dense_checksums.assign(num_workers, 0);
   const auto job_start = Clock::now();
 
   socket_->set(zmq::sockopt::rcvtimeo, 1000);
@@ -202,6 +211,7 @@ Status Scheduler::Coordinate(JobResult* result) {
         result->samples += static_cast<int64_t>(message.numbers[0]);
         max_train_seconds = std::max(max_train_seconds, message.numbers[1]);
         result->steps = std::max<int64_t>(result->steps, static_cast<int64_t>(message.step));
+        result->dense_checksums[rank] = message.dense_checksum;
         ++finished;
         LOG(INFO) << "worker " << rank << " done after " << message.step << " steps";
         break;
@@ -209,6 +219,7 @@ Status Scheduler::Coordinate(JobResult* result) {
         LOG(ERROR) << "worker " << rank << " failed: " << message.text;
         // The job cannot finish without this worker: stop now; the caller
         // tears the rest down.
+        failed_worker_ = rank;
         return Status::Aborted("worker ", rank, " failed: ", message.text);
       case ControlType::kStart:
         LOG(WARNING) << "dropped a START sent to the scheduler by rank " << rank;

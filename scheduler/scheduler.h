@@ -53,6 +53,7 @@ struct JobResult {
   double samples_per_sec = 0;
   std::vector<EvalMetrics> evals;  // one per epoch when there are eval files
   std::vector<int64_t> rows_per_server;  // rows of all tables held by each server at the end
+  std::vector<uint64_t> dense_checksums;  // per worker rank: worker::DenseChecksum of its final dense parameters
 };
 
 class Scheduler {
@@ -61,6 +62,11 @@ class Scheduler {
   // Binds the control socket. Unavailable naming the endpoint on failure.
   Status Bind();
   std::string endpoint() const { return endpoint_; }
+  // The rank of the worker whose FAILED report ended Run(); -1 if none did.
+  int failed_worker() const { return failed_worker_; }
+  // Replaces options.server_endpoints (the servers Run stops at the end);
+  // for a job whose servers' endpoints are learned after Bind. Before Run.
+  void set_server_endpoints(std::vector<std::string> endpoints) { options_.server_endpoints = std::move(endpoints); }
   // Runs the job to its end; stops the servers in every case. The Status of
   // the first worker that failed, DeadlineExceeded if workers do not
   // register in time.
@@ -75,6 +81,7 @@ class Scheduler {
   std::unique_ptr<zmq::socket_t> socket_;
   std::string endpoint_;
   std::ofstream metrics_;
+  int failed_worker_ = -1;
 };
 
 }  // namespace ember::scheduler

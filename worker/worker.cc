@@ -1,10 +1,12 @@
 #include "worker/worker.h"
 
+#include <bit>
 #include <chrono>
 #include <optional>
 #include <thread>
 
 #include "common/blocking_queue.h"
+#include "common/hash.h"
 #include "common/logging.h"
 #include "data/criteo_reader.h"
 
@@ -28,6 +30,12 @@ double SecondsSince(Clock::time_point start) {
 }
 
 }  // namespace
+
+uint64_t DenseChecksum(const float* values, int64_t count) {
+  uint64_t checksum = 0;
+  for (int64_t i = 0; i < count; ++i) checksum = Mix64(checksum ^ std::bit_cast<uint32_t>(values[i]));
+  return checksum;
+}
 
 Worker::Worker(zmq::context_t* context, WorkerOptions options, DenseSync* sync)
     : context_(context), options_(std::move(options)), sync_(sync) {}
@@ -102,6 +110,8 @@ Status Worker::Train() {
   done.rank = options_.rank;
   done.step = global_step_;
   done.numbers = {static_cast<double>(samples_trained_), train_seconds_};
+  ops::Tensor values = model_->dense_params()->flat_values();
+  done.dense_checksum = DenseChecksum(values.data(), values.numel());
   return Report(done);
 }
 

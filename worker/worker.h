@@ -54,6 +54,11 @@ struct WorkerOptions {
   int prefetch_batches = 4;              // Default: 4
 };
 
+// A 64-bit checksum of the bits of `values` (docs/wire_format.md, section
+// 8): equal for bitwise-equal buffers. Sent in DONE so that the scheduler
+// can show that every replica ended with the same dense parameters.
+uint64_t DenseChecksum(const float* values, int64_t count);
+
 class Worker {
  public:
   // `sync` is shared with the other workers and outlives Run.

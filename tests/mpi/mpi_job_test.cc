@@ -1,0 +1,190 @@
+// The distributed mode as a user runs it: `mpirun -np 5 ember train` with 1
+// scheduler, 2 servers and 2 workers on loopback, against local mode on the
+// same data and flags; and a worker that fails takes the whole job down.
+// Every mpirun runs under `timeout` (SIGTERM, then SIGKILL), so a hang fails
+// the test instead of blocking CI.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "common/files.h"
+
+namespace ember {
+namespace {
+
+constexpr int kMpiTimeoutSeconds = 120;
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+  double seconds = 0;
+};
+
+CommandResult RunShell(const std::string& command) {
+  CommandResult result;
+  const auto start = std::chrono::steady_clock::now();
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return result;
+  std::array<char, 4096> buffer;
+  size_t n;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+bool MpirunOnPath() { return RunShell("command -v mpirun").exit_code == 0; }
+
+// `ember train <args>` under mpirun with `processes` ranks, under a hard timeout.
+CommandResult RunMpi(int processes, const std::string& args) {
+  std::string env;
+  if (::geteuid() == 0) env = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 ";
+  return RunShell(env + "timeout -k 10 " + std::to_string(kMpiTimeoutSeconds) + " mpirun --oversubscribe -np " +
+                  std::to_string(processes) + " " + EMBER_BINARY_PATH + " train " + args);
+}
+
+CommandResult RunLocal(const std::string& args) {
+  return RunShell("timeout -k 10 " + std::to_string(kMpiTimeoutSeconds) + " " + EMBER_BINARY_PATH + " train " +
+                  args);
+}
+
+// The last line of a metrics file that starts with the final event.
+std::string FinalLine(const std::string& metrics_path) {
+  StatusOr<std::string> lines = ReadFileToString(metrics_path);
+  if (!lines.ok()) return "";
+  const size_t last = lines->rfind("{\"event\": \"final\"");
+  return last == std::string::npos ? "" : lines->substr(last);
+}
+
+// The value of "name": "..." in a JSON line, split at commas.
+std::vector<std::string> JsonStringList(const std::string& json, const std::string& name) {
+  const std::string key = "\"" + name + "\": \"";
+  const size_t begin = json.find(key);
+  if (begin == std::string::npos) return {};
+  const size_t start = begin + key.size();
+  const std::string value = json.substr(start, json.find('"', start) - start);
+  std::vector<std::string> items;
+  for (std::string_view item : SplitString(value, ',')) items.emplace_back(item);
+  return items;
+}
+
+class MpiJobTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/ember_mpi_" + std::to_string(::getpid());
+    std::filesystem::create_directories(dir_);
+    CommandResult gen = RunShell(std::string(EMBER_BINARY_PATH) + " gen-data --out_dir=" + dir_ +
+                                 " --train_rows=60000 --test_rows=10000 --seed=3");
+    ASSERT_EQ(gen.exit_code, 0) << gen.output;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string TrainFlags(const std::string& metrics) const {
+    return "--model=wide_deep --hidden=64,32 --embedding_dim=8 --batch_size=512 --num_servers=2 --train_files=" +
+           dir_ + "/train.tsv --eval_files=" + dir_ + "/test.tsv --metrics_out=" + dir_ + "/" + metrics;
+  }
+
+  std::string dir_;
+};
+
+TEST_F(MpiJobTest, TwoServersTwoWorkersReachTheAucOfLocalMode) {
+  if (!MpirunOnPath()) GTEST_SKIP() << "mpirun is not on PATH";
+  CommandResult local = RunLocal(TrainFlags("local.jsonl") + " --num_workers=2");
+  ASSERT_EQ(local.exit_code, 0) << local.output;
+  CommandResult mpi = RunMpi(5, TrainFlags("mpi.jsonl"));
+  ASSERT_EQ(mpi.exit_code, 0) << mpi.output;
+  EXPECT_NE(mpi.output.find("rank 2: server 1"), std::string::npos) << mpi.output;
+  EXPECT_NE(mpi.output.find("rank 4: worker 1"), std::string::npos) << mpi.output;
+  StatusOr<double> local_auc = JsonNumberField(FinalLine(dir_ + "/local.jsonl"), "test_auc");
+  StatusOr<double> mpi_auc = JsonNumberField(FinalLine(dir_ + "/mpi.jsonl"), "test_auc");
+  ASSERT_TRUE(local_auc.ok()) << local.output;
+  ASSERT_TRUE(mpi_auc.ok()) << mpi.output;
+  EXPECT_GT(*mpi_auc, 0.7);
+  EXPECT_NEAR(*mpi_auc, *local_auc, 0.005) << "local " << *local_auc << ", mpi " << *mpi_auc;
+  StatusOr<double> samples = JsonNumberField(FinalLine(dir_ + "/mpi.jsonl"), "samples");
+  ASSERT_TRUE(samples.ok());
+  EXPECT_EQ(*samples, 60000) << "the workers' parts must cover the file once";
+}
+
+TEST_F(MpiJobTest, DenseParametersOfAllWorkersAreBitwiseEqual) {
+  if (!MpirunOnPath()) GTEST_SKIP() << "mpirun is not on PATH";
+  // 3 workers: the reduction order matters when there are more than two.
+  CommandResult mpi = RunMpi(6, TrainFlags("mpi.jsonl"));
+  ASSERT_EQ(mpi.exit_code, 0) << mpi.output;
+  const std::vector<std::string> checksums = JsonStringList(FinalLine(dir_ + "/mpi.jsonl"), "dense_checksums");
+  ASSERT_EQ(checksums.size(), 3u) << FinalLine(dir_ + "/mpi.jsonl");
+  EXPECT_EQ(checksums[0].size(), 16u);
+  for (const std::string& checksum : checksums) EXPECT_EQ(checksum, checksums[0]);
+}
+
+TEST_F(MpiJobTest, LocalModeWorkersEndBitwiseEqualToo) {
+  CommandResult local = RunLocal(TrainFlags("local.jsonl") + " --num_workers=2");
+  ASSERT_EQ(local.exit_code, 0) << local.output;
+  const std::vector<std::string> checksums = JsonStringList(FinalLine(dir_ + "/local.jsonl"), "dense_checksums");
+  ASSERT_EQ(checksums.size(), 2u) << FinalLine(dir_ + "/local.jsonl");
+  EXPECT_EQ(checksums[0], checksums[1]);
+}
+
+TEST_F(MpiJobTest, AWorkerWithBadInputEndsTheWholeJobNamingItsRank) {
+  if (!MpirunOnPath()) GTEST_SKIP() << "mpirun is not on PATH";
+  // Good lines, then garbage: the garbage lies in the second worker's part
+  // (the file's second half by bytes).
+  StatusOr<std::string> train = ReadFileToString(dir_ + "/train.tsv");
+  ASSERT_TRUE(train.ok());
+  size_t cut = 0;
+  for (int line = 0; line < 20000; ++line) cut = train->find('\n', cut) + 1;
+  std::string bad = train->substr(0, cut);
+  for (int i = 0; i < 500; ++i) bad += "not a criteo line " + std::to_string(i) + "\n";
+  ASSERT_TRUE(WriteFileAtomically(dir_ + "/bad.tsv", bad).ok());
+  CommandResult mpi = RunMpi(5, "--model=wide_deep --hidden=64,32 --embedding_dim=8 --batch_size=512 "
+                                "--num_servers=2 --max_bad_lines=10 --train_files=" + dir_ + "/bad.tsv");
+  EXPECT_NE(mpi.exit_code, 0) << mpi.output;
+  EXPECT_NE(mpi.exit_code, 124) << "timed out: a process hung\n" << mpi.output;
+  EXPECT_LT(mpi.seconds, 60) << mpi.output;
+  EXPECT_NE(mpi.output.find("rank 4 (worker 1 on host"), std::string::npos) << mpi.output;
+  EXPECT_NE(mpi.output.find("too many malformed lines"), std::string::npos) << mpi.output;
+}
+
+TEST_F(MpiJobTest, AWorldWithoutWorkersOrDisagreeingNumWorkersIsRefused) {
+  if (!MpirunOnPath()) GTEST_SKIP() << "mpirun is not on PATH";
+  CommandResult no_worker = RunMpi(3, TrainFlags("m.jsonl"));
+  EXPECT_NE(no_worker.exit_code, 0);
+  EXPECT_NE(no_worker.output.find("leave no worker"), std::string::npos) << no_worker.output;
+  CommandResult disagree = RunMpi(5, TrainFlags("m.jsonl") + " --num_workers=3");
+  EXPECT_NE(disagree.exit_code, 0);
+  EXPECT_NE(disagree.output.find("--num_workers=3 but mpirun started 5"), std::string::npos) << disagree.output;
+}
+
+TEST_F(MpiJobTest, PortRangeAndTokenFileAreUsed) {
+  if (!MpirunOnPath()) GTEST_SKIP() << "mpirun is not on PATH";
+  ASSERT_TRUE(WriteFileAtomically(dir_ + "/token", "0x1234abcd5678ef01\n").ok());
+  const int base = 42000 + static_cast<int>(::getpid() % 2000) * 10;
+  const std::string range = std::to_string(base) + "-" + std::to_string(base + 9);
+  CommandResult mpi = RunMpi(5, TrainFlags("mpi.jsonl") + " --port_range=" + range + " --job_token_file=" + dir_ +
+                                    "/token");
+  ASSERT_EQ(mpi.exit_code, 0) << mpi.output;
+  EXPECT_NE(mpi.output.find("rank 1: server 0 on"), std::string::npos) << mpi.output;
+  // Every bound endpoint lies in the range.
+  for (int rank = 0; rank <= 2; ++rank) {
+    const size_t at = mpi.output.find("rank " + std::to_string(rank) + ": ");
+    ASSERT_NE(at, std::string::npos) << mpi.output;
+    const size_t colon = mpi.output.find("tcp://127.0.0.1:", at);
+    ASSERT_NE(colon, std::string::npos) << mpi.output;
+    const int port = std::atoi(mpi.output.c_str() + colon + std::string("tcp://127.0.0.1:").size());
+    EXPECT_GE(port, base);
+    EXPECT_LE(port, base + 9);
+  }
+}
+
+}  // namespace
+}  // namespace ember

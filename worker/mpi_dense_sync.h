@@ -1,0 +1,58 @@
+// worker/mpi_dense_sync.h: the dense allreduce among worker processes over
+// MPI (DESIGN.md, "Dense compute": MPI on CPU workers), and the one place
+// where MPI error codes become Status.
+//
+// MpiDenseSync sums over a communicator that holds the workers only (made
+// with MPI_Comm_split by the caller, see scheduler/mpi_job.h): MPI_Reduce to
+// worker 0, then MPI_Bcast of the sum. A plain MPI_Allreduce may add in a
+// different order on different ranks; reduce-then-broadcast gives every
+// worker the same bits, so every replica applies the same dense step.
+//
+// Abort: a rank blocked in an MPI collective cannot be woken. Abort only
+// records the status (later calls return it); the process that aborts must
+// then end the job with MPI_Abort (RunMpiJob does), which also ends the peers
+// blocked in the collective. Every call is made by the worker's thread,
+// except Abort, which is thread-safe.
+//
+//   MPI_Comm workers;  // from MPI_Comm_split
+//   MpiDenseSync sync(workers);
+//   RETURN_IF_ERROR(sync.AllreduceSum(buffer.data(), buffer.size()));
+#pragma once
+
+#include <mpi.h>
+
+#include <mutex>
+#include <string_view>
+
+#include "common/status.h"
+#include "worker/dense_sync.h"
+
+namespace ember::worker {
+
+// OK for MPI_SUCCESS; otherwise Internal naming `call` and MPI's error text.
+// Needs MPI_ERRORS_RETURN on the communicator (else MPI aborts first).
+Status MpiStatus(int code, std::string_view call);
+
+class MpiDenseSync : public DenseSync {
+ public:
+  // `workers` must outlive this object; it holds exactly the workers, and
+  // its rank order is the workers' rank order.
+  explicit MpiDenseSync(MPI_Comm workers);
+  // The sum over all workers, the same bits on each. Aborted after Abort;
+  // InvalidArgument when count does not fit an MPI count; Internal for an
+  // MPI error.
+  Status AllreduceSum(float* data, int64_t count) override;
+  // Records `why`; see the header comment.
+  void Abort(const Status& why) override;
+  int num_workers() const override { return num_workers_; }
+  // The recorded abort status, OK if none.
+  Status aborted() const;
+
+ private:
+  MPI_Comm workers_;
+  int num_workers_ = 1;
+  mutable std::mutex mu_;
+  Status aborted_;
+};
+
+}  // namespace ember::worker
