@@ -1,0 +1,702 @@
+// Strangers on a server's port: a real ps::Server on tcp://127.0.0.1:*
+// serves a valid PsClient that pulls and pushes a few thousand keys per step,
+// while stranger threads send it malformed traffic over their own sockets:
+//   - ZeroMQ DEALERs with bad ember messages (no token, wrong token,
+//     truncated headers, random bytes, huge declared lengths, a valid
+//     header with frames that do not match it, ...);
+//   - a ZMQ_STREAM socket and plain TCP connect()+write() of non-ZMTP bytes;
+//   - a hand-written ZMTP 3.0 peer that declares absurd frame sizes.
+// Checked: the server keeps serving, every bad ember message is counted in
+// rejected_messages (and an authenticated sender gets its error reply), the
+// valid client's pulls all succeed with exactly the rows a local
+// SparseTable computes, and the process's RSS stays bounded.
+// Everything runs under one deadline per test (well below ctest's 60 s).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <zmq.hpp>
+#include <zmq_addon.hpp>
+
+#include "common/coding.h"
+#include "common/logging.h"
+#include "common/random.h"
+#include "ps/client.h"
+#include "ps/server.h"
+#include "ps/sparse_table.h"
+#include "ps/wire.h"
+
+namespace ember::ps {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr uint64_t kToken = 0x5eedf00dcafe1234ULL;
+constexpr uint32_t kTableId = 1;
+constexpr int kDim = 16;
+constexpr uint64_t kSeed = 11;
+constexpr size_t kKeysPerStep = 4000;
+constexpr size_t kKeyPool = 20000;  // every key is created in the first 5 steps
+constexpr int64_t kMaxRssGrowthBytes = 64LL << 20;
+
+// VmRSS (or another /proc/self/status field) in bytes; -1 when unreadable.
+int64_t StatusFieldBytes(const std::string& field) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind(field + ":", 0) == 0) return std::stoll(line.substr(field.size() + 1)) * 1024;
+  }
+  return -1;
+}
+int64_t RssBytes() { return StatusFieldBytes("VmRSS"); }
+
+TableConfig Table() {
+  TableConfig table;
+  table.id = kTableId;
+  table.name = "stranger";
+  table.dim = kDim;
+  table.optimizer.type = SparseOptimizerType::kAdagrad;
+  table.optimizer.learning_rate = 0.05f;
+  table.initializer = InitializerType::kNormal;
+  table.init_scale = 0.1f;
+  return table;
+}
+
+std::string EncodedHeader(const MessageHeader& header) {
+  std::string bytes(kHeaderBytes, '\0');
+  EncodeHeader(header, bytes.data());
+  return bytes;
+}
+
+// ---- Bad ember messages. ----
+
+struct BadMessage {
+  std::vector<std::string> frames;  // at least one
+  bool expect_reply = false;        // authenticated known request: an error reply comes back
+};
+
+std::string RandomBytes(Rng& rng, size_t n) {
+  std::string bytes(n, '\0');
+  for (char& c : bytes) c = static_cast<char>(rng.Next());
+  return bytes;
+}
+
+// A PULL or PUSH whose frames agree with the header, with `token`.
+BadMessage ConsistentRequest(Rng& rng, uint64_t token) {
+  const bool push = rng.UniformInt(2) == 1;
+  const uint64_t n = 1 + rng.UniformInt(64);
+  MessageHeader h = MakeHeader(push ? MessageType::kPush : MessageType::kPull, token, rng.Next());
+  h.table_id = kTableId;
+  h.value_dim = kDim;
+  h.item_count = n;
+  h.payload_bytes = n * 8 + (push ? n * kDim * 4 : 0);
+  BadMessage m;
+  m.frames = {EncodedHeader(h), RandomBytes(rng, n * 8)};
+  if (push) m.frames.push_back(std::string(n * kDim * 4, '\0'));
+  return m;
+}
+
+// Kinds of bad messages, drawn in turn by every stranger.
+enum BadKind {
+  kNoToken,
+  kWrongToken,
+  kTruncatedHeader,
+  kRandomFrames,
+  kHugeLengthsNoToken,
+  kHugeLengthsWithToken,
+  kMismatchedFrames,
+  kWrongVersion,
+  kNumBadKinds
+};
+
+BadMessage MakeBadMessage(Rng& rng, BadKind kind) {
+  switch (kind) {
+    case kNoToken:
+      return ConsistentRequest(rng, 0);
+    case kWrongToken: {
+      uint64_t token = rng.Next();
+      if (token == kToken) token ^= 1;
+      return ConsistentRequest(rng, token);
+    }
+    case kTruncatedHeader: {
+      BadMessage m = ConsistentRequest(rng, rng.UniformInt(2) == 0 ? kToken : rng.Next());
+      m.frames[0].resize(rng.UniformInt(kHeaderBytes));  // 0..55 bytes
+      if (rng.UniformInt(2) == 0) m.frames.resize(1);
+      return m;
+    }
+    case kRandomFrames: {
+      BadMessage m;
+      const size_t frames = 1 + rng.UniformInt(8);
+      for (size_t i = 0; i < frames; ++i) {
+        const size_t size = rng.UniformInt(4) == 0 ? kHeaderBytes : rng.UniformInt(2048);
+        m.frames.push_back(RandomBytes(rng, size));
+      }
+      if (m.frames[0].size() >= 4 && DecodeFixed32(m.frames[0].data()) == kWireMagic) m.frames[0][0] ^= 1;
+      return m;
+    }
+    case kHugeLengthsNoToken:
+    case kHugeLengthsWithToken: {
+      const bool with_token = kind == kHugeLengthsWithToken;
+      const bool push = rng.UniformInt(2) == 1;
+      MessageHeader h =
+          MakeHeader(push ? MessageType::kPush : MessageType::kPull, with_token ? kToken : rng.Next() | 1, rng.Next());
+      if (!with_token && h.job_token == kToken) h.job_token ^= 2;
+      h.table_id = kTableId;
+      h.value_dim = kDim;
+      const uint64_t near_2_63 = (1ULL << 63) - rng.UniformInt(1024);
+      BadMessage m;
+      m.frames.push_back("");
+      m.frames.push_back(RandomBytes(rng, 8 * (1 + rng.UniformInt(4))));
+      if (push) m.frames.push_back(RandomBytes(rng, 64));
+      switch (rng.UniformInt(4)) {
+        case 0:  // both huge
+          h.item_count = near_2_63;
+          h.payload_bytes = near_2_63;
+          break;
+        case 1:  // payload bytes right, item count huge: item_count x 8 overflows
+          h.item_count = (1ULL << 61) + rng.UniformInt(16);
+          h.payload_bytes = m.frames[1].size() + (push ? 64 : 0);
+          break;
+        case 2:  // item count whose products wrap to exactly the frame sizes
+          h.item_count = (1ULL << 61) + m.frames[1].size() / 8;
+          h.payload_bytes = m.frames[1].size() + (push ? 64 : 0);
+          break;
+        default:  // ~0
+          h.item_count = ~0ULL;
+          h.payload_bytes = ~0ULL;
+          break;
+      }
+      m.frames[0] = EncodedHeader(h);
+      m.expect_reply = with_token;
+      return m;
+    }
+    case kMismatchedFrames: {
+      BadMessage m = ConsistentRequest(rng, kToken);
+      MessageHeader h;
+      EXPECT_TRUE(DecodeHeader(m.frames[0], &h).ok());
+      const bool push = h.type == static_cast<uint16_t>(MessageType::kPush);
+      m.expect_reply = true;
+      switch (rng.UniformInt(11)) {
+        case 0:  // keys frame one key short
+          m.frames[1].resize(m.frames[1].size() - 8);
+          break;
+        case 1:  // keys frame not a multiple of 8
+          m.frames[1].push_back('x');
+          h.payload_bytes += 1;
+          break;
+        case 2:  // a missing frame
+          h.payload_bytes -= m.frames.back().size();
+          m.frames.pop_back();
+          break;
+        case 3:  // three payload frames
+          m.frames.push_back("abcd");
+          h.payload_bytes += 4;
+          break;
+        case 4:  // wrong dim
+          h.value_dim = kDim + 1;
+          break;
+        case 5:  // unknown table
+          h.table_id = 999;
+          break;
+        case 6:  // a status code in a request
+          h.status_code = 3;
+          break;
+        case 7:  // unknown flags
+          h.flags = 0x80;
+          break;
+        case 8:  // payload_bytes off by one
+          h.payload_bytes += 1;
+          break;
+        case 9:  // a reply type sent to a server: rejected, never answered
+          h.type = push ? static_cast<uint16_t>(MessageType::kPushReply) : static_cast<uint16_t>(MessageType::kPullReply);
+          m.expect_reply = false;
+          break;
+        default:  // an unknown type: rejected, never answered
+          h.type = 0x77;
+          m.expect_reply = false;
+          break;
+      }
+      if (push && h.type == static_cast<uint16_t>(MessageType::kPushReply)) {
+        // A well-formed PUSH_REPLY has no frames; keep this one malformed.
+        h.payload_bytes += 1;
+      }
+      m.frames[0] = EncodedHeader(h);
+      return m;
+    }
+    case kWrongVersion: {
+      BadMessage m = ConsistentRequest(rng, kToken);
+      EncodeFixed16(m.frames[0].data() + 4, static_cast<uint16_t>(kWireVersion + 1 + rng.UniformInt(100)));
+      return m;  // version is checked before the token: no reply
+    }
+    case kNumBadKinds:
+      break;
+  }
+  return {};
+}
+
+struct StrangerReport {
+  int64_t sent = 0;
+  int64_t expected_replies = 0;
+  int64_t error_replies = 0;     // replies with a non-zero status code
+  int64_t other_replies = 0;     // anything else (must stay 0)
+};
+
+// Drains replies without blocking; with `until` set, waits for `want` until it.
+void DrainReplies(zmq::socket_t& socket, StrangerReport* report, int64_t want, Clock::time_point until) {
+  while (true) {
+    std::vector<zmq::message_t> reply;
+    zmq::recv_result_t got;
+    try {
+      got = zmq::recv_multipart(socket, std::back_inserter(reply), zmq::recv_flags::dontwait);
+    } catch (const zmq::error_t&) {
+      return;
+    }
+    if (!got) {
+      if (report->error_replies + report->other_replies >= want || Clock::now() >= until) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      continue;
+    }
+    MessageHeader h;
+    const bool error_reply = !reply.empty() && reply[0].size() == kHeaderBytes &&
+                             DecodeHeader(std::string_view(static_cast<const char*>(reply[0].data()), kHeaderBytes), &h)
+                                 .ok() &&
+                             h.status_code != 0 && h.job_token == kToken;
+    ++(error_reply ? report->error_replies : report->other_replies);
+  }
+}
+
+// Sends `count` bad ember messages from a fresh DEALER every 1000 messages.
+StrangerReport RunDealerStranger(const std::string& endpoint, uint64_t seed, int64_t count,
+                                 Clock::time_point deadline) {
+  zmq::context_t context(1);
+  Rng rng(seed);
+  StrangerReport report;
+  std::unique_ptr<zmq::socket_t> socket;
+  int64_t socket_expected = 0;
+  StrangerReport socket_report;
+  const auto close_socket = [&] {
+    if (socket == nullptr) return;
+    DrainReplies(*socket, &socket_report, socket_expected, std::min(deadline, Clock::now() + std::chrono::seconds(10)));
+    report.error_replies += socket_report.error_replies;
+    report.other_replies += socket_report.other_replies;
+    socket_report = StrangerReport{};
+    socket_expected = 0;
+    socket.reset();
+  };
+  for (int64_t i = 0; i < count && Clock::now() < deadline; ++i) {
+    if (i % 1000 == 0) {
+      close_socket();
+      socket = std::make_unique<zmq::socket_t>(context, zmq::socket_type::dealer);
+      socket->set(zmq::sockopt::linger, 0);
+      socket->set(zmq::sockopt::sndtimeo, 5000);
+      socket->connect(endpoint);
+    }
+    BadMessage m = MakeBadMessage(rng, static_cast<BadKind>(i % kNumBadKinds));
+    bool sent = true;
+    for (size_t f = 0; f < m.frames.size() && sent; ++f) {
+      const bool more = f + 1 < m.frames.size();
+      sent = socket->send(zmq::buffer(m.frames[f]), more ? zmq::send_flags::sndmore : zmq::send_flags::none)
+                 .has_value();
+    }
+    if (!sent) break;  // a send timed out: report what got out
+    ++report.sent;
+    if (m.expect_reply) {
+      ++report.expected_replies;
+      ++socket_expected;
+    }
+    if (i % 64 == 63) DrainReplies(*socket, &socket_report, 0, Clock::now());
+  }
+  close_socket();
+  return report;
+}
+
+// ---- Raw (non-ZMTP, or hand-rolled ZMTP) strangers. ----
+
+int ConnectTcp(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Writes all of `bytes`; false when the peer closed (that is allowed).
+bool WriteAll(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+// ZMTP 3.0 greeting (NULL mechanism, as client) and a READY command of a
+// DEALER. libzmq 4.3 drops a peer whose READY arrives in the same segment as
+// its greeting, so ZmtpConnect sends the two apart, as a real peer does.
+std::string ZmtpHandshake() {
+  std::string bytes;
+  bytes += '\xff';
+  bytes.append(8, '\0');
+  bytes += '\x7f';
+  bytes += '\x03';
+  bytes += '\x00';
+  std::string mechanism = "NULL";
+  mechanism.resize(20, '\0');
+  bytes += mechanism;
+  bytes += '\x00';          // as-server
+  bytes.append(31, '\0');   // filler
+  std::string ready = "\x05READY";
+  ready += '\x0b';
+  ready += "Socket-Type";
+  ready += std::string("\x00\x00\x00\x06", 4);
+  ready += "DEALER";
+  bytes += '\x04';  // command, short size
+  bytes += static_cast<char>(ready.size());
+  bytes += ready;
+  return bytes;
+}
+
+// A ZMTP frame header: flags (MORE = 1, LONG = 2) and size.
+std::string ZmtpFrameHeader(uint64_t size, bool more) {
+  std::string bytes;
+  if (size < 256) {
+    bytes += static_cast<char>(more ? 0x01 : 0x00);
+    bytes += static_cast<char>(size);
+  } else {
+    bytes += static_cast<char>(more ? 0x03 : 0x02);
+    for (int shift = 56; shift >= 0; shift -= 8) bytes += static_cast<char>(size >> shift);
+  }
+  return bytes;
+}
+
+constexpr size_t kZmtpGreetingBytes = 64;
+
+// Connects and does the ZMTP 3.0 NULL handshake: our greeting, the server's
+// greeting, our READY. -1 when the server does not answer within 2 s.
+int ZmtpConnect(int port) {
+  const int fd = ConnectTcp(port);
+  if (fd < 0) return -1;
+  const std::string handshake = ZmtpHandshake();
+  timeval timeout{2, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  char greeting[kZmtpGreetingBytes];
+  size_t got = 0;
+  bool ok = WriteAll(fd, handshake.substr(0, kZmtpGreetingBytes));
+  while (ok && got < kZmtpGreetingBytes) {
+    const ssize_t n = ::recv(fd, greeting + got, kZmtpGreetingBytes - got, 0);
+    ok = n > 0;
+    if (ok) got += static_cast<size_t>(n);
+  }
+  if (!ok || !WriteAll(fd, handshake.substr(kZmtpGreetingBytes))) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+int PortOf(const std::string& endpoint) { return std::stoi(endpoint.substr(endpoint.rfind(':') + 1)); }
+
+// ---- The fixture: a server, a valid client, and a local reference table. ----
+
+class StrangerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    InitLogging("fault_stranger_test");
+    ServerOptions options;
+    options.rank = 0;
+    options.bind_endpoint = "tcp://127.0.0.1:*";
+    options.job_token = kToken;
+    options.seed = kSeed;
+    options.tables = {Table()};
+    server_ = std::make_unique<Server>(&context_, options);
+    ASSERT_TRUE(server_->Bind().ok());
+    endpoint_ = server_->endpoint();
+    ASSERT_EQ(endpoint_.rfind("tcp://127.0.0.1:", 0), 0u) << endpoint_;
+    serving_ = std::thread([this] { run_status_ = server_->Run(); });
+
+    ClientOptions client_options;
+    client_options.server_endpoints = {endpoint_};
+    client_options.job_token = kToken;
+    client_options.tables = {Table()};
+    client_options.timeout_ms = 10000;
+    client_ = std::make_unique<PsClient>(&context_, client_options);
+    ASSERT_TRUE(client_->Connect().ok());
+    reference_ = std::make_unique<SparseTable>(Table(), kSeed);
+    Rng rng(5);
+    key_pool_.resize(kKeyPool);
+    for (Key& key : key_pool_) key = rng.Next();
+  }
+
+  void TearDown() override {
+    client_.reset();
+    server_->Stop();
+    if (serving_.joinable()) serving_.join();
+    EXPECT_TRUE(run_status_.ok()) << run_status_;
+  }
+
+  // One training-like step: pull kKeysPerStep keys, check every row against
+  // the reference bit for bit and for finiteness, push gradients made from
+  // the rows, apply the same push to the reference. False on a failure.
+  bool Step() {
+    std::vector<Key> keys(kKeysPerStep);
+    for (size_t i = 0; i < keys.size(); ++i) keys[i] = key_pool_[(steps_ * kKeysPerStep + i) % kKeyPool];
+    std::vector<float> rows(keys.size() * kDim), want(kDim);
+    auto pull = client_->Pull(kTableId, keys, rows.data());
+    if (!pull.ok()) return Fail("pull: " + pull.status().ToString());
+    const Status pulled = client_->Wait(*pull);
+    if (!pulled.ok()) return Fail("pull wait: " + pulled.ToString());
+    std::vector<float> grads(rows.size());
+    for (size_t i = 0; i < keys.size(); ++i) {
+      reference_->Pull(keys[i], /*create=*/true, want.data());
+      for (int d = 0; d < kDim; ++d) {
+        const float got = rows[i * kDim + static_cast<size_t>(d)];
+        if (!std::isfinite(got) || std::memcmp(&got, &want[static_cast<size_t>(d)], sizeof(float)) != 0) {
+          return Fail("step " + std::to_string(steps_) + " key #" + std::to_string(i) + " dim " + std::to_string(d) +
+                      ": pulled " + std::to_string(got) + ", reference " + std::to_string(want[static_cast<size_t>(d)]));
+        }
+        grads[i * kDim + static_cast<size_t>(d)] = 0.1f * got + 0.01f * static_cast<float>(d - kDim / 2);
+      }
+    }
+    auto push = client_->Push(kTableId, keys, grads);
+    if (!push.ok()) return Fail("push: " + push.status().ToString());
+    const Status pushed = client_->Wait(*push);
+    if (!pushed.ok()) return Fail("push wait: " + pushed.ToString());
+    ++pushes_;
+    for (size_t i = 0; i < keys.size(); ++i) reference_->Push(keys[i], grads.data() + i * kDim, pushes_);
+    ++steps_;
+    return true;
+  }
+
+  bool Fail(const std::string& why) {
+    failure_ = why;
+    return false;
+  }
+
+  // Steps until `done` is set and at least `min_steps` more steps ran, or the deadline.
+  void TrainWhile(const std::atomic<bool>& done, int min_steps, Clock::time_point deadline) {
+    const int64_t start = steps_;
+    while ((!done.load() || steps_ - start < min_steps) && Clock::now() < deadline) {
+      ASSERT_TRUE(Step()) << failure_;
+    }
+    EXPECT_TRUE(done.load()) << "strangers still sending at the deadline";
+    EXPECT_GE(steps_ - start, min_steps);
+  }
+
+  // Polls the server's stats until rejected_messages reaches `want` or the deadline.
+  int64_t WaitForRejected(int64_t want, Clock::time_point deadline) {
+    int64_t rejected = server_->stats().rejected_messages;
+    while (rejected < want && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      rejected = server_->stats().rejected_messages;
+    }
+    return rejected;
+  }
+
+  zmq::context_t context_;
+  std::unique_ptr<Server> server_;
+  std::string endpoint_;
+  std::thread serving_;
+  Status run_status_;
+  std::unique_ptr<PsClient> client_;
+  std::unique_ptr<SparseTable> reference_;
+  std::vector<Key> key_pool_;
+  int64_t steps_ = 0;
+  uint32_t pushes_ = 0;
+  std::string failure_;
+};
+
+TEST_F(StrangerTest, TenThousandBadMessagesAreRejectedWhileAValidClientTrains) {
+  const auto deadline = Clock::now() + std::chrono::seconds(45);
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(Step()) << failure_;  // every pool key exists now
+  const int64_t rss_before = RssBytes();
+  ASSERT_GT(rss_before, 0);
+
+  constexpr int kStrangers = 3;
+  constexpr int64_t kPerStranger = 4000;  // 12,000 in all
+  std::vector<StrangerReport> reports(kStrangers);
+  std::atomic<int> running{kStrangers};
+  std::atomic<bool> done{false};
+  std::vector<std::thread> strangers;
+  for (int s = 0; s < kStrangers; ++s) {
+    strangers.emplace_back([&, s] {
+      reports[static_cast<size_t>(s)] = RunDealerStranger(endpoint_, 1000 + static_cast<uint64_t>(s), kPerStranger,
+                                                          deadline - std::chrono::seconds(10));
+      if (running.fetch_sub(1) == 1) done.store(true);
+    });
+  }
+  TrainWhile(done, /*min_steps=*/50, deadline);
+  for (auto& stranger : strangers) stranger.join();
+
+  StrangerReport total;
+  for (const StrangerReport& r : reports) {
+    total.sent += r.sent;
+    total.expected_replies += r.expected_replies;
+    total.error_replies += r.error_replies;
+    total.other_replies += r.other_replies;
+  }
+  EXPECT_EQ(total.sent, kStrangers * kPerStranger);
+  EXPECT_GE(total.sent, 10000);
+  const int64_t rejected = WaitForRejected(total.sent, deadline);
+  // Every message sent is malformed, so the server must count each exactly once.
+  EXPECT_EQ(rejected, total.sent);
+  EXPECT_EQ(total.error_replies, total.expected_replies) << "authenticated bad requests get one error reply each";
+  EXPECT_EQ(total.other_replies, 0);
+
+  // The valid client is unaffected: a few more steps, then the server's counters over the wire.
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(Step()) << failure_;
+  auto stats = client_->Stats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ((*stats)[0].rejected_messages, rejected);
+  EXPECT_EQ((*stats)[0].pulls, steps_);
+  EXPECT_EQ((*stats)[0].pushes, steps_);
+  EXPECT_EQ((*stats)[0].rows_per_table[0], static_cast<int64_t>(kKeyPool)) << "a stranger created rows";
+  const int64_t rss_after = RssBytes();
+  EXPECT_LT(rss_after - rss_before, kMaxRssGrowthBytes) << "RSS " << rss_before << " -> " << rss_after;
+  std::printf("strangers: %lld bad messages (%lld answered with an error), rejected %lld; valid steps %lld; "
+              "RSS %.1f -> %.1f MB\n",
+              static_cast<long long>(total.sent), static_cast<long long>(total.error_replies),
+              static_cast<long long>(rejected), static_cast<long long>(steps_), rss_before / 1e6, rss_after / 1e6);
+}
+
+TEST_F(StrangerTest, NonZmtpBytesAndAbsurdZmtpFrameSizesDoNotHurtTheServer) {
+  const auto deadline = Clock::now() + std::chrono::seconds(45);
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(Step()) << failure_;
+  const int64_t rss_before = RssBytes();
+  const int port = PortOf(endpoint_);
+  std::atomic<bool> done{false};
+  std::atomic<int64_t> complete_zmtp_messages{0};
+  std::thread stranger([&] {
+    Rng rng(77);
+    const auto stop_by = deadline - std::chrono::seconds(15);
+    // 1. A ZMQ_STREAM socket: raw bytes from ZeroMQ's own tcp stack.
+    {
+      zmq::context_t context(1);
+      for (int c = 0; c < 50 && Clock::now() < stop_by; ++c) {
+        zmq::socket_t stream(context, zmq::socket_type::stream);
+        stream.set(zmq::sockopt::linger, 0);
+        stream.set(zmq::sockopt::rcvtimeo, 2000);
+        stream.connect(endpoint_);
+        zmq::message_t id, empty;
+        if (!stream.recv(id) || !stream.recv(empty)) continue;  // connect notification
+        for (int w = 0; w < 20; ++w) {
+          const std::string garbage = RandomBytes(rng, 1 + rng.UniformInt(4096));
+          try {
+            stream.send(zmq::buffer(id.data(), id.size()), zmq::send_flags::sndmore);
+            stream.send(zmq::buffer(garbage), zmq::send_flags::none);
+          } catch (const zmq::error_t&) {
+            break;  // the server hung up
+          }
+        }
+      }
+    }
+    // 2. Plain TCP: random bytes; and a ZMTP greeting followed by garbage.
+    for (int c = 0; c < 200 && Clock::now() < stop_by; ++c) {
+      const int fd = ConnectTcp(port);
+      if (fd < 0) continue;
+      std::string bytes = c % 2 == 0 ? std::string() : ZmtpHandshake().substr(0, 1 + rng.UniformInt(90));
+      bytes += RandomBytes(rng, 1 + rng.UniformInt(64 * 1024));
+      (void)WriteAll(fd, bytes);
+      ::close(fd);
+    }
+    // 3. Hand-written ZMTP: a valid handshake, then frames declaring absurd
+    // sizes (2^62, 2^63 - 1, ~0, 1 GiB) and nothing after them; then one
+    // complete message with a bad ember header, which must be rejected.
+    const uint64_t sizes[] = {1ULL << 62, (1ULL << 63) - 1, ~0ULL, 1ULL << 30, (1ULL << 62) + 7};
+    for (uint64_t size : sizes) {
+      for (int more = 0; more < 2; ++more) {
+        const int fd = ZmtpConnect(port);
+        if (fd < 0) continue;
+        (void)WriteAll(fd, ZmtpFrameHeader(size, more == 1) + RandomBytes(rng, 100));
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        ::close(fd);
+      }
+    }
+    for (int c = 0; c < 20; ++c) {
+      const int fd = ZmtpConnect(port);
+      if (fd < 0) continue;
+      const std::string body = RandomBytes(rng, kHeaderBytes);
+      if (WriteAll(fd, ZmtpFrameHeader(body.size(), false) + body)) ++complete_zmtp_messages;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      ::close(fd);
+    }
+    done.store(true);
+  });
+  TrainWhile(done, /*min_steps=*/30, deadline);
+  stranger.join();
+  // The hand-written ZMTP peer really got messages through (the handshake
+  // works). Bytes that do not start with a ZMTP 3 signature are read by
+  // libzmq as ZMTP 1.0 framing, so some of the random bytes arrive as
+  // messages too: they are rejected like the rest.
+  const int64_t rejected = WaitForRejected(complete_zmtp_messages.load(), deadline);
+  EXPECT_EQ(complete_zmtp_messages.load(), 20);
+  EXPECT_GE(rejected, complete_zmtp_messages.load());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(Step()) << failure_;
+  const int64_t rss_after = RssBytes();
+  EXPECT_LT(rss_after - rss_before, kMaxRssGrowthBytes) << "RSS " << rss_before << " -> " << rss_after;
+  std::printf("raw strangers: %lld messages rejected (20 from the ZMTP peer, the rest random bytes read as ZMTP 1.0); valid steps %lld; RSS %.1f -> %.1f MB\n",
+              static_cast<long long>(rejected), static_cast<long long>(steps_), rss_before / 1e6, rss_after / 1e6);
+}
+
+// Messages of many empty frames, from a peer without the token. libzmq
+// holds a whole multipart message before it delivers the first frame (about
+// 64 B per frame: a per-message cost only CurveZMQ keeps strangers from
+// imposing); the server itself keeps at most a header's worth of frames and
+// drops the rest as it reads them (ps/server.cc, Run). So memory is bounded
+// by one message: the first message may grow RSS (libzmq's buffer stays with
+// malloc), the ones after it must not grow it further.
+TEST_F(StrangerTest, MessagesOfManyEmptyFramesDoNotAccumulateMemory) {
+  const auto deadline = Clock::now() + std::chrono::seconds(45);
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(Step()) << failure_;
+  constexpr uint64_t kFrames = 1'000'000;  // 2 MB on the wire
+  std::string bytes;
+  bytes.reserve(2 * kFrames + 2);
+  for (uint64_t f = 0; f + 1 < kFrames; ++f) bytes += ZmtpFrameHeader(0, /*more=*/true);
+  bytes += ZmtpFrameHeader(0, /*more=*/false);
+  auto send_one = [&](int64_t expected_rejected) {
+    const int fd = ZmtpConnect(PortOf(endpoint_));
+    ASSERT_GE(fd, 0);
+    ASSERT_TRUE(WriteAll(fd, bytes));
+    const int64_t rejected = WaitForRejected(expected_rejected, deadline);
+    ::close(fd);
+    ASSERT_EQ(rejected, expected_rejected);
+  };
+  const int64_t rss_before = RssBytes();
+  send_one(1);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Step()) << failure_;
+  const int64_t rss_after_first = RssBytes();
+  // Half the 64 MB that keeping every frame of it would cost.
+  EXPECT_LT(rss_after_first - rss_before, 32LL << 20)
+      << "one message of " << kFrames << " empty frames left RSS " << rss_before / 1e6 << " -> "
+      << rss_after_first / 1e6 << " MB";
+  for (int64_t n = 2; n <= 4; ++n) send_one(n);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Step()) << failure_;
+  const int64_t rss_after = RssBytes();
+  EXPECT_LT(rss_after - rss_after_first, 16LL << 20)
+      << "three more such messages grew RSS " << rss_after_first / 1e6 << " -> " << rss_after / 1e6 << " MB";
+  std::printf("many-frames stranger: RSS %.1f -> %.1f MB after one %llu-frame message, %.1f MB after four "
+              "(peak VmHWM %.1f MB)\n",
+              rss_before / 1e6, rss_after_first / 1e6, static_cast<unsigned long long>(kFrames), rss_after / 1e6,
+              StatusFieldBytes("VmHWM") / 1e6);
+}
+
+}  // namespace
+}  // namespace ember::ps
