@@ -54,5 +54,7 @@ else
 fi
 [[ -n "$ports" ]] && ember_args+=(--port_range="$ports")
 [[ -n "$token" ]] && ember_args+=(--job_token_file="$token")
+# The script's flags come after the user's: a --flagfile that sets the role
+# counts must not override -s and -w.
 # shellcheck disable=SC2086
-exec mpirun "${mpi_args[@]}" ${MPIRUN_ARGS:-} "${launch[@]}" "${ember_args[@]}" "$@"
+exec mpirun "${mpi_args[@]}" ${MPIRUN_ARGS:-} "${launch[@]}" "$@" "${ember_args[@]}"

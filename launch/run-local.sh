@@ -30,6 +30,8 @@ command -v mpirun > /dev/null || { echo "run-local.sh: mpirun not found; run lau
 if [[ $(id -u) == 0 ]]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
 np=$((1 + servers + workers))
 # --oversubscribe: more processes than cores is fine for the scheduler and servers.
+# The role counts come after the user's flags: a --flagfile that sets them
+# must not override -s and -w.
 # shellcheck disable=SC2086
 exec mpirun --oversubscribe --bind-to none -np "$np" ${MPIRUN_ARGS:-} \
-  "$ember" train --num_servers="$servers" --num_workers="$workers" --bind_interface=127.0.0.1 "$@"
+  "$ember" train --bind_interface=127.0.0.1 "$@" --num_servers="$servers" --num_workers="$workers"
