@@ -36,11 +36,20 @@ DEFINE_double(ftrl_alpha, 0.1, "FTRL-Proximal alpha (learning rate scale) of the
 DEFINE_double(ftrl_beta, 1.0, "FTRL-Proximal beta of the wide part.");
 DEFINE_double(ftrl_l1, 0.5, "FTRL-Proximal L1 strength of the wide part (weights it holds at exactly 0).");
 DEFINE_double(ftrl_l2, 1.0, "FTRL-Proximal L2 strength of the wide part.");
+DEFINE_bool(sync, false,
+            "Synchronous sparse updates: the servers apply the pushes of step t, in worker-rank order, before they "
+            "answer the pulls of step t+1 (a worker's pull of the next batch no longer overlaps its compute). "
+            "Default: asynchronous, as in every production parameter server.");
+DEFINE_bool(deterministic, false,
+            "Implies --sync. Fixed seeds (from --seed), a fixed order of the dense reduction and of applying "
+            "pushes: two runs with the same flags, data, binary and --compute_threads end with bitwise-identical "
+            "dense and sparse parameters (compare dense_checksums and sparse_checksums of the final metrics line).");
 DEFINE_int32(compute_threads, 0, "OpenBLAS threads for the dense part. Default 0: cores / --num_workers.");
 DEFINE_int32(progress_every_steps, 50, "A progress line (step, epoch, samples/s, loss) every this many steps.");
 DEFINE_string(metrics_out, "",
               "File for JSON lines: one per progress report and evaluation, and a last line with "
-              "event=final, test_auc, test_logloss, samples_per_sec. Default: none.");
+              "event=final, test_auc, test_logloss, samples_per_sec, dense_checksums (per worker) and sparse_checksums "
+              "(per server). Default: none.");
 // Distributed mode (under mpirun).
 DEFINE_string(bind_interface, "127.0.0.1",
               "Under mpirun: the IP address the scheduler and the servers bind (use the cluster network's address "
@@ -51,6 +60,13 @@ DEFINE_string(port_range, "",
 DEFINE_string(job_token_file, "",
               "Under mpirun: file holding the job token (one non-zero 64-bit number, decimal or 0x-hex) that every "
               "message must carry. Default: rank 0 draws a random token and sends it over MPI.");
+DEFINE_int32(heartbeat_interval_ms, 1000,
+             "Under mpirun: every server and worker sends the scheduler a heartbeat this often (milliseconds), "
+             "and the scheduler answers each.");
+DEFINE_int32(heartbeat_timeout, 10,
+             "Under mpirun: seconds without a heartbeat after which the scheduler declares a rank dead (and without "
+             "an answer after which a rank declares the scheduler dead); the job then ends with a line naming the "
+             "dead rank, its role and host, and every process exits non-zero within this + 5 s.");
 // gen-data.
 DEFINE_string(out_dir, "", "gen-data: directory for train.tsv, test.tsv and oracle.json. Required.");
 DEFINE_int64(train_rows, 1000000, "gen-data: rows of train.tsv.");
@@ -72,7 +88,8 @@ const VerbInfo kTrainFlags = {
     {"train_files", "eval_files", "model", "batch_size", "epochs", "num_servers", "num_workers", "seed",
      "metrics_out", "max_bad_lines", "embedding_dim", "hidden", "wide_crosses", "dense_optimizer",
      "dense_learning_rate", "deep_optimizer", "deep_learning_rate", "ftrl_alpha", "ftrl_beta", "ftrl_l1", "ftrl_l2",
-     "compute_threads", "progress_every_steps", "bind_interface", "port_range", "job_token_file"}};
+     "compute_threads", "sync", "deterministic", "progress_every_steps", "bind_interface", "port_range", "job_token_file",
+     "heartbeat_interval_ms", "heartbeat_timeout"}};
 const VerbInfo kEvalFlags = {
     "eval", "Computes AUC and logloss of --scores against the labels of --eval_files; prints one JSON line.",
     {"eval_files", "scores", "max_bad_lines"}};
@@ -172,6 +189,8 @@ StatusOr<scheduler::JobOptions> JobOptionsFromFlags() {
   job.seed = FLAGS_seed;
   job.metrics_out = FLAGS_metrics_out;
   job.compute_threads = FLAGS_compute_threads;
+  job.deterministic = FLAGS_deterministic;
+  job.sync = FLAGS_sync || FLAGS_deterministic;
 
   models::ModelOptions& model = job.worker.model;
   model.name = FLAGS_model;

@@ -6,6 +6,7 @@
 // library code never reads FLAGS_*.
 #include <gflags/gflags.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -27,6 +28,8 @@
 DECLARE_string(bind_interface);
 DECLARE_string(port_range);
 DECLARE_string(job_token_file);
+DECLARE_int32(heartbeat_interval_ms);
+DECLARE_int32(heartbeat_timeout);
 
 namespace ember::cli {
 namespace {
@@ -60,6 +63,9 @@ StatusOr<scheduler::MpiJobOptions> MpiJobOptionsFromFlags() {
     mpi.port_max = last;
   }
   mpi.job_token_file = FLAGS_job_token_file;
+  mpi.heartbeat.interval = std::chrono::milliseconds(FLAGS_heartbeat_interval_ms);
+  mpi.heartbeat.timeout = std::chrono::milliseconds(int64_t{FLAGS_heartbeat_timeout} * 1000);
+  RETURN_IF_ERROR(scheduler::ValidateHeartbeatOptions(mpi.heartbeat));
   gflags::CommandLineFlagInfo num_workers;
   mpi.num_workers_given = gflags::GetCommandLineFlagInfo("num_workers", &num_workers) && !num_workers.is_default;
   return mpi;

@@ -32,6 +32,7 @@ struct PsClient::Impl {
     int outstanding = 0;
     Status status;
     std::vector<ServerStats>* stats = nullptr;
+    bool with_checksums = false;
   };
 
   Impl(zmq::context_t* context_in, ClientOptions options_in)
@@ -46,10 +47,10 @@ struct PsClient::Impl {
   Status Connect();
   // Registers a request to the servers in `targets` (all when empty), sends
   // header + payload frames to each; returns its ticket.
-  StatusOr<Ticket> StartControl(MessageType type, std::vector<ServerStats>* stats);
+  StatusOr<Ticket> StartControl(MessageType type, std::vector<ServerStats>* stats, uint16_t flags = 0);
   Status SendTo(int server, const MessageHeader& header, zmq::message_t* payload0, zmq::message_t* payload1);
   StatusOr<Ticket> StartSplit(MessageType type, uint32_t table, std::span<const Key> keys, const float* grads,
-                              float* out_rows, bool create);
+                              float* out_rows, bool create, bool end_of_step);
   Status Wait(Ticket ticket);
   Status ReceiveAll(int server);
   void HandleReply(int server, std::vector<zmq::message_t>& frames);
@@ -65,6 +66,7 @@ struct PsClient::Impl {
   std::vector<zmq::pollitem_t> poll_items;
   bool connected = false;
   uint64_t next_ticket = 1;
+  uint64_t step = 0;  // stamped on PULL and PUSH
   std::unordered_map<Ticket, Request> requests;
   // Scratch reused across requests.
   std::vector<int32_t> owners;
@@ -127,15 +129,18 @@ Status PsClient::Impl::SendTo(int server, const MessageHeader& header, zmq::mess
   return Status::OK();
 }
 
-StatusOr<Ticket> PsClient::Impl::StartControl(MessageType type, std::vector<ServerStats>* stats) {
+StatusOr<Ticket> PsClient::Impl::StartControl(MessageType type, std::vector<ServerStats>* stats, uint16_t flags) {
   const Ticket ticket = next_ticket++;
   Request& request = requests[ticket];
   request.type = type;
   request.stats = stats;
+  request.with_checksums = (flags & kFlagChecksums) != 0;
   request.awaiting.assign(static_cast<size_t>(num_servers()), 1);
   request.outstanding = num_servers();
   for (int s = 0; s < num_servers(); ++s) {
-    Status sent = SendTo(s, MakeHeader(type, options.job_token, ticket), nullptr, nullptr);
+    MessageHeader h = MakeHeader(type, options.job_token, ticket);
+    h.flags = flags;
+    Status sent = SendTo(s, h, nullptr, nullptr);
     if (!sent.ok()) {
       Release(request);
       requests.erase(ticket);
@@ -146,7 +151,8 @@ StatusOr<Ticket> PsClient::Impl::StartControl(MessageType type, std::vector<Serv
 }
 
 StatusOr<Ticket> PsClient::Impl::StartSplit(MessageType type, uint32_t table_id, std::span<const Key> keys,
-                                            const float* grads, float* out_rows, bool create) {
+                                            const float* grads, float* out_rows, bool create,
+                                            bool end_of_step) {
   if (sockets.empty()) return Status::FailedPrecondition("PsClient: ", MessageTypeName(static_cast<uint16_t>(type)), " before Connect");
   const TableConfig* table = TableById(table_id);
   if (table == nullptr) {
@@ -156,6 +162,8 @@ StatusOr<Ticket> PsClient::Impl::StartSplit(MessageType type, uint32_t table_id,
   const size_t n = keys.size();
   const size_t dim = static_cast<size_t>(table->dim);
   const int num = num_servers();
+  // A PUSH always has a gradients frame, empty when it has no keys.
+  const bool has_grads = type == MessageType::kPush;
   const Ticket ticket = next_ticket++;
   Request& request = requests[ticket];
   request.type = type;
@@ -176,15 +184,15 @@ StatusOr<Ticket> PsClient::Impl::StartSplit(MessageType type, uint32_t table_id,
   // Per server: allocate the frames, then gather keys (and gradients) into
   // them directly; the frames are handed to zmq without another copy.
   std::vector<zmq::message_t> key_frames(static_cast<size_t>(num));
-  std::vector<zmq::message_t> grad_frames(grads != nullptr ? static_cast<size_t>(num) : 0);
+  std::vector<zmq::message_t> grad_frames(has_grads ? static_cast<size_t>(num) : 0);
   for (int s = 0; s < num; ++s) {
     const uint64_t items = request.items_by_server[static_cast<size_t>(s)];
     key_frames[static_cast<size_t>(s)].rebuild(items * sizeof(Key));
-    if (grads != nullptr) grad_frames[static_cast<size_t>(s)].rebuild(items * dim * sizeof(float));
+    if (has_grads) grad_frames[static_cast<size_t>(s)].rebuild(items * dim * sizeof(float));
   }
   if (num == 1) {
     EncodeKeys(keys, static_cast<char*>(key_frames[0].data()));
-    if (grads != nullptr) EncodeFloats(grads, n * dim, static_cast<char*>(grad_frames[0].data()));
+    if (has_grads) EncodeFloats(grads, n * dim, static_cast<char*>(grad_frames[0].data()));
   } else {
     const bool track_positions = type == MessageType::kPull;
     if (track_positions) {
@@ -204,7 +212,7 @@ StatusOr<Ticket> PsClient::Impl::StartSplit(MessageType type, uint32_t table_id,
       const auto s = static_cast<size_t>(owners[i]);
       const size_t j = cursor[s]++;
       EncodeFixed64(static_cast<char*>(key_frames[s].data()) + j * sizeof(Key), keys[i]);
-      if (grads != nullptr) {
+      if (has_grads) {
         EncodeFloats(grads + i * dim, dim, static_cast<char*>(grad_frames[s].data()) + j * dim * sizeof(float));
       }
       if (track_positions) request.positions_by_server[s].push_back(static_cast<uint32_t>(i));
@@ -212,13 +220,16 @@ StatusOr<Ticket> PsClient::Impl::StartSplit(MessageType type, uint32_t table_id,
   }
   for (int s = 0; s < num; ++s) {
     const uint64_t items = request.items_by_server[static_cast<size_t>(s)];
-    if (items == 0) continue;
+    if (items == 0 && !end_of_step) continue;
     MessageHeader h = MakeHeader(type, options.job_token, ticket);
     h.table_id = table_id;
     h.value_dim = static_cast<uint32_t>(dim);
     h.item_count = items;
+    h.aux = static_cast<uint32_t>(options.worker_rank);
+    h.step = step;
     if (type == MessageType::kPull && !create) h.flags = kFlagNoCreate;
-    zmq::message_t* grad_frame = grads != nullptr ? &grad_frames[static_cast<size_t>(s)] : nullptr;
+    if (type == MessageType::kPush && end_of_step) h.flags = kFlagEndOfStep;
+    zmq::message_t* grad_frame = has_grads ? &grad_frames[static_cast<size_t>(s)] : nullptr;
     h.payload_bytes = key_frames[static_cast<size_t>(s)].size() + (grad_frame ? grad_frame->size() : 0);
     Status sent = SendTo(s, h, &key_frames[static_cast<size_t>(s)], grad_frame);
     if (!sent.ok()) {
@@ -398,8 +409,19 @@ void PsClient::Impl::HandleReply(int server, std::vector<zmq::message_t>& reply)
       out.pulls = static_cast<int64_t>(DecodeFixed64(p + 8));
       out.pushes = static_cast<int64_t>(DecodeFixed64(p + 16));
       out.rows_per_table.clear();
-      for (uint64_t i = kStatsFixedEntries; i < h.item_count; ++i) {
-        out.rows_per_table.push_back(static_cast<int64_t>(DecodeFixed64(p + 8 * i)));
+      out.checksum_per_table.clear();
+      const uint64_t entries = h.item_count - kStatsFixedEntries;
+      if (request.with_checksums && entries % 2 != 0) {
+        return Finish(request, server,
+                      Status::DataLoss("server ", server, " STATS_REPLY with ", entries,
+                                       " table entries; want rows and checksums of each table"));
+      }
+      const uint64_t num_tables = request.with_checksums ? entries / 2 : entries;
+      for (uint64_t i = 0; i < num_tables; ++i) {
+        out.rows_per_table.push_back(static_cast<int64_t>(DecodeFixed64(p + 8 * (kStatsFixedEntries + i))));
+        if (request.with_checksums) {
+          out.checksum_per_table.push_back(DecodeFixed64(p + 8 * (kStatsFixedEntries + num_tables + i)));
+        }
       }
       return Finish(request, server, Status::OK());
     }
@@ -419,17 +441,20 @@ Status PsClient::Connect() { return impl_->Connect(); }
 
 StatusOr<Ticket> PsClient::Pull(uint32_t table, std::span<const Key> keys, float* out_rows, bool create) {
   if (out_rows == nullptr && !keys.empty()) return Status::InvalidArgument("PULL of table ", table, ": null out_rows");
-  return impl_->StartSplit(MessageType::kPull, table, keys, nullptr, out_rows, create);
+  return impl_->StartSplit(MessageType::kPull, table, keys, nullptr, out_rows, create, /*end_of_step=*/false);
 }
 
-StatusOr<Ticket> PsClient::Push(uint32_t table, std::span<const Key> keys, std::span<const float> grads) {
+StatusOr<Ticket> PsClient::Push(uint32_t table, std::span<const Key> keys, std::span<const float> grads,
+                                bool end_of_step) {
   const TableConfig* config = impl_->TableById(table);
   if (config != nullptr && grads.size() != keys.size() * static_cast<size_t>(config->dim)) {
     return Status::InvalidArgument("PUSH of table ", table, ": ", grads.size(), " gradient floats for ", keys.size(),
                                    " keys of dim ", config->dim);
   }
-  return impl_->StartSplit(MessageType::kPush, table, keys, grads.data(), nullptr, true);
+  return impl_->StartSplit(MessageType::kPush, table, keys, grads.data(), nullptr, true, end_of_step);
 }
+
+void PsClient::set_step(uint64_t step) { impl_->step = step; }
 
 Status PsClient::Wait(Ticket ticket) { return impl_->Wait(ticket); }
 
@@ -439,10 +464,11 @@ Status PsClient::ShutdownServers() {
   return impl_->Wait(ticket).WithContext("SHUTDOWN");
 }
 
-StatusOr<std::vector<ServerStats>> PsClient::Stats() {
+StatusOr<std::vector<ServerStats>> PsClient::Stats(bool with_checksums) {
   if (impl_->sockets.empty()) return Status::FailedPrecondition("PsClient: Stats before Connect");
   std::vector<ServerStats> stats(static_cast<size_t>(impl_->num_servers()));
-  ASSIGN_OR_RETURN(Ticket ticket, impl_->StartControl(MessageType::kStats, &stats));
+  ASSIGN_OR_RETURN(Ticket ticket, impl_->StartControl(MessageType::kStats, &stats,
+                                                      with_checksums ? kFlagChecksums : uint16_t{0}));
   RETURN_IF_ERROR(impl_->Wait(ticket).WithContext("STATS"));
   return stats;
 }

@@ -44,6 +44,9 @@ struct ClientOptions {
   // The tables this client pulls and pushes (ids and dims must match the servers').
   std::vector<TableConfig> tables;
   int timeout_ms = 60000;  // per Wait, Connect, Stats, ShutdownServers. Default: 60 s
+  // The worker rank stamped on every PULL and PUSH (--sync orders pushes by
+  // it). Default: 0
+  int worker_rank = 0;
 };
 
 using Ticket = uint64_t;
@@ -76,7 +79,16 @@ class PsClient {
   // unique `keys`; the client copies what it needs before returning.
   // InvalidArgument for an unknown table or a grads size that is not
   // keys.size() * dim.
-  StatusOr<Ticket> Push(uint32_t table, std::span<const Key> keys, std::span<const float> grads);
+  // `end_of_step` (--sync): this is the worker's last push of its step; it
+  // goes to every server, as an empty push to those that own none of `keys`,
+  // so that each server learns that the worker's step is complete.
+  StatusOr<Ticket> Push(uint32_t table, std::span<const Key> keys, std::span<const float> grads,
+                        bool end_of_step = false);
+
+  // The step stamped on the PULLs and PUSHes started from now on. Under
+  // --sync a server applies the pushes of step t before it answers a
+  // creating pull of step t + 1. Default: 0
+  void set_step(uint64_t step);
 
   // Blocks until every server answered request `ticket`: OK, the first
   // error Status a server replied with, DataLoss for a malformed reply,
@@ -87,8 +99,9 @@ class PsClient {
   // Asks every server to stop and waits for each to acknowledge.
   Status ShutdownServers();
 
-  // Each server's counters, indexed by rank.
-  StatusOr<std::vector<ServerStats>> Stats();
+  // Each server's counters, indexed by rank; `with_checksums` also fills
+  // ServerStats::checksum_per_table (each server reads all its rows).
+  StatusOr<std::vector<ServerStats>> Stats(bool with_checksums = false);
 
   int num_servers() const;
   // Requests started and not yet waited for.

@@ -1,7 +1,9 @@
 #include "ps/server.h"
 
 #include <cerrno>
+#include <deque>
 #include <iomanip>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <string_view>
@@ -22,6 +24,10 @@ constexpr int64_t kLogFirstRejected = 100;
 constexpr int64_t kLogEveryRejected = 1000;
 // Keys ahead whose index entry a pull or push loop prefetches.
 constexpr size_t kPrefetchDistance = 8;
+// --sync: how many steps past the last applied one a push or pull may be
+// tagged (a worker is at most one step ahead; the rest is slack). Bounds
+// what a misbehaving peer can make the server buffer.
+constexpr uint64_t kMaxStepsAhead = 4;
 
 std::string PeerName(const zmq::message_t& identity) {
   std::ostringstream out;
@@ -34,6 +40,19 @@ std::string PeerName(const zmq::message_t& identity) {
 }  // namespace
 
 struct Server::Impl {
+  // A request kept for later (--sync): its header and its frames, the
+  // peer identity first.
+  struct HeldMessage {
+    MessageHeader header;
+    std::vector<zmq::message_t> frames;
+  };
+  // The pushes of one step, per worker rank, in arrival order.
+  struct StepPushes {
+    std::vector<std::vector<HeldMessage>> by_rank;
+    std::vector<uint8_t> ended;  // 1 once the rank's kFlagEndOfStep push arrived
+    int ended_count = 0;
+  };
+
   Impl(zmq::context_t* context_in, ServerOptions options_in)
       : context(context_in), options(std::move(options_in)), rows(options.tables.size()) {}
 
@@ -48,6 +67,18 @@ struct Server::Impl {
   Status HandlePull(zmq::message_t& identity, const MessageHeader& h, const zmq::message_t& keys);
   Status HandlePush(zmq::message_t& identity, const MessageHeader& h, const zmq::message_t& keys,
                     const zmq::message_t& grads);
+  // --sync: buffers a PUSH, then applies every step that is complete.
+  Status BufferPush(const MessageHeader& h, std::vector<zmq::message_t>& frames);
+  // --sync: applies the buffered steps that every worker ended, in step and
+  // rank order, then answers the held pulls they release.
+  Status ApplyCompleteSteps();
+  // An authenticated request that breaks the --sync protocol: counted,
+  // logged and answered with InvalidArgument.
+  Status Refuse(zmq::message_t& identity, const MessageHeader& h, const Status& why) {
+    Reject(identity, h, true, why);
+    return SendError(identity, h, why);
+  }
+  bool sync() const { return options.sync_workers > 0; }
   MessageHeader ReplyHeader(const MessageHeader& request) const {
     MessageHeader reply = MakeHeader(ReplyTypeOf(static_cast<MessageType>(request.type)), options.job_token,
                                      request.request_id);
@@ -71,6 +102,10 @@ struct Server::Impl {
   uint32_t push_clock = 0;
   std::vector<float> grad_row;
   std::vector<std::string_view> views;
+  // --sync state: steps [0, applied_steps) are applied.
+  uint64_t applied_steps = 0;
+  std::map<uint64_t, StepPushes> pending_steps;
+  std::deque<HeldMessage> held_pulls;
   // Stats, written by the serving thread, read by stats().
   std::vector<std::atomic<int64_t>> rows;
   std::atomic<int64_t> rejected{0}, pulls{0}, pushes{0};
@@ -79,6 +114,9 @@ struct Server::Impl {
 Status Server::Impl::Bind() {
   if (socket != nullptr) return Status::FailedPrecondition("server ", options.rank, ": Bind called twice");
   RETURN_IF_ERROR(ValidateTableConfigs(options.tables).WithContext("server " + std::to_string(options.rank)));
+  if (options.sync_workers < 0) {
+    return Status::InvalidArgument("server ", options.rank, ": sync_workers = ", options.sync_workers);
+  }
   if (options.bind_endpoint.empty()) {
     return Status::InvalidArgument("server ", options.rank, ": empty bind_endpoint");
   }
@@ -97,6 +135,9 @@ Status Server::Impl::Bind() {
     s->set(zmq::sockopt::rcvtimeo, options.poll_interval_ms);
     s->set(zmq::sockopt::sndhwm, 0);
     s->set(zmq::sockopt::rcvhwm, 0);
+    // libzmq drops a peer that sends one frame larger than this before the
+    // server allocates it.
+    s->set(zmq::sockopt::maxmsgsize, options.max_frame_bytes);
     s->bind(options.bind_endpoint);
     std::string resolved = s->get(zmq::sockopt::last_endpoint);
     {
@@ -114,13 +155,29 @@ Status Server::Impl::Bind() {
 Status Server::Impl::Run() {
   if (socket == nullptr) return Status::FailedPrecondition("server ", options.rank, ": Run before a successful Bind");
   SetThreadRole("server", options.rank);
+  // identity, header, payload frames, and one more so that a message with
+  // too many frames still fails ParseMessage; frames past that are dropped
+  // as they are read, so a stranger's message of a million empty frames
+  // costs the server nothing.
+  constexpr size_t kMaxKeptFrames = 2 + kMaxPayloadFrames + 1;
   std::vector<zmq::message_t> frames;
-  frames.reserve(8);
+  frames.reserve(kMaxKeptFrames);
+  zmq::message_t dropped;
   while (!stop.load(std::memory_order_relaxed)) {
     frames.clear();
     try {
-      const auto received = zmq::recv_multipart(*socket, std::back_inserter(frames));
-      if (!received) continue;  // poll interval elapsed
+      zmq::message_t first;
+      if (!socket->recv(first, zmq::recv_flags::none)) continue;  // poll interval elapsed
+      bool more = first.more();
+      frames.push_back(std::move(first));
+      while (more) {
+        zmq::message_t* into = frames.size() < kMaxKeptFrames ? &frames.emplace_back() : &dropped;
+        // The rest of a multipart message is already here: this never waits.
+        if (!socket->recv(*into, zmq::recv_flags::none)) {
+          return Status::Internal("server ", options.rank, ": a multipart message ended early on ", endpoint);
+        }
+        more = into->more();
+      }
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;
       return ZmqStatus(e, "server " + std::to_string(options.rank) + " recv", endpoint);
@@ -221,12 +278,23 @@ Status Server::Impl::Handle(std::vector<zmq::message_t>& frames) {
       return Send(identity, reply, &entries, nullptr);
     }
     case MessageType::kPull:
+      if (sync() && (h.flags & kFlagNoCreate) == 0 && h.step > applied_steps) {
+        if (h.step > applied_steps + kMaxStepsAhead) {
+          return Refuse(identity, h,
+                        Status::InvalidArgument("PULL of step ", h.step, " from worker ", h.aux, ", but step ",
+                                                applied_steps, " is not applied yet (--sync)"));
+        }
+        held_pulls.push_back({h, std::move(frames)});
+        return Status::OK();
+      }
       return HandlePull(identity, h, frames[2]);
     case MessageType::kPush:
+      if (sync()) return BufferPush(h, frames);
       return HandlePush(identity, h, frames[2], frames[3]);
     case MessageType::kStats: {
+      const bool with_checksums = (h.flags & kFlagChecksums) != 0;
       MessageHeader reply = ReplyHeader(h);
-      reply.item_count = kStatsFixedEntries + tables.size();
+      reply.item_count = kStatsFixedEntries + tables.size() * (with_checksums ? 2 : 1);
       zmq::message_t entries(reply.item_count * 8);
       char* p = static_cast<char*>(entries.data());
       EncodeFixed64(p, static_cast<uint64_t>(rejected.load()));
@@ -234,6 +302,7 @@ Status Server::Impl::Handle(std::vector<zmq::message_t>& frames) {
       EncodeFixed64(p + 16, static_cast<uint64_t>(pushes.load()));
       for (size_t i = 0; i < tables.size(); ++i) {
         EncodeFixed64(p + 8 * (kStatsFixedEntries + i), static_cast<uint64_t>(tables[i]->num_rows()));
+        if (with_checksums) EncodeFixed64(p + 8 * (kStatsFixedEntries + tables.size() + i), tables[i]->Checksum());
       }
       reply.payload_bytes = entries.size();
       return Send(identity, reply, &entries, nullptr);
@@ -286,7 +355,9 @@ Status Server::Impl::HandlePush(zmq::message_t& identity, const MessageHeader& h
   grad_row.resize(dim);
   const char* key_bytes = static_cast<const char*>(keys.data());
   const char* grad_bytes = static_cast<const char*>(grads.data());
-  ++push_clock;
+  // A row's last step: the job's step under --sync (the same in every run),
+  // else this server's push count.
+  push_clock = sync() ? static_cast<uint32_t>(h.step + 1) : push_clock + 1;
   for (size_t i = 0; i < n; ++i) {
     if (i + kPrefetchDistance < n) table->Prefetch(DecodeFixed64(key_bytes + 8 * (i + kPrefetchDistance)));
     DecodeFloats(grad_bytes + i * dim * sizeof(float), dim, grad_row.data());
@@ -297,6 +368,65 @@ Status Server::Impl::HandlePush(zmq::message_t& identity, const MessageHeader& h
   MessageHeader reply = ReplyHeader(h);
   reply.item_count = n;
   return Send(identity, reply, nullptr, nullptr);
+}
+
+Status Server::Impl::BufferPush(const MessageHeader& h, std::vector<zmq::message_t>& frames) {
+  zmq::message_t& identity = frames[0];
+  const auto num_workers = static_cast<uint32_t>(options.sync_workers);
+  if (h.aux >= num_workers) {
+    return Refuse(identity, h,
+                  Status::InvalidArgument("PUSH from worker rank ", h.aux, ", but the job has ", num_workers,
+                                          " workers (--sync)"));
+  }
+  if (h.step < applied_steps || h.step >= applied_steps + kMaxStepsAhead) {
+    return Refuse(identity, h,
+                  Status::InvalidArgument("PUSH of step ", h.step, " from worker ", h.aux, " while step ",
+                                          applied_steps, " is the next to apply (--sync)"));
+  }
+  StepPushes& step = pending_steps[h.step];
+  if (step.by_rank.empty()) {
+    step.by_rank.resize(num_workers);
+    step.ended.assign(num_workers, 0);
+  }
+  if (step.ended[h.aux]) {
+    return Refuse(identity, h,
+                  Status::InvalidArgument("PUSH of step ", h.step, " from worker ", h.aux,
+                                          " after that worker ended the step (--sync)"));
+  }
+  const bool ends_step = (h.flags & kFlagEndOfStep) != 0;
+  step.by_rank[h.aux].push_back({h, std::move(frames)});
+  if (ends_step) {
+    step.ended[h.aux] = 1;
+    ++step.ended_count;
+  }
+  return ApplyCompleteSteps();
+}
+
+Status Server::Impl::ApplyCompleteSteps() {
+  bool applied_any = false;
+  for (;;) {
+    auto it = pending_steps.find(applied_steps);
+    if (it == pending_steps.end() || it->second.ended_count < options.sync_workers) break;
+    for (auto& pushes_of_rank : it->second.by_rank) {
+      for (HeldMessage& push : pushes_of_rank) {
+        RETURN_IF_ERROR(HandlePush(push.frames[0], push.header, push.frames[2], push.frames[3]));
+      }
+    }
+    pending_steps.erase(it);
+    ++applied_steps;
+    applied_any = true;
+    VLOG(1) << "server " << options.rank << " applied step " << applied_steps - 1;
+  }
+  if (!applied_any) return Status::OK();
+  for (auto it = held_pulls.begin(); it != held_pulls.end();) {
+    if (it->header.step > applied_steps) {
+      ++it;
+      continue;
+    }
+    RETURN_IF_ERROR(HandlePull(it->frames[0], it->header, it->frames[2]));
+    it = held_pulls.erase(it);
+  }
+  return Status::OK();
 }
 
 Server::Server(zmq::context_t* context, ServerOptions options)

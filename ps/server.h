@@ -9,6 +9,16 @@
 // logged with one WARNING line, counted in rejected_messages and dropped (an
 // authenticated sender gets an error reply), and the server keeps serving.
 //
+// --sync (sync_workers = W > 0): every PUSH carries its worker's rank (aux)
+// and step, and each worker sends, per step, a push with kFlagEndOfStep to
+// every server (empty when it has no rows there). The pushes of step t are
+// buffered until all W workers ended step t, then applied in worker-rank
+// order (a worker's pushes in their arrival order), and only then answered.
+// A creating PULL of step t + 1 is held (queued, never blocking the socket
+// loop) until step t is applied. Evaluation pulls (no-create) are not held.
+// With a fixed arrival order per worker, the rows then depend only on the
+// pushes, not on the timing of the workers.
+//
 // Threading: Bind and Run are called by the thread that serves (or Bind on
 // another thread before that thread starts); Stop and stats are thread-safe.
 // Run is single-threaded: the hot path takes no lock.
@@ -46,12 +56,21 @@ struct ServerOptions {
   std::vector<TableConfig> tables;
   int poll_interval_ms = 50;    // how often Run checks for Stop(). Default: 50 ms
   int linger_ms = 1000;         // how long unsent replies outlive the socket. Default: 1 s
+  // Largest frame a peer may send; libzmq disconnects a peer that sends a
+  // larger one. Default: 1 GiB (a push of 4M rows of 64 floats).
+  int64_t max_frame_bytes = int64_t{1} << 30;
+  // --sync: the number of workers whose pushes make a step; 0: asynchronous
+  // (pushes applied on receipt, pulls answered at once). Default: 0
+  int sync_workers = 0;
 };
 
 struct ServerStats {
   std::vector<int64_t> rows_per_table;  // in the order of ServerOptions::tables
   int64_t rejected_messages = 0;
   int64_t pulls = 0, pushes = 0;        // requests served
+  // Per table, in the order of ServerOptions::tables: SparseTable::Checksum.
+  // Filled only by PsClient::Stats(/*with_checksums=*/true).
+  std::vector<uint64_t> checksum_per_table;
 };
 
 class Server {

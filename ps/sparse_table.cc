@@ -40,6 +40,17 @@ uint32_t SparseTable::LastStepOf(const float* row) const {
   return std::bit_cast<uint32_t>(row[config_.dim + state_floats_ + 1]);
 }
 
+uint64_t SparseTable::Checksum() const {
+  uint64_t sum = 0;
+  index_.ForEach([&](Key key, uint32_t slot) {
+    const float* row = RowAt(slot);
+    uint64_t h = Mix64(key);
+    for (int i = 0; i < row_floats_; ++i) h = Mix64(h ^ std::bit_cast<uint32_t>(row[i]));
+    sum += h;
+  });
+  return sum;
+}
+
 size_t SparseTable::MemoryBytes() const {
   return slabs_.size() * static_cast<size_t>(kRowsPerSlab) * row_floats_ * sizeof(float) + index_.MemoryBytes();
 }

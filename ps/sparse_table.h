@@ -77,11 +77,20 @@ class SparseTable {
   // The optimizer state part of a row.
   float* StateOf(float* row) const { return row + config_.dim; }
 
+  // A 64-bit checksum of every row: for each row, Mix64 chained over the key
+  // and the bits of value, optimizer state and meta; the rows' hashes are
+  // summed, so the order in which rows were created does not matter. Equal
+  // for tables whose rows are bitwise equal. O(rows).
+  uint64_t Checksum() const;
+
   // Bytes held by slabs and index.
   size_t MemoryBytes() const;
 
  private:
   float* RowAt(uint32_t slot) {
+    return slabs_[slot / kRowsPerSlab].get() + static_cast<size_t>(slot % kRowsPerSlab) * row_floats_;
+  }
+  const float* RowAt(uint32_t slot) const {
     return slabs_[slot / kRowsPerSlab].get() + static_cast<size_t>(slot % kRowsPerSlab) * row_floats_;
   }
   float* CreateRow(Key key, uint32_t slot);

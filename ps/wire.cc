@@ -13,22 +13,22 @@ constexpr size_t kMaxErrorMessageBytes = 1 << 16;
 struct Expect {
   size_t frames = 0;
   bool table = false;      // table_id must name a table and value_dim match its dim
-  bool flags_allowed = false;
-  bool aux_allowed = false;
+  uint16_t flags_allowed = 0;  // the flags this type may carry
+  bool aux_allowed = false;     // aux and step may be non-zero
 };
 
 Expect ExpectFor(MessageType type) {
   switch (type) {
-    case MessageType::kHello: return {0, false, false, false};
-    case MessageType::kHelloReply: return {1, false, false, true};
-    case MessageType::kPull: return {1, true, true, false};
-    case MessageType::kPullReply: return {1, true, false, false};
-    case MessageType::kPush: return {2, true, false, false};
-    case MessageType::kPushReply: return {0, false, false, false};
-    case MessageType::kStats: return {0, false, false, false};
-    case MessageType::kStatsReply: return {1, false, false, false};
-    case MessageType::kShutdown: return {0, false, false, false};
-    case MessageType::kShutdownReply: return {0, false, false, false};
+    case MessageType::kHello: return {0, false, 0, false};
+    case MessageType::kHelloReply: return {1, false, 0, true};
+    case MessageType::kPull: return {1, true, kFlagNoCreate, true};
+    case MessageType::kPullReply: return {1, true, 0, false};
+    case MessageType::kPush: return {2, true, kFlagEndOfStep, true};
+    case MessageType::kPushReply: return {0, false, 0, false};
+    case MessageType::kStats: return {0, false, kFlagChecksums, false};
+    case MessageType::kStatsReply: return {1, false, 0, false};
+    case MessageType::kShutdown: return {0, false, 0, false};
+    case MessageType::kShutdownReply: return {0, false, 0, false};
   }
   return {};
 }
@@ -89,6 +89,7 @@ void EncodeHeader(const MessageHeader& h, char* dst) {
   EncodeFixed64(dst + 40, h.payload_bytes);
   EncodeFixed32(dst + 48, h.value_dim);
   EncodeFixed32(dst + 52, h.aux);
+  EncodeFixed64(dst + 56, h.step);
 }
 
 Status DecodeHeader(std::string_view bytes, MessageHeader* out) {
@@ -116,6 +117,7 @@ Status DecodeHeader(std::string_view bytes, MessageHeader* out) {
   out->payload_bytes = DecodeFixed64(p + 40);
   out->value_dim = DecodeFixed32(p + 48);
   out->aux = DecodeFixed32(p + 52);
+  out->step = DecodeFixed64(p + 56);
   return Status::OK();
 }
 
@@ -142,10 +144,11 @@ Status ValidateMessage(const MessageHeader& h, std::span<const size_t> sizes, co
     return Status::OK();
   }
   const Expect expect = ExpectFor(type);
-  if (h.flags != 0 && (!expect.flags_allowed || (h.flags & ~kKnownFlags) != 0)) {
+  if ((h.flags & ~expect.flags_allowed) != 0) {
     return Status::InvalidArgument(name, ": unknown flags 0x", std::hex, h.flags);
   }
   if (h.aux != 0 && !expect.aux_allowed) return Status::InvalidArgument(name, ": aux ", h.aux, ", want 0");
+  if (h.step != 0 && !expect.aux_allowed) return Status::InvalidArgument(name, ": step ", h.step, ", want 0");
   if (sizes.size() != expect.frames) {
     return Status::DataLoss(name, ": ", sizes.size(), " frame(s) after the header, want ", expect.frames);
   }

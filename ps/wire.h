@@ -1,6 +1,6 @@
 // ps/wire.h: the parameter-server wire format (spec: docs/wire_format.md).
 //
-// Every message is a ZeroMQ multipart message: frame 0 is a fixed 56-byte
+// Every message is a ZeroMQ multipart message: frame 0 is a fixed 64-byte
 // little-endian header, encoded field by field (never a struct memcpy); the
 // frames after it are raw little-endian arrays (keys as uint64, values as
 // float32) whose sizes the header states. A receiver runs ParseMessage on
@@ -30,8 +30,8 @@
 namespace ember::ps {
 
 inline constexpr uint32_t kWireMagic = 0x53504D45;  // bytes "EMPS"
-inline constexpr uint16_t kWireVersion = 1;
-inline constexpr size_t kHeaderBytes = 56;
+inline constexpr uint16_t kWireVersion = 2;  // 1: 56-byte header without step
+inline constexpr size_t kHeaderBytes = 64;
 // Most frames after the header that any message type has.
 inline constexpr size_t kMaxPayloadFrames = 2;
 // Bytes per table entry of a HELLO reply: id, dim, optimizer type (u32 each).
@@ -55,7 +55,10 @@ enum class MessageType : uint16_t {
 inline constexpr uint16_t kReplyBit = 0x80;
 // PULL flag: a missing key reads as zeros and no row is created.
 inline constexpr uint16_t kFlagNoCreate = 0x1;
-inline constexpr uint16_t kKnownFlags = kFlagNoCreate;
+// PUSH flag (--sync): the worker's last push of its step to this server.
+inline constexpr uint16_t kFlagEndOfStep = 0x2;
+// STATS flag: the reply also carries a checksum of every table's rows.
+inline constexpr uint16_t kFlagChecksums = 0x4;
 
 // "HELLO", "PULL_REPLY", ...; "TYPE(N)" for an unknown value.
 std::string MessageTypeName(uint16_t type);
@@ -70,14 +73,15 @@ struct MessageHeader {
   uint16_t version = kWireVersion;
   uint16_t type = 0;          // a MessageType value; raw so unknown values survive decoding
   uint16_t status_code = 0;   // a StatusCode; 0 in requests and successful replies
-  uint16_t flags = 0;         // kFlagNoCreate on PULL; 0 elsewhere
+  uint16_t flags = 0;         // kFlagNoCreate on PULL, kFlagEndOfStep on PUSH, kFlagChecksums on STATS
   uint32_t table_id = 0;      // PULL, PUSH and their replies; 0 elsewhere
   uint64_t job_token = 0;
   uint64_t request_id = 0;    // chosen by the client, echoed by the server
   uint64_t item_count = 0;    // keys, table entries or stats entries (per type)
   uint64_t payload_bytes = 0; // sum of the sizes of the frames after the header
   uint32_t value_dim = 0;     // floats per row for PULL, PULL_REPLY, PUSH; 0 elsewhere
-  uint32_t aux = 0;           // HELLO_REPLY: the server's rank; 0 elsewhere
+  uint32_t aux = 0;           // HELLO_REPLY: the server's rank; PULL, PUSH: the worker's rank; 0 elsewhere
+  uint64_t step = 0;          // PULL, PUSH: the worker's global step (--sync orders by it); 0 elsewhere
 };
 
 MessageHeader MakeHeader(MessageType type, uint64_t job_token, uint64_t request_id);

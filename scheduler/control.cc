@@ -73,7 +73,7 @@ Status DecodeControl(const std::vector<zmq::message_t>& frames, uint64_t expecte
     return Status::DataLoss("control version ", DecodeFixed16(h + 4), ", expected ", kControlVersion);
   }
   const uint16_t type = DecodeFixed16(h + 6);
-  if (type < static_cast<uint16_t>(ControlType::kRegister) || type > static_cast<uint16_t>(ControlType::kFailed)) {
+  if (type < static_cast<uint16_t>(ControlType::kRegister) || type > static_cast<uint16_t>(ControlType::kHeartbeat)) {
     return Status::DataLoss("unknown control type ", type);
   }
   out->type = static_cast<ControlType>(type);

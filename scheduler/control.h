@@ -24,7 +24,7 @@
 namespace ember::scheduler {
 
 inline constexpr uint32_t kControlMagic = 0x54434d45;  // "EMCT"
-inline constexpr uint16_t kControlVersion = 2;  // 2: DONE carries the dense checksum
+inline constexpr uint16_t kControlVersion = 3;  // 2: DONE carries the dense checksum; 3: HEARTBEAT
 inline constexpr size_t kControlHeaderSize = 32;
 
 enum class ControlType : uint16_t {
@@ -34,6 +34,8 @@ enum class ControlType : uint16_t {
   kEvalResult = 4,  // worker -> scheduler: [probabilities f32[]][labels f32[]]
   kDone = 5,        // worker -> scheduler: [train samples, train seconds] doubles, [dense checksum u64]
   kFailed = 6,      // worker -> scheduler: [message bytes]
+  kHeartbeat = 7,   // any process -> scheduler, and the scheduler's answer: rank = WORLD rank, step = sequence
+                    // number, epoch = 1 in the last heartbeat of a process that ends normally (scheduler/heartbeat.h)
 };
 
 struct ControlMessage {

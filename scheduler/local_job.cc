@@ -15,6 +15,7 @@ namespace ember::scheduler {
 StatusOr<JobResult> RunLocalJob(const JobOptions& options) {
   if (options.num_servers < 1) return Status::InvalidArgument("--num_servers must be >= 1; got ", options.num_servers);
   if (options.num_workers < 1) return Status::InvalidArgument("--num_workers must be >= 1; got ", options.num_workers);
+  if (options.deterministic && !options.sync) return Status::InvalidArgument("--deterministic requires --sync");
   // Every process builds the tables from the same flags; here, one model
   // instance tells the servers which tables to hold.
   ASSIGN_OR_RETURN(std::unique_ptr<models::Model> model, models::CreateModel(options.worker.model));
@@ -40,6 +41,7 @@ StatusOr<JobResult> RunLocalJob(const JobOptions& options) {
     server_options.job_token = job_token;
     server_options.seed = options.seed;
     server_options.tables = tables;
+    server_options.sync_workers = options.sync ? options.num_workers : 0;
     servers.push_back(std::make_unique<ps::Server>(&context, server_options));
     RETURN_IF_ERROR(servers.back()->Bind());
     server_endpoints.push_back(servers.back()->endpoint());
@@ -75,6 +77,7 @@ StatusOr<JobResult> RunLocalJob(const JobOptions& options) {
     worker_options.server_endpoints = server_endpoints;
     worker_options.job_token = job_token;
     worker_options.model.seed = options.seed;
+    worker_options.sync = options.sync;
     threads_of_roles.emplace_back([&, worker_options] {
       worker::Worker worker(&context, worker_options, sync_group.member(worker_options.rank));
       worker_status[worker_options.rank] = worker.Run();

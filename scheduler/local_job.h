@@ -25,6 +25,14 @@ struct JobOptions {
   uint64_t seed = 1;
   std::string metrics_out;        // Default: none
   int compute_threads = 0;        // OpenBLAS threads; Default 0: cores / workers (at least 1)
+  // --sync: servers apply the pushes of step t, in worker-rank order,
+  // before they answer pulls of step t+1 (ps/server.h). Default: false
+  bool sync = false;
+  // --deterministic: sync, with fixed seeds and fixed orders of reduction and
+  // of applying pushes: two runs end with bitwise-identical parameters
+  // (same binary, same number of workers, servers and compute threads).
+  // Requires sync. Default: false
+  bool deterministic = false;
 };
 
 // Runs the job to its end. The first error of any role, naming it.

@@ -63,6 +63,44 @@ std::string RoleOf(int world_rank, int num_servers) {
   std::_Exit(1);  // MPI_Abort should not return; make sure the process ends anyway
 }
 
+// The scheduler's watch over every other rank: a dead rank's line, then
+// MPI_Abort (on the scheduler's thread).
+HeartbeatMonitorOptions MonitorOptions(const MpiJobOptions& mpi, uint64_t job_token,
+                                       const std::vector<PeerInfo>& peers, int num_servers) {
+  HeartbeatMonitorOptions options;
+  options.heartbeat = mpi.heartbeat;
+  options.job_token = job_token;
+  for (int r = 1; r < static_cast<int>(peers.size()); ++r) options.ranks.push_back({r, RoleOf(r, num_servers), peers[r].host});
+  options.on_dead = [](const std::string& line) {
+    std::fprintf(stderr, "%s\n", line.c_str());
+    std::fflush(stderr);
+    google::FlushLogFiles(google::GLOG_INFO);
+    MPI_Abort(MPI_COMM_WORLD, 1);
+    std::_Exit(1);
+  };
+  return options;
+}
+
+// This rank's heartbeats to the scheduler. When the scheduler stops
+// answering: its line, then exit 1 from the heartbeat thread (MPI_Abort is
+// not called off the main thread); mpirun then ends the job.
+HeartbeatSenderOptions SenderOptions(const MpiJobOptions& mpi, uint64_t job_token, const PeerInfo& scheduler,
+                                     int world_rank) {
+  HeartbeatSenderOptions options;
+  options.heartbeat = mpi.heartbeat;
+  options.scheduler_endpoint = scheduler.endpoint;
+  options.scheduler_host = scheduler.host;
+  options.job_token = job_token;
+  options.world_rank = static_cast<uint32_t>(world_rank);
+  options.on_scheduler_dead = [](const std::string& line) {
+    std::fprintf(stderr, "%s\n", line.c_str());
+    std::fflush(stderr);
+    google::FlushLogFiles(google::GLOG_INFO);
+    std::_Exit(1);
+  };
+  return options;
+}
+
 StatusOr<uint64_t> ReadJobToken(const std::string& path) {
   ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
@@ -206,6 +244,7 @@ StatusOr<JobResult> RunRole(const JobOptions& options, const MpiJobOptions& mpi)
       server_options.job_token = job_token;
       server_options.seed = options.seed;
       server_options.tables = tables;
+      server_options.sync_workers = options.sync ? num_workers : 0;
       server = std::make_unique<ps::Server>(&context, server_options);
       return server->Bind();
     });
@@ -255,6 +294,18 @@ StatusOr<JobResult> RunRole(const JobOptions& options, const MpiJobOptions& mpi)
   RETURN_IF_ERROR(MpiStatus(MPI_Comm_split(MPI_COMM_WORLD, is_worker ? 0 : MPI_UNDEFINED, world_rank, &workers_comm),
                             "MPI_Comm_split(workers)"));
 
+  // Heartbeats (stopped when this function returns, before the context goes).
+  std::unique_ptr<HeartbeatMonitor> heartbeat_monitor;
+  std::unique_ptr<HeartbeatSender> heartbeat_sender;
+  if (is_scheduler) {
+    heartbeat_monitor = std::make_unique<HeartbeatMonitor>(MonitorOptions(mpi, job_token, peers, num_servers));
+    scheduler->set_heartbeat_monitor(heartbeat_monitor.get());
+  } else {
+    heartbeat_sender = std::make_unique<HeartbeatSender>(&context, SenderOptions(mpi, job_token, peers[0], world_rank));
+    Status started = heartbeat_sender->Start();
+    if (!started.ok()) AbortJob(world_rank, role, host, started);
+  }
+
   // Run the role. From here on a failure ends the whole job.
   if (is_server) {
     Status status = server->Run();
@@ -271,6 +322,7 @@ StatusOr<JobResult> RunRole(const JobOptions& options, const MpiJobOptions& mpi)
     worker_options.server_endpoints = server_endpoints;
     worker_options.job_token = job_token;
     worker_options.model.seed = options.seed;
+    worker_options.sync = options.sync;
     worker::MpiDenseSync sync(workers_comm);
     Status status;
     {

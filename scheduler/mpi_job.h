@@ -18,6 +18,12 @@
 // ends the whole job with MPI_Abort; the scheduler does the same, naming the
 // worker's rank, when a worker reports FAILED. So no process waits forever
 // on a dead peer, and mpirun exits non-zero. MPI_Abort does not return.
+// Every other rank heartbeats the scheduler (scheduler/heartbeat.h): a rank
+// silent for options.heartbeat.timeout is declared dead by the scheduler
+// ("ember train: rank 2 (server 1 on host n3) is dead: no heartbeat for
+// 10.2 s; newest checkpoint: none", then MPI_Abort), and a scheduler that
+// stops answering is declared dead by every other rank (the same line
+// naming rank 0, then exit 1, which makes mpirun end the job).
 //
 //   if (scheduler::LaunchedByMpi()) {
 //     StatusOr<JobResult> result = scheduler::RunMpiJob(job_options, mpi_options);
@@ -29,6 +35,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "scheduler/heartbeat.h"
 #include "scheduler/local_job.h"
 #include "scheduler/scheduler.h"
 
@@ -42,6 +49,7 @@ struct MpiJobOptions {
   int port_max = 0;
   std::string job_token_file;                // Default: none: rank 0 draws a random 64-bit token
   bool num_workers_given = false;            // --num_workers was set: it must equal size - 1 - num_servers
+  HeartbeatOptions heartbeat;                // --heartbeat_interval_ms, --heartbeat_timeout (scheduler/heartbeat.h)
 };
 
 // True when this process was started by mpirun/srun (OpenMPI, PMI or PMIx

@@ -61,6 +61,19 @@ StatusOr<JobResult> Scheduler::Run() {
   client_options.timeout_ms = 10'000;
   ps::PsClient servers(context_, client_options);
   Status stop = servers.Connect();
+  if (stop.ok() && status.ok()) {
+    // Every worker is done and its pushes are applied: checksum the rows.
+    StatusOr<std::vector<ps::ServerStats>> stats = servers.Stats(/*with_checksums=*/true);
+    if (stats.ok()) {
+      for (const ps::ServerStats& server : *stats) {
+        uint64_t checksum = 0;
+        for (uint64_t table_checksum : server.checksum_per_table) checksum = Mix64(checksum ^ table_checksum);
+        result.sparse_checksums.push_back(checksum);
+      }
+    } else {
+      LOG(WARNING) << "no sparse checksums: " << stats.status();
+    }
+  }
   if (stop.ok()) stop = servers.ShutdownServers();
   if (!stop.ok()) LOG(WARNING) << "could not stop every server: " << stop;
   RETURN_IF_ERROR(status);
@@ -70,14 +83,18 @@ StatusOr<JobResult> Scheduler::Run() {
     final_line.Add("test_auc", result.evals.back().auc).Add("test_logloss", result.evals.back().logloss);
   }
   final_line.Add("samples_per_sec", result.samples_per_sec);
-  std::string checksums;
-  for (uint64_t checksum : result.dense_checksums) {
-    char hex[17];
-    std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(checksum));
-    if (!checksums.empty()) checksums.push_back(',');
-    checksums.append(hex);
-  }
-  final_line.Add("dense_checksums", checksums);
+  const auto hex_list = [](const std::vector<uint64_t>& checksums) {
+    std::string list;
+    for (uint64_t checksum : checksums) {
+      char hex[17];
+      std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(checksum));
+      if (!list.empty()) list.push_back(',');
+      list.append(hex);
+    }
+    return list;
+  };
+  final_line.Add("dense_checksums", hex_list(result.dense_checksums));
+  final_line.Add("sparse_checksums", hex_list(result.sparse_checksums));
   WriteMetrics(final_line.ToString());
   std::printf("final: steps %lld, samples %lld, %.0f samples/s", static_cast<long long>(result.steps),
               static_cast<long long>(result.samples), result.samples_per_sec);
@@ -104,6 +121,7 @@ Status Scheduler::Coordinate(JobResult* result) {
 
   socket_->set(zmq::sockopt::rcvtimeo, 1000);
   while (finished < num_workers) {
+    if (heartbeats_ != nullptr) RETURN_IF_ERROR(heartbeats_->Check());
     std::vector<zmq::message_t> frames;
     try {
       if (!zmq::recv_multipart(*socket_, std::back_inserter(frames))) {
@@ -125,6 +143,12 @@ Status Scheduler::Coordinate(JobResult* result) {
     frames.erase(frames.begin());
     ControlMessage message;
     Status decoded = DecodeControl(frames, options_.job_token, &message);
+    if (decoded.ok() && message.type == ControlType::kHeartbeat) {  // rank is the world rank here
+      Status answered = heartbeats_ == nullptr ? Status::FailedPrecondition("heartbeats are off")
+                                               : heartbeats_->OnHeartbeat(socket_.get(), routing_id, message);
+      LOG_IF(WARNING, !answered.ok()) << "dropped a heartbeat: " << answered;
+      continue;
+    }
     if (!decoded.ok() || message.rank >= static_cast<uint32_t>(num_workers)) {
       LOG(WARNING) << "dropped a control message: "
                    << (decoded.ok() ? Status::DataLoss("rank ", message.rank, " out of range") : decoded);
@@ -223,6 +247,8 @@ Status Scheduler::Coordinate(JobResult* result) {
         return Status::Aborted("worker ", rank, " failed: ", message.text);
       case ControlType::kStart:
         LOG(WARNING) << "dropped a START sent to the scheduler by rank " << rank;
+        break;
+      case ControlType::kHeartbeat:  // answered above
         break;
     }
   }

@@ -25,6 +25,7 @@
 
 #include "common/status.h"
 #include "ps/table_config.h"
+#include "scheduler/heartbeat.h"
 
 namespace ember::scheduler {
 
@@ -54,6 +55,9 @@ struct JobResult {
   std::vector<EvalMetrics> evals;  // one per epoch when there are eval files
   std::vector<int64_t> rows_per_server;  // rows of all tables held by each server at the end
   std::vector<uint64_t> dense_checksums;  // per worker rank: worker::DenseChecksum of its final dense parameters
+  // Per server rank: its tables' SparseTable::Checksum, chained in table
+  // order (h = Mix64(h ^ checksum)). Bitwise-equal rows give equal values.
+  std::vector<uint64_t> sparse_checksums;
 };
 
 class Scheduler {
@@ -67,6 +71,11 @@ class Scheduler {
   // Replaces options.server_endpoints (the servers Run stops at the end);
   // for a job whose servers' endpoints are learned after Bind. Before Run.
   void set_server_endpoints(std::vector<std::string> endpoints) { options_.server_endpoints = std::move(endpoints); }
+  // Heartbeats (scheduler/heartbeat.h): Run answers the HEARTBEAT messages
+  // on the control socket through `monitor` and checks it about once a
+  // second; a dead rank ends Run with Aborted (unless the monitor's
+  // callback ends the process first). Default: none. Before Run.
+  void set_heartbeat_monitor(HeartbeatMonitor* monitor) { heartbeats_ = monitor; }
   // Runs the job to its end; stops the servers in every case. The Status of
   // the first worker that failed, DeadlineExceeded if workers do not
   // register in time.
@@ -82,6 +91,7 @@ class Scheduler {
   std::string endpoint_;
   std::ofstream metrics_;
   int failed_worker_ = -1;
+  HeartbeatMonitor* heartbeats_ = nullptr;
 };
 
 }  // namespace ember::scheduler

@@ -78,6 +78,7 @@ Status Worker::Train() {
   client_options.server_endpoints = options_.server_endpoints;
   client_options.job_token = options_.job_token;
   client_options.tables = model_->tables();
+  client_options.worker_rank = options_.rank;
   client_ = std::make_unique<ps::PsClient>(context_, client_options);
   RETURN_IF_ERROR(client_->Connect());
   ops::ParameterSet* params = model_->dense_params();
@@ -161,7 +162,8 @@ Status Worker::RunEpoch(int epoch) {
   };
 
   const auto& tables = model_->tables();
-  auto start_pull = [&](PreparedBatch* p) -> Status {
+  auto start_pull = [&](PreparedBatch* p, int64_t step) -> Status {
+    client_->set_step(static_cast<uint64_t>(step));
     p->rows.resize(tables.size());
     p->pulls.clear();
     for (size_t t = 0; t < tables.size(); ++t) {
@@ -184,13 +186,14 @@ Status Worker::RunEpoch(int epoch) {
     double report_samples = 0, report_loss = 0, report_steps = 0;
 
     ASSIGN_OR_RETURN(std::unique_ptr<PreparedBatch> current, next_batch());
-    if (current) RETURN_IF_ERROR(start_pull(current.get()));
+    if (current) RETURN_IF_ERROR(start_pull(current.get(), global_step_));
     while (true) {
       std::unique_ptr<PreparedBatch> next;
       if (current) {
         for (ps::Ticket ticket : current->pulls) RETURN_IF_ERROR(client_->Wait(ticket));
         ASSIGN_OR_RETURN(next, next_batch());
-        if (next) RETURN_IF_ERROR(start_pull(next.get()));  // overlaps this step's compute
+        // Overlaps this step's compute; under --sync it waits for this step's push (below).
+        if (next && !options_.sync) RETURN_IF_ERROR(start_pull(next.get(), global_step_ + 1));
       }
       params->ZeroGrads();
       const float batch_size = current ? static_cast<float>(current->batch.size) : 0.f;
@@ -216,18 +219,26 @@ Status Worker::RunEpoch(int epoch) {
         for (int64_t i = 0; i < num_params; ++i) gw[i] = sync_buffer_[i] * scale;
       }
       RETURN_IF_ERROR(optimizer_->Step(&values, grads));
-      // Push the row gradients; wait for the previous step's pushes.
+      // Push the row gradients; wait for the previous step's pushes. Under
+      // --sync every step ends with a push to every server (empty ones when
+      // this worker has no batch), so that the servers can complete it.
       std::vector<ps::Ticket> pushes;
-      if (current) {
+      client_->set_step(static_cast<uint64_t>(global_step_));
+      if (current || options_.sync) {
         for (size_t t = 0; t < tables.size(); ++t) {
-          const ops::Tensor& rg = row_grads[t];
-          ASSIGN_OR_RETURN(ps::Ticket ticket,
-                           client_->Push(tables[t].id, current->inputs[t].unique.keys,
-                                         std::span<const float>(rg.data(), static_cast<size_t>(rg.numel()))));
+          std::span<const Key> keys;
+          std::span<const float> table_grads;
+          if (current) {
+            keys = current->inputs[t].unique.keys;
+            table_grads = std::span<const float>(row_grads[t].data(), static_cast<size_t>(row_grads[t].numel()));
+          }
+          ASSIGN_OR_RETURN(ps::Ticket ticket, client_->Push(tables[t].id, keys, table_grads,
+                                                            /*end_of_step=*/options_.sync && t + 1 == tables.size()));
           pushes.push_back(ticket);
         }
-        samples_trained_ += current->batch.size;
+        if (current) samples_trained_ += current->batch.size;
       }
+      if (options_.sync && next) RETURN_IF_ERROR(start_pull(next.get(), global_step_ + 1));
       for (ps::Ticket ticket : pending_pushes) RETURN_IF_ERROR(client_->Wait(ticket));
       pending_pushes = std::move(pushes);
       ++global_step_;

@@ -6,7 +6,10 @@
 //   2. dedup     (in the reader thread, off the critical path)
 //   3. pull      the unique keys of batch t+1 are pulled while batch t
 //                computes: a row read in step t+1 misses at most the push
-//                of step t (staleness bound: 1 step)
+//                of step t (staleness bound: 1 step). With --sync the pull
+//                of batch t+1 is issued after the push of batch t and the
+//                servers answer it once every worker's push of step t is
+//                applied (staleness 0; the pull no longer overlaps compute)
 //   4. compute   forward and backward of the model
 //   5. sync      allreduce of [dense grads * batch size, batch size]; every
 //                replica applies the same dense optimizer step to the
@@ -52,6 +55,11 @@ struct WorkerOptions {
   models::ModelOptions model;
   ops::DenseOptimizerOptions dense_optimizer;
   int prefetch_batches = 4;              // Default: 4
+  // --sync: pushes tagged with the step, one to every server per step, and
+  // the next pull only after this step's push (see ps/server.h). The
+  // servers must run with ServerOptions::sync_workers = num_workers.
+  // Default: false (asynchronous)
+  bool sync = false;
 };
 
 // A 64-bit checksum of the bits of `values` (docs/wire_format.md, section

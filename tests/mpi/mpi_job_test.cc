@@ -186,5 +186,33 @@ TEST_F(MpiJobTest, PortRangeAndTokenFileAreUsed) {
   }
 }
 
+// --deterministic: two mpirun jobs (1 scheduler, 2 servers, 2 workers) end
+// with bitwise-identical dense parameters on every worker and identical rows
+// on every server.
+TEST_F(MpiJobTest, DeterministicRunsEndBitwiseIdentical) {
+  if (!MpirunOnPath()) GTEST_SKIP() << "mpirun is not on PATH";
+  auto flags = [&](const std::string& metrics) {
+    return "--model=wide_deep --hidden=32,16 --embedding_dim=8 --batch_size=512 --num_servers=2 "
+           "--compute_threads=1 --deterministic --progress_every_steps=1000 --train_files=" +
+           dir_ + "/train.tsv --eval_files=" + dir_ + "/test.tsv --metrics_out=" + dir_ + "/" + metrics;
+  };
+  CommandResult first = RunMpi(5, flags("first.jsonl"));
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  CommandResult second = RunMpi(5, flags("second.jsonl"));
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  const std::string line1 = FinalLine(dir_ + "/first.jsonl"), line2 = FinalLine(dir_ + "/second.jsonl");
+  const std::vector<std::string> dense1 = JsonStringList(line1, "dense_checksums");
+  const std::vector<std::string> sparse1 = JsonStringList(line1, "sparse_checksums");
+  ASSERT_EQ(dense1.size(), 2u) << line1;
+  ASSERT_EQ(sparse1.size(), 2u) << line1;
+  EXPECT_EQ(dense1[0], dense1[1]);
+  EXPECT_EQ(dense1, JsonStringList(line2, "dense_checksums")) << line1 << "\n" << line2;
+  EXPECT_EQ(sparse1, JsonStringList(line2, "sparse_checksums")) << line1 << "\n" << line2;
+  StatusOr<double> auc1 = JsonNumberField(line1, "test_auc"), auc2 = JsonNumberField(line2, "test_auc");
+  ASSERT_TRUE(auc1.ok() && auc2.ok()) << line1;
+  EXPECT_EQ(*auc1, *auc2);
+  EXPECT_GT(*auc1, 0.7);
+}
+
 }  // namespace
 }  // namespace ember

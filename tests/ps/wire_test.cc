@@ -48,6 +48,7 @@ TEST(WireTest, HeaderRoundTripsEveryField) {
   h.payload_bytes = 123456789012345ULL;
   h.value_dim = 65536;
   h.aux = 77;
+  h.step = 0x1122334455667788ULL;
   const std::string bytes = HeaderBytes(h);
   // Little-endian on the wire whatever the host: the magic reads "EMPS".
   EXPECT_EQ(bytes.substr(0, 4), "EMPS");
@@ -66,6 +67,29 @@ TEST(WireTest, HeaderRoundTripsEveryField) {
   EXPECT_EQ(back.payload_bytes, h.payload_bytes);
   EXPECT_EQ(back.value_dim, h.value_dim);
   EXPECT_EQ(back.aux, h.aux);
+  EXPECT_EQ(back.step, h.step);
+}
+
+TEST(WireTest, FlagsAndStepBelongToTheirTypes) {
+  MessageHeader h;
+  bool authenticated = false;
+  auto push = ValidPush(2);
+  MessageHeader edited;
+  ASSERT_TRUE(DecodeHeader(push[0], &edited).ok());
+  edited.flags = kFlagEndOfStep;
+  edited.aux = 3;
+  edited.step = 12;
+  push[0] = HeaderBytes(edited);
+  EXPECT_TRUE(Parse(push, &h, &authenticated).ok());
+  EXPECT_EQ(h.step, 12u);
+  edited.flags = kFlagChecksums;  // a STATS flag
+  push[0] = HeaderBytes(edited);
+  EXPECT_FALSE(Parse(push, &h, &authenticated).ok());
+  MessageHeader stats = MakeHeader(MessageType::kStats, kToken, 1);
+  stats.flags = kFlagChecksums;
+  EXPECT_TRUE(Parse({HeaderBytes(stats)}, &h, &authenticated).ok());
+  stats.step = 1;  // no step outside PULL and PUSH
+  EXPECT_FALSE(Parse({HeaderBytes(stats)}, &h, &authenticated).ok());
 }
 
 TEST(WireTest, FixedHelpersAreLittleEndian) {
@@ -107,7 +131,7 @@ TEST(WireTest, EachBadFieldIsNamed) {
     return frames;
   };
   cases.push_back({"magic", with([](MessageHeader& x) { x.magic = 0x11223344; }), "bad magic", false});
-  cases.push_back({"version", with([](MessageHeader& x) { x.version = 2; }), "wire version 2", false});
+  cases.push_back({"version", with([](MessageHeader& x) { x.version = 1; }), "wire version 1", false});
   cases.push_back({"token", with([](MessageHeader& x) { x.job_token = 1; }), "wrong job token", false});
   cases.push_back({"type", with([](MessageHeader& x) { x.type = 0x77; }), "unknown message type 119", true});
   cases.push_back({"payload", with([](MessageHeader& x) { x.payload_bytes = 49; }), "payload_bytes 49", true});
