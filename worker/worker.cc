@@ -25,6 +25,19 @@ struct PreparedBatch {
   std::vector<ps::Ticket> pulls;
 };
 
+// Starts the pulls of every table's unique keys of `p` into p->rows.
+Status StartPull(ps::PsClient* client, const std::vector<ps::TableConfig>& tables, bool create, PreparedBatch* p) {
+  p->rows.resize(tables.size());
+  p->pulls.clear();
+  for (size_t t = 0; t < tables.size(); ++t) {
+    const std::vector<Key>& keys = p->inputs[t].unique.keys;
+    p->rows[t] = ops::Tensor::Empty({static_cast<int64_t>(keys.size()), tables[t].dim});
+    ASSIGN_OR_RETURN(ps::Ticket ticket, client->Pull(tables[t].id, keys, p->rows[t].data(), create));
+    p->pulls.push_back(ticket);
+  }
+  return Status::OK();
+}
+
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
@@ -63,6 +76,7 @@ Status Worker::Run() {
 Status Worker::Train() {
   control_ = std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::dealer);
   control_->set(zmq::sockopt::linger, 1000);
+  RETURN_IF_ERROR(ps::ApplyCurveClient(control_.get(), options_.curve).WithContext("worker control socket"));
   try {
     control_->connect(options_.scheduler_endpoint);
   } catch (const zmq::error_t& e) {
@@ -79,6 +93,7 @@ Status Worker::Train() {
   client_options.job_token = options_.job_token;
   client_options.tables = model_->tables();
   client_options.worker_rank = options_.rank;
+  client_options.curve = options_.curve;
   client_ = std::make_unique<ps::PsClient>(context_, client_options);
   RETURN_IF_ERROR(client_->Connect());
   ops::ParameterSet* params = model_->dense_params();
@@ -116,14 +131,18 @@ Status Worker::Train() {
   return Report(done);
 }
 
-Status Worker::RunEpoch(int epoch) {
+data::CriteoReaderOptions Worker::ReaderOptionsFor(const std::vector<std::string>& files) const {
   data::CriteoReaderOptions reader_options;
-  reader_options.files = options_.train_files;
+  reader_options.files = files;
   reader_options.batch_size = options_.batch_size;
   reader_options.max_bad_lines = options_.max_bad_lines;
   reader_options.part = options_.rank;
   reader_options.num_parts = options_.num_workers;
-  data::CriteoReader reader(reader_options);
+  return reader_options;
+}
+
+Status Worker::RunEpoch(int epoch) {
+  data::CriteoReader reader(ReaderOptionsFor(options_.train_files));
   RETURN_IF_ERROR(reader.Open());
 
   // Reader thread: parse, collect keys, dedup.
@@ -164,15 +183,7 @@ Status Worker::RunEpoch(int epoch) {
   const auto& tables = model_->tables();
   auto start_pull = [&](PreparedBatch* p, int64_t step) -> Status {
     client_->set_step(static_cast<uint64_t>(step));
-    p->rows.resize(tables.size());
-    p->pulls.clear();
-    for (size_t t = 0; t < tables.size(); ++t) {
-      const std::vector<Key>& keys = p->inputs[t].unique.keys;
-      p->rows[t] = ops::Tensor::Empty({static_cast<int64_t>(keys.size()), tables[t].dim});
-      ASSIGN_OR_RETURN(ps::Ticket ticket, client_->Pull(tables[t].id, keys, p->rows[t].data(), /*create=*/true));
-      p->pulls.push_back(ticket);
-    }
-    return Status::OK();
+    return StartPull(client_.get(), tables, /*create=*/true, p);
   };
 
   Status status = [&]() -> Status {
@@ -184,6 +195,19 @@ Status Worker::RunEpoch(int epoch) {
     std::vector<ps::Ticket> pending_pushes;
     models::StepResult result;
     double report_samples = 0, report_loss = 0, report_steps = 0;
+    // Sends what was trained since the last report, if anything.
+    auto report_progress = [&]() -> Status {
+      if (report_steps == 0) return Status::OK();
+      ControlMessage progress;
+      progress.type = ControlType::kProgress;
+      progress.job_token = options_.job_token;
+      progress.rank = options_.rank;
+      progress.epoch = epoch;
+      progress.step = global_step_;
+      progress.numbers = {report_samples, report_loss, report_steps};
+      report_samples = report_loss = report_steps = 0;
+      return Report(progress);
+    };
 
     ASSIGN_OR_RETURN(std::unique_ptr<PreparedBatch> current, next_batch());
     if (current) RETURN_IF_ERROR(start_pull(current.get(), global_step_));
@@ -242,31 +266,11 @@ Status Worker::RunEpoch(int epoch) {
       for (ps::Ticket ticket : pending_pushes) RETURN_IF_ERROR(client_->Wait(ticket));
       pending_pushes = std::move(pushes);
       ++global_step_;
-      if (global_step_ % options_.progress_every_steps == 0 && report_steps > 0) {
-        ControlMessage progress;
-        progress.type = ControlType::kProgress;
-        progress.job_token = options_.job_token;
-        progress.rank = options_.rank;
-        progress.epoch = epoch;
-        progress.step = global_step_;
-        progress.numbers = {report_samples, report_loss, report_steps};
-        RETURN_IF_ERROR(Report(progress));
-        report_samples = report_loss = report_steps = 0;
-      }
+      if (global_step_ % options_.progress_every_steps == 0) RETURN_IF_ERROR(report_progress());
       current = std::move(next);
     }
     for (ps::Ticket ticket : pending_pushes) RETURN_IF_ERROR(client_->Wait(ticket));
-    if (report_steps > 0) {
-      ControlMessage progress;
-      progress.type = ControlType::kProgress;
-      progress.job_token = options_.job_token;
-      progress.rank = options_.rank;
-      progress.epoch = epoch;
-      progress.step = global_step_;
-      progress.numbers = {report_samples, report_loss, report_steps};
-      RETURN_IF_ERROR(Report(progress));
-    }
-    return Status::OK();
+    return report_progress();
   }();
   Status reader_result = join_reader();
   RETURN_IF_ERROR(status);
@@ -274,13 +278,7 @@ Status Worker::RunEpoch(int epoch) {
 }
 
 Status Worker::Evaluate(int epoch) {
-  data::CriteoReaderOptions reader_options;
-  reader_options.files = options_.eval_files;
-  reader_options.batch_size = options_.batch_size;
-  reader_options.max_bad_lines = options_.max_bad_lines;
-  reader_options.part = options_.rank;
-  reader_options.num_parts = options_.num_workers;
-  data::CriteoReader reader(reader_options);
+  data::CriteoReader reader(ReaderOptionsFor(options_.eval_files));
   RETURN_IF_ERROR(reader.Open());
   const auto& tables = model_->tables();
   ControlMessage result;
@@ -295,14 +293,7 @@ Status Worker::Evaluate(int epoch) {
     ASSIGN_OR_RETURN(bool more, reader.Next(&p.batch));
     if (!more) break;
     model_->PrepareInputs(p.batch, &p.inputs);
-    p.rows.resize(tables.size());
-    p.pulls.clear();
-    for (size_t t = 0; t < tables.size(); ++t) {
-      const std::vector<Key>& keys = p.inputs[t].unique.keys;
-      p.rows[t] = ops::Tensor::Empty({static_cast<int64_t>(keys.size()), tables[t].dim});
-      ASSIGN_OR_RETURN(ps::Ticket ticket, client_->Pull(tables[t].id, keys, p.rows[t].data(), /*create=*/false));
-      p.pulls.push_back(ticket);
-    }
+    RETURN_IF_ERROR(StartPull(client_.get(), tables, /*create=*/false, &p));
     for (ps::Ticket ticket : p.pulls) RETURN_IF_ERROR(client_->Wait(ticket));
     RETURN_IF_ERROR(model_->Predict(p.batch, p.inputs, p.rows, &probabilities));
     result.probabilities.insert(result.probabilities.end(), probabilities.begin(), probabilities.end());

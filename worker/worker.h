@@ -32,6 +32,7 @@
 #include <zmq_addon.hpp>
 
 #include "common/status.h"
+#include "data/criteo_reader.h"
 #include "models/model.h"
 #include "ops/dense_optimizer.h"
 #include "ps/client.h"
@@ -46,6 +47,9 @@ struct WorkerOptions {
   std::string scheduler_endpoint;       // REQUIRED
   std::vector<std::string> server_endpoints;  // REQUIRED, one per server
   uint64_t job_token = 0;
+  // --curve: the control socket and the PsClient are CURVE clients of the
+  // job's server public key (ps/curve.h). Default: empty, plain.
+  ps::CurveKeys curve;
   std::vector<std::string> train_files;  // REQUIRED
   std::vector<std::string> eval_files;   // Default: none (no evaluation)
   int batch_size = 512;                  // Default: 512
@@ -80,6 +84,8 @@ class Worker {
   Status Train();
   Status RunEpoch(int epoch);
   Status Evaluate(int epoch);
+  // This worker's part of `files`, in batches of options_.batch_size.
+  data::CriteoReaderOptions ReaderOptionsFor(const std::vector<std::string>& files) const;
   Status Report(const scheduler::ControlMessage& message);
 
   zmq::context_t* context_;

@@ -1,35 +1,20 @@
 // The ember binary as a user runs it: help, bad flags, gen-data, train, eval.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 
 #include "common/files.h"
+#include "tests/util/command.h"
 
 namespace ember {
 namespace {
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
+using testing_util::CommandResult;
 
 CommandResult RunEmber(const std::string& args) {
-  const char* binary = EMBER_BINARY_PATH;
-  CommandResult result;
-  const std::string command = std::string(binary) + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return result;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
+  return testing_util::RunShell("timeout -k 5 120 " + std::string(EMBER_BINARY_PATH) + " " + args);
 }
 
 class CliTest : public ::testing::Test {
@@ -102,11 +87,9 @@ TEST_F(CliTest, GenDataTrainEvalEndToEnd) {
   EXPECT_NE(train.output.find("samples/s"), std::string::npos) << train.output;
   EXPECT_NE(train.output.find("step 20"), std::string::npos) << train.output;
   EXPECT_NE(train.output.find("final:"), std::string::npos) << train.output;
-  StatusOr<std::string> lines = ReadFileToString(metrics);
-  ASSERT_TRUE(lines.ok());
-  const size_t last = lines->rfind("{\"event\": \"final\"");
-  ASSERT_NE(last, std::string::npos) << *lines;
-  StatusOr<double> auc = JsonNumberField(std::string_view(*lines).substr(last), "test_auc");
+  const std::string final_line = testing_util::FinalMetricsLine(metrics);
+  ASSERT_FALSE(final_line.empty());
+  StatusOr<double> auc = JsonNumberField(final_line, "test_auc");
   ASSERT_TRUE(auc.ok());
   EXPECT_GT(*auc, 0.6);
 

@@ -10,6 +10,7 @@
 #include "common/files.h"
 #include "common/logging.h"
 #include "data/synthetic.h"
+#include "tests/util/command.h"
 
 namespace ember::scheduler {
 namespace {
@@ -83,14 +84,14 @@ TEST_F(LocalJobTest, WideDeepReachesOracleAuc) {
   EXPECT_EQ(result->evals.back().examples, 30'000);
   EXPECT_EQ(result->samples, kTrainRows);
   // The metrics file ends with the final line.
-  StatusOr<std::string> metrics = ReadFileToString(job.metrics_out);
-  ASSERT_TRUE(metrics.ok());
-  const size_t last = metrics->rfind("{\"event\": \"final\"");
-  ASSERT_NE(last, std::string::npos) << *metrics;
-  StatusOr<double> final_auc = JsonNumberField(std::string_view(*metrics).substr(last), "test_auc");
+  const std::string final_line = testing_util::FinalMetricsLine(job.metrics_out);
+  ASSERT_FALSE(final_line.empty());
+  StatusOr<double> final_auc = JsonNumberField(final_line, "test_auc");
   ASSERT_TRUE(final_auc.ok());
   EXPECT_DOUBLE_EQ(*final_auc, auc);
-  EXPECT_TRUE(JsonNumberField(std::string_view(*metrics).substr(last), "samples_per_sec").ok());
+  EXPECT_TRUE(JsonNumberField(final_line, "samples_per_sec").ok());
+  StatusOr<std::string> metrics = ReadFileToString(job.metrics_out);
+  ASSERT_TRUE(metrics.ok());
   EXPECT_NE(metrics->find("\"event\": \"progress\""), std::string::npos);
 }
 
