@@ -60,6 +60,10 @@ DEFINE_string(port_range, "",
 DEFINE_string(job_token_file, "",
               "Under mpirun: file holding the job token (one non-zero 64-bit number, decimal or 0x-hex) that every "
               "message must carry. Default: rank 0 draws a random token and sends it over MPI.");
+DEFINE_bool(curve, false,
+            "Under mpirun: encrypt and authenticate every ZeroMQ connection of the job with CurveZMQ. Rank 0 makes "
+            "one server keypair per job and sends it to every rank over MPI; a peer without it gets no answer. "
+            "Refused when libzmq was built without CURVE. Default: plain tcp (messages still carry the job token).");
 DEFINE_int32(heartbeat_interval_ms, 1000,
              "Under mpirun: every server and worker sends the scheduler a heartbeat this often (milliseconds), "
              "and the scheduler answers each.");
@@ -89,7 +93,7 @@ const VerbInfo kTrainFlags = {
      "metrics_out", "max_bad_lines", "embedding_dim", "hidden", "wide_crosses", "dense_optimizer",
      "dense_learning_rate", "deep_optimizer", "deep_learning_rate", "ftrl_alpha", "ftrl_beta", "ftrl_l1", "ftrl_l2",
      "compute_threads", "sync", "deterministic", "progress_every_steps", "bind_interface", "port_range", "job_token_file",
-     "heartbeat_interval_ms", "heartbeat_timeout"}};
+     "curve", "heartbeat_interval_ms", "heartbeat_timeout"}};
 const VerbInfo kEvalFlags = {
     "eval", "Computes AUC and logloss of --scores against the labels of --eval_files; prints one JSON line.",
     {"eval_files", "scores", "max_bad_lines"}};

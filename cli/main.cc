@@ -20,6 +20,7 @@
 #include "common/metrics.h"
 #include "data/criteo_reader.h"
 #include "data/synthetic.h"
+#include "ps/curve.h"
 #include "scheduler/local_job.h"
 #if EMBER_WITH_MPI
 #include "scheduler/mpi_job.h"
@@ -28,6 +29,7 @@
 DECLARE_string(bind_interface);
 DECLARE_string(port_range);
 DECLARE_string(job_token_file);
+DECLARE_bool(curve);
 DECLARE_int32(heartbeat_interval_ms);
 DECLARE_int32(heartbeat_timeout);
 
@@ -63,6 +65,11 @@ StatusOr<scheduler::MpiJobOptions> MpiJobOptionsFromFlags() {
     mpi.port_max = last;
   }
   mpi.job_token_file = FLAGS_job_token_file;
+  if (FLAGS_curve && !ps::CurveAvailable()) {
+    return Status::FailedPrecondition("--curve: this build's libzmq has no CURVE support (zmq_has(\"curve\") = 0); ",
+                                      "rebuild libzmq with libsodium or drop --curve");
+  }
+  mpi.curve = FLAGS_curve;
   mpi.heartbeat.interval = std::chrono::milliseconds(FLAGS_heartbeat_interval_ms);
   mpi.heartbeat.timeout = std::chrono::milliseconds(int64_t{FLAGS_heartbeat_timeout} * 1000);
   RETURN_IF_ERROR(scheduler::ValidateHeartbeatOptions(mpi.heartbeat));
@@ -94,8 +101,8 @@ int RunTrain() {
     return 0;
   }
 #endif
-  if (!FLAGS_port_range.empty() || !FLAGS_job_token_file.empty()) {
-    LOG(WARNING) << "--port_range and --job_token_file apply under mpirun only; local mode ignores them";
+  if (!FLAGS_port_range.empty() || !FLAGS_job_token_file.empty() || FLAGS_curve) {
+    LOG(WARNING) << "--port_range, --job_token_file and --curve apply under mpirun only; local mode ignores them";
   }
   LogEffectiveFlags(kTrainFlags);
   StatusOr<scheduler::JobResult> result = scheduler::RunLocalJob(*options);

@@ -94,6 +94,11 @@ Status PsClient::Impl::Connect() {
       socket->set(zmq::sockopt::sndhwm, 0);
       socket->set(zmq::sockopt::rcvhwm, 0);
       socket->set(zmq::sockopt::sndtimeo, options.timeout_ms);
+      Status curve = ApplyCurveClient(socket.get(), options.curve);
+      if (!curve.ok()) {
+        sockets.clear();
+        return curve.WithContext("PsClient socket to server " + std::to_string(s));
+      }
       socket->connect(endpoint);
       sockets.push_back(std::move(socket));
     } catch (const zmq::error_t& e) {

@@ -47,6 +47,11 @@ struct ClientOptions {
   // The worker rank stamped on every PULL and PUSH (--sync orders pushes by
   // it). Default: 0
   int worker_rank = 0;
+  // --curve: every socket is a CURVE client of curve.server_public with an
+  // ephemeral keypair of its own (ps/curve.h); only server_public is used.
+  // A wrong key gets no answer: Connect ends in DeadlineExceeded. Default:
+  // empty, plain.
+  CurveKeys curve;
 };
 
 using Ticket = uint64_t;

@@ -1,7 +1,13 @@
 #include "ps/optimizer.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "common/random.h"
 
@@ -39,6 +45,10 @@ void ApplySparseOptimizer(const SparseOptimizerConfig& o, int dim, const float* 
       return;
     }
     case SparseOptimizerType::kAdagrad: {
+      if constexpr (std::endian::native == std::endian::little) {
+        ApplyAdagradFromWire(o.learning_rate, dim, reinterpret_cast<const char*>(grad), value, state);
+        return;
+      }
       const float lr = o.learning_rate;
       float* acc = state;
       for (int i = 0; i < dim; ++i) {
@@ -86,6 +96,29 @@ void ApplySparseOptimizer(const SparseOptimizerConfig& o, int dim, const float* 
       }
       return;
     }
+  }
+}
+
+void ApplyAdagradFromWire(float learning_rate, int dim, const char* grad_bytes, float* value, float* acc) {
+  const float lr = learning_rate;
+  int i = 0;
+#if defined(__SSE2__)
+  // Same operations in the same order as the scalar loop below:
+  // acc += g * g; value -= (lr * g) / sqrt(acc).
+  const __m128 lr4 = _mm_set1_ps(lr);
+  for (; i + 4 <= dim; i += 4) {
+    const __m128 g = _mm_loadu_ps(reinterpret_cast<const float*>(grad_bytes + 4 * static_cast<size_t>(i)));
+    const __m128 a = _mm_add_ps(_mm_loadu_ps(acc + i), _mm_mul_ps(g, g));
+    _mm_storeu_ps(acc + i, a);
+    const __m128 step = _mm_div_ps(_mm_mul_ps(lr4, g), _mm_sqrt_ps(a));
+    _mm_storeu_ps(value + i, _mm_sub_ps(_mm_loadu_ps(value + i), step));
+  }
+#endif
+  for (; i < dim; ++i) {
+    float g;
+    std::memcpy(&g, grad_bytes + 4 * static_cast<size_t>(i), sizeof(g));
+    acc[i] += g * g;
+    value[i] -= lr * g / std::sqrt(acc[i]);
   }
 }
 

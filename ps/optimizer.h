@@ -37,4 +37,11 @@ void InitOptimizerState(const SparseOptimizerConfig& optimizer, int dim, float* 
 void ApplySparseOptimizer(const SparseOptimizerConfig& optimizer, int dim, const float* grad,
                           uint32_t update_count, float* value, float* state);
 
+// AdaGrad as above with the gradient read from little-endian wire bytes
+// (dim floats, any alignment): bitwise the same result as
+// ApplySparseOptimizer's kAdagrad with those floats (4 lanes at a time
+// where SSE2 is there; IEEE sqrt and division are correctly rounded in
+// every lane). Little-endian hosts only.
+void ApplyAdagradFromWire(float learning_rate, int dim, const char* grad_bytes, float* value, float* acc);
+
 }  // namespace ember::ps

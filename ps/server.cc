@@ -14,6 +14,7 @@
 #include "common/logging.h"
 #include "ps/sparse_table.h"
 #include "ps/wire.h"
+#include "ps/curve.h"
 #include "ps/zmq_util.h"
 
 namespace ember::ps {
@@ -22,8 +23,6 @@ namespace {
 // Rejections logged one line each; past this, one line per kLogEveryRejected.
 constexpr int64_t kLogFirstRejected = 100;
 constexpr int64_t kLogEveryRejected = 1000;
-// Keys ahead whose index entry a pull or push loop prefetches.
-constexpr size_t kPrefetchDistance = 8;
 // --sync: how many steps past the last applied one a push or pull may be
 // tagged (a worker is at most one step ahead; the rest is slack). Bounds
 // what a misbehaving peer can make the server buffer.
@@ -100,7 +99,6 @@ struct Server::Impl {
   std::atomic<bool> stop{false};
   bool shutdown_requested = false;
   uint32_t push_clock = 0;
-  std::vector<float> grad_row;
   std::vector<std::string_view> views;
   // --sync state: steps [0, applied_steps) are applied.
   uint64_t applied_steps = 0;
@@ -138,6 +136,7 @@ Status Server::Impl::Bind() {
     // libzmq drops a peer that sends one frame larger than this before the
     // server allocates it.
     s->set(zmq::sockopt::maxmsgsize, options.max_frame_bytes);
+    RETURN_IF_ERROR(ApplyCurveServer(s.get(), options.curve).WithContext("server " + std::to_string(options.rank)));
     s->bind(options.bind_endpoint);
     std::string resolved = s->get(zmq::sockopt::last_endpoint);
     {
@@ -323,19 +322,10 @@ Status Server::Impl::HandlePull(zmq::message_t& identity, const MessageHeader& h
   const size_t n = h.item_count;
   const size_t dim = static_cast<size_t>(table->dim());
   const size_t row_bytes = dim * sizeof(float);
+  // The rows are written straight into the reply frame, which zmq sends
+  // without another copy.
   zmq::message_t values(n * row_bytes);
-  const char* key_bytes = static_cast<const char*>(keys.data());
-  char* out = static_cast<char*>(values.data());
-  for (size_t i = 0; i < n; ++i) {
-    if (i + kPrefetchDistance < n) table->Prefetch(DecodeFixed64(key_bytes + 8 * (i + kPrefetchDistance)));
-    const Key key = DecodeFixed64(key_bytes + 8 * i);
-    const float* row = create ? table->FindOrCreateRow(key) : table->FindRow(key);
-    if (row == nullptr) {
-      std::memset(out + i * row_bytes, 0, row_bytes);
-    } else {
-      EncodeFloats(row, dim, out + i * row_bytes);
-    }
-  }
+  table->PullBatch(static_cast<const char*>(keys.data()), n, create, static_cast<char*>(values.data()));
   rows[index].store(table->num_rows(), std::memory_order_relaxed);
   pulls.fetch_add(1, std::memory_order_relaxed);
   MessageHeader reply = ReplyHeader(h);
@@ -351,18 +341,11 @@ Status Server::Impl::HandlePush(zmq::message_t& identity, const MessageHeader& h
   SparseTable* table = TableById(h.table_id);
   const size_t index = table_by_id[h.table_id];
   const size_t n = h.item_count;
-  const size_t dim = static_cast<size_t>(table->dim());
-  grad_row.resize(dim);
-  const char* key_bytes = static_cast<const char*>(keys.data());
-  const char* grad_bytes = static_cast<const char*>(grads.data());
   // A row's last step: the job's step under --sync (the same in every run),
   // else this server's push count.
   push_clock = sync() ? static_cast<uint32_t>(h.step + 1) : push_clock + 1;
-  for (size_t i = 0; i < n; ++i) {
-    if (i + kPrefetchDistance < n) table->Prefetch(DecodeFixed64(key_bytes + 8 * (i + kPrefetchDistance)));
-    DecodeFloats(grad_bytes + i * dim * sizeof(float), dim, grad_row.data());
-    table->Push(DecodeFixed64(key_bytes + 8 * i), grad_row.data(), push_clock);
-  }
+  // Gradients are read in place from the frame (no per-row copy).
+  table->PushBatch(static_cast<const char*>(keys.data()), static_cast<const char*>(grads.data()), n, push_clock);
   rows[index].store(table->num_rows(), std::memory_order_relaxed);
   pushes.fetch_add(1, std::memory_order_relaxed);
   MessageHeader reply = ReplyHeader(h);

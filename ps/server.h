@@ -42,6 +42,7 @@
 #include <zmq.hpp>
 
 #include "common/status.h"
+#include "ps/curve.h"
 #include "ps/table_config.h"
 
 namespace ember::ps {
@@ -62,6 +63,10 @@ struct ServerOptions {
   // --sync: the number of workers whose pushes make a step; 0: asynchronous
   // (pushes applied on receipt, pulls answered at once). Default: 0
   int sync_workers = 0;
+  // --curve: the ROUTER is a CURVE server with curve.server_secret (ps/curve.h);
+  // a peer without the job's server public key gets no answer. Default:
+  // empty, plain.
+  CurveKeys curve;
 };
 
 struct ServerStats {

@@ -70,6 +70,13 @@ class SparseTable {
   // row, creating it first when absent; records `step` as its last step.
   void Push(Key key, const float* grad, uint32_t step);
 
+  // Batch forms over wire bytes (little-endian, any alignment), the same
+  // result as Pull / Push called for each key in order (duplicates
+  // included): n keys of 8 bytes; `out` / `grad_bytes` hold n rows of dim
+  // floats. Gradients are read in place (no per-row copy).
+  void PullBatch(const char* key_bytes, size_t n, bool create, char* out);
+  void PushBatch(const char* key_bytes, const char* grad_bytes, size_t n, uint32_t step);
+
   // Meta of a row (see above).
   static uint32_t UpdateCount(const float* row, int dim, int state_floats);
   uint32_t UpdateCountOf(const float* row) const { return UpdateCount(row, config_.dim, state_floats_); }
@@ -94,6 +101,10 @@ class SparseTable {
     return slabs_[slot / kRowsPerSlab].get() + static_cast<size_t>(slot % kRowsPerSlab) * row_floats_;
   }
   float* CreateRow(Key key, uint32_t slot);
+  // Calls fn(i, row of key i) for i in [0, n) in key order, the row created
+  // when `create`, else nullptr when absent; index entries prefetched ahead.
+  template <typename Fn>
+  void ForEachRow(const char* key_bytes, size_t n, bool create, Fn&& fn);
 
   TableConfig config_;
   uint64_t seed_;
@@ -102,6 +113,8 @@ class SparseTable {
   KeyIndex index_;
   std::vector<std::unique_ptr<float[]>> slabs_;
   uint32_t next_slot_ = 0;
+  // PushBatch scratch for optimizers that take native floats.
+  std::vector<float> grad_row_;
 };
 
 }  // namespace ember::ps

@@ -54,6 +54,8 @@ Status HeartbeatSender::Start() {
   socket_->set(zmq::sockopt::linger, 1000);
   socket_->set(zmq::sockopt::rcvtimeo, kPollMs);
   socket_->set(zmq::sockopt::sndhwm, 16);
+  RETURN_IF_ERROR(ps::ApplyCurveClient(socket_.get(), options_.curve)
+                      .WithContext("heartbeat socket of rank " + std::to_string(options_.world_rank)));
   try {
     socket_->connect(options_.scheduler_endpoint);
   } catch (const zmq::error_t& e) {

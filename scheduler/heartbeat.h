@@ -40,6 +40,7 @@
 #include <zmq_addon.hpp>
 
 #include "common/status.h"
+#include "ps/curve.h"
 #include "scheduler/control.h"
 
 namespace ember::scheduler {
@@ -65,6 +66,7 @@ struct HeartbeatSenderOptions {
   std::string scheduler_host;      // for the dead line
   uint64_t job_token = 0;
   uint32_t world_rank = 0;         // this process's rank in MPI_COMM_WORLD (>= 1)
+  ps::CurveKeys curve;             // --curve: the job's keys (ps/curve.h). Default: empty, plain
   // Called once, on the sender's thread, with the dead line when the
   // scheduler has not answered for `timeout`. Default: print it to stderr.
   std::function<void(const std::string& line)> on_scheduler_dead;

@@ -17,6 +17,7 @@
 #include "common/files.h"
 #include "common/logging.h"
 #include "models/model.h"
+#include "ps/curve.h"
 #include "ps/server.h"
 #include "worker/mpi_dense_sync.h"
 #include "worker/worker.h"
@@ -223,6 +224,37 @@ StatusOr<JobResult> RunRole(const JobOptions& options, const MpiJobOptions& mpi)
   }
   const uint64_t job_token = token_and_ok[0];
 
+  // --curve: one server keypair per job, made by rank 0 and sent to all
+  // (a secret of the job, like the token). Key texts are 40 Z85 characters.
+  ps::CurveKeys curve;
+  if (mpi.curve) {
+    constexpr int kKeyChars = 40;
+    char keys_and_ok[2 * kKeyChars + 1] = {};
+    Status keys_status;
+    if (is_scheduler) {
+      StatusOr<ps::CurveKeys> made = ps::MakeCurveKeys();
+      if (made.ok() && made->server_public.size() == kKeyChars && made->server_secret.size() == kKeyChars) {
+        std::memcpy(keys_and_ok, made->server_public.data(), kKeyChars);
+        std::memcpy(keys_and_ok + kKeyChars, made->server_secret.data(), kKeyChars);
+        keys_and_ok[2 * kKeyChars] = 1;
+      } else {
+        keys_status = made.ok() ? Status::Internal("zmq_curve_keypair made keys of unexpected length") : made.status();
+      }
+    }
+    RETURN_IF_ERROR(
+        MpiStatus(MPI_Bcast(keys_and_ok, 2 * kKeyChars + 1, MPI_CHAR, 0, MPI_COMM_WORLD), "MPI_Bcast(CURVE keys)"));
+    if (keys_and_ok[2 * kKeyChars] != 1) {
+      if (is_scheduler) return keys_status.WithContext("--curve");
+      return Status::FailedPrecondition("--curve: rank 0 could not make the job's CURVE keypair");
+    }
+    curve.server_public.assign(keys_and_ok, kKeyChars);
+    curve.server_secret.assign(keys_and_ok + kKeyChars, kKeyChars);
+    std::memset(keys_and_ok, 0, sizeof(keys_and_ok));
+    if (is_scheduler) {
+      LOG(INFO) << "--curve: CurveZMQ on every socket of the job; server public key " << curve.server_public;
+    }
+  }
+
   // The tables every server holds and every worker uses.
   ASSIGN_OR_RETURN(std::unique_ptr<models::Model> model, models::CreateModel(options.worker.model));
   const std::vector<ps::TableConfig> tables = model->tables();
@@ -245,6 +277,7 @@ StatusOr<JobResult> RunRole(const JobOptions& options, const MpiJobOptions& mpi)
       server_options.seed = options.seed;
       server_options.tables = tables;
       server_options.sync_workers = options.sync ? num_workers : 0;
+      server_options.curve = curve;
       server = std::make_unique<ps::Server>(&context, server_options);
       return server->Bind();
     });
@@ -256,6 +289,7 @@ StatusOr<JobResult> RunRole(const JobOptions& options, const MpiJobOptions& mpi)
     scheduler_options.epochs = options.worker.epochs;
     scheduler_options.has_eval = !options.worker.eval_files.empty();
     scheduler_options.metrics_out = options.metrics_out;
+    scheduler_options.curve = curve;
     bound = BindInRange(mpi, world_rank, [&](const std::string& endpoint) {
       scheduler_options.bind_endpoint = endpoint;
       scheduler = std::make_unique<Scheduler>(&context, scheduler_options);
@@ -301,7 +335,9 @@ StatusOr<JobResult> RunRole(const JobOptions& options, const MpiJobOptions& mpi)
     heartbeat_monitor = std::make_unique<HeartbeatMonitor>(MonitorOptions(mpi, job_token, peers, num_servers));
     scheduler->set_heartbeat_monitor(heartbeat_monitor.get());
   } else {
-    heartbeat_sender = std::make_unique<HeartbeatSender>(&context, SenderOptions(mpi, job_token, peers[0], world_rank));
+    HeartbeatSenderOptions sender_options = SenderOptions(mpi, job_token, peers[0], world_rank);
+    sender_options.curve = curve;
+    heartbeat_sender = std::make_unique<HeartbeatSender>(&context, std::move(sender_options));
     Status started = heartbeat_sender->Start();
     if (!started.ok()) AbortJob(world_rank, role, host, started);
   }
@@ -321,6 +357,7 @@ StatusOr<JobResult> RunRole(const JobOptions& options, const MpiJobOptions& mpi)
     worker_options.scheduler_endpoint = peers[0].endpoint;
     worker_options.server_endpoints = server_endpoints;
     worker_options.job_token = job_token;
+    worker_options.curve = curve;
     worker_options.model.seed = options.seed;
     worker_options.sync = options.sync;
     worker::MpiDenseSync sync(workers_comm);

@@ -9,9 +9,10 @@
 // and read the port back; every process then learns every endpoint and
 // host name through one MPI_Allgather of fixed-size records. The job token
 // is drawn by rank 0 (or read there from job_token_file) and sent with
-// MPI_Bcast. Then each role runs the same Scheduler, Server and Worker code
-// as local mode; the workers' dense gradients are summed by MpiDenseSync on
-// a communicator of the workers only.
+// MPI_Bcast, and so is the CURVE server keypair with --curve. Then each
+// role runs the same Scheduler, Server and Worker code as local mode; the
+// workers' dense gradients are summed by MpiDenseSync on a communicator of
+// the workers only.
 //
 // Failure: a role that fails prints one line to stderr naming its rank, role
 // and host ("ember train: rank 4 (worker 1 on host n3) failed: ..."), and
@@ -50,6 +51,11 @@ struct MpiJobOptions {
   std::string job_token_file;                // Default: none: rank 0 draws a random 64-bit token
   bool num_workers_given = false;            // --num_workers was set: it must equal size - 1 - num_servers
   HeartbeatOptions heartbeat;                // --heartbeat_interval_ms, --heartbeat_timeout (scheduler/heartbeat.h)
+  // --curve: CurveZMQ on every tcp socket of the job. Rank 0 makes one
+  // server keypair (ps::MakeCurveKeys) and sends it to every rank with
+  // MPI_Bcast; servers and scheduler bind CURVE servers, every client
+  // connects as a CURVE client (ps/curve.h). Default: false, plain.
+  bool curve = false;
 };
 
 // True when this process was started by mpirun/srun (OpenMPI, PMI or PMIx

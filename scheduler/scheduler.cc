@@ -29,6 +29,7 @@ Scheduler::Scheduler(zmq::context_t* context, SchedulerOptions options)
 Status Scheduler::Bind() {
   socket_ = std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::router);
   socket_->set(zmq::sockopt::linger, 0);
+  RETURN_IF_ERROR(ps::ApplyCurveServer(socket_.get(), options_.curve).WithContext("scheduler control socket"));
   try {
     socket_->bind(options_.bind_endpoint);
   } catch (const zmq::error_t& e) {
@@ -59,6 +60,7 @@ StatusOr<JobResult> Scheduler::Run() {
   client_options.job_token = options_.job_token;
   client_options.tables = options_.tables;
   client_options.timeout_ms = 10'000;
+  client_options.curve = options_.curve;
   ps::PsClient servers(context_, client_options);
   Status stop = servers.Connect();
   if (stop.ok() && status.ok()) {

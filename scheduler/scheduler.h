@@ -24,6 +24,7 @@
 #include <zmq_addon.hpp>
 
 #include "common/status.h"
+#include "ps/curve.h"
 #include "ps/table_config.h"
 #include "scheduler/heartbeat.h"
 
@@ -39,6 +40,10 @@ struct SchedulerOptions {
   bool has_eval = false;
   std::string metrics_out;                    // Default: none. JSON lines file
   int register_timeout_ms = 120'000;          // Default: 2 min for every worker to register
+  // --curve: the control ROUTER is a CURVE server, and the client that stops
+  // the servers a CURVE client, with the job's keys (ps/curve.h). Default:
+  // empty, plain.
+  ps::CurveKeys curve;
 };
 
 struct EvalMetrics {

@@ -17,7 +17,9 @@
 // at least `min_seconds`; ember and raw alternate within a repetition so
 // that background load hits both alike.
 //
-// Reproduce: build-net/bench/net/net_bench [reps=5] [min_seconds=0.3]
+// Reproduce: build-net/bench/net/net_bench [reps=5] [min_seconds=0.3] [only]
+// `only` = ember or raw runs just that side (for profiling one side with
+// perf; the ratio column is then meaningless).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -241,6 +243,8 @@ int Main(int argc, char** argv) {
   InitLogging(argv[0]);
   const int reps = argc > 1 ? std::max(1, std::atoi(argv[1])) : 5;
   const double min_seconds = argc > 2 ? std::max(0.01, std::atof(argv[2])) : 0.3;
+  const std::string only = argc > 3 ? argv[3] : "";
+  const bool run_ember = only != "raw", run_raw = only != "ember";
   const std::vector<size_t> batches = {1'000, 10'000, 100'000};
   std::printf("net_bench: tcp loopback, 1 server, 1 client, dim %d (AdaGrad), %d reps x >= %.2f s, "
               "%u CPUs, load %s\n",
@@ -260,10 +264,13 @@ int Main(int argc, char** argv) {
     }
     std::vector<double> ember_pull, raw_pull, ember_push, raw_push;
     for (int rep = 0; rep < reps; ++rep) {
-      ember_pull.push_back(KeysPerSecond(batch, min_seconds, [&] { return ember.Pull(keys, rows.data()); }));
-      raw_pull.push_back(KeysPerSecond(batch, min_seconds, [&] { return raw.Pull(keys, rows.data()); }));
-      ember_push.push_back(KeysPerSecond(batch, min_seconds, [&] { return ember.Push(keys, grads); }));
-      raw_push.push_back(KeysPerSecond(batch, min_seconds, [&] { return raw.Push(keys, grads); }));
+      const auto run = [&](bool enabled, std::vector<double>& into, auto request) {
+        into.push_back(enabled ? KeysPerSecond(batch, min_seconds, request) : 1.0);
+      };
+      run(run_ember, ember_pull, [&] { return ember.Pull(keys, rows.data()); });
+      run(run_raw, raw_pull, [&] { return raw.Pull(keys, rows.data()); });
+      run(run_ember, ember_push, [&] { return ember.Push(keys, grads); });
+      run(run_raw, raw_push, [&] { return raw.Push(keys, grads); });
     }
     const auto print = [&](const char* op, double ember_rate, double raw_rate) {
       std::printf("%-6zu %-5s %14.0f %10.3f %14.0f %10.3f %9.0f%%\n", batch, op, ember_rate,

@@ -22,6 +22,8 @@
 #include "ps/dedup.h"
 #include "ps/key_index.h"
 #include "ps/server.h"
+#include "ps/sparse_table.h"
+#include "ps/wire.h"
 
 namespace ember::ps {
 namespace {
@@ -210,6 +212,73 @@ BENCHMARK(BM_Push)
     ->ArgNames({"keys", "servers"})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
+
+// ---- The server's table alone (no transport): what a PULL or PUSH costs
+// the serving thread per key. Arg 0: the per-key loop (index prefetched 8
+// keys ahead, one lookup and copy per key); arg 1: PullBatch / PushBatch
+// (chunks, rows prefetched). The table holds 111k rows, as net_bench's.
+
+struct TableFixture {
+  TableFixture() : table(Config(), 1) {
+    const std::vector<Key> all = RandomKeys(111'000);
+    for (Key key : all) table.FindOrCreateRow(key);
+  }
+  static TableConfig Config() {
+    TableConfig config;
+    config.id = 1;
+    config.name = "bench";
+    config.dim = kDim;
+    config.optimizer.type = SparseOptimizerType::kAdagrad;
+    config.initializer = InitializerType::kNormal;
+    return config;
+  }
+  SparseTable table;
+};
+
+void BM_TablePull(benchmark::State& state) {
+  const size_t batch = static_cast<size_t>(state.range(0));
+  TableFixture f;
+  const std::vector<Key> keys = RandomKeys(batch);
+  std::vector<char> out(batch * kDim * sizeof(float));
+  for (auto _ : state) {
+    if (state.range(1) == 0) {
+      for (size_t i = 0; i < batch; ++i) {
+        if (i + 8 < batch) f.table.Prefetch(keys[i + 8]);
+        EncodeFloats(f.table.FindOrCreateRow(keys[i]), kDim, out.data() + i * kDim * sizeof(float));
+      }
+    } else {
+      f.table.PullBatch(reinterpret_cast<const char*>(keys.data()), batch, true, out.data());
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  SetThroughput(state, batch);
+}
+BENCHMARK(BM_TablePull)->ArgsProduct({{10'000, 100'000}, {0, 1}})->ArgNames({"keys", "batch"})
+    ->Unit(benchmark::kMicrosecond);
+
+void BM_TablePush(benchmark::State& state) {
+  const size_t batch = static_cast<size_t>(state.range(0));
+  TableFixture f;
+  const std::vector<Key> keys = RandomKeys(batch);
+  std::vector<float> grads(batch * kDim, 0.01f), row(kDim);
+  uint32_t step = 0;
+  for (auto _ : state) {
+    ++step;
+    if (state.range(1) == 0) {
+      for (size_t i = 0; i < batch; ++i) {
+        if (i + 8 < batch) f.table.Prefetch(keys[i + 8]);
+        DecodeFloats(reinterpret_cast<const char*>(grads.data() + i * kDim), kDim, row.data());
+        f.table.Push(keys[i], row.data(), step);
+      }
+    } else {
+      f.table.PushBatch(reinterpret_cast<const char*>(keys.data()), reinterpret_cast<const char*>(grads.data()),
+                        batch, step);
+    }
+  }
+  SetThroughput(state, batch);
+}
+BENCHMARK(BM_TablePush)->ArgsProduct({{10'000, 100'000}, {0, 1}})->ArgNames({"keys", "batch"})
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace ember::ps
