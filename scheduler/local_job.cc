@@ -12,6 +12,46 @@
 
 namespace ember::scheduler {
 
+ps::ServerOptions ServerOptionsFor(const JobOptions& options, const JobWiring& wiring, int server_rank,
+                                   std::string bind_endpoint) {
+  ps::ServerOptions server;
+  server.rank = server_rank;
+  server.bind_endpoint = std::move(bind_endpoint);
+  server.job_token = wiring.job_token;
+  server.seed = options.seed;
+  server.tables = wiring.tables;
+  server.sync_workers = options.sync ? wiring.num_workers : 0;
+  server.curve = wiring.curve;
+  return server;
+}
+
+SchedulerOptions SchedulerOptionsFor(const JobOptions& options, const JobWiring& wiring, std::string bind_endpoint) {
+  SchedulerOptions scheduler;
+  scheduler.bind_endpoint = std::move(bind_endpoint);
+  scheduler.num_workers = wiring.num_workers;
+  scheduler.tables = wiring.tables;
+  scheduler.job_token = wiring.job_token;
+  scheduler.epochs = options.worker.epochs;
+  scheduler.has_eval = !options.worker.eval_files.empty();
+  scheduler.metrics_out = options.metrics_out;
+  scheduler.curve = wiring.curve;
+  return scheduler;
+}
+
+worker::WorkerOptions WorkerOptionsFor(const JobOptions& options, const JobWiring& wiring, int worker_rank,
+                                       std::string scheduler_endpoint, std::vector<std::string> server_endpoints) {
+  worker::WorkerOptions worker = options.worker;
+  worker.rank = worker_rank;
+  worker.num_workers = wiring.num_workers;
+  worker.scheduler_endpoint = std::move(scheduler_endpoint);
+  worker.server_endpoints = std::move(server_endpoints);
+  worker.job_token = wiring.job_token;
+  worker.curve = wiring.curve;
+  worker.model.seed = options.seed;
+  worker.sync = options.sync;
+  return worker;
+}
+
 StatusOr<JobResult> RunLocalJob(const JobOptions& options) {
   if (options.num_servers < 1) return Status::InvalidArgument("--num_servers must be >= 1; got ", options.num_servers);
   if (options.num_workers < 1) return Status::InvalidArgument("--num_workers must be >= 1; got ", options.num_workers);
@@ -28,34 +68,24 @@ StatusOr<JobResult> RunLocalJob(const JobOptions& options) {
   }
   openblas_set_num_threads(threads);
 
-  const uint64_t job_token = std::random_device{}() * 0x9e3779b97f4a7c15ULL ^ std::random_device{}();
+  JobWiring wiring;
+  wiring.num_workers = options.num_workers;
+  wiring.job_token = std::random_device{}() * 0x9e3779b97f4a7c15ULL ^ std::random_device{}();
+  wiring.tables = tables;
   zmq::context_t context(1);
 
   // Servers.
   std::vector<std::unique_ptr<ps::Server>> servers;
   std::vector<std::string> server_endpoints;
   for (int s = 0; s < options.num_servers; ++s) {
-    ps::ServerOptions server_options;
-    server_options.rank = s;
-    server_options.bind_endpoint = "inproc://ember-server-" + std::to_string(s);
-    server_options.job_token = job_token;
-    server_options.seed = options.seed;
-    server_options.tables = tables;
-    server_options.sync_workers = options.sync ? options.num_workers : 0;
-    servers.push_back(std::make_unique<ps::Server>(&context, server_options));
+    servers.push_back(std::make_unique<ps::Server>(
+        &context, ServerOptionsFor(options, wiring, s, "inproc://ember-server-" + std::to_string(s))));
     RETURN_IF_ERROR(servers.back()->Bind());
     server_endpoints.push_back(servers.back()->endpoint());
   }
   // Scheduler.
-  SchedulerOptions scheduler_options;
-  scheduler_options.bind_endpoint = "inproc://ember-scheduler";
-  scheduler_options.num_workers = options.num_workers;
+  SchedulerOptions scheduler_options = SchedulerOptionsFor(options, wiring, "inproc://ember-scheduler");
   scheduler_options.server_endpoints = server_endpoints;
-  scheduler_options.tables = tables;
-  scheduler_options.job_token = job_token;
-  scheduler_options.epochs = options.worker.epochs;
-  scheduler_options.has_eval = !options.worker.eval_files.empty();
-  scheduler_options.metrics_out = options.metrics_out;
   Scheduler scheduler(&context, scheduler_options);
   RETURN_IF_ERROR(scheduler.Bind());
 
@@ -70,14 +100,8 @@ StatusOr<JobResult> RunLocalJob(const JobOptions& options) {
   worker::LocalDenseSyncGroup sync_group(options.num_workers);
   std::vector<Status> worker_status(options.num_workers);
   for (int w = 0; w < options.num_workers; ++w) {
-    worker::WorkerOptions worker_options = options.worker;
-    worker_options.rank = w;
-    worker_options.num_workers = options.num_workers;
-    worker_options.scheduler_endpoint = scheduler.endpoint();
-    worker_options.server_endpoints = server_endpoints;
-    worker_options.job_token = job_token;
-    worker_options.model.seed = options.seed;
-    worker_options.sync = options.sync;
+    worker::WorkerOptions worker_options =
+        WorkerOptionsFor(options, wiring, w, scheduler.endpoint(), server_endpoints);
     threads_of_roles.emplace_back([&, worker_options] {
       worker::Worker worker(&context, worker_options, sync_group.member(worker_options.rank));
       worker_status[worker_options.rank] = worker.Run();

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "ps/server.h"
 #include "scheduler/scheduler.h"
 #include "worker/worker.h"
 
@@ -34,6 +35,21 @@ struct JobOptions {
   // Requires sync. Default: false
   bool deterministic = false;
 };
+
+// What every role of a job learns about the others: local mode and mpirun
+// mode find it out in their own ways, then build each role's options from
+// it with the functions below (one place for both modes).
+struct JobWiring {
+  int num_workers = 1;
+  uint64_t job_token = 0;
+  std::vector<ps::TableConfig> tables;
+  ps::CurveKeys curve;  // Default: empty, plain sockets
+};
+ps::ServerOptions ServerOptionsFor(const JobOptions& options, const JobWiring& wiring, int server_rank,
+                                   std::string bind_endpoint);
+SchedulerOptions SchedulerOptionsFor(const JobOptions& options, const JobWiring& wiring, std::string bind_endpoint);
+worker::WorkerOptions WorkerOptionsFor(const JobOptions& options, const JobWiring& wiring, int worker_rank,
+                                       std::string scheduler_endpoint, std::vector<std::string> server_endpoints);
 
 // Runs the job to its end. The first error of any role, naming it.
 StatusOr<JobResult> RunLocalJob(const JobOptions& options);

@@ -257,42 +257,29 @@ StatusOr<JobResult> RunRole(const JobOptions& options, const MpiJobOptions& mpi)
 
   // The tables every server holds and every worker uses.
   ASSIGN_OR_RETURN(std::unique_ptr<models::Model> model, models::CreateModel(options.worker.model));
-  const std::vector<ps::TableConfig> tables = model->tables();
+  JobWiring wiring;
+  wiring.num_workers = num_workers;
+  wiring.job_token = job_token;
+  wiring.tables = model->tables();
+  wiring.curve = curve;
   model.reset();
 
   // Bind (scheduler, servers), then one exchange of every endpoint.
   zmq::context_t context(1);
   std::unique_ptr<ps::Server> server;
   std::unique_ptr<Scheduler> scheduler;
-  SchedulerOptions scheduler_options;
   PeerInfo mine;
   mine.host = host;
   Status bound;
   if (is_server) {
     bound = BindInRange(mpi, world_rank, [&](const std::string& endpoint) {
-      ps::ServerOptions server_options;
-      server_options.rank = world_rank - 1;
-      server_options.bind_endpoint = endpoint;
-      server_options.job_token = job_token;
-      server_options.seed = options.seed;
-      server_options.tables = tables;
-      server_options.sync_workers = options.sync ? num_workers : 0;
-      server_options.curve = curve;
-      server = std::make_unique<ps::Server>(&context, server_options);
+      server = std::make_unique<ps::Server>(&context, ServerOptionsFor(options, wiring, world_rank - 1, endpoint));
       return server->Bind();
     });
     if (bound.ok()) mine.endpoint = server->endpoint();
   } else if (is_scheduler) {
-    scheduler_options.num_workers = num_workers;
-    scheduler_options.tables = tables;
-    scheduler_options.job_token = job_token;
-    scheduler_options.epochs = options.worker.epochs;
-    scheduler_options.has_eval = !options.worker.eval_files.empty();
-    scheduler_options.metrics_out = options.metrics_out;
-    scheduler_options.curve = curve;
     bound = BindInRange(mpi, world_rank, [&](const std::string& endpoint) {
-      scheduler_options.bind_endpoint = endpoint;
-      scheduler = std::make_unique<Scheduler>(&context, scheduler_options);
+      scheduler = std::make_unique<Scheduler>(&context, SchedulerOptionsFor(options, wiring, endpoint));
       return scheduler->Bind();
     });
     if (bound.ok()) mine.endpoint = scheduler->endpoint();
@@ -351,15 +338,8 @@ StatusOr<JobResult> RunRole(const JobOptions& options, const MpiJobOptions& mpi)
   }
   if (is_worker) {
     const int worker_rank = world_rank - 1 - num_servers;
-    worker::WorkerOptions worker_options = options.worker;
-    worker_options.rank = worker_rank;
-    worker_options.num_workers = num_workers;
-    worker_options.scheduler_endpoint = peers[0].endpoint;
-    worker_options.server_endpoints = server_endpoints;
-    worker_options.job_token = job_token;
-    worker_options.curve = curve;
-    worker_options.model.seed = options.seed;
-    worker_options.sync = options.sync;
+    const worker::WorkerOptions worker_options =
+        WorkerOptionsFor(options, wiring, worker_rank, peers[0].endpoint, server_endpoints);
     worker::MpiDenseSync sync(workers_comm);
     Status status;
     {

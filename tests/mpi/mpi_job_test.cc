@@ -4,10 +4,8 @@
 // Every mpirun runs under `timeout` (SIGTERM, then SIGKILL), so a hang fails
 // the test instead of blocking CI.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -17,31 +15,16 @@
 #include <vector>
 
 #include "common/files.h"
+#include "tests/util/command.h"
 
 namespace ember {
 namespace {
 
 constexpr int kMpiTimeoutSeconds = 120;
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-  double seconds = 0;
-};
-
-CommandResult RunShell(const std::string& command) {
-  CommandResult result;
-  const auto start = std::chrono::steady_clock::now();
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return result;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return result;
-}
+using testing_util::CommandResult;
+using testing_util::JsonStringList;
+using testing_util::RunShell;
 
 bool MpirunOnPath() { return RunShell("command -v mpirun").exit_code == 0; }
 
@@ -58,25 +41,7 @@ CommandResult RunLocal(const std::string& args) {
                   args);
 }
 
-// The last line of a metrics file that starts with the final event.
-std::string FinalLine(const std::string& metrics_path) {
-  StatusOr<std::string> lines = ReadFileToString(metrics_path);
-  if (!lines.ok()) return "";
-  const size_t last = lines->rfind("{\"event\": \"final\"");
-  return last == std::string::npos ? "" : lines->substr(last);
-}
-
-// The value of "name": "..." in a JSON line, split at commas.
-std::vector<std::string> JsonStringList(const std::string& json, const std::string& name) {
-  const std::string key = "\"" + name + "\": \"";
-  const size_t begin = json.find(key);
-  if (begin == std::string::npos) return {};
-  const size_t start = begin + key.size();
-  const std::string value = json.substr(start, json.find('"', start) - start);
-  std::vector<std::string> items;
-  for (std::string_view item : SplitString(value, ',')) items.emplace_back(item);
-  return items;
-}
+std::string FinalLine(const std::string& metrics_path) { return testing_util::FinalMetricsLine(metrics_path); }
 
 class MpiJobTest : public ::testing::Test {
  protected:
