@@ -17,9 +17,13 @@ DEFINE_int64(max_bad_lines, 1000,
              "Malformed input lines are counted and skipped (logged with file:line); past this many the job stops "
              "with an error.");
 // Model.
-DEFINE_string(model, "wide_deep", "Model: lr (FTRL logistic regression) or wide_deep (Cheng et al. 2016).");
-DEFINE_int32(embedding_dim, 16, "wide_deep: dimension of each field's embedding.");
-DEFINE_string(hidden, "1024,512,256", "wide_deep: sizes of the deep MLP's hidden layers, comma-separated.");
+DEFINE_string(model, "wide_deep",
+              "Model: lr (FTRL logistic regression), wide_deep (Cheng et al. 2016), deepfm "
+              "(Guo et al. 2017) or dcn (DCN-v2, Wang et al. 2021).");
+DEFINE_int32(embedding_dim, 16, "wide_deep, deepfm, dcn: dimension of each field's embedding.");
+DEFINE_string(hidden, "1024,512,256", "wide_deep, deepfm, dcn: sizes of the deep MLP's hidden layers, comma-separated.");
+DEFINE_int32(cross_layers, 3,
+             "dcn: DCN-v2 cross layers x_{l+1} = x0 * (W_l x_l + b_l) + x_l (full-rank W_l) before the MLP.");
 DEFINE_string(wide_crosses, "",
               "Crossed field pairs of the wide part, e.g. C1xC2,C3xC14 (Criteo names C1..C26). Default: none.");
 // Training.
@@ -93,7 +97,7 @@ const VerbInfo kTrainFlags = {
      "metrics_out", "max_bad_lines", "embedding_dim", "hidden", "wide_crosses", "dense_optimizer",
      "dense_learning_rate", "deep_optimizer", "deep_learning_rate", "ftrl_alpha", "ftrl_beta", "ftrl_l1", "ftrl_l2",
      "compute_threads", "sync", "deterministic", "progress_every_steps", "bind_interface", "port_range", "job_token_file",
-     "curve", "heartbeat_interval_ms", "heartbeat_timeout"}};
+     "curve", "heartbeat_interval_ms", "heartbeat_timeout", "cross_layers"}};
 const VerbInfo kEvalFlags = {
     "eval", "Computes AUC and logloss of --scores against the labels of --eval_files; prints one JSON line.",
     {"eval_files", "scores", "max_bad_lines"}};
@@ -200,6 +204,7 @@ StatusOr<scheduler::JobOptions> JobOptionsFromFlags() {
   model.name = FLAGS_model;
   model.seed = FLAGS_seed;
   model.embedding_dim = FLAGS_embedding_dim;
+  model.cross_layers = FLAGS_cross_layers;
   ASSIGN_OR_RETURN(model.hidden, ParseSizes("hidden", FLAGS_hidden));
   ASSIGN_OR_RETURN(model.wide_crosses, models::ParseFieldCrosses(FLAGS_wide_crosses, model.num_categorical));
   model.wide_optimizer.type = ps::SparseOptimizerType::kFtrl;

@@ -56,7 +56,7 @@ struct FieldCross {
 };
 
 struct ModelOptions {
-  std::string name = "wide_deep";        // "lr" or "wide_deep"
+  std::string name = "wide_deep";        // "lr", "wide_deep", "deepfm" or "dcn"
   int num_dense = 13;
   int num_categorical = 26;
   int embedding_dim = 16;                // Default: 16
@@ -66,6 +66,7 @@ struct ModelOptions {
   ps::SparseOptimizerConfig wide_optimizer;   // Default set by CreateModel: FTRL
   ps::SparseOptimizerConfig deep_optimizer;   // Default set by CreateModel: AdaGrad
   float embedding_init_scale = 0.01f;
+  int cross_layers = 3;                  // dcn: cross layers. Default: 3
 };
 
 // Parses "C1xC2,C3xC14" (1-based Criteo field names) into crosses.
@@ -105,8 +106,8 @@ class Model {
 };
 
 // "lr" (logistic regression: FTRL over the categorical keys and crosses, a
-// dense linear part) or "wide_deep" (Cheng et al. 2016). InvalidArgument for
-// an unknown name or bad options. The returned model's ParameterSet is
+// dense linear part), "wide_deep" (Cheng et al. 2016), "deepfm" or "dcn"
+// (DCN-v2, models/dcn.h). InvalidArgument for an unknown name or bad options. The returned model's ParameterSet is
 // finalized and initialised from options.seed.
 StatusOr<std::unique_ptr<Model>> CreateModel(const ModelOptions& options);
 

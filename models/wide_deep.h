@@ -14,6 +14,7 @@
 
 #include <memory>
 
+#include "models/internal/parts.h"
 #include "models/model.h"
 #include "ops/layers.h"
 
@@ -42,14 +43,13 @@ class WideDeepModel : public Model {
   int64_t deep_input_width_ = 0;
   std::unique_ptr<ops::Mlp> deep_;            // wide_deep: the deep MLP
   std::unique_ptr<ops::Linear> dense_linear_;  // lr: the dense features' weights
+  internal::WidePart wide_;                    // the wide part (sparse table 0)
   // Per-step buffers, kept to avoid reallocation.
-  ops::Tensor wide_pooled_;   // [B, wide groups]
   ops::Tensor deep_input_;    // [B, fields*dim + dense] or [B, dense]
   ops::Tensor dense_out_;     // [B, 1]
   ops::Tensor logits_;        // [B, 1]
   ops::Tensor dlogits_;       // [B, 1]
   ops::Tensor d_deep_input_;  // [B, deep_input_width_]
-  ops::Tensor d_wide_pooled_;  // [B, wide groups]
 };
 
 }  // namespace ember::models

@@ -4,8 +4,11 @@
 
 #include "ops/activation.h"
 #include "ops/bias.h"
+#include "ops/cross.h"
+#include "ops/cross_layer.h"
 #include "ops/dense_optimizer.h"
 #include "ops/embedding_pool.h"
+#include "ops/fm.h"
 #include "ops/layers.h"
 #include "ops/linear.h"
 #include "ops/loss.h"

@@ -1,0 +1,72 @@
+#include "models/dcn.h"
+
+#include "ops/loss.h"
+
+namespace ember::models {
+
+using internal::FieldEmbeddings;
+using internal::WidePart;
+
+DcnModel::DcnModel(ModelOptions options) : Model(std::move(options)) {
+  tables_.push_back(WidePart::Table(kWideTable, "wide", options_));
+  tables_.push_back(FieldEmbeddings::Table(kDeepTable, "deep", options_));
+  input_width_ = static_cast<int64_t>(options_.num_categorical) * options_.embedding_dim + options_.num_dense;
+  cross_ = std::make_unique<ops::CrossNetwork>(&params_, "cross", input_width_, options_.cross_layers);
+  deep_ = std::make_unique<ops::Mlp>(&params_, "deep", input_width_, options_.hidden, 1);
+  params_.Finalize(options_.seed);
+}
+
+void DcnModel::PrepareInputs(const data::Batch& batch, std::vector<SparseInput>* inputs) const {
+  inputs->resize(tables_.size());
+  for (auto& input : *inputs) input.Clear();
+  WidePart::PrepareInputs(batch, options_.num_categorical, /*crosses=*/{}, &(*inputs)[kWideTable]);
+  FieldEmbeddings::PrepareInputs(batch, options_.num_categorical, &(*inputs)[kDeepTable]);
+}
+
+Status DcnModel::Forward(const data::Batch& batch, const std::vector<SparseInput>& inputs,
+                         const std::vector<ops::Tensor>& rows) {
+  RETURN_IF_ERROR(internal::CheckStepInputs(options_, tables_.size(), batch, inputs, rows));
+  const int64_t n = batch.size;
+  internal::EnsureShape(&input_, {n, input_width_});
+  RETURN_IF_ERROR(FieldEmbeddings::Forward(inputs[kDeepTable], rows[kDeepTable], options_.embedding_dim, &input_));
+  internal::CopyDenseFeatures(batch, input_width_ - options_.num_dense, &input_);
+  RETURN_IF_ERROR(cross_->Forward(input_, &cross_out_));
+  RETURN_IF_ERROR(deep_->Forward(cross_out_, &mlp_out_));
+  internal::EnsureShape(&logits_, {n, 1});
+  for (int64_t b = 0; b < n; ++b) logits_.data()[b] = mlp_out_.data()[b];
+  return first_order_.AddLogits(inputs[kWideTable], rows[kWideTable], &logits_);
+}
+
+Status DcnModel::TrainStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
+                           const std::vector<ops::Tensor>& rows, std::vector<ops::Tensor>* row_grads,
+                           StepResult* result) {
+  RETURN_IF_ERROR(Forward(batch, inputs, rows));
+  const int64_t n = batch.size;
+  const ops::Tensor labels = ops::Tensor::View(const_cast<float*>(batch.labels.data()), {n, 1});
+  RETURN_IF_ERROR(ops::BceWithLogitsForward(logits_, labels, ops::Tensor(), &result->mean_loss));
+  internal::EnsureShape(&dlogits_, {n, 1});
+  RETURN_IF_ERROR(ops::BceWithLogitsBackward(logits_, labels, ops::Tensor(), &dlogits_));
+  result->probabilities.resize(n);
+  for (int64_t b = 0; b < n; ++b) result->probabilities[b] = internal::Sigmoid(logits_.data()[b]);
+
+  row_grads->resize(tables_.size());
+  internal::EnsureShape(&dcross_out_, {n, input_width_});
+  RETURN_IF_ERROR(deep_->Backward(dlogits_, &dcross_out_));
+  internal::EnsureShape(&dinput_, {n, input_width_});
+  RETURN_IF_ERROR(cross_->Backward(dcross_out_, &dinput_));
+  RETURN_IF_ERROR(
+      FieldEmbeddings::Backward(dinput_, inputs[kDeepTable], options_.embedding_dim, &(*row_grads)[kDeepTable]));
+  RETURN_IF_ERROR(first_order_.Backward(dlogits_, inputs[kWideTable], &(*row_grads)[kWideTable]));
+  internal::ScaleToSummedLoss(n, row_grads);
+  return Status::OK();
+}
+
+Status DcnModel::Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs,
+                         const std::vector<ops::Tensor>& rows, std::vector<float>* probabilities) {
+  RETURN_IF_ERROR(Forward(batch, inputs, rows));
+  probabilities->resize(batch.size);
+  for (int64_t b = 0; b < batch.size; ++b) (*probabilities)[b] = internal::Sigmoid(logits_.data()[b]);
+  return Status::OK();
+}
+
+}  // namespace ember::models
