@@ -42,12 +42,7 @@ Status DcnModel::TrainStep(const data::Batch& batch, const std::vector<SparseInp
                            StepResult* result) {
   RETURN_IF_ERROR(Forward(batch, inputs, rows));
   const int64_t n = batch.size;
-  const ops::Tensor labels = ops::Tensor::View(const_cast<float*>(batch.labels.data()), {n, 1});
-  RETURN_IF_ERROR(ops::BceWithLogitsForward(logits_, labels, ops::Tensor(), &result->mean_loss));
-  internal::EnsureShape(&dlogits_, {n, 1});
-  RETURN_IF_ERROR(ops::BceWithLogitsBackward(logits_, labels, ops::Tensor(), &dlogits_));
-  result->probabilities.resize(n);
-  for (int64_t b = 0; b < n; ++b) result->probabilities[b] = internal::Sigmoid(logits_.data()[b]);
+  RETURN_IF_ERROR(internal::LogisticLoss(batch, logits_, &dlogits_, result));
 
   row_grads->resize(tables_.size());
   internal::EnsureShape(&dcross_out_, {n, input_width_});
@@ -64,8 +59,7 @@ Status DcnModel::TrainStep(const data::Batch& batch, const std::vector<SparseInp
 Status DcnModel::Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs,
                          const std::vector<ops::Tensor>& rows, std::vector<float>* probabilities) {
   RETURN_IF_ERROR(Forward(batch, inputs, rows));
-  probabilities->resize(batch.size);
-  for (int64_t b = 0; b < batch.size; ++b) (*probabilities)[b] = internal::Sigmoid(logits_.data()[b]);
+  internal::Probabilities(logits_, batch.size, probabilities);
   return Status::OK();
 }
 

@@ -5,6 +5,7 @@
 
 #include "common/hash.h"
 #include "ops/embedding_pool.h"
+#include "ops/loss.h"
 #include "ps/dedup.h"
 
 namespace ember::models::internal {
@@ -74,6 +75,21 @@ void CopyDenseFeatures(const data::Batch& batch, int64_t col, ops::Tensor* x) {
   for (int64_t b = 0; b < batch.size; ++b) {
     std::memcpy(out + b * width + col, batch.dense.data() + b * batch.num_dense, sizeof(float) * batch.num_dense);
   }
+}
+
+Status LogisticLoss(const data::Batch& batch, const ops::Tensor& logits, ops::Tensor* dlogits, StepResult* result) {
+  const int64_t n = batch.size;
+  const ops::Tensor labels = ops::Tensor::View(const_cast<float*>(batch.labels.data()), {n, 1});
+  RETURN_IF_ERROR(ops::BceWithLogitsForward(logits, labels, ops::Tensor(), &result->mean_loss));
+  EnsureShape(dlogits, {n, 1});
+  RETURN_IF_ERROR(ops::BceWithLogitsBackward(logits, labels, ops::Tensor(), dlogits));
+  Probabilities(logits, n, &result->probabilities);
+  return Status::OK();
+}
+
+void Probabilities(const ops::Tensor& logits, int64_t batch_size, std::vector<float>* probabilities) {
+  probabilities->resize(batch_size);
+  for (int64_t b = 0; b < batch_size; ++b) (*probabilities)[b] = Sigmoid(logits.data()[b]);
 }
 
 void ScaleToSummedLoss(int64_t batch_size, std::vector<ops::Tensor>* row_grads) {

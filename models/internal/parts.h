@@ -44,6 +44,14 @@ void CopyDenseFeatures(const data::Batch& batch, int64_t col, ops::Tensor* x);
 // at zero.
 void ScaleToSummedLoss(int64_t batch_size, std::vector<ops::Tensor>* row_grads);
 
+// The mean binary cross-entropy of `logits` [B,1] against the batch's
+// labels: fills result (loss, probabilities) and *dlogits (resized here)
+// with the gradient of the mean loss.
+Status LogisticLoss(const data::Batch& batch, const ops::Tensor& logits, ops::Tensor* dlogits, StepResult* result);
+
+// sigmoid(logits) into *probabilities (resized here).
+void Probabilities(const ops::Tensor& logits, int64_t batch_size, std::vector<float>* probabilities);
+
 class WidePart {
  public:
   // The dim-1 table `name` with id `id`, zero init, options.wide_optimizer.
