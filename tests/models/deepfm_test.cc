@@ -3,18 +3,15 @@
 #include "models/deepfm.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
 
 #include "common/logging.h"
 #include "data/synthetic.h"
 #include "scheduler/local_job.h"
+#include "tests/util/generated_job.h"
 
 namespace ember::models {
 namespace {
-
-namespace fs = std::filesystem;
 
 TEST(DeepFmModelTest, FirstOrderAndEmbeddingTables) {
   ModelOptions options;
@@ -35,35 +32,11 @@ TEST(DeepFmModelTest, FirstOrderAndEmbeddingTables) {
 
 TEST(DeepFmModelTest, ReachesOracleAucOnGeneratedData) {
   InitLogging("deepfm_test");
-  const std::string dir = ::testing::TempDir() + "/ember_deepfm_" + std::to_string(::getpid());
-  fs::create_directories(dir);
-  data::SyntheticOptions data_options;
-  data_options.out_dir = dir;
-  data_options.train_rows = 300'000;
-  data_options.test_rows = 30'000;
-  data_options.seed = 7;
-  data::SyntheticSummary summary;
-  ASSERT_TRUE(data::GenerateSyntheticCriteo(data_options, &summary).ok());
-
-  scheduler::JobOptions job;
-  job.worker.train_files = {dir + "/train.tsv"};
-  job.worker.eval_files = {dir + "/test.tsv"};
-  job.worker.batch_size = 512;
-  job.worker.epochs = 1;
-  job.worker.progress_every_steps = 100;
-  job.worker.model.name = "deepfm";
-  job.worker.model.embedding_dim = 8;
-  job.worker.model.hidden = {64, 32};
-  job.worker.model.wide_optimizer.type = ps::SparseOptimizerType::kFtrl;
-  job.worker.model.wide_optimizer.ftrl_alpha = 0.1f;
-  job.worker.model.wide_optimizer.ftrl_l1 = 0.5f;
-  job.worker.model.deep_optimizer.type = ps::SparseOptimizerType::kAdagrad;
-  job.worker.model.deep_optimizer.learning_rate = 0.02f;
-  job.worker.dense_optimizer.type = ops::DenseOptimizerType::kAdam;
-  job.worker.dense_optimizer.learning_rate = 0.001f;
-  job.seed = 3;
+  testing_util::GeneratedData data("deepfm", 300'000, 30'000, /*seed=*/7);
+  ASSERT_TRUE(data.status().ok()) << data.status();
+  const data::SyntheticSummary& summary = data.summary();
+  scheduler::JobOptions job = testing_util::SmallJob(data, "deepfm");
   StatusOr<scheduler::JobResult> result = scheduler::RunLocalJob(job);
-  fs::remove_all(dir);
   ASSERT_TRUE(result.ok()) << result.status();
   ASSERT_EQ(result->evals.size(), 1u);
   const double auc = result->evals.back().auc;

@@ -11,11 +11,11 @@
 #include "common/logging.h"
 #include "data/synthetic.h"
 #include "tests/util/command.h"
+#include "tests/util/generated_job.h"
 
 namespace ember::scheduler {
 namespace {
 
-namespace fs = std::filesystem;
 
 // One generated data set shared by every test of this binary.
 class LocalJobTest : public ::testing::Test {
@@ -23,59 +23,32 @@ class LocalJobTest : public ::testing::Test {
   static constexpr int64_t kTrainRows = 300'000;
   static void SetUpTestSuite() {
     InitLogging("local_job_test");
-    dir_ = new std::string(::testing::TempDir() + "/ember_local_job_" + std::to_string(::getpid()));
-    fs::create_directories(*dir_);
-    data::SyntheticOptions options;
-    options.out_dir = *dir_;
-    options.train_rows = kTrainRows;
-    options.test_rows = 30'000;
-    options.seed = 7;
-    data::SyntheticSummary summary;
-    ASSERT_TRUE(data::GenerateSyntheticCriteo(options, &summary).ok());
-    oracle_auc_ = summary.test_auc;
-    crosses_ = new std::string(summary.interactions);
+    data_ = new testing_util::GeneratedData("local_job", kTrainRows, 30'000, /*seed=*/7);
+    ASSERT_TRUE(data_->status().ok()) << data_->status();
+    oracle_auc_ = data_->summary().test_auc;
   }
-  static void TearDownTestSuite() {
-    fs::remove_all(*dir_);
-    delete dir_;
-  }
+  static void TearDownTestSuite() { delete data_; }
 
+  // The small Wide & Deep job, crossing the generator's interacting pairs.
   static JobOptions SmallWideDeep() {
-    JobOptions job;
-    job.worker.train_files = {*dir_ + "/train.tsv"};
-    job.worker.eval_files = {*dir_ + "/test.tsv"};
-    job.worker.batch_size = 512;
-    job.worker.epochs = 1;
-    job.worker.progress_every_steps = 100;
-    job.worker.model.name = "wide_deep";
-    job.worker.model.embedding_dim = 8;
-    job.worker.model.hidden = {64, 32};
-    StatusOr<std::vector<models::FieldCross>> crosses = models::ParseFieldCrosses(*crosses_, 26);
+    JobOptions job = testing_util::SmallJob(*data_, "wide_deep");
+    StatusOr<std::vector<models::FieldCross>> crosses =
+        models::ParseFieldCrosses(data_->summary().interactions, 26);
     EXPECT_TRUE(crosses.ok()) << crosses.status();
     if (crosses.ok()) job.worker.model.wide_crosses = *crosses;
-    job.worker.model.wide_optimizer.type = ps::SparseOptimizerType::kFtrl;
-    job.worker.model.wide_optimizer.ftrl_alpha = 0.1f;
-    job.worker.model.wide_optimizer.ftrl_l1 = 0.5f;
-    job.worker.model.deep_optimizer.type = ps::SparseOptimizerType::kAdagrad;
-    job.worker.model.deep_optimizer.learning_rate = 0.02f;
-    job.worker.dense_optimizer.type = ops::DenseOptimizerType::kAdam;
-    job.worker.dense_optimizer.learning_rate = 0.001f;
-    job.seed = 3;
     return job;
   }
 
-  static std::string* dir_;
-  static std::string* crosses_;
+  static testing_util::GeneratedData* data_;
   static double oracle_auc_;
 };
 
-std::string* LocalJobTest::dir_ = nullptr;
-std::string* LocalJobTest::crosses_ = nullptr;
+testing_util::GeneratedData* LocalJobTest::data_ = nullptr;
 double LocalJobTest::oracle_auc_ = 0;
 
 TEST_F(LocalJobTest, WideDeepReachesOracleAuc) {
   JobOptions job = SmallWideDeep();
-  job.metrics_out = *dir_ + "/metrics.jsonl";
+  job.metrics_out = data_->dir() + "/metrics.jsonl";
   StatusOr<JobResult> result = RunLocalJob(job);
   ASSERT_TRUE(result.ok()) << result.status();
   ASSERT_EQ(result->evals.size(), 1u);
@@ -137,7 +110,7 @@ TEST_F(LocalJobTest, LogisticRegressionLearns) {
 }
 
 TEST_F(LocalJobTest, TooManyBadLinesStopTheJobWithTheFileName) {
-  const std::string bad = *dir_ + "/bad.tsv";
+  const std::string bad = data_->dir() + "/bad.tsv";
   std::string lines;
   for (int i = 0; i < 20; ++i) lines += "1\tnot-a-criteo-line\n";
   ASSERT_TRUE(WriteFileAtomically(bad, lines).ok());
