@@ -19,11 +19,17 @@ DEFINE_int64(max_bad_lines, 1000,
 // Model.
 DEFINE_string(model, "wide_deep",
               "Model: lr (FTRL logistic regression), wide_deep (Cheng et al. 2016), deepfm "
-              "(Guo et al. 2017) or dcn (DCN-v2, Wang et al. 2021).");
-DEFINE_int32(embedding_dim, 16, "wide_deep, deepfm, dcn: dimension of each field's embedding.");
-DEFINE_string(hidden, "1024,512,256", "wide_deep, deepfm, dcn: sizes of the deep MLP's hidden layers, comma-separated.");
+              "(Guo et al. 2017), dcn (DCN-v2, Wang et al. 2021) or dlrm (Naumov et al. 2019).");
+DEFINE_int32(embedding_dim, 16,
+             "wide_deep, deepfm, dcn, dlrm: dimension of each field's embedding (dlrm: also the bottom MLP's "
+             "output).");
+DEFINE_string(hidden, "1024,512,256",
+              "wide_deep, deepfm, dcn, dlrm (top MLP): sizes of the deep MLP's hidden layers, comma-separated.");
 DEFINE_int32(cross_layers, 3,
              "dcn: DCN-v2 cross layers x_{l+1} = x0 * (W_l x_l + b_l) + x_l (full-rank W_l) before the MLP.");
+DEFINE_string(bottom_hidden, "64",
+              "dlrm: hidden sizes of the bottom MLP over the dense features, comma-separated (its output has "
+              "--embedding_dim units; ReLU after every layer). Empty: one layer.");
 DEFINE_string(wide_crosses, "",
               "Crossed field pairs of the wide part, e.g. C1xC2,C3xC14 (Criteo names C1..C26). Default: none.");
 // Training.
@@ -97,7 +103,7 @@ const VerbInfo kTrainFlags = {
      "metrics_out", "max_bad_lines", "embedding_dim", "hidden", "wide_crosses", "dense_optimizer",
      "dense_learning_rate", "deep_optimizer", "deep_learning_rate", "ftrl_alpha", "ftrl_beta", "ftrl_l1", "ftrl_l2",
      "compute_threads", "sync", "deterministic", "progress_every_steps", "bind_interface", "port_range", "job_token_file",
-     "curve", "heartbeat_interval_ms", "heartbeat_timeout", "cross_layers"}};
+     "curve", "heartbeat_interval_ms", "heartbeat_timeout", "cross_layers", "bottom_hidden"}};
 const VerbInfo kEvalFlags = {
     "eval", "Computes AUC and logloss of --scores against the labels of --eval_files; prints one JSON line.",
     {"eval_files", "scores", "max_bad_lines"}};
@@ -206,6 +212,7 @@ StatusOr<scheduler::JobOptions> JobOptionsFromFlags() {
   model.embedding_dim = FLAGS_embedding_dim;
   model.cross_layers = FLAGS_cross_layers;
   ASSIGN_OR_RETURN(model.hidden, ParseSizes("hidden", FLAGS_hidden));
+  ASSIGN_OR_RETURN(model.bottom_hidden, ParseSizes("bottom_hidden", FLAGS_bottom_hidden));
   ASSIGN_OR_RETURN(model.wide_crosses, models::ParseFieldCrosses(FLAGS_wide_crosses, model.num_categorical));
   model.wide_optimizer.type = ps::SparseOptimizerType::kFtrl;
   model.wide_optimizer.ftrl_alpha = static_cast<float>(FLAGS_ftrl_alpha);

@@ -56,7 +56,7 @@ struct FieldCross {
 };
 
 struct ModelOptions {
-  std::string name = "wide_deep";        // "lr", "wide_deep", "deepfm" or "dcn"
+  std::string name = "wide_deep";        // "lr", "wide_deep", "deepfm", "dcn" or "dlrm"
   int num_dense = 13;
   int num_categorical = 26;
   int embedding_dim = 16;                // Default: 16
@@ -67,6 +67,7 @@ struct ModelOptions {
   ps::SparseOptimizerConfig deep_optimizer;   // Default set by CreateModel: AdaGrad
   float embedding_init_scale = 0.01f;
   int cross_layers = 3;                  // dcn: cross layers. Default: 3
+  std::vector<int64_t> bottom_hidden = {64};  // dlrm: bottom MLP hidden sizes. Default: 64
 };
 
 // Parses "C1xC2,C3xC14" (1-based Criteo field names) into crosses.

@@ -7,6 +7,7 @@
 #include "common/files.h"
 #include "models/dcn.h"
 #include "models/deepfm.h"
+#include "models/dlrm.h"
 #include "ops/loss.h"
 
 namespace ember::models {
@@ -164,7 +165,23 @@ StatusOr<std::unique_ptr<Model>> CreateModel(const ModelOptions& options) {
     }
     return std::unique_ptr<Model>(new DcnModel(options));
   }
-  return Status::InvalidArgument("unknown --model '", options.name, "': expected lr, wide_deep, deepfm or dcn");
+  if (options.name == "dlrm") {
+    if (options.embedding_dim <= 0) {
+      return Status::InvalidArgument("--embedding_dim must be positive; got ", options.embedding_dim);
+    }
+    if (options.num_dense <= 0) {
+      return Status::InvalidArgument("dlrm's bottom MLP needs dense features; got ", options.num_dense);
+    }
+    for (int64_t h : options.hidden) {
+      if (h <= 0) return Status::InvalidArgument("--hidden sizes must be positive; got ", h);
+    }
+    for (int64_t h : options.bottom_hidden) {
+      if (h <= 0) return Status::InvalidArgument("--bottom_hidden sizes must be positive; got ", h);
+    }
+    return std::unique_ptr<Model>(new DlrmModel(options));
+  }
+  return Status::InvalidArgument("unknown --model '", options.name,
+                                 "': expected lr, wide_deep, deepfm, dcn or dlrm");
 }
 
 }  // namespace ember::models

@@ -7,6 +7,7 @@
 #include "ops/cross.h"
 #include "ops/cross_layer.h"
 #include "ops/dense_optimizer.h"
+#include "ops/dot_interaction.h"
 #include "ops/embedding_pool.h"
 #include "ops/fm.h"
 #include "ops/layers.h"

@@ -1,0 +1,73 @@
+// models/dlrm.h: DLRM.
+//
+// Follows Naumov et al., "Deep Learning Recommendation Model for
+// Personalization and Recommendation Systems" (2019):
+//  - bottom MLP over the dense features: hidden sizes --bottom_hidden, then
+//    --embedding_dim outputs, ReLU after EVERY layer including the last, as
+//    the paper's reference implementation (dlrm_s_pytorch.py) does;
+//  - one embedding per categorical field in sparse table 1 `deep` (dim
+//    --embedding_dim, normal init, the deep optimizer: AdaGrad);
+//  - the dot interaction (ops::DotInteractionForward) of the T = F + 1
+//    vectors [bottom output, e_1, ..., e_F]: T*(T-1)/2 pairwise dot products;
+//  - a top MLP (--hidden, ReLU, one output) over [bottom output | the dot
+//    products];
+//  - plus the first-order part of Wide & Deep: a bias key and one weight per
+//    categorical key in sparse table 0 `wide` (dim 1, zero init, FTRL).
+// logit = first_order(x) + top(...). The bottom and top MLPs are trained on
+// the worker with the dense optimizer. --wide_crosses is ignored: the dot
+// interaction learns the field pairs.
+// Not thread-safe (see models/model.h).
+#pragma once
+
+#include <memory>
+
+#include "models/internal/parts.h"
+#include "models/model.h"
+#include "ops/layers.h"
+
+namespace ember::models {
+
+class DlrmModel : public Model {
+ public:
+  // Finalizes the ParameterSet. options.embedding_dim, num_dense, hidden and
+  // bottom_hidden must be positive (CreateModel checks them).
+  explicit DlrmModel(ModelOptions options);
+
+  void PrepareInputs(const data::Batch& batch, std::vector<SparseInput>* inputs) const override;
+  Status TrainStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
+                   const std::vector<ops::Tensor>& rows, std::vector<ops::Tensor>* row_grads,
+                   StepResult* result) override;
+  Status Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs, const std::vector<ops::Tensor>& rows,
+                 std::vector<float>* probabilities) override;
+
+ private:
+  static constexpr int kWideTable = 0;
+  static constexpr int kDeepTable = 1;
+  // Computes logits_ for the batch; caches what Backward needs.
+  Status Forward(const data::Batch& batch, const std::vector<SparseInput>& inputs,
+                 const std::vector<ops::Tensor>& rows);
+
+  int64_t dim_ = 0;          // embedding_dim: the width of every vector
+  int64_t num_vectors_ = 0;  // T = fields + 1
+  int64_t num_pairs_ = 0;    // T*(T-1)/2
+  std::unique_ptr<ops::Mlp> bottom_;
+  std::unique_ptr<ops::Mlp> top_;
+  internal::WidePart first_order_;
+  // Per-step buffers, kept to avoid reallocation.
+  ops::Tensor dense_;        // [B, dense]: the bottom MLP's input
+  ops::Tensor bottom_out_;   // [B, D]
+  ops::Tensor embeddings_;   // [B, F*D]
+  ops::Tensor vectors_;      // [B, T*D]: bottom output | embeddings
+  ops::Tensor pairs_;        // [B, pairs]: the dot products
+  ops::Tensor top_input_;    // [B, D + pairs]: bottom output | dot products
+  ops::Tensor top_out_;      // [B, 1]
+  ops::Tensor logits_;       // [B, 1]
+  ops::Tensor dlogits_;      // [B, 1]
+  ops::Tensor dtop_input_;   // [B, D + pairs]
+  ops::Tensor dpairs_;       // [B, pairs]
+  ops::Tensor dvectors_;     // [B, T*D]
+  ops::Tensor dembeddings_;  // [B, F*D]
+  ops::Tensor dbottom_out_;  // [B, D]
+};
+
+}  // namespace ember::models
