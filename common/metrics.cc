@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <limits>
 #include <numeric>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace ember {
@@ -43,6 +45,72 @@ double ComputeLogloss(std::span<const float> probabilities, std::span<const floa
     total -= labels[i] > 0.5f ? std::log(p) : std::log(1 - p);
   }
   return total / static_cast<double>(n);
+}
+
+double ComputeGauc(std::span<const float> scores, std::span<const float> labels, std::span<const uint64_t> groups) {
+  const size_t n = std::min({scores.size(), labels.size(), groups.size()});
+  std::unordered_map<uint64_t, std::vector<uint32_t>> members;
+  for (size_t i = 0; i < n; ++i) members[groups[i]].push_back(static_cast<uint32_t>(i));
+  double weighted = 0, weight = 0;
+  std::vector<float> group_scores, group_labels;
+  for (const auto& [group, indices] : members) {
+    group_scores.clear();
+    group_labels.clear();
+    for (uint32_t i : indices) {
+      group_scores.push_back(scores[i]);
+      group_labels.push_back(labels[i]);
+    }
+    const double auc = ComputeAuc(group_scores, group_labels);
+    if (std::isnan(auc)) continue;
+    weighted += auc * static_cast<double>(indices.size());
+    weight += static_cast<double>(indices.size());
+  }
+  return weight > 0 ? weighted / weight : std::numeric_limits<double>::quiet_NaN();
+}
+
+RankingMetrics ComputeLeaveOneOut(std::span<const float> positive_scores, std::span<const float> negative_scores,
+                                  int num_negatives, int k) {
+  RankingMetrics metrics;
+  const size_t users =
+      num_negatives > 0 ? std::min(positive_scores.size(), negative_scores.size() / num_negatives) : 0;
+  metrics.users = static_cast<int64_t>(users);
+  if (users == 0 || k <= 0) {
+    metrics.hit_rate = metrics.ndcg = std::numeric_limits<double>::quiet_NaN();
+    return metrics;
+  }
+  double hits = 0, ndcg = 0;
+  for (size_t u = 0; u < users; ++u) {
+    int rank = 0;
+    for (int j = 0; j < num_negatives; ++j) {
+      if (negative_scores[u * num_negatives + j] >= positive_scores[u]) ++rank;
+    }
+    if (rank < k) {
+      hits += 1;
+      ndcg += 1.0 / std::log2(rank + 2.0);
+    }
+  }
+  metrics.hit_rate = hits / static_cast<double>(users);
+  metrics.ndcg = ndcg / static_cast<double>(users);
+  return metrics;
+}
+
+double ComputeRecallAtK(const std::vector<std::vector<int64_t>>& retrieved,
+                        const std::vector<std::vector<int64_t>>& relevant, int k) {
+  const size_t users = std::min(retrieved.size(), relevant.size());
+  double total = 0;
+  int64_t counted = 0;
+  for (size_t u = 0; u < users; ++u) {
+    if (relevant[u].empty()) continue;
+    const std::unordered_set<int64_t> wanted(relevant[u].begin(), relevant[u].end());
+    std::unordered_set<int64_t> found;
+    const size_t top = std::min(retrieved[u].size(), static_cast<size_t>(std::max(k, 0)));
+    for (size_t i = 0; i < top; ++i) {
+      if (wanted.count(retrieved[u][i]) > 0) found.insert(retrieved[u][i]);
+    }
+    total += static_cast<double>(found.size()) / static_cast<double>(wanted.size());
+    ++counted;
+  }
+  return counted > 0 ? total / static_cast<double>(counted) : std::numeric_limits<double>::quiet_NaN();
 }
 
 }  // namespace ember

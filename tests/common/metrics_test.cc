@@ -24,5 +24,43 @@ TEST(MetricsTest, LoglossMatchesHandValue) {
   EXPECT_NEAR(ComputeLogloss(p, y), -(std::log(0.8) + std::log(0.6)) / 2, 1e-7);
 }
 
+TEST(MetricsTest, GaucWeightsUsersByImpressionsAndSkipsOneClassUsers) {
+  // User 1: 4 examples, AUC 0.75; user 2: 2 examples, AUC 0; user 3: only
+  // negatives (left out). GAUC = (4 * 0.75 + 2 * 0) / 6 = 0.5.
+  std::vector<float> scores = {0.1f, 0.7f, 0.6f, 0.9f, 0.8f, 0.2f, 0.5f};
+  std::vector<float> labels = {0, 0, 1, 1, 0, 1, 0};
+  std::vector<uint64_t> users = {1, 1, 1, 1, 2, 2, 3};
+  EXPECT_DOUBLE_EQ(ComputeGauc(scores, labels, users), 0.5);
+  std::vector<uint64_t> one_user(7, 9);
+  EXPECT_DOUBLE_EQ(ComputeGauc(scores, labels, one_user), ComputeAuc(scores, labels));
+  EXPECT_TRUE(std::isnan(ComputeGauc(std::vector<float>{0.5f}, std::vector<float>{1}, std::vector<uint64_t>{1})));
+}
+
+TEST(MetricsTest, LeaveOneOutHitRateAndNdcgMatchHandValues) {
+  // Three users, 4 negatives each, K = 2.
+  // u0: no negative above the positive -> rank 0: hit, NDCG 1.
+  // u1: one negative above -> rank 1: hit, NDCG 1/log2(3).
+  // u2: a tie and two above -> rank 3: miss.
+  std::vector<float> positives = {0.9f, 0.5f, 0.4f};
+  std::vector<float> negatives = {0.1f, 0.2f, 0.3f, 0.4f,  //
+                                  0.6f, 0.1f, 0.2f, 0.3f,  //
+                                  0.4f, 0.5f, 0.6f, 0.1f};
+  RankingMetrics m = ComputeLeaveOneOut(positives, negatives, 4, 2);
+  EXPECT_EQ(m.users, 3);
+  EXPECT_DOUBLE_EQ(m.hit_rate, 2.0 / 3.0);
+  EXPECT_NEAR(m.ndcg, (1.0 + 1.0 / std::log2(3.0)) / 3.0, 1e-12);
+  RankingMetrics all = ComputeLeaveOneOut(positives, negatives, 4, 5);
+  EXPECT_DOUBLE_EQ(all.hit_rate, 1.0);
+  EXPECT_TRUE(std::isnan(ComputeLeaveOneOut({}, {}, 4, 2).hit_rate));
+}
+
+TEST(MetricsTest, RecallAtKCountsRelevantItemsInTheTopK) {
+  std::vector<std::vector<int64_t>> retrieved = {{5, 3, 9, 1}, {2, 4}, {7}};
+  std::vector<std::vector<int64_t>> relevant = {{3, 1}, {8}, {}};
+  // u0: top 2 = {5, 3} finds 1 of 2; u1: 0 of 1; u2 has nothing relevant.
+  EXPECT_DOUBLE_EQ(ComputeRecallAtK(retrieved, relevant, 2), (0.5 + 0.0) / 2);
+  EXPECT_DOUBLE_EQ(ComputeRecallAtK(retrieved, relevant, 4), (1.0 + 0.0) / 2);
+}
+
 }  // namespace
 }  // namespace ember
