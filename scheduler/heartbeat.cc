@@ -54,6 +54,10 @@ Status HeartbeatSender::Start() {
   socket_->set(zmq::sockopt::linger, 1000);
   socket_->set(zmq::sockopt::rcvtimeo, kPollMs);
   socket_->set(zmq::sockopt::sndhwm, 16);
+  // Never block on a full queue (a dead scheduler): the loop must go on to
+  // notice the silence. A heartbeat is one frame, so a refused send leaves
+  // nothing half-sent.
+  socket_->set(zmq::sockopt::sndtimeo, 0);
   RETURN_IF_ERROR(ps::ApplyCurveClient(socket_.get(), options_.curve)
                       .WithContext("heartbeat socket of rank " + std::to_string(options_.world_rank)));
   try {

@@ -108,11 +108,13 @@ StatusOr<JobResult> RunLocalJob(const JobOptions& options) {
     });
   }
   StatusOr<JobResult> result = scheduler.Run();
+  // The scheduler asked every server to stop; one that did not get the
+  // message (its peer failed) stops here, so that no join below waits forever.
+  for (auto& server : servers) server->Stop();
   if (!result.ok()) {
     // Unblock every role still waiting on a peer: the dense sync, then every
     // socket of the context (their calls fail with ETERM).
     sync_group.member(0)->Abort(result.status());
-    for (auto& server : servers) server->Stop();
     context.shutdown();
   }
   for (auto& thread : threads_of_roles) thread.join();

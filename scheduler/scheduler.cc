@@ -18,6 +18,7 @@ using Clock = std::chrono::steady_clock;
 
 struct EvalGather {
   int reports = 0;
+  std::vector<bool> reported;  // by worker rank
   std::vector<float> probabilities, labels;
 };
 
@@ -29,6 +30,9 @@ Scheduler::Scheduler(zmq::context_t* context, SchedulerOptions options)
 Status Scheduler::Bind() {
   socket_ = std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::router);
   socket_->set(zmq::sockopt::linger, 0);
+  // A peer that sends a larger frame is dropped by libzmq before it is
+  // buffered; an eval result is 4 bytes per example of one worker's part.
+  socket_->set(zmq::sockopt::maxmsgsize, int64_t{1} << 30);
   RETURN_IF_ERROR(ps::ApplyCurveServer(socket_.get(), options_.curve).WithContext("scheduler control socket"));
   try {
     socket_->bind(options_.bind_endpoint);
@@ -112,6 +116,7 @@ Status Scheduler::Coordinate(JobResult* result) {
   const int num_workers = options_.num_workers;
   std::vector<std::string> routing_ids(num_workers);
   int registered = 0, finished = 0;
+  std::vector<bool> done(num_workers, false);
   std::map<int, EvalGather> evals;
   double max_train_seconds = 0;
   // Progress since the last printed line.
@@ -124,15 +129,30 @@ Status Scheduler::Coordinate(JobResult* result) {
   socket_->set(zmq::sockopt::rcvtimeo, 1000);
   while (finished < num_workers) {
     if (heartbeats_ != nullptr) RETURN_IF_ERROR(heartbeats_->Check());
+    // Checked on every pass: heartbeats (or strangers) may keep the socket
+    // busy so that a receive never times out.
+    if (registered < num_workers &&
+        Clock::now() - job_start > std::chrono::milliseconds(options_.register_timeout_ms)) {
+      return Status::DeadlineExceeded(registered, " of ", num_workers, " workers registered in ",
+                                      options_.register_timeout_ms / 1000, " s");
+    }
+    // The routing id, the header and at most two payload frames, plus one so
+    // that a longer message still fails to decode; frames past that are
+    // dropped as they are read, so no message costs more than a few frames.
+    constexpr size_t kMaxKeptFrames = 5;
     std::vector<zmq::message_t> frames;
     try {
-      if (!zmq::recv_multipart(*socket_, std::back_inserter(frames))) {
-        if (registered < num_workers &&
-            Clock::now() - job_start > std::chrono::milliseconds(options_.register_timeout_ms)) {
-          return Status::DeadlineExceeded(registered, " of ", num_workers, " workers registered in ",
-                                          options_.register_timeout_ms / 1000, " s");
+      zmq::message_t first;
+      if (!socket_->recv(first, zmq::recv_flags::none)) continue;
+      bool more = first.more();
+      frames.push_back(std::move(first));
+      zmq::message_t dropped;
+      while (more) {
+        zmq::message_t* into = frames.size() < kMaxKeptFrames ? &frames.emplace_back() : &dropped;
+        if (!socket_->recv(*into, zmq::recv_flags::none)) {
+          return Status::Internal("scheduler: a multipart message ended early");
         }
-        continue;
+        more = into->more();
       }
     } catch (const zmq::error_t& e) {
       return Status::Unavailable("scheduler receive failed: ", e.what());
@@ -209,6 +229,13 @@ Status Scheduler::Coordinate(JobResult* result) {
       }
       case ControlType::kEvalResult: {
         EvalGather& gather = evals[message.epoch];
+        gather.reported.resize(num_workers, false);
+        if (routing_ids[rank].empty() || routing_ids[rank] != routing_id || gather.reported[rank]) {
+          LOG(WARNING) << "dropped an eval result of epoch " << message.epoch << " from rank " << rank
+                       << ": not registered from that peer, or a second one";
+          break;
+        }
+        gather.reported[rank] = true;
         gather.probabilities.insert(gather.probabilities.end(), message.probabilities.begin(),
                                     message.probabilities.end());
         gather.labels.insert(gather.labels.end(), message.labels.begin(), message.labels.end());
@@ -234,6 +261,11 @@ Status Scheduler::Coordinate(JobResult* result) {
         break;
       }
       case ControlType::kDone:
+        if (routing_ids[rank].empty() || routing_ids[rank] != routing_id || done[rank]) {
+          LOG(WARNING) << "dropped a DONE from rank " << rank << ": not registered from that peer, or a second one";
+          break;
+        }
+        done[rank] = true;
         result->samples += static_cast<int64_t>(message.numbers[0]);
         max_train_seconds = std::max(max_train_seconds, message.numbers[1]);
         result->steps = std::max<int64_t>(result->steps, static_cast<int64_t>(message.step));
