@@ -41,6 +41,7 @@
 #include "common/files.h"
 #include "tests/fault/strangers.h"
 #include "tests/util/command.h"
+#include "tests/util/processes.h"
 
 namespace ember {
 namespace {
@@ -58,41 +59,14 @@ constexpr int kServerRank = 1;  // rank 0 is the scheduler, then the servers, th
 
 bool MpirunOnPath() { return testing_util::RunShell("command -v mpirun").exit_code == 0; }
 
-std::string ReadProcFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using testing_util::ReadProcFile;
+using testing_util::RssBytes;
 
-// The pid of the job's ember process of world rank `rank` (its command line
-// starts with the ember binary and mentions `marker`); -1 if none.
+// The pid of the job's process of world rank `rank`; -1 if none (yet).
 pid_t RankPid(const std::string& marker, int rank) {
-  std::error_code error;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc", error)) {
-    const std::string name = entry.path().filename();
-    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-    const std::string cmdline = ReadProcFile(entry.path() / "cmdline");
-    if (cmdline.find(EMBER_BINARY_PATH) != 0 || cmdline.find(marker) == std::string::npos) continue;
-    const std::string environ = ReadProcFile(entry.path() / "environ");
-    for (const std::string key : {"OMPI_COMM_WORLD_RANK=", "PMI_RANK="}) {
-      const size_t at = environ.find(std::string(1, '\0') + key);
-      if (at == std::string::npos) continue;
-      if (std::atoi(environ.c_str() + at + 1 + key.size()) == rank) return static_cast<pid_t>(std::stoi(name));
-      break;
-    }
-  }
-  return -1;
-}
-
-// VmRSS of `pid` in bytes; -1 when unreadable (the process is gone).
-int64_t RssBytes(pid_t pid) {
-  std::istringstream status(ReadProcFile("/proc/" + std::to_string(pid) + "/status"));
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
-  }
-  return -1;
+  const std::map<int, pid_t> pids = testing_util::RankPids(EMBER_BINARY_PATH, marker);
+  const auto it = pids.find(rank);
+  return it == pids.end() ? -1 : it->second;
 }
 
 // The largest N of the server's "[rejected so far: N]" lines in `log`; 0 if none.

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "common/files.h"
+#include "tests/util/processes.h"
 
 namespace ember {
 namespace {
@@ -36,32 +37,12 @@ constexpr int kMpiTimeoutSeconds = 90;
 
 bool MpirunOnPath() { return std::system("command -v mpirun > /dev/null 2>&1") == 0; }
 
-std::string ReadProcFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using testing_util::ReadProcFile;
 
 // The pids of the job's ember processes (command line mentions `marker`),
 // by world rank.
 std::map<int, pid_t> RankPids(const std::string& marker) {
-  std::map<int, pid_t> pids;
-  std::error_code error;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc", error)) {
-    const std::string name = entry.path().filename();
-    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-    const std::string cmdline = ReadProcFile(entry.path() / "cmdline");
-    if (cmdline.find(EMBER_BINARY_PATH) != 0 || cmdline.find(marker) == std::string::npos) continue;
-    const std::string environ = ReadProcFile(entry.path() / "environ");
-    for (const std::string key : {"OMPI_COMM_WORLD_RANK=", "PMI_RANK="}) {
-      const size_t at = environ.find(std::string(1, '\0') + key);
-      if (at == std::string::npos) continue;
-      pids[std::atoi(environ.c_str() + at + 1 + key.size())] = static_cast<pid_t>(std::stoi(name));
-      break;
-    }
-  }
-  return pids;
+  return testing_util::RankPids(EMBER_BINARY_PATH, marker);
 }
 
 // Alive and not a zombie.
