@@ -7,20 +7,11 @@ namespace ember::models {
 using internal::FieldEmbeddings;
 using internal::WidePart;
 
-DcnModel::DcnModel(ModelOptions options) : Model(std::move(options)) {
-  tables_.push_back(WidePart::Table(kWideTable, "wide", options_));
-  tables_.push_back(FieldEmbeddings::Table(kDeepTable, "deep", options_));
+DcnModel::DcnModel(ModelOptions options) : EmbeddingModel(std::move(options)) {
   input_width_ = static_cast<int64_t>(options_.num_categorical) * options_.embedding_dim + options_.num_dense;
   cross_ = std::make_unique<ops::CrossNetwork>(&params_, "cross", input_width_, options_.cross_layers);
   deep_ = std::make_unique<ops::Mlp>(&params_, "deep", input_width_, options_.hidden, 1);
   params_.Finalize(options_.seed);
-}
-
-void DcnModel::PrepareInputs(const data::Batch& batch, std::vector<SparseInput>* inputs) const {
-  inputs->resize(tables_.size());
-  for (auto& input : *inputs) input.Clear();
-  WidePart::PrepareInputs(batch, options_.num_categorical, /*crosses=*/{}, &(*inputs)[kWideTable]);
-  FieldEmbeddings::PrepareInputs(batch, options_.num_categorical, &(*inputs)[kDeepTable]);
 }
 
 Status DcnModel::Forward(const data::Batch& batch, const std::vector<SparseInput>& inputs,
@@ -53,13 +44,6 @@ Status DcnModel::TrainStep(const data::Batch& batch, const std::vector<SparseInp
       FieldEmbeddings::Backward(dinput_, inputs[kDeepTable], options_.embedding_dim, &(*row_grads)[kDeepTable]));
   RETURN_IF_ERROR(first_order_.Backward(dlogits_, inputs[kWideTable], &(*row_grads)[kWideTable]));
   internal::ScaleToSummedLoss(n, row_grads);
-  return Status::OK();
-}
-
-Status DcnModel::Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                         const std::vector<ops::Tensor>& rows, std::vector<float>* probabilities) {
-  RETURN_IF_ERROR(Forward(batch, inputs, rows));
-  internal::Probabilities(logits_, batch.size, probabilities);
   return Status::OK();
 }
 

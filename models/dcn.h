@@ -19,6 +19,7 @@
 
 #include <memory>
 
+#include "models/internal/embedding_model.h"
 #include "models/internal/parts.h"
 #include "models/model.h"
 #include "ops/cross_layer.h"
@@ -26,36 +27,27 @@
 
 namespace ember::models {
 
-class DcnModel : public Model {
+class DcnModel : public internal::EmbeddingModel {
  public:
   // Finalizes the ParameterSet. options.embedding_dim, hidden and
   // cross_layers must be positive (CreateModel checks them).
   explicit DcnModel(ModelOptions options);
 
-  void PrepareInputs(const data::Batch& batch, std::vector<SparseInput>* inputs) const override;
   Status TrainStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
                    const std::vector<ops::Tensor>& rows, std::vector<ops::Tensor>* row_grads,
                    StepResult* result) override;
-  Status Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                 const std::vector<ops::Tensor>& rows, std::vector<float>* probabilities) override;
 
  private:
-  static constexpr int kWideTable = 0;
-  static constexpr int kDeepTable = 1;
-  // Computes logits_ for the batch; caches what Backward needs.
   Status Forward(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                 const std::vector<ops::Tensor>& rows);
+                 const std::vector<ops::Tensor>& rows) override;
 
   int64_t input_width_ = 0;  // fields * dim + dense
   std::unique_ptr<ops::CrossNetwork> cross_;
   std::unique_ptr<ops::Mlp> deep_;
-  internal::WidePart first_order_;
   // Per-step buffers, kept to avoid reallocation.
   ops::Tensor input_;      // [B, input_width_]: x0 = embeddings | dense features
   ops::Tensor cross_out_;  // [B, input_width_]
   ops::Tensor mlp_out_;    // [B, 1]
-  ops::Tensor logits_;     // [B, 1]
-  ops::Tensor dlogits_;    // [B, 1]
   ops::Tensor dcross_out_;  // [B, input_width_]
   ops::Tensor dinput_;     // [B, input_width_]
 };

@@ -10,9 +10,7 @@ using internal::EnsureShape;
 using internal::FieldEmbeddings;
 using internal::WidePart;
 
-DlrmModel::DlrmModel(ModelOptions options) : Model(std::move(options)) {
-  tables_.push_back(WidePart::Table(kWideTable, "wide", options_));
-  tables_.push_back(FieldEmbeddings::Table(kDeepTable, "deep", options_));
+DlrmModel::DlrmModel(ModelOptions options) : EmbeddingModel(std::move(options)) {
   dim_ = options_.embedding_dim;
   num_vectors_ = static_cast<int64_t>(options_.num_categorical) + 1;
   num_pairs_ = ops::DotInteractionPairs(num_vectors_);
@@ -20,13 +18,6 @@ DlrmModel::DlrmModel(ModelOptions options) : Model(std::move(options)) {
                                        ops::Activation::kRelu, /*output_activation=*/ops::Activation::kRelu);
   top_ = std::make_unique<ops::Mlp>(&params_, "top", dim_ + num_pairs_, options_.hidden, 1);
   params_.Finalize(options_.seed);
-}
-
-void DlrmModel::PrepareInputs(const data::Batch& batch, std::vector<SparseInput>* inputs) const {
-  inputs->resize(tables_.size());
-  for (auto& input : *inputs) input.Clear();
-  WidePart::PrepareInputs(batch, options_.num_categorical, /*crosses=*/{}, &(*inputs)[kWideTable]);
-  FieldEmbeddings::PrepareInputs(batch, options_.num_categorical, &(*inputs)[kDeepTable]);
 }
 
 namespace {
@@ -97,13 +88,6 @@ Status DlrmModel::TrainStep(const data::Batch& batch, const std::vector<SparseIn
   RETURN_IF_ERROR(FieldEmbeddings::Backward(dembeddings_, inputs[kDeepTable], dim_, &(*row_grads)[kDeepTable]));
   RETURN_IF_ERROR(first_order_.Backward(dlogits_, inputs[kWideTable], &(*row_grads)[kWideTable]));
   internal::ScaleToSummedLoss(n, row_grads);
-  return Status::OK();
-}
-
-Status DlrmModel::Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                          const std::vector<ops::Tensor>& rows, std::vector<float>* probabilities) {
-  RETURN_IF_ERROR(Forward(batch, inputs, rows));
-  internal::Probabilities(logits_, batch.size, probabilities);
   return Status::OK();
 }
 

@@ -21,38 +21,32 @@
 
 #include <memory>
 
+#include "models/internal/embedding_model.h"
 #include "models/internal/parts.h"
 #include "models/model.h"
 #include "ops/layers.h"
 
 namespace ember::models {
 
-class DlrmModel : public Model {
+class DlrmModel : public internal::EmbeddingModel {
  public:
   // Finalizes the ParameterSet. options.embedding_dim, num_dense, hidden and
   // bottom_hidden must be positive (CreateModel checks them).
   explicit DlrmModel(ModelOptions options);
 
-  void PrepareInputs(const data::Batch& batch, std::vector<SparseInput>* inputs) const override;
   Status TrainStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
                    const std::vector<ops::Tensor>& rows, std::vector<ops::Tensor>* row_grads,
                    StepResult* result) override;
-  Status Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs, const std::vector<ops::Tensor>& rows,
-                 std::vector<float>* probabilities) override;
 
  private:
-  static constexpr int kWideTable = 0;
-  static constexpr int kDeepTable = 1;
-  // Computes logits_ for the batch; caches what Backward needs.
   Status Forward(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                 const std::vector<ops::Tensor>& rows);
+                 const std::vector<ops::Tensor>& rows) override;
 
   int64_t dim_ = 0;          // embedding_dim: the width of every vector
   int64_t num_vectors_ = 0;  // T = fields + 1
   int64_t num_pairs_ = 0;    // T*(T-1)/2
   std::unique_ptr<ops::Mlp> bottom_;
   std::unique_ptr<ops::Mlp> top_;
-  internal::WidePart first_order_;
   // Per-step buffers, kept to avoid reallocation.
   ops::Tensor dense_;        // [B, dense]: the bottom MLP's input
   ops::Tensor bottom_out_;   // [B, D]
@@ -61,8 +55,6 @@ class DlrmModel : public Model {
   ops::Tensor pairs_;        // [B, pairs]: the dot products
   ops::Tensor top_input_;    // [B, D + pairs]: bottom output | dot products
   ops::Tensor top_out_;      // [B, 1]
-  ops::Tensor logits_;       // [B, 1]
-  ops::Tensor dlogits_;      // [B, 1]
   ops::Tensor dtop_input_;   // [B, D + pairs]
   ops::Tensor dpairs_;       // [B, pairs]
   ops::Tensor dvectors_;     // [B, T*D]

@@ -1,0 +1,24 @@
+#include "models/internal/embedding_model.h"
+
+namespace ember::models::internal {
+
+EmbeddingModel::EmbeddingModel(ModelOptions options) : Model(std::move(options)) {
+  tables_.push_back(WidePart::Table(kWideTable, "wide", options_));
+  tables_.push_back(FieldEmbeddings::Table(kDeepTable, "deep", options_));
+}
+
+void EmbeddingModel::PrepareInputs(const data::Batch& batch, std::vector<SparseInput>* inputs) const {
+  inputs->resize(tables_.size());
+  for (auto& input : *inputs) input.Clear();
+  WidePart::PrepareInputs(batch, options_.num_categorical, /*crosses=*/{}, &(*inputs)[kWideTable]);
+  FieldEmbeddings::PrepareInputs(batch, options_.num_categorical, &(*inputs)[kDeepTable]);
+}
+
+Status EmbeddingModel::Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs,
+                               const std::vector<ops::Tensor>& rows, std::vector<float>* probabilities) {
+  RETURN_IF_ERROR(Forward(batch, inputs, rows));
+  Probabilities(logits_, batch.size, probabilities);
+  return Status::OK();
+}
+
+}  // namespace ember::models::internal
