@@ -214,7 +214,7 @@ StatusOr<scheduler::JobOptions> JobOptionsFromFlags() {
   ASSIGN_OR_RETURN(model.hidden, ParseSizes("hidden", FLAGS_hidden));
   ASSIGN_OR_RETURN(model.bottom_hidden, ParseSizes("bottom_hidden", FLAGS_bottom_hidden));
   ASSIGN_OR_RETURN(model.wide_crosses, models::ParseFieldCrosses(FLAGS_wide_crosses, model.num_categorical));
-  model.wide_optimizer.type = ps::SparseOptimizerType::kFtrl;
+  model.wide_optimizer.type = storage::SparseOptimizerType::kFtrl;
   model.wide_optimizer.ftrl_alpha = static_cast<float>(FLAGS_ftrl_alpha);
   model.wide_optimizer.ftrl_beta = static_cast<float>(FLAGS_ftrl_beta);
   model.wide_optimizer.ftrl_l1 = static_cast<float>(FLAGS_ftrl_l1);
@@ -222,7 +222,7 @@ StatusOr<scheduler::JobOptions> JobOptionsFromFlags() {
   if (FLAGS_ftrl_alpha <= 0 || FLAGS_ftrl_beta < 0 || FLAGS_ftrl_l1 < 0 || FLAGS_ftrl_l2 < 0) {
     return Status::InvalidArgument("FTRL needs --ftrl_alpha > 0 and --ftrl_beta, --ftrl_l1, --ftrl_l2 >= 0");
   }
-  StatusOr<ps::SparseOptimizerType> deep_type = ps::ParseSparseOptimizerType(FLAGS_deep_optimizer);
+  StatusOr<storage::SparseOptimizerType> deep_type = storage::ParseSparseOptimizerType(FLAGS_deep_optimizer);
   if (!deep_type.ok()) return deep_type.status().WithContext("--deep_optimizer");
   model.deep_optimizer.type = *deep_type;
   model.deep_optimizer.learning_rate = static_cast<float>(FLAGS_deep_learning_rate);

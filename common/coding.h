@@ -2,6 +2,8 @@
 // headers (never a struct memcpy: layout and byte order are explicit).
 #pragma once
 
+#include <bit>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -41,6 +43,26 @@ inline double DecodeDouble(const char* in) {
   double v;
   std::memcpy(&v, &bits, sizeof(v));
   return v;
+}
+
+// Little-endian float32 (bit for bit).
+inline void EncodeFloat(char* dst, float v) { EncodeFixed32(dst, std::bit_cast<uint32_t>(v)); }
+inline float DecodeFloat(const char* src) { return std::bit_cast<float>(DecodeFixed32(src)); }
+// n floats to / from 4n little-endian bytes at any alignment (a memcpy on
+// little-endian hosts).
+inline void EncodeFloats(const float* values, size_t n, char* dst) {
+  if constexpr (std::endian::native == std::endian::little) {
+    if (n != 0) std::memcpy(dst, values, n * sizeof(float));
+  } else {
+    for (size_t i = 0; i < n; ++i) EncodeFloat(dst + 4 * i, values[i]);
+  }
+}
+inline void DecodeFloats(const char* src, size_t n, float* values) {
+  if constexpr (std::endian::native == std::endian::little) {
+    if (n != 0) std::memcpy(values, src, n * sizeof(float));
+  } else {
+    for (size_t i = 0; i < n; ++i) values[i] = DecodeFloat(src + 4 * i);
+  }
 }
 
 }  // namespace ember

@@ -28,7 +28,7 @@
 #include "ops/parameters.h"
 #include "ops/tensor.h"
 #include "ps/dedup.h"
-#include "ps/table_config.h"
+#include "storage/table_config.h"
 
 namespace ember::models {
 
@@ -63,8 +63,8 @@ struct ModelOptions {
   std::vector<int64_t> hidden = {1024, 512, 256};
   std::vector<FieldCross> wide_crosses;  // Default: none
   uint64_t seed = 1;
-  ps::SparseOptimizerConfig wide_optimizer;   // Default set by CreateModel: FTRL
-  ps::SparseOptimizerConfig deep_optimizer;   // Default set by CreateModel: AdaGrad
+  storage::SparseOptimizerConfig wide_optimizer;   // Default set by CreateModel: FTRL
+  storage::SparseOptimizerConfig deep_optimizer;   // Default set by CreateModel: AdaGrad
   float embedding_init_scale = 0.01f;
   int cross_layers = 3;                  // dcn: cross layers. Default: 3
   std::vector<int64_t> bottom_hidden = {64};  // dlrm: bottom MLP hidden sizes. Default: 64
@@ -78,7 +78,7 @@ class Model {
  public:
   virtual ~Model() = default;
   // The sparse tables, with ids 0..n-1 in this order.
-  const std::vector<ps::TableConfig>& tables() const { return tables_; }
+  const std::vector<storage::TableConfig>& tables() const { return tables_; }
   ops::ParameterSet* dense_params() { return &params_; }
   const ModelOptions& options() const { return options_; }
 
@@ -102,7 +102,7 @@ class Model {
  protected:
   explicit Model(ModelOptions options) : options_(std::move(options)) {}
   ModelOptions options_;
-  std::vector<ps::TableConfig> tables_;
+  std::vector<storage::TableConfig> tables_;
   ops::ParameterSet params_;
 };
 

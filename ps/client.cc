@@ -39,7 +39,7 @@ struct PsClient::Impl {
       : context(context_in), options(std::move(options_in)) {}
 
   int num_servers() const { return static_cast<int>(options.server_endpoints.size()); }
-  const TableConfig* TableById(uint32_t id) const {
+  const storage::TableConfig* TableById(uint32_t id) const {
     auto it = table_by_id.find(id);
     return it == table_by_id.end() ? nullptr : &options.tables[it->second];
   }
@@ -80,10 +80,10 @@ Status PsClient::Impl::Connect() {
   if (connected || !sockets.empty()) return Status::FailedPrecondition("PsClient::Connect called twice");
   if (options.server_endpoints.empty()) return Status::InvalidArgument("PsClient: no server endpoints");
   if (options.timeout_ms <= 0) return Status::InvalidArgument("PsClient: timeout_ms = ", options.timeout_ms);
-  RETURN_IF_ERROR(ValidateTableConfigs(options.tables).WithContext("PsClient"));
+  RETURN_IF_ERROR(storage::ValidateTableConfigs(options.tables).WithContext("PsClient"));
   for (size_t i = 0; i < options.tables.size(); ++i) table_by_id[options.tables[i].id] = i;
   table_dim = [this](uint32_t id) -> int {
-    const TableConfig* table = TableById(id);
+    const storage::TableConfig* table = TableById(id);
     return table == nullptr ? -1 : table->dim;
   };
   for (int s = 0; s < num_servers(); ++s) {
@@ -159,7 +159,7 @@ StatusOr<Ticket> PsClient::Impl::StartSplit(MessageType type, uint32_t table_id,
                                             const float* grads, float* out_rows, bool create,
                                             bool end_of_step) {
   if (sockets.empty()) return Status::FailedPrecondition("PsClient: ", MessageTypeName(static_cast<uint16_t>(type)), " before Connect");
-  const TableConfig* table = TableById(table_id);
+  const storage::TableConfig* table = TableById(table_id);
   if (table == nullptr) {
     return Status::InvalidArgument(MessageTypeName(static_cast<uint16_t>(type)), " of unknown table ", table_id);
   }
@@ -360,7 +360,7 @@ void PsClient::Impl::HandleReply(int server, std::vector<zmq::message_t>& reply)
                                                  "; server_endpoints must be in rank order"));
       }
       const char* entries = views[1].data();
-      for (const TableConfig& table : options.tables) {
+      for (const storage::TableConfig& table : options.tables) {
         bool found = false;
         for (uint64_t e = 0; e < h.item_count; ++e) {
           const char* entry = entries + e * kHelloTableEntryBytes;
@@ -451,7 +451,7 @@ StatusOr<Ticket> PsClient::Pull(uint32_t table, std::span<const Key> keys, float
 
 StatusOr<Ticket> PsClient::Push(uint32_t table, std::span<const Key> keys, std::span<const float> grads,
                                 bool end_of_step) {
-  const TableConfig* config = impl_->TableById(table);
+  const storage::TableConfig* config = impl_->TableById(table);
   if (config != nullptr && grads.size() != keys.size() * static_cast<size_t>(config->dim)) {
     return Status::InvalidArgument("PUSH of table ", table, ": ", grads.size(), " gradient floats for ", keys.size(),
                                    " keys of dim ", config->dim);

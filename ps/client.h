@@ -33,7 +33,7 @@
 #include "common/hash.h"
 #include "common/status.h"
 #include "ps/server.h"
-#include "ps/table_config.h"
+#include "storage/table_config.h"
 
 namespace ember::ps {
 
@@ -42,7 +42,7 @@ struct ClientOptions {
   std::vector<std::string> server_endpoints;
   uint64_t job_token = 0;
   // The tables this client pulls and pushes (ids and dims must match the servers').
-  std::vector<TableConfig> tables;
+  std::vector<storage::TableConfig> tables;
   int timeout_ms = 60000;  // per Wait, Connect, Stats, ShutdownServers. Default: 60 s
   // The worker rank stamped on every PULL and PUSH (--sync orders pushes by
   // it). Default: 0

@@ -12,7 +12,7 @@
 #include <zmq_addon.hpp>
 
 #include "common/logging.h"
-#include "ps/sparse_table.h"
+#include "storage/sparse_table.h"
 #include "ps/wire.h"
 #include "ps/curve.h"
 #include "ps/zmq_util.h"
@@ -83,7 +83,7 @@ struct Server::Impl {
                                      request.request_id);
     return reply;
   }
-  SparseTable* TableById(uint32_t id) {
+  storage::SparseTable* TableById(uint32_t id) {
     auto it = table_by_id.find(id);
     return it == table_by_id.end() ? nullptr : tables[it->second].get();
   }
@@ -93,7 +93,7 @@ struct Server::Impl {
   std::unique_ptr<zmq::socket_t> socket;
   mutable std::mutex endpoint_mu;
   std::string endpoint;
-  std::vector<std::unique_ptr<SparseTable>> tables;
+  std::vector<std::unique_ptr<storage::SparseTable>> tables;
   std::unordered_map<uint32_t, size_t> table_by_id;
   TableDimFn table_dim;
   std::atomic<bool> stop{false};
@@ -111,7 +111,7 @@ struct Server::Impl {
 
 Status Server::Impl::Bind() {
   if (socket != nullptr) return Status::FailedPrecondition("server ", options.rank, ": Bind called twice");
-  RETURN_IF_ERROR(ValidateTableConfigs(options.tables).WithContext("server " + std::to_string(options.rank)));
+  RETURN_IF_ERROR(storage::ValidateTableConfigs(options.tables).WithContext("server " + std::to_string(options.rank)));
   if (options.sync_workers < 0) {
     return Status::InvalidArgument("server ", options.rank, ": sync_workers = ", options.sync_workers);
   }
@@ -120,7 +120,7 @@ Status Server::Impl::Bind() {
   }
   tables.clear();
   for (size_t i = 0; i < options.tables.size(); ++i) {
-    tables.push_back(std::make_unique<SparseTable>(options.tables[i], options.seed));
+    tables.push_back(std::make_unique<storage::SparseTable>(options.tables[i], options.seed));
     table_by_id[options.tables[i].id] = i;
   }
   table_dim = [this](uint32_t id) -> int {
@@ -316,7 +316,7 @@ Status Server::Impl::Handle(std::vector<zmq::message_t>& frames) {
 }
 
 Status Server::Impl::HandlePull(zmq::message_t& identity, const MessageHeader& h, const zmq::message_t& keys) {
-  SparseTable* table = TableById(h.table_id);
+  storage::SparseTable* table = TableById(h.table_id);
   const size_t index = table_by_id[h.table_id];
   const bool create = (h.flags & kFlagNoCreate) == 0;
   const size_t n = h.item_count;
@@ -338,7 +338,7 @@ Status Server::Impl::HandlePull(zmq::message_t& identity, const MessageHeader& h
 
 Status Server::Impl::HandlePush(zmq::message_t& identity, const MessageHeader& h, const zmq::message_t& keys,
                                 const zmq::message_t& grads) {
-  SparseTable* table = TableById(h.table_id);
+  storage::SparseTable* table = TableById(h.table_id);
   const size_t index = table_by_id[h.table_id];
   const size_t n = h.item_count;
   // A row's last step: the job's step under --sync (the same in every run),

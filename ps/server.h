@@ -43,18 +43,22 @@
 
 #include "common/status.h"
 #include "ps/curve.h"
-#include "ps/table_config.h"
+#include "storage/table_config.h"
 
 namespace ember::ps {
 
+}  // namespace ember::ps
+namespace ember::storage {
 class SparseTable;
+}  // namespace ember::storage
+namespace ember::ps {
 
 struct ServerOptions {
   int rank = 0;                 // this server's index in [0, num_servers)
   std::string bind_endpoint;    // "inproc://ember-server-0" or "tcp://127.0.0.1:*". REQUIRED.
   uint64_t job_token = 0;       // every message must carry it
   uint64_t seed = 1;            // initializer seed; Default: 1
-  std::vector<TableConfig> tables;
+  std::vector<storage::TableConfig> tables;
   int poll_interval_ms = 50;    // how often Run checks for Stop(). Default: 50 ms
   int linger_ms = 1000;         // how long unsent replies outlive the socket. Default: 1 s
   // Largest frame a peer may send; libzmq disconnects a peer that sends a

@@ -88,8 +88,6 @@ MessageHeader MakeHeader(MessageType type, uint64_t job_token, uint64_t request_
 
 // ---- Little-endian helpers. EncodeFixed16/32/64 and DecodeFixed16/32/64
 // (byte by byte, any alignment) come from common/coding.h. ----
-inline void EncodeFloat(char* dst, float v) { EncodeFixed32(dst, std::bit_cast<uint32_t>(v)); }
-inline float DecodeFloat(const char* src) { return std::bit_cast<float>(DecodeFixed32(src)); }
 
 // Bulk arrays: one memcpy on little-endian hosts, element by element otherwise.
 inline void EncodeKeys(std::span<const Key> keys, char* dst) {
@@ -99,21 +97,6 @@ inline void EncodeKeys(std::span<const Key> keys, char* dst) {
     for (size_t i = 0; i < keys.size(); ++i) EncodeFixed64(dst + 8 * i, keys[i]);
   }
 }
-inline void EncodeFloats(const float* values, size_t n, char* dst) {
-  if constexpr (std::endian::native == std::endian::little) {
-    if (n != 0) std::memcpy(dst, values, n * sizeof(float));
-  } else {
-    for (size_t i = 0; i < n; ++i) EncodeFloat(dst + 4 * i, values[i]);
-  }
-}
-inline void DecodeFloats(const char* src, size_t n, float* values) {
-  if constexpr (std::endian::native == std::endian::little) {
-    if (n != 0) std::memcpy(values, src, n * sizeof(float));
-  } else {
-    for (size_t i = 0; i < n; ++i) values[i] = DecodeFloat(src + 4 * i);
-  }
-}
-
 // Writes kHeaderBytes bytes.
 void EncodeHeader(const MessageHeader& header, char* dst);
 

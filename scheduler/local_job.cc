@@ -59,7 +59,7 @@ StatusOr<JobResult> RunLocalJob(const JobOptions& options) {
   // Every process builds the tables from the same flags; here, one model
   // instance tells the servers which tables to hold.
   ASSIGN_OR_RETURN(std::unique_ptr<models::Model> model, models::CreateModel(options.worker.model));
-  const std::vector<ps::TableConfig> tables = model->tables();
+  const std::vector<storage::TableConfig> tables = model->tables();
   model.reset();
 
   int threads = options.compute_threads;

@@ -42,7 +42,7 @@ struct JobOptions {
 struct JobWiring {
   int num_workers = 1;
   uint64_t job_token = 0;
-  std::vector<ps::TableConfig> tables;
+  std::vector<storage::TableConfig> tables;
   ps::CurveKeys curve;  // Default: empty, plain sockets
 };
 ps::ServerOptions ServerOptionsFor(const JobOptions& options, const JobWiring& wiring, int server_rank,

@@ -25,7 +25,7 @@
 
 #include "common/status.h"
 #include "ps/curve.h"
-#include "ps/table_config.h"
+#include "storage/table_config.h"
 #include "scheduler/heartbeat.h"
 
 namespace ember::scheduler {
@@ -34,7 +34,7 @@ struct SchedulerOptions {
   std::string bind_endpoint;                  // REQUIRED: "inproc://..." or "tcp://host:*"
   int num_workers = 1;
   std::vector<std::string> server_endpoints;  // REQUIRED: to stop the servers at the end
-  std::vector<ps::TableConfig> tables;        // the job's tables (for the servers' client)
+  std::vector<storage::TableConfig> tables;        // the job's tables (for the servers' client)
   uint64_t job_token = 0;
   int epochs = 1;
   bool has_eval = false;

@@ -26,7 +26,7 @@ struct PreparedBatch {
 };
 
 // Starts the pulls of every table's unique keys of `p` into p->rows.
-Status StartPull(ps::PsClient* client, const std::vector<ps::TableConfig>& tables, bool create, PreparedBatch* p) {
+Status StartPull(ps::PsClient* client, const std::vector<storage::TableConfig>& tables, bool create, PreparedBatch* p) {
   p->rows.resize(tables.size());
   p->pulls.clear();
   for (size_t t = 0; t < tables.size(); ++t) {

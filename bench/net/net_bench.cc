@@ -52,13 +52,13 @@ constexpr uint64_t kToken = 7;
 constexpr size_t kRowBytes = kDim * sizeof(float);
 constexpr size_t kBytesPerKey = sizeof(Key) + kRowBytes;
 
-TableConfig Table() {
-  TableConfig table;
+storage::TableConfig Table() {
+  storage::TableConfig table;
   table.id = kTableId;
   table.name = "net_bench";
   table.dim = kDim;
-  table.optimizer.type = SparseOptimizerType::kAdagrad;
-  table.initializer = InitializerType::kNormal;
+  table.optimizer.type = storage::SparseOptimizerType::kAdagrad;
+  table.initializer = storage::InitializerType::kNormal;
   return table;
 }
 

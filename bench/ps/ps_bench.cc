@@ -3,7 +3,7 @@
 //     rows of 16 floats, batches of 1k..100k unique keys, 1 or 2 servers.
 //     keys/s is items_per_second; GB/s is bytes_per_second counting the key
 //     (8 B) and the row (64 B) of every key.
-//   - The server's row index: std::unordered_map vs ps::KeyIndex (open
+//   - The server's row index: std::unordered_map vs storage::KeyIndex (open
 //     addressing, linear probing) on a Zipf-like key stream.
 //
 // Reproduce: build-ps/bench/ps/ps_bench [--benchmark_filter=Pull|Push|Index]
@@ -20,9 +20,9 @@
 #include "common/random.h"
 #include "ps/client.h"
 #include "ps/dedup.h"
-#include "ps/key_index.h"
+#include "storage/key_index.h"
 #include "ps/server.h"
-#include "ps/sparse_table.h"
+#include "storage/sparse_table.h"
 #include "ps/wire.h"
 
 namespace ember::ps {
@@ -82,7 +82,7 @@ BENCHMARK(BM_IndexUnorderedMap)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 void BM_IndexOpenAddressing(benchmark::State& state) {
   const auto& stream = ZipfStream();
   const bool warm = state.range(0) == 1;
-  KeyIndex warm_index;
+  storage::KeyIndex warm_index;
   bool inserted = false;
   for (Key key : stream) warm_index.FindOrInsert(key, static_cast<uint32_t>(warm_index.size()), &inserted);
   uint64_t checksum = 0;
@@ -90,7 +90,7 @@ void BM_IndexOpenAddressing(benchmark::State& state) {
     if (warm) {
       for (Key key : stream) checksum += warm_index.Find(key);
     } else {
-      KeyIndex index;
+      storage::KeyIndex index;
       for (Key key : stream) checksum += index.FindOrInsert(key, static_cast<uint32_t>(index.size()), &inserted);
     }
   }
@@ -120,12 +120,12 @@ BENCHMARK(BM_Dedup)->Arg(100'000)->Unit(benchmark::kMicrosecond);
 
 struct InprocJob {
   explicit InprocJob(int num_servers) {
-    TableConfig table;
+    storage::TableConfig table;
     table.id = 1;
     table.name = "bench";
     table.dim = kDim;
-    table.optimizer.type = SparseOptimizerType::kAdagrad;
-    table.initializer = InitializerType::kNormal;
+    table.optimizer.type = storage::SparseOptimizerType::kAdagrad;
+    table.initializer = storage::InitializerType::kNormal;
     ClientOptions client_options;
     client_options.job_token = kToken;
     client_options.tables = {table};
@@ -223,16 +223,16 @@ struct TableFixture {
     const std::vector<Key> all = RandomKeys(111'000);
     for (Key key : all) table.FindOrCreateRow(key);
   }
-  static TableConfig Config() {
-    TableConfig config;
+  static storage::TableConfig Config() {
+    storage::TableConfig config;
     config.id = 1;
     config.name = "bench";
     config.dim = kDim;
-    config.optimizer.type = SparseOptimizerType::kAdagrad;
-    config.initializer = InitializerType::kNormal;
+    config.optimizer.type = storage::SparseOptimizerType::kAdagrad;
+    config.initializer = storage::InitializerType::kNormal;
     return config;
   }
-  SparseTable table;
+  storage::SparseTable table;
 };
 
 void BM_TablePull(benchmark::State& state) {

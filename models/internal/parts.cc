@@ -99,13 +99,13 @@ void ScaleToSummedLoss(int64_t batch_size, std::vector<ops::Tensor>* row_grads) 
   }
 }
 
-ps::TableConfig WidePart::Table(int id, const char* name, const ModelOptions& options) {
-  ps::TableConfig wide;
+storage::TableConfig WidePart::Table(int id, const char* name, const ModelOptions& options) {
+  storage::TableConfig wide;
   wide.id = id;
   wide.name = name;
   wide.dim = 1;
   wide.optimizer = options.wide_optimizer;
-  wide.initializer = ps::InitializerType::kZeros;
+  wide.initializer = storage::InitializerType::kZeros;
   return wide;
 }
 
@@ -159,13 +159,13 @@ Status WidePart::Backward(const ops::Tensor& dlogits, const SparseInput& input, 
   return Status::OK();
 }
 
-ps::TableConfig FieldEmbeddings::Table(int id, const char* name, const ModelOptions& options) {
-  ps::TableConfig deep;
+storage::TableConfig FieldEmbeddings::Table(int id, const char* name, const ModelOptions& options) {
+  storage::TableConfig deep;
   deep.id = id;
   deep.name = name;
   deep.dim = options.embedding_dim;
   deep.optimizer = options.deep_optimizer;
-  deep.initializer = ps::InitializerType::kNormal;
+  deep.initializer = storage::InitializerType::kNormal;
   deep.init_scale = options.embedding_init_scale;
   return deep;
 }

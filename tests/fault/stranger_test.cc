@@ -36,7 +36,7 @@
 #include "common/random.h"
 #include "ps/client.h"
 #include "ps/server.h"
-#include "ps/sparse_table.h"
+#include "storage/sparse_table.h"
 #include "ps/wire.h"
 #include "tests/fault/strangers.h"
 
@@ -63,14 +63,14 @@ int64_t StatusFieldBytes(const std::string& field) {
 }
 int64_t RssBytes() { return StatusFieldBytes("VmRSS"); }
 
-TableConfig Table() {
-  TableConfig table;
+storage::TableConfig Table() {
+  storage::TableConfig table;
   table.id = kTableId;
   table.name = "stranger";
   table.dim = kDim;
-  table.optimizer.type = SparseOptimizerType::kAdagrad;
+  table.optimizer.type = storage::SparseOptimizerType::kAdagrad;
   table.optimizer.learning_rate = 0.05f;
-  table.initializer = InitializerType::kNormal;
+  table.initializer = storage::InitializerType::kNormal;
   table.init_scale = 0.1f;
   return table;
 }
@@ -268,7 +268,7 @@ class StrangerTest : public ::testing::Test {
     client_options.timeout_ms = 10000;
     client_ = std::make_unique<PsClient>(&context_, client_options);
     ASSERT_TRUE(client_->Connect().ok());
-    reference_ = std::make_unique<SparseTable>(Table(), kSeed);
+    reference_ = std::make_unique<storage::SparseTable>(Table(), kSeed);
     Rng rng(5);
     key_pool_.resize(kKeyPool);
     for (Key& key : key_pool_) key = rng.Next();
@@ -345,7 +345,7 @@ class StrangerTest : public ::testing::Test {
   std::thread serving_;
   Status run_status_;
   std::unique_ptr<PsClient> client_;
-  std::unique_ptr<SparseTable> reference_;
+  std::unique_ptr<storage::SparseTable> reference_;
   std::vector<Key> key_pool_;
   int64_t steps_ = 0;
   uint32_t pushes_ = 0;

@@ -23,7 +23,7 @@ TEST(DcnModelTest, TablesAndCrossParameters) {
   options.cross_layers = 2;
   StatusOr<std::unique_ptr<Model>> model = CreateModel(options);
   ASSERT_TRUE(model.ok()) << model.status();
-  const std::vector<ps::TableConfig>& tables = (*model)->tables();
+  const std::vector<storage::TableConfig>& tables = (*model)->tables();
   ASSERT_EQ(tables.size(), 2u);
   EXPECT_EQ(tables[0].name, "wide");
   EXPECT_EQ(tables[0].dim, 1);

@@ -12,9 +12,9 @@
 
 namespace ember::ps::testing {
 
-inline TableConfig MakeTable(uint32_t id, int dim, SparseOptimizerType type = SparseOptimizerType::kSgd,
-                             InitializerType init = InitializerType::kNormal) {
-  TableConfig table;
+inline storage::TableConfig MakeTable(uint32_t id, int dim, storage::SparseOptimizerType type = storage::SparseOptimizerType::kSgd,
+                             storage::InitializerType init = storage::InitializerType::kNormal) {
+  storage::TableConfig table;
   table.id = id;
   table.name = "table" + std::to_string(id);
   table.dim = dim;

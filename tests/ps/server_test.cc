@@ -12,8 +12,8 @@
 #include "common/logging.h"
 #include "common/random.h"
 #include "ps/client.h"
-#include "ps/optimizer.h"
-#include "ps/sparse_table.h"
+#include "storage/optimizer.h"
+#include "storage/sparse_table.h"
 #include "ps/wire.h"
 #include "ps_test_util.h"
 
@@ -56,7 +56,7 @@ class PsInprocTest : public ::testing::Test {
  protected:
   void SetUp() override { InitLogging("ps_test"); }
 
-  ServerOptions Options(int rank, std::vector<TableConfig> tables) {
+  ServerOptions Options(int rank, std::vector<storage::TableConfig> tables) {
     ServerOptions options;
     options.rank = rank;
     options.bind_endpoint = "inproc://ember-server-" + std::to_string(rank);
@@ -65,7 +65,7 @@ class PsInprocTest : public ::testing::Test {
     options.tables = std::move(tables);
     return options;
   }
-  ClientOptions ClientFor(int num_servers, std::vector<TableConfig> tables) {
+  ClientOptions ClientFor(int num_servers, std::vector<storage::TableConfig> tables) {
     ClientOptions options;
     for (int s = 0; s < num_servers; ++s) options.server_endpoints.push_back("inproc://ember-server-" + std::to_string(s));
     options.job_token = kToken;
@@ -78,7 +78,7 @@ class PsInprocTest : public ::testing::Test {
 };
 
 TEST_F(PsInprocTest, PullCreatesInitializedRowsAndPushAppliesSgd) {
-  const TableConfig table = MakeTable(4, 16);
+  const storage::TableConfig table = MakeTable(4, 16);
   ServerThread server(&context_, Options(0, {table}));
   ASSERT_TRUE(server.bind_status().ok()) << server.bind_status();
   EXPECT_EQ(server.server().endpoint(), "inproc://ember-server-0");
@@ -92,7 +92,7 @@ TEST_F(PsInprocTest, PullCreatesInitializedRowsAndPushAppliesSgd) {
   ASSERT_TRUE(client.Wait(*pull).ok());
   std::vector<float> want(16);
   for (size_t i = 0; i < keys.size(); ++i) {
-    InitRowValue(table, 11, keys[i], want.data());
+    storage::InitRowValue(table, 11, keys[i], want.data());
     ASSERT_TRUE(std::equal(want.begin(), want.end(), rows.begin() + static_cast<std::ptrdiff_t>(i * 16))) << i;
   }
   std::vector<float> grads(rows.size(), 1.0f);
@@ -113,7 +113,7 @@ TEST_F(PsInprocTest, PullCreatesInitializedRowsAndPushAppliesSgd) {
 }
 
 TEST_F(PsInprocTest, PullWithoutCreateReadsZerosAndCreatesNothing) {
-  const TableConfig table = MakeTable(1, 8);
+  const storage::TableConfig table = MakeTable(1, 8);
   ServerThread server(&context_, Options(0, {table}));
   PsClient client(&context_, ClientFor(1, {table}));
   ASSERT_TRUE(client.Connect().ok());
@@ -137,8 +137,8 @@ TEST_F(PsInprocTest, PullWithoutCreateReadsZerosAndCreatesNothing) {
 }
 
 TEST_F(PsInprocTest, TwoServersSplitKeysEvenlyAndServeTheSameRows) {
-  const TableConfig wide = MakeTable(0, 1, SparseOptimizerType::kFtrl, InitializerType::kZeros);
-  const TableConfig deep = MakeTable(9, 16, SparseOptimizerType::kAdagrad, InitializerType::kUniform);
+  const storage::TableConfig wide = MakeTable(0, 1, storage::SparseOptimizerType::kFtrl, storage::InitializerType::kZeros);
+  const storage::TableConfig deep = MakeTable(9, 16, storage::SparseOptimizerType::kAdagrad, storage::InitializerType::kUniform);
   ServerThread server0(&context_, Options(0, {wide, deep}));
   ServerThread server1(&context_, Options(1, {wide, deep}));
   PsClient client(&context_, ClientFor(2, {wide, deep}));
@@ -160,7 +160,7 @@ TEST_F(PsInprocTest, TwoServersSplitKeysEvenlyAndServeTheSameRows) {
 
   // Every row equals what one in-memory table with the same seed holds,
   // whichever server owns it, before and after a push.
-  SparseTable reference(deep, 11);
+  storage::SparseTable reference(deep, 11);
   std::vector<float> want(16);
   for (size_t i = 0; i < keys.size(); ++i) {
     reference.Pull(keys[i], true, want.data());
@@ -181,7 +181,7 @@ TEST_F(PsInprocTest, TwoServersSplitKeysEvenlyAndServeTheSameRows) {
 }
 
 TEST_F(PsInprocTest, TicketsOverlapAndCompleteInAnyOrder) {
-  const TableConfig table = MakeTable(2, 4);
+  const storage::TableConfig table = MakeTable(2, 4);
   ServerThread server0(&context_, Options(0, {table}));
   ServerThread server1(&context_, Options(1, {table}));
   PsClient client(&context_, ClientFor(2, {table}));
@@ -208,7 +208,7 @@ TEST_F(PsInprocTest, TicketsOverlapAndCompleteInAnyOrder) {
 }
 
 TEST_F(PsInprocTest, ClientErrors) {
-  const TableConfig table = MakeTable(2, 4);
+  const storage::TableConfig table = MakeTable(2, 4);
   ServerThread server(&context_, Options(0, {table}));
   PsClient client(&context_, ClientFor(1, {table}));
   std::vector<float> rows(4);
@@ -241,7 +241,7 @@ TEST_F(PsInprocTest, ClientErrors) {
 }
 
 TEST_F(PsInprocTest, BindErrorsNameTheEndpoint) {
-  const TableConfig table = MakeTable(0, 2);
+  const storage::TableConfig table = MakeTable(0, 2);
   ServerThread first(&context_, Options(0, {table}));
   ASSERT_TRUE(first.bind_status().ok());
   Server twin(&context_, Options(0, {table}));
@@ -257,7 +257,7 @@ TEST_F(PsInprocTest, BindErrorsNameTheEndpoint) {
 }
 
 TEST_F(PsInprocTest, ShutdownStopsEveryServer) {
-  const TableConfig table = MakeTable(0, 2);
+  const storage::TableConfig table = MakeTable(0, 2);
   ServerThread server0(&context_, Options(0, {table}));
   ServerThread server1(&context_, Options(1, {table}));
   PsClient client(&context_, ClientFor(2, {table}));
@@ -315,7 +315,7 @@ std::vector<std::string> PullMessage(uint64_t request_id, const std::vector<Key>
 }
 
 TEST_F(PsInprocTest, RejectsEachMalformedMessageLogsItAndKeepsServing) {
-  const TableConfig table = MakeTable(6, 3);
+  const storage::TableConfig table = MakeTable(6, 3);
   ServerThread server(&context_, Options(0, {table}));
   ASSERT_TRUE(server.bind_status().ok());
   WarningCapture warnings;
@@ -401,7 +401,7 @@ TEST_F(PsInprocTest, RejectsEachMalformedMessageLogsItAndKeepsServing) {
 }
 
 TEST_F(PsInprocTest, RandomMutationsNeverStopTheServer) {
-  const TableConfig table = MakeTable(6, 3);
+  const storage::TableConfig table = MakeTable(6, 3);
   ServerThread server(&context_, Options(0, {table}));
   RawPeer peer(&context_, "inproc://ember-server-0");
   Rng rng(77);

@@ -11,8 +11,8 @@
 
 #include "common/logging.h"
 #include "ps/client.h"
-#include "ps/optimizer.h"
-#include "ps/sparse_table.h"
+#include "storage/optimizer.h"
+#include "storage/sparse_table.h"
 #include "ps_test_util.h"
 
 namespace ember::ps {
@@ -29,7 +29,7 @@ class SyncServerTest : public ::testing::Test {
  protected:
   void SetUp() override { InitLogging("sync_server_test"); }
 
-  ServerOptions Options(int rank, const TableConfig& table, int sync_workers) {
+  ServerOptions Options(int rank, const storage::TableConfig& table, int sync_workers) {
     ServerOptions options;
     options.rank = rank;
     options.bind_endpoint = "inproc://ember-sync-server-" + std::to_string(rank);
@@ -39,7 +39,7 @@ class SyncServerTest : public ::testing::Test {
     options.sync_workers = sync_workers;
     return options;
   }
-  std::unique_ptr<PsClient> Worker(int rank, int num_servers, const TableConfig& table, int timeout_ms = 10000) {
+  std::unique_ptr<PsClient> Worker(int rank, int num_servers, const storage::TableConfig& table, int timeout_ms = 10000) {
     ClientOptions options;
     for (int s = 0; s < num_servers; ++s) {
       options.server_endpoints.push_back("inproc://ember-sync-server-" + std::to_string(s));
@@ -61,11 +61,11 @@ class SyncServerTest : public ::testing::Test {
 // the pull of step 1 waits for both and reads exactly the hand-computed SGD
 // result of that order.
 TEST_F(SyncServerTest, PushesArrivingOneZeroAreAppliedZeroOne) {
-  TableConfig table = MakeTable(kTable, 1, SparseOptimizerType::kSgd);
+  storage::TableConfig table = MakeTable(kTable, 1, storage::SparseOptimizerType::kSgd);
   // The initial value of the row, and two gradients whose SGD updates give
   // different float results in the two orders (so the order shows).
   float w0 = 0;
-  InitRowValue(table, 5, kKey, &w0);
+  storage::InitRowValue(table, 5, kKey, &w0);
   const float lr = table.optimizer.learning_rate;
   float g0 = 0, g1 = 0;
   for (int i = 1; i < 1000 && g0 == 0; ++i) {
@@ -113,7 +113,7 @@ TEST_F(SyncServerTest, PushesArrivingOneZeroAreAppliedZeroOne) {
 // AdaGrad makes the order visible without rounding: rank 0's gradient
 // meets the initial accumulator, rank 1's the accumulator after it.
 TEST_F(SyncServerTest, AdagradStepIsAppliedInRankOrderWhateverTheArrival) {
-  TableConfig table = MakeTable(kTable, 2, SparseOptimizerType::kAdagrad);
+  storage::TableConfig table = MakeTable(kTable, 2, storage::SparseOptimizerType::kAdagrad);
   ServerThread server(&context_, Options(0, table, /*sync_workers=*/3));
   ASSERT_TRUE(server.bind_status().ok());
   std::vector<std::unique_ptr<PsClient>> workers;
@@ -122,9 +122,9 @@ TEST_F(SyncServerTest, AdagradStepIsAppliedInRankOrderWhateverTheArrival) {
   const std::vector<std::vector<float>> grads = {{1.0f, -2.0f}, {3.0f, 0.5f}, {-1.5f, 4.0f}};
   // Hand computation in rank order.
   std::vector<float> value(2), state(2);
-  InitRowValue(table, 5, kKey, value.data());
-  InitOptimizerState(table.optimizer, 2, state.data());
-  for (uint32_t r = 0; r < 3; ++r) ApplySparseOptimizer(table.optimizer, 2, grads[r].data(), r + 1, value.data(), state.data());
+  storage::InitRowValue(table, 5, kKey, value.data());
+  storage::InitOptimizerState(table.optimizer, 2, state.data());
+  for (uint32_t r = 0; r < 3; ++r) storage::ApplySparseOptimizer(table.optimizer, 2, grads[r].data(), r + 1, value.data(), state.data());
 
   std::vector<Ticket> pushes(3);
   for (int r : {2, 0, 1}) {  // arrival order
@@ -146,7 +146,7 @@ TEST_F(SyncServerTest, AdagradStepIsAppliedInRankOrderWhateverTheArrival) {
 // push), and a step needs every worker: two servers, each worker's key on
 // one of them.
 TEST_F(SyncServerTest, EmptyEndOfStepPushesCompleteTheStepOnEveryServer) {
-  TableConfig table = MakeTable(kTable, 1, SparseOptimizerType::kSgd);
+  storage::TableConfig table = MakeTable(kTable, 1, storage::SparseOptimizerType::kSgd);
   ServerThread server0(&context_, Options(0, table, 2));
   ServerThread server1(&context_, Options(1, table, 2));
   auto worker0 = Worker(0, 2, table);
@@ -173,14 +173,14 @@ TEST_F(SyncServerTest, EmptyEndOfStepPushesCompleteTheStepOnEveryServer) {
   ASSERT_TRUE(worker0->Wait(*pull).ok());
   for (size_t i = 0; i < 2; ++i) {
     float w = 0;
-    InitRowValue(table, 5, both[i], &w);
+    storage::InitRowValue(table, 5, both[i], &w);
     for (int step = 0; step < 3; ++step) w -= table.optimizer.learning_rate * 1.0f;
     EXPECT_EQ(rows[i], w) << i;
   }
 }
 
 TEST_F(SyncServerTest, EvalPullsAreNotHeldAndBadStepsAreRefused) {
-  TableConfig table = MakeTable(kTable, 1, SparseOptimizerType::kSgd);
+  storage::TableConfig table = MakeTable(kTable, 1, storage::SparseOptimizerType::kSgd);
   ServerThread server(&context_, Options(0, table, 2));
   auto worker0 = Worker(0, 1, table, /*timeout_ms=*/2000);
   const std::vector<Key> keys = {kKey};
@@ -214,8 +214,8 @@ TEST_F(SyncServerTest, EvalPullsAreNotHeldAndBadStepsAreRefused) {
 
 // The STATS checksum depends on the rows, not on the order they were made.
 TEST_F(SyncServerTest, ChecksumIgnoresRowCreationOrder) {
-  TableConfig table = MakeTable(kTable, 4, SparseOptimizerType::kAdagrad);
-  SparseTable forward(table, 9), backward(table, 9);
+  storage::TableConfig table = MakeTable(kTable, 4, storage::SparseOptimizerType::kAdagrad);
+  storage::SparseTable forward(table, 9), backward(table, 9);
   std::vector<float> grad = {0.5f, -1.f, 2.f, 0.25f};
   for (Key k = 1; k <= 5000; ++k) forward.Push(k, grad.data(), 1);
   for (Key k = 5000; k >= 1; --k) backward.Push(k, grad.data(), 1);
@@ -231,7 +231,7 @@ TEST_F(SyncServerTest, ChecksumIgnoresRowCreationOrder) {
   ASSERT_TRUE(client->Wait(*pull).ok());
   auto stats = client->Stats(/*with_checksums=*/true);
   ASSERT_TRUE(stats.ok()) << stats.status();
-  SparseTable same(table, 5);
+  storage::SparseTable same(table, 5);
   for (Key k : keys) same.FindOrCreateRow(k);
   EXPECT_EQ((*stats)[0].rows_per_table, std::vector<int64_t>{3});
   EXPECT_EQ((*stats)[0].checksum_per_table, std::vector<uint64_t>{same.Checksum()});

@@ -7,7 +7,7 @@
 #include "common/logging.h"
 #include "common/random.h"
 #include "ps/client.h"
-#include "ps/sparse_table.h"
+#include "storage/sparse_table.h"
 #include "ps_test_util.h"
 
 namespace ember::ps {
@@ -19,7 +19,7 @@ using testing::ServerThread;
 TEST(PsTcpTest, TwoServersOnEphemeralPorts) {
   InitLogging("ps_tcp_test");
   zmq::context_t context;
-  const TableConfig table = MakeTable(3, 16, SparseOptimizerType::kAdam, InitializerType::kNormal);
+  const storage::TableConfig table = MakeTable(3, 16, storage::SparseOptimizerType::kAdam, storage::InitializerType::kNormal);
   std::vector<std::unique_ptr<ServerThread>> servers;
   ClientOptions client_options;
   client_options.job_token = 99;
@@ -53,7 +53,7 @@ TEST(PsTcpTest, TwoServersOnEphemeralPorts) {
   std::vector<float> after(rows.size());
   auto again = client.Pull(3, keys, after.data());
   ASSERT_TRUE(client.Wait(*again).ok());
-  SparseTable reference(table, 5);
+  storage::SparseTable reference(table, 5);
   std::vector<float> want(16);
   for (size_t i = 0; i < keys.size(); ++i) {
     reference.Push(keys[i], grads.data() + i * 16, 1);

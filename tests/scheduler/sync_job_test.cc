@@ -49,8 +49,8 @@ class SyncJobTest : public ::testing::Test {
     job.worker.model.name = "wide_deep";
     job.worker.model.embedding_dim = 8;
     job.worker.model.hidden = {32, 16};
-    job.worker.model.wide_optimizer.type = ps::SparseOptimizerType::kFtrl;
-    job.worker.model.deep_optimizer.type = ps::SparseOptimizerType::kAdagrad;
+    job.worker.model.wide_optimizer.type = storage::SparseOptimizerType::kFtrl;
+    job.worker.model.deep_optimizer.type = storage::SparseOptimizerType::kAdagrad;
     job.worker.model.deep_optimizer.learning_rate = 0.02f;
     job.worker.dense_optimizer.type = ops::DenseOptimizerType::kAdam;
     job.worker.dense_optimizer.learning_rate = 0.001f;

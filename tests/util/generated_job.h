@@ -56,10 +56,10 @@ inline scheduler::JobOptions SmallJob(const GeneratedData& data, const std::stri
   job.worker.model.name = model;
   job.worker.model.embedding_dim = 8;
   job.worker.model.hidden = {64, 32};
-  job.worker.model.wide_optimizer.type = ps::SparseOptimizerType::kFtrl;
+  job.worker.model.wide_optimizer.type = storage::SparseOptimizerType::kFtrl;
   job.worker.model.wide_optimizer.ftrl_alpha = 0.1f;
   job.worker.model.wide_optimizer.ftrl_l1 = 0.5f;
-  job.worker.model.deep_optimizer.type = ps::SparseOptimizerType::kAdagrad;
+  job.worker.model.deep_optimizer.type = storage::SparseOptimizerType::kAdagrad;
   job.worker.model.deep_optimizer.learning_rate = 0.02f;
   job.worker.dense_optimizer.type = ops::DenseOptimizerType::kAdam;
   job.worker.dense_optimizer.learning_rate = 0.001f;

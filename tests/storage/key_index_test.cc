@@ -3,9 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "common/random.h"
-#include "ps/key_index.h"
+#include "storage/key_index.h"
 
-namespace ember::ps {
+namespace ember::storage {
 namespace {
 
 TEST(KeyIndexTest, InsertFindEraseMatchAReference) {
@@ -47,4 +47,4 @@ TEST(KeyIndexTest, InsertFindEraseMatchAReference) {
 }
 
 }  // namespace
-}  // namespace ember::ps
+}  // namespace ember::storage

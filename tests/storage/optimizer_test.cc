@@ -6,10 +6,10 @@
 
 #include <gtest/gtest.h>
 
-#include "ps/optimizer.h"
-#include "ps/sparse_table.h"
+#include "storage/optimizer.h"
+#include "storage/sparse_table.h"
 
-namespace ember::ps {
+namespace ember::storage {
 namespace {
 
 TableConfig Table(SparseOptimizerType type, int dim) {
@@ -154,4 +154,4 @@ TEST(TableConfigTest, ParsesNamesAndRejectsBadConfigs) {
 }
 
 }  // namespace
-}  // namespace ember::ps
+}  // namespace ember::storage

@@ -1,4 +1,4 @@
-// ps/sparse_table.h: one server's shard of one sparse table, in memory.
+// storage/sparse_table.h: one server's shard of one sparse table, in memory.
 //
 // Rows live in slabs (contiguous float arrays of kRowsPerSlab rows each; a
 // row never moves once created) addressed through a KeyIndex from key to row
@@ -18,11 +18,11 @@
 #include <vector>
 
 #include "common/hash.h"
-#include "ps/key_index.h"
-#include "ps/optimizer.h"
-#include "ps/table_config.h"
+#include "storage/key_index.h"
+#include "storage/optimizer.h"
+#include "storage/table_config.h"
 
-namespace ember::ps {
+namespace ember::storage {
 
 class SparseTable {
  public:
@@ -117,4 +117,4 @@ class SparseTable {
   std::vector<float> grad_row_;
 };
 
-}  // namespace ember::ps
+}  // namespace ember::storage

@@ -1,12 +1,11 @@
-#include "ps/sparse_table.h"
+#include "storage/sparse_table.h"
 
 #include <algorithm>
 #include <bit>
 
 #include "common/coding.h"
-#include "ps/wire.h"
 
-namespace ember::ps {
+namespace ember::storage {
 
 SparseTable::SparseTable(TableConfig config, uint64_t seed)
     : config_(std::move(config)),
@@ -120,4 +119,4 @@ size_t SparseTable::MemoryBytes() const {
   return slabs_.size() * static_cast<size_t>(kRowsPerSlab) * row_floats_ * sizeof(float) + index_.MemoryBytes();
 }
 
-}  // namespace ember::ps
+}  // namespace ember::storage

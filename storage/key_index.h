@@ -1,4 +1,4 @@
-// ps/key_index.h: an open-addressing (linear probing) hash index from a
+// storage/key_index.h: an open-addressing (linear probing) hash index from a
 // 64-bit key to a 32-bit row slot.
 //
 // Chosen over std::unordered_map by measurement (bench/ps/, figures in
@@ -19,7 +19,7 @@
 
 #include "common/hash.h"
 
-namespace ember::ps {
+namespace ember::storage {
 
 class KeyIndex {
  public:
@@ -126,4 +126,4 @@ class KeyIndex {
   size_t size_ = 0;
 };
 
-}  // namespace ember::ps
+}  // namespace ember::storage

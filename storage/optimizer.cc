@@ -1,4 +1,4 @@
-#include "ps/optimizer.h"
+#include "storage/optimizer.h"
 
 #include <algorithm>
 #include <bit>
@@ -11,7 +11,7 @@
 
 #include "common/random.h"
 
-namespace ember::ps {
+namespace ember::storage {
 
 void InitRowValue(const TableConfig& table, uint64_t seed, Key key, float* value) {
   const int dim = table.dim;
@@ -122,4 +122,4 @@ void ApplyAdagradFromWire(float learning_rate, int dim, const char* grad_bytes, 
   }
 }
 
-}  // namespace ember::ps
+}  // namespace ember::storage

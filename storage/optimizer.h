@@ -1,4 +1,4 @@
-// ps/optimizer.h: the sparse optimizers and initializers a server applies to
+// storage/optimizer.h: the sparse optimizers and initializers a server applies to
 // one row in place.
 //
 // A row of a table is [value: dim floats][optimizer state][meta: 2 words]
@@ -13,9 +13,9 @@
 #include <cstdint>
 
 #include "common/hash.h"
-#include "ps/table_config.h"
+#include "storage/table_config.h"
 
-namespace ember::ps {
+namespace ember::storage {
 
 // Writes the initial value (dim floats) of `key`'s row. Depends only on
 // (seed, table.id, key, table.initializer, table.init_scale).
@@ -44,4 +44,4 @@ void ApplySparseOptimizer(const SparseOptimizerConfig& optimizer, int dim, const
 // every lane). Little-endian hosts only.
 void ApplyAdagradFromWire(float learning_rate, int dim, const char* grad_bytes, float* value, float* acc);
 
-}  // namespace ember::ps
+}  // namespace ember::storage

@@ -1,9 +1,9 @@
-#include "ps/table_config.h"
+#include "storage/table_config.h"
 
 #include <cmath>
 #include <unordered_set>
 
-namespace ember::ps {
+namespace ember::storage {
 
 StatusOr<SparseOptimizerType> ParseSparseOptimizerType(std::string_view name) {
   if (name == "sgd") return SparseOptimizerType::kSgd;
@@ -88,4 +88,4 @@ Status ValidateTableConfigs(const std::vector<TableConfig>& tables) {
   return Status::OK();
 }
 
-}  // namespace ember::ps
+}  // namespace ember::storage
