@@ -48,6 +48,28 @@ struct CriteoReader::State {
   int64_t records = 0;
   int64_t bad = 0;
   Status error;
+  ReaderPosition position;        // after the last record returned; see SavePosition
+
+  // Records in `position` where the reader stands now. Called only at batch
+  // boundaries (the end of a successful Next, Rewind), where the cursor is
+  // just past a record's line or no file is open.
+  void SavePosition(const CriteoReaderOptions& options) {
+    if (fd >= 0) {
+      position.file_index = static_cast<int64_t>(file_index);
+      position.offset = buffer_offset + static_cast<int64_t>(begin);
+      position.line = line_base >= 0 ? line_base + lines_in_range + 1 : 0;
+    } else if (file_index < options.files.size()) {  // the part's start in a file not yet opened
+      position.file_index = static_cast<int64_t>(file_index);
+      position.offset = PartBoundary(file_sizes[file_index], options.part, options.num_parts);
+      position.line = position.offset == 0 ? 1 : 0;
+    } else {  // the end of the pass
+      position.file_index = static_cast<int64_t>(options.files.size());
+      position.offset = 0;
+      position.line = 0;
+    }
+    position.records = records;
+    position.bad_lines = bad;
+  }
 
   ~State() { CloseFile(); }
   void CloseFile() {
@@ -64,6 +86,9 @@ CriteoReader& CriteoReader::operator=(CriteoReader&&) noexcept = default;
 
 int64_t CriteoReader::records_read() const { return state_ ? state_->records : 0; }
 int64_t CriteoReader::bad_lines() const { return state_ ? state_->bad : 0; }
+ReaderPosition CriteoReader::position() const {
+  return state_ && state_->opened ? state_->position : ReaderPosition{};
+}
 
 Status CriteoReader::Open() {
   if (options_.files.empty()) return Status::InvalidArgument("CriteoReader: no files given");
@@ -100,7 +125,118 @@ Status CriteoReader::Rewind() {
   s.records = 0;
   s.bad = 0;
   s.error = Status::OK();
+  s.SavePosition(options_);
   return Status::OK();
+}
+
+Status CriteoReader::Seek(const ReaderPosition& p) {
+  State& s = *state_;
+  if (!s.opened) return Status::FailedPrecondition("CriteoReader::Seek before Open");
+  const int64_t num_files = static_cast<int64_t>(options_.files.size());
+  if (p.file_index < 0 || p.file_index > num_files) {
+    return Status::InvalidArgument("CriteoReader::Seek: file_index ", p.file_index, " is not in [0, ", num_files,
+                                   "] (", num_files, " files)");
+  }
+  if (p.records < 0 || p.bad_lines < 0 || p.line < 0) {
+    return Status::InvalidArgument("CriteoReader::Seek: negative records (", p.records, "), bad_lines (",
+                                   p.bad_lines, ") or line (", p.line, ")");
+  }
+  if (options_.max_bad_lines >= 0 && p.bad_lines > options_.max_bad_lines) {
+    return Status::InvalidArgument("CriteoReader::Seek: bad_lines ", p.bad_lines, " is past max_bad_lines=",
+                                   options_.max_bad_lines);
+  }
+  auto commit = [&] {  // only once `p` is known to be good: a failed Seek changes nothing
+    s.records = p.records;
+    s.bad = p.bad_lines;
+    s.error = Status::OK();
+    s.position = p;
+    return Status::OK();
+  };
+  if (p.file_index == num_files) {  // the end of the pass
+    if (p.offset != 0) {
+      return Status::InvalidArgument("CriteoReader::Seek: the end-of-pass position (file_index ", p.file_index,
+                                     ") must have offset 0, got ", p.offset);
+    }
+    s.CloseFile();
+    s.file_index = options_.files.size();
+    return commit();
+  }
+  const size_t index = static_cast<size_t>(p.file_index);
+  const std::string& path = options_.files[index];
+  const int64_t size = s.file_sizes[index];
+  const int64_t range_begin = PartBoundary(size, options_.part, options_.num_parts);
+  const int64_t range_end = PartBoundary(size, options_.part + 1, options_.num_parts);
+  auto outside = [&](const char* why) {
+    return Status::InvalidArgument("CriteoReader::Seek: byte ", p.offset, " of ", path, " ", why, " (part ",
+                                   options_.part, " of ", options_.num_parts, " holds the lines starting in [",
+                                   range_begin, ", ", range_end, ") of its ", size, " bytes)");
+  };
+  if (p.offset < range_begin || p.offset > size) return outside("is outside this part's range");
+  if (p.offset != range_begin) {
+    if (range_begin >= range_end) return outside("is not the start of this part, which holds no line of the file");
+    // A record line is at most kMaxLineBytes plus its '\n', so a position
+    // after this part's last line of the file is at most that far past range_end.
+    if (p.offset > range_end && p.offset - range_end > static_cast<int64_t>(kMaxLineBytes) + 1) {
+      return outside("is past the end of this part's last line");
+    }
+  }
+
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    if (err == ENOENT) return Status::NotFound("data file not found: ", path);
+    return Status::DataLoss("cannot open data file ", path, ": ", std::strerror(err));
+  }
+  if (p.offset == range_begin) {  // this part's start in the file: Next() finds its first line, as after Open
+    ::close(fd);
+    s.CloseFile();
+    s.file_index = index;
+    return commit();
+  }
+  // Bytes [check_begin, offset) decide: offset must follow a '\n' (or be the
+  // end of the file), and past range_end, the line that ends there must
+  // start before range_end (no '\n' in [range_end - 1, offset - 1)).
+  const int64_t check_begin = p.offset > range_end ? range_end - 1 : p.offset - 1;
+  std::string bytes(static_cast<size_t>(p.offset - check_begin), '\0');
+  size_t got = 0;
+  while (got < bytes.size()) {
+    const ssize_t n = ::pread(fd, bytes.data() + got, bytes.size() - got, check_begin + static_cast<int64_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = n < 0 ? errno : 0;
+      ::close(fd);
+      return Status::DataLoss("read error on ", path, " at byte ", check_begin + static_cast<int64_t>(got), ": ",
+                              n < 0 ? std::strerror(err) : "unexpected end of file");
+    }
+    got += static_cast<size_t>(n);
+  }
+  const bool at_line_start = bytes.back() == '\n' || p.offset == size;
+  const size_t line_end = bytes.back() == '\n' ? bytes.size() - 1 : bytes.size();
+  if (!at_line_start) {
+    ::close(fd);
+    return outside("is not at a line start");
+  }
+  if (p.offset > range_end && std::memchr(bytes.data(), '\n', line_end) != nullptr) {
+    ::close(fd);
+    return outside("is in the next part's range");
+  }
+  if (::lseek(fd, p.offset, SEEK_SET) != p.offset) {
+    const int err = errno;
+    ::close(fd);
+    return Status::DataLoss("cannot seek ", path, " to byte ", p.offset, ": ", std::strerror(err));
+  }
+  s.CloseFile();
+  s.file_index = index;
+  s.fd = fd;
+  s.range_end = range_end;
+  s.buffer_offset = p.offset;
+  s.begin = s.end = 0;
+  s.eof = false;
+  s.skip_to_newline = false;
+  s.lines_in_range = 0;
+  s.first_line_offset = p.offset;
+  s.line_base = p.line > 0 ? p.line - 1 : -1;  // -1: counted on the first bad line, as after Open
+  return commit();
 }
 
 // Moves the unread bytes to the front of the buffer and appends one read(2).
@@ -185,7 +321,7 @@ StatusOr<bool> CriteoReader::Next(Batch* batch) {
       s.skip_to_newline = range_begin > 0;
       s.lines_in_range = 0;
       s.first_line_offset = -1;
-      s.line_base = -1;
+      s.line_base = range_begin == 0 ? 0 : -1;
     }
     const std::string& path = options_.files[s.file_index];
 
@@ -286,6 +422,7 @@ StatusOr<bool> CriteoReader::Next(Batch* batch) {
                                           ": ", reason));
     }
   }
+  s.SavePosition(options_);
   return batch->size > 0;
 }
 

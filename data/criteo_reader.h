@@ -20,6 +20,14 @@
 // file hold every line exactly once. Reader `part` reads its range of every
 // file, in file order. Line numbers in messages are those of the whole file.
 //
+// Positions, for checkpoints: position() is where the reader stands after
+// the last record returned (a batch boundary), not where read(2) stopped; a
+// fresh reader with the same files, part and num_parts continues from it with
+// Open() + Seek(position) and returns exactly the batches, the counters and
+// the warnings that the uninterrupted reader would have. Malformed lines
+// after the last record returned are on the far side: position().bad_lines
+// does not count them, and they are read (counted, logged) after the Seek.
+//
 // Reads 4 MiB blocks with read(2) and parses with std::from_chars; one
 // reader is one thread's object (thread-compatible, not thread-safe).
 //
@@ -34,6 +42,12 @@
 //     }
 //     RETURN_IF_ERROR(reader.Rewind());
 //   }
+//
+//   ReaderPosition saved = reader.position();       // at a checkpoint
+//   ...
+//   CriteoReader resumed(same_options);              // on restart
+//   RETURN_IF_ERROR(resumed.Open());
+//   RETURN_IF_ERROR(resumed.Seek(saved));
 #pragma once
 
 #include <cstdint>
@@ -56,6 +70,24 @@ struct CriteoReaderOptions {
   // This reader's part of the data, 0 <= part < num_parts. Default: 0 of 1
   int part = 0;
   int num_parts = 1;
+};
+
+// Where a reader stands in a pass: the next line it would read. Plain data,
+// to be stored in a checkpoint field by field.
+struct ReaderPosition {
+  // Index into options.files; options.files.size() at the end of the pass.
+  int64_t file_index = 0;
+  // Byte offset in that file of the next line to read (0 at the end of the
+  // pass). The first byte of this part's range of the file (which need not
+  // be a line start) stands for this part's first line in it.
+  int64_t offset = 0;
+  // 1-based whole-file line number of that line; 0 when not known (the
+  // reader counts it lazily, only when a later message needs it).
+  int64_t line = 0;
+  int64_t records = 0;    // records returned in this pass so far (records_read())
+  int64_t bad_lines = 0;  // malformed lines skipped in this pass so far (bad_lines())
+
+  bool operator==(const ReaderPosition&) const = default;
 };
 
 class CriteoReader {
@@ -91,6 +123,24 @@ class CriteoReader {
   // Records returned and malformed lines skipped in the current pass.
   int64_t records_read() const;
   int64_t bad_lines() const;
+
+  // The position just after the last record returned by a successful Next()
+  // (the end of the pass once Next() returned false or a short batch), or
+  // the start of this part after Open/Rewind/Seek. Unchanged by a failed
+  // Next(). O(1), no I/O. Before Open(), a default ReaderPosition.
+  ReaderPosition position() const;
+
+  // After Open(): continues this pass from `position`, taken from a reader
+  // with the same files, part and num_parts. The counters continue from
+  // position.records / bad_lines and position() returns `position`; clears
+  // any error. InvalidArgument naming the file (or the index) when
+  // file_index is out of range, the offset is outside this part's byte range
+  // of the file or not at a line start, or a counter is negative or
+  // bad_lines is past max_bad_lines; NotFound / DataLoss as Next() when the
+  // file cannot be opened or read; FailedPrecondition before Open(). A failed
+  // Seek leaves the reader as it was. Reads at most ~1 MiB to check the
+  // offset; position.line is trusted, not checked.
+  Status Seek(const ReaderPosition& position);
 
   const CriteoReaderOptions& options() const { return options_; }
 

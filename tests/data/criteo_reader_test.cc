@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstdlib>
@@ -445,6 +446,292 @@ TEST(CriteoReaderTest, ReadsTheCriteoSampleWithoutBadLines) {
   EXPECT_EQ(reader.bad_lines(), 0);
   EXPECT_GT(positives, 0);
   EXPECT_LT(positives, 7200);
+}
+
+// ---- Positions: position() and Seek(), for checkpoints and resume. ----
+
+// A valid line whose length does not depend on `i`, so that part
+// boundaries fall at known lines.
+std::string FixedLine(int i) {
+  std::vector<std::string> fields = {i % 2 == 0 ? "1" : "0"};
+  for (int j = 0; j < kDense; ++j) fields.push_back(std::to_string((i + j) % 10));
+  for (int c = 0; c < kCats; ++c) {
+    char token[17];
+    std::snprintf(token, sizeof(token), "%08x", static_cast<unsigned>(Mix64(i * 31 + c) & 0xffffffffu));
+    fields.push_back(token);
+  }
+  return JoinFields(fields);
+}
+
+// Valid lines of varied lengths with malformed ones mixed in: a bad first
+// line, runs of two, and single ones.
+std::string MixedFile(int first, int count) {
+  std::string contents;
+  for (int i = first; i < first + count; ++i) {
+    if (i % 11 == 0 || i % 17 == 3 || i % 17 == 4) {
+      contents += (i % 2 == 0 ? std::string("garbage") : JoinFields({"1", "2"})) + "\n";
+      continue;
+    }
+    std::vector<std::string> fields = ValidFields(i);
+    if (i % 4 == 0) {
+      for (int c = 0; c < kCats; ++c) fields[1 + kDense + c] = "";
+    }
+    contents += JoinFields(fields) + "\n";
+  }
+  return contents;
+}
+
+// Files with bad lines, an empty file, a file of only bad lines and a last
+// line without '\n'.
+std::vector<std::string> WriteMixedFiles(const TempDir& dir) {
+  std::string no_newline = MixedFile(300, 30);
+  no_newline.pop_back();
+  return {dir.Write("a.tsv", MixedFile(0, 150)), dir.Write("b.tsv", MixedFile(150, 4)),
+          dir.Write("empty.tsv", ""), dir.Write("only_bad.tsv", "x\ny\n"), dir.Write("c.tsv", no_newline)};
+}
+
+// One pass from where the reader stands: its batches, position() before the
+// first and after each, the warnings logged and the final counters.
+struct Pass {
+  std::vector<std::vector<Record>> batches;
+  std::vector<ReaderPosition> positions;  // positions[k]: after k batches
+  ReaderPosition end;                     // after Next() returned false
+  std::vector<std::string> warnings;
+  int64_t records = 0;
+  int64_t bad_lines = 0;
+};
+
+Pass ReadPass(CriteoReader* reader) {
+  WarningSink sink;
+  Pass pass;
+  pass.positions.push_back(reader->position());
+  Batch batch;
+  while (true) {
+    StatusOr<bool> more = reader->Next(&batch);
+    EXPECT_TRUE(more.ok()) << more.status();
+    if (!more.ok() || !*more) break;
+    pass.batches.push_back(ToRecords(batch));
+    const ReaderPosition position = reader->position();
+    EXPECT_EQ(position.records, reader->records_read());
+    EXPECT_EQ(position.bad_lines, reader->bad_lines());
+    pass.positions.push_back(position);
+  }
+  pass.end = reader->position();
+  pass.warnings = sink.messages();
+  pass.records = reader->records_read();
+  pass.bad_lines = reader->bad_lines();
+  return pass;
+}
+
+TEST(CriteoReaderPositionTest, SeekFromEveryBatchBoundaryContinuesExactlyAsTheUninterruptedReader) {
+  TempDir dir;
+  const std::vector<std::string> files = WriteMixedFiles(dir);
+  for (int num_parts : {1, 3}) {
+    for (int part = 0; part < num_parts; ++part) {
+      for (int batch_size : {1, 5, 64}) {
+        SCOPED_TRACE("part " + std::to_string(part) + " of " + std::to_string(num_parts) + ", batch_size " +
+                     std::to_string(batch_size));
+        const CriteoReaderOptions options{.files = files, .batch_size = batch_size, .part = part,
+                                          .num_parts = num_parts};
+        CriteoReader reader(options);
+        ASSERT_TRUE(reader.Open().ok());
+        const Pass whole = ReadPass(&reader);
+        ASSERT_GT(whole.records, 20);
+        ASSERT_GT(whole.bad_lines, 3);
+        ASSERT_LT(whole.bad_lines, 100);  // every bad line is logged
+        ASSERT_EQ(whole.warnings.size(), static_cast<size_t>(whole.bad_lines));
+        EXPECT_EQ(whole.end.file_index, static_cast<int64_t>(files.size()));
+        EXPECT_EQ(whole.end.records, whole.records);
+        EXPECT_EQ(whole.end.bad_lines, whole.bad_lines);
+        if (part == 0) {  // line numbers are known from the start of a file
+          for (const ReaderPosition& p : whole.positions) {
+            if (p.file_index < static_cast<int64_t>(files.size())) {
+              EXPECT_GT(p.line, 0);
+            }
+          }
+        }
+        // Resume from every position, the end of the pass included.
+        for (size_t k = 0; k < whole.positions.size(); ++k) {
+          const ReaderPosition& at = whole.positions[k];
+          CriteoReader resumed(options);
+          ASSERT_TRUE(resumed.Open().ok());
+          const Status seek = resumed.Seek(at);
+          ASSERT_TRUE(seek.ok()) << "batch " << k << ": " << seek;
+          EXPECT_EQ(resumed.position(), at);
+          EXPECT_EQ(resumed.records_read(), at.records);
+          EXPECT_EQ(resumed.bad_lines(), at.bad_lines);
+          const Pass rest = ReadPass(&resumed);
+          ASSERT_EQ(rest.batches.size(), whole.batches.size() - k) << "from batch " << k;
+          for (size_t j = 0; j < rest.batches.size(); ++j) {
+            ASSERT_EQ(rest.batches[j], whole.batches[k + j]) << "batch " << k + j << " resumed from " << k;
+          }
+          for (size_t j = 0; j < rest.positions.size(); ++j) {
+            EXPECT_EQ(rest.positions[j].file_index, whole.positions[k + j].file_index);
+            EXPECT_EQ(rest.positions[j].offset, whole.positions[k + j].offset);
+            EXPECT_EQ(rest.positions[j].records, whole.positions[k + j].records);
+            EXPECT_EQ(rest.positions[j].bad_lines, whole.positions[k + j].bad_lines);
+          }
+          EXPECT_EQ(rest.end, whole.end);
+          EXPECT_EQ(rest.records, whole.records) << "from batch " << k;
+          EXPECT_EQ(rest.bad_lines, whole.bad_lines) << "from batch " << k;
+          // The same warnings, with the same file:line, as from that point on.
+          const std::vector<std::string> want(whole.warnings.begin() + at.bad_lines, whole.warnings.end());
+          EXPECT_EQ(rest.warnings, want) << "from batch " << k;
+        }
+      }
+    }
+  }
+}
+
+TEST(CriteoReaderPositionTest, PositionAtTheStartAndTheEndOfAPart) {
+  TempDir dir;
+  std::string contents;
+  for (int i = 0; i < 30; ++i) contents += FixedLine(i) + "\n";
+  const std::string file = dir.Write("thirty.tsv", contents);
+  CriteoReaderOptions options{.files = {file, file}, .batch_size = 10, .part = 1, .num_parts = 2};
+  EXPECT_EQ(CriteoReader(options).position(), ReaderPosition{});  // before Open
+  CriteoReader reader(options);
+  ASSERT_TRUE(reader.Open().ok());
+  const int64_t half = static_cast<int64_t>(contents.size()) / 2;
+  EXPECT_EQ(reader.position(), (ReaderPosition{.file_index = 0, .offset = half, .line = 0}));
+
+  // 15 records of this part in each copy: batches of 10, 10, 10 (the last
+  // one spans both files), then false.
+  Batch batch;
+  for (int i = 0; i < 3; ++i) {
+    StatusOr<bool> more = reader.Next(&batch);
+    ASSERT_TRUE(more.ok() && *more) << more.status();
+    EXPECT_EQ(batch.size, 10);
+  }
+  // After the last record of the part, before Next() says so: the end of
+  // the last line, past the range end.
+  const ReaderPosition last = reader.position();
+  EXPECT_EQ(last.file_index, 1);
+  EXPECT_EQ(last.offset, static_cast<int64_t>(contents.size()));
+  EXPECT_EQ(last.records, 30);
+  StatusOr<bool> more = reader.Next(&batch);
+  ASSERT_TRUE(more.ok());
+  EXPECT_FALSE(*more);
+  const ReaderPosition end = reader.position();
+  EXPECT_EQ(end, (ReaderPosition{.file_index = 2, .offset = 0, .line = 0, .records = 30, .bad_lines = 0}));
+
+  for (const ReaderPosition& at : {last, end}) {
+    CriteoReader resumed(options);
+    ASSERT_TRUE(resumed.Open().ok());
+    ASSERT_TRUE(resumed.Seek(at).ok());
+    more = resumed.Next(&batch);
+    ASSERT_TRUE(more.ok());
+    EXPECT_FALSE(*more);
+    EXPECT_EQ(resumed.records_read(), 30);
+    EXPECT_EQ(resumed.position(), end);
+  }
+
+  // Rewind goes back to the start; so does a Seek to it.
+  ASSERT_TRUE(reader.Rewind().ok());
+  EXPECT_EQ(reader.position(), (ReaderPosition{.file_index = 0, .offset = half}));
+  ASSERT_TRUE(reader.Seek(last).ok());
+  ASSERT_TRUE(reader.Seek(ReaderPosition{.file_index = 0, .offset = half}).ok());
+  EXPECT_EQ(ReadAll(&reader).size(), 30u);
+}
+
+TEST(CriteoReaderPositionTest, SeekRefusesPositionsNotOfThisPart) {
+  TempDir dir;
+  std::string contents;
+  std::vector<int64_t> line_starts;
+  for (int i = 0; i < 30; ++i) {
+    line_starts.push_back(static_cast<int64_t>(contents.size()));
+    contents += FixedLine(i) + "\n";
+  }
+  const int64_t size = static_cast<int64_t>(contents.size());
+  const std::string file = dir.Write("thirty.tsv", contents);
+  auto expect_refused = [&](CriteoReader& reader, const ReaderPosition& at, const std::string& words) {
+    const ReaderPosition before = reader.position();
+    const Status status = reader.Seek(at);
+    EXPECT_EQ(status.code(), StatusCode::kInvalidArgument) << status;
+    EXPECT_NE(status.message().find(words), std::string::npos) << status << "\nwant " << words;
+    EXPECT_EQ(reader.position(), before);  // unchanged
+  };
+
+  EXPECT_EQ(CriteoReader({.files = {file}}).Seek({}).code(), StatusCode::kFailedPrecondition);
+
+  CriteoReader whole({.files = {file}, .batch_size = 4});
+  ASSERT_TRUE(whole.Open().ok());
+  expect_refused(whole, {.file_index = 2}, "file_index 2 is not in [0, 1]");
+  expect_refused(whole, {.file_index = -1}, "file_index -1");
+  expect_refused(whole, {.file_index = 1, .offset = 3}, "end-of-pass position");
+  expect_refused(whole, {.offset = line_starts[2] + 5}, "byte " + std::to_string(line_starts[2] + 5) + " of " + file +
+                                                            " is not at a line start");
+  expect_refused(whole, {.offset = size + 1}, file + " is outside this part's range");
+  expect_refused(whole, {.offset = -1}, file);
+  expect_refused(whole, {.offset = line_starts[2], .records = -1}, "negative records");
+  CriteoReader strict({.files = {file}, .max_bad_lines = 2});
+  ASSERT_TRUE(strict.Open().ok());
+  expect_refused(strict, {.offset = line_starts[2], .bad_lines = 3}, "max_bad_lines=2");
+  ASSERT_TRUE(whole.Seek({.offset = line_starts[2], .line = 3, .records = 2}).ok());
+  ASSERT_TRUE(whole.Seek({.offset = size, .records = 30}).ok());  // the end of the file is a line start
+
+  // Part 1 of 3 holds the lines starting in [size / 3, 2 * size / 3).
+  CriteoReader middle({.files = {file}, .part = 1, .num_parts = 3});
+  ASSERT_TRUE(middle.Open().ok());
+  const int64_t range_begin = size / 3, range_end = 2 * size / 3;
+  const auto first = std::lower_bound(line_starts.begin(), line_starts.end(), range_begin);
+  const auto next_part = std::lower_bound(line_starts.begin(), line_starts.end(), range_end);
+  ASSERT_TRUE(first != line_starts.end() && next_part + 1 < line_starts.end());
+  expect_refused(middle, {.offset = 0}, "byte 0 of " + file + " is outside this part's range (part 1 of 3");
+  expect_refused(middle, {.offset = *(first - 1)}, "is outside this part's range");
+  expect_refused(middle, {.offset = *(next_part + 1)}, "is in the next part's range");
+  expect_refused(middle, {.offset = size}, "is in the next part's range");
+  EXPECT_TRUE(middle.Seek({.offset = *first}).ok());
+  EXPECT_TRUE(middle.Seek({.offset = *next_part}).ok());  // just after this part's last line
+  EXPECT_TRUE(middle.Seek({.offset = range_begin}).ok());  // the part's start, not a line start
+
+  // A file gone since Open is NotFound.
+  std::filesystem::remove(file);
+  EXPECT_EQ(whole.Seek({.offset = line_starts[1], .records = 1}).code(), StatusCode::kNotFound);
+}
+
+TEST(CriteoReaderPositionTest, BadLineWarningAfterSeekNamesTheFileAndLine) {
+  TempDir dir;
+  std::string contents;
+  for (int i = 0; i < 100; ++i) contents += (i == 59 || i == 89 ? std::string("junk") + std::string(FixedLine(i).size() - 4, ' ')
+                                                  : FixedLine(i)) + "\n";
+  const std::string file = dir.Write("late_bad.tsv", contents);
+  for (int part : {0, 1}) {
+    SCOPED_TRACE("part " + std::to_string(part));
+    const CriteoReaderOptions options{.files = {file}, .batch_size = 5, .part = part, .num_parts = 2};
+    CriteoReader reader(options);
+    ASSERT_TRUE(reader.Open().ok());
+    Batch batch;
+    // Part 0: lines 1-50; part 1: lines 51-100 (the lines are equally long).
+    // Part 1 stops past the bad line 60.
+    const int batches = part == 0 ? 4 : 3;
+    for (int i = 0; i < batches; ++i) ASSERT_TRUE(reader.Next(&batch).ok());
+    ReaderPosition at = reader.position();
+    if (part == 0) {
+      EXPECT_EQ(at.line, 21);
+    } else {
+      EXPECT_EQ(at.bad_lines, 1);
+      EXPECT_EQ(at.line, 67);  // known once the bad line 60 made the reader count
+    }
+    std::vector<ReaderPosition> starts = {at};
+    at.line = 0;  // not known: the resumed reader counts it
+    starts.push_back(at);
+    for (const ReaderPosition& start : starts) {
+      WarningSink sink;
+      CriteoReader resumed(options);
+      ASSERT_TRUE(resumed.Open().ok());
+      ASSERT_TRUE(resumed.Seek(start).ok());
+      ReadAll(&resumed);
+      if (part == 0) {
+        EXPECT_EQ(resumed.bad_lines(), 0);
+        EXPECT_TRUE(sink.messages().empty());
+        continue;
+      }
+      EXPECT_EQ(resumed.bad_lines(), 2);
+      ASSERT_EQ(sink.messages().size(), 1u);
+      EXPECT_NE(sink.messages()[0].find(file + ":90: "), std::string::npos) << sink.messages()[0];
+    }
+  }
 }
 
 }  // namespace
