@@ -90,6 +90,28 @@ DEFINE_int32(signal_rank, 100,
              "gen-data: tokens ranked past this in their field carry signal shrinking as signal_rank/(rank+1).");
 DEFINE_double(zipf_exponent, 1.1, "gen-data: exponent of the power-law token frequencies.");
 // eval.
+DEFINE_string(checkpoint_dir, "",
+              "Where checkpoints go: <dir>/step-<N>/ (docs/checkpoint_format.md). Empty: no checkpoints. With it, "
+              "a checkpoint is taken every --checkpoint_every_steps, at the end of every epoch and at --max_steps.");
+DEFINE_int64(checkpoint_every_steps, 0, "A checkpoint every this many global steps (0: only at epoch ends and --max_steps).");
+DEFINE_int32(keep_checkpoints, 3, "How many of the newest checkpoints to keep under --checkpoint_dir (older ones are deleted).");
+DEFINE_int64(max_steps, 0, "Stop after this many global steps (then evaluate and, with --checkpoint_dir, checkpoint). 0: no limit.");
+DEFINE_string(resume, "",
+              "Continue a job: 'auto' takes the newest complete checkpoint under --checkpoint_dir (a fresh start when "
+              "there is none), or give a checkpoint directory. The model flags must match the checkpoint's; the "
+              "number of servers may differ (keys move by jump hash), the number of workers may not.");
+DEFINE_int64(server_memory_bytes, 0,
+             "Memory budget of each server's rows (all its tables; 0: unlimited). Past it, the coldest rows (CLOCK) "
+             "go to a RocksDB tier on disk and come back on use.");
+DEFINE_string(server_storage_dir, "",
+              "Where each server's RocksDB tier lives (server-<rank>/ under it). Default: a folder under $TMPDIR, "
+              "removed at the end of the job.");
+DEFINE_int64(rocksdb_block_cache_bytes, int64_t{64} << 20, "RocksDB block cache of each server's disk tier, in bytes.");
+DEFINE_int32(min_count, 0,
+             "Admission: a key gets a trained row only after this many training pulls (until then it reads as "
+             "zeros and its gradients are dropped). 0 or 1: at once.");
+DEFINE_int32(ttl_steps, 0, "Expiry: rows not pulled or pushed for this many steps are deleted. 0: never.");
+DEFINE_string(out, "", "export: the directory for the .npy files and index.json. Required.");
 DEFINE_string(scores, "", "eval: file of predicted probabilities, one per line, in the order of --eval_files.");
 
 namespace ember::cli {
@@ -103,7 +125,21 @@ const VerbInfo kTrainFlags = {
      "metrics_out", "max_bad_lines", "embedding_dim", "hidden", "wide_crosses", "dense_optimizer",
      "dense_learning_rate", "deep_optimizer", "deep_learning_rate", "ftrl_alpha", "ftrl_beta", "ftrl_l1", "ftrl_l2",
      "compute_threads", "sync", "deterministic", "progress_every_steps", "bind_interface", "port_range", "job_token_file",
-     "curve", "heartbeat_interval_ms", "heartbeat_timeout", "cross_layers", "bottom_hidden"}};
+     "curve", "heartbeat_interval_ms", "heartbeat_timeout", "cross_layers", "bottom_hidden", "checkpoint_dir",
+     "checkpoint_every_steps", "keep_checkpoints", "max_steps", "resume", "server_memory_bytes", "server_storage_dir",
+     "rocksdb_block_cache_bytes", "min_count", "ttl_steps"}};
+const VerbInfo kInspectFlags = {
+    "inspect",
+    "ember inspect PATH: verifies the checkpoint at PATH (every file's size and checksum) and prints what it "
+    "holds: step, epoch, servers and workers, model configuration, tables and rows per server, dense arrays, "
+    "each worker's reader position.",
+    {}};
+const VerbInfo kExportFlags = {
+    "export",
+    "ember export PATH --out=DIR: verifies the checkpoint at PATH and writes each table's keys (uint64) and "
+    "values (float32 [rows, dim]) and every dense parameter as .npy files into DIR, with DIR/index.json listing "
+    "them.",
+    {"out"}};
 const VerbInfo kEvalFlags = {
     "eval", "Computes AUC and logloss of --scores against the labels of --eval_files; prints one JSON line.",
     {"eval_files", "scores", "max_bad_lines"}};
@@ -114,7 +150,7 @@ const VerbInfo kGenDataFlags = {
     {"out_dir", "train_rows", "test_rows", "seed", "num_interactions", "signal_rank", "zipf_exponent"}};
 
 const VerbInfo* FindVerb(const std::string& verb) {
-  for (const VerbInfo* info : {&kTrainFlags, &kEvalFlags, &kGenDataFlags}) {
+  for (const VerbInfo* info : {&kTrainFlags, &kEvalFlags, &kGenDataFlags, &kInspectFlags, &kExportFlags}) {
     if (verb == info->name) return info;
   }
   return nullptr;
@@ -233,6 +269,28 @@ StatusOr<scheduler::JobOptions> JobOptionsFromFlags() {
   if (FLAGS_dense_learning_rate <= 0 || FLAGS_deep_learning_rate <= 0) {
     return Status::InvalidArgument("learning rates must be positive");
   }
+  if (FLAGS_checkpoint_every_steps < 0 || FLAGS_max_steps < 0 || FLAGS_keep_checkpoints < 1) {
+    return Status::InvalidArgument("--checkpoint_every_steps and --max_steps must be >= 0 and --keep_checkpoints >= 1");
+  }
+  if (FLAGS_checkpoint_every_steps > 0 && FLAGS_checkpoint_dir.empty()) {
+    return Status::InvalidArgument("--checkpoint_every_steps=", FLAGS_checkpoint_every_steps,
+                                   " needs --checkpoint_dir");
+  }
+  if (FLAGS_server_memory_bytes < 0 || FLAGS_rocksdb_block_cache_bytes < 0 || FLAGS_min_count < 0 ||
+      FLAGS_ttl_steps < 0) {
+    return Status::InvalidArgument(
+        "--server_memory_bytes, --rocksdb_block_cache_bytes, --min_count and --ttl_steps must be >= 0");
+  }
+  job.worker.checkpoint_every_steps = FLAGS_checkpoint_every_steps;
+  job.worker.max_steps = FLAGS_max_steps;
+  job.checkpoint_dir = FLAGS_checkpoint_dir;
+  job.keep_checkpoints = FLAGS_keep_checkpoints;
+  job.resume = FLAGS_resume;
+  job.server_memory_bytes = FLAGS_server_memory_bytes;
+  job.server_storage_dir = FLAGS_server_storage_dir;
+  job.rocksdb_block_cache_bytes = FLAGS_rocksdb_block_cache_bytes;
+  job.min_count = static_cast<uint32_t>(FLAGS_min_count);
+  job.ttl_steps = static_cast<uint32_t>(FLAGS_ttl_steps);
   // Build the model once to validate the rest (unknown --model, sizes).
   StatusOr<std::unique_ptr<models::Model>> probe = models::CreateModel(model);
   if (!probe.ok()) return probe.status();
@@ -253,6 +311,8 @@ StatusOr<data::SyntheticOptions> SyntheticOptionsFromFlags() {
   options.zipf_exponent = FLAGS_zipf_exponent;
   return options;
 }
+
+std::string ExportOutFlag() { return FLAGS_out; }
 
 StatusOr<EvalFlags> EvalFlagsFromFlags() {
   EvalFlags flags;

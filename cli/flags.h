@@ -20,6 +20,8 @@ struct VerbInfo {
 extern const VerbInfo kTrainFlags;
 extern const VerbInfo kEvalFlags;
 extern const VerbInfo kGenDataFlags;
+extern const VerbInfo kInspectFlags;  // ember inspect PATH
+extern const VerbInfo kExportFlags;   // ember export PATH --out=DIR
 
 // nullptr for an unknown verb.
 const VerbInfo* FindVerb(const std::string& verb);
@@ -39,5 +41,7 @@ struct EvalFlags {
   int64_t max_bad_lines = 0;
 };
 StatusOr<EvalFlags> EvalFlagsFromFlags();
+// export: --out.
+std::string ExportOutFlag();
 
 }  // namespace ember::cli

@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "cli/flags.h"
+#include "storage/checkpoint.h"
+#include "storage/shard.h"
 #include "common/files.h"
 #include "common/logging.h"
 #include "common/metrics.h"
@@ -44,6 +46,8 @@ constexpr char kUsage[] =
     "            under mpirun: one process per role)\n"
     "  eval      AUC and logloss of a scores file against the labels of --eval_files\n"
     "  gen-data  write Criteo-format train/test files from a known click model, with oracle.json\n"
+    "  inspect   ember inspect PATH: verify a checkpoint and print what it holds\n"
+    "  export    ember export PATH --out=DIR: a checkpoint's tables and dense parameters as .npy files\n"
     "\n"
     "`ember <verb> --help` lists the flags of a verb. Flags may also come from --flagfile=FILE.\n";
 
@@ -198,6 +202,31 @@ int RunEval() {
   return 0;
 }
 
+int RunInspect(const std::string& path) {
+  StatusOr<std::string> summary = storage::InspectCheckpoint(path);
+  if (!summary.ok()) {
+    std::fprintf(stderr, "ember inspect: %s\n", summary.status().ToString().c_str());
+    return 1;
+  }
+  std::fputs(summary->c_str(), stdout);
+  return 0;
+}
+
+int RunExport(const std::string& path) {
+  const std::string out = ExportOutFlag();
+  if (out.empty()) {
+    std::fprintf(stderr, "ember export: --out=DIR is required\n");
+    return 2;
+  }
+  Status status = storage::ExportCheckpoint(path, out, storage::ForEachShardColdRow);
+  if (!status.ok()) {
+    std::fprintf(stderr, "ember export: %s\n", status.ToString().c_str());
+    return 1;
+  }
+  std::printf("exported %s to %s (index: %s/index.json)\n", path.c_str(), out.c_str(), out.c_str());
+  return 0;
+}
+
 }  // namespace
 }  // namespace ember::cli
 
@@ -227,7 +256,17 @@ int main(int argc, char** argv) {
   char** new_argv = args.data();
   gflags::SetUsageMessage(kUsage);
   gflags::ParseCommandLineFlags(&new_argc, &new_argv, /*remove_flags=*/true);
-  if (new_argc > 1) {
+  // inspect and export take one checkpoint PATH; the other verbs none.
+  const bool takes_path = verb == "inspect" || verb == "export";
+  std::string path;
+  if (takes_path) {
+    if (new_argc != 2) {
+      std::fprintf(stderr, "ember %s: expected one checkpoint PATH (a step-N directory), got %d\n", verb.c_str(),
+                   new_argc - 1);
+      return 2;
+    }
+    path = new_argv[1];
+  } else if (new_argc > 1) {
     std::fprintf(stderr, "ember %s: unexpected argument '%s' (flags look like --name=value)\n", verb.c_str(),
                  new_argv[1]);
     return 2;
@@ -240,5 +279,7 @@ int main(int argc, char** argv) {
   ember::InitLogging(argv[0]);
   if (verb == "train") return RunTrain();
   if (verb == "gen-data") return RunGenData();
+  if (verb == "inspect") return RunInspect(path);
+  if (verb == "export") return RunExport(path);
   return RunEval();
 }

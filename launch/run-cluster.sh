@@ -15,12 +15,15 @@
 #   -p A-B   ports ember may bind (firewalls); default ephemeral
 #   -t FILE  job token file (on a shared file system); default: a random token
 #   -b DIR   build directory holding cli/ember (default: $BUILD_DIR or build)
+#   -r N     when the job fails (a dead rank, a pre-emption), run it again up
+#            to N times with --resume=auto: it goes on from the newest complete
+#            checkpoint under the --checkpoint_dir of the ember flags (default 0)
 # Extra mpirun options: MPIRUN_ARGS. Exits with ember's code.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-servers=1 workers=2 build=${BUILD_DIR:-build} hostfile="" iface="" ports="" token=""
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
-while getopts "H:s:w:i:p:t:b:h" opt; do
+servers=1 workers=2 build=${BUILD_DIR:-build} hostfile="" iface="" ports="" token="" restarts=0
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+while getopts "H:s:w:i:p:t:b:r:h" opt; do
   case "$opt" in
     H) hostfile=$OPTARG ;;
     s) servers=$OPTARG ;;
@@ -29,6 +32,7 @@ while getopts "H:s:w:i:p:t:b:h" opt; do
     p) ports=$OPTARG ;;
     t) token=$OPTARG ;;
     b) build=$OPTARG ;;
+    r) restarts=$OPTARG ;;
     *) usage ;;
   esac
 done
@@ -36,6 +40,7 @@ shift $((OPTIND - 1))
 [[ "${1:-}" == "--" ]] && shift
 [[ -n "$hostfile" && -r "$hostfile" ]] || { echo "run-cluster.sh: -H hostfile is required and must be readable" >&2; exit 2; }
 [[ "$servers" =~ ^[1-9][0-9]*$ && "$workers" =~ ^[1-9][0-9]*$ ]] || { echo "run-cluster.sh: -s and -w must be positive integers" >&2; exit 2; }
+[[ "$restarts" =~ ^[0-9]+$ ]] || { echo "run-cluster.sh: -r must be a number of restarts (0, 1, ...)" >&2; exit 2; }
 ember="$(pwd)/$build/cli/ember"
 [[ -x "$ember" ]] || { echo "run-cluster.sh: $ember not found; run launch/build.sh first" >&2; exit 2; }
 np=$((1 + servers + workers))
@@ -56,5 +61,12 @@ fi
 [[ -n "$token" ]] && ember_args+=(--job_token_file="$token")
 # The script's flags come after the user's: a --flagfile that sets the role
 # counts must not override -s and -w.
-# shellcheck disable=SC2086
-exec mpirun "${mpi_args[@]}" ${MPIRUN_ARGS:-} "${launch[@]}" "$@" "${ember_args[@]}"
+resume=()
+for ((attempt = 0; ; attempt++)); do
+  # shellcheck disable=SC2086
+  code=0
+  mpirun "${mpi_args[@]}" ${MPIRUN_ARGS:-} "${launch[@]}" "$@" "${ember_args[@]}" "${resume[@]}" || code=$?
+  if [[ $code -eq 0 || $attempt -ge $restarts ]]; then exit "$code"; fi
+  echo "run-cluster.sh: the job failed (exit $code); restart $((attempt + 1)) of $restarts with --resume=auto" >&2
+  resume=(--resume=auto)
+done

@@ -33,6 +33,7 @@ struct PsClient::Impl {
     Status status;
     std::vector<ServerStats>* stats = nullptr;
     bool with_checksums = false;
+    std::vector<std::string>* replies = nullptr;  // CHECKPOINT: each server's file list
   };
 
   Impl(zmq::context_t* context_in, ClientOptions options_in)
@@ -47,7 +48,9 @@ struct PsClient::Impl {
   Status Connect();
   // Registers a request to the servers in `targets` (all when empty), sends
   // header + payload frames to each; returns its ticket.
-  StatusOr<Ticket> StartControl(MessageType type, std::vector<ServerStats>* stats, uint16_t flags = 0);
+  // A request to every server; `payload` (may be empty: no frame) goes to each.
+  StatusOr<Ticket> StartControl(MessageType type, std::vector<ServerStats>* stats, uint16_t flags = 0,
+                                std::string_view payload = {}, uint64_t step = 0);
   Status SendTo(int server, const MessageHeader& header, zmq::message_t* payload0, zmq::message_t* payload1);
   StatusOr<Ticket> StartSplit(MessageType type, uint32_t table, std::span<const Key> keys, const float* grads,
                               float* out_rows, bool create, bool end_of_step);
@@ -134,7 +137,8 @@ Status PsClient::Impl::SendTo(int server, const MessageHeader& header, zmq::mess
   return Status::OK();
 }
 
-StatusOr<Ticket> PsClient::Impl::StartControl(MessageType type, std::vector<ServerStats>* stats, uint16_t flags) {
+StatusOr<Ticket> PsClient::Impl::StartControl(MessageType type, std::vector<ServerStats>* stats, uint16_t flags,
+                                              std::string_view payload, uint64_t step) {
   const Ticket ticket = next_ticket++;
   Request& request = requests[ticket];
   request.type = type;
@@ -145,7 +149,11 @@ StatusOr<Ticket> PsClient::Impl::StartControl(MessageType type, std::vector<Serv
   for (int s = 0; s < num_servers(); ++s) {
     MessageHeader h = MakeHeader(type, options.job_token, ticket);
     h.flags = flags;
-    Status sent = SendTo(s, h, nullptr, nullptr);
+    h.step = step;
+    h.item_count = payload.size();
+    h.payload_bytes = payload.size();
+    zmq::message_t frame(payload.data(), payload.size());
+    Status sent = SendTo(s, h, payload.empty() ? nullptr : &frame, nullptr);
     if (!sent.ok()) {
       Release(request);
       requests.erase(ticket);
@@ -432,6 +440,9 @@ void PsClient::Impl::HandleReply(int server, std::vector<zmq::message_t>& reply)
     }
     case MessageType::kShutdown:
       return Finish(request, server, Status::OK());
+    case MessageType::kCheckpoint:
+      (*request.replies)[s] = std::string(views[1]);
+      return Finish(request, server, Status::OK());
     default:
       return Finish(request, server, Status::Internal("unexpected request type"));
   }
@@ -467,6 +478,18 @@ Status PsClient::ShutdownServers() {
   if (impl_->sockets.empty()) return Status::FailedPrecondition("PsClient: ShutdownServers before Connect");
   ASSIGN_OR_RETURN(Ticket ticket, impl_->StartControl(MessageType::kShutdown, nullptr));
   return impl_->Wait(ticket).WithContext("SHUTDOWN");
+}
+
+StatusOr<std::vector<std::string>> PsClient::Checkpoint(uint64_t step, const std::string& dir) {
+  if (impl_->sockets.empty()) return Status::FailedPrecondition("PsClient: Checkpoint before Connect");
+  if (dir.empty() || dir.size() > kMaxCheckpointPathBytes) {
+    return Status::InvalidArgument("CHECKPOINT directory of ", dir.size(), " bytes: want 1..", kMaxCheckpointPathBytes);
+  }
+  std::vector<std::string> replies(static_cast<size_t>(impl_->num_servers()));
+  ASSIGN_OR_RETURN(Ticket ticket, impl_->StartControl(MessageType::kCheckpoint, nullptr, 0, dir, step));
+  impl_->requests[ticket].replies = &replies;
+  RETURN_IF_ERROR(impl_->Wait(ticket).WithContext("CHECKPOINT of step " + std::to_string(step)));
+  return replies;
 }
 
 StatusOr<std::vector<ServerStats>> PsClient::Stats(bool with_checksums) {

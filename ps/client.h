@@ -108,6 +108,14 @@ class PsClient {
   // ServerStats::checksum_per_table (each server reads all its rows).
   StatusOr<std::vector<ServerStats>> Stats(bool with_checksums = false);
 
+  // Asks every server to write its shard of every table into
+  // `dir`/server-<rank>/ (docs/checkpoint_format.md) and waits, without a
+  // deadline of its own beyond timeout_ms per reply; returns each server's
+  // file list (one "<path> <bytes> <checksum hex>" line per file, paths
+  // relative to `dir`), indexed by rank. The first server's error otherwise
+  // (a full disk, a directory it cannot write), naming the server.
+  StatusOr<std::vector<std::string>> Checkpoint(uint64_t step, const std::string& dir);
+
   int num_servers() const;
   // Requests started and not yet waited for.
   size_t in_flight() const;

@@ -12,10 +12,11 @@
 #include <zmq_addon.hpp>
 
 #include "common/logging.h"
-#include "storage/sparse_table.h"
 #include "ps/wire.h"
 #include "ps/curve.h"
+#include "storage/sparse_table.h"
 #include "ps/zmq_util.h"
+#include "storage/shard.h"
 
 namespace ember::ps {
 namespace {
@@ -71,6 +72,29 @@ struct Server::Impl {
   // --sync: applies the buffered steps that every worker ended, in step and
   // rank order, then answers the held pulls they release.
   Status ApplyCompleteSteps();
+  // Creates the tables (and the RocksDB tier under a memory budget), then
+  // loads options.restore_from when set.
+  Status CreateTables();
+  // Writes this server's shard of a checkpoint into `dir`; the reply lists
+  // its files.
+  Status HandleCheckpoint(zmq::message_t& identity, const MessageHeader& h, const zmq::message_t& dir);
+  // "table wide: 1234 rows (567 in memory), ...".
+  std::string TablesSummary() const {
+    std::string summary;
+    for (const auto& table : tables) {
+      summary += (summary.empty() ? "table " : ", table ") + table->config().name + ": " +
+                 std::to_string(table->num_rows()) + " rows (" + std::to_string(table->memory_rows()) +
+                 " in memory)";
+    }
+    return summary;
+  }
+  // --ttl_steps: deletes expired rows every ttl_steps / 4 steps of push_clock.
+  Status MaybeExpire();
+  std::vector<storage::SparseTable*> table_pointers() const {
+    std::vector<storage::SparseTable*> out;
+    for (const auto& table : tables) out.push_back(table.get());
+    return out;
+  }
   // An authenticated request that breaks the --sync protocol: counted,
   // logged and answered with InvalidArgument.
   Status Refuse(zmq::message_t& identity, const MessageHeader& h, const Status& why) {
@@ -93,12 +117,16 @@ struct Server::Impl {
   std::unique_ptr<zmq::socket_t> socket;
   mutable std::mutex endpoint_mu;
   std::string endpoint;
+  std::unique_ptr<storage::RocksTier> cold;  // null without a memory budget
   std::vector<std::unique_ptr<storage::SparseTable>> tables;
   std::unordered_map<uint32_t, size_t> table_by_id;
   TableDimFn table_dim;
   std::atomic<bool> stop{false};
   bool shutdown_requested = false;
+  // A row's "last step": the job's applied steps under --sync (the same in
+  // every run), else this server's count of pushes applied.
   uint32_t push_clock = 0;
+  uint32_t next_expiry = 0;  // --ttl_steps: push_clock at which tables are next swept
   std::vector<std::string_view> views;
   // --sync state: steps [0, applied_steps) are applied.
   uint64_t applied_steps = 0;
@@ -118,11 +146,7 @@ Status Server::Impl::Bind() {
   if (options.bind_endpoint.empty()) {
     return Status::InvalidArgument("server ", options.rank, ": empty bind_endpoint");
   }
-  tables.clear();
-  for (size_t i = 0; i < options.tables.size(); ++i) {
-    tables.push_back(std::make_unique<storage::SparseTable>(options.tables[i], options.seed));
-    table_by_id[options.tables[i].id] = i;
-  }
+  RETURN_IF_ERROR(CreateTables().WithContext("server " + std::to_string(options.rank)));
   table_dim = [this](uint32_t id) -> int {
     auto it = table_by_id.find(id);
     return it == table_by_id.end() ? -1 : tables[it->second]->dim();
@@ -148,6 +172,47 @@ Status Server::Impl::Bind() {
     return ZmqStatus(e, "server " + std::to_string(options.rank) + " bind", options.bind_endpoint);
   }
   LOG(INFO) << "server " << options.rank << " bound " << endpoint << " with " << tables.size() << " table(s)";
+  return Status::OK();
+}
+
+Status Server::Impl::CreateTables() {
+  if (options.memory_bytes < 0) return Status::InvalidArgument("memory_bytes = ", options.memory_bytes);
+  if (options.memory_bytes > 0) {
+    ASSIGN_OR_RETURN(cold, storage::RocksTier::Open(options.rocks, options.tables));
+  }
+  int64_t row_bytes_sum = 0;
+  for (const storage::TableConfig& table : options.tables) {
+    row_bytes_sum += storage::SparseTable::RowFloats(table) * int64_t{4};
+  }
+  tables.clear();
+  for (size_t i = 0; i < options.tables.size(); ++i) {
+    storage::TierOptions tier;
+    tier.cold = cold.get();
+    // The budget is split in proportion to the tables' row bytes.
+    tier.memory_bytes = options.memory_bytes == 0 ? 0
+        : std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(options.memory_bytes) *
+                                                    storage::SparseTable::RowFloats(options.tables[i]) * 4 /
+                                                    static_cast<double>(row_bytes_sum)));
+    tier.min_count = options.min_count;
+    tier.ttl_steps = options.ttl_steps;
+    tables.push_back(std::make_unique<storage::SparseTable>(options.tables[i], options.seed, tier));
+    table_by_id[options.tables[i].id] = i;
+  }
+  if (!options.restore_from.empty()) {
+    ASSIGN_OR_RETURN(storage::ServerState state,
+                     storage::LoadShards(options.restore_from, options.restore_num_servers, options.rank,
+                                         options.num_servers, table_pointers()));
+    applied_steps = state.applied_steps;
+    push_clock = state.push_clock;
+    int64_t restored = 0;
+    for (size_t i = 0; i < tables.size(); ++i) {
+      rows[i].store(tables[i]->num_rows(), std::memory_order_relaxed);
+      restored += tables[i]->num_rows();
+    }
+    LOG(INFO) << "server " << options.rank << " restored " << restored << " rows from " << options.restore_from
+              << " (" << options.restore_num_servers << " server(s) wrote it); step " << applied_steps;
+  }
+  if (options.ttl_steps > 0) next_expiry = push_clock + std::max<uint32_t>(1, options.ttl_steps / 4);
   return Status::OK();
 }
 
@@ -183,11 +248,11 @@ Status Server::Impl::Run() {
     }
     RETURN_IF_ERROR(Handle(frames));
     if (shutdown_requested) {
-      LOG(INFO) << "server " << options.rank << " stops on SHUTDOWN";
+      LOG(INFO) << "server " << options.rank << " stops on SHUTDOWN; " << TablesSummary();
       return Status::OK();
     }
   }
-  LOG(INFO) << "server " << options.rank << " stopped";
+  LOG(INFO) << "server " << options.rank << " stopped; " << TablesSummary();
   return Status::OK();
 }
 
@@ -301,11 +366,16 @@ Status Server::Impl::Handle(std::vector<zmq::message_t>& frames) {
       EncodeFixed64(p + 16, static_cast<uint64_t>(pushes.load()));
       for (size_t i = 0; i < tables.size(); ++i) {
         EncodeFixed64(p + 8 * (kStatsFixedEntries + i), static_cast<uint64_t>(tables[i]->num_rows()));
-        if (with_checksums) EncodeFixed64(p + 8 * (kStatsFixedEntries + tables.size() + i), tables[i]->Checksum());
+        if (with_checksums) {
+          ASSIGN_OR_RETURN(uint64_t checksum, tables[i]->Checksum());
+          EncodeFixed64(p + 8 * (kStatsFixedEntries + tables.size() + i), checksum);
+        }
       }
       reply.payload_bytes = entries.size();
       return Send(identity, reply, &entries, nullptr);
     }
+    case MessageType::kCheckpoint:
+      return HandleCheckpoint(identity, h, frames[2]);
     case MessageType::kShutdown:
       shutdown_requested = true;
       return Send(identity, ReplyHeader(h), nullptr, nullptr);
@@ -325,7 +395,11 @@ Status Server::Impl::HandlePull(zmq::message_t& identity, const MessageHeader& h
   // The rows are written straight into the reply frame, which zmq sends
   // without another copy.
   zmq::message_t values(n * row_bytes);
-  table->PullBatch(static_cast<const char*>(keys.data()), n, create, static_cast<char*>(values.data()));
+  // A creating pull of step t is answered after step t - 1 is applied
+  // (--sync): its rows' last step is then t, the applied steps.
+  const uint32_t now = sync() ? static_cast<uint32_t>(applied_steps) : push_clock;
+  RETURN_IF_ERROR(table->PullBatch(static_cast<const char*>(keys.data()), n, create, now,
+                                   static_cast<char*>(values.data())));
   rows[index].store(table->num_rows(), std::memory_order_relaxed);
   pulls.fetch_add(1, std::memory_order_relaxed);
   MessageHeader reply = ReplyHeader(h);
@@ -341,16 +415,57 @@ Status Server::Impl::HandlePush(zmq::message_t& identity, const MessageHeader& h
   storage::SparseTable* table = TableById(h.table_id);
   const size_t index = table_by_id[h.table_id];
   const size_t n = h.item_count;
-  // A row's last step: the job's step under --sync (the same in every run),
-  // else this server's push count.
   push_clock = sync() ? static_cast<uint32_t>(h.step + 1) : push_clock + 1;
   // Gradients are read in place from the frame (no per-row copy).
-  table->PushBatch(static_cast<const char*>(keys.data()), static_cast<const char*>(grads.data()), n, push_clock);
+  RETURN_IF_ERROR(table->PushBatch(static_cast<const char*>(keys.data()), static_cast<const char*>(grads.data()), n,
+                                   push_clock));
+  RETURN_IF_ERROR(MaybeExpire());
   rows[index].store(table->num_rows(), std::memory_order_relaxed);
   pushes.fetch_add(1, std::memory_order_relaxed);
   MessageHeader reply = ReplyHeader(h);
   reply.item_count = n;
   return Send(identity, reply, nullptr, nullptr);
+}
+
+Status Server::Impl::HandleCheckpoint(zmq::message_t& identity, const MessageHeader& h, const zmq::message_t& dir) {
+  const std::string path(static_cast<const char*>(dir.data()), dir.size());
+  if (sync() && (h.step != applied_steps || !pending_steps.empty())) {
+    return Refuse(identity, h,
+                  Status::FailedPrecondition("CHECKPOINT of step ", h.step, " while ", applied_steps,
+                                             " steps are applied and ", pending_steps.size(),
+                                             " are buffered (--sync)"));
+  }
+  storage::ServerState state;
+  state.rank = options.rank;
+  state.applied_steps = applied_steps;
+  state.push_clock = push_clock;
+  StatusOr<std::vector<storage::FileEntry>> files =
+      storage::WriteShard(path, options.rank, state, table_pointers(), cold.get());
+  if (!files.ok()) {
+    LOG(ERROR) << "server " << options.rank << " could not write its shard of checkpoint step " << h.step << ": "
+               << files.status();
+    return SendError(identity, h, files.status());
+  }
+  std::string list;
+  for (const storage::FileEntry& file : *files) list += storage::FormatFileEntry(file) + "\n";
+  MessageHeader reply = ReplyHeader(h);
+  reply.item_count = list.size();
+  reply.payload_bytes = list.size();
+  zmq::message_t payload(list.data(), list.size());
+  return Send(identity, reply, &payload, nullptr);
+}
+
+Status Server::Impl::MaybeExpire() {
+  if (options.ttl_steps == 0 || push_clock < next_expiry) return Status::OK();
+  int64_t expired = 0;
+  for (size_t i = 0; i < tables.size(); ++i) {
+    ASSIGN_OR_RETURN(int64_t n, tables[i]->Expire(push_clock));
+    expired += n;
+    rows[i].store(tables[i]->num_rows(), std::memory_order_relaxed);
+  }
+  VLOG(1) << "server " << options.rank << " expired " << expired << " rows at step " << push_clock;
+  next_expiry = push_clock + std::max<uint32_t>(1, options.ttl_steps / 4);
+  return Status::OK();
 }
 
 Status Server::Impl::BufferPush(const MessageHeader& h, std::vector<zmq::message_t>& frames) {

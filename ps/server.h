@@ -4,7 +4,8 @@
 // The server owns the rows of the keys that OwnerOfKey maps to its rank. It
 // answers HELLO, PULL (creating missing rows with the table's initializer,
 // unless the no-create flag is set), PUSH (applying the table's optimizer in
-// place), STATS and SHUTDOWN (docs/wire_format.md). Every message is checked
+// place), STATS, CHECKPOINT (writing its shard of every table into the
+// directory named, storage/shard.h) and SHUTDOWN (docs/wire_format.md). Every message is checked
 // before a payload byte is read; a malformed or unauthenticated one is
 // logged with one WARNING line, counted in rejected_messages and dropped (an
 // authenticated sender gets an error reply), and the server keeps serving.
@@ -43,6 +44,7 @@
 
 #include "common/status.h"
 #include "ps/curve.h"
+#include "storage/rocks_tier.h"
 #include "storage/table_config.h"
 
 namespace ember::ps {
@@ -55,6 +57,7 @@ namespace ember::ps {
 
 struct ServerOptions {
   int rank = 0;                 // this server's index in [0, num_servers)
+  int num_servers = 1;          // servers in the job (keys are theirs by OwnerOfKey)
   std::string bind_endpoint;    // "inproc://ember-server-0" or "tcp://127.0.0.1:*". REQUIRED.
   uint64_t job_token = 0;       // every message must carry it
   uint64_t seed = 1;            // initializer seed; Default: 1
@@ -67,6 +70,22 @@ struct ServerOptions {
   // --sync: the number of workers whose pushes make a step; 0: asynchronous
   // (pushes applied on receipt, pulls answered at once). Default: 0
   int sync_workers = 0;
+  // --server_memory_bytes: the memory tier's budget over all tables, split
+  // among them in proportion to their row bytes; past it, cold rows go to a
+  // RocksDB tier at rocks.path (storage/sparse_table.h). 0: unlimited, no
+  // RocksDB. Default: 0
+  int64_t memory_bytes = 0;
+  storage::RocksTierOptions rocks;  // rocks.path is REQUIRED when memory_bytes > 0
+  // --min_count and --ttl_steps of every table (storage/sparse_table.h).
+  // Default: 0, 0 (every key admitted at once, no expiry)
+  uint32_t min_count = 0;
+  uint32_t ttl_steps = 0;
+  // --resume: Bind first loads the rows this server owns from every shard
+  // of this checkpoint, which `restore_num_servers` servers wrote
+  // (storage/shard.h), and continues from its step. Default: empty, a
+  // fresh start.
+  std::string restore_from;
+  int restore_num_servers = 0;
   // --curve: the ROUTER is a CURVE server with curve.server_secret (ps/curve.h);
   // a peer without the job's server public key gets no answer. Default:
   // empty, plain.

@@ -29,6 +29,8 @@ Expect ExpectFor(MessageType type) {
     case MessageType::kStatsReply: return {1, false, 0, false};
     case MessageType::kShutdown: return {0, false, 0, false};
     case MessageType::kShutdownReply: return {0, false, 0, false};
+    case MessageType::kCheckpoint: return {1, false, 0, true};
+    case MessageType::kCheckpointReply: return {1, false, 0, false};
   }
   return {};
 }
@@ -42,11 +44,13 @@ bool IsKnownMessageType(uint16_t type) {
     case MessageType::kPush:
     case MessageType::kStats:
     case MessageType::kShutdown:
+    case MessageType::kCheckpoint:
     case MessageType::kHelloReply:
     case MessageType::kPullReply:
     case MessageType::kPushReply:
     case MessageType::kStatsReply:
     case MessageType::kShutdownReply:
+    case MessageType::kCheckpointReply:
       return true;
   }
   return false;
@@ -64,6 +68,8 @@ std::string MessageTypeName(uint16_t type) {
     case MessageType::kPushReply: return "PUSH_REPLY";
     case MessageType::kStatsReply: return "STATS_REPLY";
     case MessageType::kShutdownReply: return "SHUTDOWN_REPLY";
+    case MessageType::kCheckpoint: return "CHECKPOINT";
+    case MessageType::kCheckpointReply: return "CHECKPOINT_REPLY";
   }
   return "TYPE(" + std::to_string(type) + ")";
 }
@@ -191,6 +197,16 @@ Status ValidateMessage(const MessageHeader& h, std::span<const size_t> sizes, co
       return check_size(0, 8, "stats");
     case MessageType::kPull:
       return check_size(0, 8, "keys");
+    case MessageType::kCheckpoint:
+      if (h.item_count == 0 || h.item_count > kMaxCheckpointPathBytes) {
+        return Status::DataLoss(name, ": a directory of ", h.item_count, " bytes, want 1..", kMaxCheckpointPathBytes);
+      }
+      return check_size(0, 1, "directory");
+    case MessageType::kCheckpointReply:
+      if (h.item_count > kMaxCheckpointReplyBytes) {
+        return Status::DataLoss(name, ": a file list of ", h.item_count, " bytes, at most ", kMaxCheckpointReplyBytes);
+      }
+      return check_size(0, 1, "file list");
     case MessageType::kPullReply: {
       uint64_t row_bytes = 0;
       MulBytes(dim, 4, &row_bytes);

@@ -30,7 +30,7 @@
 namespace ember::ps {
 
 inline constexpr uint32_t kWireMagic = 0x53504D45;  // bytes "EMPS"
-inline constexpr uint16_t kWireVersion = 2;  // 1: 56-byte header without step
+inline constexpr uint16_t kWireVersion = 3;  // 1: 56-byte header without step; 2: no CHECKPOINT
 inline constexpr size_t kHeaderBytes = 64;
 // Most frames after the header that any message type has.
 inline constexpr size_t kMaxPayloadFrames = 2;
@@ -39,6 +39,10 @@ inline constexpr size_t kHelloTableEntryBytes = 12;
 // The fixed int64 entries of a STATS reply before the per-table row counts:
 // rejected messages, pulls, pushes.
 inline constexpr size_t kStatsFixedEntries = 3;
+// Longest directory path a CHECKPOINT request may name, and longest file
+// list its reply may carry.
+inline constexpr size_t kMaxCheckpointPathBytes = 4096;
+inline constexpr size_t kMaxCheckpointReplyBytes = size_t{16} << 20;
 
 enum class MessageType : uint16_t {
   kHello = 1,
@@ -46,11 +50,13 @@ enum class MessageType : uint16_t {
   kPush = 3,
   kStats = 4,
   kShutdown = 5,
+  kCheckpoint = 6,
   kHelloReply = 0x81,
   kPullReply = 0x82,
   kPushReply = 0x83,
   kStatsReply = 0x84,
   kShutdownReply = 0x85,
+  kCheckpointReply = 0x86,
 };
 inline constexpr uint16_t kReplyBit = 0x80;
 // PULL flag: a missing key reads as zeros and no row is created.
@@ -81,7 +87,8 @@ struct MessageHeader {
   uint64_t payload_bytes = 0; // sum of the sizes of the frames after the header
   uint32_t value_dim = 0;     // floats per row for PULL, PULL_REPLY, PUSH; 0 elsewhere
   uint32_t aux = 0;           // HELLO_REPLY: the server's rank; PULL, PUSH: the worker's rank; 0 elsewhere
-  uint64_t step = 0;          // PULL, PUSH: the worker's global step (--sync orders by it); 0 elsewhere
+  uint64_t step = 0;          // PULL, PUSH: the worker's global step (--sync orders by it); CHECKPOINT:
+                              // the checkpoint's step; 0 elsewhere
 };
 
 MessageHeader MakeHeader(MessageType type, uint64_t job_token, uint64_t request_id);

@@ -15,6 +15,19 @@ size_t NumberCount(ControlType type) {
   }
 }
 
+// Types whose payload is one text frame.
+bool HasText(ControlType type) {
+  switch (type) {
+    case ControlType::kFailed:
+    case ControlType::kCheckpointWrite:
+    case ControlType::kCheckpointWritten:
+    case ControlType::kCheckpointDone:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 Status SendControl(zmq::socket_t* socket, const ControlMessage& message) {
@@ -45,10 +58,8 @@ Status SendControl(zmq::socket_t* socket, const ControlMessage& message) {
       frames.emplace_back(message.probabilities.data(), sizeof(float) * message.probabilities.size());
       frames.emplace_back(message.labels.data(), sizeof(float) * message.labels.size());
       break;
-    case ControlType::kFailed:
-      frames.emplace_back(message.text.data(), message.text.size());
-      break;
     default:
+      if (HasText(message.type)) frames.emplace_back(message.text.data(), message.text.size());
       break;
   }
   try {
@@ -73,7 +84,7 @@ Status DecodeControl(const std::vector<zmq::message_t>& frames, uint64_t expecte
     return Status::DataLoss("control version ", DecodeFixed16(h + 4), ", expected ", kControlVersion);
   }
   const uint16_t type = DecodeFixed16(h + 6);
-  if (type < static_cast<uint16_t>(ControlType::kRegister) || type > static_cast<uint16_t>(ControlType::kHeartbeat)) {
+  if (type < static_cast<uint16_t>(ControlType::kRegister) || type > static_cast<uint16_t>(ControlType::kCheckpointDone)) {
     return Status::DataLoss("unknown control type ", type);
   }
   out->type = static_cast<ControlType>(type);
@@ -109,8 +120,8 @@ Status DecodeControl(const std::vector<zmq::message_t>& frames, uint64_t expecte
     out->labels.resize(n);
     std::memcpy(out->probabilities.data(), frames[1].data(), frames[1].size());
     std::memcpy(out->labels.data(), frames[2].data(), frames[2].size());
-  } else if (out->type == ControlType::kFailed) {
-    if (frames.size() != 2) return Status::DataLoss("failure message needs one text frame");
+  } else if (HasText(out->type)) {
+    if (frames.size() != 2) return Status::DataLoss("control type ", type, " needs one text frame");
     out->text.assign(static_cast<const char*>(frames[1].data()), frames[1].size());
   } else if (frames.size() != 1) {
     return Status::DataLoss("control type ", type, " takes no payload; got ", frames.size() - 1, " frames");

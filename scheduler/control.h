@@ -24,7 +24,8 @@
 namespace ember::scheduler {
 
 inline constexpr uint32_t kControlMagic = 0x54434d45;  // "EMCT"
-inline constexpr uint16_t kControlVersion = 3;  // 2: DONE carries the dense checksum; 3: HEARTBEAT
+// 2: DONE carries the dense checksum; 3: HEARTBEAT; 4: CHECKPOINT_*
+inline constexpr uint16_t kControlVersion = 4;
 inline constexpr size_t kControlHeaderSize = 32;
 
 enum class ControlType : uint16_t {
@@ -36,6 +37,11 @@ enum class ControlType : uint16_t {
   kFailed = 6,      // worker -> scheduler: [message bytes]
   kHeartbeat = 7,   // any process -> scheduler, and the scheduler's answer: rank = WORLD rank, step = sequence
                     // number, epoch = 1 in the last heartbeat of a process that ends normally (scheduler/heartbeat.h)
+  // The two-phase checkpoint (docs/checkpoint_format.md); step = the checkpoint's step.
+  kCheckpointReady = 8,    // worker -> scheduler: I finished step N, my pushes are applied; I wait
+  kCheckpointWrite = 9,    // scheduler -> worker: [directory]: write your files into it
+  kCheckpointWritten = 10, // worker -> scheduler: [file list, one "path bytes checksum" line per file]
+  kCheckpointDone = 11,    // scheduler -> worker: [committed directory]: go on
 };
 
 struct ControlMessage {
@@ -46,7 +52,7 @@ struct ControlMessage {
   uint64_t step = 0;
   std::vector<double> numbers;                   // kProgress, kDone
   std::vector<float> probabilities, labels;      // kEvalResult
-  std::string text;                              // kFailed
+  std::string text;                              // kFailed, kCheckpointWrite/Written/Done
   uint64_t dense_checksum = 0;                   // kDone: DenseChecksum of the final dense parameters
 };
 

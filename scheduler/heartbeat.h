@@ -132,6 +132,10 @@ class HeartbeatMonitor {
   // it returns, returns Aborted with that line.
   Status Check();
 
+  // The checkpoint the dead line names from now on (the scheduler sets it
+  // after each commit).
+  void set_newest_checkpoint(std::string path) { options_.newest_checkpoint = std::move(path); }
+
  private:
   struct Entry {
     WatchedRank rank;

@@ -2,13 +2,18 @@
 
 #include <cblas.h>
 
+#include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "common/logging.h"
 #include "models/model.h"
 #include "ps/server.h"
+#include "storage/checkpoint.h"
+#include "storage/sparse_table.h"
 
 namespace ember::scheduler {
 
@@ -16,12 +21,20 @@ ps::ServerOptions ServerOptionsFor(const JobOptions& options, const JobWiring& w
                                    std::string bind_endpoint) {
   ps::ServerOptions server;
   server.rank = server_rank;
+  server.num_servers = options.num_servers;
   server.bind_endpoint = std::move(bind_endpoint);
   server.job_token = wiring.job_token;
   server.seed = options.seed;
   server.tables = wiring.tables;
   server.sync_workers = options.sync ? wiring.num_workers : 0;
   server.curve = wiring.curve;
+  server.memory_bytes = options.server_memory_bytes;
+  server.rocks.path = wiring.storage_dir + "/server-" + std::to_string(server_rank);
+  server.rocks.block_cache_bytes = options.rocksdb_block_cache_bytes;
+  server.min_count = options.min_count;
+  server.ttl_steps = options.ttl_steps;
+  server.restore_from = wiring.resume.path;
+  server.restore_num_servers = wiring.resume.num_servers;
   return server;
 }
 
@@ -35,6 +48,11 @@ SchedulerOptions SchedulerOptionsFor(const JobOptions& options, const JobWiring&
   scheduler.has_eval = !options.worker.eval_files.empty();
   scheduler.metrics_out = options.metrics_out;
   scheduler.curve = wiring.curve;
+  scheduler.checkpoint_dir = options.checkpoint_dir;
+  scheduler.keep_checkpoints = options.keep_checkpoints;
+  scheduler.num_servers = options.num_servers;
+  scheduler.config = ModelConfig(options, wiring.tables);
+  scheduler.resumed_from = wiring.resume.path;
   return scheduler;
 }
 
@@ -49,7 +67,103 @@ worker::WorkerOptions WorkerOptionsFor(const JobOptions& options, const JobWirin
   worker.curve = wiring.curve;
   worker.model.seed = options.seed;
   worker.sync = options.sync;
+  worker.checkpoints = !options.checkpoint_dir.empty();
+  worker.resume_from = wiring.resume.path;
   return worker;
+}
+
+std::vector<std::pair<std::string, std::string>> ModelConfig(const JobOptions& options,
+                                                             const std::vector<storage::TableConfig>& tables) {
+  std::vector<std::pair<std::string, std::string>> config;
+  auto add = [&](std::string key, auto value) {
+    std::ostringstream text;
+    text << value;
+    config.emplace_back(std::move(key), text.str());
+  };
+  auto join = [](const std::vector<int64_t>& values) {
+    std::ostringstream text;
+    for (size_t i = 0; i < values.size(); ++i) text << (i == 0 ? "" : ",") << values[i];
+    return text.str();
+  };
+  const models::ModelOptions& model = options.worker.model;
+  add("model", model.name);
+  add("num_dense", model.num_dense);
+  add("num_categorical", model.num_categorical);
+  add("embedding_dim", model.embedding_dim);
+  add("hidden", join(model.hidden));
+  std::ostringstream crosses;
+  for (size_t i = 0; i < model.wide_crosses.size(); ++i) {
+    crosses << (i == 0 ? "" : ",") << "C" << model.wide_crosses[i].field_a + 1 << "xC"
+            << model.wide_crosses[i].field_b + 1;
+  }
+  add("wide_crosses", crosses.str());
+  add("cross_layers", model.cross_layers);
+  add("bottom_hidden", join(model.bottom_hidden));
+  add("seed", options.seed);
+  for (const storage::TableConfig& table : tables) {
+    const std::string prefix = "table." + std::to_string(table.id) + ".";
+    add(prefix + "name", table.name);
+    add(prefix + "dim", table.dim);
+    add(prefix + "row_floats", storage::SparseTable::RowFloats(table));
+    const storage::SparseOptimizerConfig& o = table.optimizer;
+    add(prefix + "optimizer", storage::SparseOptimizerTypeName(o.type));
+    std::ostringstream hyper;
+    hyper.precision(9);
+    hyper << "lr=" << o.learning_rate << " acc0=" << o.initial_accumulator << " ftrl=" << o.ftrl_alpha << ","
+          << o.ftrl_beta << "," << o.ftrl_l1 << "," << o.ftrl_l2 << " adam=" << o.adam_beta1 << "," << o.adam_beta2
+          << "," << o.adam_epsilon;
+    add(prefix + "optimizer_options", hyper.str());
+    add(prefix + "initializer", static_cast<int>(table.initializer));
+    add(prefix + "init_scale", table.init_scale);
+  }
+  const ops::DenseOptimizerOptions& dense = options.worker.dense_optimizer;
+  std::ostringstream dense_text;
+  dense_text.precision(9);
+  dense_text << ops::DenseOptimizerTypeName(dense.type) << " lr=" << dense.learning_rate
+             << " acc0=" << dense.adagrad_initial_accumulator << " betas=" << dense.beta1 << "," << dense.beta2
+             << " eps=" << dense.epsilon << " wd=" << dense.weight_decay;
+  add("dense_optimizer", dense_text.str());
+  return config;
+}
+
+StatusOr<ResumePoint> PrepareResume(const JobOptions& options, const std::vector<storage::TableConfig>& tables,
+                                    int num_workers) {
+  ResumePoint point;
+  if (options.resume.empty()) return point;
+  if (options.resume == "auto") {
+    if (options.checkpoint_dir.empty()) {
+      return Status::InvalidArgument("--resume=auto needs --checkpoint_dir (where to look for checkpoints)");
+    }
+    ASSIGN_OR_RETURN(std::vector<int64_t> steps, storage::ListCheckpoints(options.checkpoint_dir));
+    if (steps.empty()) {
+      LOG(INFO) << "--resume=auto: no complete checkpoint in " << options.checkpoint_dir << "; starting fresh";
+      return point;
+    }
+  }
+  ASSIGN_OR_RETURN(point.path, storage::ResolveResume(options.checkpoint_dir, options.resume));
+  ASSIGN_OR_RETURN(storage::Manifest manifest, storage::VerifyCheckpoint(point.path));
+  RETURN_IF_ERROR(storage::CompareConfig(manifest, ModelConfig(options, tables))
+                      .WithContext("--resume=" + point.path));
+  if (manifest.num_workers != num_workers) {
+    return Status::FailedPrecondition("--resume=", point.path, ": the checkpoint holds the reader positions of ",
+                                      manifest.num_workers, " workers, and this job has ", num_workers,
+                                      "; resume with ", manifest.num_workers, " workers");
+  }
+  point.num_servers = manifest.num_servers;
+  point.step = manifest.step;
+  LOG(INFO) << "resuming from " << point.path << " (step " << manifest.step << ", " << manifest.num_servers
+            << " server(s) wrote it)";
+  return point;
+}
+
+StatusOr<std::string> StorageDirFor(const JobOptions& options, uint64_t job_token) {
+  if (!options.server_storage_dir.empty()) return options.server_storage_dir;
+  std::error_code error;
+  std::filesystem::path dir = std::filesystem::temp_directory_path(error);
+  if (error) return Status::Unavailable("no temporary directory for the RocksDB tier: ", error.message());
+  char name[64];
+  std::snprintf(name, sizeof(name), "ember-storage-%016llx", static_cast<unsigned long long>(job_token));
+  return (dir / name).string();
 }
 
 StatusOr<JobResult> RunLocalJob(const JobOptions& options) {
@@ -72,6 +186,16 @@ StatusOr<JobResult> RunLocalJob(const JobOptions& options) {
   wiring.num_workers = options.num_workers;
   wiring.job_token = std::random_device{}() * 0x9e3779b97f4a7c15ULL ^ std::random_device{}();
   wiring.tables = tables;
+  ASSIGN_OR_RETURN(wiring.resume, PrepareResume(options, tables, options.num_workers));
+  ASSIGN_OR_RETURN(wiring.storage_dir, StorageDirFor(options, wiring.job_token));
+  // The default storage folder is this run's own: removed at the end.
+  struct RemoveAtEnd {
+    std::string dir;
+    ~RemoveAtEnd() {
+      std::error_code ignored;
+      if (!dir.empty()) std::filesystem::remove_all(dir, ignored);
+    }
+  } remove_storage{options.server_storage_dir.empty() && options.server_memory_bytes > 0 ? wiring.storage_dir : ""};
   zmq::context_t context(1);
 
   // Servers.

@@ -34,7 +34,45 @@ struct JobOptions {
   // (same binary, same number of workers, servers and compute threads).
   // Requires sync. Default: false
   bool deterministic = false;
+  // Checkpoints (docs/checkpoint_format.md). The worker options say when
+  // (worker.checkpoint_every_steps, worker.max_steps); these say where.
+  std::string checkpoint_dir;     // Default: none, no checkpoints
+  int keep_checkpoints = 3;       // Default: 3
+  // --resume: "auto" (the newest complete checkpoint under checkpoint_dir;
+  // a fresh start when there is none) or a checkpoint directory. Default:
+  // empty, a fresh start.
+  std::string resume;
+  // Storage of the servers (ps/server.h): the memory tier's budget per
+  // server, where each server's RocksDB tier lives (a folder per server
+  // under it; Default: a fresh folder under $TMPDIR, removed at the end),
+  // its block cache, admission and expiry.
+  int64_t server_memory_bytes = 0;
+  std::string server_storage_dir;
+  int64_t rocksdb_block_cache_bytes = int64_t{64} << 20;
+  uint32_t min_count = 0;
+  uint32_t ttl_steps = 0;
 };
+
+// A checkpoint to resume from, checked against the job's configuration.
+struct ResumePoint {
+  std::string path;              // empty: a fresh start
+  int num_servers = 0;           // that wrote it
+  int64_t step = 0;
+};
+
+// The job's model configuration as (key, value) pairs, as a checkpoint's
+// MANIFEST records it: model options, every table (id, name, dim, row
+// floats, optimizer and initializer) and the dense optimizer. Resume
+// refuses a checkpoint whose pairs differ.
+std::vector<std::pair<std::string, std::string>> ModelConfig(const JobOptions& options,
+                                                             const std::vector<storage::TableConfig>& tables);
+
+// Resolves options.resume and verifies the checkpoint: every file's size and
+// checksum, the model configuration (FailedPrecondition naming each
+// difference), and the number of workers (whose reader positions it holds).
+// An empty ResumePoint when there is nothing to resume.
+StatusOr<ResumePoint> PrepareResume(const JobOptions& options, const std::vector<storage::TableConfig>& tables,
+                                    int num_workers);
 
 // What every role of a job learns about the others: local mode and mpirun
 // mode find it out in their own ways, then build each role's options from
@@ -44,7 +82,12 @@ struct JobWiring {
   uint64_t job_token = 0;
   std::vector<storage::TableConfig> tables;
   ps::CurveKeys curve;  // Default: empty, plain sockets
+  ResumePoint resume;   // Default: a fresh start
+  std::string storage_dir;  // where the servers' RocksDB tiers live (one folder per server)
 };
+// Where the servers' RocksDB tiers live: options.server_storage_dir, or
+// $TMPDIR/ember-storage-<job token> (the caller removes that one at the end).
+StatusOr<std::string> StorageDirFor(const JobOptions& options, uint64_t job_token);
 ps::ServerOptions ServerOptionsFor(const JobOptions& options, const JobWiring& wiring, int server_rank,
                                    std::string bind_endpoint);
 SchedulerOptions SchedulerOptionsFor(const JobOptions& options, const JobWiring& wiring, std::string bind_endpoint);

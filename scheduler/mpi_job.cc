@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <random>
 #include <string>
@@ -153,6 +154,33 @@ StatusOr<std::vector<PeerInfo>> ExchangeRecords(const PeerInfo& mine, int world_
   return peers;
 }
 
+// --resume: rank 0 resolves and verifies the checkpoint (the others may not
+// see the same files until it has); every rank gets its answer.
+StatusOr<ResumePoint> BroadcastResume(const JobOptions& options, const std::vector<storage::TableConfig>& tables,
+                                      int num_workers, bool is_scheduler) {
+  constexpr int kTextBytes = 8192;
+  int64_t numbers[3] = {1, 0, 0};  // ok, servers, step
+  char text[kTextBytes] = {};
+  StatusOr<ResumePoint> point = ResumePoint{};
+  if (is_scheduler) {
+    point = PrepareResume(options, tables, num_workers);
+    const std::string message = point.ok() ? point->path : point.status().ToString();
+    numbers[0] = point.ok() ? 1 : 0;
+    numbers[1] = point.ok() ? point->num_servers : 0;
+    numbers[2] = point.ok() ? point->step : 0;
+    std::memcpy(text, message.data(), std::min<size_t>(message.size(), kTextBytes - 1));
+  }
+  RETURN_IF_ERROR(MpiStatus(MPI_Bcast(numbers, 3, MPI_INT64_T, 0, MPI_COMM_WORLD), "MPI_Bcast(resume)"));
+  RETURN_IF_ERROR(MpiStatus(MPI_Bcast(text, kTextBytes, MPI_CHAR, 0, MPI_COMM_WORLD), "MPI_Bcast(resume path)"));
+  if (is_scheduler) return point;
+  if (numbers[0] == 0) return Status::FailedPrecondition("rank 0 could not resume: ", text);
+  ResumePoint received;
+  received.path = text;
+  received.num_servers = static_cast<int>(numbers[1]);
+  received.step = numbers[2];
+  return received;
+}
+
 // The job after MPI_Init; MPI_Finalize is the caller's.
 StatusOr<JobResult> RunRole(const JobOptions& options, const MpiJobOptions& mpi) {
   RETURN_IF_ERROR(MpiStatus(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler"));
@@ -263,6 +291,8 @@ StatusOr<JobResult> RunRole(const JobOptions& options, const MpiJobOptions& mpi)
   wiring.tables = model->tables();
   wiring.curve = curve;
   model.reset();
+  ASSIGN_OR_RETURN(wiring.resume, BroadcastResume(options, wiring.tables, num_workers, is_scheduler));
+  ASSIGN_OR_RETURN(wiring.storage_dir, StorageDirFor(options, job_token));
 
   // Bind (scheduler, servers), then one exchange of every endpoint.
   zmq::context_t context(1);
@@ -333,6 +363,12 @@ StatusOr<JobResult> RunRole(const JobOptions& options, const MpiJobOptions& mpi)
   if (is_server) {
     Status status = server->Run();
     server.reset();
+    if (options.server_storage_dir.empty() && options.server_memory_bytes > 0) {
+      // The default storage folder is this job's own.
+      std::error_code ignored;
+      std::filesystem::remove_all(wiring.storage_dir + "/server-" + std::to_string(world_rank - 1), ignored);
+      std::filesystem::remove(wiring.storage_dir, ignored);
+    }
     if (!status.ok()) AbortJob(world_rank, role, host, status);
     return JobResult();
   }

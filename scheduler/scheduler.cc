@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <future>
 #include <map>
 
 #include "common/files.h"
@@ -16,10 +17,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// One epoch's evaluation results, kept by worker rank and joined in rank
+// order (so the metrics do not depend on the order the results arrive in).
 struct EvalGather {
   int reports = 0;
   std::vector<bool> reported;  // by worker rank
-  std::vector<float> probabilities, labels;
+  std::vector<std::vector<float>> probabilities, labels;  // by worker rank
 };
 
 }  // namespace
@@ -56,6 +59,7 @@ void Scheduler::WriteMetrics(const std::string& json_line) {
 
 StatusOr<JobResult> Scheduler::Run() {
   SetThreadRole("scheduler", 0);
+  if (heartbeats_ != nullptr && !options_.resumed_from.empty()) heartbeats_->set_newest_checkpoint(options_.resumed_from);
   JobResult result;
   Status status = Coordinate(&result);
   // Stop the servers whatever happened.
@@ -72,6 +76,10 @@ StatusOr<JobResult> Scheduler::Run() {
     StatusOr<std::vector<ps::ServerStats>> stats = servers.Stats(/*with_checksums=*/true);
     if (stats.ok()) {
       for (const ps::ServerStats& server : *stats) {
+        result.table_checksums.resize(server.checksum_per_table.size(), 0);
+        for (size_t t = 0; t < server.checksum_per_table.size(); ++t) {
+          result.table_checksums[t] += server.checksum_per_table[t];
+        }
         uint64_t checksum = 0;
         for (uint64_t table_checksum : server.checksum_per_table) checksum = Mix64(checksum ^ table_checksum);
         result.sparse_checksums.push_back(checksum);
@@ -101,6 +109,7 @@ StatusOr<JobResult> Scheduler::Run() {
   };
   final_line.Add("dense_checksums", hex_list(result.dense_checksums));
   final_line.Add("sparse_checksums", hex_list(result.sparse_checksums));
+  final_line.Add("table_checksums", hex_list(result.table_checksums));
   WriteMetrics(final_line.ToString());
   std::printf("final: steps %lld, samples %lld, %.0f samples/s", static_cast<long long>(result.steps),
               static_cast<long long>(result.samples), result.samples_per_sec);
@@ -110,6 +119,131 @@ StatusOr<JobResult> Scheduler::Run() {
   std::printf("\n");
   std::fflush(stdout);
   return result;
+}
+
+Status Scheduler::SendToWorker(const std::string& routing_id, const ControlMessage& message) {
+  try {
+    socket_->send(zmq::buffer(routing_id), zmq::send_flags::sndmore);
+  } catch (const zmq::error_t& e) {
+    return Status::Unavailable("cannot reach worker ", message.rank, ": ", e.what());
+  }
+  return SendControl(socket_.get(), message);
+}
+
+Status Scheduler::OnCheckpointMessage(const ControlMessage& message, const std::vector<std::string>& routing_ids,
+                                      JobResult* result) {
+  const int num_workers = options_.num_workers;
+  const auto step = static_cast<int64_t>(message.step);
+  if (options_.checkpoint_dir.empty()) {
+    return Status::FailedPrecondition("worker ", message.rank, " asked for a checkpoint, but there is no --checkpoint_dir");
+  }
+  if (round_.step != -1 && round_.step != step) {
+    return Status::Internal("worker ", message.rank, " is at the checkpoint of step ", step, " while the one of step ",
+                            round_.step, " is in progress");
+  }
+  auto to_workers = [&](ControlType type, const std::string& text) -> Status {
+    for (int r = 0; r < num_workers; ++r) {
+      ControlMessage out;
+      out.type = type;
+      out.job_token = options_.job_token;
+      out.rank = static_cast<uint32_t>(r);
+      out.step = message.step;
+      out.text = text;
+      RETURN_IF_ERROR(SendToWorker(routing_ids[r], out));
+    }
+    return Status::OK();
+  };
+  const std::string what = "checkpoint step " + std::to_string(step);
+  if (message.type == ControlType::kCheckpointReady) {
+    if (round_.step == -1) {
+      round_ = CheckpointRound{};
+      round_.step = step;
+      round_.epoch = static_cast<int>(message.epoch);
+      round_.start = Clock::now();
+    }
+    if (++round_.ready < num_workers) return Status::OK();
+    // PREPARE: every worker finished step N and its pushes are applied; the
+    // servers snapshot their shards while the workers write their state.
+    ASSIGN_OR_RETURN(round_.tmp_dir, storage::BeginCheckpoint(options_.checkpoint_dir, step));
+    std::printf("%s: writing %s\n", what.c_str(), round_.tmp_dir.c_str());
+    std::fflush(stdout);
+    RETURN_IF_ERROR(to_workers(ControlType::kCheckpointWrite, round_.tmp_dir));
+    if (checkpoint_client_ == nullptr) {
+      ps::ClientOptions client_options;
+      client_options.server_endpoints = options_.server_endpoints;
+      client_options.job_token = options_.job_token;
+      client_options.tables = options_.tables;
+      client_options.timeout_ms = 30 * 60 * 1000;  // a shard of many GB takes minutes
+      client_options.curve = options_.curve;
+      checkpoint_client_ = std::make_unique<ps::PsClient>(context_, client_options);
+      RETURN_IF_ERROR(checkpoint_client_->Connect().WithContext(what));
+    }
+    // The servers write on another thread, so that this one keeps answering
+    // heartbeats however long their shards take.
+    round_.servers = std::async(std::launch::async, [client = checkpoint_client_.get(), step = message.step,
+                                                     dir = round_.tmp_dir] { return client->Checkpoint(step, dir); });
+    return Status::OK();
+  }
+  // WRITTEN.
+  if (round_.ready < num_workers) {
+    return Status::Internal("worker ", message.rank, " wrote its part of ", what, " before every worker was ready");
+  }
+  ASSIGN_OR_RETURN(std::vector<storage::FileEntry> files, storage::ParseFileEntries(message.text));
+  round_.files.insert(round_.files.end(), files.begin(), files.end());
+  ++round_.written;
+  return PollCheckpoint(result);
+}
+
+Status Scheduler::PollCheckpoint(JobResult* result) {
+  if (round_.step == -1 || round_.written < options_.num_workers || !round_.servers.valid() ||
+      round_.servers.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+    return Status::OK();
+  }
+  const int64_t step = round_.step;
+  const std::string what = "checkpoint step " + std::to_string(step);
+  StatusOr<std::vector<std::string>> lists = round_.servers.get();
+  RETURN_IF_ERROR(lists.status().WithContext(what));
+  for (const std::string& list : *lists) {
+    ASSIGN_OR_RETURN(std::vector<storage::FileEntry> files, storage::ParseFileEntries(list));
+    round_.files.insert(round_.files.end(), files.begin(), files.end());
+  }
+  // COMMIT: the MANIFEST last, then the rename.
+  storage::Manifest manifest;
+  manifest.step = step;
+  manifest.epoch = round_.epoch;
+  manifest.num_servers = options_.num_servers;
+  manifest.num_workers = options_.num_workers;
+  manifest.config = options_.config;
+  manifest.files = round_.files;
+  RETURN_IF_ERROR(storage::CommitCheckpoint(options_.checkpoint_dir, step, manifest));
+  RETURN_IF_ERROR(storage::PruneCheckpoints(options_.checkpoint_dir, options_.keep_checkpoints));
+  const std::string committed = options_.checkpoint_dir + "/" + storage::CheckpointName(step);
+  int64_t bytes = 0;
+  for (const storage::FileEntry& file : round_.files) bytes += file.bytes;
+  const double seconds = std::chrono::duration<double>(Clock::now() - round_.start).count();
+  std::printf("%s: committed %s (%.1f MB in %.2f s, %.0f MB/s)\n", what.c_str(), committed.c_str(), bytes / 1e6,
+              seconds, seconds > 0 ? bytes / 1e6 / seconds : 0.0);
+  std::fflush(stdout);
+  WriteMetrics(JsonObject()
+                   .Add("event", "checkpoint")
+                   .Add("step", step)
+                   .Add("path", committed)
+                   .Add("bytes", bytes)
+                   .Add("seconds", seconds)
+                   .ToString());
+  if (heartbeats_ != nullptr) heartbeats_->set_newest_checkpoint(committed);
+  result->checkpoints.push_back(committed);
+  round_ = CheckpointRound{};
+  for (int r = 0; r < options_.num_workers; ++r) {
+    ControlMessage done;
+    done.type = ControlType::kCheckpointDone;
+    done.job_token = options_.job_token;
+    done.rank = static_cast<uint32_t>(r);
+    done.step = static_cast<uint64_t>(step);
+    done.text = committed;
+    RETURN_IF_ERROR(SendToWorker(worker_routing_ids_[r], done));
+  }
+  return Status::OK();
 }
 
 Status Scheduler::Coordinate(JobResult* result) {
@@ -126,9 +260,17 @@ Status Scheduler::Coordinate(JobResult* result) {
   result->dense_checksums.assign(num_workers, 0);
   const auto job_start = Clock::now();
 
-  socket_->set(zmq::sockopt::rcvtimeo, 1000);
+  int receive_timeout_ms = -1;
   while (finished < num_workers) {
     if (heartbeats_ != nullptr) RETURN_IF_ERROR(heartbeats_->Check());
+    RETURN_IF_ERROR(PollCheckpoint(result));
+    // Wake up often while the servers write a checkpoint (their answer comes
+    // on another thread), else about once a second.
+    const int timeout_ms = round_.servers.valid() ? 2 : 1000;
+    if (timeout_ms != receive_timeout_ms) {
+      socket_->set(zmq::sockopt::rcvtimeo, timeout_ms);
+      receive_timeout_ms = timeout_ms;
+    }
     // Checked on every pass: heartbeats (or strangers) may keep the socket
     // busy so that a receive never times out.
     if (registered < num_workers &&
@@ -184,6 +326,7 @@ Status Scheduler::Coordinate(JobResult* result) {
           break;
         }
         routing_ids[rank] = routing_id;
+        worker_routing_ids_ = routing_ids;
         LOG(INFO) << "worker " << rank << " registered (" << ++registered << "/" << num_workers << ")";
         if (registered == num_workers) {
           for (int r = 0; r < num_workers; ++r) {
@@ -230,21 +373,27 @@ Status Scheduler::Coordinate(JobResult* result) {
       case ControlType::kEvalResult: {
         EvalGather& gather = evals[message.epoch];
         gather.reported.resize(num_workers, false);
+        gather.probabilities.resize(num_workers);
+        gather.labels.resize(num_workers);
         if (routing_ids[rank].empty() || routing_ids[rank] != routing_id || gather.reported[rank]) {
           LOG(WARNING) << "dropped an eval result of epoch " << message.epoch << " from rank " << rank
                        << ": not registered from that peer, or a second one";
           break;
         }
         gather.reported[rank] = true;
-        gather.probabilities.insert(gather.probabilities.end(), message.probabilities.begin(),
-                                    message.probabilities.end());
-        gather.labels.insert(gather.labels.end(), message.labels.begin(), message.labels.end());
+        gather.probabilities[rank] = std::move(message.probabilities);
+        gather.labels[rank] = std::move(message.labels);
         if (++gather.reports == num_workers) {
+          std::vector<float> probabilities, labels;
+          for (int r = 0; r < num_workers; ++r) {
+            probabilities.insert(probabilities.end(), gather.probabilities[r].begin(), gather.probabilities[r].end());
+            labels.insert(labels.end(), gather.labels[r].begin(), gather.labels[r].end());
+          }
           EvalMetrics metrics;
           metrics.epoch = static_cast<int>(message.epoch);
-          metrics.examples = static_cast<int64_t>(gather.labels.size());
-          metrics.auc = ComputeAuc(gather.probabilities, gather.labels);
-          metrics.logloss = ComputeLogloss(gather.probabilities, gather.labels);
+          metrics.examples = static_cast<int64_t>(labels.size());
+          metrics.auc = ComputeAuc(probabilities, labels);
+          metrics.logloss = ComputeLogloss(probabilities, labels);
           std::printf("eval  epoch %d  examples %lld  AUC %.5f  logloss %.5f\n", metrics.epoch,
                       static_cast<long long>(metrics.examples), metrics.auc, metrics.logloss);
           std::fflush(stdout);
@@ -279,8 +428,19 @@ Status Scheduler::Coordinate(JobResult* result) {
         // tears the rest down.
         failed_worker_ = rank;
         return Status::Aborted("worker ", rank, " failed: ", message.text);
+      case ControlType::kCheckpointReady:
+      case ControlType::kCheckpointWritten:
+        if (routing_ids[rank].empty() || routing_ids[rank] != routing_id) {
+          LOG(WARNING) << "dropped a checkpoint message from rank " << rank << ": not registered from that peer";
+          break;
+        }
+        RETURN_IF_ERROR(OnCheckpointMessage(message, routing_ids, result));
+        break;
       case ControlType::kStart:
-        LOG(WARNING) << "dropped a START sent to the scheduler by rank " << rank;
+      case ControlType::kCheckpointWrite:
+      case ControlType::kCheckpointDone:
+        LOG(WARNING) << "dropped a control message of type " << static_cast<int>(message.type)
+                     << " sent to the scheduler by rank " << rank;
         break;
       case ControlType::kHeartbeat:  // answered above
         break;

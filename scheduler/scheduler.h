@@ -15,8 +15,10 @@
 // Run() owns the calling thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <fstream>
+#include <future>
 #include <string>
 #include <vector>
 
@@ -24,9 +26,12 @@
 #include <zmq_addon.hpp>
 
 #include "common/status.h"
+#include "ps/client.h"
 #include "ps/curve.h"
 #include "storage/table_config.h"
+#include "scheduler/control.h"
 #include "scheduler/heartbeat.h"
+#include "storage/checkpoint.h"
 
 namespace ember::scheduler {
 
@@ -44,6 +49,17 @@ struct SchedulerOptions {
   // the servers a CURVE client, with the job's keys (ps/curve.h). Default:
   // empty, plain.
   ps::CurveKeys curve;
+  // Checkpoints (docs/checkpoint_format.md): the scheduler leads them when
+  // checkpoint_dir is set. Workers stop at the same step and report READY;
+  // the scheduler opens <dir>/step-N.tmp/, has every server and worker write
+  // its files there, writes the MANIFEST (with `config` and the job's
+  // shape), renames the folder to step-N/, keeps the newest
+  // keep_checkpoints, and lets the workers go on. Default: none
+  std::string checkpoint_dir;
+  int keep_checkpoints = 3;                   // Default: 3
+  int num_servers = 1;                        // recorded in the MANIFEST
+  std::vector<std::pair<std::string, std::string>> config;  // the model configuration (MANIFEST)
+  std::string resumed_from;                   // the checkpoint this run resumed from; Default: none
 };
 
 struct EvalMetrics {
@@ -63,6 +79,11 @@ struct JobResult {
   // Per server rank: its tables' SparseTable::Checksum, chained in table
   // order (h = Mix64(h ^ checksum)). Bitwise-equal rows give equal values.
   std::vector<uint64_t> sparse_checksums;
+  // Per table (in table order): the sum over servers of SparseTable::Checksum,
+  // which does not depend on how keys are sharded (a job of 2 servers and
+  // one of 3 with the same rows give the same values).
+  std::vector<uint64_t> table_checksums;
+  std::vector<std::string> checkpoints;  // committed by this run, oldest first
 };
 
 class Scheduler {
@@ -88,6 +109,26 @@ class Scheduler {
 
  private:
   Status Coordinate(JobResult* result);
+  // A checkpoint in progress: the workers that reported READY and WRITTEN.
+  struct CheckpointRound {
+    int64_t step = -1;
+    int epoch = 0;
+    int ready = 0, written = 0;
+    std::string tmp_dir;
+    std::vector<storage::FileEntry> files;
+    std::chrono::steady_clock::time_point start;
+    std::future<StatusOr<std::vector<std::string>>> servers;  // the servers' file lists
+  };
+  // Handles a worker's READY / WRITTEN; runs the round's phases as they
+  // complete. `routing_ids` reach the workers.
+  Status OnCheckpointMessage(const ControlMessage& message, const std::vector<std::string>& routing_ids,
+                             JobResult* result);
+  // Commits the round once every worker and every server wrote its files.
+  Status PollCheckpoint(JobResult* result);
+  Status SendToWorker(const std::string& routing_id, const ControlMessage& message);
+  std::vector<std::string> worker_routing_ids_;
+  CheckpointRound round_;
+  std::unique_ptr<ps::PsClient> checkpoint_client_;  // asks the servers to write their shards
   void WriteMetrics(const std::string& json_line);
 
   zmq::context_t* context_;

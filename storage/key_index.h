@@ -5,6 +5,9 @@
 // ps/README.md): one flat array of {key, slot} entries, no node allocation,
 // a probe sequence that stays in one or two cache lines. The table doubles
 // when it is 70% full; Erase uses backward-shift deletion (no tombstones).
+// An entry is 16 bytes: the key, the slot and a spare 32-bit word (`aux`, in
+// what would be padding) that a user may set through FindEntry: the
+// admission counters of SparseTable keep {count in slot, last step in aux}.
 // Thread-compatible: one owner thread, or external locking.
 //
 //   KeyIndex index;
@@ -40,8 +43,23 @@ class KeyIndex {
     }
   }
 
+  struct Entry {
+    Key key = 0;
+    uint32_t slot = kNotFound;
+    uint32_t aux = 0;
+  };
+
+  // The entry of `key`, or nullptr. Valid until the next insertion or erase.
+  Entry* FindEntry(Key key) {
+    for (size_t i = Home(key);; i = (i + 1) & mask_) {
+      Entry& e = entries_[i];
+      if (e.slot == kNotFound) return nullptr;
+      if (e.key == key) return &e;
+    }
+  }
+
   // The slot of `key`; when absent, inserts it with `new_slot` (which must
-  // not be kNotFound) and sets *inserted.
+  // not be kNotFound, aux 0) and sets *inserted.
   uint32_t FindOrInsert(Key key, uint32_t new_slot, bool* inserted) {
     if ((size_ + 1) * 10 > entries_.size() * 7) Rehash(entries_.size() * 2);
     for (size_t i = Home(key);; i = (i + 1) & mask_) {
@@ -49,6 +67,7 @@ class KeyIndex {
       if (e.slot == kNotFound) {
         e.key = key;
         e.slot = new_slot;
+        e.aux = 0;
         ++size_;
         *inserted = true;
         return new_slot;
@@ -95,13 +114,15 @@ class KeyIndex {
       if (e.slot != kNotFound) fn(e.key, e.slot);
     }
   }
+  // Calls fn(const Entry&) for every entry, in no particular order.
+  template <typename Fn>
+  void ForEachEntry(Fn&& fn) const {
+    for (const Entry& e : entries_) {
+      if (e.slot != kNotFound) fn(e);
+    }
+  }
 
  private:
-  struct Entry {
-    Key key = 0;
-    uint32_t slot = kNotFound;
-  };
-
   static size_t CapacityFor(size_t keys) {
     size_t capacity = 16;
     while (capacity * 7 < keys * 10) capacity *= 2;
@@ -125,5 +146,6 @@ class KeyIndex {
   size_t mask_ = 0;
   size_t size_ = 0;
 };
+static_assert(sizeof(KeyIndex::Entry) == 16, "an index entry is 16 bytes (SparseTable's budget counts on it)");
 
 }  // namespace ember::storage

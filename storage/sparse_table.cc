@@ -2,27 +2,75 @@
 
 #include <algorithm>
 #include <bit>
+#include <limits>
 
 #include "common/coding.h"
+#include "common/logging.h"
 
 namespace ember::storage {
 
-SparseTable::SparseTable(TableConfig config, uint64_t seed)
+SparseTable::SparseTable(TableConfig config, uint64_t seed, TierOptions tier)
     : config_(std::move(config)),
       seed_(seed),
+      tier_(tier),
+      tiered_(tier.memory_bytes > 0),
+      admission_(tier.min_count > 1),
       state_floats_(OptimizerStateFloats(config_.optimizer.type, config_.dim)),
-      row_floats_(config_.dim + state_floats_ + 2) {}
+      row_floats_(config_.dim + state_floats_ + 2) {
+  CHECK(!tiered_ || tier_.cold != nullptr) << "table " << config_.name << " (id " << config_.id << "): memory_bytes "
+                                           << tier_.memory_bytes << " needs a cold tier";
+}
+
+int64_t SparseTable::MaxMemoryRows() const {
+  if (!tiered_) return std::numeric_limits<int64_t>::max();
+  const int64_t per_row = static_cast<int64_t>(row_floats_) * 4 + kRowOverheadBytes;
+  const int64_t left = tier_.memory_bytes - static_cast<int64_t>(pending_.MemoryBytes());
+  return left > 0 ? left / per_row : 0;
+}
+
+uint32_t SparseTable::TakeSlot(uint32_t slot) {
+  if (!free_slots_.empty()) {
+    free_slots_.pop_back();
+  } else {
+    ++next_slot_;
+    if (slot / kRowsPerSlab >= slabs_.size()) {
+      slabs_.emplace_back(new float[static_cast<size_t>(kRowsPerSlab) * row_floats_]);
+      if (tiered_) {
+        slot_keys_.resize(slabs_.size() * kRowsPerSlab);
+        flags_.resize(slabs_.size() * kRowsPerSlab, kFree);
+      }
+    }
+  }
+  return slot;
+}
+
+uint32_t SparseTable::InsertKey(Key key) {
+  bool inserted = false;
+  const uint32_t candidate = NextFreeSlot();
+  const uint32_t slot = index_.FindOrInsert(key, candidate, &inserted);
+  DCHECK(inserted);
+  return TakeSlot(slot);
+}
+
+void SparseTable::FreeSlot(uint32_t slot) {
+  free_slots_.push_back(slot);
+  if (tiered_) flags_[slot] = kFree;
+}
+
+void SparseTable::SetMeta(float* row, uint32_t count, uint32_t step) const {
+  row[config_.dim + state_floats_] = std::bit_cast<float>(count);
+  row[config_.dim + state_floats_ + 1] = std::bit_cast<float>(step);
+}
 
 float* SparseTable::CreateRow(Key key, uint32_t slot) {
-  if (slot / kRowsPerSlab >= slabs_.size()) {
-    slabs_.emplace_back(new float[static_cast<size_t>(kRowsPerSlab) * row_floats_]);
-  }
-  ++next_slot_;
   float* row = RowAt(slot);
   InitRowValue(config_, seed_, key, row);
   InitOptimizerState(config_.optimizer, config_.dim, row + config_.dim);
-  row[config_.dim + state_floats_] = std::bit_cast<float>(uint32_t{0});
-  row[config_.dim + state_floats_ + 1] = std::bit_cast<float>(uint32_t{0});
+  SetMeta(row, 0, 0);
+  if (tiered_) {
+    slot_keys_[slot] = key;
+    flags_[slot] = 1;  // used once
+  }
   return row;
 }
 
@@ -43,6 +91,9 @@ namespace {
 // out-of-order window already overlaps across keys.
 constexpr size_t kIndexAhead = 8;
 
+// InsertRow evicts once the memory tier is this many rows over budget.
+constexpr int64_t kInsertSlackRows = 1024;
+
 inline Key KeyAt(const char* key_bytes, size_t i) {
   if constexpr (std::endian::native == std::endian::little) {
     Key key;
@@ -52,36 +103,179 @@ inline Key KeyAt(const char* key_bytes, size_t i) {
   return DecodeFixed64(key_bytes + 8 * i);
 }
 
+inline bool Expired(uint32_t last_step, uint32_t ttl_steps, uint32_t now_step) {
+  return static_cast<uint64_t>(last_step) + ttl_steps < now_step;
+}
+
 }  // namespace
 
-template <typename Fn>
-void SparseTable::ForEachRow(const char* key_bytes, size_t n, bool create, Fn&& fn) {
+inline float* SparseTable::RowForUpdate(Key key, bool count, uint32_t step) {
+  if (!admission_) {
+    bool inserted = false;
+    const uint32_t candidate = NextFreeSlot();
+    const uint32_t slot = index_.FindOrInsert(key, candidate, &inserted);
+    if (inserted) return CreateRow(key, TakeSlot(candidate));
+    if (tiered_) TouchInStep(slot, step);
+    return RowAt(slot);
+  }
+  const uint32_t slot = index_.Find(key);
+  if (slot != KeyIndex::kNotFound) {
+    if (tiered_) TouchInStep(slot, step);
+    return RowAt(slot);
+  }
+  if (!count) return nullptr;
+  KeyIndex::Entry* entry = pending_.FindEntry(key);
+  uint32_t seen = 1;
+  if (entry == nullptr) {
+    bool inserted = false;
+    pending_.FindOrInsert(key, seen, &inserted);
+    entry = pending_.FindEntry(key);
+  } else {
+    seen = ++entry->slot;
+  }
+  entry->aux = step;
+  if (seen < tier_.min_count) return nullptr;
+  pending_.Erase(key);
+  return CreateRow(key, InsertKey(key));
+}
+
+inline float* SparseTable::TieredRowForUpdate(const char* key_bytes, size_t i, bool count, uint32_t step) {
+  const uint32_t slot = batch_slots_[i];
+  if (slot == KeyIndex::kNotFound) return RowForUpdate(KeyAt(key_bytes, i), count, step);
+  TouchInStep(slot, step);
+  return RowAt(slot);
+}
+
+Status SparseTable::LoadMisses(const char* key_bytes, size_t n) {
+  miss_keys_.clear();
+  batch_slots_.resize(n);
   for (size_t i = 0; i < n; ++i) {
     if (i + kIndexAhead < n) index_.Prefetch(KeyAt(key_bytes, i + kIndexAhead));
     const Key key = KeyAt(key_bytes, i);
-    fn(i, create ? FindOrCreateRow(key) : FindRow(key));
+    batch_slots_[i] = index_.Find(key);
+    if (batch_slots_[i] == KeyIndex::kNotFound) miss_keys_.push_back(key);
   }
+  if (miss_keys_.empty()) return Status::OK();
+  std::sort(miss_keys_.begin(), miss_keys_.end());
+  miss_keys_.erase(std::unique(miss_keys_.begin(), miss_keys_.end()), miss_keys_.end());
+  miss_rows_.resize(miss_keys_.size() * static_cast<size_t>(row_floats_));
+  RETURN_IF_ERROR(tier_.cold->MultiGet(config_.id, miss_keys_, row_floats_, miss_rows_.data(), &miss_found_));
+  const size_t row_bytes = static_cast<size_t>(row_floats_) * sizeof(float);
+  for (size_t j = 0; j < miss_keys_.size(); ++j) {
+    if (!miss_found_[j]) continue;
+    const uint32_t slot = InsertKey(miss_keys_[j]);
+    std::memcpy(RowAt(slot), miss_rows_.data() + j * static_cast<size_t>(row_floats_), row_bytes);
+    slot_keys_[slot] = miss_keys_[j];
+    flags_[slot] = kHasColdCopy;  // no use yet: the batch's own access counts one
+    --cold_only_rows_;
+  }
+  return Status::OK();
 }
 
-void SparseTable::PullBatch(const char* key_bytes, size_t n, bool create, char* out) {
+Status SparseTable::EvictTo(int64_t max_rows) {
+  const int64_t excess = memory_rows() - max_rows;
+  if (excess <= 0) return Status::OK();
+  victim_keys_.clear();
+  victim_slots_.clear();
+  victim_rows_.clear();
+  // Each full turn of the hand takes one use off every row, so kMaxUses + 1
+  // turns find `excess` (<= memory rows) victims.
+  while (static_cast<int64_t>(victim_slots_.size()) < excess) {
+    const uint32_t slot = hand_;
+    hand_ = hand_ + 1 >= next_slot_ ? 0 : hand_ + 1;
+    const uint8_t flags = flags_[slot];
+    if (flags & kFree) continue;
+    if (flags & kUseMask) {
+      flags_[slot] = flags - 1;  // one use fewer
+      continue;
+    }
+    flags_[slot] = flags | kFree;  // not picked twice
+    victim_slots_.push_back(slot);
+  }
+  // In key order: RocksDB's memtable skiplist starts each insert from where
+  // the previous one ended (not measured apart: within this VM's noise).
+  std::sort(victim_slots_.begin(), victim_slots_.end(),
+            [&](uint32_t a, uint32_t b) { return slot_keys_[a] < slot_keys_[b]; });
+  for (uint32_t slot : victim_slots_) {
+    victim_keys_.push_back(slot_keys_[slot]);
+    victim_rows_.push_back(RowAt(slot));
+  }
+  Status written = tier_.cold->PutRows(config_.id, victim_keys_, victim_rows_, row_floats_);
+  if (!written.ok()) {
+    for (uint32_t slot : victim_slots_) flags_[slot] &= ~kFree;  // still in memory
+    return written.WithContext("evicting " + std::to_string(victim_keys_.size()) + " rows of table " + config_.name);
+  }
+  for (size_t i = 0; i < victim_slots_.size(); ++i) {
+    index_.Erase(victim_keys_[i]);
+    FreeSlot(victim_slots_[i]);
+  }
+  cold_only_rows_ += static_cast<int64_t>(victim_slots_.size());
+  return Status::OK();
+}
+
+Status SparseTable::PullBatch(const char* key_bytes, size_t n, bool create, uint32_t step, char* out) {
   const size_t dim = static_cast<size_t>(config_.dim);
   const size_t row_bytes = dim * sizeof(float);
-  ForEachRow(key_bytes, n, create, [&](size_t i, const float* row) {
+  newest_step_ = std::max(newest_step_, step);
+  if (!create) {
+    miss_keys_.clear();
+    miss_positions_.clear();
+    for (size_t i = 0; i < n; ++i) {
+      if (i + kIndexAhead < n) index_.Prefetch(KeyAt(key_bytes, i + kIndexAhead));
+      const Key key = KeyAt(key_bytes, i);
+      const uint32_t slot = index_.Find(key);
+      if (slot != KeyIndex::kNotFound) {
+        if (tiered_) Touch(slot);
+        EncodeFloats(RowAt(slot), dim, out + i * row_bytes);
+      } else {
+        std::memset(out + i * row_bytes, 0, row_bytes);
+        if (tiered_) {
+          miss_keys_.push_back(key);
+          miss_positions_.push_back(i);
+        }
+      }
+    }
+    if (miss_keys_.empty()) return Status::OK();
+    // Cold rows are read, not loaded: a read-only pull changes nothing.
+    miss_rows_.resize(miss_keys_.size() * static_cast<size_t>(row_floats_));
+    RETURN_IF_ERROR(tier_.cold->MultiGet(config_.id, miss_keys_, row_floats_, miss_rows_.data(), &miss_found_));
+    for (size_t j = 0; j < miss_keys_.size(); ++j) {
+      if (miss_found_[j]) {
+        EncodeFloats(miss_rows_.data() + j * static_cast<size_t>(row_floats_), dim,
+                     out + miss_positions_[j] * row_bytes);
+      }
+    }
+    return Status::OK();
+  }
+  if (tiered_) RETURN_IF_ERROR(LoadMisses(key_bytes, n));
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kIndexAhead < n) index_.Prefetch(KeyAt(key_bytes, i + kIndexAhead));
+    float* row = tiered_ ? TieredRowForUpdate(key_bytes, i, /*count=*/true, step)
+                         : RowForUpdate(KeyAt(key_bytes, i), /*count=*/true, step);
     if (row == nullptr) {
       std::memset(out + i * row_bytes, 0, row_bytes);
     } else {
+      row[config_.dim + state_floats_ + 1] = std::bit_cast<float>(step);
       EncodeFloats(row, dim, out + i * row_bytes);
     }
-  });
+  }
+  if (tiered_) return EvictTo(MaxMemoryRows());
+  return Status::OK();
 }
 
-void SparseTable::PushBatch(const char* key_bytes, const char* grad_bytes, size_t n, uint32_t step) {
+Status SparseTable::PushBatch(const char* key_bytes, const char* grad_bytes, size_t n, uint32_t step) {
   const size_t dim = static_cast<size_t>(config_.dim);
   const size_t grad_bytes_per_row = dim * sizeof(float);
   const bool adagrad_from_wire =
       std::endian::native == std::endian::little && config_.optimizer.type == SparseOptimizerType::kAdagrad;
+  newest_step_ = std::max(newest_step_, step);
   grad_row_.resize(dim);
-  ForEachRow(key_bytes, n, /*create=*/true, [&](size_t i, float* row) {
+  if (tiered_) RETURN_IF_ERROR(LoadMisses(key_bytes, n));
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kIndexAhead < n) index_.Prefetch(KeyAt(key_bytes, i + kIndexAhead));
+    float* row = tiered_ ? TieredRowForUpdate(key_bytes, i, /*count=*/false, step)
+                         : RowForUpdate(KeyAt(key_bytes, i), /*count=*/false, step);
+    if (row == nullptr) continue;  // not admitted: dropped
     float* meta = row + config_.dim + state_floats_;
     const uint32_t count = std::bit_cast<uint32_t>(meta[0]) + 1;
     meta[0] = std::bit_cast<float>(count);
@@ -93,7 +287,104 @@ void SparseTable::PushBatch(const char* key_bytes, const char* grad_bytes, size_
       DecodeFloats(grad, dim, grad_row_.data());
       ApplySparseOptimizer(config_.optimizer, config_.dim, grad_row_.data(), count, row, row + config_.dim);
     }
+  }
+  if (tiered_) return EvictTo(MaxMemoryRows());
+  return Status::OK();
+}
+
+StatusOr<int64_t> SparseTable::Expire(uint32_t now_step) {
+  const uint32_t ttl = tier_.ttl_steps;
+  if (ttl == 0) return int64_t{0};
+  int64_t deleted = 0;
+  std::vector<Key> cold_deletes;
+  // Cold rows first, while the memory index still tells which cold copies
+  // are stale (a memory row decides for its key).
+  if (tiered_) {
+    RETURN_IF_ERROR(tier_.cold->ForEachRow(config_.id, row_floats_, [&](Key key, const float* row) {
+      if (index_.Find(key) == KeyIndex::kNotFound && Expired(LastStepOf(row), ttl, now_step)) {
+        cold_deletes.push_back(key);
+      }
+      return Status::OK();
+    }));
+  }
+  const int64_t cold_only_expired = static_cast<int64_t>(cold_deletes.size());
+  std::vector<Key> memory_expired;
+  index_.ForEach([&](Key key, uint32_t slot) {
+    if (Expired(LastStepOf(RowAt(slot)), ttl, now_step)) memory_expired.push_back(key);
   });
+  if (tiered_) {
+    for (Key key : memory_expired) {
+      if (flags_[index_.Find(key)] & kHasColdCopy) cold_deletes.push_back(key);
+    }
+    RETURN_IF_ERROR(tier_.cold->Delete(config_.id, cold_deletes));
+    cold_only_rows_ -= cold_only_expired;
+    deleted += cold_only_expired;
+  }
+  for (Key key : memory_expired) FreeSlot(index_.Erase(key));
+  deleted += static_cast<int64_t>(memory_expired.size());
+  std::vector<Key> pending_expired;
+  pending_.ForEachEntry([&](const KeyIndex::Entry& e) {
+    if (Expired(e.aux, ttl, now_step)) pending_expired.push_back(e.key);
+  });
+  for (Key key : pending_expired) pending_.Erase(key);
+  return deleted;
+}
+
+Status SparseTable::ForEachRow(const std::function<void(Key, const float* row)>& fn) {
+  ForEachMemoryRow(fn);
+  if (!tiered_) return Status::OK();
+  return tier_.cold->ForEachRow(config_.id, row_floats_, [&](Key key, const float* row) {
+    if (index_.Find(key) == KeyIndex::kNotFound) fn(key, row);
+    return Status::OK();
+  });
+}
+
+void SparseTable::ForEachMemoryRow(const std::function<void(Key, const float* row)>& fn) const {
+  index_.ForEach([&](Key key, uint32_t slot) { fn(key, RowAt(slot)); });
+}
+
+void SparseTable::ForEachPendingCount(const std::function<void(Key, uint32_t count)>& fn) const {
+  pending_.ForEachEntry([&](const KeyIndex::Entry& e) { fn(e.key, e.slot); });
+}
+
+Status SparseTable::InsertRow(Key key, const float* row) {
+  const size_t row_bytes = static_cast<size_t>(row_floats_) * sizeof(float);
+  pending_.Erase(key);
+  uint32_t slot = index_.Find(key);
+  if (slot == KeyIndex::kNotFound) {
+    uint8_t flags = 1;
+    if (tiered_) {
+      miss_rows_.resize(static_cast<size_t>(row_floats_));
+      bool in_cold = false;
+      RETURN_IF_ERROR(tier_.cold->Get(config_.id, key, row_floats_, miss_rows_.data(), &in_cold));
+      if (in_cold) {
+        flags |= kHasColdCopy;
+        --cold_only_rows_;
+      }
+    }
+    slot = InsertKey(key);
+    if (tiered_) {
+      slot_keys_[slot] = key;
+      flags_[slot] = flags;
+    }
+  } else if (tiered_) {
+    Touch(slot);
+  }
+  std::memcpy(RowAt(slot), row, row_bytes);
+  if (tiered_ && memory_rows() > MaxMemoryRows() + kInsertSlackRows) return EvictTo(MaxMemoryRows());
+  return Status::OK();
+}
+
+void SparseTable::SetPendingCount(Key key, uint32_t count) {
+  if (count == 0 || count == KeyIndex::kNotFound) {
+    pending_.Erase(key);
+    return;
+  }
+  bool inserted = false;
+  pending_.FindOrInsert(key, count, &inserted);
+  KeyIndex::Entry* entry = pending_.FindEntry(key);
+  entry->slot = count;
+  entry->aux = newest_step_;
 }
 
 uint32_t SparseTable::UpdateCount(const float* row, int dim, int state_floats) {
@@ -104,19 +395,20 @@ uint32_t SparseTable::LastStepOf(const float* row) const {
   return std::bit_cast<uint32_t>(row[config_.dim + state_floats_ + 1]);
 }
 
-uint64_t SparseTable::Checksum() const {
+StatusOr<uint64_t> SparseTable::Checksum() {
   uint64_t sum = 0;
-  index_.ForEach([&](Key key, uint32_t slot) {
-    const float* row = RowAt(slot);
+  RETURN_IF_ERROR(ForEachRow([&](Key key, const float* row) {
     uint64_t h = Mix64(key);
     for (int i = 0; i < row_floats_; ++i) h = Mix64(h ^ std::bit_cast<uint32_t>(row[i]));
     sum += h;
-  });
+  }));
   return sum;
 }
 
 size_t SparseTable::MemoryBytes() const {
-  return slabs_.size() * static_cast<size_t>(kRowsPerSlab) * row_floats_ * sizeof(float) + index_.MemoryBytes();
+  return slabs_.size() * static_cast<size_t>(kRowsPerSlab) * row_floats_ * sizeof(float) + index_.MemoryBytes() +
+         pending_.MemoryBytes() + slot_keys_.capacity() * sizeof(Key) + flags_.capacity() +
+         free_slots_.capacity() * sizeof(uint32_t);
 }
 
 }  // namespace ember::storage

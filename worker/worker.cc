@@ -2,6 +2,7 @@
 
 #include <bit>
 #include <chrono>
+#include <filesystem>
 #include <optional>
 #include <thread>
 
@@ -20,6 +21,7 @@ using scheduler::ControlType;
 // One batch on its way through the pipeline.
 struct PreparedBatch {
   data::Batch batch;
+  data::ReaderPosition end;                 // the reader's position just after this batch
   std::vector<models::SparseInput> inputs;  // per table
   std::vector<ops::Tensor> rows;            // per table: [unique keys, dim]
   std::vector<ps::Ticket> pulls;
@@ -43,6 +45,12 @@ double SecondsSince(Clock::time_point start) {
 }
 
 }  // namespace
+
+// dense.bin's arrays besides the model's parameters (by name).
+constexpr char kOptimizerStateArray[] = "optimizer/state";
+constexpr char kOptimizerStepArray[] = "optimizer/step_count";  // 2 floats: the low and high 32 bits
+// How long a worker waits for the scheduler during a checkpoint.
+constexpr int kCheckpointWaitMs = 30 * 60 * 1000;
 
 uint64_t DenseChecksum(const float* values, int64_t count) {
   uint64_t checksum = 0;
@@ -100,25 +108,34 @@ Status Worker::Train() {
   optimizer_ = std::make_unique<ops::DenseOptimizer>(options_.dense_optimizer, params->size(), ops::Device::Cpu());
   sync_buffer_.assign(params->size() + 1, 0.f);
 
-  // Wait for START.
-  control_->set(zmq::sockopt::rcvtimeo, 120'000);
-  std::vector<zmq::message_t> frames;
-  try {
-    if (!zmq::recv_multipart(*control_, std::back_inserter(frames))) {
-      return Status::DeadlineExceeded("no START from the scheduler at ", options_.scheduler_endpoint, " in 120 s");
+  int first_epoch = 0;
+  std::optional<data::ReaderPosition> resume_position;
+  if (!options_.resume_from.empty()) {
+    ASSIGN_OR_RETURN(storage::WorkerState state, Resume());
+    first_epoch = state.epoch_done ? state.epoch + 1 : state.epoch;
+    if (!state.epoch_done) {
+      data::ReaderPosition position;
+      position.file_index = state.reader_file_index;
+      position.offset = state.reader_offset;
+      position.line = state.reader_line;
+      position.records = state.reader_records;
+      position.bad_lines = state.reader_bad_lines;
+      resume_position = position;
     }
-  } catch (const zmq::error_t& e) {
-    return Status::Unavailable("control receive failed: ", e.what());
   }
-  ControlMessage start;
-  RETURN_IF_ERROR(scheduler::DecodeControl(frames, options_.job_token, &start));
+
+  ASSIGN_OR_RETURN(ControlMessage start, ReceiveControl(120'000, "START"));
   if (start.type != ControlType::kStart) return Status::Internal("expected START, got control type ", static_cast<int>(start.type));
 
-  for (int epoch = 0; epoch < options_.epochs; ++epoch) {
+  bool stop = MaxStepsReached(global_step_);
+  for (int epoch = first_epoch; epoch < options_.epochs && !stop; ++epoch) {
     const auto epoch_start = Clock::now();
-    RETURN_IF_ERROR(RunEpoch(epoch));
+    RETURN_IF_ERROR(RunEpoch(epoch, resume_position ? &*resume_position : nullptr, &stop));
+    resume_position.reset();
     train_seconds_ += SecondsSince(epoch_start);
     if (!options_.eval_files.empty()) RETURN_IF_ERROR(Evaluate(epoch));
+    // The end of an epoch is a checkpoint (unless max_steps took one just now).
+    if (options_.checkpoints && !stop) RETURN_IF_ERROR(Checkpoint(epoch, data::ReaderPosition{}, /*epoch_done=*/true));
   }
   ControlMessage done;
   done.type = ControlType::kDone;
@@ -141,9 +158,145 @@ data::CriteoReaderOptions Worker::ReaderOptionsFor(const std::vector<std::string
   return reader_options;
 }
 
-Status Worker::RunEpoch(int epoch) {
+StatusOr<ControlMessage> Worker::ReceiveControl(int timeout_ms, const std::string& what) {
+  control_->set(zmq::sockopt::rcvtimeo, timeout_ms);
+  std::vector<zmq::message_t> frames;
+  try {
+    if (!zmq::recv_multipart(*control_, std::back_inserter(frames))) {
+      return Status::DeadlineExceeded("no ", what, " from the scheduler at ", options_.scheduler_endpoint, " in ",
+                                      timeout_ms / 1000, " s");
+    }
+  } catch (const zmq::error_t& e) {
+    return Status::Unavailable("control receive failed while waiting for ", what, ": ", e.what());
+  }
+  ControlMessage message;
+  RETURN_IF_ERROR(scheduler::DecodeControl(frames, options_.job_token, &message).WithContext(what));
+  return message;
+}
+
+StatusOr<storage::WorkerState> Worker::Resume() {
+  const std::string dir = options_.resume_from;
+  ASSIGN_OR_RETURN(storage::WorkerState state,
+                   storage::ReadWorkerState(dir + "/" + storage::WorkerStateFileName(options_.rank)));
+  if (state.rank != options_.rank) {
+    return Status::DataLoss(dir, "/", storage::WorkerStateFileName(options_.rank), " holds the state of worker ",
+                            state.rank);
+  }
+  ASSIGN_OR_RETURN(std::vector<storage::DenseArray> arrays, storage::ReadDenseFile(dir + "/dense.bin"));
+  ops::ParameterSet* params = model_->dense_params();
+  ops::Tensor state_tensor = optimizer_->state();
+  int restored = 0;
+  for (const storage::DenseArray& array : arrays) {
+    auto copy_into = [&](float* into, int64_t floats) -> Status {
+      if (static_cast<int64_t>(array.values.size()) != floats) {
+        return Status::DataLoss(dir, "/dense.bin: '", array.name, "' has ", array.values.size(), " floats, the model ",
+                                floats);
+      }
+      std::copy(array.values.begin(), array.values.end(), into);
+      ++restored;
+      return Status::OK();
+    };
+    if (array.name == kOptimizerStateArray) {
+      RETURN_IF_ERROR(copy_into(state_tensor.data(), state_tensor.numel()));
+    } else if (array.name == kOptimizerStepArray) {
+      if (array.values.size() != 2) return Status::DataLoss(dir, "/dense.bin: '", array.name, "' is not 2 floats");
+      optimizer_->set_step_count(static_cast<int64_t>(std::bit_cast<uint32_t>(array.values[0])) |
+                                 static_cast<int64_t>(std::bit_cast<uint32_t>(array.values[1])) << 32);
+      ++restored;
+    } else {
+      StatusOr<int> id = params->Find(array.name);
+      if (!id.ok()) return Status::DataLoss(dir, "/dense.bin: the model has no parameter '", array.name, "'");
+      ops::Tensor value = params->value(*id);
+      RETURN_IF_ERROR(copy_into(value.data(), value.numel()));
+    }
+  }
+  if (restored != params->count() + 2) {
+    return Status::DataLoss(dir, "/dense.bin: ", restored, " arrays restored, the model needs ", params->count() + 2);
+  }
+  global_step_ = state.global_step;
+  samples_trained_ = state.samples_trained;
+  train_seconds_ = state.train_seconds;
+  LOG(INFO) << "worker " << options_.rank << " resumes from " << dir << " at step " << global_step_ << ", epoch "
+            << state.epoch << (state.epoch_done ? " (done)" : "");
+  return state;
+}
+
+Status Worker::Checkpoint(int epoch, const data::ReaderPosition& position, bool epoch_done) {
+  ControlMessage ready;
+  ready.type = ControlType::kCheckpointReady;
+  ready.job_token = options_.job_token;
+  ready.rank = options_.rank;
+  ready.epoch = static_cast<uint32_t>(epoch);
+  ready.step = static_cast<uint64_t>(global_step_);
+  RETURN_IF_ERROR(Report(ready));
+  // Every worker reaches the step together (the allreduce); the scheduler
+  // answers once all did.
+  ASSIGN_OR_RETURN(ControlMessage write, ReceiveControl(kCheckpointWaitMs, "CHECKPOINT_WRITE"));
+  if (write.type != ControlType::kCheckpointWrite || write.step != ready.step) {
+    return Status::Internal("expected CHECKPOINT_WRITE of step ", ready.step, ", got control type ",
+                            static_cast<int>(write.type), " of step ", write.step);
+  }
+  const std::string& dir = write.text;
+  storage::WorkerState state;
+  state.rank = options_.rank;
+  state.epoch = epoch;
+  state.global_step = global_step_;
+  state.samples_trained = samples_trained_;
+  state.train_seconds = train_seconds_;
+  state.reader_file_index = position.file_index;
+  state.reader_offset = position.offset;
+  state.reader_line = position.line;
+  state.reader_records = position.records;
+  state.reader_bad_lines = position.bad_lines;
+  state.epoch_done = epoch_done;
+  std::vector<storage::FileEntry> files;
+  ASSIGN_OR_RETURN(storage::FileEntry state_file,
+                   storage::WriteWorkerState(dir + "/" + storage::WorkerStateFileName(options_.rank), state));
+  files.push_back(state_file);
+  if (options_.rank == 0) {
+    // Every replica holds the same dense parameters: rank 0 writes them.
+    ops::ParameterSet* params = model_->dense_params();
+    std::vector<storage::DenseArray> arrays;
+    for (int id = 0; id < params->count(); ++id) {
+      ops::Tensor value = params->value(id);
+      arrays.push_back({params->name(id), params->shape(id), std::vector<float>(value.data(), value.data() + value.numel())});
+    }
+    ops::Tensor optimizer_state = optimizer_->state();
+    arrays.push_back({kOptimizerStateArray, {optimizer_state.numel()},
+                      std::vector<float>(optimizer_state.data(), optimizer_state.data() + optimizer_state.numel())});
+    const auto step_count = static_cast<uint64_t>(optimizer_->step_count());
+    arrays.push_back({kOptimizerStepArray, {2},
+                      {std::bit_cast<float>(static_cast<uint32_t>(step_count)),
+                       std::bit_cast<float>(static_cast<uint32_t>(step_count >> 32))}});
+    ASSIGN_OR_RETURN(storage::FileEntry dense_file, storage::WriteDenseFile(dir + "/dense.bin", arrays));
+    files.push_back(dense_file);
+  }
+  ControlMessage written;
+  written.type = ControlType::kCheckpointWritten;
+  written.job_token = options_.job_token;
+  written.rank = options_.rank;
+  written.epoch = ready.epoch;
+  written.step = ready.step;
+  for (storage::FileEntry& file : files) {
+    file.path = std::filesystem::path(file.path).lexically_relative(dir).string();
+    written.text += storage::FormatFileEntry(file) + "\n";
+  }
+  RETURN_IF_ERROR(Report(written));
+  ASSIGN_OR_RETURN(ControlMessage done, ReceiveControl(kCheckpointWaitMs, "CHECKPOINT_DONE"));
+  if (done.type != ControlType::kCheckpointDone || done.step != ready.step) {
+    return Status::Internal("expected CHECKPOINT_DONE of step ", ready.step, ", got control type ",
+                            static_cast<int>(done.type), " of step ", done.step);
+  }
+  return Status::OK();
+}
+
+Status Worker::RunEpoch(int epoch, const data::ReaderPosition* start, bool* stop) {
   data::CriteoReader reader(ReaderOptionsFor(options_.train_files));
   RETURN_IF_ERROR(reader.Open());
+  if (start != nullptr) RETURN_IF_ERROR(reader.Seek(*start));
+  // Where this worker's reader stands after the batches trained so far
+  // (read here, before the reader thread owns the reader).
+  data::ReaderPosition trained_position = reader.position();
 
   // Reader thread: parse, collect keys, dedup.
   BlockingQueue<std::unique_ptr<PreparedBatch>> queue(options_.prefetch_batches);
@@ -158,6 +311,7 @@ Status Worker::RunEpoch(int epoch) {
         break;
       }
       if (!*more) break;
+      prepared->end = reader.position();
       model_->PrepareInputs(prepared->batch, &prepared->inputs);
       if (!queue.Push(std::move(prepared))) break;
     }
@@ -213,11 +367,18 @@ Status Worker::RunEpoch(int epoch) {
     if (current) RETURN_IF_ERROR(start_pull(current.get(), global_step_));
     while (true) {
       std::unique_ptr<PreparedBatch> next;
+      // A checkpoint after this step must see no pull of the next one: a
+      // creating pull changes rows (and admission counts).
+      const bool checkpoint_after = CheckpointDue(global_step_ + 1);
+      bool next_pulled = false;
       if (current) {
         for (ps::Ticket ticket : current->pulls) RETURN_IF_ERROR(client_->Wait(ticket));
         ASSIGN_OR_RETURN(next, next_batch());
         // Overlaps this step's compute; under --sync it waits for this step's push (below).
-        if (next && !options_.sync) RETURN_IF_ERROR(start_pull(next.get(), global_step_ + 1));
+        if (next && !options_.sync && !checkpoint_after) {
+          RETURN_IF_ERROR(start_pull(next.get(), global_step_ + 1));
+          next_pulled = true;
+        }
       }
       params->ZeroGrads();
       const float batch_size = current ? static_cast<float>(current->batch.size) : 0.f;
@@ -260,13 +421,34 @@ Status Worker::RunEpoch(int epoch) {
                                                             /*end_of_step=*/options_.sync && t + 1 == tables.size()));
           pushes.push_back(ticket);
         }
-        if (current) samples_trained_ += current->batch.size;
+        if (current) {
+          samples_trained_ += current->batch.size;
+          trained_position = current->end;
+        }
       }
-      if (options_.sync && next) RETURN_IF_ERROR(start_pull(next.get(), global_step_ + 1));
+      if (options_.sync && next && !checkpoint_after) {
+        RETURN_IF_ERROR(start_pull(next.get(), global_step_ + 1));
+        next_pulled = true;
+      }
       for (ps::Ticket ticket : pending_pushes) RETURN_IF_ERROR(client_->Wait(ticket));
       pending_pushes = std::move(pushes);
       ++global_step_;
       if (global_step_ % options_.progress_every_steps == 0) RETURN_IF_ERROR(report_progress());
+      if (checkpoint_after) {
+        // Every push of this step is applied before the servers snapshot.
+        for (ps::Ticket ticket : pending_pushes) RETURN_IF_ERROR(client_->Wait(ticket));
+        pending_pushes.clear();
+        RETURN_IF_ERROR(report_progress());
+        RETURN_IF_ERROR(Checkpoint(epoch, trained_position, /*epoch_done=*/false));
+      }
+      if (MaxStepsReached(global_step_)) {
+        if (next_pulled) {
+          for (ps::Ticket ticket : next->pulls) RETURN_IF_ERROR(client_->Wait(ticket));
+        }
+        *stop = true;
+        break;
+      }
+      if (next && !next_pulled) RETURN_IF_ERROR(start_pull(next.get(), global_step_));
       current = std::move(next);
     }
     for (ps::Ticket ticket : pending_pushes) RETURN_IF_ERROR(client_->Wait(ticket));

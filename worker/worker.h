@@ -37,6 +37,7 @@
 #include "ops/dense_optimizer.h"
 #include "ps/client.h"
 #include "scheduler/control.h"
+#include "storage/checkpoint.h"
 #include "worker/dense_sync.h"
 
 namespace ember::worker {
@@ -64,6 +65,21 @@ struct WorkerOptions {
   // servers must run with ServerOptions::sync_workers = num_workers.
   // Default: false (asynchronous)
   bool sync = false;
+  // Checkpoints (docs/checkpoint_format.md), led by the scheduler: when on,
+  // the worker stops after every checkpoint_every_steps-th global step (0:
+  // never), after the step that reaches max_steps, and after each epoch's
+  // evaluation, reports CHECKPOINT_READY, writes its files where the
+  // scheduler says, and goes on when it is told the checkpoint committed.
+  // Default: off
+  bool checkpoints = false;
+  int64_t checkpoint_every_steps = 0;
+  // --max_steps: training ends after this many global steps (then the last
+  // evaluation and, with checkpoints, a checkpoint). 0: no limit. Default: 0
+  int64_t max_steps = 0;
+  // --resume: the checkpoint directory to continue from: this rank's
+  // worker-<r>.state (epoch, step, reader position) and dense.bin (dense
+  // parameters and optimizer state). Default: empty, a fresh start.
+  std::string resume_from;
 };
 
 // A 64-bit checksum of the bits of `values` (docs/wire_format.md, section
@@ -82,7 +98,25 @@ class Worker {
 
  private:
   Status Train();
-  Status RunEpoch(int epoch);
+  // One pass over this worker's part of the train files, from `start` (the
+  // part's beginning, or a resumed position). Sets *stop when max_steps is
+  // reached.
+  Status RunEpoch(int epoch, const data::ReaderPosition* start, bool* stop);
+  // The two-phase checkpoint of step global_step_ on this worker's side:
+  // READY, write worker-<r>.state (and dense.bin on rank 0) where the
+  // scheduler says, WRITTEN, wait for DONE.
+  Status Checkpoint(int epoch, const data::ReaderPosition& position, bool epoch_done);
+  // Loads options_.resume_from into the model, the optimizer and the
+  // counters; returns this worker's saved state.
+  StatusOr<storage::WorkerState> Resume();
+  // Receives the next control message from the scheduler (after timeout_ms:
+  // DeadlineExceeded naming `what`).
+  StatusOr<scheduler::ControlMessage> ReceiveControl(int timeout_ms, const std::string& what);
+  bool CheckpointDue(int64_t step) const {
+    return options_.checkpoints && ((options_.checkpoint_every_steps > 0 && step % options_.checkpoint_every_steps == 0) ||
+                                    MaxStepsReached(step));
+  }
+  bool MaxStepsReached(int64_t step) const { return options_.max_steps > 0 && step >= options_.max_steps; }
   Status Evaluate(int epoch);
   // This worker's part of `files`, in batches of options_.batch_size.
   data::CriteoReaderOptions ReaderOptionsFor(const std::vector<std::string>& files) const;

@@ -247,7 +247,8 @@ void BM_TablePull(benchmark::State& state) {
         EncodeFloats(f.table.FindOrCreateRow(keys[i]), kDim, out.data() + i * kDim * sizeof(float));
       }
     } else {
-      f.table.PullBatch(reinterpret_cast<const char*>(keys.data()), batch, true, out.data());
+      Status pulled = f.table.PullBatch(reinterpret_cast<const char*>(keys.data()), batch, true, /*step=*/1, out.data());
+      if (!pulled.ok()) state.SkipWithError(pulled.ToString().c_str());
     }
     benchmark::DoNotOptimize(out.data());
   }
@@ -271,8 +272,9 @@ void BM_TablePush(benchmark::State& state) {
         f.table.Push(keys[i], row.data(), step);
       }
     } else {
-      f.table.PushBatch(reinterpret_cast<const char*>(keys.data()), reinterpret_cast<const char*>(grads.data()),
-                        batch, step);
+      Status pushed = f.table.PushBatch(reinterpret_cast<const char*>(keys.data()),
+                                        reinterpret_cast<const char*>(grads.data()), batch, step);
+      if (!pushed.ok()) state.SkipWithError(pushed.ToString().c_str());
     }
   }
   SetThroughput(state, batch);

@@ -203,5 +203,32 @@ TEST_F(MpiJobTest, DeterministicRunsEndBitwiseIdentical) {
   EXPECT_GT(*auc1, 0.7);
 }
 
+// Checkpoints under mpirun: a deterministic job of 2 servers stopped at
+// step 40 (with a checkpoint) and resumed under mpirun with 3 servers ends
+// with exactly the rows and dense parameters of the same job run to step 80
+// in one go.
+TEST_F(MpiJobTest, CheckpointThenResumeOnThreeServersIsExact) {
+  if (!MpirunOnPath()) GTEST_SKIP() << "mpirun is not on PATH";
+  const std::string flags = TrainFlags("whole.jsonl") + " --deterministic --compute_threads=1";
+  CommandResult whole = RunMpi(5, flags + " --max_steps=80");
+  ASSERT_EQ(whole.exit_code, 0) << whole.output;
+  const std::string ckpt = " --checkpoint_dir=" + dir_ + "/ckpt";
+  CommandResult first = RunMpi(5, TrainFlags("first.jsonl") + " --deterministic --compute_threads=1 --max_steps=40" +
+                                      ckpt);
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  CommandResult resumed =
+      RunMpi(6, TrainFlags("resumed.jsonl") + " --deterministic --compute_threads=1 --max_steps=80 --num_servers=3" +
+                    ckpt + " --resume=auto");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resuming from"), std::string::npos) << resumed.output;
+  const std::string whole_final = FinalLine(dir_ + "/whole.jsonl");
+  const std::string resumed_final = FinalLine(dir_ + "/resumed.jsonl");
+  for (const char* field : {"table_checksums", "dense_checksums"}) {
+    EXPECT_FALSE(JsonStringList(whole_final, field).empty()) << field << ": " << whole_final;
+    EXPECT_EQ(JsonStringList(whole_final, field), JsonStringList(resumed_final, field)) << field;
+  }
+  EXPECT_EQ(JsonStringList(resumed_final, "sparse_checksums").size(), 3u) << resumed_final;
+}
+
 }  // namespace
 }  // namespace ember

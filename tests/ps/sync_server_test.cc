@@ -219,9 +219,9 @@ TEST_F(SyncServerTest, ChecksumIgnoresRowCreationOrder) {
   std::vector<float> grad = {0.5f, -1.f, 2.f, 0.25f};
   for (Key k = 1; k <= 5000; ++k) forward.Push(k, grad.data(), 1);
   for (Key k = 5000; k >= 1; --k) backward.Push(k, grad.data(), 1);
-  EXPECT_EQ(forward.Checksum(), backward.Checksum());
+  EXPECT_EQ(*forward.Checksum(), *backward.Checksum());
   backward.Push(77, grad.data(), 1);
-  EXPECT_NE(forward.Checksum(), backward.Checksum());
+  EXPECT_NE(*forward.Checksum(), *backward.Checksum());
 
   ServerThread server(&context_, Options(0, table, 0));
   auto client = Worker(0, 1, table);
@@ -234,7 +234,7 @@ TEST_F(SyncServerTest, ChecksumIgnoresRowCreationOrder) {
   storage::SparseTable same(table, 5);
   for (Key k : keys) same.FindOrCreateRow(k);
   EXPECT_EQ((*stats)[0].rows_per_table, std::vector<int64_t>{3});
-  EXPECT_EQ((*stats)[0].checksum_per_table, std::vector<uint64_t>{same.Checksum()});
+  EXPECT_EQ((*stats)[0].checksum_per_table, std::vector<uint64_t>{*same.Checksum()});
   auto plain = client->Stats();
   ASSERT_TRUE(plain.ok());
   EXPECT_TRUE((*plain)[0].checksum_per_table.empty());

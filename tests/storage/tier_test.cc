@@ -1,0 +1,349 @@
+// The RocksDB tier under the memory tier: a table ~10x its memory budget
+// ends bit for bit where the same pushes and pulls leave an all-in-memory
+// table; checkpoints reproduce every row; admission and expiry; RocksDB
+// errors as Status.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/random.h"
+#include "storage/optimizer.h"
+#include "storage/rocks_tier.h"
+#include "storage/sparse_table.h"
+
+namespace ember::storage {
+namespace {
+
+constexpr uint64_t kSeed = 17;
+
+TableConfig Table(SparseOptimizerType type, int dim = 8) {
+  TableConfig table;
+  table.id = 3;
+  table.name = "tier-test";
+  table.dim = dim;
+  table.optimizer.type = type;
+  table.initializer = InitializerType::kNormal;
+  table.init_scale = 0.1f;
+  return table;
+}
+
+// A fresh directory under the test temp dir.
+std::string FreshDir(const std::string& name) {
+  std::string pattern = testing::TempDir() + "/tier-" + name + "-XXXXXX";
+  char* made = mkdtemp(pattern.data());
+  EXPECT_NE(made, nullptr) << pattern;
+  return pattern;
+}
+
+// Ranks of a Zipf(s) law on [1, universe] (continuous inverse CDF), hashed
+// to feature-like keys.
+class Zipf {
+ public:
+  Zipf(double s, uint64_t universe, uint64_t seed) : s_(s), universe_(universe), rng_(seed) {
+    tail_ = 1.0 - std::pow(static_cast<double>(universe_), 1.0 - s_);
+  }
+  Key Next() {
+    const double u = rng_.Uniform();
+    auto rank = static_cast<uint64_t>(std::pow(1.0 - u * tail_, 1.0 / (1.0 - s_)));
+    if (rank < 1) rank = 1;
+    if (rank > universe_) rank = universe_;
+    return Mix64(rank * 0x9e3779b97f4a7c15ULL);
+  }
+  Rng& rng() { return rng_; }
+
+ private:
+  double s_;
+  uint64_t universe_;
+  Rng rng_;
+  double tail_;
+};
+
+const char* Bytes(const std::vector<Key>& keys) { return reinterpret_cast<const char*>(keys.data()); }
+char* Bytes(std::vector<float>& values) { return reinterpret_cast<char*>(values.data()); }
+
+uint64_t ChecksumOf(SparseTable& table) {
+  StatusOr<uint64_t> sum = table.Checksum();
+  EXPECT_TRUE(sum.ok()) << sum.status();
+  return sum.ok() ? *sum : 0;
+}
+
+// Bytes of budget for `rows` memory rows of `config` (no admission counters).
+int64_t BudgetForRows(const TableConfig& config, int64_t rows) {
+  const int row_floats = config.dim + OptimizerStateFloats(config.optimizer.type, config.dim) + 2;
+  return rows * (row_floats * 4 + SparseTable::kRowOverheadBytes) + 256;  // + the empty counter index
+}
+
+class TierTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = FreshDir("db"); }
+  void TearDown() override {
+    tier_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  RocksTier* OpenTier(const TableConfig& config) {
+    RocksTierOptions options;
+    options.path = dir_ + "/rocks";
+    options.block_cache_bytes = 4 << 20;
+    auto opened = RocksTier::Open(options, {config});
+    EXPECT_TRUE(opened.ok()) << opened.status();
+    tier_ = std::move(opened).value();
+    return tier_.get();
+  }
+  std::string dir_;
+  std::unique_ptr<RocksTier> tier_;
+};
+
+// Drives a tiered table and a memory-only one with the same Zipf stream of
+// creating pulls, read-only pulls and pushes (duplicates inside and across
+// batches); every pull must read the same bytes.
+void TrainBoth(SparseTable* tiered, SparseTable* memory, int batches, size_t batch_keys, uint64_t stream_seed,
+               uint64_t universe) {
+  Zipf zipf(1.05, universe, stream_seed);
+  const int dim = memory->dim();
+  std::vector<Key> keys(batch_keys);
+  std::vector<float> got(batch_keys * dim), want(batch_keys * dim), grads(batch_keys * dim);
+  for (int b = 0; b < batches; ++b) {
+    const uint32_t step = static_cast<uint32_t>(b / 2 + 1);
+    for (Key& key : keys) key = zipf.Next();
+    const int kind = static_cast<int>(zipf.rng().UniformInt(5));
+    if (kind <= 1) {  // creating or read-only pull
+      const bool create = kind == 0;
+      ASSERT_TRUE(tiered->PullBatch(Bytes(keys), keys.size(), create, step, Bytes(got)).ok());
+      ASSERT_TRUE(memory->PullBatch(Bytes(keys), keys.size(), create, step, Bytes(want)).ok());
+      ASSERT_EQ(0, std::memcmp(got.data(), want.data(), got.size() * sizeof(float))) << "batch " << b;
+    } else {
+      for (float& g : grads) g = static_cast<float>(zipf.rng().Normal(0.0, 0.5));
+      ASSERT_TRUE(tiered->PushBatch(Bytes(keys), Bytes(grads), keys.size(), step).ok());
+      ASSERT_TRUE(memory->PushBatch(Bytes(keys), Bytes(grads), keys.size(), step).ok());
+    }
+    ASSERT_LE(tiered->memory_rows(), tiered->MaxMemoryRows() + static_cast<int64_t>(batch_keys)) << "batch " << b;
+  }
+}
+
+class TierOptimizerTest : public TierTest, public ::testing::WithParamInterface<SparseOptimizerType> {};
+
+TEST_P(TierOptimizerTest, TenTimesOverBudgetEndsWithTheRowsOfAnAllMemoryTable) {
+  const TableConfig config = Table(GetParam());
+  RocksTier* cold = OpenTier(config);
+  SparseTable memory(config, kSeed);
+  SparseTable tiered(config, kSeed, {.memory_bytes = BudgetForRows(config, 1000), .cold = cold});
+  ASSERT_EQ(tiered.MaxMemoryRows(), 1000);
+  TrainBoth(&tiered, &memory, /*batches=*/300, /*batch_keys=*/256, /*stream_seed=*/5, /*universe=*/30'000);
+  ASSERT_FALSE(HasFatalFailure());
+  EXPECT_GT(memory.num_rows(), 10 * 1000) << "the stream should hold 10x the budget";
+  EXPECT_EQ(tiered.num_rows(), memory.num_rows());
+  EXPECT_LE(tiered.memory_rows(), 1000);
+  EXPECT_EQ(ChecksumOf(tiered), ChecksumOf(memory));
+
+  // Every key, evicted or not, reads back the same (read-only, then creating).
+  std::vector<Key> all;
+  memory.ForEachMemoryRow([&](Key key, const float*) { all.push_back(key); });
+  std::vector<float> got(all.size() * config.dim), want(all.size() * config.dim);
+  ASSERT_TRUE(tiered.PullBatch(Bytes(all), all.size(), false, 1000, Bytes(got)).ok());
+  ASSERT_TRUE(memory.PullBatch(Bytes(all), all.size(), false, 1000, Bytes(want)).ok());
+  EXPECT_EQ(got, want);
+  EXPECT_LE(tiered.memory_rows(), 1000) << "a read-only pull loads nothing";
+}
+
+INSTANTIATE_TEST_SUITE_P(Optimizers, TierOptimizerTest,
+                         ::testing::Values(SparseOptimizerType::kSgd, SparseOptimizerType::kAdagrad,
+                                           SparseOptimizerType::kFtrl, SparseOptimizerType::kAdam),
+                         [](const auto& info) { return std::string(SparseOptimizerTypeName(info.param)); });
+
+TEST_F(TierTest, CheckpointPlusMemoryRowsRestoreEveryRow) {
+  const TableConfig config = Table(SparseOptimizerType::kAdagrad);
+  RocksTier* cold = OpenTier(config);
+  SparseTable memory(config, kSeed);
+  SparseTable tiered(config, kSeed, {.memory_bytes = BudgetForRows(config, 500), .cold = cold});
+  TrainBoth(&tiered, &memory, 120, 256, /*stream_seed=*/9, /*universe=*/10'000);
+  ASSERT_FALSE(HasFatalFailure());
+  const uint64_t want = ChecksumOf(memory);
+  ASSERT_EQ(ChecksumOf(tiered), want);
+
+  const std::string checkpoint = dir_ + "/ckpt";
+  ASSERT_TRUE(cold->Checkpoint(checkpoint).ok());
+  Status again = cold->Checkpoint(checkpoint);
+  EXPECT_FALSE(again.ok());
+  EXPECT_NE(again.message().find(checkpoint), std::string_view::npos) << again;
+
+  // Into an all-memory table, and into a tiered one with its own DB: cold
+  // rows first, then the memory rows, which win over stale cold copies.
+  RocksTierOptions options;
+  options.path = dir_ + "/restored-rocks";
+  auto restored_cold = RocksTier::Open(options, {config});
+  ASSERT_TRUE(restored_cold.ok()) << restored_cold.status();
+  SparseTable restored(config, kSeed);
+  SparseTable restored_tiered(config, kSeed,
+                              {.memory_bytes = BudgetForRows(config, 300), .cold = restored_cold->get()});
+  int64_t cold_rows = 0;
+  ASSERT_TRUE(ForEachCheckpointRow(checkpoint, config.id, tiered.row_floats(), [&](Key key, const float* row) {
+                ++cold_rows;
+                ASSERT_TRUE(restored.InsertRow(key, row).ok());
+                ASSERT_TRUE(restored_tiered.InsertRow(key, row).ok());
+              }).ok());
+  EXPECT_GE(cold_rows, tiered.num_rows() - tiered.memory_rows());
+  tiered.ForEachMemoryRow([&](Key key, const float* row) {
+    ASSERT_TRUE(restored.InsertRow(key, row).ok());
+    ASSERT_TRUE(restored_tiered.InsertRow(key, row).ok());
+  });
+  EXPECT_EQ(restored.num_rows(), memory.num_rows());
+  EXPECT_EQ(restored_tiered.num_rows(), memory.num_rows());
+  EXPECT_EQ(ChecksumOf(restored), want);
+  EXPECT_EQ(ChecksumOf(restored_tiered), want);
+  EXPECT_LE(restored_tiered.memory_rows(), 300 + 1024);
+
+  // Missing DB, missing table, wrong row size.
+  Status missing = ForEachCheckpointRow(dir_ + "/nothing", config.id, tiered.row_floats(), [](Key, const float*) {});
+  EXPECT_EQ(missing.code(), StatusCode::kNotFound) << missing;
+  EXPECT_NE(missing.message().find(dir_ + "/nothing"), std::string_view::npos) << missing;
+  Status no_table = ForEachCheckpointRow(checkpoint, 99, tiered.row_floats(), [](Key, const float*) {});
+  EXPECT_EQ(no_table.code(), StatusCode::kNotFound) << no_table;
+  EXPECT_NE(no_table.message().find("table-99"), std::string_view::npos) << no_table;
+  Status wrong_size = ForEachCheckpointRow(checkpoint, config.id, tiered.row_floats() + 1, [](Key, const float*) {});
+  EXPECT_EQ(wrong_size.code(), StatusCode::kDataLoss) << wrong_size;
+  EXPECT_NE(wrong_size.message().find(checkpoint), std::string_view::npos) << wrong_size;
+  EXPECT_NE(wrong_size.message().find("key"), std::string_view::npos) << wrong_size;
+}
+
+// Admission, on an all-memory table and a tiered one alike.
+void ExpectAdmissionAfterThreeCreatingPulls(SparseTable* table) {
+  const TableConfig& config = table->config();
+  const int dim = config.dim;
+  const std::vector<Key> key = {42};
+  std::vector<float> out(dim, 1.0f), zeros(dim, 0.0f), grad(dim, 0.5f);
+  for (int i = 0; i < 4; ++i) {  // read-only pulls do not count
+    ASSERT_TRUE(table->PullBatch(Bytes(key), 1, /*create=*/false, 1, Bytes(out)).ok());
+    EXPECT_EQ(out, zeros);
+  }
+  std::map<Key, uint32_t> pending;
+  for (uint32_t seen = 1; seen <= 2; ++seen) {
+    ASSERT_TRUE(table->PullBatch(Bytes(key), 1, /*create=*/true, seen, Bytes(out)).ok());
+    EXPECT_EQ(out, zeros) << "creating pull " << seen;
+    ASSERT_TRUE(table->PushBatch(Bytes(key), Bytes(grad), 1, seen).ok());  // dropped
+    EXPECT_EQ(table->num_rows(), 0);
+    pending.clear();
+    table->ForEachPendingCount([&](Key k, uint32_t count) { pending[k] = count; });
+    EXPECT_EQ(pending, (std::map<Key, uint32_t>{{42, seen}}));
+  }
+  ASSERT_TRUE(table->PullBatch(Bytes(key), 1, /*create=*/true, 3, Bytes(out)).ok());
+  std::vector<float> initial(dim);
+  InitRowValue(config, kSeed, 42, initial.data());
+  EXPECT_EQ(out, initial);
+  EXPECT_EQ(table->num_rows(), 1);
+  pending.clear();
+  table->ForEachPendingCount([&](Key k, uint32_t count) { pending[k] = count; });
+  EXPECT_TRUE(pending.empty());
+  ASSERT_TRUE(table->PushBatch(Bytes(key), Bytes(grad), 1, 3).ok());
+  ASSERT_TRUE(table->PullBatch(Bytes(key), 1, false, 3, Bytes(out)).ok());
+  EXPECT_NE(out, initial) << "the push after admission applies";
+  // Duplicates inside one batch count one by one: the 3rd occurrence admits.
+  const std::vector<Key> dups = {7, 7, 7, 7};
+  std::vector<float> four(4 * dim);
+  ASSERT_TRUE(table->PullBatch(Bytes(dups), 4, true, 4, Bytes(four)).ok());
+  InitRowValue(config, kSeed, 7, initial.data());
+  EXPECT_TRUE(std::equal(four.begin(), four.begin() + 2 * dim, std::vector<float>(2 * dim, 0.0f).begin()));
+  EXPECT_TRUE(std::equal(initial.begin(), initial.end(), four.begin() + 2 * dim));
+  EXPECT_TRUE(std::equal(initial.begin(), initial.end(), four.begin() + 3 * dim));
+}
+
+TEST_F(TierTest, AdmissionAfterMinCountCreatingPulls) {
+  const TableConfig config = Table(SparseOptimizerType::kAdagrad);
+  SparseTable memory(config, kSeed, {.min_count = 3});
+  ExpectAdmissionAfterThreeCreatingPulls(&memory);
+  ASSERT_FALSE(HasFatalFailure());
+  SparseTable tiered(config, kSeed,
+                     {.memory_bytes = BudgetForRows(config, 10), .cold = OpenTier(config), .min_count = 3});
+  ExpectAdmissionAfterThreeCreatingPulls(&tiered);
+}
+
+TEST_F(TierTest, ExpiryDeletesUntouchedRowsFromBothTiers) {
+  const TableConfig config = Table(SparseOptimizerType::kFtrl);
+  RocksTier* cold = OpenTier(config);
+  SparseTable memory(config, kSeed, {.ttl_steps = 10});
+  SparseTable tiered(config, kSeed, {.memory_bytes = BudgetForRows(config, 200), .cold = cold, .ttl_steps = 10});
+  const int dim = config.dim;
+  std::vector<Key> old_keys(3000), touched;
+  for (size_t i = 0; i < old_keys.size(); ++i) old_keys[i] = Mix64(i + 1);
+  std::vector<float> grads(old_keys.size() * dim, 0.25f), out(old_keys.size() * dim);
+  for (SparseTable* table : {&memory, &tiered}) {
+    ASSERT_TRUE(table->PushBatch(Bytes(old_keys), Bytes(grads), old_keys.size(), /*step=*/1).ok());
+  }
+  for (size_t i = 0; i < old_keys.size(); i += 7) touched.push_back(old_keys[i]);
+  for (SparseTable* table : {&memory, &tiered}) {  // touched at step 5 (pull) and 12 (push)
+    ASSERT_TRUE(table->PullBatch(Bytes(touched), touched.size(), true, 5, Bytes(out)).ok());
+    ASSERT_TRUE(table->PushBatch(Bytes(touched), Bytes(grads), touched.size(), 12).ok());
+  }
+  ASSERT_GT(tiered.num_rows() - tiered.memory_rows(), 2000) << "most rows should be cold";
+
+  for (SparseTable* table : {&memory, &tiered}) {
+    StatusOr<int64_t> none = table->Expire(11);  // 1 + 10 < 11 is false: nothing yet
+    ASSERT_TRUE(none.ok()) << none.status();
+    EXPECT_EQ(*none, 0);
+    StatusOr<int64_t> expired = table->Expire(12);
+    ASSERT_TRUE(expired.ok()) << expired.status();
+    EXPECT_EQ(*expired, static_cast<int64_t>(old_keys.size() - touched.size()));
+    EXPECT_EQ(table->num_rows(), static_cast<int64_t>(touched.size()));
+  }
+  EXPECT_EQ(ChecksumOf(tiered), ChecksumOf(memory));
+  // Gone from RocksDB too (only stale copies of touched keys may stay).
+  std::map<Key, bool> is_touched;
+  for (Key key : touched) is_touched[key] = true;
+  ASSERT_TRUE(cold->ForEachRow(config.id, tiered.row_floats(),
+                               [&](Key key, const float*) {
+                                 EXPECT_TRUE(is_touched.count(key)) << "expired key " << key << " still in RocksDB";
+                                 return Status::OK();
+                               })
+                  .ok());
+  // Expired keys read as zeros, and creating pulls recreate them fresh.
+  const std::vector<Key> gone = {old_keys[1], old_keys[2]};
+  std::vector<float> two(2 * dim), initial(dim);
+  ASSERT_TRUE(tiered.PullBatch(Bytes(gone), 2, false, 13, Bytes(two)).ok());
+  EXPECT_EQ(two, std::vector<float>(2 * dim, 0.0f));
+  ASSERT_TRUE(tiered.PullBatch(Bytes(gone), 2, true, 13, Bytes(two)).ok());
+  InitRowValue(config, kSeed, gone[0], initial.data());
+  EXPECT_TRUE(std::equal(initial.begin(), initial.end(), two.begin()));
+  EXPECT_EQ(tiered.num_rows(), static_cast<int64_t>(touched.size() + 2));
+}
+
+TEST_F(TierTest, ExpiryDropsStaleAdmissionCounters) {
+  const TableConfig config = Table(SparseOptimizerType::kSgd);
+  SparseTable table(config, kSeed, {.min_count = 3, .ttl_steps = 10});
+  const std::vector<Key> keys = {1, 2};
+  std::vector<float> out(2 * config.dim);
+  ASSERT_TRUE(table.PullBatch(Bytes(keys), 1, true, 1, Bytes(out)).ok());      // key 1 at step 1
+  ASSERT_TRUE(table.PullBatch(Bytes(keys) + 8, 1, true, 8, Bytes(out)).ok());  // key 2 at step 8
+  ASSERT_TRUE(table.Expire(12).ok());
+  std::map<Key, uint32_t> pending;
+  table.ForEachPendingCount([&](Key k, uint32_t count) { pending[k] = count; });
+  EXPECT_EQ(pending, (std::map<Key, uint32_t>{{2, 1}}));
+}
+
+TEST_F(TierTest, RocksErrorsBecomeStatusNamingThePath) {
+  const std::string file = dir_ + "/a-file";
+  std::ofstream(file) << "not a directory";
+  RocksTierOptions options;
+  options.path = file + "/rocks";
+  auto opened = RocksTier::Open(options, {Table(SparseOptimizerType::kSgd)});
+  ASSERT_FALSE(opened.ok());
+  EXPECT_NE(opened.status().message().find(options.path), std::string_view::npos) << opened.status();
+
+  RocksTierOptions empty;
+  EXPECT_EQ(RocksTier::Open(empty, {}).status().code(), StatusCode::kInvalidArgument);
+
+  RocksTier* cold = OpenTier(Table(SparseOptimizerType::kSgd));
+  std::vector<uint8_t> found;
+  const std::vector<Key> keys = {1};
+  float row[16];
+  Status unknown = cold->MultiGet(/*table_id=*/12, keys, 4, row, &found);
+  EXPECT_EQ(unknown.code(), StatusCode::kNotFound) << unknown;
+  EXPECT_NE(unknown.message().find("12"), std::string_view::npos) << unknown;
+}
+
+}  // namespace
+}  // namespace ember::storage
