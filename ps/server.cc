@@ -1,6 +1,7 @@
 #include "ps/server.h"
 
 #include <cerrno>
+#include <chrono>
 #include <deque>
 #include <iomanip>
 #include <map>
@@ -199,17 +200,22 @@ Status Server::Impl::CreateTables() {
     table_by_id[options.tables[i].id] = i;
   }
   if (!options.restore_from.empty()) {
+    const auto start = std::chrono::steady_clock::now();
     ASSIGN_OR_RETURN(storage::ServerState state,
                      storage::LoadShards(options.restore_from, options.restore_num_servers, options.rank,
                                          options.num_servers, table_pointers()));
     applied_steps = state.applied_steps;
     push_clock = state.push_clock;
-    int64_t restored = 0;
+    int64_t restored = 0, restored_bytes = 0;
     for (size_t i = 0; i < tables.size(); ++i) {
       rows[i].store(tables[i]->num_rows(), std::memory_order_relaxed);
       restored += tables[i]->num_rows();
+      restored_bytes += tables[i]->num_rows() * (8 + 4 * int64_t{tables[i]->row_floats()});
     }
-    LOG(INFO) << "server " << options.rank << " restored " << restored << " rows from " << options.restore_from
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    LOG(INFO) << "server " << options.rank << " restored " << restored << " rows (" << restored_bytes / 1e6
+              << " MB of keys and rows) in " << seconds << " s (" << (seconds > 0 ? restored_bytes / 1e6 / seconds : 0)
+              << " MB/s) from " << options.restore_from
               << " (" << options.restore_num_servers << " server(s) wrote it); step " << applied_steps;
   }
   if (options.ttl_steps > 0) next_expiry = push_clock + std::max<uint32_t>(1, options.ttl_steps / 4);
