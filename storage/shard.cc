@@ -64,10 +64,14 @@ StatusOr<ServerState> LoadShards(const std::string& checkpoint_dir, int old_num_
                                  const std::vector<SparseTable*>& tables) {
   ServerState result;
   result.rank = rank;
+  // With the same number of servers every key of shard `rank` is this
+  // server's and no other shard holds one of its keys.
+  const bool same_sharding = old_num_servers == num_servers;
   for (int old = 0; old < old_num_servers; ++old) {
+    if (same_sharding && old != rank) continue;
     const fs::path shard_dir = fs::path(checkpoint_dir) / ShardDirName(old);
     ASSIGN_OR_RETURN(ServerState state, ReadServerState((shard_dir / "server.state").string()));
-    if (old == 0) {
+    if (old == 0 || same_sharding) {
       result.applied_steps = state.applied_steps;
     } else if (state.applied_steps != result.applied_steps) {
       return Status::DataLoss(shard_dir.string(), "/server.state: ", state.applied_steps,

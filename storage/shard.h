@@ -40,7 +40,8 @@ StatusOr<std::vector<FileEntry>> WriteShard(const std::string& checkpoint_dir, i
 
 // Loads into `tables` every row and pending admission count of every shard
 // (old_num_servers of them) of checkpoint_dir that server `rank` of
-// `num_servers` owns. Returns the state to continue from: the
+// `num_servers` owns (only shard `rank` when the number of servers is the
+// same). Returns the state to continue from: the
 // applied_steps every old server agrees on (else DataLoss) and the largest
 // push clock. DataLoss / NotFound naming the file at fault.
 StatusOr<ServerState> LoadShards(const std::string& checkpoint_dir, int old_num_servers, int rank, int num_servers,
