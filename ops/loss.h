@@ -1,4 +1,6 @@
-// ops/loss.h: binary cross-entropy with logits, the CTR loss.
+// ops/loss.h: binary cross-entropy with logits, the CTR loss (with per-sample
+// weights it is also YouTube's weighted logistic regression: positives
+// weighted by watch time), and the mean squared error (rating regression).
 //
 // logits, labels (0/1 or soft targets in [0, 1]) and the optional per-sample
 // weights hold B values each (any shape with B elements, e.g. [B] or
@@ -23,5 +25,13 @@ Status BceWithLogitsForward(const Tensor& logits, const Tensor& labels, const Te
 // may alias logits). InvalidArgument on a mismatch.
 Status BceWithLogitsBackward(const Tensor& logits, const Tensor& labels, const Tensor& weights,
                              Tensor* dlogits);
+
+// Mean squared error over B predictions p and targets y (same shapes and
+// weights as above): *mean_loss = sum_b w_b * (p_b - y_b)^2 / B (accumulated
+// in double; 0 for B == 0). InvalidArgument on a mismatch.
+Status MseForward(const Tensor& predictions, const Tensor& targets, const Tensor& weights, double* mean_loss);
+
+// dpredictions = 2 * w * (p - y) / B (overwritten; may alias predictions).
+Status MseBackward(const Tensor& predictions, const Tensor& targets, const Tensor& weights, Tensor* dpredictions);
 
 }  // namespace ember::ops

@@ -39,4 +39,27 @@ Status BceWithLogitsBackward(const Tensor& logits, const Tensor& labels, const T
   return Status::OK();
 }
 
+Status MseForward(const Tensor& predictions, const Tensor& targets, const Tensor& weights, double* mean_loss) {
+  const int64_t n = predictions.numel();
+  const float* w = weights.empty() ? nullptr : weights.data();
+  double total = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double diff = static_cast<double>(predictions.data()[i]) - targets.data()[i];
+    total += w ? w[i] * diff * diff : diff * diff;
+  }
+  *mean_loss = total / static_cast<double>(n);
+  return Status::OK();
+}
+
+Status MseBackward(const Tensor& predictions, const Tensor& targets, const Tensor& weights, Tensor* dpredictions) {
+  const int64_t n = predictions.numel();
+  const float scale = 2.f / static_cast<float>(n);
+  const float* w = weights.empty() ? nullptr : weights.data();
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = (predictions.data()[i] - targets.data()[i]) * scale;
+    dpredictions->data()[i] = w ? w[i] * g : g;  // may alias predictions: read before the write
+  }
+  return Status::OK();
+}
+
 }  // namespace ember::ops::cpu

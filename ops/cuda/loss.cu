@@ -10,12 +10,20 @@ namespace {
 
 constexpr int kReduceThreads = 512;
 
-__global__ void BceLossKernel(long long n, const float* z, const float* y, const float* w, double* total) {
+// The per-sample losses, in double.
+struct BceLoss {
+  __device__ double operator()(double z, double y) const { return fmax(z, 0.0) - z * y + log1p(exp(-fabs(z))); }
+};
+struct SquaredError {
+  __device__ double operator()(double p, double y) const { return (p - y) * (p - y); }
+};
+
+template <typename Loss>
+__global__ void LossKernel(long long n, const float* z, const float* y, const float* w, double* total) {
   __shared__ double partial[kReduceThreads];
   double sum = 0;
   for (long long i = threadIdx.x; i < n; i += blockDim.x) {
-    const double zi = z[i];
-    const double loss = fmax(zi, 0.0) - zi * y[i] + log1p(exp(-fabs(zi)));
+    const double loss = Loss()(z[i], y[i]);
     sum += w == nullptr ? loss : w[i] * loss;
   }
   partial[threadIdx.x] = sum;
@@ -25,6 +33,14 @@ __global__ void BceLossKernel(long long n, const float* z, const float* y, const
     __syncthreads();
   }
   if (threadIdx.x == 0) *total = partial[0];
+}
+
+__global__ void MseGradKernel(long long n, float scale, const float* p, const float* y, const float* w, float* dp) {
+  for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<long long>(gridDim.x) * blockDim.x) {
+    const float g = (p[i] - y[i]) * scale;
+    dp[i] = w == nullptr ? g : w[i] * g;
+  }
 }
 
 __global__ void BceGradKernel(long long n, float inv_batch, const float* z, const float* y, const float* w,
@@ -57,19 +73,38 @@ StatusOr<double*> Scratch() {
   return buffer;
 }
 
-}  // namespace
-
-Status BceWithLogitsForward(const Tensor& logits, const Tensor& labels, const Tensor& weights,
-                            double* mean_loss) {
-  const long long n = logits.numel();
+// *mean_loss = the weighted sum of Loss over the samples / n.
+template <typename Loss>
+Status MeanLoss(const char* kernel, const Tensor& z, const Tensor& y, const Tensor& weights, double* mean_loss) {
+  const long long n = z.numel();
   ASSIGN_OR_RETURN(double* total, Scratch());
-  BceLossKernel<<<1, kReduceThreads>>>(n, logits.data(), labels.data(),
-                                       weights.empty() ? nullptr : weights.data(), total);
-  RETURN_IF_ERROR(internal::CudaStatus(cudaGetLastError(), "BceLossKernel"));
+  LossKernel<Loss><<<1, kReduceThreads>>>(n, z.data(), y.data(), weights.empty() ? nullptr : weights.data(), total);
+  RETURN_IF_ERROR(internal::CudaStatus(cudaGetLastError(), kernel));
   double host_total = 0;
   EMBER_CUDA_RETURN_IF_ERROR(cudaMemcpy(&host_total, total, sizeof(double), cudaMemcpyDeviceToHost));
   *mean_loss = host_total / static_cast<double>(n);
   return Status::OK();
+}
+
+}  // namespace
+
+Status BceWithLogitsForward(const Tensor& logits, const Tensor& labels, const Tensor& weights,
+                            double* mean_loss) {
+  return MeanLoss<BceLoss>("BceLossKernel", logits, labels, weights, mean_loss);
+}
+
+Status MseForward(const Tensor& predictions, const Tensor& targets, const Tensor& weights, double* mean_loss) {
+  return MeanLoss<SquaredError>("MseLossKernel", predictions, targets, weights, mean_loss);
+}
+
+Status MseBackward(const Tensor& predictions, const Tensor& targets, const Tensor& weights, Tensor* dpredictions) {
+  const long long n = predictions.numel();
+  constexpr int kThreads = 256;
+  MseGradKernel<<<internal::GridSize(n, kThreads), kThreads>>>(n, 2.f / static_cast<float>(n), predictions.data(),
+                                                               targets.data(),
+                                                               weights.empty() ? nullptr : weights.data(),
+                                                               dpredictions->data());
+  return internal::CudaStatus(cudaGetLastError(), "MseGradKernel");
 }
 
 Status BceWithLogitsBackward(const Tensor& logits, const Tensor& labels, const Tensor& weights,

@@ -39,6 +39,10 @@ struct DenseStepParams {
                               double* mean_loss);                                                       \
   Status BceWithLogitsBackward(const Tensor& logits, const Tensor& labels, const Tensor& weights,       \
                                Tensor* dlogits);                                                        \
+  Status MseForward(const Tensor& predictions, const Tensor& targets, const Tensor& weights,             \
+                    double* mean_loss);                                                                 \
+  Status MseBackward(const Tensor& predictions, const Tensor& targets, const Tensor& weights,            \
+                     Tensor* dpredictions);                                                             \
   Status EmbeddingPoolForward(const Tensor& rows, const IndexTensor& ids, const IndexTensor& offsets,   \
                               PoolMode mode, int64_t col_offset, Tensor* out);                          \
   Status EmbeddingPoolBackward(const Tensor& dout, int64_t col_offset, const IndexTensor& ids,          \

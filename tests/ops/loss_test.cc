@@ -96,5 +96,55 @@ TEST_P(BceTest, ShapeMismatchIsInvalidArgument) {
 
 OPS_INSTANTIATE_DEVICE_TEST(BceTest);
 
+double MseLoss(Device device, const Tensor& predictions, const Tensor& targets, const Tensor& weights) {
+  double loss = -1;
+  OPS_EXPECT_OK(MseForward(OnDevice(predictions, device), OnDevice(targets, device),
+                           weights.empty() ? Tensor() : OnDevice(weights, device), &loss));
+  return loss;
+}
+
+Tensor MseGrad(Device device, const Tensor& predictions, const Tensor& targets, const Tensor& weights) {
+  Tensor grad = Tensor::Zeros(predictions.shape(), device);
+  OPS_EXPECT_OK(MseBackward(OnDevice(predictions, device), OnDevice(targets, device),
+                            weights.empty() ? Tensor() : OnDevice(weights, device), &grad));
+  return ToHost(grad);
+}
+
+class MseTest : public DeviceTest {};
+
+TEST_P(MseTest, ForwardIsTheWeightedMeanOfSquaredErrors) {
+  const Tensor p = testing::HostTensor({3}, {1.f, 2.f, -1.f}), y = testing::HostTensor({3}, {0.f, 4.f, -1.f});
+  EXPECT_NEAR(MseLoss(device(), p, y, Tensor()), (1.0 + 4.0 + 0.0) / 3, 1e-12);
+  const Tensor w = testing::HostTensor({3}, {2.f, 0.5f, 7.f});
+  EXPECT_NEAR(MseLoss(device(), p, y, w), (2.0 * 1 + 0.5 * 4 + 0) / 3, 1e-12);
+}
+
+TEST_P(MseTest, GradientMatchesCentralDifferences) {
+  Rng rng(23);
+  Tensor p = RandomTensor(&rng, {7, 1}, -2, 2);
+  const Tensor y = RandomTensor(&rng, {7, 1}, -2, 2), w = RandomTensor(&rng, {7, 1}, 0, 2);
+  testing::ExpectGradientMatches("dpredictions", &p, MseGrad(device(), p, y, w),
+                                 [&] { return MseLoss(device(), p, y, w); });
+}
+
+TEST_P(MseTest, MatchesCpu) {
+  if (!on_cuda()) GTEST_SKIP() << "CPU is the reference";
+  Rng rng(24);
+  const Tensor p = RandomTensor(&rng, {5000}, -5, 5), y = RandomTensor(&rng, {5000}, -5, 5),
+               w = RandomTensor(&rng, {5000}, 0, 3);
+  EXPECT_NEAR(MseLoss(device(), p, y, w), MseLoss(Device::Cpu(), p, y, w), 1e-9);
+  testing::ExpectAllClose(MseGrad(device(), p, y, w), MseGrad(Device::Cpu(), p, y, w), 1e-5, 1e-9, "dpredictions");
+}
+
+TEST_P(MseTest, ShapeMismatchIsInvalidArgument) {
+  Tensor p = Tensor::Zeros({4}, device()), y = Tensor::Zeros({3}, device());
+  double loss = 0;
+  EXPECT_EQ(MseForward(p, y, Tensor(), &loss).code(), StatusCode::kInvalidArgument);
+  Tensor good = Tensor::Zeros({4}, device()), bad_grad = Tensor::Zeros({2}, device());
+  EXPECT_EQ(MseBackward(p, good, Tensor(), &bad_grad).code(), StatusCode::kInvalidArgument);
+}
+
+OPS_INSTANTIATE_DEVICE_TEST(MseTest);
+
 }  // namespace
 }  // namespace ember::ops
