@@ -8,6 +8,7 @@
 #include "ops/cross_layer.h"
 #include "ops/dense_optimizer.h"
 #include "ops/dot_interaction.h"
+#include "ops/dropout.h"
 #include "ops/embedding_pool.h"
 #include "ops/fm.h"
 #include "ops/layer_norm.h"
