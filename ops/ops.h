@@ -17,4 +17,5 @@
 #include "ops/loss.h"
 #include "ops/parameters.h"
 #include "ops/prelu.h"
+#include "ops/softmax.h"
 #include "ops/tensor.h"
