@@ -17,5 +17,6 @@
 #include "ops/loss.h"
 #include "ops/parameters.h"
 #include "ops/prelu.h"
+#include "ops/sequence.h"
 #include "ops/softmax.h"
 #include "ops/tensor.h"

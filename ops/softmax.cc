@@ -2,37 +2,11 @@
 // device.
 #include "ops/softmax.h"
 
-#include <vector>
-
 #include "ops/internal/dispatch.h"
 #include "ops/internal/softmax_kernels.h"
 
 namespace ember::ops {
 namespace {
-
-// Host copy of an IndexTensor's values (targets and lengths are small).
-StatusOr<std::vector<int32_t>> HostValues(const IndexTensor& t) {
-  std::vector<int32_t> values(static_cast<size_t>(t.numel()));
-  if (t.numel() == 0) return values;
-  if (t.device().type == DeviceType::kCpu) {
-    std::copy(t.data(), t.data() + t.numel(), values.begin());
-    return values;
-  }
-  ASSIGN_OR_RETURN(IndexTensor host, t.To(Device::Cpu()));
-  std::copy(host.data(), host.data() + host.numel(), values.begin());
-  return values;
-}
-
-// Every value of `t` (B of them) in [lo, hi].
-Status CheckRange(const char* op, const char* name, const IndexTensor& t, int64_t lo, int64_t hi) {
-  ASSIGN_OR_RETURN(std::vector<int32_t> values, HostValues(t));
-  for (size_t b = 0; b < values.size(); ++b) {
-    if (values[b] < lo || values[b] > hi) {
-      return Status::InvalidArgument(op, ": ", name, "[", b, "] = ", values[b], ", outside [", lo, ", ", hi, "]");
-    }
-  }
-  return Status::OK();
-}
 
 // logits [B, C]; log_q empty, [C] or [B, C]; targets [B] in [0, C); all on one device.
 StatusOr<bool> CheckCrossEntropy(const char* op, const Tensor& logits, const Tensor& log_q,
@@ -45,7 +19,7 @@ StatusOr<bool> CheckCrossEntropy(const char* op, const Tensor& logits, const Ten
   }
   if (!log_q.empty()) RETURN_IF_ERROR(internal::CheckDevice(op, "log_q", log_q.device(), logits.device()));
   RETURN_IF_ERROR(internal::CheckDevice(op, "targets", targets.device(), logits.device()));
-  RETURN_IF_ERROR(CheckRange(op, "targets", targets, 0, logits.dim(1) - 1));
+  RETURN_IF_ERROR(internal::CheckIndexRange(op, "targets", targets, 0, logits.dim(1) - 1));
   return !log_q.empty() && log_q.numel() == logits.numel() && logits.dim(0) > 1;
 }
 
@@ -60,7 +34,7 @@ Status MaskedSoftmaxForward(const Tensor& x, const IndexTensor& lengths, Tensor*
   RETURN_IF_ERROR(internal::CheckDevice(kOp, "y", y->device(), x.device()));
   if (lengths.numel() > 0) {
     RETURN_IF_ERROR(internal::CheckDevice(kOp, "lengths", lengths.device(), x.device()));
-    RETURN_IF_ERROR(CheckRange(kOp, "lengths", lengths, 0, x.dim(1)));
+    RETURN_IF_ERROR(internal::CheckIndexRange(kOp, "lengths", lengths, 0, x.dim(1)));
   }
   if (x.numel() == 0) return Status::OK();
   switch (x.device().type) {

@@ -30,4 +30,22 @@ inline Status CheckDevice(const char* op, const char* name, Device device, Devic
                                  expected.DebugString());
 }
 
+// Every value of `t` in [lo, hi], else InvalidArgument "<op>: <name>[i] = v,
+// outside [lo, hi]". Reads the values on the host (a copy from a device):
+// for small index tensors (lengths, targets).
+inline Status CheckIndexRange(const char* op, const char* name, const IndexTensor& t, int64_t lo, int64_t hi) {
+  if (t.numel() == 0) return Status::OK();
+  IndexTensor host;
+  const IndexTensor* values = &t;
+  if (t.device().type != DeviceType::kCpu) {
+    ASSIGN_OR_RETURN(host, t.To(Device::Cpu()));
+    values = &host;
+  }
+  for (int64_t i = 0; i < values->numel(); ++i) {
+    const int32_t v = values->data()[i];
+    if (v < lo || v > hi) return Status::InvalidArgument(op, ": ", name, "[", i, "] = ", v, ", outside [", lo, ", ", hi, "]");
+  }
+  return Status::OK();
+}
+
 }  // namespace ember::ops::internal

@@ -5,13 +5,8 @@
 #include <cstdint>
 
 #include "common/status.h"
+#include "ops/internal/host_device.h"
 #include "ops/tensor.h"
-
-#if defined(__CUDACC__)
-#define EMBER_HOST_DEVICE __host__ __device__
-#else
-#define EMBER_HOST_DEVICE
-#endif
 
 namespace ember::ops {
 
