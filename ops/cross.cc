@@ -100,21 +100,7 @@ Status CrossBackward(const Tensor& x0, const Tensor& xl, const Tensor& w, const 
   }
   RETURN_IF_ERROR(BiasBackward(*dpre, db));
   RETURN_IF_ERROR(LinearBackward(xl, w, *dpre, dxl, dw));
-  return CrossAccumulateGradient(dout, dxl);
-}
-
-Status CrossAccumulateGradient(const Tensor& grad, Tensor* sum) {
-  if (grad.numel() != sum->numel() || grad.rows() != sum->rows()) {
-    return Status::InvalidArgument("CrossAccumulateGradient: grad ", grad.ShapeString(), " and sum ",
-                                   sum->ShapeString(), " differ in shape");
-  }
-  RETURN_IF_ERROR(internal::CheckDevice("CrossAccumulateGradient", "sum", sum->device(), grad.device()));
-  switch (grad.device().type) {
-    case DeviceType::kCpu:
-      return cpu::AccumulateInto(grad, sum);
-    EMBER_OPS_CUDA_CASE(grad.device(), AccumulateInto, grad, sum)
-  }
-  return Status::Internal("CrossAccumulateGradient: unknown device");
+  return AddInto(dout, dxl);
 }
 
 }  // namespace ember::ops

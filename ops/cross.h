@@ -37,9 +37,4 @@ Status CrossForward(const Tensor& x0, const Tensor& xl, const Tensor& w, const T
 Status CrossBackward(const Tensor& x0, const Tensor& xl, const Tensor& w, const Tensor& pre, const Tensor& dout,
                      Tensor* dpre, Tensor* dx0, Tensor* dxl, Tensor* dw, Tensor* db);
 
-// *sum += grad element-wise (same numel, rows and device): adds the gradient
-// that reached x0 through the first layer's x_l path. InvalidArgument on a
-// mismatch.
-Status CrossAccumulateGradient(const Tensor& grad, Tensor* sum);
-
 }  // namespace ember::ops

@@ -100,7 +100,7 @@ Status CrossNetwork::Backward(const Tensor& dy, Tensor* dx) {
     upstream = downstream;
   }
   // x_0 is x0: the gradient along the layers' residual path joins the sum.
-  return CrossAccumulateGradient(*upstream, &dx0);
+  return AddInto(*upstream, &dx0);
 }
 
 }  // namespace ember::ops

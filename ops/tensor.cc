@@ -249,6 +249,26 @@ Status SetZero(Tensor* t) {
   return internal::ZeroBytes(t->data(), t->device(), static_cast<size_t>(t->numel()) * sizeof(float));
 }
 
+Status AddInto(const Tensor& x, Tensor* sum) {
+  if (x.numel() != sum->numel() || !(x.device() == sum->device())) {
+    return Status::InvalidArgument("AddInto: x ", x.DebugString(), " and sum ", sum->DebugString(),
+                                   " differ in element count or device");
+  }
+  if (x.empty()) return Status::OK();
+  switch (x.device().type) {
+    case DeviceType::kCpu:
+      return cpu::AddInto(x, sum);
+    case DeviceType::kCuda:
+#if EMBER_WITH_CUDA
+      RETURN_IF_ERROR(internal::SetCudaDevice(x.device().index));
+      return cuda::AddInto(x, sum);
+#else
+      break;
+#endif
+  }
+  return Status::Unimplemented("AddInto on ", x.device().DebugString(), " in a build without CUDA");
+}
+
 Status Synchronize(Device device) {
   if (device.is_cpu()) return Status::OK();
 #if EMBER_WITH_CUDA

@@ -144,6 +144,9 @@ Status CopyInto(const IndexTensor& src, IndexTensor* dst);
 Status Fill(float value, Tensor* t);
 // Sets every element of *t to 0 (memset).
 Status SetZero(Tensor* t);
+// *sum += x element-wise (a gradient reaching a tensor by a second path).
+// InvalidArgument unless the element counts and devices match.
+Status AddInto(const Tensor& x, Tensor* sum);
 // Blocks until all work queued on `device` has finished; returns the first
 // asynchronous CUDA error as Internal. A no-op on the CPU.
 Status Synchronize(Device device);

@@ -36,12 +36,4 @@ Status CrossBackwardElementwise(const Tensor& x0, const Tensor& pre, const Tenso
   return Status::OK();
 }
 
-Status AccumulateInto(const Tensor& grad, Tensor* sum) {
-  const int64_t n = grad.numel();
-  const float* __restrict g = grad.data();
-  float* __restrict s = sum->data();
-  for (int64_t i = 0; i < n; ++i) s[i] += g[i];
-  return Status::OK();
-}
-
 }  // namespace ember::ops::cpu

@@ -131,4 +131,12 @@ Status ActivationBiasBackward(const Tensor& y, const Tensor& dy, Activation acti
   return Status::OK();
 }
 
+Status AddInto(const Tensor& x, Tensor* sum) {
+  const int64_t n = x.numel();
+  const float* __restrict g = x.data();
+  float* __restrict out = sum->data();
+  for (int64_t i = 0; i < n; ++i) out[i] += g[i];
+  return Status::OK();
+}
+
 }  // namespace ember::ops::cpu

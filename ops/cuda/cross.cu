@@ -28,13 +28,6 @@ __global__ void CrossBackwardKernel(long long n, const float* x0, const float* p
   }
 }
 
-__global__ void AccumulateKernel(long long n, const float* grad, float* sum) {
-  for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; i < n;
-       i += static_cast<long long>(gridDim.x) * blockDim.x) {
-    sum[i] += grad[i];
-  }
-}
-
 }  // namespace
 
 Status CrossForwardElementwise(const Tensor& x0, const Tensor& xl, const Tensor& b, Tensor* pre, Tensor* out) {
@@ -52,13 +45,6 @@ Status CrossBackwardElementwise(const Tensor& x0, const Tensor& pre, const Tenso
   CrossBackwardKernel<<<internal::GridSize(n, kThreads), kThreads>>>(n, x0.data(), pre.data(), dout.data(),
                                                                      dpre->data(), dx0->data());
   return internal::CudaStatus(cudaGetLastError(), "CrossBackwardKernel");
-}
-
-Status AccumulateInto(const Tensor& grad, Tensor* sum) {
-  const long long n = grad.numel();
-  if (n == 0) return Status::OK();
-  AccumulateKernel<<<internal::GridSize(n, kThreads), kThreads>>>(n, grad.data(), sum->data());
-  return internal::CudaStatus(cudaGetLastError(), "AccumulateKernel");
 }
 
 }  // namespace ember::ops::cuda

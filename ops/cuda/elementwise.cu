@@ -1,4 +1,4 @@
-// CUDA implementation of ops/bias.h, ops/activation.h and Fill: grid-stride
+// CUDA implementation of ops/bias.h, ops/activation.h, Fill and AddInto: grid-stride
 // element-wise kernels and a deterministic column reduction for bias
 // gradients (one block per 32 columns, no atomics).
 #include "ops/internal/device_memory.h"
@@ -43,6 +43,13 @@ __global__ void FillKernel(long long n, float value, float* out) {
   for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<long long>(gridDim.x) * blockDim.x) {
     out[i] = value;
+  }
+}
+
+__global__ void AddIntoKernel(long long n, const float* x, float* sum) {
+  for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<long long>(gridDim.x) * blockDim.x) {
+    sum[i] += x[i];
   }
 }
 
@@ -152,6 +159,12 @@ Status ActivationBiasBackward(const Tensor& y, const Tensor& dy, Activation acti
                               Tensor* dbias) {
   return LaunchColumnGrad(y.rows(), y.cols(), static_cast<int>(activation), y.data(), dy.data(), dpre->data(),
                           dbias->data());
+}
+
+Status AddInto(const Tensor& x, Tensor* sum) {
+  const long long n = x.numel();
+  AddIntoKernel<<<internal::GridSize(n, kThreads), kThreads>>>(n, x.data(), sum->data());
+  return internal::CudaStatus(cudaGetLastError(), "AddIntoKernel");
 }
 
 }  // namespace ember::ops::cuda

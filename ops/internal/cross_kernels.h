@@ -14,9 +14,7 @@ namespace ember::ops {
                                  Tensor* out);                                                          \
   /* dpre = dout * x0; dx0 += dout * pre. */                                                            \
   Status CrossBackwardElementwise(const Tensor& x0, const Tensor& pre, const Tensor& dout, Tensor* dpre, \
-                                  Tensor* dx0);                                                         \
-  /* sum += grad. */                                                                                    \
-  Status AccumulateInto(const Tensor& grad, Tensor* sum);
+                                  Tensor* dx0);
 
 namespace cpu {
 EMBER_OPS_DECLARE_CROSS_KERNELS
