@@ -3,6 +3,7 @@
 #pragma once
 
 #include "ops/activation.h"
+#include "ops/attention.h"
 #include "ops/bias.h"
 #include "ops/cross.h"
 #include "ops/cross_layer.h"
