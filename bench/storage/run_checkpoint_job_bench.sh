@@ -19,7 +19,10 @@ DIR=${DIR:-/tmp/ember_ckpt_bench}
 EMBER=${EMBER:-build/cli/ember}
 [[ -x $EMBER ]] || { echo "run_checkpoint_job_bench.sh: no ember binary at $EMBER" >&2; exit 1; }
 mkdir -p "$DIR"
-[[ -f $DIR/data/train.tsv ]] || "$EMBER" gen-data --out_dir="$DIR/data" --train_rows="$ROWS" --test_rows=1000 --seed=1 >/dev/null 2>&1
+if [[ "$(cat "$DIR/data/rows" 2>/dev/null)" != "$ROWS" ]]; then
+  "$EMBER" gen-data --out_dir="$DIR/data" --train_rows="$ROWS" --test_rows=1000 --seed=1 >/dev/null 2>&1
+  echo "$ROWS" > "$DIR/data/rows"
+fi
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
 write_rates=() load_rates=() sizes=() disk_rates=()
