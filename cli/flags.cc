@@ -16,15 +16,41 @@ DEFINE_string(eval_files, "",
 DEFINE_int64(max_bad_lines, 1000,
              "Malformed input lines are counted and skipped (logged with file:line); past this many the job stops "
              "with an error.");
+DEFINE_string(data_format, "criteo",
+              "criteo (Criteo TSV in --train_files and --eval_files) or interactions (user-item interaction files "
+              "in --train_files, e.g. MovieLens ratings.dat or ratings.csv: `user SEP item [SEP rating [SEP "
+              "timestamp ...]]`, split leave-one-out: each user's latest interaction is its test item; every epoch "
+              "ends with ranking the test item against --eval_negatives unrated items, HR@--ranking_k and "
+              "NDCG@--ranking_k; --eval_files is ignored). See data/README.md.");
+DEFINE_string(interaction_separator, "",
+              "interactions: the field separator (::, a tab given as \\t, a comma, or one character). Default: "
+              "detected from the first line (::, tab, comma, whitespace). A first line with a non-numeric rating or "
+              "timestamp is a header.");
+DEFINE_int32(neg_per_pos, 4,
+             "interactions: negatives sampled per train positive, uniformly from the items the user never "
+             "interacted with, fresh every epoch.");
+DEFINE_int32(eval_negatives, 99, "interactions: sampled unrated items each test item is ranked against (NCF: 99).");
+DEFINE_string(eval_negatives_file, "",
+              "interactions: fixed eval negatives in the NCF format, one line per user: "
+              "(user,item)<TAB>neg1<TAB>neg2... (the pair must be the user's held-out item), instead of sampling. "
+              "Users without a line are not evaluated. Default: sample --eval_negatives.");
+DEFINE_int32(ranking_k, 10, "interactions: the K of the HR@K and NDCG@K evaluation metrics.");
 // Model.
 DEFINE_string(model, "wide_deep",
               "Model: lr (FTRL logistic regression), wide_deep (Cheng et al. 2016), deepfm "
-              "(Guo et al. 2017), dcn (DCN-v2, Wang et al. 2021) or dlrm (Naumov et al. 2019).");
+              "(Guo et al. 2017), dcn (DCN-v2, Wang et al. 2021), dlrm (Naumov et al. 2019) or ncf (He et al. 2017, "
+              "with --data_format=interactions; --ncf_variant).");
+DEFINE_string(ncf_variant, "neumf",
+              "ncf: gmf (user and item embeddings of --embedding_dim, elementwise product, a linear output), mlp "
+              "(user and item embeddings of --ncf_mlp_embedding_dim, concatenated, an MLP of --hidden with ReLU) or "
+              "neumf (both, their outputs concatenated into one linear output).");
+DEFINE_int32(ncf_mlp_embedding_dim, 32, "ncf (mlp, neumf): dimension of the MLP tower's user and item embeddings.");
 DEFINE_int32(embedding_dim, 16,
              "wide_deep, deepfm, dcn, dlrm: dimension of each field's embedding (dlrm: also the bottom MLP's "
-             "output).");
+             "output). ncf: the GMF embeddings (predictive factors).");
 DEFINE_string(hidden, "1024,512,256",
-              "wide_deep, deepfm, dcn, dlrm (top MLP): sizes of the deep MLP's hidden layers, comma-separated.");
+              "wide_deep, deepfm, dcn, dlrm (top MLP): sizes of the deep MLP's hidden layers, comma-separated. "
+              "ncf (mlp, neumf): the MLP tower's layers (ReLU on each; the last is its output).");
 DEFINE_int32(cross_layers, 3,
              "dcn: DCN-v2 cross layers x_{l+1} = x0 * (W_l x_l + b_l) + x_l (full-rank W_l) before the MLP.");
 DEFINE_string(bottom_hidden, "64",
@@ -127,7 +153,8 @@ const VerbInfo kTrainFlags = {
      "compute_threads", "sync", "deterministic", "progress_every_steps", "bind_interface", "port_range", "job_token_file",
      "curve", "heartbeat_interval_ms", "heartbeat_timeout", "cross_layers", "bottom_hidden", "checkpoint_dir",
      "checkpoint_every_steps", "keep_checkpoints", "max_steps", "resume", "server_memory_bytes", "server_storage_dir",
-     "rocksdb_block_cache_bytes", "min_count", "ttl_steps"}};
+     "rocksdb_block_cache_bytes", "min_count", "ttl_steps", "data_format", "interaction_separator", "neg_per_pos",
+     "eval_negatives", "eval_negatives_file", "ranking_k", "ncf_variant", "ncf_mlp_embedding_dim"}};
 const VerbInfo kInspectFlags = {
     "inspect",
     "ember inspect PATH: verifies the checkpoint at PATH (every file's size and checksum) and prints what it "
@@ -291,6 +318,29 @@ StatusOr<scheduler::JobOptions> JobOptionsFromFlags() {
   job.rocksdb_block_cache_bytes = FLAGS_rocksdb_block_cache_bytes;
   job.min_count = static_cast<uint32_t>(FLAGS_min_count);
   job.ttl_steps = static_cast<uint32_t>(FLAGS_ttl_steps);
+  if (FLAGS_data_format != "criteo" && FLAGS_data_format != "interactions") {
+    return Status::InvalidArgument("--data_format=", FLAGS_data_format, ": expected criteo or interactions");
+  }
+  if ((FLAGS_data_format == "interactions") != (FLAGS_model == "ncf")) {
+    return Status::InvalidArgument("--model=ncf reads --data_format=interactions, and only it does; got --model=",
+                                   FLAGS_model, " --data_format=", FLAGS_data_format);
+  }
+  job.worker.data_format = FLAGS_data_format;
+  if (FLAGS_neg_per_pos < 0 || FLAGS_eval_negatives < 0) {
+    return Status::InvalidArgument("--neg_per_pos and --eval_negatives must be >= 0");
+  }
+  RETURN_IF_ERROR(CheckPositive("ranking_k", FLAGS_ranking_k));
+  job.worker.neg_per_pos = FLAGS_neg_per_pos;
+  job.ranking_k = FLAGS_ranking_k;
+  job.worker.interactions.eval_negatives = FLAGS_eval_negatives;
+  job.worker.interactions.eval_negatives_file = FLAGS_eval_negatives_file;
+  job.worker.interactions.separator = FLAGS_interaction_separator == "\\t" ? "\t" : FLAGS_interaction_separator;
+  model.ncf_variant = FLAGS_ncf_variant;
+  model.ncf_mlp_embedding_dim = FLAGS_ncf_mlp_embedding_dim;
+  if (model.name == "ncf") {
+    model.num_dense = 0;
+    model.num_categorical = 2;
+  }
   // Build the model once to validate the rest (unknown --model, sizes).
   StatusOr<std::unique_ptr<models::Model>> probe = models::CreateModel(model);
   if (!probe.ok()) return probe.status();

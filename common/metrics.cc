@@ -94,6 +94,33 @@ RankingMetrics ComputeLeaveOneOut(std::span<const float> positive_scores, std::s
   return metrics;
 }
 
+RankingMetrics ComputeGroupedLeaveOneOut(std::span<const float> scores, std::span<const float> labels, int k) {
+  RankingMetrics metrics;
+  const size_t n = std::min(scores.size(), labels.size());
+  double hits = 0, ndcg = 0;
+  size_t i = 0;
+  while (i < n && labels[i] <= 0.5f) ++i;
+  while (i < n) {
+    const float positive = scores[i];
+    int64_t rank = 0;
+    for (++i; i < n && labels[i] <= 0.5f; ++i) {
+      if (scores[i] >= positive) ++rank;
+    }
+    ++metrics.users;
+    if (rank < k) {
+      hits += 1;
+      ndcg += 1.0 / std::log2(static_cast<double>(rank) + 2.0);
+    }
+  }
+  if (metrics.users == 0 || k <= 0) {
+    metrics.hit_rate = metrics.ndcg = std::numeric_limits<double>::quiet_NaN();
+    return metrics;
+  }
+  metrics.hit_rate = hits / static_cast<double>(metrics.users);
+  metrics.ndcg = ndcg / static_cast<double>(metrics.users);
+  return metrics;
+}
+
 double ComputeRecallAtK(const std::vector<std::vector<int64_t>>& retrieved,
                         const std::vector<std::vector<int64_t>>& relevant, int k) {
   const size_t users = std::min(retrieved.size(), relevant.size());

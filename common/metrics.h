@@ -42,6 +42,13 @@ struct RankingMetrics {
 RankingMetrics ComputeLeaveOneOut(std::span<const float> positive_scores, std::span<const float> negative_scores,
                                   int num_negatives, int k);
 
+// The same over groups laid out as consecutive rows: a group starts at each
+// row whose label is positive (> 0.5; the held-out item) and holds the
+// negative rows that follow it, however many (the layout of
+// data::InteractionReader's eval pass). Rows before the first positive are
+// left out. Equal sizes.
+RankingMetrics ComputeGroupedLeaveOneOut(std::span<const float> scores, std::span<const float> labels, int k);
+
 // Recall@K: for each user, the fraction of its relevant items found among
 // the first K of its retrieved list, averaged over users that have relevant
 // items. NaN if none has. retrieved and relevant have one list per user.

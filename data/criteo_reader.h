@@ -57,6 +57,7 @@
 
 #include "common/status.h"
 #include "data/batch.h"
+#include "data/reader.h"
 
 namespace ember::data {
 
@@ -72,31 +73,13 @@ struct CriteoReaderOptions {
   int num_parts = 1;
 };
 
-// Where a reader stands in a pass: the next line it would read. Plain data,
-// to be stored in a checkpoint field by field.
-struct ReaderPosition {
-  // Index into options.files; options.files.size() at the end of the pass.
-  int64_t file_index = 0;
-  // Byte offset in that file of the next line to read (0 at the end of the
-  // pass). The first byte of this part's range of the file (which need not
-  // be a line start) stands for this part's first line in it.
-  int64_t offset = 0;
-  // 1-based whole-file line number of that line; 0 when not known (the
-  // reader counts it lazily, only when a later message needs it).
-  int64_t line = 0;
-  int64_t records = 0;    // records returned in this pass so far (records_read())
-  int64_t bad_lines = 0;  // malformed lines skipped in this pass so far (bad_lines())
-
-  bool operator==(const ReaderPosition&) const = default;
-};
-
-class CriteoReader {
+class CriteoReader : public Reader {
  public:
   static constexpr int kNumDense = 13;
   static constexpr int kNumCategorical = 26;
 
   explicit CriteoReader(CriteoReaderOptions options);
-  ~CriteoReader();
+  ~CriteoReader() override;
   CriteoReader(const CriteoReader&) = delete;
   CriteoReader& operator=(const CriteoReader&) = delete;
   CriteoReader(CriteoReader&&) noexcept;
@@ -105,7 +88,7 @@ class CriteoReader {
   // Checks the options (InvalidArgument naming the bad one) and that every
   // file exists and is a regular file (NotFound / InvalidArgument naming it).
   // Positions the reader at the start of its part.
-  Status Open();
+  Status Open() override;
 
   // Clears *batch, then fills it with up to batch_size records: num_dense =
   // 13, 26 fields with one key per sample. Returns true if it holds at least
@@ -114,11 +97,11 @@ class CriteoReader {
   // file vanished or cannot be read (the path in the message);
   // FailedPrecondition before Open(). After an error, Next() keeps failing
   // with it until Rewind().
-  StatusOr<bool> Next(Batch* batch);
+  StatusOr<bool> Next(Batch* batch) override;
 
   // Back to the start of this part, for the next epoch; resets the counters
   // and any error. FailedPrecondition before Open().
-  Status Rewind();
+  Status Rewind() override;
 
   // Records returned and malformed lines skipped in the current pass.
   int64_t records_read() const;
@@ -128,7 +111,7 @@ class CriteoReader {
   // (the end of the pass once Next() returned false or a short batch), or
   // the start of this part after Open/Rewind/Seek. Unchanged by a failed
   // Next(). O(1), no I/O. Before Open(), a default ReaderPosition.
-  ReaderPosition position() const;
+  ReaderPosition position() const override;
 
   // After Open(): continues this pass from `position`, taken from a reader
   // with the same files, part and num_parts. The counters continue from
@@ -140,7 +123,7 @@ class CriteoReader {
   // file cannot be opened or read; FailedPrecondition before Open(). A failed
   // Seek leaves the reader as it was. Reads at most ~1 MiB to check the
   // offset; position.line is trusted, not checked.
-  Status Seek(const ReaderPosition& position);
+  Status Seek(const ReaderPosition& position) override;
 
   const CriteoReaderOptions& options() const { return options_; }
 

@@ -56,7 +56,7 @@ struct FieldCross {
 };
 
 struct ModelOptions {
-  std::string name = "wide_deep";        // "lr", "wide_deep", "deepfm", "dcn" or "dlrm"
+  std::string name = "wide_deep";        // "lr", "wide_deep", "deepfm", "dcn", "dlrm" or "ncf"
   int num_dense = 13;
   int num_categorical = 26;
   int embedding_dim = 16;                // Default: 16
@@ -68,6 +68,8 @@ struct ModelOptions {
   float embedding_init_scale = 0.01f;
   int cross_layers = 3;                  // dcn: cross layers. Default: 3
   std::vector<int64_t> bottom_hidden = {64};  // dlrm: bottom MLP hidden sizes. Default: 64
+  std::string ncf_variant = "neumf";     // ncf: "gmf", "mlp" or "neumf". Default: neumf
+  int ncf_mlp_embedding_dim = 32;        // ncf: the MLP tower's embeddings. Default: 32
 };
 
 // Parses "C1xC2,C3xC14" (1-based Criteo field names) into crosses.
@@ -107,8 +109,8 @@ class Model {
 };
 
 // "lr" (logistic regression: FTRL over the categorical keys and crosses, a
-// dense linear part), "wide_deep" (Cheng et al. 2016), "deepfm" or "dcn"
-// (DCN-v2, models/dcn.h). InvalidArgument for an unknown name or bad options. The returned model's ParameterSet is
+// dense linear part), "wide_deep" (Cheng et al. 2016), "deepfm", "dcn"
+// (DCN-v2, models/dcn.h), "dlrm" or "ncf" (models/ncf.h; options.ncf_variant). InvalidArgument for an unknown name or bad options. The returned model's ParameterSet is
 // finalized and initialised from options.seed.
 StatusOr<std::unique_ptr<Model>> CreateModel(const ModelOptions& options);
 

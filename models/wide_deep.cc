@@ -8,6 +8,7 @@
 #include "models/dcn.h"
 #include "models/deepfm.h"
 #include "models/dlrm.h"
+#include "models/ncf.h"
 #include "ops/loss.h"
 
 namespace ember::models {
@@ -180,8 +181,24 @@ StatusOr<std::unique_ptr<Model>> CreateModel(const ModelOptions& options) {
     }
     return std::unique_ptr<Model>(new DlrmModel(options));
   }
+  if (options.name == "ncf") {
+    ASSIGN_OR_RETURN(NcfModel::Variant variant, ParseNcfVariant(options.ncf_variant));
+    if (variant != NcfModel::Variant::kMlp && options.embedding_dim <= 0) {
+      return Status::InvalidArgument("--embedding_dim must be positive; got ", options.embedding_dim);
+    }
+    if (variant != NcfModel::Variant::kGmf) {
+      if (options.ncf_mlp_embedding_dim <= 0) {
+        return Status::InvalidArgument("--ncf_mlp_embedding_dim must be positive; got ", options.ncf_mlp_embedding_dim);
+      }
+      if (options.hidden.empty()) return Status::InvalidArgument("ncf's MLP tower needs --hidden sizes");
+      for (int64_t h : options.hidden) {
+        if (h <= 0) return Status::InvalidArgument("--hidden sizes must be positive; got ", h);
+      }
+    }
+    return std::unique_ptr<Model>(new NcfModel(options, variant));
+  }
   return Status::InvalidArgument("unknown --model '", options.name,
-                                 "': expected lr, wide_deep, deepfm, dcn or dlrm");
+                                 "': expected lr, wide_deep, deepfm, dcn, dlrm or ncf");
 }
 
 }  // namespace ember::models

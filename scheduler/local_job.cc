@@ -45,7 +45,9 @@ SchedulerOptions SchedulerOptionsFor(const JobOptions& options, const JobWiring&
   scheduler.tables = wiring.tables;
   scheduler.job_token = wiring.job_token;
   scheduler.epochs = options.worker.epochs;
-  scheduler.has_eval = !options.worker.eval_files.empty();
+  const bool interactions = options.worker.data_format == "interactions";
+  scheduler.has_eval = !options.worker.eval_files.empty() || interactions;
+  scheduler.ranking_k = interactions ? options.ranking_k : 0;
   scheduler.metrics_out = options.metrics_out;
   scheduler.curve = wiring.curve;
   scheduler.checkpoint_dir = options.checkpoint_dir;
@@ -99,6 +101,14 @@ std::vector<std::pair<std::string, std::string>> ModelConfig(const JobOptions& o
   add("wide_crosses", crosses.str());
   add("cross_layers", model.cross_layers);
   add("bottom_hidden", join(model.bottom_hidden));
+  if (model.name == "ncf") {
+    add("ncf_variant", model.ncf_variant);
+    add("ncf_mlp_embedding_dim", model.ncf_mlp_embedding_dim);
+  }
+  if (options.worker.data_format != "criteo") {
+    add("data_format", options.worker.data_format);
+    add("neg_per_pos", options.worker.neg_per_pos);
+  }
   add("seed", options.seed);
   for (const storage::TableConfig& table : tables) {
     const std::string prefix = "table." + std::to_string(table.id) + ".";

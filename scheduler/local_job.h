@@ -51,6 +51,9 @@ struct JobOptions {
   int64_t rocksdb_block_cache_bytes = int64_t{64} << 20;
   uint32_t min_count = 0;
   uint32_t ttl_steps = 0;
+  // With worker.data_format == "interactions": the K of HR@K and NDCG@K
+  // (SchedulerOptions::ranking_k). Default: 10
+  int ranking_k = 10;
 };
 
 // A checkpoint to resume from, checked against the job's configuration.

@@ -95,6 +95,10 @@ StatusOr<JobResult> Scheduler::Run() {
   final_line.Add("event", "final").Add("steps", result.steps).Add("samples", result.samples);
   if (!result.evals.empty()) {
     final_line.Add("test_auc", result.evals.back().auc).Add("test_logloss", result.evals.back().logloss);
+    if (result.evals.back().ranking_k > 0) {
+      const std::string k = std::to_string(result.evals.back().ranking_k);
+      final_line.Add("test_hr@" + k, result.evals.back().hit_rate).Add("test_ndcg@" + k, result.evals.back().ndcg);
+    }
   }
   final_line.Add("samples_per_sec", result.samples_per_sec);
   const auto hex_list = [](const std::vector<uint64_t>& checksums) {
@@ -115,6 +119,10 @@ StatusOr<JobResult> Scheduler::Run() {
               static_cast<long long>(result.samples), result.samples_per_sec);
   if (!result.evals.empty()) {
     std::printf(", test AUC %.5f, test logloss %.5f", result.evals.back().auc, result.evals.back().logloss);
+    if (result.evals.back().ranking_k > 0) {
+      std::printf(", test HR@%d %.5f, test NDCG@%d %.5f", result.evals.back().ranking_k, result.evals.back().hit_rate,
+                  result.evals.back().ranking_k, result.evals.back().ndcg);
+    }
   }
   std::printf("\n");
   std::fflush(stdout);
@@ -394,16 +402,32 @@ Status Scheduler::Coordinate(JobResult* result) {
           metrics.examples = static_cast<int64_t>(labels.size());
           metrics.auc = ComputeAuc(probabilities, labels);
           metrics.logloss = ComputeLogloss(probabilities, labels);
-          std::printf("eval  epoch %d  examples %lld  AUC %.5f  logloss %.5f\n", metrics.epoch,
+          JsonObject line;
+          line.Add("event", "eval")
+              .Add("epoch", static_cast<int64_t>(metrics.epoch))
+              .Add("examples", metrics.examples)
+              .Add("test_auc", metrics.auc)
+              .Add("test_logloss", metrics.logloss);
+          std::printf("eval  epoch %d  examples %lld  AUC %.5f  logloss %.5f", metrics.epoch,
                       static_cast<long long>(metrics.examples), metrics.auc, metrics.logloss);
+          if (options_.ranking_k > 0) {
+            // Each worker's part holds whole groups, and the parts are joined
+            // in rank order, so the groups are intact.
+            const RankingMetrics ranking = ComputeGroupedLeaveOneOut(probabilities, labels, options_.ranking_k);
+            metrics.ranking_k = options_.ranking_k;
+            metrics.ranking_users = ranking.users;
+            metrics.hit_rate = ranking.hit_rate;
+            metrics.ndcg = ranking.ndcg;
+            const std::string k = std::to_string(options_.ranking_k);
+            line.Add("test_users", ranking.users)
+                .Add("test_hr@" + k, ranking.hit_rate)
+                .Add("test_ndcg@" + k, ranking.ndcg);
+            std::printf("  users %lld  HR@%d %.5f  NDCG@%d %.5f", static_cast<long long>(ranking.users),
+                        options_.ranking_k, ranking.hit_rate, options_.ranking_k, ranking.ndcg);
+          }
+          std::printf("\n");
           std::fflush(stdout);
-          WriteMetrics(JsonObject()
-                           .Add("event", "eval")
-                           .Add("epoch", static_cast<int64_t>(metrics.epoch))
-                           .Add("examples", metrics.examples)
-                           .Add("test_auc", metrics.auc)
-                           .Add("test_logloss", metrics.logloss)
-                           .ToString());
+          WriteMetrics(line.ToString());
           result->evals.push_back(metrics);
           evals.erase(message.epoch);
         }

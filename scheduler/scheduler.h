@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <fstream>
 #include <future>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,10 @@ struct SchedulerOptions {
   uint64_t job_token = 0;
   int epochs = 1;
   bool has_eval = false;
+  // > 0: evaluation results are grouped leave-one-out rankings (a group
+  // starts at each positive row; data/interactions.h) and the scheduler adds
+  // HR@ranking_k and NDCG@ranking_k to AUC and logloss. Default: 0, off
+  int ranking_k = 0;
   std::string metrics_out;                    // Default: none. JSON lines file
   int register_timeout_ms = 120'000;          // Default: 2 min for every worker to register
   // --curve: the control ROUTER is a CURVE server, and the client that stops
@@ -67,6 +72,12 @@ struct EvalMetrics {
   int64_t examples = 0;
   double auc = 0;
   double logloss = 0;
+  // With SchedulerOptions::ranking_k > 0: HR@K and NDCG@K over the groups
+  // (users); NaN otherwise.
+  int ranking_k = 0;
+  int64_t ranking_users = 0;
+  double hit_rate = std::numeric_limits<double>::quiet_NaN();
+  double ndcg = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct JobResult {

@@ -124,6 +124,14 @@ Status Worker::Train() {
     }
   }
 
+  if (interactions()) {
+    data::InteractionDataOptions data_options = options_.interactions;
+    data_options.files = options_.train_files;
+    data_options.max_bad_lines = options_.max_bad_lines;
+    data_options.seed = options_.model.seed;
+    ASSIGN_OR_RETURN(interaction_data_, data::InteractionData::Load(data_options));
+  }
+
   ASSIGN_OR_RETURN(ControlMessage start, ReceiveControl(120'000, "START"));
   if (start.type != ControlType::kStart) return Status::Internal("expected START, got control type ", static_cast<int>(start.type));
 
@@ -133,7 +141,7 @@ Status Worker::Train() {
     RETURN_IF_ERROR(RunEpoch(epoch, resume_position ? &*resume_position : nullptr, &stop));
     resume_position.reset();
     train_seconds_ += SecondsSince(epoch_start);
-    if (!options_.eval_files.empty()) RETURN_IF_ERROR(Evaluate(epoch));
+    if (!options_.eval_files.empty() || interactions()) RETURN_IF_ERROR(Evaluate(epoch));
     // The end of an epoch is a checkpoint (unless max_steps took one just now).
     if (options_.checkpoints && !stop) RETURN_IF_ERROR(Checkpoint(epoch, data::ReaderPosition{}, /*epoch_done=*/true));
   }
@@ -156,6 +164,22 @@ data::CriteoReaderOptions Worker::ReaderOptionsFor(const std::vector<std::string
   reader_options.part = options_.rank;
   reader_options.num_parts = options_.num_workers;
   return reader_options;
+}
+
+std::unique_ptr<data::Reader> Worker::MakeReader(int epoch, bool eval) const {
+  if (interactions()) {
+    data::InteractionReaderOptions reader_options;
+    using Mode = data::InteractionReaderOptions::Mode;
+    reader_options.mode = eval ? Mode::kEval : Mode::kTrain;
+    reader_options.batch_size = options_.batch_size;
+    reader_options.neg_per_pos = options_.neg_per_pos;
+    reader_options.epoch = epoch;
+    reader_options.seed = options_.model.seed;
+    reader_options.part = options_.rank;
+    reader_options.num_parts = options_.num_workers;
+    return std::make_unique<data::InteractionReader>(interaction_data_, reader_options);
+  }
+  return std::make_unique<data::CriteoReader>(ReaderOptionsFor(eval ? options_.eval_files : options_.train_files));
 }
 
 StatusOr<ControlMessage> Worker::ReceiveControl(int timeout_ms, const std::string& what) {
@@ -291,7 +315,8 @@ Status Worker::Checkpoint(int epoch, const data::ReaderPosition& position, bool 
 }
 
 Status Worker::RunEpoch(int epoch, const data::ReaderPosition* start, bool* stop) {
-  data::CriteoReader reader(ReaderOptionsFor(options_.train_files));
+  std::unique_ptr<data::Reader> reader_ptr = MakeReader(epoch, /*eval=*/false);
+  data::Reader& reader = *reader_ptr;
   RETURN_IF_ERROR(reader.Open());
   if (start != nullptr) RETURN_IF_ERROR(reader.Seek(*start));
   // Where this worker's reader stands after the batches trained so far
@@ -460,7 +485,8 @@ Status Worker::RunEpoch(int epoch, const data::ReaderPosition* start, bool* stop
 }
 
 Status Worker::Evaluate(int epoch) {
-  data::CriteoReader reader(ReaderOptionsFor(options_.eval_files));
+  std::unique_ptr<data::Reader> reader_ptr = MakeReader(epoch, /*eval=*/true);
+  data::Reader& reader = *reader_ptr;
   RETURN_IF_ERROR(reader.Open());
   const auto& tables = model_->tables();
   ControlMessage result;

@@ -33,6 +33,8 @@
 
 #include "common/status.h"
 #include "data/criteo_reader.h"
+#include "data/interactions.h"
+#include "data/reader.h"
 #include "models/model.h"
 #include "ops/dense_optimizer.h"
 #include "ps/client.h"
@@ -53,6 +55,17 @@ struct WorkerOptions {
   ps::CurveKeys curve;
   std::vector<std::string> train_files;  // REQUIRED
   std::vector<std::string> eval_files;   // Default: none (no evaluation)
+  // --data_format: "criteo" (data::CriteoReader over train_files and
+  // eval_files) or "interactions" (data::InteractionReader: train_files are
+  // interaction files, split leave-one-out; eval_files are ignored and every
+  // epoch ends with the leave-one-out evaluation, grouped per user).
+  // Default: criteo
+  std::string data_format = "criteo";
+  // interactions: separator, max_bad_lines, eval negatives and their seed
+  // (files, max_bad_lines and seed are filled in by the worker from the
+  // fields above and model.seed).
+  data::InteractionDataOptions interactions;
+  int neg_per_pos = 4;                   // interactions: train negatives per positive. Default: 4
   int batch_size = 512;                  // Default: 512
   int epochs = 1;                        // Default: 1
   int64_t max_bad_lines = 1000;          // Default: 1000
@@ -120,12 +133,17 @@ class Worker {
   Status Evaluate(int epoch);
   // This worker's part of `files`, in batches of options_.batch_size.
   data::CriteoReaderOptions ReaderOptionsFor(const std::vector<std::string>& files) const;
+  // The reader of epoch `epoch`'s training pass (eval: the evaluation pass)
+  // over this worker's part, not yet opened.
+  std::unique_ptr<data::Reader> MakeReader(int epoch, bool eval) const;
+  bool interactions() const { return options_.data_format == "interactions"; }
   Status Report(const scheduler::ControlMessage& message);
 
   zmq::context_t* context_;
   WorkerOptions options_;
   DenseSync* sync_;
   std::unique_ptr<models::Model> model_;
+  std::shared_ptr<const data::InteractionData> interaction_data_;  // interactions: loaded once
   std::unique_ptr<ps::PsClient> client_;
   std::unique_ptr<ops::DenseOptimizer> optimizer_;
   std::unique_ptr<zmq::socket_t> control_;

@@ -54,6 +54,32 @@ TEST(MetricsTest, LeaveOneOutHitRateAndNdcgMatchHandValues) {
   EXPECT_TRUE(std::isnan(ComputeLeaveOneOut({}, {}, 4, 2).hit_rate));
 }
 
+TEST(MetricsTest, GroupedLeaveOneOutMatchesTheFixedSizeVersionAndTakesUnequalGroups) {
+  std::vector<float> positives = {0.9f, 0.5f, 0.4f};
+  std::vector<float> negatives = {0.1f, 0.2f, 0.3f, 0.4f, 0.6f, 0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.1f};
+  std::vector<float> scores, labels;
+  for (int u = 0; u < 3; ++u) {
+    scores.push_back(positives[u]);
+    labels.push_back(1.f);
+    for (int j = 0; j < 4; ++j) {
+      scores.push_back(negatives[u * 4 + j]);
+      labels.push_back(0.f);
+    }
+  }
+  const RankingMetrics fixed = ComputeLeaveOneOut(positives, negatives, 4, 2);
+  const RankingMetrics grouped = ComputeGroupedLeaveOneOut(scores, labels, 2);
+  EXPECT_EQ(grouped.users, 3);
+  EXPECT_DOUBLE_EQ(grouped.hit_rate, fixed.hit_rate);
+  EXPECT_DOUBLE_EQ(grouped.ndcg, fixed.ndcg);
+  // Unequal groups: {0.5 | 0.7} rank 1; {0.3 | } rank 0; a leading negative row is ignored.
+  const RankingMetrics unequal =
+      ComputeGroupedLeaveOneOut(std::vector<float>{0.9f, 0.5f, 0.7f, 0.3f}, std::vector<float>{0, 1, 0, 1}, 1);
+  EXPECT_EQ(unequal.users, 2);
+  EXPECT_DOUBLE_EQ(unequal.hit_rate, 0.5);
+  EXPECT_DOUBLE_EQ(unequal.ndcg, 0.5);
+  EXPECT_TRUE(std::isnan(ComputeGroupedLeaveOneOut({}, {}, 10).hit_rate));
+}
+
 TEST(MetricsTest, RecallAtKCountsRelevantItemsInTheTopK) {
   std::vector<std::vector<int64_t>> retrieved = {{5, 3, 9, 1}, {2, 4}, {7}};
   std::vector<std::vector<int64_t>> relevant = {{3, 1}, {8}, {}};

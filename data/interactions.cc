@@ -1,0 +1,373 @@
+#include "data/interactions.h"
+
+#include <algorithm>
+#include <charconv>
+#include <numeric>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "common/files.h"
+#include "common/logging.h"
+#include "common/random.h"
+
+namespace ember::data {
+namespace {
+
+constexpr uint32_t kUserField = 0;
+constexpr uint32_t kItemField = 1;
+constexpr int kLoggedBadLines = 100;
+
+// Splits `line` by `separator`; " " means runs of spaces and tabs.
+void SplitFields(std::string_view line, const std::string& separator, std::vector<std::string_view>* fields) {
+  fields->clear();
+  if (separator == " ") {
+    size_t i = 0;
+    while (i < line.size()) {
+      while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+      if (i == line.size()) break;
+      size_t end = i;
+      while (end < line.size() && line[end] != ' ' && line[end] != '\t') ++end;
+      fields->push_back(line.substr(i, end - i));
+      i = end;
+    }
+    return;
+  }
+  size_t begin = 0;
+  while (true) {
+    const size_t at = line.find(separator, begin);
+    if (at == std::string_view::npos) {
+      fields->push_back(line.substr(begin));
+      return;
+    }
+    fields->push_back(line.substr(begin, at - begin));
+    begin = at + separator.size();
+  }
+}
+
+bool IsNumber(std::string_view text) {
+  double value;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return error == std::errc() && end == text.data() + text.size() && !text.empty();
+}
+
+std::string DetectSeparator(std::string_view first_line) {
+  if (first_line.find("::") != std::string_view::npos) return "::";
+  if (first_line.find('\t') != std::string_view::npos) return "\t";
+  if (first_line.find(',') != std::string_view::npos) return ",";
+  return " ";
+}
+
+bool HasDigit(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// A header: a non-number as the rating or the timestamp, or, with only two
+// fields, two names without a digit (`user,item`).
+bool IsHeader(const std::vector<std::string_view>& fields) {
+  if (fields.size() < 2) return false;
+  if (fields.size() == 2) return !HasDigit(fields[0]) && !HasDigit(fields[1]);
+  for (size_t i = 2; i < fields.size() && i < 4; ++i) {
+    if (!IsNumber(fields[i])) return true;
+  }
+  return false;
+}
+
+struct Event {
+  int64_t time;
+  int64_t sequence;  // line order over all files
+  int32_t item;
+};
+
+}  // namespace
+
+StatusOr<std::shared_ptr<const InteractionData>> InteractionData::Load(const InteractionDataOptions& options) {
+  if (options.files.empty()) return Status::InvalidArgument("no interaction files");
+  if (options.eval_negatives < 0) {
+    return Status::InvalidArgument("eval_negatives must be >= 0; got ", options.eval_negatives);
+  }
+  auto data = std::make_shared<InteractionData>();
+  std::unordered_map<std::string, int32_t> user_index, item_index;
+  std::vector<std::vector<Event>> events;
+  std::vector<std::string_view> fields;
+  int64_t sequence = 0;
+  for (const std::string& path : options.files) {
+    ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+    std::string separator = options.separator;
+    size_t begin = 0;
+    int64_t line_number = 0;
+    while (begin < text.size()) {
+      size_t end = text.find('\n', begin);
+      if (end == std::string::npos) end = text.size();
+      std::string_view line(text.data() + begin, end - begin);
+      begin = end + 1;
+      ++line_number;
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (separator.empty()) separator = DetectSeparator(line);
+      SplitFields(line, separator, &fields);
+      if (line_number == 1 && IsHeader(fields)) continue;
+      std::string reason;
+      int64_t time = 0;
+      if (fields.size() < 2 || fields[0].empty() || fields[1].empty()) {
+        reason = "needs a user and an item";
+      } else if (fields.size() >= 4) {
+        auto [ptr, error] = std::from_chars(fields[3].data(), fields[3].data() + fields[3].size(), time);
+        if (error != std::errc() || ptr != fields[3].data() + fields[3].size()) {
+          reason = "the timestamp is not an integer";
+        }
+      }
+      if (!reason.empty()) {
+        ++data->bad_lines_;
+        if (data->bad_lines_ <= kLoggedBadLines) LOG(WARNING) << path << ":" << line_number << ": " << reason;
+        if (options.max_bad_lines >= 0 && data->bad_lines_ > options.max_bad_lines) {
+          return Status::InvalidArgument(path, ":", line_number, ": ", reason, " (", data->bad_lines_,
+                                         " malformed lines, more than max_bad_lines ", options.max_bad_lines, ")");
+        }
+        continue;
+      }
+      auto [user_it, new_user] = user_index.try_emplace(std::string(fields[0]), static_cast<int32_t>(events.size()));
+      if (new_user) {
+        events.emplace_back();
+        data->users_.emplace_back();
+        data->users_.back().key = HashFieldToken(kUserField, fields[0]);
+      }
+      auto [item_it, new_item] =
+          item_index.try_emplace(std::string(fields[1]), static_cast<int32_t>(data->item_keys_.size()));
+      if (new_item) data->item_keys_.push_back(HashFieldToken(kItemField, fields[1]));
+      events[user_it->second].push_back({time, sequence++, item_it->second});
+    }
+  }
+
+  // Leave-one-out split.
+  std::vector<char> seen(data->item_keys_.size(), 0);
+  for (size_t u = 0; u < events.size(); ++u) {
+    std::vector<Event>& user_events = events[u];
+    std::sort(user_events.begin(), user_events.end(), [](const Event& a, const Event& b) {
+      return a.time != b.time ? a.time < b.time : a.sequence < b.sequence;
+    });
+    // Keep each item's latest occurrence.
+    std::vector<int32_t> items;
+    for (auto it = user_events.rbegin(); it != user_events.rend(); ++it) {
+      if (!seen[it->item]) {
+        seen[it->item] = 1;
+        items.push_back(it->item);
+      }
+    }
+    for (int32_t item : items) seen[item] = 0;
+    std::reverse(items.begin(), items.end());
+    User& user = data->users_[u];
+    user.rated = items;
+    std::sort(user.rated.begin(), user.rated.end());
+    data->num_interactions_ += static_cast<int64_t>(items.size());
+    if (items.size() >= 2) {
+      user.test_item = items.back();
+      items.pop_back();
+    }
+    user.train_items = std::move(items);
+  }
+
+  const int64_t num_items = static_cast<int64_t>(data->item_keys_.size());
+  if (options.eval_negatives_file.empty()) {
+    for (User& user : data->users_) {
+      if (user.test_item < 0) continue;
+      const int64_t unrated = num_items - static_cast<int64_t>(user.rated.size());
+      const int64_t count = std::min<int64_t>(options.eval_negatives, unrated);
+      Rng rng(Mix64(options.seed ^ Mix64(user.key ^ 0x6e6567617469766cULL)));
+      std::unordered_set<int32_t> drawn;
+      if (count * 2 > unrated) {
+        // Few unrated items: a partial shuffle of all of them.
+        std::vector<int32_t> pool;
+        for (int32_t i = 0; i < num_items; ++i) {
+          if (!std::binary_search(user.rated.begin(), user.rated.end(), i)) pool.push_back(i);
+        }
+        for (int64_t k = 0; k < count; ++k) {
+          std::swap(pool[k], pool[k + rng.UniformInt(pool.size() - k)]);
+          user.eval_negatives.push_back(data->item_keys_[pool[k]]);
+        }
+        continue;
+      }
+      while (static_cast<int64_t>(user.eval_negatives.size()) < count) {
+        const auto item = static_cast<int32_t>(rng.UniformInt(num_items));
+        if (std::binary_search(user.rated.begin(), user.rated.end(), item) || !drawn.insert(item).second) continue;
+        user.eval_negatives.push_back(data->item_keys_[item]);
+      }
+    }
+  } else {
+    // NCF format: (user,item)<TAB>neg1<TAB>neg2...
+    std::unordered_map<Key, int32_t> user_by_key;
+    for (size_t u = 0; u < data->users_.size(); ++u) {
+      user_by_key[data->users_[u].key] = static_cast<int32_t>(u);
+    }
+    std::vector<char> listed(data->users_.size(), 0);
+    const std::string& path = options.eval_negatives_file;
+    ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+    size_t begin = 0;
+    int64_t line_number = 0;
+    while (begin < text.size()) {
+      size_t end = text.find('\n', begin);
+      if (end == std::string::npos) end = text.size();
+      std::string_view line(text.data() + begin, end - begin);
+      begin = end + 1;
+      ++line_number;
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (line.empty()) continue;
+      SplitFields(line, "\t", &fields);
+      const std::string_view pair = fields[0];
+      const size_t comma = pair.find(',');
+      if (pair.size() < 5 || pair.front() != '(' || pair.back() != ')' || comma == std::string_view::npos) {
+        return Status::InvalidArgument(path, ":", line_number, ": expected (user,item)<TAB>negatives...");
+      }
+      const std::string_view user_token = pair.substr(1, comma - 1);
+      const std::string_view item_token = pair.substr(comma + 1, pair.size() - comma - 2);
+      auto found = user_by_key.find(HashFieldToken(kUserField, user_token));
+      if (found == user_by_key.end()) {
+        return Status::InvalidArgument(path, ":", line_number, ": user '", user_token, "' is not in the interactions");
+      }
+      User& user = data->users_[found->second];
+      if (user.test_item < 0 || data->item_keys_[user.test_item] != HashFieldToken(kItemField, item_token)) {
+        return Status::InvalidArgument(path, ":", line_number, ": item '", item_token,
+                                       "' is not the held-out (latest) item of user '", user_token, "'");
+      }
+      if (listed[found->second]++) {
+        return Status::InvalidArgument(path, ":", line_number, ": user '", user_token, "' listed twice");
+      }
+      for (size_t i = 1; i < fields.size(); ++i) {
+        if (fields[i].empty()) continue;
+        user.eval_negatives.push_back(HashFieldToken(kItemField, fields[i]));
+      }
+    }
+    for (size_t u = 0; u < data->users_.size(); ++u) {
+      if (!listed[u]) data->users_[u].test_item = -1;
+    }
+  }
+  LOG(INFO) << "interactions: " << data->users_.size() << " users, " << num_items << " items, "
+            << data->num_interactions_ << " distinct interactions, " << data->bad_lines_ << " bad lines";
+  return std::shared_ptr<const InteractionData>(std::move(data));
+}
+
+InteractionReader::InteractionReader(std::shared_ptr<const InteractionData> interactions,
+                                     InteractionReaderOptions options)
+    : data_(std::move(interactions)), options_(options) {}
+
+Status InteractionReader::Open() {
+  if (data_ == nullptr) return Status::InvalidArgument("no interaction data");
+  if (options_.batch_size <= 0) {
+    return Status::InvalidArgument("batch_size must be positive; got ", options_.batch_size);
+  }
+  if (options_.neg_per_pos < 0) return Status::InvalidArgument("neg_per_pos must be >= 0; got ", options_.neg_per_pos);
+  if (options_.num_parts <= 0 || options_.part < 0 || options_.part >= options_.num_parts) {
+    return Status::InvalidArgument("part ", options_.part, " of ", options_.num_parts, " is out of range");
+  }
+  const auto& users = data_->users();
+  const auto num_items = static_cast<int64_t>(data_->item_keys().size());
+  positives_.clear();
+  groups_.clear();
+  pass_size_ = 0;
+  for (size_t u = 0; u < users.size(); ++u) {
+    const InteractionData::User& user = users[u];
+    if (Mix64(user.key) % static_cast<uint64_t>(options_.num_parts) != static_cast<uint64_t>(options_.part)) continue;
+    if (options_.mode == InteractionReaderOptions::Mode::kTrain) {
+      if (options_.neg_per_pos > 0 && !user.train_items.empty() &&
+          static_cast<int64_t>(user.rated.size()) >= num_items) {
+        return Status::InvalidArgument("a user rated every one of the ", num_items,
+                                       " items: no negatives to sample (--neg_per_pos=", options_.neg_per_pos, ")");
+      }
+      for (int32_t item : user.train_items) positives_.emplace_back(static_cast<int32_t>(u), item);
+    } else if (user.test_item >= 0) {
+      groups_.emplace_back(static_cast<int32_t>(u), pass_size_);
+      pass_size_ += 1 + static_cast<int64_t>(user.eval_negatives.size());
+    }
+  }
+  if (options_.mode == InteractionReaderOptions::Mode::kTrain) {
+    Rng rng(Mix64(options_.seed ^ Mix64(static_cast<uint64_t>(options_.epoch) + 0x7368756666ULL)));
+    for (size_t i = positives_.size(); i > 1; --i) std::swap(positives_[i - 1], positives_[rng.UniformInt(i)]);
+    pass_size_ = static_cast<int64_t>(positives_.size()) * (1 + options_.neg_per_pos);
+  }
+  open_ = true;
+  next_ = 0;
+  cached_positive_ = -1;
+  return Status::OK();
+}
+
+void InteractionReader::Sample(int64_t s, Key* user, Key* item, float* label) {
+  const auto& users = data_->users();
+  const auto& item_keys = data_->item_keys();
+  if (options_.mode == InteractionReaderOptions::Mode::kEval) {
+    auto it = std::upper_bound(groups_.begin(), groups_.end(), s,
+                               [](int64_t value, const std::pair<int32_t, int64_t>& g) { return value < g.second; });
+    const auto& [u, first] = *(it - 1);
+    *user = users[u].key;
+    const int64_t j = s - first;
+    *item = j == 0 ? item_keys[users[u].test_item] : users[u].eval_negatives[j - 1];
+    *label = j == 0 ? 1.f : 0.f;
+    return;
+  }
+  const int64_t group = 1 + options_.neg_per_pos;
+  const int64_t p = s / group, j = s % group;
+  const auto [u, positive] = positives_[p];
+  *user = users[u].key;
+  if (j == 0) {
+    *item = item_keys[positive];
+    *label = 1.f;
+    return;
+  }
+  if (cached_positive_ != p) {
+    const std::vector<int32_t>& rated = users[u].rated;
+    Rng rng(Mix64(Mix64(options_.seed + static_cast<uint64_t>(options_.epoch) * 0x9e3779b97f4a7c15ULL) ^
+                  static_cast<uint64_t>(p)));
+    negatives_.clear();
+    while (static_cast<int64_t>(negatives_.size()) < options_.neg_per_pos) {
+      const auto candidate = static_cast<int32_t>(rng.UniformInt(item_keys.size()));
+      if (!std::binary_search(rated.begin(), rated.end(), candidate)) negatives_.push_back(candidate);
+    }
+    cached_positive_ = p;
+  }
+  *item = item_keys[negatives_[j - 1]];
+  *label = 0.f;
+}
+
+StatusOr<bool> InteractionReader::Next(Batch* batch) {
+  if (!open_) return Status::FailedPrecondition("InteractionReader::Next before Open");
+  batch->num_dense = 0;
+  batch->fields.resize(2);
+  batch->Clear();
+  const int64_t n = std::min<int64_t>(options_.batch_size, pass_size_ - next_);
+  if (n <= 0) return false;
+  batch->labels.resize(n);
+  for (SparseField& field : batch->fields) {
+    field.keys.resize(n);
+    field.offsets.resize(n + 1);
+    std::iota(field.offsets.begin(), field.offsets.end(), 0);
+  }
+  for (int64_t b = 0; b < n; ++b) {
+    Sample(next_ + b, &batch->fields[0].keys[b], &batch->fields[1].keys[b], &batch->labels[b]);
+  }
+  batch->size = n;
+  next_ += n;
+  return true;
+}
+
+Status InteractionReader::Rewind() {
+  if (!open_) return Status::FailedPrecondition("InteractionReader::Rewind before Open");
+  next_ = 0;
+  return Status::OK();
+}
+
+ReaderPosition InteractionReader::position() const {
+  ReaderPosition position;
+  position.records = next_;
+  return position;
+}
+
+Status InteractionReader::Seek(const ReaderPosition& position) {
+  if (!open_) return Status::FailedPrecondition("InteractionReader::Seek before Open");
+  if (position.file_index != 0 || position.offset != 0 || position.line != 0 || position.bad_lines != 0 ||
+      position.records < 0 || position.records > pass_size_) {
+    return Status::InvalidArgument("position {file ", position.file_index, ", offset ", position.offset, ", records ",
+                                   position.records, "} is not in this interaction pass of ", pass_size_, " samples");
+  }
+  next_ = position.records;
+  return Status::OK();
+}
+
+}  // namespace ember::data

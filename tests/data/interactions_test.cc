@@ -1,0 +1,260 @@
+// data/interactions.h: parsing and the leave-one-out split, the training pass
+// (negatives never rated, determinism, parts, Seek) and the eval groups
+// (sampled or from an NCF negatives file).
+#include "data/interactions.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "common/random.h"
+#include "tests/data/test_util.h"
+
+namespace ember::data {
+namespace {
+
+using testing::TempDir;
+using Mode = InteractionReaderOptions::Mode;
+
+Key UserKey(const std::string& token) { return HashFieldToken(0, token); }
+Key ItemKey(const std::string& token) { return HashFieldToken(1, token); }
+
+// u users; user u rated items (u + 3j) % items for j < per_user, at time
+// 1000 - j (so j = 0 is the latest: the test item).
+std::string GeneratedRatings(int users, int items, int per_user, const std::string& sep = "::") {
+  std::ostringstream out;
+  for (int u = 0; u < users; ++u) {
+    for (int j = 0; j < per_user; ++j) {
+      out << "u" << u << sep << "i" << (u + 3 * j) % items << sep << "4" << sep << 1000 - j << "\n";
+    }
+  }
+  return out.str();
+}
+
+StatusOr<std::shared_ptr<const InteractionData>> Load(const std::string& file, InteractionDataOptions options = {}) {
+  options.files = {file};
+  return InteractionData::Load(options);
+}
+
+// Every sample of one pass: (user key, item key, label).
+struct Sample {
+  Key user, item;
+  float label;
+  bool operator==(const Sample&) const = default;
+};
+std::vector<Sample> ReadPass(InteractionReader* reader, std::vector<ReaderPosition>* positions = nullptr) {
+  std::vector<Sample> samples;
+  Batch batch;
+  while (true) {
+    StatusOr<bool> more = reader->Next(&batch);
+    EXPECT_TRUE(more.ok()) << more.status();
+    if (!more.ok() || !*more) break;
+    EXPECT_EQ(batch.num_dense, 0);
+    EXPECT_EQ(batch.fields.size(), 2u);
+    for (int64_t b = 0; b < batch.size; ++b) {
+      EXPECT_EQ(batch.fields[0].NumKeys(b), 1);
+      EXPECT_EQ(batch.fields[1].NumKeys(b), 1);
+      samples.push_back({batch.fields[0].keys[b], batch.fields[1].keys[b], batch.labels[b]});
+    }
+    if (positions != nullptr) positions->push_back(reader->position());
+  }
+  return samples;
+}
+
+TEST(InteractionDataTest, SplitsTheLatestInteractionOffPerUserWithTiesByLineAndDuplicatesOnce) {
+  TempDir dir;
+  // CSV with a header. u1: items b (t=5), c (t=9), a (t=9, a later line: the
+  // test item), b again (t=7: one b, at t=7). u2: one line, not evaluated.
+  const std::string file = dir.Write("ratings.csv",
+                                     "userId,movieId,rating,timestamp\n"
+                                     "u1,b,4,5\nu1,c,3,9\nu2,c,1,1\nu1,a,5,9\nu1,b,2,7\r\n");
+  StatusOr<std::shared_ptr<const InteractionData>> data = Load(file);
+  ASSERT_TRUE(data.ok()) << data.status();
+  const auto& users = (*data)->users();
+  ASSERT_EQ(users.size(), 2u);
+  EXPECT_EQ((*data)->item_keys().size(), 3u);
+  EXPECT_EQ((*data)->num_interactions(), 4);
+  const auto& items = (*data)->item_keys();
+  EXPECT_EQ(users[0].key, UserKey("u1"));
+  ASSERT_GE(users[0].test_item, 0);
+  EXPECT_EQ(items[users[0].test_item], ItemKey("a"));
+  ASSERT_EQ(users[0].train_items.size(), 2u);
+  EXPECT_EQ(items[users[0].train_items[0]], ItemKey("b"));  // t=7
+  EXPECT_EQ(items[users[0].train_items[1]], ItemKey("c"));  // t=9, before a's line
+  EXPECT_EQ(users[0].rated.size(), 3u);
+  EXPECT_EQ(users[1].test_item, -1);
+  EXPECT_EQ(users[1].train_items.size(), 1u);
+}
+
+TEST(InteractionDataTest, DetectsSeparatorsAndCountsBadLines) {
+  TempDir dir;
+  for (const std::string sep : {"::", "\t", ",", " "}) {
+    StatusOr<std::shared_ptr<const InteractionData>> data = Load(dir.Write("r.txt", GeneratedRatings(5, 30, 4, sep)));
+    ASSERT_TRUE(data.ok()) << data.status();
+    EXPECT_EQ((*data)->users().size(), 5u) << "separator '" << sep << "'";
+    EXPECT_EQ((*data)->num_interactions(), 20);
+  }
+  // Two-field lines (no rating, no timestamp: line order) and a bad timestamp.
+  const std::string file = dir.Write("pairs.tsv", "1\t10\n1\t11\n2\t10\n2\t12\t3\tsoon\n2\t13\n\n");
+  InteractionDataOptions options;
+  options.max_bad_lines = 5;
+  StatusOr<std::shared_ptr<const InteractionData>> data = Load(file, options);
+  ASSERT_TRUE(data.ok()) << data.status();
+  EXPECT_EQ((*data)->bad_lines(), 2);  // the bad timestamp and the empty line
+  EXPECT_EQ((*data)->item_keys()[(*data)->users()[0].test_item], ItemKey("11"));
+  options.max_bad_lines = 1;
+  EXPECT_EQ(Load(file, options).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Load(dir.path() + "/missing.dat").status().code(), StatusCode::kNotFound);
+}
+
+TEST(InteractionReaderTest, TrainPassIsEveryPositiveWithUnratedNegativesAndDeterministic) {
+  TempDir dir;
+  StatusOr<std::shared_ptr<const InteractionData>> data = Load(dir.Write("r.dat", GeneratedRatings(40, 60, 12)));
+  ASSERT_TRUE(data.ok()) << data.status();
+  std::map<Key, std::set<Key>> rated, train;
+  for (const auto& user : (*data)->users()) {
+    for (int32_t item : user.rated) rated[user.key].insert((*data)->item_keys()[item]);
+    for (int32_t item : user.train_items) train[user.key].insert((*data)->item_keys()[item]);
+  }
+  InteractionReaderOptions options;
+  options.batch_size = 7;
+  options.neg_per_pos = 3;
+  options.epoch = 2;
+  InteractionReader reader(*data, options);
+  ASSERT_TRUE(reader.Open().ok());
+  EXPECT_EQ(reader.pass_size(), 40 * 11 * 4);
+  const std::vector<Sample> pass = ReadPass(&reader);
+  ASSERT_EQ(static_cast<int64_t>(pass.size()), reader.pass_size());
+  std::map<Key, std::multiset<Key>> positives;
+  for (size_t s = 0; s < pass.size(); ++s) {
+    const bool positive = s % 4 == 0;
+    ASSERT_EQ(pass[s].label, positive ? 1.f : 0.f) << s;
+    if (positive) {
+      positives[pass[s].user].insert(pass[s].item);
+    } else {
+      EXPECT_EQ(pass[s].user, pass[s - s % 4].user);
+      EXPECT_FALSE(rated[pass[s].user].count(pass[s].item)) << "negative " << s << " was rated";
+    }
+  }
+  for (const auto& [user, items] : train) {
+    EXPECT_EQ(positives[user], std::multiset<Key>(items.begin(), items.end()));
+  }
+  // Same epoch: the same pass; Rewind gives it again; another epoch differs.
+  InteractionReader again(*data, options);
+  ASSERT_TRUE(again.Open().ok());
+  EXPECT_EQ(ReadPass(&again), pass);
+  ASSERT_TRUE(again.Rewind().ok());
+  EXPECT_EQ(ReadPass(&again), pass);
+  options.epoch = 3;
+  InteractionReader other(*data, options);
+  ASSERT_TRUE(other.Open().ok());
+  EXPECT_NE(ReadPass(&other), pass);
+}
+
+TEST(InteractionReaderTest, PartsSplitUsersAndSeekContinuesExactly) {
+  TempDir dir;
+  StatusOr<std::shared_ptr<const InteractionData>> data = Load(dir.Write("r.dat", GeneratedRatings(50, 40, 6)));
+  ASSERT_TRUE(data.ok()) << data.status();
+  for (Mode mode : {Mode::kTrain, Mode::kEval}) {
+    std::set<Key> seen_users;
+    int64_t total = 0;
+    for (int part = 0; part < 3; ++part) {
+      InteractionReaderOptions options;
+      options.mode = mode;
+      options.batch_size = 16;
+      options.part = part;
+      options.num_parts = 3;
+      InteractionReader reader(*data, options);
+      ASSERT_TRUE(reader.Open().ok());
+      std::vector<ReaderPosition> positions;
+      const std::vector<Sample> pass = ReadPass(&reader, &positions);
+      total += static_cast<int64_t>(pass.size());
+      std::set<Key> users;
+      for (const Sample& s : pass) users.insert(s.user);
+      for (Key user : users) EXPECT_TRUE(seen_users.insert(user).second) << "a user in two parts";
+      // From every batch boundary, a fresh reader continues exactly.
+      for (size_t k = 0; k < positions.size(); ++k) {
+        InteractionReader resumed(*data, options);
+        ASSERT_TRUE(resumed.Open().ok());
+        ASSERT_TRUE(resumed.Seek(positions[k]).ok());
+        EXPECT_EQ(resumed.position(), positions[k]);
+        const std::vector<Sample> rest = ReadPass(&resumed);
+        ASSERT_EQ(rest.size(), pass.size() - positions[k].records);
+        EXPECT_TRUE(std::equal(rest.begin(), rest.end(), pass.begin() + positions[k].records));
+      }
+      ReaderPosition bad;
+      bad.records = reader.pass_size() + 1;
+      EXPECT_EQ(reader.Seek(bad).code(), StatusCode::kInvalidArgument);
+    }
+    EXPECT_EQ(seen_users.size(), 50u);
+    // Eval: each of the 40 items appears; a user has 40 - 6 unrated ones.
+    EXPECT_EQ(total, mode == Mode::kTrain ? 50 * 5 * 5 : 50 * (1 + 34));
+  }
+}
+
+TEST(InteractionReaderTest, EvalGroupsAreTheTestItemThenDistinctUnratedNegatives) {
+  TempDir dir;
+  InteractionDataOptions data_options;
+  data_options.eval_negatives = 20;
+  StatusOr<std::shared_ptr<const InteractionData>> data =
+      Load(dir.Write("r.dat", GeneratedRatings(30, 30, 5)), data_options);
+  ASSERT_TRUE(data.ok()) << data.status();
+  InteractionReaderOptions options;
+  options.mode = Mode::kEval;
+  options.batch_size = 13;
+  InteractionReader reader(*data, options);
+  ASSERT_TRUE(reader.Open().ok());
+  const std::vector<Sample> pass = ReadPass(&reader);
+  ASSERT_EQ(pass.size(), 30u * 21);
+  for (int u = 0; u < 30; ++u) {
+    const Sample& positive = pass[u * 21];
+    EXPECT_EQ(positive.label, 1.f);
+    EXPECT_EQ(positive.user, UserKey("u" + std::to_string(u)));
+    EXPECT_EQ(positive.item, ItemKey("i" + std::to_string(u % 30)));  // j = 0: the latest
+    std::set<Key> negatives;
+    for (int j = 1; j <= 20; ++j) {
+      const Sample& s = pass[u * 21 + j];
+      EXPECT_EQ(s.label, 0.f);
+      EXPECT_EQ(s.user, positive.user);
+      negatives.insert(s.item);
+      for (int r = 0; r < 5; ++r) EXPECT_NE(s.item, ItemKey("i" + std::to_string((u + 3 * r) % 30)));
+    }
+    EXPECT_EQ(negatives.size(), 20u);
+  }
+  // A user with fewer unrated items than asked gets all of them.
+  data_options.eval_negatives = 99;
+  data = Load(dir.Write("r2.dat", GeneratedRatings(30, 30, 5)), data_options);
+  ASSERT_TRUE(data.ok());
+  EXPECT_EQ((*data)->users()[0].eval_negatives.size(), 25u);
+}
+
+TEST(InteractionReaderTest, EvalNegativesFileGivesTheGroups) {
+  TempDir dir;
+  const std::string ratings = dir.Write("r.dat", GeneratedRatings(3, 30, 5));
+  InteractionDataOptions data_options;
+  data_options.eval_negatives_file =
+      dir.Write("test.negative", "(u0,i0)\ti1\ti2\ti4\n(u2,i2)\ti7\ti8\n");  // u1 is not evaluated
+  StatusOr<std::shared_ptr<const InteractionData>> data = Load(ratings, data_options);
+  ASSERT_TRUE(data.ok()) << data.status();
+  InteractionReaderOptions options;
+  options.mode = Mode::kEval;
+  InteractionReader reader(*data, options);
+  ASSERT_TRUE(reader.Open().ok());
+  const std::vector<Sample> pass = ReadPass(&reader);
+  const std::vector<Sample> expected = {
+      {UserKey("u0"), ItemKey("i0"), 1.f}, {UserKey("u0"), ItemKey("i1"), 0.f}, {UserKey("u0"), ItemKey("i2"), 0.f},
+      {UserKey("u0"), ItemKey("i4"), 0.f}, {UserKey("u2"), ItemKey("i2"), 1.f}, {UserKey("u2"), ItemKey("i7"), 0.f},
+      {UserKey("u2"), ItemKey("i8"), 0.f}};
+  EXPECT_EQ(pass, expected);
+  // The pair must be the user's held-out item.
+  data_options.eval_negatives_file = dir.Write("wrong.negative", "(u0,i3)\ti1\n");
+  EXPECT_EQ(Load(ratings, data_options).status().code(), StatusCode::kInvalidArgument);
+  data_options.eval_negatives_file = dir.Write("bad.negative", "u0,i0\ti1\n");
+  EXPECT_EQ(Load(ratings, data_options).status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace ember::data
