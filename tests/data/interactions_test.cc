@@ -34,6 +34,10 @@ std::string GeneratedRatings(int users, int items, int per_user, const std::stri
   return out.str();
 }
 
+// "<prefix><n>" (built by append: GCC 12 warns, wrongly, of overlapping
+// copies in `"literal" + std::to_string(n)`).
+std::string Token(const char* prefix, int n) { return std::string(prefix).append(std::to_string(n)); }
+
 StatusOr<std::shared_ptr<const InteractionData>> Load(const std::string& file, InteractionDataOptions options = {}) {
   options.files = {file};
   return InteractionData::Load(options);
@@ -212,15 +216,15 @@ TEST(InteractionReaderTest, EvalGroupsAreTheTestItemThenDistinctUnratedNegatives
   for (int u = 0; u < 30; ++u) {
     const Sample& positive = pass[u * 21];
     EXPECT_EQ(positive.label, 1.f);
-    EXPECT_EQ(positive.user, UserKey("u" + std::to_string(u)));
-    EXPECT_EQ(positive.item, ItemKey("i" + std::to_string(u % 30)));  // j = 0: the latest
+    EXPECT_EQ(positive.user, UserKey(Token("u", u)));
+    EXPECT_EQ(positive.item, ItemKey(Token("i", u % 30)));  // j = 0: the latest
     std::set<Key> negatives;
     for (int j = 1; j <= 20; ++j) {
       const Sample& s = pass[u * 21 + j];
       EXPECT_EQ(s.label, 0.f);
       EXPECT_EQ(s.user, positive.user);
       negatives.insert(s.item);
-      for (int r = 0; r < 5; ++r) EXPECT_NE(s.item, ItemKey("i" + std::to_string((u + 3 * r) % 30)));
+      for (int r = 0; r < 5; ++r) EXPECT_NE(s.item, ItemKey(Token("i", (u + 3 * r) % 30)));
     }
     EXPECT_EQ(negatives.size(), 20u);
   }
