@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <functional>
 #include <numeric>
 #include <string_view>
 #include <unordered_map>
@@ -73,6 +74,23 @@ bool IsHeader(const std::vector<std::string_view>& fields) {
   return false;
 }
 
+// Calls fn(line number, line) for every line of the file at `path`
+// (numbers from 1, a trailing '\r' removed); stops at fn's first error.
+Status ForEachLine(const std::string& path, const std::function<Status(int64_t, std::string_view)>& fn) {
+  ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+  size_t begin = 0;
+  int64_t line_number = 0;
+  while (begin < text.size()) {
+    size_t end = text.find('\n', begin);
+    if (end == std::string::npos) end = text.size();
+    std::string_view line(text.data() + begin, end - begin);
+    begin = end + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    RETURN_IF_ERROR(fn(++line_number, line));
+  }
+  return Status::OK();
+}
+
 struct Event {
   int64_t time;
   int64_t sequence;  // line order over all files
@@ -92,20 +110,11 @@ StatusOr<std::shared_ptr<const InteractionData>> InteractionData::Load(const Int
   std::vector<std::string_view> fields;
   int64_t sequence = 0;
   for (const std::string& path : options.files) {
-    ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
     std::string separator = options.separator;
-    size_t begin = 0;
-    int64_t line_number = 0;
-    while (begin < text.size()) {
-      size_t end = text.find('\n', begin);
-      if (end == std::string::npos) end = text.size();
-      std::string_view line(text.data() + begin, end - begin);
-      begin = end + 1;
-      ++line_number;
-      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    RETURN_IF_ERROR(ForEachLine(path, [&](int64_t line_number, std::string_view line) -> Status {
       if (separator.empty()) separator = DetectSeparator(line);
       SplitFields(line, separator, &fields);
-      if (line_number == 1 && IsHeader(fields)) continue;
+      if (line_number == 1 && IsHeader(fields)) return Status::OK();
       std::string reason;
       int64_t time = 0;
       if (fields.size() < 2 || fields[0].empty() || fields[1].empty()) {
@@ -123,7 +132,7 @@ StatusOr<std::shared_ptr<const InteractionData>> InteractionData::Load(const Int
           return Status::InvalidArgument(path, ":", line_number, ": ", reason, " (", data->bad_lines_,
                                          " malformed lines, more than max_bad_lines ", options.max_bad_lines, ")");
         }
-        continue;
+        return Status::OK();
       }
       auto [user_it, new_user] = user_index.try_emplace(std::string(fields[0]), static_cast<int32_t>(events.size()));
       if (new_user) {
@@ -135,7 +144,8 @@ StatusOr<std::shared_ptr<const InteractionData>> InteractionData::Load(const Int
           item_index.try_emplace(std::string(fields[1]), static_cast<int32_t>(data->item_keys_.size()));
       if (new_item) data->item_keys_.push_back(HashFieldToken(kItemField, fields[1]));
       events[user_it->second].push_back({time, sequence++, item_it->second});
-    }
+      return Status::OK();
+    }));
   }
 
   // Leave-one-out split.
@@ -200,17 +210,8 @@ StatusOr<std::shared_ptr<const InteractionData>> InteractionData::Load(const Int
     }
     std::vector<char> listed(data->users_.size(), 0);
     const std::string& path = options.eval_negatives_file;
-    ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
-    size_t begin = 0;
-    int64_t line_number = 0;
-    while (begin < text.size()) {
-      size_t end = text.find('\n', begin);
-      if (end == std::string::npos) end = text.size();
-      std::string_view line(text.data() + begin, end - begin);
-      begin = end + 1;
-      ++line_number;
-      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-      if (line.empty()) continue;
+    RETURN_IF_ERROR(ForEachLine(path, [&](int64_t line_number, std::string_view line) -> Status {
+      if (line.empty()) return Status::OK();
       SplitFields(line, "\t", &fields);
       const std::string_view pair = fields[0];
       const size_t comma = pair.find(',');
@@ -235,7 +236,8 @@ StatusOr<std::shared_ptr<const InteractionData>> InteractionData::Load(const Int
         if (fields[i].empty()) continue;
         user.eval_negatives.push_back(HashFieldToken(kItemField, fields[i]));
       }
-    }
+      return Status::OK();
+    }));
     for (size_t u = 0; u < data->users_.size(); ++u) {
       if (!listed[u]) data->users_[u].test_item = -1;
     }
