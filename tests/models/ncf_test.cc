@@ -166,27 +166,34 @@ std::string WriteLowRankInteractions(const std::string& dir, int users, int item
   return path;
 }
 
-TEST(NcfTrainingTest, NeuMfLearnsALowRankTasteFarAboveChance) {
-  InitLogging("ncf_test");
-  const std::string dir = ::testing::TempDir() + "/ember_ncf_" + std::to_string(::getpid());
-  std::filesystem::create_directories(dir);
+// NeuMF of GMF and MLP embeddings of `dim` (tower 2*dim-dim) over an
+// interaction file, Adam everywhere, 2 workers.
+scheduler::JobOptions SmallNeuMfJob(const std::string& file, int dim) {
   scheduler::JobOptions job;
-  job.worker.train_files = {WriteLowRankInteractions(dir, 600, 300)};
+  job.worker.train_files = {file};
   job.worker.data_format = "interactions";
-  job.worker.neg_per_pos = 4;
-  job.worker.batch_size = 128;
-  job.worker.epochs = 6;
   job.worker.progress_every_steps = 1000;
   job.worker.model.name = "ncf";
   job.worker.model.ncf_variant = "neumf";
-  job.worker.model.embedding_dim = 8;
-  job.worker.model.ncf_mlp_embedding_dim = 8;
-  job.worker.model.hidden = {16, 8};
+  job.worker.model.embedding_dim = dim;
+  job.worker.model.ncf_mlp_embedding_dim = dim;
+  job.worker.model.hidden = {2 * dim, dim};
   job.worker.model.deep_optimizer.type = storage::SparseOptimizerType::kAdam;
   job.worker.model.deep_optimizer.learning_rate = 0.01f;
   job.worker.dense_optimizer.type = ops::DenseOptimizerType::kAdam;
   job.worker.dense_optimizer.learning_rate = 0.005f;
   job.num_workers = 2;
+  return job;
+}
+
+TEST(NcfTrainingTest, NeuMfLearnsALowRankTasteFarAboveChance) {
+  InitLogging("ncf_test");
+  const std::string dir = ::testing::TempDir() + "/ember_ncf_" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  scheduler::JobOptions job = SmallNeuMfJob(WriteLowRankInteractions(dir, 600, 300), /*dim=*/8);
+  job.worker.neg_per_pos = 4;
+  job.worker.batch_size = 128;
+  job.worker.epochs = 6;
   job.seed = 3;
   StatusOr<scheduler::JobResult> result = scheduler::RunLocalJob(job);
   std::filesystem::remove_all(dir);
@@ -209,21 +216,9 @@ TEST(NcfTrainingTest, ResumeFromAMidEpochCheckpointIsExact) {
   InitLogging("ncf_test");
   const std::string dir = ::testing::TempDir() + "/ember_ncf_resume_" + std::to_string(::getpid());
   std::filesystem::create_directories(dir);
-  scheduler::JobOptions job;
-  job.worker.train_files = {WriteLowRankInteractions(dir, 200, 100)};
-  job.worker.data_format = "interactions";
+  scheduler::JobOptions job = SmallNeuMfJob(WriteLowRankInteractions(dir, 200, 100), /*dim=*/4);
   job.worker.batch_size = 64;
   job.worker.epochs = 2;
-  job.worker.progress_every_steps = 1000;
-  job.worker.model.name = "ncf";
-  job.worker.model.embedding_dim = 4;
-  job.worker.model.ncf_mlp_embedding_dim = 4;
-  job.worker.model.hidden = {8, 4};
-  job.worker.model.deep_optimizer.type = storage::SparseOptimizerType::kAdam;
-  job.worker.model.deep_optimizer.learning_rate = 0.01f;
-  job.worker.dense_optimizer.type = ops::DenseOptimizerType::kAdam;
-  job.worker.dense_optimizer.learning_rate = 0.005f;
-  job.num_workers = 2;
   job.sync = job.deterministic = true;
   job.compute_threads = 1;
   job.seed = 9;
