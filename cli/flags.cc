@@ -160,13 +160,15 @@ const VerbInfo kInspectFlags = {
     "ember inspect PATH: verifies the checkpoint at PATH (every file's size and checksum) and prints what it "
     "holds: step, epoch, servers and workers, model configuration, tables and rows per server, dense arrays, "
     "each worker's reader position.",
-    {}};
+    {},
+    "PATH"};
 const VerbInfo kExportFlags = {
     "export",
     "ember export PATH --out=DIR: verifies the checkpoint at PATH and writes each table's keys (uint64) and "
     "values (float32 [rows, dim]) and every dense parameter as .npy files into DIR, with DIR/index.json listing "
     "them.",
-    {"out"}};
+    {"out"},
+    "PATH"};
 const VerbInfo kEvalFlags = {
     "eval", "Computes AUC and logloss of --scores against the labels of --eval_files; prints one JSON line.",
     {"eval_files", "scores", "max_bad_lines"}};
@@ -184,7 +186,8 @@ const VerbInfo* FindVerb(const std::string& verb) {
 }
 
 void PrintVerbHelp(const VerbInfo& verb) {
-  std::printf("usage: ember %s [--flags]   (or --flagfile=FILE)\n\n%s\n\nflags:\n", verb.name, verb.summary);
+  std::printf("usage: ember %s%s%s [--flags]   (or --flagfile=FILE)\n\n%s\n\nflags:\n", verb.name,
+              verb.argument != nullptr ? " " : "", verb.argument != nullptr ? verb.argument : "", verb.summary);
   for (const char* name : verb.flags) {
     gflags::CommandLineFlagInfo info;
     if (!gflags::GetCommandLineFlagInfo(name, &info)) continue;

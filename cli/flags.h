@@ -15,6 +15,7 @@ struct VerbInfo {
   const char* name;
   const char* summary;
   std::vector<const char*> flags;  // the flags this verb reads
+  const char* argument = nullptr;  // the one positional argument it takes ("PATH"), or none
 };
 
 extern const VerbInfo kTrainFlags;

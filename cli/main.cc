@@ -257,12 +257,11 @@ int main(int argc, char** argv) {
   gflags::SetUsageMessage(kUsage);
   gflags::ParseCommandLineFlags(&new_argc, &new_argv, /*remove_flags=*/true);
   // inspect and export take one checkpoint PATH; the other verbs none.
-  const bool takes_path = verb == "inspect" || verb == "export";
   std::string path;
-  if (takes_path) {
+  if (info->argument != nullptr) {
     if (new_argc != 2) {
-      std::fprintf(stderr, "ember %s: expected one checkpoint PATH (a step-N directory), got %d\n", verb.c_str(),
-                   new_argc - 1);
+      std::fprintf(stderr, "ember %s: expected one %s (a checkpoint's step-N directory), got %d arguments\n",
+                   verb.c_str(), info->argument, new_argc - 1);
       return 2;
     }
     path = new_argv[1];
