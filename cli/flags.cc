@@ -133,6 +133,8 @@ DEFINE_string(server_storage_dir, "",
               "Where each server's RocksDB tier lives (server-<rank>/ under it). Default: a folder under $TMPDIR, "
               "removed at the end of the job.");
 DEFINE_int64(rocksdb_block_cache_bytes, int64_t{64} << 20, "RocksDB block cache of each server's disk tier, in bytes.");
+DEFINE_int64(rocksdb_write_buffer_bytes, int64_t{16} << 20,
+             "RocksDB memtable size per table of each server's disk tier, in bytes (where evicted rows land first).");
 DEFINE_int32(min_count, 0,
              "Admission: a key gets a trained row only after this many training pulls (until then it reads as "
              "zeros and its gradients are dropped). 0 or 1: at once.");
@@ -153,7 +155,7 @@ const VerbInfo kTrainFlags = {
      "compute_threads", "sync", "deterministic", "progress_every_steps", "bind_interface", "port_range", "job_token_file",
      "curve", "heartbeat_interval_ms", "heartbeat_timeout", "cross_layers", "bottom_hidden", "checkpoint_dir",
      "checkpoint_every_steps", "keep_checkpoints", "max_steps", "resume", "server_memory_bytes", "server_storage_dir",
-     "rocksdb_block_cache_bytes", "min_count", "ttl_steps", "data_format", "interaction_separator", "neg_per_pos",
+     "rocksdb_block_cache_bytes", "rocksdb_write_buffer_bytes", "min_count", "ttl_steps", "data_format", "interaction_separator", "neg_per_pos",
      "eval_negatives", "eval_negatives_file", "ranking_k", "ncf_variant", "ncf_mlp_embedding_dim"}};
 const VerbInfo kInspectFlags = {
     "inspect",
@@ -306,6 +308,10 @@ StatusOr<scheduler::JobOptions> JobOptionsFromFlags() {
     return Status::InvalidArgument("--checkpoint_every_steps=", FLAGS_checkpoint_every_steps,
                                    " needs --checkpoint_dir");
   }
+  if (FLAGS_rocksdb_write_buffer_bytes < (int64_t{1} << 16)) {
+    return Status::InvalidArgument("--rocksdb_write_buffer_bytes must be at least 65536; got ",
+                                   FLAGS_rocksdb_write_buffer_bytes);
+  }
   if (FLAGS_server_memory_bytes < 0 || FLAGS_rocksdb_block_cache_bytes < 0 || FLAGS_min_count < 0 ||
       FLAGS_ttl_steps < 0) {
     return Status::InvalidArgument(
@@ -319,6 +325,7 @@ StatusOr<scheduler::JobOptions> JobOptionsFromFlags() {
   job.server_memory_bytes = FLAGS_server_memory_bytes;
   job.server_storage_dir = FLAGS_server_storage_dir;
   job.rocksdb_block_cache_bytes = FLAGS_rocksdb_block_cache_bytes;
+  job.rocksdb_write_buffer_bytes = FLAGS_rocksdb_write_buffer_bytes;
   job.min_count = static_cast<uint32_t>(FLAGS_min_count);
   job.ttl_steps = static_cast<uint32_t>(FLAGS_ttl_steps);
   if (FLAGS_data_format != "criteo" && FLAGS_data_format != "interactions") {

@@ -31,6 +31,7 @@ ps::ServerOptions ServerOptionsFor(const JobOptions& options, const JobWiring& w
   server.memory_bytes = options.server_memory_bytes;
   server.rocks.path = wiring.storage_dir + "/server-" + std::to_string(server_rank);
   server.rocks.block_cache_bytes = options.rocksdb_block_cache_bytes;
+  server.rocks.write_buffer_bytes = options.rocksdb_write_buffer_bytes;
   server.min_count = options.min_count;
   server.ttl_steps = options.ttl_steps;
   server.restore_from = wiring.resume.path;

@@ -45,10 +45,11 @@ struct JobOptions {
   // Storage of the servers (ps/server.h): the memory tier's budget per
   // server, where each server's RocksDB tier lives (a folder per server
   // under it; Default: a fresh folder under $TMPDIR, removed at the end),
-  // its block cache, admission and expiry.
+  // its block cache and memtable size, admission and expiry.
   int64_t server_memory_bytes = 0;
   std::string server_storage_dir;
   int64_t rocksdb_block_cache_bytes = int64_t{64} << 20;
+  int64_t rocksdb_write_buffer_bytes = int64_t{16} << 20;
   uint32_t min_count = 0;
   uint32_t ttl_steps = 0;
   // With worker.data_format == "interactions": the K of HR@K and NDCG@K

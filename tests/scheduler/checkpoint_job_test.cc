@@ -312,7 +312,9 @@ TEST_F(CheckpointJobTest, TableTenTimesTheMemoryBudgetEndsBitwiseEqual) {
   // Each server ends with ~13k rows of the deep table (72 bytes of floats
   // each, plus the index); 100 kB per server keeps well under a tenth of
   // them in memory (checked below).
+  // A small memtable makes RocksDB flush evicted rows to SST files (and read them back) during the run.
   const CommandResult tiered = RunShell(Job("--num_servers=2 --max_steps=60 --server_memory_bytes=100000 "
+                                            "--rocksdb_write_buffer_bytes=262144 "
                                             "--server_storage_dir=" + run_dir_ + "/storage --metrics_out=" +
                                             run_dir_ + "/tiered.jsonl"));
   ASSERT_EQ(tiered.exit_code, 0) << tiered.output;
