@@ -64,10 +64,12 @@ constexpr uint32_t kDenseMagic = FourCc("EMDN");
 constexpr uint32_t kWorkerMagic = FourCc("EMWK");
 constexpr uint32_t kServerMagic = FourCc("EMSV");
 constexpr uint32_t kFormatVersion = 1;
+// 2: a pending admission count carries the step it was last counted at.
+constexpr uint32_t kRowsFormatVersion = 2;
 
 constexpr size_t kRowsHeaderBytes = 16;
 constexpr size_t kRowsFooterBytes = 24;
-constexpr size_t kCountRecordBytes = 12;
+constexpr size_t kCountRecordBytes = 16;
 constexpr size_t kWorkerStateBytes = 96;
 constexpr size_t kServerStateBytes = 24;
 constexpr int kMaxRowFloats = 1 << 20;
@@ -266,7 +268,7 @@ Status RowsFileWriter::Open(const std::string& path, uint32_t table_id, int row_
   RETURN_IF_ERROR(file_.Create(path));
   char header[kRowsHeaderBytes];
   EncodeFixed32(header, kRowsMagic);
-  EncodeFixed32(header + 4, kFormatVersion);
+  EncodeFixed32(header + 4, kRowsFormatVersion);
   EncodeFixed32(header + 8, table_id);
   EncodeFixed32(header + 12, static_cast<uint32_t>(row_floats));
   return file_.Append(header, sizeof(header));
@@ -279,13 +281,16 @@ Status RowsFileWriter::AddRow(Key key, const float* row) {
   return file_.Append(record_.data(), record_.size());
 }
 
-void RowsFileWriter::AddPendingCount(Key key, uint32_t count) { counts_.emplace_back(key, count); }
+void RowsFileWriter::AddPendingCount(Key key, uint32_t count, uint32_t last_step) {
+  counts_.push_back({key, count, last_step});
+}
 
 StatusOr<FileEntry> RowsFileWriter::Finish(bool drop_cache) {
   char record[kCountRecordBytes];
-  for (const auto& [key, count] : counts_) {
-    EncodeFixed64(record, key);
-    EncodeFixed32(record + 8, count);
+  for (const PendingCount& pending : counts_) {
+    EncodeFixed64(record, pending.key);
+    EncodeFixed32(record + 8, pending.count);
+    EncodeFixed32(record + 12, pending.last_step);
     RETURN_IF_ERROR(file_.Append(record, sizeof(record)));
   }
   char footer[kRowsFooterBytes];
@@ -314,9 +319,9 @@ StatusOr<RowsFileInfo> ReadRowsInfoFromFd(int fd, const std::string& path) {
   RETURN_IF_ERROR(PreadFully(fd, path, header, sizeof(header), 0));
   RETURN_IF_ERROR(PreadFully(fd, path, footer, sizeof(footer), size - kRowsFooterBytes));
   if (DecodeFixed32(header) != kRowsMagic) return Status::DataLoss(path, " is not a rows file (bad magic)");
-  if (DecodeFixed32(header + 4) != kFormatVersion) {
+  if (DecodeFixed32(header + 4) != kRowsFormatVersion) {
     return Status::DataLoss("rows file ", path, " has format version ", DecodeFixed32(header + 4),
-                            "; this build reads version ", kFormatVersion);
+                            "; this build reads version ", kRowsFormatVersion);
   }
   RowsFileInfo info;
   info.table_id = DecodeFixed32(header + 8);
@@ -351,7 +356,7 @@ StatusOr<RowsFileInfo> ReadRowsFileInfo(const std::string& path) {
 
 Status ReadRowsFile(const std::string& path, uint32_t table_id, int row_floats,
                     const std::function<void(Key, const float*)>& row_fn,
-                    const std::function<void(Key, uint32_t)>& count_fn) {
+                    const std::function<void(Key, uint32_t count, uint32_t last_step)>& count_fn) {
   ASSIGN_OR_RETURN(const int raw_fd, OpenForRead(path));
   ScopedFd fd(raw_fd);
   ASSIGN_OR_RETURN(const RowsFileInfo info, ReadRowsInfoFromFd(fd.get(), path));
@@ -395,7 +400,7 @@ Status ReadRowsFile(const std::string& path, uint32_t table_id, int row_floats,
     RETURN_IF_ERROR(PreadFully(fd.get(), path, counts.data(), counts.size(), offset));
     for (uint64_t i = 0; i < info.num_counts; ++i) {
       const char* record = counts.data() + i * kCountRecordBytes;
-      count_fn(DecodeFixed64(record), DecodeFixed32(record + 8));
+      count_fn(DecodeFixed64(record), DecodeFixed32(record + 8), DecodeFixed32(record + 12));
     }
   }
   return Status::OK();

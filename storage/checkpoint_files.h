@@ -124,7 +124,7 @@ class RowsFileWriter {
   // as the memory tier stores it). Any key order.
   Status AddRow(Key key, const float* row);
   // Records a pending admission count (kept in memory, written by Finish).
-  void AddPendingCount(Key key, uint32_t count);
+  void AddPendingCount(Key key, uint32_t count, uint32_t last_step);
   // Writes the counts and the footer, fsyncs, closes.
   StatusOr<FileEntry> Finish(bool drop_cache = false);
   uint64_t num_rows() const { return num_rows_; }
@@ -135,7 +135,11 @@ class RowsFileWriter {
   int row_floats_ = 0;
   uint64_t num_rows_ = 0;
   std::vector<char> record_;
-  std::vector<std::pair<Key, uint32_t>> counts_;
+  struct PendingCount {
+    Key key;
+    uint32_t count, last_step;
+  };
+  std::vector<PendingCount> counts_;
 };
 
 // Reads the header and footer only (cheap: two small reads). DataLoss naming
@@ -150,7 +154,7 @@ StatusOr<RowsFileInfo> ReadRowsFileInfo(const std::string& path);
 // call.
 Status ReadRowsFile(const std::string& path, uint32_t table_id, int row_floats,
                     const std::function<void(Key, const float*)>& row_fn,
-                    const std::function<void(Key, uint32_t)>& count_fn);
+                    const std::function<void(Key, uint32_t count, uint32_t last_step)>& count_fn);
 
 // ---------------------------------------------------------------------------
 // dense.bin: named float32 arrays (dense parameters, optimizer state).

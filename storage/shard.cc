@@ -47,7 +47,8 @@ StatusOr<std::vector<FileEntry>> WriteShard(const std::string& checkpoint_dir, i
       if (added.ok()) added = writer.AddRow(key, row);
     });
     RETURN_IF_ERROR(added);
-    table->ForEachPendingCount([&](Key key, uint32_t count) { writer.AddPendingCount(key, count); });
+    table->ForEachPendingCount(
+        [&](Key key, uint32_t count, uint32_t last_step) { writer.AddPendingCount(key, count, last_step); });
     ASSIGN_OR_RETURN(FileEntry entry, writer.Finish());
     files.push_back(RelativeTo(checkpoint_dir, entry));
   }
@@ -89,8 +90,9 @@ StatusOr<ServerState> LoadShards(const std::string& checkpoint_dir, int old_num_
       RETURN_IF_ERROR(ForEachShardColdRow(shard_dir.string(), id, row_floats, keep_row));
       RETURN_IF_ERROR(inserted);
       RETURN_IF_ERROR(ReadRowsFile(
-          (shard_dir / TableFileName(id)).string(), id, row_floats, keep_row, [&](Key key, uint32_t count) {
-            if (OwnerOfKey(key, num_servers) == rank) table->SetPendingCount(key, count);
+          (shard_dir / TableFileName(id)).string(), id, row_floats, keep_row,
+          [&](Key key, uint32_t count, uint32_t last_step) {
+            if (OwnerOfKey(key, num_servers) == rank) table->SetPendingCount(key, count, last_step);
           }));
       RETURN_IF_ERROR(inserted);
     }

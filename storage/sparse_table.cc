@@ -216,7 +216,6 @@ Status SparseTable::EvictTo(int64_t max_rows) {
 Status SparseTable::PullBatch(const char* key_bytes, size_t n, bool create, uint32_t step, char* out) {
   const size_t dim = static_cast<size_t>(config_.dim);
   const size_t row_bytes = dim * sizeof(float);
-  newest_step_ = std::max(newest_step_, step);
   if (!create) {
     miss_keys_.clear();
     miss_positions_.clear();
@@ -268,7 +267,6 @@ Status SparseTable::PushBatch(const char* key_bytes, const char* grad_bytes, siz
   const size_t grad_bytes_per_row = dim * sizeof(float);
   const bool adagrad_from_wire =
       std::endian::native == std::endian::little && config_.optimizer.type == SparseOptimizerType::kAdagrad;
-  newest_step_ = std::max(newest_step_, step);
   grad_row_.resize(dim);
   if (tiered_) RETURN_IF_ERROR(LoadMisses(key_bytes, n));
   for (size_t i = 0; i < n; ++i) {
@@ -343,8 +341,9 @@ void SparseTable::ForEachMemoryRow(const std::function<void(Key, const float* ro
   index_.ForEach([&](Key key, uint32_t slot) { fn(key, RowAt(slot)); });
 }
 
-void SparseTable::ForEachPendingCount(const std::function<void(Key, uint32_t count)>& fn) const {
-  pending_.ForEachEntry([&](const KeyIndex::Entry& e) { fn(e.key, e.slot); });
+void SparseTable::ForEachPendingCount(
+    const std::function<void(Key, uint32_t count, uint32_t last_step)>& fn) const {
+  pending_.ForEachEntry([&](const KeyIndex::Entry& e) { fn(e.key, e.slot, e.aux); });
 }
 
 Status SparseTable::InsertRow(Key key, const float* row) {
@@ -375,7 +374,7 @@ Status SparseTable::InsertRow(Key key, const float* row) {
   return Status::OK();
 }
 
-void SparseTable::SetPendingCount(Key key, uint32_t count) {
+void SparseTable::SetPendingCount(Key key, uint32_t count, uint32_t last_step) {
   if (count == 0 || count == KeyIndex::kNotFound) {
     pending_.Erase(key);
     return;
@@ -384,7 +383,7 @@ void SparseTable::SetPendingCount(Key key, uint32_t count) {
   pending_.FindOrInsert(key, count, &inserted);
   KeyIndex::Entry* entry = pending_.FindEntry(key);
   entry->slot = count;
-  entry->aux = newest_step_;
+  entry->aux = last_step;
 }
 
 uint32_t SparseTable::UpdateCount(const float* row, int dim, int state_floats) {

@@ -127,15 +127,16 @@ class SparseTable {
   // The memory tier's rows only (what a checkpoint dumps beside the RocksDB
   // checkpoint).
   void ForEachMemoryRow(const std::function<void(Key, const float* row)>& fn) const;
-  // Keys counted but not yet admitted, with their counts.
-  void ForEachPendingCount(const std::function<void(Key, uint32_t count)>& fn) const;
+  // Keys counted but not yet admitted, with their counts and the step each
+  // was last counted at (what expiry compares with --ttl_steps).
+  void ForEachPendingCount(const std::function<void(Key, uint32_t count, uint32_t last_step)>& fn) const;
   // Restore: sets key's whole row (row_floats floats: value, state, meta),
   // replacing any in either tier; may evict (once the memory tier is 1024
   // rows over budget, down to it). Errors from the RocksDB tier.
   Status InsertRow(Key key, const float* row);
-  // Restore: sets key's admission count (0 removes it). The counter counts
-  // as last seen at the newest step this table has seen.
-  void SetPendingCount(Key key, uint32_t count);
+  // Restore: sets key's admission count (0 removes it) and the step it was
+  // last counted at.
+  void SetPendingCount(Key key, uint32_t count, uint32_t last_step);
 
   // A 64-bit checksum of every row of both tiers: for each row, Mix64
   // chained over the key and the bits of value, optimizer state and meta;
@@ -259,7 +260,6 @@ class SparseTable {
   int64_t cold_only_rows_ = 0;
   // Admission counters: key -> {slot: count, aux: last step counted}.
   KeyIndex pending_;
-  uint32_t newest_step_ = 0;
   // PushBatch scratch for optimizers that take native floats.
   std::vector<float> grad_row_;
   // Tiered scratch: a batch's misses and their rows from RocksDB; eviction

@@ -61,7 +61,7 @@ class CheckpointTest : public ::testing::Test {
         const float row[4] = {static_cast<float>(key), static_cast<float>(key) + 0.5f, -1, -2};
         EXPECT_TRUE(rows.AddRow(key, row).ok());
       }
-      rows.AddPendingCount(100 + s, 2);
+      rows.AddPendingCount(100 + s, 2, 7);
       StatusOr<FileEntry> entry = rows.Finish();
       EXPECT_TRUE(entry.ok()) << entry.status();
       manifest.files.push_back(*entry);
@@ -137,7 +137,7 @@ TEST_F(CheckpointTest, DecodersSurviveFuzzedInput) {
   ASSERT_TRUE(rows.Open(Path("t.rows"), 1, 2).ok());
   const float row[2] = {1, 2};
   for (Key key = 0; key < 5; ++key) ASSERT_TRUE(rows.AddRow(key, row).ok());
-  rows.AddPendingCount(9, 1);
+  rows.AddPendingCount(9, 1, 3);
   ASSERT_TRUE(rows.Finish().ok());
   ASSERT_TRUE(WriteDenseFile(Path("dense.bin"), {{"a", {2}, {1, 2}}, {"b/c", {1, 1}, {3}}}).ok());
   ASSERT_TRUE(WriteWorkerState(Path("w.state"), WorkerState{}).ok());
@@ -164,7 +164,7 @@ TEST_F(CheckpointTest, DecodersSurviveFuzzedInput) {
       ASSERT_TRUE(WriteFileAtomically(path, mutated).ok());
       const std::string what = std::string(name) + " trial " + std::to_string(trial);
       Status status;
-      if (std::string(name) == "t.rows") status = ReadRowsFile(path, 1, 2, [](Key, const float*) {}, [](Key, uint32_t) {});
+      if (std::string(name) == "t.rows") status = ReadRowsFile(path, 1, 2, [](Key, const float*) {}, [](Key, uint32_t, uint32_t) {});
       if (std::string(name) == "dense.bin") status = ReadDenseFile(path).status();
       if (std::string(name) == "w.state") status = ReadWorkerState(path).status();
       if (std::string(name) == "s.state") status = ReadServerState(path).status();
@@ -208,8 +208,8 @@ TEST_F(CheckpointTest, RowsFileRoundTrip) {
     rows[key * 7919] = {key * 1.f, -0.25f, key * 0.5f};
     ASSERT_TRUE(writer.AddRow(key * 7919, rows[key * 7919].data()).ok());
   }
-  writer.AddPendingCount(11, 1);
-  writer.AddPendingCount(12, 3);
+  writer.AddPendingCount(11, 1, 40);
+  writer.AddPendingCount(12, 3, 41);
   ASSERT_TRUE(writer.Finish().ok());
 
   StatusOr<RowsFileInfo> info = ReadRowsFileInfo(Path("t.rows"));
@@ -220,13 +220,13 @@ TEST_F(CheckpointTest, RowsFileRoundTrip) {
   EXPECT_EQ(info->num_counts, 2u);
 
   std::map<Key, std::vector<float>> read;
-  std::map<Key, uint32_t> counts;
+  std::map<Key, std::pair<uint32_t, uint32_t>> counts;
   Status status = ReadRowsFile(
       Path("t.rows"), 5, 3, [&](Key key, const float* row) { read[key].assign(row, row + 3); },
-      [&](Key key, uint32_t count) { counts[key] = count; });
+      [&](Key key, uint32_t count, uint32_t last_step) { counts[key] = {count, last_step}; });
   ASSERT_TRUE(status.ok()) << status;
   EXPECT_EQ(read, rows);
-  EXPECT_EQ(counts, (std::map<Key, uint32_t>{{11, 1}, {12, 3}}));
+  EXPECT_EQ(counts, (std::map<Key, std::pair<uint32_t, uint32_t>>{{11, {1, 40}}, {12, {3, 41}}}));
 
   Status wrong_table = ReadRowsFile(Path("t.rows"), 6, 3, {}, {});
   EXPECT_EQ(wrong_table.code(), StatusCode::kFailedPrecondition);

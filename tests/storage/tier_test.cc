@@ -228,7 +228,7 @@ void ExpectAdmissionAfterThreeCreatingPulls(SparseTable* table) {
     ASSERT_TRUE(table->PushBatch(Bytes(key), Bytes(grad), 1, seen).ok());  // dropped
     EXPECT_EQ(table->num_rows(), 0);
     pending.clear();
-    table->ForEachPendingCount([&](Key k, uint32_t count) { pending[k] = count; });
+    table->ForEachPendingCount([&](Key k, uint32_t count, uint32_t) { pending[k] = count; });
     EXPECT_EQ(pending, (std::map<Key, uint32_t>{{42, seen}}));
   }
   ASSERT_TRUE(table->PullBatch(Bytes(key), 1, /*create=*/true, 3, Bytes(out)).ok());
@@ -237,7 +237,7 @@ void ExpectAdmissionAfterThreeCreatingPulls(SparseTable* table) {
   EXPECT_EQ(out, initial);
   EXPECT_EQ(table->num_rows(), 1);
   pending.clear();
-  table->ForEachPendingCount([&](Key k, uint32_t count) { pending[k] = count; });
+  table->ForEachPendingCount([&](Key k, uint32_t count, uint32_t) { pending[k] = count; });
   EXPECT_TRUE(pending.empty());
   ASSERT_TRUE(table->PushBatch(Bytes(key), Bytes(grad), 1, 3).ok());
   ASSERT_TRUE(table->PullBatch(Bytes(key), 1, false, 3, Bytes(out)).ok());
@@ -320,8 +320,33 @@ TEST_F(TierTest, ExpiryDropsStaleAdmissionCounters) {
   ASSERT_TRUE(table.PullBatch(Bytes(keys) + 8, 1, true, 8, Bytes(out)).ok());  // key 2 at step 8
   ASSERT_TRUE(table.Expire(12).ok());
   std::map<Key, uint32_t> pending;
-  table.ForEachPendingCount([&](Key k, uint32_t count) { pending[k] = count; });
+  table.ForEachPendingCount([&](Key k, uint32_t count, uint32_t) { pending[k] = count; });
   EXPECT_EQ(pending, (std::map<Key, uint32_t>{{2, 1}}));
+}
+
+// A restored counter keeps the step it was last counted at, so expiry after
+// a resume drops exactly the counters the uninterrupted table drops.
+TEST_F(TierTest, RestoredAdmissionCountersKeepTheirSteps) {
+  const TableConfig config = Table(SparseOptimizerType::kSgd);
+  SparseTable original(config, kSeed, {.min_count = 3, .ttl_steps = 10});
+  const std::vector<Key> keys = {1, 2};
+  std::vector<float> out(2 * config.dim);
+  ASSERT_TRUE(original.PullBatch(Bytes(keys), 1, true, 1, Bytes(out)).ok());      // key 1 at step 1
+  ASSERT_TRUE(original.PullBatch(Bytes(keys) + 8, 1, true, 8, Bytes(out)).ok());  // key 2 at step 8
+  SparseTable restored(config, kSeed, {.min_count = 3, .ttl_steps = 10});
+  std::map<Key, std::pair<uint32_t, uint32_t>> saved;
+  original.ForEachPendingCount([&](Key k, uint32_t count, uint32_t step) {
+    saved[k] = {count, step};
+    restored.SetPendingCount(k, count, step);
+  });
+  EXPECT_EQ(saved, (std::map<Key, std::pair<uint32_t, uint32_t>>{{1, {1, 1}}, {2, {1, 8}}}));
+  ASSERT_TRUE(original.Expire(12).ok());
+  ASSERT_TRUE(restored.Expire(12).ok());
+  std::map<Key, uint32_t> left_original, left_restored;
+  original.ForEachPendingCount([&](Key k, uint32_t count, uint32_t) { left_original[k] = count; });
+  restored.ForEachPendingCount([&](Key k, uint32_t count, uint32_t) { left_restored[k] = count; });
+  EXPECT_EQ(left_restored, left_original);
+  EXPECT_EQ(left_restored, (std::map<Key, uint32_t>{{2, 1}}));
 }
 
 TEST_F(TierTest, RocksErrorsBecomeStatusNamingThePath) {
