@@ -45,19 +45,8 @@ TEST(DcnModelTest, TablesAndCrossParameters) {
 
 TEST(DcnModelTest, ReachesOracleAucOnGeneratedData) {
   InitLogging("dcn_test");
-  testing_util::GeneratedData data("dcn", 300'000, 30'000, /*seed=*/7);
-  ASSERT_TRUE(data.status().ok()) << data.status();
-  const data::SyntheticSummary& summary = data.summary();
-  scheduler::JobOptions job = testing_util::SmallJob(data, "dcn");
-  job.worker.model.cross_layers = 2;
-  StatusOr<scheduler::JobResult> result = scheduler::RunLocalJob(job);
-  ASSERT_TRUE(result.ok()) << result.status();
-  ASSERT_EQ(result->evals.size(), 1u);
-  const double auc = result->evals.back().auc;
-  std::cout << "dcn test AUC " << auc << ", oracle " << summary.test_auc << "\n";
-  EXPECT_GE(auc, summary.test_auc - 0.03) << "oracle " << summary.test_auc;
-  EXPECT_EQ(result->evals.back().examples, 30'000);
-  EXPECT_EQ(result->samples, 300'000);
+  testing_util::ExpectSmallJobReachesOracleAuc("dcn",
+                                               [](scheduler::JobOptions* job) { job->worker.model.cross_layers = 2; });
 }
 
 }  // namespace

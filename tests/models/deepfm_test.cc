@@ -32,17 +32,7 @@ TEST(DeepFmModelTest, FirstOrderAndEmbeddingTables) {
 
 TEST(DeepFmModelTest, ReachesOracleAucOnGeneratedData) {
   InitLogging("deepfm_test");
-  testing_util::GeneratedData data("deepfm", 300'000, 30'000, /*seed=*/7);
-  ASSERT_TRUE(data.status().ok()) << data.status();
-  const data::SyntheticSummary& summary = data.summary();
-  scheduler::JobOptions job = testing_util::SmallJob(data, "deepfm");
-  StatusOr<scheduler::JobResult> result = scheduler::RunLocalJob(job);
-  ASSERT_TRUE(result.ok()) << result.status();
-  ASSERT_EQ(result->evals.size(), 1u);
-  const double auc = result->evals.back().auc;
-  std::cout << "deepfm test AUC " << auc << ", oracle " << summary.test_auc << "\n";
-  EXPECT_GE(auc, summary.test_auc - 0.03) << "oracle " << summary.test_auc;
-  EXPECT_EQ(result->evals.back().examples, 30'000);
+  testing_util::ExpectSmallJobReachesOracleAuc("deepfm");
 }
 
 }  // namespace

@@ -41,18 +41,8 @@ TEST(DlrmModelTest, FirstOrderAndEmbeddingTables) {
 
 TEST(DlrmModelTest, ReachesOracleAucOnGeneratedData) {
   InitLogging("dlrm_test");
-  testing_util::GeneratedData data("dlrm", 300'000, 30'000, /*seed=*/7);
-  ASSERT_TRUE(data.status().ok()) << data.status();
-  const data::SyntheticSummary& summary = data.summary();
-  scheduler::JobOptions job = testing_util::SmallJob(data, "dlrm");
-  job.worker.model.bottom_hidden = {32};
-  StatusOr<scheduler::JobResult> result = scheduler::RunLocalJob(job);
-  ASSERT_TRUE(result.ok()) << result.status();
-  ASSERT_EQ(result->evals.size(), 1u);
-  const double auc = result->evals.back().auc;
-  std::cout << "dlrm test AUC " << auc << ", oracle " << summary.test_auc << "\n";
-  EXPECT_GE(auc, summary.test_auc - 0.03) << "oracle " << summary.test_auc;
-  EXPECT_EQ(result->evals.back().examples, 30'000);
+  testing_util::ExpectSmallJobReachesOracleAuc("dlrm",
+                                               [](scheduler::JobOptions* job) { job->worker.model.bottom_hidden = {32}; });
 }
 
 }  // namespace
