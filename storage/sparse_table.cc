@@ -16,7 +16,7 @@ SparseTable::SparseTable(TableConfig config, uint64_t seed, TierOptions tier)
       tiered_(tier.memory_bytes > 0),
       admission_(tier.min_count > 1),
       state_floats_(OptimizerStateFloats(config_.optimizer.type, config_.dim)),
-      row_floats_(config_.dim + state_floats_ + 2) {
+      row_floats_(RowFloats(config_)) {
   CHECK(!tiered_ || tier_.cold != nullptr) << "table " << config_.name << " (id " << config_.id << "): memory_bytes "
                                            << tier_.memory_bytes << " needs a cold tier";
 }
