@@ -29,7 +29,12 @@ DEFINE_string(interaction_separator, "",
 DEFINE_int32(neg_per_pos, 4,
              "interactions: negatives sampled per train positive, uniformly from the items the user never "
              "interacted with, fresh every epoch.");
-DEFINE_int32(eval_negatives, 99, "interactions: sampled unrated items each test item is ranked against (NCF: 99).");
+DEFINE_int32(eval_negatives, 99,
+             "interactions: sampled unrated items each test item is ranked against (NCF: 99, SASRec: 100); -1: "
+             "every item the user never interacted with (full ranking: HR@K is then recall@K).");
+DEFINE_bool(holdout_validation, false,
+            "interactions: the SASRec split: each user's second latest item is a validation item, kept in the "
+            "user's history but never a training target; only users with 3 or more interactions are evaluated.");
 DEFINE_string(eval_negatives_file, "",
               "interactions: fixed eval negatives in the NCF format, one line per user: "
               "(user,item)<TAB>neg1<TAB>neg2... (the pair must be the user's held-out item), instead of sampling. "
@@ -38,8 +43,15 @@ DEFINE_int32(ranking_k, 10, "interactions: the K of the HR@K and NDCG@K evaluati
 // Model.
 DEFINE_string(model, "wide_deep",
               "Model: lr (FTRL logistic regression), wide_deep (Cheng et al. 2016), deepfm "
-              "(Guo et al. 2017), dcn (DCN-v2, Wang et al. 2021), dlrm (Naumov et al. 2019) or ncf (He et al. 2017, "
-              "with --data_format=interactions; --ncf_variant).");
+              "(Guo et al. 2017), dcn (DCN-v2, Wang et al. 2021), dlrm (Naumov et al. 2019); with "
+              "--data_format=interactions: ncf (He et al. 2017; --ncf_variant), din (Zhou et al. 2018), bst (Chen et "
+              "al. 2019) or youtube_retrieval (Covington et al. 2016, sampled softmax). See docs/models.md.");
+DEFINE_int32(max_seq_len, 20,
+             "din, bst, youtube_retrieval: the latest history items each sample reads (0: no history, the same "
+             "network without the sequence; youtube_retrieval needs >= 1).");
+DEFINE_double(embedding_init_scale, 0.01,
+              "Standard deviation of the normal initialisation of every embedding table (the wide parts start at 0).");
+DEFINE_int32(attention_heads, 2, "bst: heads of the self-attention (--embedding_dim must be a multiple).");
 DEFINE_string(ncf_variant, "neumf",
               "ncf: gmf (user and item embeddings of --embedding_dim, elementwise product, a linear output), mlp "
               "(user and item embeddings of --ncf_mlp_embedding_dim, concatenated, an MLP of --hidden with ReLU) or "
@@ -47,10 +59,13 @@ DEFINE_string(ncf_variant, "neumf",
 DEFINE_int32(ncf_mlp_embedding_dim, 32, "ncf (mlp, neumf): dimension of the MLP tower's user and item embeddings.");
 DEFINE_int32(embedding_dim, 16,
              "wide_deep, deepfm, dcn, dlrm: dimension of each field's embedding (dlrm: also the bottom MLP's "
-             "output). ncf: the GMF embeddings (predictive factors).");
+             "output). ncf: the GMF embeddings (predictive factors). din, bst, youtube_retrieval: the item (and "
+             "user) embeddings.");
 DEFINE_string(hidden, "1024,512,256",
               "wide_deep, deepfm, dcn, dlrm (top MLP): sizes of the deep MLP's hidden layers, comma-separated. "
-              "ncf (mlp, neumf): the MLP tower's layers (ReLU on each; the last is its output).");
+              "ncf (mlp, neumf): the MLP tower's layers (ReLU on each; the last is its output). din, bst: the top "
+              "MLP's hidden layers. youtube_retrieval: the user tower's layers (the last is the user vector's "
+              "width and the softmax item embeddings').");
 DEFINE_int32(cross_layers, 3,
              "dcn: DCN-v2 cross layers x_{l+1} = x0 * (W_l x_l + b_l) + x_l (full-rank W_l) before the MLP.");
 DEFINE_string(bottom_hidden, "64",
@@ -108,13 +123,21 @@ DEFINE_int32(heartbeat_timeout, 10,
              "an answer after which a rank declares the scheduler dead); the job then ends with a line naming the "
              "dead rank, its role and host, and every process exits non-zero within this + 5 s.");
 // gen-data.
-DEFINE_string(out_dir, "", "gen-data: directory for train.tsv, test.tsv and oracle.json. Required.");
-DEFINE_int64(train_rows, 1000000, "gen-data: rows of train.tsv.");
-DEFINE_int64(test_rows, 100000, "gen-data: rows of test.tsv.");
+DEFINE_string(kind, "criteo",
+              "gen-data: criteo (train.tsv, test.tsv and oracle.json from a known click model) or sequences "
+              "(interactions.txt: user behaviour sequences whose next item depends on the latest one, and "
+              "truth.json; data/synthetic_sequences.h).");
+DEFINE_string(out_dir, "", "gen-data: directory for the generated files. Required.");
+DEFINE_int64(num_users, 2000, "gen-data --kind=sequences: users, each with 8 to 24 interactions.");
+DEFINE_int32(num_items, 1000, "gen-data --kind=sequences: items, in 20 clusters (a multiple of 20).");
+DEFINE_int64(train_rows, 1000000, "gen-data --kind=criteo: rows of train.tsv.");
+DEFINE_int64(test_rows, 100000, "gen-data --kind=criteo: rows of test.tsv.");
 DEFINE_int32(num_interactions, 8, "gen-data: pairs of fields whose tokens interact in the true click model.");
 DEFINE_int32(signal_rank, 100,
              "gen-data: tokens ranked past this in their field carry signal shrinking as signal_rank/(rank+1).");
-DEFINE_double(zipf_exponent, 1.1, "gen-data: exponent of the power-law token frequencies.");
+DEFINE_double(zipf_exponent, 1.1,
+              "gen-data: exponent of the power-law token frequencies (sequences: of the item ranks within a "
+              "cluster).");
 // eval.
 DEFINE_string(checkpoint_dir, "",
               "Where checkpoints go: <dir>/step-<N>/ (docs/checkpoint_format.md). Empty: no checkpoints. With it, "
@@ -156,7 +179,8 @@ const VerbInfo kTrainFlags = {
      "curve", "heartbeat_interval_ms", "heartbeat_timeout", "cross_layers", "bottom_hidden", "checkpoint_dir",
      "checkpoint_every_steps", "keep_checkpoints", "max_steps", "resume", "server_memory_bytes", "server_storage_dir",
      "rocksdb_block_cache_bytes", "rocksdb_write_buffer_bytes", "min_count", "ttl_steps", "data_format", "interaction_separator", "neg_per_pos",
-     "eval_negatives", "eval_negatives_file", "ranking_k", "ncf_variant", "ncf_mlp_embedding_dim"}};
+     "eval_negatives", "eval_negatives_file", "holdout_validation", "ranking_k", "ncf_variant", "ncf_mlp_embedding_dim",
+     "max_seq_len", "attention_heads", "embedding_init_scale"}};
 const VerbInfo kInspectFlags = {
     "inspect",
     "ember inspect PATH: verifies the checkpoint at PATH (every file's size and checksum) and prints what it "
@@ -176,9 +200,12 @@ const VerbInfo kEvalFlags = {
     {"eval_files", "scores", "max_bad_lines"}};
 const VerbInfo kGenDataFlags = {
     "gen-data",
-    "Writes --out_dir/train.tsv and test.tsv in Criteo format from a known logistic click model, and "
-    "--out_dir/oracle.json with the true model's test AUC and logloss.",
-    {"out_dir", "train_rows", "test_rows", "seed", "num_interactions", "signal_rank", "zipf_exponent"}};
+    "--kind=criteo: writes --out_dir/train.tsv and test.tsv in Criteo format from a known logistic click model, "
+    "and --out_dir/oracle.json with the true model's test AUC and logloss. --kind=sequences: writes "
+    "--out_dir/interactions.txt (`user item` lines in time order) whose next item depends on the user's latest "
+    "one, and --out_dir/truth.json.",
+    {"kind", "out_dir", "train_rows", "test_rows", "seed", "num_interactions", "signal_rank", "zipf_exponent",
+     "num_users", "num_items"}};
 
 const VerbInfo* FindVerb(const std::string& verb) {
   for (const VerbInfo* info : {&kTrainFlags, &kEvalFlags, &kGenDataFlags, &kInspectFlags, &kExportFlags}) {
@@ -331,22 +358,32 @@ StatusOr<scheduler::JobOptions> JobOptionsFromFlags() {
   if (FLAGS_data_format != "criteo" && FLAGS_data_format != "interactions") {
     return Status::InvalidArgument("--data_format=", FLAGS_data_format, ": expected criteo or interactions");
   }
-  if ((FLAGS_data_format == "interactions") != (FLAGS_model == "ncf")) {
-    return Status::InvalidArgument("--model=ncf reads --data_format=interactions, and only it does; got --model=",
-                                   FLAGS_model, " --data_format=", FLAGS_data_format);
+  if ((FLAGS_data_format == "interactions") != models::ReadsInteractions(FLAGS_model)) {
+    return Status::InvalidArgument(
+        "--model=ncf, din, bst and youtube_retrieval read --data_format=interactions, and only they do; got --model=",
+        FLAGS_model, " --data_format=", FLAGS_data_format);
   }
   job.worker.data_format = FLAGS_data_format;
-  if (FLAGS_neg_per_pos < 0 || FLAGS_eval_negatives < 0) {
-    return Status::InvalidArgument("--neg_per_pos and --eval_negatives must be >= 0");
+  if (FLAGS_neg_per_pos < 0) return Status::InvalidArgument("--neg_per_pos must be >= 0; got ", FLAGS_neg_per_pos);
+  if (FLAGS_eval_negatives < -1) {
+    return Status::InvalidArgument("--eval_negatives must be >= 0, or -1 for every unrated item; got ",
+                                   FLAGS_eval_negatives);
   }
   RETURN_IF_ERROR(CheckPositive("ranking_k", FLAGS_ranking_k));
   job.worker.neg_per_pos = FLAGS_neg_per_pos;
   job.ranking_k = FLAGS_ranking_k;
   job.worker.interactions.eval_negatives = FLAGS_eval_negatives;
   job.worker.interactions.eval_negatives_file = FLAGS_eval_negatives_file;
+  job.worker.interactions.holdout_validation = FLAGS_holdout_validation;
   job.worker.interactions.separator = FLAGS_interaction_separator == "\\t" ? "\t" : FLAGS_interaction_separator;
   model.ncf_variant = FLAGS_ncf_variant;
   model.ncf_mlp_embedding_dim = FLAGS_ncf_mlp_embedding_dim;
+  model.max_seq_len = FLAGS_max_seq_len;
+  model.attention_heads = FLAGS_attention_heads;
+  if (!(FLAGS_embedding_init_scale >= 0)) {
+    return Status::InvalidArgument("--embedding_init_scale must be >= 0; got ", FLAGS_embedding_init_scale);
+  }
+  model.embedding_init_scale = static_cast<float>(FLAGS_embedding_init_scale);
   if (model.name == "ncf") {
     model.num_dense = 0;
     model.num_categorical = 2;
@@ -369,6 +406,19 @@ StatusOr<data::SyntheticOptions> SyntheticOptionsFromFlags() {
   options.num_interactions = FLAGS_num_interactions;
   options.signal_rank = FLAGS_signal_rank;
   options.zipf_exponent = FLAGS_zipf_exponent;
+  return options;
+}
+
+std::string GenDataKind() { return FLAGS_kind; }
+
+StatusOr<data::SequenceSyntheticOptions> SequenceOptionsFromFlags() {
+  data::SequenceSyntheticOptions options;
+  if (FLAGS_out_dir.empty()) return Status::InvalidArgument("--out_dir is required");
+  options.out_dir = FLAGS_out_dir;
+  options.num_users = FLAGS_num_users;
+  options.num_items = FLAGS_num_items;
+  options.zipf_exponent = FLAGS_zipf_exponent;
+  options.seed = FLAGS_seed;
   return options;
 }
 

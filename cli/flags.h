@@ -7,6 +7,7 @@
 
 #include "common/status.h"
 #include "data/synthetic.h"
+#include "data/synthetic_sequences.h"
 #include "scheduler/local_job.h"
 
 namespace ember::cli {
@@ -35,6 +36,9 @@ void LogEffectiveFlags(const VerbInfo& verb);
 
 StatusOr<scheduler::JobOptions> JobOptionsFromFlags();
 StatusOr<data::SyntheticOptions> SyntheticOptionsFromFlags();
+// gen-data's --kind ("criteo" or "sequences") and the options of the latter.
+std::string GenDataKind();
+StatusOr<data::SequenceSyntheticOptions> SequenceOptionsFromFlags();
 
 struct EvalFlags {
   std::vector<std::string> eval_files;

@@ -45,7 +45,7 @@ constexpr char kUsage[] =
     "  train     train a model (local mode: scheduler, servers and workers as threads of this process;\n"
     "            under mpirun: one process per role)\n"
     "  eval      AUC and logloss of a scores file against the labels of --eval_files\n"
-    "  gen-data  write Criteo-format train/test files from a known click model, with oracle.json\n"
+    "  gen-data  write Criteo-format train/test files from a known click model (or behaviour sequences)\n"
     "  inspect   ember inspect PATH: verify a checkpoint and print what it holds\n"
     "  export    ember export PATH --out=DIR: a checkpoint's tables and dense parameters as .npy files\n"
     "\n"
@@ -117,7 +117,26 @@ int RunTrain() {
   return 0;
 }
 
+int RunGenSequences() {
+  StatusOr<data::SequenceSyntheticOptions> options = SequenceOptionsFromFlags();
+  int64_t lines = 0;
+  Status status = options.ok() ? data::GenerateSyntheticSequences(*options, &lines) : options.status();
+  if (!status.ok()) {
+    std::fprintf(stderr, "ember gen-data: %s\n", status.ToString().c_str());
+    return options.ok() ? 1 : 2;
+  }
+  std::printf("wrote %s/interactions.txt (%lld interactions of %lld users, %d items) and truth.json\n",
+              options->out_dir.c_str(), static_cast<long long>(lines), static_cast<long long>(options->num_users),
+              options->num_items);
+  return 0;
+}
+
 int RunGenData() {
+  if (GenDataKind() == "sequences") return RunGenSequences();
+  if (GenDataKind() != "criteo") {
+    std::fprintf(stderr, "ember gen-data: --kind=%s: expected criteo or sequences\n", GenDataKind().c_str());
+    return 2;
+  }
   StatusOr<data::SyntheticOptions> options = SyntheticOptionsFromFlags();
   if (!options.ok()) {
     std::fprintf(stderr, "ember gen-data: %s\n", options.status().ToString().c_str());

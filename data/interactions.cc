@@ -101,9 +101,6 @@ struct Event {
 
 StatusOr<std::shared_ptr<const InteractionData>> InteractionData::Load(const InteractionDataOptions& options) {
   if (options.files.empty()) return Status::InvalidArgument("no interaction files");
-  if (options.eval_negatives < 0) {
-    return Status::InvalidArgument("eval_negatives must be >= 0; got ", options.eval_negatives);
-  }
   auto data = std::make_shared<InteractionData>();
   std::unordered_map<std::string, int32_t> user_index, item_index;
   std::vector<std::vector<Event>> events;
@@ -169,11 +166,17 @@ StatusOr<std::shared_ptr<const InteractionData>> InteractionData::Load(const Int
     user.rated = items;
     std::sort(user.rated.begin(), user.rated.end());
     data->num_interactions_ += static_cast<int64_t>(items.size());
-    if (items.size() >= 2) {
+    if (items.size() >= (options.holdout_validation ? 3u : 2u)) {
       user.test_item = items.back();
       items.pop_back();
+      user.has_validation = options.holdout_validation;
     }
     user.train_items = std::move(items);
+  }
+  data->train_counts_.assign(data->item_keys_.size(), 0);
+  for (const User& user : data->users_) {
+    const size_t targets = user.train_items.size() - (user.has_validation ? 1 : 0);
+    for (size_t i = 0; i < targets; ++i) ++data->train_counts_[user.train_items[i]];
   }
 
   const int64_t num_items = static_cast<int64_t>(data->item_keys_.size());
@@ -181,6 +184,14 @@ StatusOr<std::shared_ptr<const InteractionData>> InteractionData::Load(const Int
     for (User& user : data->users_) {
       if (user.test_item < 0) continue;
       const int64_t unrated = num_items - static_cast<int64_t>(user.rated.size());
+      if (options.eval_negatives < 0) {
+        for (int32_t i = 0; i < num_items; ++i) {
+          if (!std::binary_search(user.rated.begin(), user.rated.end(), i)) {
+            user.eval_negatives.push_back(data->item_keys_[i]);
+          }
+        }
+        continue;
+      }
       const int64_t count = std::min<int64_t>(options.eval_negatives, unrated);
       Rng rng(Mix64(options.seed ^ Mix64(user.key ^ 0x6e6567617469766cULL)));
       std::unordered_set<int32_t> drawn;
@@ -247,6 +258,23 @@ StatusOr<std::shared_ptr<const InteractionData>> InteractionData::Load(const Int
   return std::shared_ptr<const InteractionData>(std::move(data));
 }
 
+RankingMetrics MostPopularRanking(const InteractionData& data, int k) {
+  std::unordered_map<Key, int64_t> count_of;
+  for (size_t i = 0; i < data.item_keys().size(); ++i) count_of[data.item_keys()[i]] = data.train_counts()[i];
+  std::vector<float> scores, labels;
+  for (const InteractionData::User& user : data.users()) {
+    if (user.test_item < 0) continue;
+    scores.push_back(static_cast<float>(data.train_counts()[user.test_item]));
+    labels.push_back(1.f);
+    for (Key negative : user.eval_negatives) {
+      auto found = count_of.find(negative);
+      scores.push_back(found == count_of.end() ? 0.f : static_cast<float>(found->second));
+      labels.push_back(0.f);
+    }
+  }
+  return ComputeGroupedLeaveOneOut(scores, labels, k);
+}
+
 InteractionReader::InteractionReader(std::shared_ptr<const InteractionData> interactions,
                                      InteractionReaderOptions options)
     : data_(std::move(interactions)), options_(options) {}
@@ -257,6 +285,11 @@ Status InteractionReader::Open() {
     return Status::InvalidArgument("batch_size must be positive; got ", options_.batch_size);
   }
   if (options_.neg_per_pos < 0) return Status::InvalidArgument("neg_per_pos must be >= 0; got ", options_.neg_per_pos);
+  if (options_.mode == InteractionReaderOptions::Mode::kTrain && options_.batch_size < 1 + options_.neg_per_pos) {
+    return Status::InvalidArgument("batch_size ", options_.batch_size, " cannot hold a positive and its ",
+                                   options_.neg_per_pos, " negatives");
+  }
+  if (options_.max_seq_len < 0) return Status::InvalidArgument("max_seq_len must be >= 0; got ", options_.max_seq_len);
   if (options_.num_parts <= 0 || options_.part < 0 || options_.part >= options_.num_parts) {
     return Status::InvalidArgument("part ", options_.part, " of ", options_.num_parts, " is out of range");
   }
@@ -274,7 +307,8 @@ Status InteractionReader::Open() {
         return Status::InvalidArgument("a user rated every one of the ", num_items,
                                        " items: no negatives to sample (--neg_per_pos=", options_.neg_per_pos, ")");
       }
-      for (int32_t item : user.train_items) positives_.emplace_back(static_cast<int32_t>(u), item);
+      const size_t targets = user.train_items.size() - (user.has_validation ? 1 : 0);
+      for (size_t i = 0; i < targets; ++i) positives_.emplace_back(static_cast<int32_t>(u), static_cast<int32_t>(i));
     } else if (user.test_item >= 0) {
       groups_.emplace_back(static_cast<int32_t>(u), pass_size_);
       pass_size_ += 1 + static_cast<int64_t>(user.eval_negatives.size());
@@ -291,7 +325,8 @@ Status InteractionReader::Open() {
   return Status::OK();
 }
 
-void InteractionReader::Sample(int64_t s, Key* user, Key* item, float* label) {
+void InteractionReader::Sample(int64_t s, Key* user, Key* item, float* label, int32_t* user_index,
+                               int32_t* history_end) {
   const auto& users = data_->users();
   const auto& item_keys = data_->item_keys();
   if (options_.mode == InteractionReaderOptions::Mode::kEval) {
@@ -299,6 +334,8 @@ void InteractionReader::Sample(int64_t s, Key* user, Key* item, float* label) {
                                [](int64_t value, const std::pair<int32_t, int64_t>& g) { return value < g.second; });
     const auto& [u, first] = *(it - 1);
     *user = users[u].key;
+    *user_index = u;
+    *history_end = static_cast<int32_t>(users[u].train_items.size());
     const int64_t j = s - first;
     *item = j == 0 ? item_keys[users[u].test_item] : users[u].eval_negatives[j - 1];
     *label = j == 0 ? 1.f : 0.f;
@@ -306,10 +343,12 @@ void InteractionReader::Sample(int64_t s, Key* user, Key* item, float* label) {
   }
   const int64_t group = 1 + options_.neg_per_pos;
   const int64_t p = s / group, j = s % group;
-  const auto [u, positive] = positives_[p];
+  const auto [u, position] = positives_[p];
   *user = users[u].key;
+  *user_index = u;
+  *history_end = position;
   if (j == 0) {
-    *item = item_keys[positive];
+    *item = item_keys[users[u].train_items[position]];
     *label = 1.f;
     return;
   }
@@ -330,19 +369,31 @@ void InteractionReader::Sample(int64_t s, Key* user, Key* item, float* label) {
 
 StatusOr<bool> InteractionReader::Next(Batch* batch) {
   if (!open_) return Status::FailedPrecondition("InteractionReader::Next before Open");
+  const bool history = options_.max_seq_len > 0;
   batch->num_dense = 0;
-  batch->fields.resize(2);
+  batch->fields.resize(history ? 3 : 2);
   batch->Clear();
-  const int64_t n = std::min<int64_t>(options_.batch_size, pass_size_ - next_);
+  int64_t n = options_.batch_size;
+  if (options_.mode == InteractionReaderOptions::Mode::kTrain) n -= n % (1 + options_.neg_per_pos);
+  n = std::min<int64_t>(n, pass_size_ - next_);
   if (n <= 0) return false;
   batch->labels.resize(n);
-  for (SparseField& field : batch->fields) {
+  for (int f = 0; f < 2; ++f) {
+    SparseField& field = batch->fields[f];
     field.keys.resize(n);
     field.offsets.resize(n + 1);
     std::iota(field.offsets.begin(), field.offsets.end(), 0);
   }
+  const auto& users = data_->users();
+  const auto& item_keys = data_->item_keys();
   for (int64_t b = 0; b < n; ++b) {
-    Sample(next_ + b, &batch->fields[0].keys[b], &batch->fields[1].keys[b], &batch->labels[b]);
+    int32_t u = 0, end = 0;
+    Sample(next_ + b, &batch->fields[0].keys[b], &batch->fields[1].keys[b], &batch->labels[b], &u, &end);
+    if (!history) continue;
+    SparseField& field = batch->fields[2];
+    const std::vector<int32_t>& items = users[u].train_items;
+    for (int32_t i = std::max(0, end - options_.max_seq_len); i < end; ++i) field.keys.push_back(item_keys[items[i]]);
+    field.offsets.push_back(static_cast<int32_t>(field.keys.size()));
   }
   batch->size = n;
   next_ += n;
@@ -364,7 +415,9 @@ ReaderPosition InteractionReader::position() const {
 Status InteractionReader::Seek(const ReaderPosition& position) {
   if (!open_) return Status::FailedPrecondition("InteractionReader::Seek before Open");
   if (position.file_index != 0 || position.offset != 0 || position.line != 0 || position.bad_lines != 0 ||
-      position.records < 0 || position.records > pass_size_) {
+      position.records < 0 || position.records > pass_size_ ||
+      (options_.mode == InteractionReaderOptions::Mode::kTrain && position.records != pass_size_ &&
+       position.records % (1 + options_.neg_per_pos) != 0)) {
     return Status::InvalidArgument("position {file ", position.file_index, ", offset ", position.offset, ", records ",
                                    position.records, "} is not in this interaction pass of ", pass_size_, " samples");
   }

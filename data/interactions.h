@@ -14,23 +14,38 @@
 // timestamp, ties and files without timestamps by line order: the last
 // line wins) is held out as its test item; the rest are its train items. A
 // (user, item) pair seen twice counts once, at its latest time. A user with
-// a single interaction keeps it for training and is not evaluated.
+// a single interaction keeps it for training and is not evaluated. With
+// holdout_validation (the SASRec protocol, Kang and McAuley 2018) the
+// second latest is the user's validation item: it stays in the user's
+// history but is never a training target, and only users with at least 3
+// interactions are evaluated.
 //
 // Passes, as Batches of num_dense = 0 and two categorical fields (0: the
-// user key, 1: the item key), one key each:
+// user key, 1: the item key), one key each, and with max_seq_len > 0 a third
+// (2: the history): the item keys of the user's interactions before the
+// sample's target item, in time order (oldest first), at most the latest
+// max_seq_len of them. History keys are item keys, so a model reads them
+// from the table of the target items.
 //  - train (InteractionReaderOptions::mode = kTrain): this part's train
 //    positives (label 1) in a shuffled order fixed by (seed, epoch), each
 //    followed by neg_per_pos items (label 0) drawn uniformly from the items
 //    the user never interacted with (train or test), from an Rng seeded by
-//    (seed, epoch, the positive's index in the pass);
+//    (seed, epoch, the positive's index in the pass). A positive's history is
+//    the user's train items before it; its negatives share it. A batch holds
+//    whole groups (a positive and its negatives; batch_size rounded down to
+//    a multiple of 1 + neg_per_pos), which sampled-softmax models rely on;
 //  - eval (kEval): per user of this part, in file order of first
 //    appearance, one group of consecutive rows: the test item (label 1),
 //    then its negatives (label 0): eval_negatives distinct unrated items
 //    drawn from an Rng seeded by (seed, user), or the negatives of the
 //    user's line in eval_negatives_file (NCF's format:
 //    `(user,item)<TAB>neg1<TAB>neg2...`; the pair must be the user's held-out
-//    item; users without a line are not evaluated). A group starts at each
-//    label-1 row, which is how the scheduler finds them.
+//    item; users without a line are not evaluated), or with eval_negatives
+//    < 0 every item the user never interacted with (full ranking: HR@K is
+//    then recall@K over the whole catalogue). Every row of a group has the
+//    user's history before the test item (all train items, the validation
+//    item included). A group starts at each label-1 row, which is how the
+//    scheduler finds them.
 // Parts: a user belongs to part Mix64(user key) % num_parts.
 //
 // InteractionData::Load parses the files once (a whole-file parse, kept in
@@ -49,6 +64,7 @@
 #include <vector>
 
 #include "common/hash.h"
+#include "common/metrics.h"
 #include "common/status.h"
 #include "data/batch.h"
 #include "data/reader.h"
@@ -66,8 +82,12 @@ struct InteractionDataOptions {
   // with InvalidArgument naming the last. Negative: no limit. Default: 1000
   int64_t max_bad_lines = 1000;
   // Sampled eval negatives per user (when eval_negatives_file is empty),
-  // fewer when the user has not that many unrated items. Default: 99
+  // fewer when the user has not that many unrated items; < 0: every item
+  // the user never interacted with. Default: 99
   int eval_negatives = 99;
+  // The SASRec split: hold out each user's second latest item as a
+  // validation item (see the file comment). Default: false
+  bool holdout_validation = false;
   // NCF-format file of the eval groups, instead of sampling. Default: none
   std::string eval_negatives_file;
   uint64_t seed = 1;  // of the eval negatives. Default: 1
@@ -77,7 +97,10 @@ class InteractionData {
  public:
   struct User {
     Key key = 0;
-    std::vector<int32_t> train_items;  // item indices, in time order
+    // Item indices of every interaction before the test item, in time order
+    // (the validation item, if any, last).
+    std::vector<int32_t> train_items;
+    bool has_validation = false;       // the last train item is held out from training
     int32_t test_item = -1;            // -1: not evaluated
     std::vector<int32_t> rated;        // every item the user interacted with, sorted
     std::vector<Key> eval_negatives;   // item keys of the eval group's negatives
@@ -90,20 +113,29 @@ class InteractionData {
   const std::vector<User>& users() const { return users_; }        // in order of first appearance
   const std::vector<Key>& item_keys() const { return item_keys_; }  // by item index
   int64_t num_interactions() const { return num_interactions_; }  // distinct (user, item) pairs
+  // Per item index: in how many users' training targets it appears.
+  const std::vector<int64_t>& train_counts() const { return train_counts_; }
   int64_t bad_lines() const { return bad_lines_; }
 
  private:
   std::vector<User> users_;
   std::vector<Key> item_keys_;
+  std::vector<int64_t> train_counts_;
   int64_t num_interactions_ = 0;
   int64_t bad_lines_ = 0;
 };
 
+// The most-popular baseline of the eval groups: each candidate scored by
+// train_counts() (ties count against the held-out item, as in
+// ComputeGroupedLeaveOneOut), HR@k and NDCG@k over the evaluated users.
+RankingMetrics MostPopularRanking(const InteractionData& data, int k);
+
 struct InteractionReaderOptions {
   enum class Mode { kTrain, kEval };
   Mode mode = Mode::kTrain;  // Default: train
-  int batch_size = 256;      // samples per batch, > 0. Default: 256
+  int batch_size = 256;      // samples per batch, >= 1 + neg_per_pos. Default: 256
   int neg_per_pos = 4;       // train: sampled negatives per positive, >= 0. Default: 4
+  int max_seq_len = 0;       // > 0: the history field (see the file comment), >= 0. Default: 0
   int epoch = 0;             // train: which pass (the shuffle and negatives depend on it)
   uint64_t seed = 1;         // train: of the shuffle and the negatives
   int part = 0;              // users of part `part` of num_parts. Default: 0 of 1
@@ -131,15 +163,18 @@ class InteractionReader : public Reader {
   int64_t pass_size() const { return pass_size_; }
 
  private:
-  // Writes sample `s` of the pass: its user key, item key and label.
-  void Sample(int64_t s, Key* user, Key* item, float* label);
+  // Writes sample `s` of the pass: its user key, item key and label, and
+  // sets *user_index / *history_end to the user and the end (exclusive) of
+  // its history in the user's train_items.
+  void Sample(int64_t s, Key* user, Key* item, float* label, int32_t* user_index, int32_t* history_end);
 
   std::shared_ptr<const InteractionData> data_;
   InteractionReaderOptions options_;
   bool open_ = false;
   int64_t next_ = 0;       // next sample of the pass
   int64_t pass_size_ = 0;
-  // train: (user index, item index) of the pass's positives, shuffled.
+  // train: (user index, position in its train_items) of the pass's
+  // positives, shuffled.
   std::vector<std::pair<int32_t, int32_t>> positives_;
   int64_t cached_positive_ = -1;      // whose negatives negatives_ holds
   std::vector<int32_t> negatives_;    // item indices

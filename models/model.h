@@ -56,7 +56,9 @@ struct FieldCross {
 };
 
 struct ModelOptions {
-  std::string name = "wide_deep";        // "lr", "wide_deep", "deepfm", "dcn", "dlrm" or "ncf"
+  // "lr", "wide_deep", "deepfm", "dcn", "dlrm", "ncf", "din", "bst" or
+  // "youtube_retrieval"
+  std::string name = "wide_deep";
   int num_dense = 13;
   int num_categorical = 26;
   int embedding_dim = 16;                // Default: 16
@@ -70,6 +72,10 @@ struct ModelOptions {
   std::vector<int64_t> bottom_hidden = {64};  // dlrm: bottom MLP hidden sizes. Default: 64
   std::string ncf_variant = "neumf";     // ncf: "gmf", "mlp" or "neumf". Default: neumf
   int ncf_mlp_embedding_dim = 32;        // ncf: the MLP tower's embeddings. Default: 32
+  // din, bst, youtube_retrieval: the latest history items a sample reads
+  // (0: no history; the same network without the sequence). Default: 20
+  int max_seq_len = 20;
+  int attention_heads = 2;               // bst: heads of the self-attention. Default: 2
 };
 
 // Parses "C1xC2,C3xC14" (1-based Criteo field names) into crosses.
@@ -108,9 +114,19 @@ class Model {
   ops::ParameterSet params_;
 };
 
+// True for the models that read user-item interactions
+// (--data_format=interactions): ncf, din, bst, youtube_retrieval.
+bool ReadsInteractions(const std::string& name);
+
+// The history a model reads (data::InteractionReaderOptions::max_seq_len):
+// options.max_seq_len for din, bst and youtube_retrieval, 0 for the others.
+int HistoryLength(const ModelOptions& options);
+
 // "lr" (logistic regression: FTRL over the categorical keys and crosses, a
 // dense linear part), "wide_deep" (Cheng et al. 2016), "deepfm", "dcn"
-// (DCN-v2, models/dcn.h), "dlrm" or "ncf" (models/ncf.h; options.ncf_variant). InvalidArgument for an unknown name or bad options. The returned model's ParameterSet is
+// (DCN-v2, models/dcn.h), "dlrm", "ncf" (models/ncf.h; options.ncf_variant),
+// "din" (models/din.h), "bst" (models/bst.h) or "youtube_retrieval"
+// (models/youtube_dnn.h). InvalidArgument for an unknown name or bad options. The returned model's ParameterSet is
 // finalized and initialised from options.seed.
 StatusOr<std::unique_ptr<Model>> CreateModel(const ModelOptions& options);
 

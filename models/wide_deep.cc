@@ -5,10 +5,6 @@
 #include <algorithm>
 
 #include "common/files.h"
-#include "models/dcn.h"
-#include "models/deepfm.h"
-#include "models/dlrm.h"
-#include "models/ncf.h"
 #include "ops/loss.h"
 
 namespace ember::models {
@@ -129,76 +125,6 @@ Status WideDeepModel::Predict(const data::Batch& batch, const std::vector<Sparse
   RETURN_IF_ERROR(Forward(batch, inputs, rows));
   internal::Probabilities(logits_, batch.size, probabilities);
   return Status::OK();
-}
-
-StatusOr<std::unique_ptr<Model>> CreateModel(const ModelOptions& options) {
-  if (options.num_categorical <= 0 || options.num_dense < 0) {
-    return Status::InvalidArgument("a model needs categorical fields; got ", options.num_categorical);
-  }
-  if (options.name == "lr") return std::unique_ptr<Model>(new WideDeepModel(options, /*with_deep=*/false));
-  if (options.name == "wide_deep") {
-    if (options.embedding_dim <= 0) {
-      return Status::InvalidArgument("--embedding_dim must be positive; got ", options.embedding_dim);
-    }
-    for (int64_t h : options.hidden) {
-      if (h <= 0) return Status::InvalidArgument("--hidden sizes must be positive; got ", h);
-    }
-    return std::unique_ptr<Model>(new WideDeepModel(options, /*with_deep=*/true));
-  }
-  if (options.name == "deepfm") {
-    if (options.embedding_dim <= 0) {
-      return Status::InvalidArgument("--embedding_dim must be positive; got ", options.embedding_dim);
-    }
-    for (int64_t h : options.hidden) {
-      if (h <= 0) return Status::InvalidArgument("--hidden sizes must be positive; got ", h);
-    }
-    return std::unique_ptr<Model>(new DeepFmModel(options));
-  }
-  if (options.name == "dcn") {
-    if (options.embedding_dim <= 0) {
-      return Status::InvalidArgument("--embedding_dim must be positive; got ", options.embedding_dim);
-    }
-    for (int64_t h : options.hidden) {
-      if (h <= 0) return Status::InvalidArgument("--hidden sizes must be positive; got ", h);
-    }
-    if (options.cross_layers <= 0) {
-      return Status::InvalidArgument("--cross_layers must be positive; got ", options.cross_layers);
-    }
-    return std::unique_ptr<Model>(new DcnModel(options));
-  }
-  if (options.name == "dlrm") {
-    if (options.embedding_dim <= 0) {
-      return Status::InvalidArgument("--embedding_dim must be positive; got ", options.embedding_dim);
-    }
-    if (options.num_dense <= 0) {
-      return Status::InvalidArgument("dlrm's bottom MLP needs dense features; got ", options.num_dense);
-    }
-    for (int64_t h : options.hidden) {
-      if (h <= 0) return Status::InvalidArgument("--hidden sizes must be positive; got ", h);
-    }
-    for (int64_t h : options.bottom_hidden) {
-      if (h <= 0) return Status::InvalidArgument("--bottom_hidden sizes must be positive; got ", h);
-    }
-    return std::unique_ptr<Model>(new DlrmModel(options));
-  }
-  if (options.name == "ncf") {
-    ASSIGN_OR_RETURN(NcfModel::Variant variant, ParseNcfVariant(options.ncf_variant));
-    if (variant != NcfModel::Variant::kMlp && options.embedding_dim <= 0) {
-      return Status::InvalidArgument("--embedding_dim must be positive; got ", options.embedding_dim);
-    }
-    if (variant != NcfModel::Variant::kGmf) {
-      if (options.ncf_mlp_embedding_dim <= 0) {
-        return Status::InvalidArgument("--ncf_mlp_embedding_dim must be positive; got ", options.ncf_mlp_embedding_dim);
-      }
-      if (options.hidden.empty()) return Status::InvalidArgument("ncf's MLP tower needs --hidden sizes");
-      for (int64_t h : options.hidden) {
-        if (h <= 0) return Status::InvalidArgument("--hidden sizes must be positive; got ", h);
-      }
-    }
-    return std::unique_ptr<Model>(new NcfModel(options, variant));
-  }
-  return Status::InvalidArgument("unknown --model '", options.name,
-                                 "': expected lr, wide_deep, deepfm, dcn, dlrm or ncf");
 }
 
 }  // namespace ember::models

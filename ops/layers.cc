@@ -4,6 +4,7 @@
 
 #include "ops/activation.h"
 #include "ops/bias.h"
+#include "ops/layer_norm.h"
 #include "ops/linear.h"
 
 namespace ember::ops {
@@ -102,6 +103,42 @@ Status Mlp::Backward(const Tensor& dy, Tensor* dx) {
     RETURN_IF_ERROR(layers_[i].Backward(upstream, downstream));
   }
   return Status::OK();
+}
+
+LayerNorm::LayerNorm(ParameterSet* params, const std::string& name, int64_t dim, float epsilon)
+    : params_(params),
+      dim_(dim),
+      epsilon_(epsilon),
+      gamma_id_(params->Add(name + ".gamma", {dim}, Init::kOnes)),
+      beta_id_(params->Add(name + ".beta", {dim}, Init::kZeros)) {}
+
+Status LayerNorm::Forward(const Tensor& x, Tensor* y) {
+  if (!params_->finalized()) return Status::FailedPrecondition("LayerNorm::Forward before ParameterSet::Finalize");
+  if (x.numel() % dim_ != 0) {
+    return Status::InvalidArgument("LayerNorm over ", dim_, " values: input ", x.ShapeString());
+  }
+  const int64_t rows = x.numel() / dim_;
+  x_ = Tensor::View(const_cast<float*>(x.data()), {rows, dim_}, x.device());
+  if (y->shape() != x.shape() || y->device() != x.device()) *y = Tensor::Empty(x.shape(), x.device());
+  if (mean_.numel() != rows || mean_.device() != x.device()) {
+    mean_ = Tensor::Empty({rows}, x.device());
+    rstd_ = Tensor::Empty({rows}, x.device());
+  }
+  Tensor y2 = y->Reshaped({rows, dim_});
+  return LayerNormForward(x_, params_->value(gamma_id_), params_->value(beta_id_), epsilon_, &y2, &mean_, &rstd_);
+}
+
+Status LayerNorm::Backward(const Tensor& dy, Tensor* dx) {
+  if (x_.empty()) return Status::FailedPrecondition("LayerNorm::Backward without a Forward");
+  if (dy.numel() != x_.numel()) {
+    return Status::InvalidArgument("LayerNorm::Backward: dy ", dy.ShapeString(), " for input ", x_.ShapeString());
+  }
+  if (dx->numel() != x_.numel() || dx->device() != x_.device()) *dx = Tensor::Empty(dy.shape(), x_.device());
+  Tensor dy2 = Tensor::View(const_cast<float*>(dy.data()), x_.shape(), dy.device());
+  Tensor dx2 = dx->Reshaped(x_.shape());
+  Tensor dgamma = params_->grad(gamma_id_);
+  Tensor dbeta = params_->grad(beta_id_);
+  return LayerNormBackward(x_, params_->value(gamma_id_), mean_, rstd_, dy2, &dx2, &dgamma, &dbeta);
 }
 
 }  // namespace ember::ops

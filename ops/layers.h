@@ -90,4 +90,25 @@ class Mlp {
   std::vector<Tensor> gradients_;    // gradient w.r.t. activations_[i]
 };
 
+// y = LayerNorm(x) over the last dimension (ops/layer_norm.h) with a gain
+// "<name>.gamma" (ones) and a shift "<name>.beta" (zeros) of `dim` values.
+class LayerNorm {
+ public:
+  LayerNorm(ParameterSet* params, const std::string& name, int64_t dim, float epsilon = 1e-5f);
+  // x read as [rows, dim] (any shape with numel a multiple of dim) -> *y of
+  // x's shape ((re)allocated only if its shape differs).
+  Status Forward(const Tensor& x, Tensor* y);
+  // dy (y's shape) -> *dx (x's shape, overwritten); gamma and beta
+  // gradients accumulate. FailedPrecondition without a Forward.
+  Status Backward(const Tensor& dy, Tensor* dx);
+
+ private:
+  ParameterSet* params_;
+  int64_t dim_;
+  float epsilon_;
+  int gamma_id_, beta_id_;
+  Tensor x_;  // the last Forward input, as [rows, dim] (shallow)
+  Tensor mean_, rstd_;
+};
+
 }  // namespace ember::ops

@@ -46,6 +46,9 @@ void ParameterSet::Finalize(uint64_t seed) {
       case Init::kNormal001:
         for (int64_t i = 0; i < e.numel; ++i) dst[i] = static_cast<float>(rng.Normal(0.0, 0.01));
         break;
+      case Init::kOnes:
+        for (int64_t i = 0; i < e.numel; ++i) dst[i] = 1.f;
+        break;
     }
   }
   if (device_.is_cpu()) {

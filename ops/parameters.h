@@ -31,6 +31,7 @@ enum class Init {
   kZeros,          // 0
   kXavierUniform,  // U(-a, a), a = sqrt(6 / (fan_in + fan_out)); fan_in = dim(0), fan_out = cols()
   kNormal001,      // N(0, 0.01^2)
+  kOnes,           // 1 (a layer norm's gain)
 };
 
 class ParameterSet {

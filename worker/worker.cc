@@ -173,6 +173,7 @@ std::unique_ptr<data::Reader> Worker::MakeReader(int epoch, bool eval) const {
     reader_options.mode = eval ? Mode::kEval : Mode::kTrain;
     reader_options.batch_size = options_.batch_size;
     reader_options.neg_per_pos = options_.neg_per_pos;
+    reader_options.max_seq_len = models::HistoryLength(options_.model);
     reader_options.epoch = epoch;
     reader_options.seed = options_.model.seed;
     reader_options.part = options_.rank;

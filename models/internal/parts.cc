@@ -69,6 +69,13 @@ Status CheckStepInputs(const ModelOptions& options, size_t num_tables, const dat
   return Status::OK();
 }
 
+void CopyColumns(const ops::Tensor& src, int64_t src_col, int64_t width, ops::Tensor* dst, int64_t dst_col) {
+  const int64_t n = src.rows(), src_width = src.cols(), dst_width = dst->cols();
+  for (int64_t b = 0; b < n; ++b) {
+    std::memcpy(dst->data() + b * dst_width + dst_col, src.data() + b * src_width + src_col, sizeof(float) * width);
+  }
+}
+
 void CopyDenseFeatures(const data::Batch& batch, int64_t col, ops::Tensor* x) {
   const int64_t width = x->dim(1);
   float* out = x->data();

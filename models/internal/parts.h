@@ -34,6 +34,10 @@ float Sigmoid(float z);
 Status CheckStepInputs(const ModelOptions& options, size_t num_tables, const data::Batch& batch,
                        const std::vector<SparseInput>& inputs, const std::vector<ops::Tensor>& rows);
 
+// dst[b, dst_col + k] = src[b, src_col + k] for k < width, every row b (both
+// [B, *] on the CPU).
+void CopyColumns(const ops::Tensor& src, int64_t src_col, int64_t width, ops::Tensor* dst, int64_t dst_col);
+
 // Copies the batch's dense features into columns [col, col + num_dense) of *x.
 void CopyDenseFeatures(const data::Batch& batch, int64_t col, ops::Tensor* x);
 

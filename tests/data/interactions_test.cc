@@ -49,7 +49,9 @@ struct Sample {
   float label;
   bool operator==(const Sample&) const = default;
 };
-std::vector<Sample> ReadPass(InteractionReader* reader, std::vector<ReaderPosition>* positions = nullptr) {
+// `fields`: 2, or 3 with a history (which is not part of a Sample).
+std::vector<Sample> ReadPass(InteractionReader* reader, std::vector<ReaderPosition>* positions = nullptr,
+                             size_t fields = 2) {
   std::vector<Sample> samples;
   Batch batch;
   while (true) {
@@ -57,7 +59,7 @@ std::vector<Sample> ReadPass(InteractionReader* reader, std::vector<ReaderPositi
     EXPECT_TRUE(more.ok()) << more.status();
     if (!more.ok() || !*more) break;
     EXPECT_EQ(batch.num_dense, 0);
-    EXPECT_EQ(batch.fields.size(), 2u);
+    EXPECT_EQ(batch.fields.size(), fields);
     for (int64_t b = 0; b < batch.size; ++b) {
       EXPECT_EQ(batch.fields[0].NumKeys(b), 1);
       EXPECT_EQ(batch.fields[1].NumKeys(b), 1);
@@ -258,6 +260,157 @@ TEST(InteractionReaderTest, EvalNegativesFileGivesTheGroups) {
   EXPECT_EQ(Load(ratings, data_options).status().code(), StatusCode::kInvalidArgument);
   data_options.eval_negatives_file = dir.Write("bad.negative", "u0,i0\ti1\n");
   EXPECT_EQ(Load(ratings, data_options).status().code(), StatusCode::kInvalidArgument);
+}
+
+
+// A user's lines in time order (no timestamps): u<u> rates i<u*10 + t> at
+// step t, t < length.
+std::string Sequences(const std::vector<int>& lengths) {
+  std::ostringstream out;
+  for (size_t u = 0; u < lengths.size(); ++u) {
+    for (int t = 0; t < lengths[u]; ++t) out << "u" << u << " i" << u * 10 + t << "\n";
+  }
+  return out.str();
+}
+
+TEST(InteractionReaderTest, HistoryIsTheLatestItemsBeforeTheTargetAndBatchesHoldWholeGroups) {
+  TempDir dir;
+  // 60 unrelated filler items so that every user has unrated negatives.
+  std::string text = Sequences({7, 3, 2});
+  for (int i = 0; i < 60; ++i) text += Token("filler", i) + Token(" f", i) + "\n";
+  StatusOr<std::shared_ptr<const InteractionData>> data = Load(dir.Write("seq.txt", text));
+  ASSERT_TRUE(data.ok()) << data.status();
+  const Key item_of_user0[] = {ItemKey("i0"), ItemKey("i1"), ItemKey("i2"), ItemKey("i3"),
+                               ItemKey("i4"), ItemKey("i5"), ItemKey("i6")};
+  InteractionReaderOptions options;
+  options.batch_size = 8;  // rounded down to 6: two whole groups of 1 + 2
+  options.neg_per_pos = 2;
+  options.max_seq_len = 3;
+  InteractionReader reader(*data, options);
+  ASSERT_TRUE(reader.Open().ok());
+  Batch batch;
+  int64_t samples = 0, checked = 0;
+  while (true) {
+    StatusOr<bool> more = reader.Next(&batch);
+    ASSERT_TRUE(more.ok()) << more.status();
+    if (!*more) break;
+    ASSERT_EQ(batch.fields.size(), 3u);
+    EXPECT_EQ(batch.size % 3, 0) << "a batch splits a group";
+    EXPECT_LE(batch.size, 6);
+    samples += batch.size;
+    for (int64_t b = 0; b < batch.size; ++b) {
+      const SparseField& history = batch.fields[2];
+      const std::vector<Key> keys(history.keys.begin() + history.offsets[b],
+                                  history.keys.begin() + history.offsets[b + 1]);
+      if (b % 3 != 0) {  // a negative shares its positive's history
+        const int64_t p = b - b % 3;
+        EXPECT_EQ(keys, std::vector<Key>(history.keys.begin() + history.offsets[p],
+                                         history.keys.begin() + history.offsets[p + 1]));
+        continue;
+      }
+      if (batch.fields[0].keys[b] != UserKey("u0")) continue;
+      // u0's train items are i0..i5 (i6 is its test item): the target i<t>
+      // has i<t-3>..i<t-1> before it, oldest first.
+      const Key* at = std::find(item_of_user0, item_of_user0 + 6, batch.fields[1].keys[b]);
+      ASSERT_NE(at, item_of_user0 + 6);
+      const auto t = static_cast<int>(at - item_of_user0);
+      EXPECT_EQ(keys, std::vector<Key>(item_of_user0 + std::max(0, t - 3), item_of_user0 + t)) << "target i" << t;
+      ++checked;
+    }
+  }
+  EXPECT_EQ(samples, reader.pass_size());
+  EXPECT_EQ(checked, 6);
+  // Seek must land on a group boundary in a train pass.
+  EXPECT_EQ(reader.Seek({.records = 4}).code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(reader.Seek({.records = 3}).ok());
+  options.batch_size = 2;
+  InteractionReader small(*data, options);
+  EXPECT_EQ(small.Open().code(), StatusCode::kInvalidArgument);
+
+  // Eval: every row of u0's group has the six latest... cut to 3: i3 i4 i5.
+  options.mode = Mode::kEval;
+  options.batch_size = 1000;
+  InteractionReader eval(*data, options);
+  ASSERT_TRUE(eval.Open().ok());
+  ASSERT_TRUE(*eval.Next(&batch));
+  for (int64_t b = 0; b < batch.size; ++b) {
+    if (batch.fields[0].keys[b] != UserKey("u0")) continue;
+    const SparseField& history = batch.fields[2];
+    EXPECT_EQ(std::vector<Key>(history.keys.begin() + history.offsets[b], history.keys.begin() + history.offsets[b + 1]),
+              std::vector<Key>(item_of_user0 + 3, item_of_user0 + 6));
+  }
+}
+
+TEST(InteractionDataTest, HoldoutValidationKeepsTheSecondLatestOutOfTrainingButInTheHistory) {
+  TempDir dir;
+  std::string text = Sequences({5, 2, 3});
+  for (int i = 0; i < 30; ++i) text += Token("filler", i) + Token(" f", i) + "\n";
+  InteractionDataOptions data_options;
+  data_options.holdout_validation = true;
+  StatusOr<std::shared_ptr<const InteractionData>> data = Load(dir.Write("seq.txt", text), data_options);
+  ASSERT_TRUE(data.ok()) << data.status();
+  const auto& users = (*data)->users();
+  // u0: i0..i2 train targets, i3 validation, i4 test; u1 (2 items): not
+  // evaluated, both trained on; u2 (3): i20 train, i21 validation, i22 test.
+  EXPECT_EQ((*data)->item_keys()[users[0].test_item], ItemKey("i4"));
+  EXPECT_TRUE(users[0].has_validation);
+  EXPECT_EQ(users[1].test_item, -1);
+  EXPECT_FALSE(users[1].has_validation);
+  EXPECT_EQ((*data)->item_keys()[users[2].test_item], ItemKey("i22"));
+  InteractionReaderOptions options;
+  options.neg_per_pos = 0;
+  options.max_seq_len = 10;
+  InteractionReader reader(*data, options);
+  ASSERT_TRUE(reader.Open().ok());
+  std::set<Key> targets;
+  for (const Sample& s : ReadPass(&reader, nullptr, /*fields=*/3)) targets.insert(s.item);
+  for (int i = 0; i < 30; ++i) EXPECT_EQ(targets.erase(ItemKey(Token("f", i))), 1u);
+  EXPECT_EQ(targets, (std::set<Key>{ItemKey("i0"), ItemKey("i1"), ItemKey("i2"), ItemKey("i10"), ItemKey("i11"),
+                                    ItemKey("i20")}));
+  options.mode = Mode::kEval;
+  options.batch_size = 1000;
+  InteractionReader eval(*data, options);
+  ASSERT_TRUE(eval.Open().ok());
+  Batch batch;
+  ASSERT_TRUE(*eval.Next(&batch));
+  ASSERT_EQ(batch.labels[0], 1.f);
+  EXPECT_EQ(batch.fields[1].keys[0], ItemKey("i4"));
+  const SparseField& history = batch.fields[2];
+  EXPECT_EQ(std::vector<Key>(history.keys.begin(), history.keys.begin() + history.offsets[1]),
+            (std::vector<Key>{ItemKey("i0"), ItemKey("i1"), ItemKey("i2"), ItemKey("i3")}));
+}
+
+TEST(InteractionDataTest, FullRankingAndTheMostPopularBaseline) {
+  TempDir dir;
+  // Items p0 (rated by all 6 users), p1 (by 3), p2 (by 1); each user's test
+  // item is its own t<u>, which no one else rated.
+  std::ostringstream out;
+  for (int u = 0; u < 6; ++u) {
+    out << Token("u", u) << " p0\n";
+    if (u < 3) out << Token("u", u) << " p1\n";
+    if (u == 0) out << Token("u", u) << " p2\n";
+    out << Token("u", u) << " " << Token("t", u) << "\n";
+  }
+  InteractionDataOptions data_options;
+  data_options.eval_negatives = -1;
+  StatusOr<std::shared_ptr<const InteractionData>> data = Load(dir.Write("pop.txt", out.str()), data_options);
+  ASSERT_TRUE(data.ok()) << data.status();
+  const int64_t items = static_cast<int64_t>((*data)->item_keys().size());
+  ASSERT_EQ(items, 3 + 6);
+  for (const auto& user : (*data)->users()) {
+    EXPECT_EQ(static_cast<int64_t>(user.eval_negatives.size()), items - static_cast<int64_t>(user.rated.size()));
+  }
+  EXPECT_EQ((*data)->train_counts()[0], 6);
+  // Every test item has count 0 and ties with the other users' test items
+  // (count 0) and any unrated p1/p2: the baseline never ranks it first.
+  const RankingMetrics top1 = MostPopularRanking(**data, 1);
+  EXPECT_EQ(top1.users, 6);
+  EXPECT_EQ(top1.hit_rate, 0.0);
+  // Users 3..5 have p1 and p2 unrated (counts 3 and 1, above 0) plus 5 other
+  // test items tied at 0: rank 7. Users 0..2 have fewer above it.
+  const RankingMetrics top8 = MostPopularRanking(**data, 8);
+  EXPECT_EQ(top8.hit_rate, 1.0);
+  EXPECT_LT(MostPopularRanking(**data, 7).hit_rate, 1.0);
 }
 
 }  // namespace

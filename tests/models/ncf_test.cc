@@ -14,6 +14,7 @@
 #include "common/logging.h"
 #include "common/random.h"
 #include "scheduler/local_job.h"
+#include "tests/util/model_gradients.h"
 
 namespace ember::models {
 namespace {
@@ -79,58 +80,8 @@ class NcfGradientTest : public ::testing::TestWithParam<std::string> {};
 TEST_P(NcfGradientTest, RowAndDenseGradientsMatchCentralDifferences) {
   StatusOr<std::unique_ptr<Model>> created = CreateModel(NcfOptions(GetParam()));
   ASSERT_TRUE(created.ok()) << created.status();
-  Model& model = **created;
   const data::Batch batch = PairBatch();
-  std::vector<SparseInput> inputs;
-  model.PrepareInputs(batch, &inputs);
-  ASSERT_EQ(inputs.size(), model.tables().size());
-  Rng rng(11);
-  std::vector<ops::Tensor> rows;
-  for (size_t t = 0; t < inputs.size(); ++t) {
-    rows.push_back(ops::Tensor::Empty({static_cast<int64_t>(inputs[t].unique.keys.size()), model.tables()[t].dim}));
-    for (int64_t i = 0; i < rows[t].numel(); ++i) rows[t].data()[i] = static_cast<float>(rng.Normal(0, 0.7));
-  }
-  ops::ParameterSet* params = model.dense_params();
-  params->ZeroGrads();
-  std::vector<ops::Tensor> row_grads;
-  StepResult result;
-  ASSERT_TRUE(model.TrainStep(batch, inputs, rows, &row_grads, &result).ok());
-  const std::vector<float> dense_grads(params->flat_grads().data(),
-                                       params->flat_grads().data() + params->flat_grads().numel());
-  auto mean_loss = [&]() {
-    StepResult r;
-    std::vector<ops::Tensor> unused;
-    EXPECT_TRUE(model.TrainStep(batch, inputs, rows, &unused, &r).ok());
-    return r.mean_loss;
-  };
-  const double eps = 1e-3;
-  // Row gradients are of the SUMMED loss: batch size times the mean's.
-  for (size_t t = 0; t < rows.size(); ++t) {
-    ASSERT_EQ(row_grads[t].numel(), rows[t].numel());
-    for (int64_t i = 0; i < rows[t].numel(); ++i) {
-      float& x = rows[t].data()[i];
-      const float saved = x;
-      x = saved + eps;
-      const double up = mean_loss();
-      x = saved - eps;
-      const double down = mean_loss();
-      x = saved;
-      const double numeric = batch.size * (up - down) / (2 * eps);
-      EXPECT_NEAR(row_grads[t].data()[i], numeric, 2e-3 + 1e-2 * std::abs(numeric)) << "table " << t << " index " << i;
-    }
-  }
-  ops::Tensor values = params->flat_values();
-  for (int64_t i = 0; i < values.numel(); ++i) {
-    float& x = values.data()[i];
-    const float saved = x;
-    x = saved + eps;
-    const double up = mean_loss();
-    x = saved - eps;
-    const double down = mean_loss();
-    x = saved;
-    const double numeric = (up - down) / (2 * eps);
-    EXPECT_NEAR(dense_grads[i], numeric, 2e-3 + 1e-2 * std::abs(numeric)) << "dense index " << i;
-  }
+  testing_util::ExpectGradientsMatchCentralDifferences(**created, batch, static_cast<double>(batch.size));
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, NcfGradientTest, ::testing::Values("gmf", "mlp", "neumf"));

@@ -1,0 +1,123 @@
+#include "models/bst.h"
+
+#include "models/internal/parts.h"
+#include "models/internal/sequence_parts.h"
+#include "ops/sequence.h"
+
+namespace ember::models {
+
+using internal::EnsureShape;
+using internal::ItemSequence;
+
+namespace {
+
+constexpr int kItemsTable = 0;
+constexpr int kUsersTable = 1;
+constexpr int kHistoryGroup = 1;  // of the items input, after the candidate's group
+
+ModelOptions BstLayout(ModelOptions options) {
+  options.num_dense = 0;
+  options.num_categorical = options.max_seq_len > 0 ? 3 : 2;
+  return options;
+}
+
+// *sum = a + b (same numel), resized to a's shape.
+Status Add(const ops::Tensor& a, const ops::Tensor& b, ops::Tensor* sum) {
+  EnsureShape(sum, a.shape());
+  RETURN_IF_ERROR(ops::CopyInto(a, sum));
+  return ops::AddInto(b, sum);
+}
+
+}  // namespace
+
+BstModel::BstModel(ModelOptions options)
+    : Model(BstLayout(std::move(options))),
+      dim_(options_.embedding_dim),
+      positions_(options_.max_seq_len + 1),
+      attention_(&params_, "transformer.attention", positions_, dim_, options_.attention_heads),
+      norm1_(&params_, "transformer.norm1", dim_),
+      norm2_(&params_, "transformer.norm2", dim_),
+      ffn_(&params_, "transformer.ffn", dim_, {4 * dim_}, dim_),
+      top_(&params_, "mlp", 3 * dim_, options_.hidden, 1) {
+  tables_.push_back(internal::FieldEmbeddings::Table(kItemsTable, "items", options_));
+  tables_.push_back(internal::FieldEmbeddings::Table(kUsersTable, "users", options_));
+  params_.Finalize(options_.seed);
+}
+
+void BstModel::PrepareInputs(const data::Batch& batch, std::vector<SparseInput>* inputs) const {
+  inputs->resize(tables_.size());
+  for (SparseInput& input : *inputs) input.Clear();
+  ItemSequence::PrepareInputs(batch, /*target=*/true, options_.max_seq_len, &(*inputs)[kItemsTable]);
+  internal::FieldEmbeddings::PrepareInputs(batch, /*num_categorical=*/1, &(*inputs)[kUsersTable]);
+}
+
+Status BstModel::Forward(const data::Batch& batch, const std::vector<SparseInput>& inputs,
+                         const std::vector<ops::Tensor>& rows) {
+  RETURN_IF_ERROR(internal::CheckStepInputs(options_, tables_.size(), batch, inputs, rows));
+  RETURN_IF_ERROR(internal::CheckSequenceBatch(batch, options_.max_seq_len));
+  const int64_t n = batch.size;
+  ItemSequence::GatherHistory(inputs[kItemsTable], kHistoryGroup, rows[kItemsTable], dim_, /*first=*/1, positions_,
+                              n, &seq_, &lengths_);
+  RETURN_IF_ERROR(ItemSequence::Forward(inputs[kItemsTable], 0, rows[kItemsTable], 0, &seq_));
+  const ops::IndexTensor lengths = internal::IndexView(lengths_);
+  RETURN_IF_ERROR(attention_.Forward(seq_, lengths, &attended_));
+  RETURN_IF_ERROR(Add(seq_, attended_, &sum1_));
+  RETURN_IF_ERROR(norm1_.Forward(sum1_.Reshaped({n * positions_, dim_}), &a_));
+  RETURN_IF_ERROR(ffn_.Forward(a_, &ffn_out_));
+  RETURN_IF_ERROR(Add(a_, ffn_out_, &sum2_));
+  RETURN_IF_ERROR(norm2_.Forward(sum2_, &o_));
+  const ops::Tensor o = o_.Reshaped({n, positions_ * dim_});
+  EnsureShape(&pooled_, {n, dim_});
+  RETURN_IF_ERROR(ops::SequencePoolForward(o, lengths, dim_, /*mean=*/true, &pooled_));
+  EnsureShape(&x_, {n, 3 * dim_});
+  internal::CopyColumns(o, 0, dim_, &x_, 0);
+  internal::CopyColumns(pooled_, 0, dim_, &x_, dim_);
+  ops::Tensor user = ops::Tensor::Empty({n, dim_});
+  RETURN_IF_ERROR(internal::FieldEmbeddings::Forward(inputs[kUsersTable], rows[kUsersTable], dim_, &user));
+  internal::CopyColumns(user, 0, dim_, &x_, 2 * dim_);
+  return top_.Forward(x_, &logits_);
+}
+
+Status BstModel::TrainStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
+                           const std::vector<ops::Tensor>& rows, std::vector<ops::Tensor>* row_grads,
+                           StepResult* result) {
+  RETURN_IF_ERROR(Forward(batch, inputs, rows));
+  const int64_t n = batch.size;
+  RETURN_IF_ERROR(internal::LogisticLoss(batch, logits_, &dlogits_, result));
+  RETURN_IF_ERROR(top_.Backward(dlogits_, &dx_));
+  const ops::IndexTensor lengths = internal::IndexView(lengths_);
+  // d o: the candidate's column block, plus the mean pool's gradient.
+  EnsureShape(&dpooled_, {n, dim_});
+  internal::CopyColumns(dx_, dim_, dim_, &dpooled_, 0);
+  EnsureShape(&do_, {n, positions_ * dim_});
+  RETURN_IF_ERROR(ops::SequencePoolBackward(dpooled_, lengths, dim_, /*mean=*/true, &do_));
+  for (int64_t b = 0; b < n; ++b) {
+    for (int64_t k = 0; k < dim_; ++k) do_.data()[b * positions_ * dim_ + k] += dx_.data()[b * 3 * dim_ + k];
+  }
+  const ops::Tensor do_rows = do_.Reshaped({n * positions_, dim_});
+  RETURN_IF_ERROR(norm2_.Backward(do_rows, &dsum2_));         // d(a + FFN(a))
+  RETURN_IF_ERROR(ffn_.Backward(dsum2_, &da_));
+  RETURN_IF_ERROR(ops::AddInto(dsum2_, &da_));                 // the residual path
+  RETURN_IF_ERROR(norm1_.Backward(da_, &dsum1_));              // d(s + attention(s))
+  RETURN_IF_ERROR(attention_.Backward(dsum1_.Reshaped({n, positions_ * dim_}), &dseq_));
+  RETURN_IF_ERROR(ops::AddInto(dsum1_, &dseq_));               // the residual path
+  row_grads->resize(tables_.size());
+  ops::Tensor& item_grads = (*row_grads)[kItemsTable];
+  item_grads = ops::Tensor::Zeros({static_cast<int64_t>(inputs[kItemsTable].unique.keys.size()), dim_});
+  RETURN_IF_ERROR(ItemSequence::Backward(dseq_, 0, inputs[kItemsTable], 0, &item_grads));
+  ItemSequence::ScatterHistory(dseq_, inputs[kItemsTable], kHistoryGroup, dim_, 1, positions_, &item_grads);
+  ops::Tensor duser = ops::Tensor::Empty({n, dim_});
+  internal::CopyColumns(dx_, 2 * dim_, dim_, &duser, 0);
+  RETURN_IF_ERROR(internal::FieldEmbeddings::Backward(duser, inputs[kUsersTable], dim_, &(*row_grads)[kUsersTable]));
+  internal::ScaleToSummedLoss(n, row_grads);
+  return Status::OK();
+}
+
+Status BstModel::Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs,
+                         const std::vector<ops::Tensor>& rows, std::vector<float>* probabilities) {
+  RETURN_IF_ERROR(Forward(batch, inputs, rows));
+  internal::Probabilities(logits_, batch.size, probabilities);
+  return Status::OK();
+}
+
+}  // namespace ember::models

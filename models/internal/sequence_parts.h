@@ -1,0 +1,56 @@
+// models/internal/sequence_parts.h: what DIN, BST and YouTube DNN share.
+// Private to models/.
+//
+// Their batches come from data::InteractionReader: field 0 the user, field
+// 1 the target item and, with max_seq_len > 0, field 2 the user's history
+// (item keys, oldest first). History and target items share one embedding
+// table, so the history's keys and the targets' keys go in one SparseInput
+// as two groups. A history enters the dense ops as a padded [B, P*dim]
+// matrix (ops/sequence.h): position `first` holds the latest item, then
+// the one before it, and so on; positions past a sample's history are 0.
+// Static functions; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "common/status.h"
+#include "data/batch.h"
+#include "models/model.h"
+#include "ops/tensor.h"
+
+namespace ember::models::internal {
+
+inline constexpr int kSequenceUserField = 0;
+inline constexpr int kSequenceItemField = 1;
+inline constexpr int kSequenceHistoryField = 2;
+
+struct ItemSequence {
+  // Appends to *input the target items as one group (one key per sample)
+  // when `target`, then, when max_len > 0, the latest max_len keys of each
+  // sample's history as the next group, and dedups them.
+  static void PrepareInputs(const data::Batch& batch, bool target, int max_len, SparseInput* input);
+  // A one-key group: rows of group `group` into columns [col, col+dim) of
+  // *out ([B, C]); Backward accumulates dout's columns into *grads.
+  static Status Forward(const SparseInput& input, int group, const ops::Tensor& rows, int64_t col,
+                        ops::Tensor* out);
+  static Status Backward(const ops::Tensor& dout, int64_t col, const SparseInput& input, int group,
+                         ops::Tensor* grads);
+  // History group `group` into *seq ([B, positions*dim], resized here):
+  // the latest item at position `first`, zeros wherever no item is; and
+  // (*lengths)[b] = first + the sample's history length (<= positions).
+  // With no such group (max_len 0) every history is empty.
+  static void GatherHistory(const SparseInput& input, int group, const ops::Tensor& rows, int64_t dim,
+                            int64_t first, int64_t positions, int64_t batch_size, ops::Tensor* seq,
+                            std::vector<int32_t>* lengths);
+  // grads[row of each history key] += dseq at its position (the inverse of
+  // GatherHistory with the same arguments).
+  static void ScatterHistory(const ops::Tensor& dseq, const SparseInput& input, int group, int64_t dim,
+                             int64_t first, int64_t positions, ops::Tensor* grads);
+};
+
+// Checks the sequence models' batch layout: InvalidArgument naming what is
+// wrong (the flags that make it: --data_format=interactions, --max_seq_len).
+Status CheckSequenceBatch(const data::Batch& batch, int max_seq_len);
+
+}  // namespace ember::models::internal
