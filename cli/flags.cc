@@ -39,6 +39,10 @@ DEFINE_string(eval_negatives_file, "",
               "interactions: fixed eval negatives in the NCF format, one line per user: "
               "(user,item)<TAB>neg1<TAB>neg2... (the pair must be the user's held-out item), instead of sampling. "
               "Users without a line are not evaluated. Default: sample --eval_negatives.");
+DEFINE_int32(gauc_field, -1,
+             "The 0-based categorical field whose key names the user of an eval sample (e.g. 0 for Criteo's C1): "
+             "the evaluation then reports GAUC, the per-user AUC weighted by the user's examples. -1: the user "
+             "field with --data_format=interactions, no GAUC otherwise.");
 DEFINE_int32(ranking_k, 10, "interactions: the K of the HR@K and NDCG@K evaluation metrics.");
 // Model.
 DEFINE_string(model, "wide_deep",
@@ -179,7 +183,7 @@ const VerbInfo kTrainFlags = {
      "curve", "heartbeat_interval_ms", "heartbeat_timeout", "cross_layers", "bottom_hidden", "checkpoint_dir",
      "checkpoint_every_steps", "keep_checkpoints", "max_steps", "resume", "server_memory_bytes", "server_storage_dir",
      "rocksdb_block_cache_bytes", "rocksdb_write_buffer_bytes", "min_count", "ttl_steps", "data_format", "interaction_separator", "neg_per_pos",
-     "eval_negatives", "eval_negatives_file", "holdout_validation", "ranking_k", "ncf_variant", "ncf_mlp_embedding_dim",
+     "eval_negatives", "eval_negatives_file", "holdout_validation", "ranking_k", "gauc_field", "ncf_variant", "ncf_mlp_embedding_dim",
      "max_seq_len", "attention_heads", "embedding_init_scale"}};
 const VerbInfo kInspectFlags = {
     "inspect",
@@ -371,6 +375,8 @@ StatusOr<scheduler::JobOptions> JobOptionsFromFlags() {
   }
   RETURN_IF_ERROR(CheckPositive("ranking_k", FLAGS_ranking_k));
   job.worker.neg_per_pos = FLAGS_neg_per_pos;
+  if (FLAGS_gauc_field < -1) return Status::InvalidArgument("--gauc_field must be >= -1; got ", FLAGS_gauc_field);
+  job.worker.gauc_field = FLAGS_gauc_field >= 0 ? FLAGS_gauc_field : FLAGS_data_format == "interactions" ? 0 : -1;
   job.ranking_k = FLAGS_ranking_k;
   job.worker.interactions.eval_negatives = FLAGS_eval_negatives;
   job.worker.interactions.eval_negatives_file = FLAGS_eval_negatives_file;
@@ -387,6 +393,10 @@ StatusOr<scheduler::JobOptions> JobOptionsFromFlags() {
   if (model.name == "ncf") {
     model.num_dense = 0;
     model.num_categorical = 2;
+  }
+  if (FLAGS_data_format == "criteo" && job.worker.gauc_field >= model.num_categorical) {
+    return Status::InvalidArgument("--gauc_field=", job.worker.gauc_field, ": Criteo data has ", model.num_categorical,
+                                   " categorical fields (0-based)");
   }
   // Build the model once to validate the rest (unknown --model, sizes).
   StatusOr<std::unique_ptr<models::Model>> probe = models::CreateModel(model);

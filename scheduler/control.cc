@@ -57,6 +57,11 @@ Status SendControl(zmq::socket_t* socket, const ControlMessage& message) {
     case ControlType::kEvalResult:
       frames.emplace_back(message.probabilities.data(), sizeof(float) * message.probabilities.size());
       frames.emplace_back(message.labels.data(), sizeof(float) * message.labels.size());
+      if (!message.groups.empty()) {
+        std::string groups(8 * message.groups.size(), '\0');
+        for (size_t i = 0; i < message.groups.size(); ++i) EncodeFixed64(groups.data() + 8 * i, message.groups[i]);
+        frames.emplace_back(groups.data(), groups.size());
+      }
       break;
     default:
       if (HasText(message.type)) frames.emplace_back(message.text.data(), message.text.size());
@@ -96,6 +101,7 @@ Status DecodeControl(const std::vector<zmq::message_t>& frames, uint64_t expecte
   out->numbers.clear();
   out->probabilities.clear();
   out->labels.clear();
+  out->groups.clear();
   out->text.clear();
   out->dense_checksum = 0;
   const size_t numbers = NumberCount(out->type);
@@ -112,14 +118,22 @@ Status DecodeControl(const std::vector<zmq::message_t>& frames, uint64_t expecte
     const char* p = static_cast<const char*>(frames[1].data());
     for (size_t i = 0; i < numbers; ++i) out->numbers.push_back(DecodeDouble(p + 8 * i));
   } else if (out->type == ControlType::kEvalResult) {
-    if (frames.size() != 3 || frames[1].size() != frames[2].size() || frames[1].size() % sizeof(float) != 0) {
-      return Status::DataLoss("eval result needs two float frames of equal length");
+    if ((frames.size() != 3 && frames.size() != 4) || frames[1].size() != frames[2].size() ||
+        frames[1].size() % sizeof(float) != 0) {
+      return Status::DataLoss("eval result needs two float frames of equal length (and an optional group frame)");
     }
     const size_t n = frames[1].size() / sizeof(float);
+    if (frames.size() == 4 && frames[3].size() != 8 * n) {
+      return Status::DataLoss("eval result group frame of ", frames[3].size(), " bytes for ", n, " samples");
+    }
     out->probabilities.resize(n);
     out->labels.resize(n);
     std::memcpy(out->probabilities.data(), frames[1].data(), frames[1].size());
     std::memcpy(out->labels.data(), frames[2].data(), frames[2].size());
+    if (frames.size() == 4) {
+      const char* p = static_cast<const char*>(frames[3].data());
+      for (size_t i = 0; i < n; ++i) out->groups.push_back(DecodeFixed64(p + 8 * i));
+    }
   } else if (HasText(out->type)) {
     if (frames.size() != 2) return Status::DataLoss("control type ", type, " needs one text frame");
     out->text.assign(static_cast<const char*>(frames[1].data()), frames[1].size());

@@ -25,14 +25,14 @@ namespace ember::scheduler {
 
 inline constexpr uint32_t kControlMagic = 0x54434d45;  // "EMCT"
 // 2: DONE carries the dense checksum; 3: HEARTBEAT; 4: CHECKPOINT_*
-inline constexpr uint16_t kControlVersion = 4;
+inline constexpr uint16_t kControlVersion = 5;
 inline constexpr size_t kControlHeaderSize = 32;
 
 enum class ControlType : uint16_t {
   kRegister = 1,    // worker -> scheduler: I am up
   kStart = 2,       // scheduler -> worker: every worker is up; train
   kProgress = 3,    // worker -> scheduler: [samples, loss_sum, steps] doubles
-  kEvalResult = 4,  // worker -> scheduler: [probabilities f32[]][labels f32[]]
+  kEvalResult = 4,  // worker -> scheduler: [probabilities f32[]][labels f32[]][groups u64[], optional]
   kDone = 5,        // worker -> scheduler: [train samples, train seconds] doubles, [dense checksum u64]
   kFailed = 6,      // worker -> scheduler: [message bytes]
   kHeartbeat = 7,   // any process -> scheduler, and the scheduler's answer: rank = WORLD rank, step = sequence
@@ -52,6 +52,7 @@ struct ControlMessage {
   uint64_t step = 0;
   std::vector<double> numbers;                   // kProgress, kDone
   std::vector<float> probabilities, labels;      // kEvalResult
+  std::vector<uint64_t> groups;                  // kEvalResult: per sample its user (for GAUC), or empty
   std::string text;                              // kFailed, kCheckpointWrite/Written/Done
   uint64_t dense_checksum = 0;                   // kDone: DenseChecksum of the final dense parameters
 };

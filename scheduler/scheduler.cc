@@ -23,6 +23,7 @@ struct EvalGather {
   int reports = 0;
   std::vector<bool> reported;  // by worker rank
   std::vector<std::vector<float>> probabilities, labels;  // by worker rank
+  std::vector<std::vector<uint64_t>> groups;               // by worker rank; empty: no GAUC
 };
 
 }  // namespace
@@ -95,6 +96,7 @@ StatusOr<JobResult> Scheduler::Run() {
   final_line.Add("event", "final").Add("steps", result.steps).Add("samples", result.samples);
   if (!result.evals.empty()) {
     final_line.Add("test_auc", result.evals.back().auc).Add("test_logloss", result.evals.back().logloss);
+    if (!std::isnan(result.evals.back().gauc)) final_line.Add("test_gauc", result.evals.back().gauc);
     if (result.evals.back().ranking_k > 0) {
       const std::string k = std::to_string(result.evals.back().ranking_k);
       final_line.Add("test_hr@" + k, result.evals.back().hit_rate).Add("test_ndcg@" + k, result.evals.back().ndcg);
@@ -383,6 +385,7 @@ Status Scheduler::Coordinate(JobResult* result) {
         gather.reported.resize(num_workers, false);
         gather.probabilities.resize(num_workers);
         gather.labels.resize(num_workers);
+        gather.groups.resize(num_workers);
         if (routing_ids[rank].empty() || routing_ids[rank] != routing_id || gather.reported[rank]) {
           LOG(WARNING) << "dropped an eval result of epoch " << message.epoch << " from rank " << rank
                        << ": not registered from that peer, or a second one";
@@ -391,11 +394,14 @@ Status Scheduler::Coordinate(JobResult* result) {
         gather.reported[rank] = true;
         gather.probabilities[rank] = std::move(message.probabilities);
         gather.labels[rank] = std::move(message.labels);
+        gather.groups[rank] = std::move(message.groups);
         if (++gather.reports == num_workers) {
           std::vector<float> probabilities, labels;
+          std::vector<uint64_t> groups;
           for (int r = 0; r < num_workers; ++r) {
             probabilities.insert(probabilities.end(), gather.probabilities[r].begin(), gather.probabilities[r].end());
             labels.insert(labels.end(), gather.labels[r].begin(), gather.labels[r].end());
+            groups.insert(groups.end(), gather.groups[r].begin(), gather.groups[r].end());
           }
           EvalMetrics metrics;
           metrics.epoch = static_cast<int>(message.epoch);
@@ -410,6 +416,12 @@ Status Scheduler::Coordinate(JobResult* result) {
               .Add("test_logloss", metrics.logloss);
           std::printf("eval  epoch %d  examples %lld  AUC %.5f  logloss %.5f", metrics.epoch,
                       static_cast<long long>(metrics.examples), metrics.auc, metrics.logloss);
+          if (groups.size() == labels.size() && !groups.empty()) {
+            // Every worker sent a user per sample (--gauc_field).
+            metrics.gauc = ComputeGauc(probabilities, labels, groups);
+            line.Add("test_gauc", metrics.gauc);
+            std::printf("  GAUC %.5f", metrics.gauc);
+          }
           if (options_.ranking_k > 0) {
             // Each worker's part holds whole groups, and the parts are joined
             // in rank order, so the groups are intact.

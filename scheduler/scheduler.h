@@ -72,6 +72,9 @@ struct EvalMetrics {
   int64_t examples = 0;
   double auc = 0;
   double logloss = 0;
+  // GAUC over the users the workers sent (WorkerOptions::gauc_field); NaN
+  // when they sent none.
+  double gauc = std::numeric_limits<double>::quiet_NaN();
   // With SchedulerOptions::ranking_k > 0: HR@K and NDCG@K over the groups
   // (users); NaN otherwise.
   int ranking_k = 0;

@@ -507,6 +507,16 @@ Status Worker::Evaluate(int epoch) {
     RETURN_IF_ERROR(model_->Predict(p.batch, p.inputs, p.rows, &probabilities));
     result.probabilities.insert(result.probabilities.end(), probabilities.begin(), probabilities.end());
     result.labels.insert(result.labels.end(), p.batch.labels.begin(), p.batch.labels.end());
+    if (options_.gauc_field >= 0) {
+      if (options_.gauc_field >= static_cast<int>(p.batch.fields.size())) {
+        return Status::InvalidArgument("--gauc_field=", options_.gauc_field, " but the eval batches have ",
+                                       p.batch.fields.size(), " categorical fields");
+      }
+      const data::SparseField& users = p.batch.fields[options_.gauc_field];
+      for (int64_t b = 0; b < p.batch.size; ++b) {
+        result.groups.push_back(users.NumKeys(b) > 0 ? users.keys[users.offsets[b]] : 0);
+      }
+    }
   }
   return Report(result);
 }

@@ -66,6 +66,10 @@ struct WorkerOptions {
   // fields above and model.seed).
   data::InteractionDataOptions interactions;
   int neg_per_pos = 4;                   // interactions: train negatives per positive. Default: 4
+  // The categorical field whose (first) key names the user of an eval
+  // sample: sent with the scores so that the scheduler reports GAUC. -1:
+  // none. Default: -1 (the cli sets 0, the user, for interactions)
+  int gauc_field = -1;
   int batch_size = 512;                  // Default: 512
   int epochs = 1;                        // Default: 1
   int64_t max_bad_lines = 1000;          // Default: 1000

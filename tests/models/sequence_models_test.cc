@@ -159,6 +159,7 @@ class SequenceTrainingTest : public ::testing::Test {
     job.worker.epochs = 5;
     job.worker.interactions.eval_negatives = eval_negatives;
     job.ranking_k = ranking_k;
+    job.worker.gauc_field = 0;  // the user
     job.worker.model.name = model;
     job.worker.model.max_seq_len = max_seq_len;
     job.worker.model.embedding_dim = 16;
@@ -172,7 +173,7 @@ class SequenceTrainingTest : public ::testing::Test {
     if (!result.ok() || result->evals.empty()) return {};
     const scheduler::EvalMetrics& last = result->evals.back();
     std::cout << model << " max_seq_len " << max_seq_len << ": HR@" << ranking_k << " " << last.hit_rate << " NDCG@"
-              << ranking_k << " " << last.ndcg << " over " << last.ranking_users << " users\n";
+              << ranking_k << " " << last.ndcg << " GAUC " << last.gauc << " over " << last.ranking_users << " users\n";
     return last;
   }
 
@@ -188,6 +189,9 @@ TEST_F(SequenceTrainingTest, DinBeatsTheSameNetworkWithoutTheSequence) {
   EXPECT_EQ(with.ranking_users, 1500);
   EXPECT_GT(with.hit_rate, without.hit_rate + 0.1);
   EXPECT_GT(with.ndcg, without.ndcg + 0.1);
+  // GAUC over the users' groups (the test item and its 99 negatives).
+  EXPECT_GT(with.gauc, without.gauc);
+  EXPECT_GT(without.gauc, 0.5);
 }
 
 TEST_F(SequenceTrainingTest, BstBeatsTheSameNetworkWithoutTheSequence) {
