@@ -115,6 +115,9 @@ DEFINE_int32(num_interactions, 8, "gen-data: pairs of fields whose tokens intera
 DEFINE_int32(signal_rank, 100,
              "gen-data: tokens ranked past this in their field carry signal shrinking as signal_rank/(rank+1).");
 DEFINE_double(zipf_exponent, 1.1, "gen-data: exponent of the power-law token frequencies.");
+DEFINE_double(vocab_scale, 1.0,
+              "gen-data: multiplies every field's vocabulary size (base sizes 2..20000, 54757 tokens in all; each "
+              "at least 2, at most 2^24). In (0, 1000].");
 // eval.
 DEFINE_string(checkpoint_dir, "",
               "Where checkpoints go: <dir>/step-<N>/ (docs/checkpoint_format.md). Empty: no checkpoints. With it, "
@@ -178,7 +181,8 @@ const VerbInfo kGenDataFlags = {
     "gen-data",
     "Writes --out_dir/train.tsv and test.tsv in Criteo format from a known logistic click model, and "
     "--out_dir/oracle.json with the true model's test AUC and logloss.",
-    {"out_dir", "train_rows", "test_rows", "seed", "num_interactions", "signal_rank", "zipf_exponent"}};
+    {"out_dir", "train_rows", "test_rows", "seed", "num_interactions", "signal_rank", "zipf_exponent",
+     "vocab_scale"}};
 
 const VerbInfo* FindVerb(const std::string& verb) {
   for (const VerbInfo* info : {&kTrainFlags, &kEvalFlags, &kGenDataFlags, &kInspectFlags, &kExportFlags}) {
@@ -369,6 +373,7 @@ StatusOr<data::SyntheticOptions> SyntheticOptionsFromFlags() {
   options.num_interactions = FLAGS_num_interactions;
   options.signal_rank = FLAGS_signal_rank;
   options.zipf_exponent = FLAGS_zipf_exponent;
+  options.vocab_scale = FLAGS_vocab_scale;
   return options;
 }
 
