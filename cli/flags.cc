@@ -142,6 +142,9 @@ DEFINE_int32(signal_rank, 100,
 DEFINE_double(zipf_exponent, 1.1,
               "gen-data: exponent of the power-law token frequencies (sequences: of the item ranks within a "
               "cluster).");
+DEFINE_double(vocab_scale, 1.0,
+              "gen-data --kind=criteo: multiplies every field's vocabulary size (base sizes 2..20000, 54757 tokens "
+              "in all; each at least 2, at most 2^24). In (0, 1000].");
 // eval.
 DEFINE_string(checkpoint_dir, "",
               "Where checkpoints go: <dir>/step-<N>/ (docs/checkpoint_format.md). Empty: no checkpoints. With it, "
@@ -209,7 +212,7 @@ const VerbInfo kGenDataFlags = {
     "--out_dir/interactions.txt (`user item` lines in time order) whose next item depends on the user's latest "
     "one, and --out_dir/truth.json.",
     {"kind", "out_dir", "train_rows", "test_rows", "seed", "num_interactions", "signal_rank", "zipf_exponent",
-     "num_users", "num_items"}};
+     "vocab_scale", "num_users", "num_items"}};
 
 const VerbInfo* FindVerb(const std::string& verb) {
   for (const VerbInfo* info : {&kTrainFlags, &kEvalFlags, &kGenDataFlags, &kInspectFlags, &kExportFlags}) {
@@ -416,6 +419,7 @@ StatusOr<data::SyntheticOptions> SyntheticOptionsFromFlags() {
   options.num_interactions = FLAGS_num_interactions;
   options.signal_rank = FLAGS_signal_rank;
   options.zipf_exponent = FLAGS_zipf_exponent;
+  options.vocab_scale = FLAGS_vocab_scale;
   return options;
 }
 

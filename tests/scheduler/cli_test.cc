@@ -36,7 +36,7 @@ TEST_F(CliTest, HelpListsEveryFlagOfTheVerb) {
   }
   CommandResult gen = RunEmber("gen-data --help");
   EXPECT_EQ(gen.exit_code, 0);
-  for (const char* flag : {"--out_dir", "--train_rows", "--test_rows", "--seed"}) {
+  for (const char* flag : {"--out_dir", "--train_rows", "--test_rows", "--seed", "--zipf_exponent", "--vocab_scale"}) {
     EXPECT_NE(gen.output.find(flag), std::string::npos) << flag;
   }
   CommandResult eval = RunEmber("eval --help");
