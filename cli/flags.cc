@@ -101,6 +101,10 @@ DEFINE_bool(deterministic, false,
             "dense and sparse parameters (compare dense_checksums and sparse_checksums of the final metrics line).");
 DEFINE_int32(compute_threads, 0, "OpenBLAS threads for the dense part. Default 0: cores / --num_workers.");
 DEFINE_int32(progress_every_steps, 50, "A progress line (step, epoch, samples/s, loss) every this many steps.");
+DEFINE_string(eval_scores_out, "",
+              "File for the scores (probabilities) of the last evaluation, one per line in the order of the eval "
+              "files (with several workers: worker 0's part first, which is file order for byte-range parts). "
+              "Rewritten after every epoch. Default: none.");
 DEFINE_string(metrics_out, "",
               "File for JSON lines: one per progress report and evaluation, and a last line with "
               "event=final, test_auc, test_logloss, samples_per_sec, dense_checksums (per worker) and sparse_checksums "
@@ -130,12 +134,15 @@ DEFINE_int32(heartbeat_timeout, 10,
 DEFINE_string(kind, "criteo",
               "gen-data: criteo (train.tsv, test.tsv and oracle.json from a known click model) or sequences "
               "(interactions.txt: user behaviour sequences whose next item depends on the latest one, and "
-              "truth.json; data/synthetic_sequences.h).");
+              "truth.json; data/synthetic_sequences.h) or watch (train.csv and test.csv: video impressions with "
+              "clicks and watch times, and test_truth.csv with each test row's expected watch time; "
+              "data/synthetic_watch.h).");
 DEFINE_string(out_dir, "", "gen-data: directory for the generated files. Required.");
-DEFINE_int64(num_users, 2000, "gen-data --kind=sequences: users, each with 8 to 24 interactions.");
-DEFINE_int32(num_items, 1000, "gen-data --kind=sequences: items, in 20 clusters (a multiple of 20).");
-DEFINE_int64(train_rows, 1000000, "gen-data --kind=criteo: rows of train.tsv.");
-DEFINE_int64(test_rows, 100000, "gen-data --kind=criteo: rows of test.tsv.");
+DEFINE_int64(num_users, 2000, "gen-data --kind=sequences (each with 8 to 24 interactions) and watch: users.");
+DEFINE_int32(num_items, 1000,
+             "gen-data --kind=sequences: items, in 20 clusters (a multiple of 20); --kind=watch: videos.");
+DEFINE_int64(train_rows, 1000000, "gen-data --kind=criteo and watch: rows of the train file.");
+DEFINE_int64(test_rows, 100000, "gen-data --kind=criteo and watch: rows of the test file.");
 DEFINE_int32(num_interactions, 8, "gen-data: pairs of fields whose tokens interact in the true click model.");
 DEFINE_int32(signal_rank, 100,
              "gen-data: tokens ranked past this in their field carry signal shrinking as signal_rank/(rank+1).");
@@ -180,7 +187,7 @@ const VerbInfo kTrainFlags = {
     "--num_servers servers and --num_workers workers as threads of this process (local mode). Under mpirun, "
     "rank 0 is the scheduler, ranks 1..--num_servers the servers and the rest the workers.",
     {"train_files", "eval_files", "model", "batch_size", "epochs", "num_servers", "num_workers", "seed",
-     "metrics_out", "max_bad_lines", "embedding_dim", "hidden", "wide_crosses", "dense_optimizer",
+     "metrics_out", "eval_scores_out", "max_bad_lines", "embedding_dim", "hidden", "wide_crosses", "dense_optimizer",
      "dense_learning_rate", "deep_optimizer", "deep_learning_rate", "ftrl_alpha", "ftrl_beta", "ftrl_l1", "ftrl_l2",
      "compute_threads", "sync", "deterministic", "progress_every_steps", "bind_interface", "port_range", "job_token_file",
      "curve", "heartbeat_interval_ms", "heartbeat_timeout", "cross_layers", "bottom_hidden", "checkpoint_dir",
@@ -210,7 +217,8 @@ const VerbInfo kGenDataFlags = {
     "--kind=criteo: writes --out_dir/train.tsv and test.tsv in Criteo format from a known logistic click model, "
     "and --out_dir/oracle.json with the true model's test AUC and logloss. --kind=sequences: writes "
     "--out_dir/interactions.txt (`user item` lines in time order) whose next item depends on the user's latest "
-    "one, and --out_dir/truth.json.",
+    "one, and --out_dir/truth.json. --kind=watch: writes --out_dir/train.csv and test.csv "
+    "(click,weight,user,video,hour: weight is the watch time of a click, 1 otherwise) and test_truth.csv.",
     {"kind", "out_dir", "train_rows", "test_rows", "seed", "num_interactions", "signal_rank", "zipf_exponent",
      "vocab_scale", "num_users", "num_items"}};
 
@@ -304,6 +312,7 @@ StatusOr<scheduler::JobOptions> JobOptionsFromFlags() {
   job.num_workers = FLAGS_num_workers;
   job.seed = FLAGS_seed;
   job.metrics_out = FLAGS_metrics_out;
+  job.eval_scores_out = FLAGS_eval_scores_out;
   job.compute_threads = FLAGS_compute_threads;
   job.deterministic = FLAGS_deterministic;
   job.sync = FLAGS_sync || FLAGS_deterministic;
@@ -432,6 +441,20 @@ StatusOr<data::SequenceSyntheticOptions> SequenceOptionsFromFlags() {
   options.num_users = FLAGS_num_users;
   options.num_items = FLAGS_num_items;
   options.zipf_exponent = FLAGS_zipf_exponent;
+  options.seed = FLAGS_seed;
+  return options;
+}
+
+StatusOr<data::WatchSyntheticOptions> WatchOptionsFromFlags() {
+  data::WatchSyntheticOptions options;
+  if (FLAGS_out_dir.empty()) return Status::InvalidArgument("--out_dir is required");
+  RETURN_IF_ERROR(CheckPositive("train_rows", FLAGS_train_rows));
+  RETURN_IF_ERROR(CheckPositive("test_rows", FLAGS_test_rows));
+  options.out_dir = FLAGS_out_dir;
+  options.train_rows = FLAGS_train_rows;
+  options.test_rows = FLAGS_test_rows;
+  options.num_users = static_cast<int32_t>(std::min<int64_t>(FLAGS_num_users, INT32_MAX));
+  options.num_videos = FLAGS_num_items;
   options.seed = FLAGS_seed;
   return options;
 }

@@ -8,6 +8,7 @@
 #include "common/status.h"
 #include "data/synthetic.h"
 #include "data/synthetic_sequences.h"
+#include "data/synthetic_watch.h"
 #include "scheduler/local_job.h"
 
 namespace ember::cli {
@@ -39,6 +40,7 @@ StatusOr<data::SyntheticOptions> SyntheticOptionsFromFlags();
 // gen-data's --kind ("criteo" or "sequences") and the options of the latter.
 std::string GenDataKind();
 StatusOr<data::SequenceSyntheticOptions> SequenceOptionsFromFlags();
+StatusOr<data::WatchSyntheticOptions> WatchOptionsFromFlags();
 
 struct EvalFlags {
   std::vector<std::string> eval_files;

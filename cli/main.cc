@@ -131,10 +131,23 @@ int RunGenSequences() {
   return 0;
 }
 
+int RunGenWatch() {
+  StatusOr<data::WatchSyntheticOptions> options = WatchOptionsFromFlags();
+  Status status = options.ok() ? data::GenerateSyntheticWatch(*options) : options.status();
+  if (!status.ok()) {
+    std::fprintf(stderr, "ember gen-data: %s\n", status.ToString().c_str());
+    return options.ok() ? 1 : 2;
+  }
+  std::printf("wrote %s/train.csv (%lld rows), test.csv (%lld rows) and test_truth.csv\n", options->out_dir.c_str(),
+              static_cast<long long>(options->train_rows), static_cast<long long>(options->test_rows));
+  return 0;
+}
+
 int RunGenData() {
   if (GenDataKind() == "sequences") return RunGenSequences();
+  if (GenDataKind() == "watch") return RunGenWatch();
   if (GenDataKind() != "criteo") {
-    std::fprintf(stderr, "ember gen-data: --kind=%s: expected criteo or sequences\n", GenDataKind().c_str());
+    std::fprintf(stderr, "ember gen-data: --kind=%s: expected criteo, sequences or watch\n", GenDataKind().c_str());
     return 2;
   }
   StatusOr<data::SyntheticOptions> options = SyntheticOptionsFromFlags();

@@ -103,8 +103,13 @@ StatusOr<std::unique_ptr<Model>> CreateModel(const ModelOptions& options) {
     }
     return Make<YouTubeRetrievalModel>(options);
   }
-  return Status::InvalidArgument("unknown --model '", name,
-                                 "': expected lr, wide_deep, deepfm, dcn, dlrm, ncf, din, bst or youtube_retrieval");
+  if (name == "youtube_ranking") {
+    RETURN_IF_ERROR(CheckDeep(options));
+    return Make<YouTubeRankingModel>(options);
+  }
+  return Status::InvalidArgument(
+      "unknown --model '", name,
+      "': expected lr, wide_deep, deepfm, dcn, dlrm, ncf, din, bst, youtube_retrieval or youtube_ranking");
 }
 
 int HistoryLength(const ModelOptions& options) {

@@ -56,8 +56,8 @@ struct FieldCross {
 };
 
 struct ModelOptions {
-  // "lr", "wide_deep", "deepfm", "dcn", "dlrm", "ncf", "din", "bst" or
-  // "youtube_retrieval"
+  // "lr", "wide_deep", "deepfm", "dcn", "dlrm", "ncf", "din", "bst",
+  // "youtube_retrieval" or "youtube_ranking"
   std::string name = "wide_deep";
   int num_dense = 13;
   int num_categorical = 26;
@@ -125,8 +125,8 @@ int HistoryLength(const ModelOptions& options);
 // "lr" (logistic regression: FTRL over the categorical keys and crosses, a
 // dense linear part), "wide_deep" (Cheng et al. 2016), "deepfm", "dcn"
 // (DCN-v2, models/dcn.h), "dlrm", "ncf" (models/ncf.h; options.ncf_variant),
-// "din" (models/din.h), "bst" (models/bst.h) or "youtube_retrieval"
-// (models/youtube_dnn.h). InvalidArgument for an unknown name or bad options. The returned model's ParameterSet is
+// "din" (models/din.h), "bst" (models/bst.h), "youtube_retrieval" or
+// "youtube_ranking" (models/youtube_dnn.h). InvalidArgument for an unknown name or bad options. The returned model's ParameterSet is
 // finalized and initialised from options.seed.
 StatusOr<std::unique_ptr<Model>> CreateModel(const ModelOptions& options);
 

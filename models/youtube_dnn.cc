@@ -131,4 +131,46 @@ Status YouTubeRetrievalModel::Predict(const data::Batch& batch, const std::vecto
   return Status::OK();
 }
 
+YouTubeRankingModel::YouTubeRankingModel(ModelOptions options) : Model(std::move(options)) {
+  tables_.push_back(internal::FieldEmbeddings::Table(0, "embeddings", options_));
+  const int64_t width = static_cast<int64_t>(options_.num_categorical) * options_.embedding_dim + options_.num_dense;
+  tower_ = std::make_unique<ops::Mlp>(&params_, "tower", width, options_.hidden, 1);
+  params_.Finalize(options_.seed);
+}
+
+void YouTubeRankingModel::PrepareInputs(const data::Batch& batch, std::vector<SparseInput>* inputs) const {
+  inputs->resize(1);
+  (*inputs)[0].Clear();
+  internal::FieldEmbeddings::PrepareInputs(batch, options_.num_categorical, &(*inputs)[0]);
+}
+
+Status YouTubeRankingModel::Forward(const data::Batch& batch, const std::vector<SparseInput>& inputs,
+                                    const std::vector<ops::Tensor>& rows) {
+  RETURN_IF_ERROR(internal::CheckStepInputs(options_, tables_.size(), batch, inputs, rows));
+  const int64_t n = batch.size, embedded = static_cast<int64_t>(options_.num_categorical) * options_.embedding_dim;
+  EnsureShape(&x_, {n, embedded + options_.num_dense});
+  RETURN_IF_ERROR(internal::FieldEmbeddings::Forward(inputs[0], rows[0], options_.embedding_dim, &x_));
+  internal::CopyDenseFeatures(batch, embedded, &x_);
+  return tower_->Forward(x_, &logits_);
+}
+
+Status YouTubeRankingModel::TrainStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
+                                      const std::vector<ops::Tensor>& rows, std::vector<ops::Tensor>* row_grads,
+                                      StepResult* result) {
+  RETURN_IF_ERROR(Forward(batch, inputs, rows));
+  RETURN_IF_ERROR(internal::LogisticLoss(batch, logits_, &dlogits_, result));  // weighted by batch.weights
+  RETURN_IF_ERROR(tower_->Backward(dlogits_, &dx_));
+  row_grads->resize(1);
+  RETURN_IF_ERROR(internal::FieldEmbeddings::Backward(dx_, inputs[0], options_.embedding_dim, &(*row_grads)[0]));
+  internal::ScaleToSummedLoss(batch.size, row_grads);
+  return Status::OK();
+}
+
+Status YouTubeRankingModel::Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs,
+                                    const std::vector<ops::Tensor>& rows, std::vector<float>* probabilities) {
+  RETURN_IF_ERROR(Forward(batch, inputs, rows));
+  internal::Probabilities(logits_, batch.size, probabilities);
+  return Status::OK();
+}
+
 }  // namespace ember::models

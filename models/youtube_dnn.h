@@ -1,7 +1,9 @@
-// models/youtube_dnn.h: YouTube DNN candidate generation (Covington, Adams
-// and Sargin, "Deep Neural Networks for YouTube Recommendations", RecSys
-// 2016), `--model=youtube_retrieval`.
+// models/youtube_dnn.h: the two models of YouTube DNN (Covington, Adams and
+// Sargin, "Deep Neural Networks for YouTube Recommendations", RecSys 2016):
+// candidate generation (`--model=youtube_retrieval`) and ranking
+// (`--model=youtube_ranking`).
 //
+// youtube_retrieval:
 // Input (data/interactions.h with --max_seq_len > 0 and --neg_per_pos >= 1):
 // the user's history (the latest --max_seq_len items) and a target item.
 //  - user tower: the mean of the history's embeddings (table `items`, id 0,
@@ -20,6 +22,18 @@
 //    returns; with --eval_negatives=-1 every item the user never touched is
 //    a candidate, and HR@K is recall@K over the catalogue. Predict returns
 //    sigmoid(u . v_i), a monotone score.
+//
+// youtube_ranking: any batch of dense and categorical fields (Criteo TSV or
+// --data_format=schema), one embedding per categorical field (table
+// `embeddings`, id 0, --embedding_dim, sum-pooled) concatenated with the
+// dense features, through ops::Mlp "tower" (--hidden, ReLU) to one logit.
+// Trained with weighted logistic regression: the batch's sample weights
+// (Batch::weights; the paper weights a click by its watch time and an
+// impression without a click by 1) scale each example's cross-entropy. The
+// learned odds exp(logit) are then sum(T) / #negatives per context, about
+// the expected watch time E[T] when clicks are rare: the paper serves
+// exp(logit). Predict returns sigmoid(logit), so exp(logit) = p / (1 - p).
+//
 // Not thread-safe (see models/model.h).
 #pragma once
 
@@ -53,6 +67,26 @@ class YouTubeRetrievalModel : public Model {
   std::vector<int32_t> lengths_;
   ops::Tensor seq_, pooled_, user_, item_, logits_;
   ops::Tensor dlogits_, duser_, ditem_, dpooled_, dseq_;
+};
+
+class YouTubeRankingModel : public Model {
+ public:
+  // Sizes must be positive (CreateModel checks them).
+  explicit YouTubeRankingModel(ModelOptions options);
+
+  void PrepareInputs(const data::Batch& batch, std::vector<SparseInput>* inputs) const override;
+  Status TrainStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
+                   const std::vector<ops::Tensor>& rows, std::vector<ops::Tensor>* row_grads,
+                   StepResult* result) override;
+  Status Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs,
+                 const std::vector<ops::Tensor>& rows, std::vector<float>* probabilities) override;
+
+ private:
+  Status Forward(const data::Batch& batch, const std::vector<SparseInput>& inputs,
+                 const std::vector<ops::Tensor>& rows);
+
+  std::unique_ptr<ops::Mlp> tower_;
+  ops::Tensor x_, logits_, dlogits_, dx_;
 };
 
 }  // namespace ember::models

@@ -50,6 +50,7 @@ SchedulerOptions SchedulerOptionsFor(const JobOptions& options, const JobWiring&
   scheduler.has_eval = !options.worker.eval_files.empty() || interactions;
   scheduler.ranking_k = interactions ? options.ranking_k : 0;
   scheduler.metrics_out = options.metrics_out;
+  scheduler.eval_scores_out = options.eval_scores_out;
   scheduler.curve = wiring.curve;
   scheduler.checkpoint_dir = options.checkpoint_dir;
   scheduler.keep_checkpoints = options.keep_checkpoints;

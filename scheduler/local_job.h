@@ -25,6 +25,7 @@ struct JobOptions {
   int num_workers = 1;            // Default: 1
   uint64_t seed = 1;
   std::string metrics_out;        // Default: none
+  std::string eval_scores_out;    // Default: none (SchedulerOptions::eval_scores_out)
   int compute_threads = 0;        // OpenBLAS threads; Default 0: cores / workers (at least 1)
   // --sync: servers apply the pushes of step t, in worker-rank order,
   // before they answer pulls of step t+1 (ps/server.h). Default: false

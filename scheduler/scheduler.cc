@@ -440,6 +440,15 @@ Status Scheduler::Coordinate(JobResult* result) {
           std::printf("\n");
           std::fflush(stdout);
           WriteMetrics(line.ToString());
+          if (!options_.eval_scores_out.empty()) {
+            std::string text;
+            char number[32];
+            for (float p : probabilities) {
+              text.append(number, static_cast<size_t>(std::snprintf(number, sizeof(number), "%.9g\n", p)));
+            }
+            const Status written = WriteFileAtomically(options_.eval_scores_out, text);
+            if (!written.ok()) LOG(ERROR) << "--eval_scores_out: " << written;
+          }
           result->evals.push_back(metrics);
           evals.erase(message.epoch);
         }

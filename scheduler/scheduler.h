@@ -49,6 +49,10 @@ struct SchedulerOptions {
   // HR@ranking_k and NDCG@ranking_k to AUC and logloss. Default: 0, off
   int ranking_k = 0;
   std::string metrics_out;                    // Default: none. JSON lines file
+  // Each evaluation's scores (the model's probabilities), one per line in
+  // worker-rank order (for files split by byte ranges: the eval files'
+  // order), rewritten after every epoch. Default: none
+  std::string eval_scores_out;
   int register_timeout_ms = 120'000;          // Default: 2 min for every worker to register
   // --curve: the control ROUTER is a CURVE server, and the client that stops
   // the servers a CURVE client, with the job's keys (ps/curve.h). Default:
