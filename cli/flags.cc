@@ -9,19 +9,35 @@
 #include "models/model.h"
 
 // Data.
-DEFINE_string(train_files, "", "Training data: comma-separated paths or globs of Criteo TSV files. Required by train.");
+DEFINE_string(train_files, "",
+              "Training data: comma-separated paths or globs of files in --data_format (Criteo TSV by default). "
+              "Required by train.");
 DEFINE_string(eval_files, "",
-              "Held-out data: comma-separated paths or globs of Criteo TSV files. train evaluates on them after "
-              "every epoch; eval reads their labels. Default: none.");
+              "Held-out data: comma-separated paths or globs of files in --data_format (Criteo TSV by default). "
+              "train evaluates on them after every epoch; eval reads their labels. Default: none.");
 DEFINE_int64(max_bad_lines, 1000,
              "Malformed input lines are counted and skipped (logged with file:line); past this many the job stops "
              "with an error.");
 DEFINE_string(data_format, "criteo",
-              "criteo (Criteo TSV in --train_files and --eval_files) or interactions (user-item interaction files "
+              "criteo (Criteo TSV in --train_files and --eval_files), schema (delimited text such as CSV in "
+              "--train_files and --eval_files, its columns given by --schema) or interactions (user-item "
+              "interaction files "
               "in --train_files, e.g. MovieLens ratings.dat or ratings.csv: `user SEP item [SEP rating [SEP "
               "timestamp ...]]`, split leave-one-out: each user's latest interaction is its test item; every epoch "
               "ends with ranking the test item against --eval_negatives unrated items, HR@--ranking_k and "
               "NDCG@--ranking_k; --eval_files is ignored). See data/README.md.");
+DEFINE_string(schema, "",
+              "--data_format=schema: the columns of every line, comma-separated in file order: label (0 or 1; "
+              "exactly one), weight (the sample's loss weight, a number >= 0; at most one), dense (a float; empty "
+              "is 0), logdense (a float x, fed as log(1+x) if x > 0, else 0), cat (one token, one key; empty is a "
+              "token of its own), multi:SEP (tokens separated by the one character SEP, e.g. multi:| ; tab, space "
+              "or comma by name; empty: no keys) or skip; TYPE*N repeats a type N times. The model gets one "
+              "dense feature per dense/logdense column and one categorical field per cat/multi column (C1 is the "
+              "first). E.g. Criteo: label,logdense*13,cat*26 with --schema_delimiter=tab. Default: none.");
+DEFINE_string(schema_delimiter, ",",
+              "--data_format=schema: the one character between a line's fields (\\t or tab for a tab). No "
+              "quoting: a quote is part of its field.");
+DEFINE_bool(schema_header, false, "--data_format=schema: the first line of every file is a header, not a record.");
 DEFINE_string(interaction_separator, "",
               "interactions: the field separator (::, a tab given as \\t, a comma, or one character). Default: "
               "detected from the first line (::, tab, comma, whitespace). A first line with a non-numeric rating or "
@@ -76,7 +92,8 @@ DEFINE_string(bottom_hidden, "64",
               "dlrm: hidden sizes of the bottom MLP over the dense features, comma-separated (its output has "
               "--embedding_dim units; ReLU after every layer). Empty: one layer.");
 DEFINE_string(wide_crosses, "",
-              "Crossed field pairs of the wide part, e.g. C1xC2,C3xC14 (Criteo names C1..C26). Default: none.");
+              "Crossed field pairs of the wide part, e.g. C1xC2,C3xC14 (Criteo names C1..C26; with --schema, Ck "
+              "is the k-th cat or multi column). Default: none.");
 // Training.
 DEFINE_int32(batch_size, 512, "Samples per worker per step.");
 DEFINE_int32(epochs, 1, "Passes over --train_files.");
@@ -192,8 +209,9 @@ const VerbInfo kTrainFlags = {
      "compute_threads", "sync", "deterministic", "progress_every_steps", "bind_interface", "port_range", "job_token_file",
      "curve", "heartbeat_interval_ms", "heartbeat_timeout", "cross_layers", "bottom_hidden", "checkpoint_dir",
      "checkpoint_every_steps", "keep_checkpoints", "max_steps", "resume", "server_memory_bytes", "server_storage_dir",
-     "rocksdb_block_cache_bytes", "rocksdb_write_buffer_bytes", "min_count", "ttl_steps", "data_format", "interaction_separator", "neg_per_pos",
-     "eval_negatives", "eval_negatives_file", "holdout_validation", "ranking_k", "gauc_field", "ncf_variant", "ncf_mlp_embedding_dim",
+     "rocksdb_block_cache_bytes", "rocksdb_write_buffer_bytes", "min_count", "ttl_steps", "data_format", "schema",
+     "schema_delimiter", "schema_header", "interaction_separator", "neg_per_pos", "eval_negatives",
+     "eval_negatives_file", "holdout_validation", "ranking_k", "gauc_field", "ncf_variant", "ncf_mlp_embedding_dim",
      "max_seq_len", "attention_heads", "embedding_init_scale"}};
 const VerbInfo kInspectFlags = {
     "inspect",
@@ -211,7 +229,7 @@ const VerbInfo kExportFlags = {
     "PATH"};
 const VerbInfo kEvalFlags = {
     "eval", "Computes AUC and logloss of --scores against the labels of --eval_files; prints one JSON line.",
-    {"eval_files", "scores", "max_bad_lines"}};
+    {"eval_files", "scores", "max_bad_lines", "data_format", "schema", "schema_delimiter", "schema_header"}};
 const VerbInfo kGenDataFlags = {
     "gen-data",
     "--kind=criteo: writes --out_dir/train.tsv and test.tsv in Criteo format from a known logistic click model, "
@@ -279,6 +297,31 @@ StatusOr<std::vector<int64_t>> ParseSizes(const std::string& flag, const std::st
   return sizes;
 }
 
+// The --schema flags into *schema and *delimiter: their checks whatever the
+// verb. Only --data_format=schema reads them, and it needs --schema.
+Status SchemaFromFlags(data::Schema* schema, char* delimiter) {
+  const bool schema_format = FLAGS_data_format == "schema";
+  if (!schema_format) {
+    if (!FLAGS_schema.empty() || FLAGS_schema_delimiter != "," || FLAGS_schema_header) {
+      return Status::InvalidArgument("--schema, --schema_delimiter and --schema_header apply only to "
+                                     "--data_format=schema; got --data_format=", FLAGS_data_format);
+    }
+    return Status::OK();
+  }
+  if (FLAGS_schema.empty()) {
+    return Status::InvalidArgument("--data_format=schema needs --schema (the column types, e.g. "
+                                   "label,dense*3,cat*20)");
+  }
+  StatusOr<data::Schema> parsed = data::ParseSchema(FLAGS_schema);
+  if (!parsed.ok()) return parsed.status().WithContext("--schema=" + FLAGS_schema);
+  StatusOr<char> parsed_delimiter = data::ParseDelimiter(FLAGS_schema_delimiter);
+  if (!parsed_delimiter.ok()) return parsed_delimiter.status().WithContext("--schema_delimiter");
+  RETURN_IF_ERROR(data::CheckSchemaDelimiter(*parsed, *parsed_delimiter).WithContext("--schema=" + FLAGS_schema));
+  *schema = *std::move(parsed);
+  *delimiter = *parsed_delimiter;
+  return Status::OK();
+}
+
 Status CheckPositive(const char* flag, int64_t value) {
   if (value <= 0) return Status::InvalidArgument("--", flag, " must be positive; got ", value);
   return Status::OK();
@@ -324,6 +367,19 @@ StatusOr<scheduler::JobOptions> JobOptionsFromFlags() {
   model.cross_layers = FLAGS_cross_layers;
   ASSIGN_OR_RETURN(model.hidden, ParseSizes("hidden", FLAGS_hidden));
   ASSIGN_OR_RETURN(model.bottom_hidden, ParseSizes("bottom_hidden", FLAGS_bottom_hidden));
+  if (FLAGS_data_format != "criteo" && FLAGS_data_format != "interactions" && FLAGS_data_format != "schema") {
+    return Status::InvalidArgument("--data_format=", FLAGS_data_format, ": expected criteo, schema or interactions");
+  }
+  RETURN_IF_ERROR(SchemaFromFlags(&job.worker.schema, &job.worker.schema_delimiter));
+  job.worker.schema_header = FLAGS_schema_header;
+  if (FLAGS_data_format == "schema") {  // the model's inputs are the schema's columns
+    model.num_dense = job.worker.schema.num_dense();
+    model.num_categorical = job.worker.schema.num_categorical();
+    if (model.num_categorical == 0) {
+      return Status::InvalidArgument("--schema=", FLAGS_schema, " has no cat or multi column; --model=", FLAGS_model,
+                                     " needs at least one categorical field");
+    }
+  }
   ASSIGN_OR_RETURN(model.wide_crosses, models::ParseFieldCrosses(FLAGS_wide_crosses, model.num_categorical));
   model.wide_optimizer.type = storage::SparseOptimizerType::kFtrl;
   model.wide_optimizer.ftrl_alpha = static_cast<float>(FLAGS_ftrl_alpha);
@@ -371,9 +427,6 @@ StatusOr<scheduler::JobOptions> JobOptionsFromFlags() {
   job.rocksdb_write_buffer_bytes = FLAGS_rocksdb_write_buffer_bytes;
   job.min_count = static_cast<uint32_t>(FLAGS_min_count);
   job.ttl_steps = static_cast<uint32_t>(FLAGS_ttl_steps);
-  if (FLAGS_data_format != "criteo" && FLAGS_data_format != "interactions") {
-    return Status::InvalidArgument("--data_format=", FLAGS_data_format, ": expected criteo or interactions");
-  }
   if ((FLAGS_data_format == "interactions") != models::ReadsInteractions(FLAGS_model)) {
     return Status::InvalidArgument(
         "--model=ncf, din, bst and youtube_retrieval read --data_format=interactions, and only they do; got --model=",
@@ -406,8 +459,8 @@ StatusOr<scheduler::JobOptions> JobOptionsFromFlags() {
     model.num_dense = 0;
     model.num_categorical = 2;
   }
-  if (FLAGS_data_format == "criteo" && job.worker.gauc_field >= model.num_categorical) {
-    return Status::InvalidArgument("--gauc_field=", job.worker.gauc_field, ": Criteo data has ", model.num_categorical,
+  if (FLAGS_data_format != "interactions" && job.worker.gauc_field >= model.num_categorical) {
+    return Status::InvalidArgument("--gauc_field=", job.worker.gauc_field, ": the data has ", model.num_categorical,
                                    " categorical fields (0-based)");
   }
   // Build the model once to validate the rest (unknown --model, sizes).
@@ -470,6 +523,12 @@ StatusOr<EvalFlags> EvalFlagsFromFlags() {
   flags.eval_files = *eval;
   flags.scores = FLAGS_scores;
   flags.max_bad_lines = FLAGS_max_bad_lines;
+  if (FLAGS_data_format != "criteo" && FLAGS_data_format != "schema") {
+    return Status::InvalidArgument("--data_format=", FLAGS_data_format, ": eval reads criteo or schema files");
+  }
+  flags.data_format = FLAGS_data_format;
+  RETURN_IF_ERROR(SchemaFromFlags(&flags.schema, &flags.schema_delimiter));
+  flags.schema_header = FLAGS_schema_header;
   return flags;
 }
 

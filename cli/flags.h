@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "data/schema.h"
 #include "data/synthetic.h"
 #include "data/synthetic_sequences.h"
 #include "data/synthetic_watch.h"
@@ -46,6 +47,10 @@ struct EvalFlags {
   std::vector<std::string> eval_files;
   std::string scores;
   int64_t max_bad_lines = 0;
+  std::string data_format = "criteo";  // criteo or schema
+  data::Schema schema;                 // schema: --schema, --schema_delimiter, --schema_header
+  char schema_delimiter = ',';
+  bool schema_header = false;
 };
 StatusOr<EvalFlags> EvalFlagsFromFlags();
 // export: --out.

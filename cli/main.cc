@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "common/logging.h"
 #include "common/metrics.h"
 #include "data/criteo_reader.h"
+#include "data/schema_reader.h"
 #include "data/synthetic.h"
 #include "ps/curve.h"
 #include "scheduler/local_job.h"
@@ -199,16 +201,28 @@ int RunEval() {
     std::fprintf(stderr, "ember eval: %s\n", scores.status().ToString().c_str());
     return 1;
   }
-  data::CriteoReaderOptions reader_options;
-  reader_options.files = flags->eval_files;
-  reader_options.batch_size = 4096;
-  reader_options.max_bad_lines = flags->max_bad_lines;
-  data::CriteoReader reader(reader_options);
+  std::unique_ptr<data::Reader> reader;
+  if (flags->data_format == "schema") {
+    data::SchemaReaderOptions reader_options;
+    reader_options.files = flags->eval_files;
+    reader_options.schema = flags->schema;
+    reader_options.delimiter = flags->schema_delimiter;
+    reader_options.header = flags->schema_header;
+    reader_options.batch_size = 4096;
+    reader_options.max_bad_lines = flags->max_bad_lines;
+    reader = std::make_unique<data::SchemaReader>(std::move(reader_options));
+  } else {
+    data::CriteoReaderOptions reader_options;
+    reader_options.files = flags->eval_files;
+    reader_options.batch_size = 4096;
+    reader_options.max_bad_lines = flags->max_bad_lines;
+    reader = std::make_unique<data::CriteoReader>(std::move(reader_options));
+  }
   std::vector<float> labels;
-  Status status = reader.Open();
+  Status status = reader->Open();
   data::Batch batch;
   while (status.ok()) {
-    StatusOr<bool> more = reader.Next(&batch);
+    StatusOr<bool> more = reader->Next(&batch);
     if (!more.ok()) status = more.status();
     if (!status.ok() || !*more) break;
     labels.insert(labels.end(), batch.labels.begin(), batch.labels.end());

@@ -5,6 +5,7 @@ namespace ember::data {
 void Batch::Clear() {
   size = 0;
   labels.clear();
+  weights.clear();
   dense.clear();
   for (SparseField& field : fields) {
     field.keys.clear();

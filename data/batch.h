@@ -36,11 +36,14 @@ struct Batch {
   int64_t size = 0;                 // samples in this batch
   int num_dense = 0;                // dense features per sample
   std::vector<float> labels;        // size
+  // Per-sample loss weights: size, or empty when every weight is 1 (only
+  // the SchemaReader with a weight column fills it).
+  std::vector<float> weights;
   std::vector<float> dense;         // size * num_dense, row-major
   std::vector<SparseField> fields;  // one per categorical field
 
-  // Empties the batch (size 0) but keeps num_dense, the number of fields and
-  // all capacity; every field's offsets become {0}.
+  // Empties the batch (size 0, no labels, no weights) but keeps num_dense,
+  // the number of fields and all capacity; every field's offsets become {0}.
   void Clear();
 
   // The dense features of sample b: dense[b*num_dense .. (b+1)*num_dense).

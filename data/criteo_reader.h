@@ -28,7 +28,8 @@
 // after the last record returned are on the far side: position().bad_lines
 // does not count them, and they are read (counted, logged) after the Seek.
 //
-// Reads 4 MiB blocks with read(2) and parses with std::from_chars; one
+// Reads 4 MiB blocks with read(2) and parses with std::from_chars (the file
+// machinery is data/internal/line_reader.h, shared with SchemaReader); one
 // reader is one thread's object (thread-compatible, not thread-safe).
 //
 //   CriteoReader reader({.files = {"train.tsv"}, .batch_size = 512, .part = rank, .num_parts = workers});

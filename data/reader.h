@@ -4,7 +4,8 @@
 // goes back to the start with Rewind(), and tells where it stands with
 // position() so that a checkpoint can store it and a fresh reader of the same
 // data and part can continue with Open() + Seek(position). CriteoReader
-// (criteo_reader.h) and InteractionReader (interactions.h) implement it.
+// (criteo_reader.h), SchemaReader (schema_reader.h; its positions mean what
+// CriteoReader's do) and InteractionReader (interactions.h) implement it.
 // One reader is one thread's object (thread-compatible, not thread-safe).
 //
 //   std::unique_ptr<Reader> reader = ...;

@@ -64,7 +64,9 @@ WideDeepModel::WideDeepModel(ModelOptions options, bool with_deep)
     deep_ = std::make_unique<ops::Mlp>(&params_, "deep", deep_input_width_, options_.hidden, 1);
   } else {
     deep_input_width_ = options_.num_dense;
-    dense_linear_ = std::make_unique<ops::Linear>(&params_, "dense", deep_input_width_, 1);
+    // Without dense features (e.g. --data_format=schema with only cat
+    // columns) lr is its wide part alone.
+    if (deep_input_width_ > 0) dense_linear_ = std::make_unique<ops::Linear>(&params_, "dense", deep_input_width_, 1);
   }
   params_.Finalize(options_.seed);
 }
@@ -80,6 +82,11 @@ Status WideDeepModel::Forward(const data::Batch& batch, const std::vector<Sparse
                               const std::vector<ops::Tensor>& rows) {
   RETURN_IF_ERROR(internal::CheckStepInputs(options_, tables_.size(), batch, inputs, rows));
   const int64_t n = batch.size;
+  internal::EnsureShape(&logits_, {n, 1});
+  if (!with_deep_ && dense_linear_ == nullptr) {  // lr without dense features
+    std::fill(logits_.data(), logits_.data() + n, 0.f);
+    return wide_.AddLogits(inputs[kWideTable], rows[kWideTable], &logits_);
+  }
   // Deep (or LR's dense part): [embeddings of every field | dense features].
   internal::EnsureShape(&deep_input_, {n, deep_input_width_});
   if (with_deep_) {
@@ -92,7 +99,6 @@ Status WideDeepModel::Forward(const data::Batch& batch, const std::vector<Sparse
   } else {
     RETURN_IF_ERROR(dense_linear_->Forward(deep_input_, &dense_out_));
   }
-  internal::EnsureShape(&logits_, {n, 1});
   std::copy(dense_out_.data(), dense_out_.data() + n, logits_.data());
   // Wide: one pooled weight per bag group, summed.
   return wide_.AddLogits(inputs[kWideTable], rows[kWideTable], &logits_);
@@ -112,7 +118,7 @@ Status WideDeepModel::TrainStep(const data::Batch& batch, const std::vector<Spar
     RETURN_IF_ERROR(deep_->Backward(dlogits_, &d_deep_input_));
     RETURN_IF_ERROR(FieldEmbeddings::Backward(d_deep_input_, inputs[kDeepTable], options_.embedding_dim,
                                               &(*row_grads)[kDeepTable]));
-  } else {
+  } else if (dense_linear_ != nullptr) {
     RETURN_IF_ERROR(dense_linear_->Backward(dlogits_, nullptr));
   }
   RETURN_IF_ERROR(wide_.Backward(dlogits_, inputs[kWideTable], &(*row_grads)[kWideTable]));

@@ -42,7 +42,7 @@ class WideDeepModel : public Model {
   const bool with_deep_;
   int64_t deep_input_width_ = 0;
   std::unique_ptr<ops::Mlp> deep_;            // wide_deep: the deep MLP
-  std::unique_ptr<ops::Linear> dense_linear_;  // lr: the dense features' weights
+  std::unique_ptr<ops::Linear> dense_linear_;  // lr: the dense features' weights; none without dense features
   internal::WidePart wide_;                    // the wide part (sparse table 0)
   // Per-step buffers, kept to avoid reallocation.
   ops::Tensor deep_input_;    // [B, fields*dim + dense] or [B, dense]

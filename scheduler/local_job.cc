@@ -111,6 +111,13 @@ std::vector<std::pair<std::string, std::string>> ModelConfig(const JobOptions& o
     add("data_format", options.worker.data_format);
     add("neg_per_pos", options.worker.neg_per_pos);
   }
+  if (options.worker.data_format == "schema") {  // the keys' field numbers and the features follow the schema
+    const char delimiter = options.worker.schema_delimiter;
+    add("schema", data::FormatSchema(options.worker.schema));
+    add("schema_delimiter", delimiter == '\t' ? std::string("tab") : delimiter == ' ' ? std::string("space")
+                                                                                        : std::string(1, delimiter));
+    add("schema_header", options.worker.schema_header ? 1 : 0);
+  }
   add("seed", options.seed);
   for (const storage::TableConfig& table : tables) {
     const std::string prefix = "table." + std::to_string(table.id) + ".";

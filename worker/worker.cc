@@ -10,6 +10,7 @@
 #include "common/hash.h"
 #include "common/logging.h"
 #include "data/criteo_reader.h"
+#include "data/schema_reader.h"
 
 namespace ember::worker {
 namespace {
@@ -180,7 +181,20 @@ std::unique_ptr<data::Reader> Worker::MakeReader(int epoch, bool eval) const {
     reader_options.num_parts = options_.num_workers;
     return std::make_unique<data::InteractionReader>(interaction_data_, reader_options);
   }
-  return std::make_unique<data::CriteoReader>(ReaderOptionsFor(eval ? options_.eval_files : options_.train_files));
+  data::CriteoReaderOptions criteo = ReaderOptionsFor(eval ? options_.eval_files : options_.train_files);
+  if (options_.data_format == "schema") {
+    data::SchemaReaderOptions reader_options;
+    reader_options.files = std::move(criteo.files);
+    reader_options.schema = options_.schema;
+    reader_options.delimiter = options_.schema_delimiter;
+    reader_options.header = options_.schema_header;
+    reader_options.batch_size = criteo.batch_size;
+    reader_options.max_bad_lines = criteo.max_bad_lines;
+    reader_options.part = criteo.part;
+    reader_options.num_parts = criteo.num_parts;
+    return std::make_unique<data::SchemaReader>(std::move(reader_options));
+  }
+  return std::make_unique<data::CriteoReader>(std::move(criteo));
 }
 
 StatusOr<ControlMessage> Worker::ReceiveControl(int timeout_ms, const std::string& what) {

@@ -35,6 +35,7 @@
 #include "data/criteo_reader.h"
 #include "data/interactions.h"
 #include "data/reader.h"
+#include "data/schema.h"
 #include "models/model.h"
 #include "ops/dense_optimizer.h"
 #include "ps/client.h"
@@ -56,11 +57,18 @@ struct WorkerOptions {
   std::vector<std::string> train_files;  // REQUIRED
   std::vector<std::string> eval_files;   // Default: none (no evaluation)
   // --data_format: "criteo" (data::CriteoReader over train_files and
-  // eval_files) or "interactions" (data::InteractionReader: train_files are
-  // interaction files, split leave-one-out; eval_files are ignored and every
-  // epoch ends with the leave-one-out evaluation, grouped per user).
-  // Default: criteo
+  // eval_files), "schema" (data::SchemaReader over train_files and
+  // eval_files with `schema` below) or "interactions"
+  // (data::InteractionReader: train_files are interaction files, split
+  // leave-one-out; eval_files are ignored and every epoch ends with the
+  // leave-one-out evaluation, grouped per user). Default: criteo
   std::string data_format = "criteo";
+  // schema: the columns, the delimiter and whether every file starts with a
+  // header line (--schema, --schema_delimiter, --schema_header). The model's
+  // num_dense and num_categorical must be the schema's.
+  data::Schema schema;
+  char schema_delimiter = ',';
+  bool schema_header = false;
   // interactions: separator, max_bad_lines, eval negatives and their seed
   // (files, max_bad_lines and seed are filled in by the worker from the
   // fields above and model.seed).

@@ -87,9 +87,17 @@ void CopyDenseFeatures(const data::Batch& batch, int64_t col, ops::Tensor* x) {
 Status LogisticLoss(const data::Batch& batch, const ops::Tensor& logits, ops::Tensor* dlogits, StepResult* result) {
   const int64_t n = batch.size;
   const ops::Tensor labels = ops::Tensor::View(const_cast<float*>(batch.labels.data()), {n, 1});
-  RETURN_IF_ERROR(ops::BceWithLogitsForward(logits, labels, ops::Tensor(), &result->mean_loss));
+  // Per-sample weights when the batch has them (empty Tensor: every weight 1).
+  ops::Tensor weights;
+  if (!batch.weights.empty()) {
+    if (static_cast<int64_t>(batch.weights.size()) != n) {
+      return Status::InvalidArgument("batch of ", n, " samples has ", batch.weights.size(), " weights");
+    }
+    weights = ops::Tensor::View(const_cast<float*>(batch.weights.data()), {n, 1});
+  }
+  RETURN_IF_ERROR(ops::BceWithLogitsForward(logits, labels, weights, &result->mean_loss));
   EnsureShape(dlogits, {n, 1});
-  RETURN_IF_ERROR(ops::BceWithLogitsBackward(logits, labels, ops::Tensor(), dlogits));
+  RETURN_IF_ERROR(ops::BceWithLogitsBackward(logits, labels, weights, dlogits));
   Probabilities(logits, n, &result->probabilities);
   return Status::OK();
 }

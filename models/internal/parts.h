@@ -49,8 +49,11 @@ void CopyDenseFeatures(const data::Batch& batch, int64_t col, ops::Tensor* x);
 void ScaleToSummedLoss(int64_t batch_size, std::vector<ops::Tensor>* row_grads);
 
 // The mean binary cross-entropy of `logits` [B,1] against the batch's
-// labels: fills result (loss, probabilities) and *dlogits (resized here)
-// with the gradient of the mean loss.
+// labels, each sample's loss times its batch.weights entry when the batch has
+// weights (sum / B, ops/loss.h): fills result (loss, probabilities) and
+// *dlogits (resized here) with the gradient of the mean loss,
+// w * (sigmoid(z) - y) / B. InvalidArgument when weights has neither 0 nor B
+// entries.
 Status LogisticLoss(const data::Batch& batch, const ops::Tensor& logits, ops::Tensor* dlogits, StepResult* result);
 
 // sigmoid(logits) into *probabilities (resized here).

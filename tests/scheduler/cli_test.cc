@@ -1,11 +1,14 @@
 // The ember binary as a user runs it: help, bad flags, gen-data, train, eval.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 
 #include "common/files.h"
+#include "common/random.h"
 #include "tests/util/command.h"
 
 namespace ember {
@@ -106,6 +109,104 @@ TEST_F(CliTest, GenDataTrainEvalEndToEnd) {
   CommandResult short_eval = RunEmber("eval --eval_files=" + dir_ + "/test.tsv --scores=" + dir_ + "/short.txt");
   EXPECT_EQ(short_eval.exit_code, 1);
   EXPECT_NE(short_eval.output.find("1 lines but --eval_files hold 5000"), std::string::npos) << short_eval.output;
+}
+
+// A CSV with a header whose label depends on a cat column (site) and a
+// multi-valued column (tags): p = sigmoid(site score + sum of tag scores).
+// With `noisy`, every clean row (weight 1 or 3) is followed by a row of
+// fresh features whose label is drawn from 1 - p, with weight 0: only a
+// reader and a loss that apply the weights see any signal.
+std::string SchemaCsv(uint64_t seed, int rows, bool noisy) {
+  Rng truth(99);
+  std::vector<double> site_score(20), tag_score(30);
+  for (double& s : site_score) s = truth.Normal(0, 1.0);
+  for (double& s : tag_score) s = truth.Normal(0, 1.5);
+  Rng rng(seed);
+  std::string csv = "click,weight,hour,site,tags,comment\n";
+  for (int i = 0; i < rows; ++i) {
+    const bool flipped = noisy && i % 2 == 1;
+    const int site = static_cast<int>(rng.Next() % 20);
+    double logit = site_score[site];
+    std::string tags;
+    const int num_tags = static_cast<int>(rng.Next() % 4);  // 0..3 tags
+    for (int t = 0; t < num_tags; ++t) {
+      const int tag = static_cast<int>(rng.Next() % 30);
+      logit += tag_score[tag];
+      if (t > 0) tags += '|';
+      tags += "tag";
+      tags += std::to_string(tag);
+    }
+    const double p = 1.0 / (1.0 + std::exp(-logit));
+    const bool click = rng.Uniform() < (flipped ? 1.0 - p : p);
+    const int weight = flipped ? 0 : (rng.Next() % 2 == 0 ? 1 : 3);
+    csv += std::string(click ? "1" : "0") + "," + std::to_string(weight) + "," + std::to_string(i % 24) +
+           ",site" + std::to_string(site) + "," + tags + ",row " + std::to_string(i) + "\n";
+  }
+  return csv;
+}
+
+TEST_F(CliTest, TrainsAndEvaluatesACsvThroughASchema) {
+  ASSERT_TRUE(WriteFileAtomically(dir_ + "/train.csv", SchemaCsv(1, 40000, /*noisy=*/true)).ok());
+  ASSERT_TRUE(WriteFileAtomically(dir_ + "/test.csv", SchemaCsv(2, 5000, /*noisy=*/false)).ok());
+  auto train = [&](const std::string& schema, const std::string& metrics) {
+    return RunEmber("train --data_format=schema --schema=" + schema +
+                    " --schema_header --model=wide_deep --hidden=16 --embedding_dim=4 --batch_size=128 --epochs=2 "
+                    "--num_workers=2 --deep_learning_rate=0.05 --train_files=" + dir_ + "/train.csv --eval_files=" +
+                    dir_ + "/test.csv --metrics_out=" + metrics);
+  };
+  // The weight column weighs the loss: the weight-0 rows with flipped labels do not count.
+  const std::string metrics = dir_ + "/metrics.jsonl";
+  CommandResult weighted = train("label,weight,dense,cat,multi:\\|,skip", metrics);
+  ASSERT_EQ(weighted.exit_code, 0) << weighted.output;
+  EXPECT_EQ(weighted.output.find("malformed"), std::string::npos) << weighted.output;  // headers skipped
+  const std::string final_line = testing_util::FinalMetricsLine(metrics);
+  ASSERT_FALSE(final_line.empty()) << weighted.output;
+  StatusOr<double> auc = JsonNumberField(final_line, "test_auc");
+  ASSERT_TRUE(auc.ok()) << final_line;
+  EXPECT_GT(*auc, 0.75) << final_line;
+  // The same rows with the weight column skipped: the flipped rows cancel the signal.
+  const std::string unweighted_metrics = dir_ + "/unweighted.jsonl";
+  CommandResult unweighted = train("label,skip,dense,cat,multi:\\|,skip", unweighted_metrics);
+  ASSERT_EQ(unweighted.exit_code, 0) << unweighted.output;
+  StatusOr<double> unweighted_auc = JsonNumberField(testing_util::FinalMetricsLine(unweighted_metrics), "test_auc");
+  ASSERT_TRUE(unweighted_auc.ok());
+  std::printf("test AUC %.4f with the weights, %.4f without\n", *auc, *unweighted_auc);
+  EXPECT_LT(*unweighted_auc, *auc - 0.1);
+
+  // eval reads the labels through the schema (the header is not a record).
+  std::string scores;
+  for (int i = 0; i < 5000; ++i) scores += "0.5\n";
+  ASSERT_TRUE(WriteFileAtomically(dir_ + "/scores.txt", scores).ok());
+  CommandResult eval = RunEmber("eval --data_format=schema --schema=label,weight,dense,cat,multi:\\|,skip "
+                                "--schema_header --eval_files=" + dir_ + "/test.csv --scores=" + dir_ + "/scores.txt");
+  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  EXPECT_NE(eval.output.find("\"examples\": 5000"), std::string::npos) << eval.output;
+}
+
+TEST_F(CliTest, SchemaFlagsAreChecked) {
+  const std::string files = " --train_files=" + std::string(EMBER_BINARY_PATH);
+  CommandResult no_format = RunEmber("train --schema=label,cat" + files);
+  EXPECT_EQ(no_format.exit_code, 2);
+  EXPECT_NE(no_format.output.find("apply only to --data_format=schema"), std::string::npos) << no_format.output;
+  CommandResult no_schema = RunEmber("train --data_format=schema" + files);
+  EXPECT_EQ(no_schema.exit_code, 2);
+  EXPECT_NE(no_schema.output.find("--data_format=schema needs --schema"), std::string::npos) << no_schema.output;
+  CommandResult bad_schema = RunEmber("train --data_format=schema --schema=label,cat,bogus" + files);
+  EXPECT_EQ(bad_schema.exit_code, 2);
+  EXPECT_NE(bad_schema.output.find("piece 3 'bogus'"), std::string::npos) << bad_schema.output;
+  CommandResult ncf = RunEmber("train --model=ncf --data_format=schema --schema=label,cat,cat" + files);
+  EXPECT_EQ(ncf.exit_code, 2);
+  EXPECT_NE(ncf.output.find("--model=ncf reads --data_format=interactions"), std::string::npos) << ncf.output;
+  CommandResult clash = RunEmber("train --data_format=schema --schema=label,multi:comma" + files);
+  EXPECT_EQ(clash.exit_code, 2);
+  EXPECT_NE(clash.output.find("column delimiter"), std::string::npos) << clash.output;
+  CommandResult cross = RunEmber("train --data_format=schema --schema=label,cat,cat --wide_crosses=C1xC3" + files);
+  EXPECT_EQ(cross.exit_code, 2);
+  EXPECT_NE(cross.output.find("outside C1..C2"), std::string::npos) << cross.output;
+  CommandResult help = RunEmber("train --help");
+  for (const char* flag : {"--schema ", "--schema_delimiter", "--schema_header", "multi:SEP"}) {
+    EXPECT_NE(help.output.find(flag), std::string::npos) << flag;
+  }
 }
 
 }  // namespace
