@@ -11,15 +11,6 @@ using internal::ItemSequence;
 
 namespace {
 
-constexpr int kItemsTable = 0;
-constexpr int kUsersTable = 1;
-constexpr int kHistoryGroup = 1;  // of the items input, after the candidate's group
-
-ModelOptions BstLayout(ModelOptions options) {
-  options.num_dense = 0;
-  options.num_categorical = options.max_seq_len > 0 ? 3 : 2;
-  return options;
-}
 
 // *sum = a + b (same numel), resized to a's shape.
 Status Add(const ops::Tensor& a, const ops::Tensor& b, ops::Tensor* sum) {
@@ -31,7 +22,7 @@ Status Add(const ops::Tensor& a, const ops::Tensor& b, ops::Tensor* sum) {
 }  // namespace
 
 BstModel::BstModel(ModelOptions options)
-    : Model(BstLayout(std::move(options))),
+    : UserItemHistoryModel(std::move(options)),
       dim_(options_.embedding_dim),
       positions_(options_.max_seq_len + 1),
       attention_(&params_, "transformer.attention", positions_, dim_, options_.attention_heads),
@@ -39,22 +30,12 @@ BstModel::BstModel(ModelOptions options)
       norm2_(&params_, "transformer.norm2", dim_),
       ffn_(&params_, "transformer.ffn", dim_, {4 * dim_}, dim_),
       top_(&params_, "mlp", 3 * dim_, options_.hidden, 1) {
-  tables_.push_back(internal::FieldEmbeddings::Table(kItemsTable, "items", options_));
-  tables_.push_back(internal::FieldEmbeddings::Table(kUsersTable, "users", options_));
   params_.Finalize(options_.seed);
-}
-
-void BstModel::PrepareInputs(const data::Batch& batch, std::vector<SparseInput>* inputs) const {
-  inputs->resize(tables_.size());
-  for (SparseInput& input : *inputs) input.Clear();
-  ItemSequence::PrepareInputs(batch, /*target=*/true, options_.max_seq_len, &(*inputs)[kItemsTable]);
-  internal::FieldEmbeddings::PrepareInputs(batch, /*num_categorical=*/1, &(*inputs)[kUsersTable]);
 }
 
 Status BstModel::Forward(const data::Batch& batch, const std::vector<SparseInput>& inputs,
                          const std::vector<ops::Tensor>& rows) {
-  RETURN_IF_ERROR(internal::CheckStepInputs(options_, tables_.size(), batch, inputs, rows));
-  RETURN_IF_ERROR(internal::CheckSequenceBatch(batch, options_.max_seq_len));
+  RETURN_IF_ERROR(CheckInputs(batch, inputs, rows));
   const int64_t n = batch.size;
   ItemSequence::GatherHistory(inputs[kItemsTable], kHistoryGroup, rows[kItemsTable], dim_, /*first=*/1, positions_,
                               n, &seq_, &lengths_);
@@ -110,13 +91,6 @@ Status BstModel::TrainStep(const data::Batch& batch, const std::vector<SparseInp
   internal::CopyColumns(dx_, 2 * dim_, dim_, &duser, 0);
   RETURN_IF_ERROR(internal::FieldEmbeddings::Backward(duser, inputs[kUsersTable], dim_, &(*row_grads)[kUsersTable]));
   internal::ScaleToSummedLoss(n, row_grads);
-  return Status::OK();
-}
-
-Status BstModel::Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                         const std::vector<ops::Tensor>& rows, std::vector<float>* probabilities) {
-  RETURN_IF_ERROR(Forward(batch, inputs, rows));
-  internal::Probabilities(logits_, batch.size, probabilities);
   return Status::OK();
 }
 

@@ -25,28 +25,26 @@
 
 #include <memory>
 
+#include "models/internal/sequence_parts.h"
 #include "models/model.h"
 #include "ops/attention.h"
 #include "ops/layers.h"
 
 namespace ember::models {
 
-class BstModel : public Model {
+class BstModel : public internal::UserItemHistoryModel {
  public:
   // Sizes must be positive, embedding_dim a multiple of attention_heads
   // (CreateModel checks them).
   explicit BstModel(ModelOptions options);
 
-  void PrepareInputs(const data::Batch& batch, std::vector<SparseInput>* inputs) const override;
   Status TrainStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
                    const std::vector<ops::Tensor>& rows, std::vector<ops::Tensor>* row_grads,
                    StepResult* result) override;
-  Status Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                 const std::vector<ops::Tensor>& rows, std::vector<float>* probabilities) override;
 
  private:
   Status Forward(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                 const std::vector<ops::Tensor>& rows);
+                 const std::vector<ops::Tensor>& rows) override;
 
   int64_t dim_, positions_;
   ops::MultiHeadSelfAttention attention_;
@@ -54,7 +52,7 @@ class BstModel : public Model {
   ops::Mlp ffn_, top_;
   std::vector<int32_t> lengths_;
   // [B, P*D] unless noted; the transformer's row-wise parts see [B*P, D] views.
-  ops::Tensor seq_, attended_, sum1_ /*s + attention(s)*/, a_, ffn_out_, sum2_ /*a + FFN(a)*/, o_, pooled_ /*[B, D]*/, x_ /*[B, 3D]*/, logits_;
+  ops::Tensor seq_, attended_, sum1_ /*s + attention(s)*/, a_, ffn_out_, sum2_ /*a + FFN(a)*/, o_, pooled_ /*[B, D]*/, x_ /*[B, 3D]*/;
   ops::Tensor dlogits_, dx_, dpooled_, do_, dsum2_, da_, dsum1_, dseq_;
 };
 

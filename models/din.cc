@@ -10,21 +10,11 @@ using internal::ItemSequence;
 
 namespace {
 
-constexpr int kItemsTable = 0;
-constexpr int kUsersTable = 1;
 const std::vector<int64_t> kActivationUnitHidden = {36};
-
-ModelOptions DinLayout(ModelOptions options) {
-  options.num_dense = 0;
-  options.num_categorical = options.max_seq_len > 0 ? 3 : 2;
-  return options;
-}
 
 }  // namespace
 
-DinModel::DinModel(ModelOptions options) : Model(DinLayout(std::move(options))), dim_(options_.embedding_dim) {
-  tables_.push_back(internal::FieldEmbeddings::Table(kItemsTable, "items", options_));
-  tables_.push_back(internal::FieldEmbeddings::Table(kUsersTable, "users", options_));
+DinModel::DinModel(ModelOptions options) : UserItemHistoryModel(std::move(options)), dim_(options_.embedding_dim) {
   if (has_history()) {
     attention_ = std::make_unique<ops::TargetAttention>(&params_, "attention", dim_, kActivationUnitHidden);
   }
@@ -33,17 +23,9 @@ DinModel::DinModel(ModelOptions options) : Model(DinLayout(std::move(options))),
   params_.Finalize(options_.seed);
 }
 
-void DinModel::PrepareInputs(const data::Batch& batch, std::vector<SparseInput>* inputs) const {
-  inputs->resize(tables_.size());
-  for (SparseInput& input : *inputs) input.Clear();
-  ItemSequence::PrepareInputs(batch, /*target=*/true, options_.max_seq_len, &(*inputs)[kItemsTable]);
-  internal::FieldEmbeddings::PrepareInputs(batch, /*num_categorical=*/1, &(*inputs)[kUsersTable]);
-}
-
 Status DinModel::Forward(const data::Batch& batch, const std::vector<SparseInput>& inputs,
                          const std::vector<ops::Tensor>& rows) {
-  RETURN_IF_ERROR(internal::CheckStepInputs(options_, tables_.size(), batch, inputs, rows));
-  RETURN_IF_ERROR(internal::CheckSequenceBatch(batch, options_.max_seq_len));
+  RETURN_IF_ERROR(CheckInputs(batch, inputs, rows));
   const int64_t n = batch.size;
   EnsureShape(&x_, {n, top_->layer(0).in()});
   EnsureShape(&target_, {n, dim_});
@@ -51,7 +33,7 @@ Status DinModel::Forward(const data::Batch& batch, const std::vector<SparseInput
   RETURN_IF_ERROR(ItemSequence::Forward(inputs[kItemsTable], 0, rows[kItemsTable], 0, &target_));
   internal::CopyColumns(target_, 0, dim_, &x_, dim_);
   if (has_history()) {
-    ItemSequence::GatherHistory(inputs[kItemsTable], 1, rows[kItemsTable], dim_, 0, options_.max_seq_len, n, &seq_,
+    ItemSequence::GatherHistory(inputs[kItemsTable], kHistoryGroup, rows[kItemsTable], dim_, 0, options_.max_seq_len, n, &seq_,
                                 &lengths_);
     RETURN_IF_ERROR(attention_->Forward(seq_, target_, internal::IndexView(lengths_), &interest_));
     internal::CopyColumns(interest_, 0, dim_, &x_, 2 * dim_);
@@ -76,16 +58,9 @@ Status DinModel::TrainStep(const data::Batch& batch, const std::vector<SparseInp
     internal::CopyColumns(dx_, 2 * dim_, dim_, &dinterest_, 0);
     RETURN_IF_ERROR(attention_->Backward(dinterest_, &dseq_, &dtarget_));
     RETURN_IF_ERROR(ItemSequence::Backward(dtarget_, 0, inputs[kItemsTable], 0, &item_grads));
-    ItemSequence::ScatterHistory(dseq_, inputs[kItemsTable], 1, dim_, 0, options_.max_seq_len, &item_grads);
+    ItemSequence::ScatterHistory(dseq_, inputs[kItemsTable], kHistoryGroup, dim_, 0, options_.max_seq_len, &item_grads);
   }
   internal::ScaleToSummedLoss(n, row_grads);
-  return Status::OK();
-}
-
-Status DinModel::Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                         const std::vector<ops::Tensor>& rows, std::vector<float>* probabilities) {
-  RETURN_IF_ERROR(Forward(batch, inputs, rows));
-  internal::Probabilities(logits_, batch.size, probabilities);
   return Status::OK();
 }
 

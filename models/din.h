@@ -19,34 +19,32 @@
 
 #include <memory>
 
+#include "models/internal/sequence_parts.h"
 #include "models/model.h"
 #include "ops/attention.h"
 #include "ops/layers.h"
 
 namespace ember::models {
 
-class DinModel : public Model {
+class DinModel : public internal::UserItemHistoryModel {
  public:
   // Sizes must be positive and max_seq_len >= 0 (CreateModel checks them).
   explicit DinModel(ModelOptions options);
 
-  void PrepareInputs(const data::Batch& batch, std::vector<SparseInput>* inputs) const override;
   Status TrainStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
                    const std::vector<ops::Tensor>& rows, std::vector<ops::Tensor>* row_grads,
                    StepResult* result) override;
-  Status Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                 const std::vector<ops::Tensor>& rows, std::vector<float>* probabilities) override;
 
  private:
   Status Forward(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                 const std::vector<ops::Tensor>& rows);
+                 const std::vector<ops::Tensor>& rows) override;
   bool has_history() const { return options_.max_seq_len > 0; }
 
   int64_t dim_;
   std::unique_ptr<ops::TargetAttention> attention_;  // null without history
   std::unique_ptr<ops::Mlp> top_;
   std::vector<int32_t> lengths_;
-  ops::Tensor target_, seq_, interest_, x_, logits_;
+  ops::Tensor target_, seq_, interest_, x_;
   ops::Tensor dlogits_, dx_, dinterest_, dseq_, dtarget_;
 };
 

@@ -90,6 +90,41 @@ void ItemSequence::ScatterHistory(const ops::Tensor& dseq, const SparseInput& in
   }
 }
 
+namespace {
+
+ModelOptions UserItemHistoryLayout(ModelOptions options) {
+  options.num_dense = 0;
+  options.num_categorical = options.max_seq_len > 0 ? 3 : 2;
+  return options;
+}
+
+}  // namespace
+
+UserItemHistoryModel::UserItemHistoryModel(ModelOptions options) : Model(UserItemHistoryLayout(std::move(options))) {
+  tables_.push_back(FieldEmbeddings::Table(kItemsTable, "items", options_));
+  tables_.push_back(FieldEmbeddings::Table(kUsersTable, "users", options_));
+}
+
+void UserItemHistoryModel::PrepareInputs(const data::Batch& batch, std::vector<SparseInput>* inputs) const {
+  inputs->resize(tables_.size());
+  for (SparseInput& input : *inputs) input.Clear();
+  ItemSequence::PrepareInputs(batch, /*target=*/true, options_.max_seq_len, &(*inputs)[kItemsTable]);
+  FieldEmbeddings::PrepareInputs(batch, /*num_categorical=*/1, &(*inputs)[kUsersTable]);
+}
+
+Status UserItemHistoryModel::CheckInputs(const data::Batch& batch, const std::vector<SparseInput>& inputs,
+                                         const std::vector<ops::Tensor>& rows) const {
+  RETURN_IF_ERROR(CheckStepInputs(options_, tables_.size(), batch, inputs, rows));
+  return CheckSequenceBatch(batch, options_.max_seq_len);
+}
+
+Status UserItemHistoryModel::Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs,
+                                     const std::vector<ops::Tensor>& rows, std::vector<float>* probabilities) {
+  RETURN_IF_ERROR(Forward(batch, inputs, rows));
+  Probabilities(logits_, batch.size, probabilities);
+  return Status::OK();
+}
+
 Status CheckSequenceBatch(const data::Batch& batch, int max_seq_len) {
   const size_t want = max_seq_len > 0 ? 3 : 2;
   if (batch.num_dense != 0 || batch.fields.size() != want) {

@@ -49,6 +49,33 @@ struct ItemSequence {
                              int64_t first, int64_t positions, ops::Tensor* grads);
 };
 
+// The base of din and bst: tables `items` (id 0: candidates and history
+// items) and `users` (id 1), both FieldEmbeddings tables; their inputs; the
+// layout (no dense features; user, item and, when max_seq_len > 0,
+// history); and Predict from the logits_ a subclass's Forward computes.
+class UserItemHistoryModel : public Model {
+ public:
+  void PrepareInputs(const data::Batch& batch, std::vector<SparseInput>* inputs) const final;
+  Status Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs,
+                 const std::vector<ops::Tensor>& rows, std::vector<float>* probabilities) final;
+
+ protected:
+  static constexpr int kItemsTable = 0;
+  static constexpr int kUsersTable = 1;
+  static constexpr int kHistoryGroup = 1;  // of the items input, after the candidates' group
+  // Sets the layout and adds the two tables; the subclass adds its layers
+  // and finalizes params_.
+  explicit UserItemHistoryModel(ModelOptions options);
+  // Checks the inputs (CheckStepInputs, CheckSequenceBatch) and computes
+  // logits_ [B, 1]; caches what the subclass's TrainStep needs.
+  virtual Status Forward(const data::Batch& batch, const std::vector<SparseInput>& inputs,
+                         const std::vector<ops::Tensor>& rows) = 0;
+  Status CheckInputs(const data::Batch& batch, const std::vector<SparseInput>& inputs,
+                     const std::vector<ops::Tensor>& rows) const;
+
+  ops::Tensor logits_;
+};
+
 // Checks the sequence models' batch layout: InvalidArgument naming what is
 // wrong (the flags that make it: --data_format=interactions, --max_seq_len).
 Status CheckSequenceBatch(const data::Batch& batch, int max_seq_len);
