@@ -4,6 +4,7 @@
 #include <glog/logging.h>
 
 #include <cstdio>
+#include <filesystem>
 
 #include "common/files.h"
 #include "models/model.h"
@@ -356,6 +357,14 @@ StatusOr<scheduler::JobOptions> JobOptionsFromFlags() {
   job.seed = FLAGS_seed;
   job.metrics_out = FLAGS_metrics_out;
   job.eval_scores_out = FLAGS_eval_scores_out;
+  if (!job.eval_scores_out.empty()) {
+    // Found now, not after the first epoch's evaluation.
+    const std::filesystem::path parent = std::filesystem::path(job.eval_scores_out).parent_path();
+    std::error_code error;
+    if (!parent.empty() && !std::filesystem::is_directory(parent, error)) {
+      return Status::InvalidArgument("--eval_scores_out=", job.eval_scores_out, ": no directory ", parent.string());
+    }
+  }
   job.compute_threads = FLAGS_compute_threads;
   job.deterministic = FLAGS_deterministic;
   job.sync = FLAGS_sync || FLAGS_deterministic;

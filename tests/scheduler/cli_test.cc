@@ -71,6 +71,21 @@ TEST_F(CliTest, BadInvocationsExitTwoWithTheReason) {
                                      " --wide_crosses=C1xC99");
   EXPECT_EQ(bad_cross.exit_code, 2);
   EXPECT_NE(bad_cross.output.find("C99"), std::string::npos) << bad_cross.output;
+  const std::string binary = std::string(EMBER_BINARY_PATH);
+  CommandResult bad_scores = RunEmber("train --train_files=" + binary + " --eval_scores_out=" + dir_ + "/no/s.txt");
+  EXPECT_EQ(bad_scores.exit_code, 2);
+  EXPECT_NE(bad_scores.output.find("--eval_scores_out"), std::string::npos) << bad_scores.output;
+  CommandResult bad_kind = RunEmber("gen-data --out_dir=" + dir_ + " --kind=images");
+  EXPECT_EQ(bad_kind.exit_code, 2);
+  EXPECT_NE(bad_kind.output.find("expected criteo, sequences or watch"), std::string::npos) << bad_kind.output;
+  CommandResult sequence_on_criteo = RunEmber("train --train_files=" + binary + " --model=din");
+  EXPECT_EQ(sequence_on_criteo.exit_code, 2);
+  EXPECT_NE(sequence_on_criteo.output.find("read --data_format=interactions"), std::string::npos)
+      << sequence_on_criteo.output;
+  CommandResult bad_heads = RunEmber("train --train_files=" + binary +
+                                     " --model=bst --data_format=interactions --embedding_dim=10 --attention_heads=3");
+  EXPECT_EQ(bad_heads.exit_code, 2);
+  EXPECT_NE(bad_heads.output.find("multiple of --attention_heads"), std::string::npos) << bad_heads.output;
 }
 
 TEST_F(CliTest, GenDataTrainEvalEndToEnd) {
