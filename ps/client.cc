@@ -52,8 +52,15 @@ struct PsClient::Impl {
   StatusOr<Ticket> StartControl(MessageType type, std::vector<ServerStats>* stats, uint16_t flags = 0,
                                 std::string_view payload = {}, uint64_t step = 0);
   Status SendTo(int server, const MessageHeader& header, zmq::message_t* payload0, zmq::message_t* payload1);
+  // `partial`: a PUSH that is not its request's last message (kFlagPartial).
   StatusOr<Ticket> StartSplit(MessageType type, uint32_t table, std::span<const Key> keys, const float* grads,
-                              float* out_rows, bool create, bool end_of_step);
+                              float* out_rows, bool create, bool end_of_step, bool partial = false);
+  // StartSplit of at most max_keys_per_message keys at a time; one ticket
+  // for all of them.
+  StatusOr<Ticket> StartChunked(MessageType type, uint32_t table, std::span<const Key> keys, const float* grads,
+                                float* out_rows, bool create, bool end_of_step);
+  // Waits for a ticket of StartChunked (a group or a single request).
+  Status WaitAny(Ticket ticket);
   Status Wait(Ticket ticket);
   Status ReceiveAll(int server);
   void HandleReply(int server, std::vector<zmq::message_t>& frames);
@@ -71,6 +78,10 @@ struct PsClient::Impl {
   uint64_t next_ticket = 1;
   uint64_t step = 0;  // stamped on PULL and PUSH
   std::unordered_map<Ticket, Request> requests;
+  // A pull or push sent as several messages (max_keys_per_message): the
+  // ticket returned to the caller -> the tickets of its parts.
+  std::unordered_map<Ticket, std::vector<Ticket>> groups;
+  size_t grouped_parts = 0;  // tickets in `requests` that belong to a group
   // Scratch reused across requests.
   std::vector<int32_t> owners;
   std::vector<std::vector<uint32_t>> spare_positions;
@@ -165,7 +176,7 @@ StatusOr<Ticket> PsClient::Impl::StartControl(MessageType type, std::vector<Serv
 
 StatusOr<Ticket> PsClient::Impl::StartSplit(MessageType type, uint32_t table_id, std::span<const Key> keys,
                                             const float* grads, float* out_rows, bool create,
-                                            bool end_of_step) {
+                                            bool end_of_step, bool partial) {
   if (sockets.empty()) return Status::FailedPrecondition("PsClient: ", MessageTypeName(static_cast<uint16_t>(type)), " before Connect");
   const storage::TableConfig* table = TableById(table_id);
   if (table == nullptr) {
@@ -242,6 +253,7 @@ StatusOr<Ticket> PsClient::Impl::StartSplit(MessageType type, uint32_t table_id,
     h.step = step;
     if (type == MessageType::kPull && !create) h.flags = kFlagNoCreate;
     if (type == MessageType::kPush && end_of_step) h.flags = kFlagEndOfStep;
+    if (type == MessageType::kPush && partial) h.flags |= kFlagPartial;
     zmq::message_t* grad_frame = has_grads ? &grad_frames[static_cast<size_t>(s)] : nullptr;
     h.payload_bytes = key_frames[static_cast<size_t>(s)].size() + (grad_frame ? grad_frame->size() : 0);
     Status sent = SendTo(s, h, &key_frames[static_cast<size_t>(s)], grad_frame);
@@ -254,6 +266,48 @@ StatusOr<Ticket> PsClient::Impl::StartSplit(MessageType type, uint32_t table_id,
     ++request.outstanding;
   }
   return ticket;
+}
+
+StatusOr<Ticket> PsClient::Impl::StartChunked(MessageType type, uint32_t table_id, std::span<const Key> keys,
+                                              const float* grads, float* out_rows, bool create, bool end_of_step) {
+  const size_t chunk = options.max_keys_per_message;
+  if (chunk == 0 || keys.size() <= chunk) {
+    return StartSplit(type, table_id, keys, grads, out_rows, create, end_of_step);
+  }
+  const storage::TableConfig* table = TableById(table_id);
+  const size_t dim = table == nullptr ? 0 : static_cast<size_t>(table->dim);
+  std::vector<Ticket> parts;
+  for (size_t begin = 0; begin < keys.size(); begin += chunk) {
+    const size_t count = std::min(chunk, keys.size() - begin);
+    const bool last = begin + count == keys.size();
+    StatusOr<Ticket> part = StartSplit(type, table_id, keys.subspan(begin, count),
+                                       grads == nullptr ? nullptr : grads + begin * dim,
+                                       out_rows == nullptr ? nullptr : out_rows + begin * dim, create,
+                                       end_of_step && last, /*partial=*/!last);
+    if (!part.ok()) {
+      for (Ticket started : parts) Wait(started).IgnoreError();  // nothing may stay in flight
+      return part.status();
+    }
+    parts.push_back(*part);
+  }
+  const Ticket ticket = next_ticket++;
+  grouped_parts += parts.size();
+  groups.emplace(ticket, std::move(parts));
+  return ticket;
+}
+
+Status PsClient::Impl::WaitAny(Ticket ticket) {
+  auto group = groups.find(ticket);
+  if (group == groups.end()) return Wait(ticket);
+  const std::vector<Ticket> parts = std::move(group->second);
+  groups.erase(group);
+  grouped_parts -= parts.size();
+  Status first;
+  for (Ticket part : parts) {
+    Status status = Wait(part);
+    if (first.ok() && !status.ok()) first = status;
+  }
+  return first;
 }
 
 void PsClient::Impl::Release(Request& request) {
@@ -457,7 +511,7 @@ Status PsClient::Connect() { return impl_->Connect(); }
 
 StatusOr<Ticket> PsClient::Pull(uint32_t table, std::span<const Key> keys, float* out_rows, bool create) {
   if (out_rows == nullptr && !keys.empty()) return Status::InvalidArgument("PULL of table ", table, ": null out_rows");
-  return impl_->StartSplit(MessageType::kPull, table, keys, nullptr, out_rows, create, /*end_of_step=*/false);
+  return impl_->StartChunked(MessageType::kPull, table, keys, nullptr, out_rows, create, /*end_of_step=*/false);
 }
 
 StatusOr<Ticket> PsClient::Push(uint32_t table, std::span<const Key> keys, std::span<const float> grads,
@@ -467,12 +521,12 @@ StatusOr<Ticket> PsClient::Push(uint32_t table, std::span<const Key> keys, std::
     return Status::InvalidArgument("PUSH of table ", table, ": ", grads.size(), " gradient floats for ", keys.size(),
                                    " keys of dim ", config->dim);
   }
-  return impl_->StartSplit(MessageType::kPush, table, keys, grads.data(), nullptr, true, end_of_step);
+  return impl_->StartChunked(MessageType::kPush, table, keys, grads.data(), nullptr, true, end_of_step);
 }
 
 void PsClient::set_step(uint64_t step) { impl_->step = step; }
 
-Status PsClient::Wait(Ticket ticket) { return impl_->Wait(ticket); }
+Status PsClient::Wait(Ticket ticket) { return impl_->WaitAny(ticket); }
 
 Status PsClient::ShutdownServers() {
   if (impl_->sockets.empty()) return Status::FailedPrecondition("PsClient: ShutdownServers before Connect");
@@ -503,6 +557,6 @@ StatusOr<std::vector<ServerStats>> PsClient::Stats(bool with_checksums) {
 
 int PsClient::num_servers() const { return impl_->num_servers(); }
 
-size_t PsClient::in_flight() const { return impl_->requests.size(); }
+size_t PsClient::in_flight() const { return impl_->requests.size() - impl_->grouped_parts + impl_->groups.size(); }
 
 }  // namespace ember::ps

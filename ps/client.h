@@ -52,6 +52,14 @@ struct ClientOptions {
   // A wrong key gets no answer: Connect ends in DeadlineExceeded. Default:
   // empty, plain.
   CurveKeys curve;
+  // A pull or push of more keys than this goes out as messages of at most
+  // this many keys each, back to back, all in flight at once, so that a
+  // server applies one while the next is on the wire (and the client copies
+  // pulled rows while the rest arrive). The servers see several requests;
+  // under --sync only the last carries the end of the step, and the
+  // per-key results are those of one message. 0: one message per server.
+  // Default: 4096
+  size_t max_keys_per_message = 4096;
 };
 
 using Ticket = uint64_t;
@@ -117,7 +125,7 @@ class PsClient {
   StatusOr<std::vector<std::string>> Checkpoint(uint64_t step, const std::string& dir);
 
   int num_servers() const;
-  // Requests started and not yet waited for.
+  // Tickets returned and not yet waited for.
   size_t in_flight() const;
 
  private:

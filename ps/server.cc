@@ -421,10 +421,14 @@ Status Server::Impl::HandlePush(zmq::message_t& identity, const MessageHeader& h
   storage::SparseTable* table = TableById(h.table_id);
   const size_t index = table_by_id[h.table_id];
   const size_t n = h.item_count;
-  push_clock = sync() ? static_cast<uint32_t>(h.step + 1) : push_clock + 1;
+  // The rows' last step: under --sync the worker's step; else the count of
+  // push requests, which advances at a request's last message (all the
+  // messages of one request stamp the same value).
+  const uint32_t stamp = sync() ? static_cast<uint32_t>(h.step + 1) : push_clock + 1;
+  if (sync() || (h.flags & kFlagPartial) == 0) push_clock = stamp;
   // Gradients are read in place from the frame (no per-row copy).
   RETURN_IF_ERROR(table->PushBatch(static_cast<const char*>(keys.data()), static_cast<const char*>(grads.data()), n,
-                                   push_clock));
+                                   stamp));
   RETURN_IF_ERROR(MaybeExpire());
   rows[index].store(table->num_rows(), std::memory_order_relaxed);
   pushes.fetch_add(1, std::memory_order_relaxed);

@@ -23,7 +23,7 @@ Expect ExpectFor(MessageType type) {
     case MessageType::kHelloReply: return {1, false, 0, true};
     case MessageType::kPull: return {1, true, kFlagNoCreate, true};
     case MessageType::kPullReply: return {1, true, 0, false};
-    case MessageType::kPush: return {2, true, kFlagEndOfStep, true};
+    case MessageType::kPush: return {2, true, kFlagEndOfStep | kFlagPartial, true};
     case MessageType::kPushReply: return {0, false, 0, false};
     case MessageType::kStats: return {0, false, kFlagChecksums, false};
     case MessageType::kStatsReply: return {1, false, 0, false};

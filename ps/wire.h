@@ -30,7 +30,7 @@
 namespace ember::ps {
 
 inline constexpr uint32_t kWireMagic = 0x53504D45;  // bytes "EMPS"
-inline constexpr uint16_t kWireVersion = 3;  // 1: 56-byte header without step; 2: no CHECKPOINT
+inline constexpr uint16_t kWireVersion = 4;  // 1: 56-byte header without step; 2: no CHECKPOINT; 3: no kFlagPartial
 inline constexpr size_t kHeaderBytes = 64;
 // Most frames after the header that any message type has.
 inline constexpr size_t kMaxPayloadFrames = 2;
@@ -65,6 +65,10 @@ inline constexpr uint16_t kFlagNoCreate = 0x1;
 inline constexpr uint16_t kFlagEndOfStep = 0x2;
 // STATS flag: the reply also carries a checksum of every table's rows.
 inline constexpr uint16_t kFlagChecksums = 0x4;
+// PUSH flag: more messages of the same request follow (a request of more
+// than ClientOptions::max_keys_per_message keys); the server's push clock
+// advances at the request's last message only.
+inline constexpr uint16_t kFlagPartial = 0x8;
 
 // "HELLO", "PULL_REPLY", ...; "TYPE(N)" for an unknown value.
 std::string MessageTypeName(uint16_t type);
@@ -79,7 +83,7 @@ struct MessageHeader {
   uint16_t version = kWireVersion;
   uint16_t type = 0;          // a MessageType value; raw so unknown values survive decoding
   uint16_t status_code = 0;   // a StatusCode; 0 in requests and successful replies
-  uint16_t flags = 0;         // kFlagNoCreate on PULL, kFlagEndOfStep on PUSH, kFlagChecksums on STATS
+  uint16_t flags = 0;         // kFlagNoCreate on PULL, kFlagEndOfStep and kFlagPartial on PUSH, kFlagChecksums on STATS
   uint32_t table_id = 0;      // PULL, PUSH and their replies; 0 elsewhere
   uint64_t job_token = 0;
   uint64_t request_id = 0;    // chosen by the client, echoed by the server

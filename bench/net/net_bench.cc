@@ -17,8 +17,9 @@
 // at least `min_seconds`; ember and raw alternate within a repetition so
 // that background load hits both alike.
 //
-// Reproduce: build-net/bench/net/net_bench [reps=5] [min_seconds=0.3] [only]
-// `only` = ember or raw runs just that side (for profiling one side with
+// Reproduce: build/bench/net/net_bench [reps=5] [min_seconds=0.3] [only=all] [max_keys_per_message]
+// `max_keys_per_message`: the PsClient's (default: ClientOptions'; 0: one
+// message per request). `only` = ember or raw runs just that side (for profiling one side with
 // perf; the ratio column is then meaningless).
 #include <algorithm>
 #include <chrono>
@@ -91,7 +92,7 @@ double KeysPerSecond(size_t keys, double min_seconds, Fn request) {
 
 class EmberPair {
  public:
-  EmberPair() {
+  explicit EmberPair(size_t max_keys_per_message) {
     ServerOptions options;
     options.bind_endpoint = "tcp://127.0.0.1:*";
     options.job_token = kToken;
@@ -104,6 +105,7 @@ class EmberPair {
     client_options.server_endpoints = {server_->endpoint()};
     client_options.job_token = kToken;
     client_options.tables = {Table()};
+    client_options.max_keys_per_message = max_keys_per_message;
     client_ = std::make_unique<PsClient>(&client_context_, client_options);
     const Status connected = client_->Connect();
     if (!connected.ok()) LOG(FATAL) << connected;
@@ -245,13 +247,16 @@ int Main(int argc, char** argv) {
   const double min_seconds = argc > 2 ? std::max(0.01, std::atof(argv[2])) : 0.3;
   const std::string only = argc > 3 ? argv[3] : "";
   const bool run_ember = only != "raw", run_raw = only != "ember";
+  const size_t max_keys_per_message =
+      argc > 4 ? static_cast<size_t>(std::atoll(argv[4])) : ClientOptions().max_keys_per_message;
   const std::vector<size_t> batches = {1'000, 10'000, 100'000};
   std::printf("net_bench: tcp loopback, 1 server, 1 client, dim %d (AdaGrad), %d reps x >= %.2f s, "
-              "%u CPUs, load %s\n",
-              kDim, reps, min_seconds, std::thread::hardware_concurrency(), LoadAverage().c_str());
+              "max_keys_per_message %zu, %u CPUs, load %s\n",
+              kDim, reps, min_seconds, max_keys_per_message, std::thread::hardware_concurrency(),
+              LoadAverage().c_str());
   std::printf("%-6s %-5s %14s %10s %14s %10s %10s\n", "keys", "op", "ember keys/s", "ember GB/s", "raw keys/s",
               "raw GB/s", "ember/raw");
-  EmberPair ember;
+  EmberPair ember(max_keys_per_message);
   RawPair raw(batches.back());
   for (size_t batch : batches) {
     const std::vector<Key> keys = RandomKeys(batch);
@@ -282,7 +287,8 @@ int Main(int argc, char** argv) {
     std::fflush(stdout);
   }
   std::printf("goal: ember/raw >= 70%% for 10k keys and more\n");
-  std::printf("reproduce: %s %d %g\n", argv[0], reps, min_seconds);
+  std::printf("reproduce: %s %d %g %s %zu\n", argv[0], reps, min_seconds, only.empty() ? "all" : only.c_str(),
+              max_keys_per_message);
   return 0;
 }
 

@@ -180,6 +180,57 @@ TEST_F(PsInprocTest, TwoServersSplitKeysEvenlyAndServeTheSameRows) {
   }
 }
 
+// A request of more keys than max_keys_per_message goes out as several
+// messages under one ticket; rows and checksums equal those of one message
+// per server.
+TEST_F(PsInprocTest, LargeRequestsGoOutInChunksUnderOneTicketWithTheSameResult) {
+  const storage::TableConfig table = MakeTable(3, 8, storage::SparseOptimizerType::kAdagrad,
+                                               storage::InitializerType::kUniform);
+  Rng rng(5);
+  std::vector<Key> keys(1050);
+  for (Key& key : keys) key = rng.Next();
+  std::vector<float> grads(keys.size() * 8);
+  for (float& g : grads) g = static_cast<float>(rng.Normal());
+  std::vector<std::vector<float>> rows_by_chunk;
+  std::vector<uint64_t> checksums;
+  for (size_t chunk : {size_t{0}, size_t{100}}) {
+    // Endpoints of their own: an inproc name is free again only once the
+    // previous server's socket is closed, which zmq does asynchronously.
+    ClientOptions options = ClientFor(2, {table});
+    options.max_keys_per_message = chunk;
+    std::vector<ServerOptions> server_options = {Options(0, {table}), Options(1, {table})};
+    for (int s = 0; s < 2; ++s) {
+      server_options[s].bind_endpoint = options.server_endpoints[s] += "-chunk-" + std::to_string(chunk);
+    }
+    ServerThread server0(&context_, server_options[0]);
+    ServerThread server1(&context_, server_options[1]);
+    ASSERT_TRUE(server0.bind_status().ok() && server1.bind_status().ok()) << "chunk " << chunk;
+    PsClient client(&context_, options);
+    const Status connected = client.Connect();
+    ASSERT_TRUE(connected.ok()) << connected;
+    std::vector<float> rows(keys.size() * 8);
+    auto pull = client.Pull(3, keys, rows.data());
+    auto push = client.Push(3, keys, grads);
+    ASSERT_TRUE(pull.ok() && push.ok());
+    EXPECT_EQ(client.in_flight(), 2u);
+    ASSERT_TRUE(client.Wait(*push).ok());
+    ASSERT_TRUE(client.Wait(*pull).ok());
+    EXPECT_EQ(client.in_flight(), 0u);
+    EXPECT_EQ(client.Wait(*push).code(), StatusCode::kNotFound);
+    auto again = client.Pull(3, keys, rows.data());
+    ASSERT_TRUE(again.ok() && client.Wait(*again).ok());
+    rows_by_chunk.push_back(rows);
+    auto stats = client.Stats(/*with_checksums=*/true);
+    ASSERT_TRUE(stats.ok());
+    // 1050 keys in 11 messages of at most 100, each split over 2 servers.
+    EXPECT_EQ((*stats)[0].pushes + (*stats)[1].pushes, chunk == 0 ? 2 : 22);
+    checksums.push_back((*stats)[0].checksum_per_table[0] ^ (*stats)[1].checksum_per_table[0]);
+    ASSERT_TRUE(client.ShutdownServers().ok());
+  }
+  EXPECT_EQ(rows_by_chunk[0], rows_by_chunk[1]);
+  EXPECT_EQ(checksums[0], checksums[1]);
+}
+
 TEST_F(PsInprocTest, TicketsOverlapAndCompleteInAnyOrder) {
   const storage::TableConfig table = MakeTable(2, 4);
   ServerThread server0(&context_, Options(0, {table}));
