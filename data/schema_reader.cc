@@ -12,15 +12,6 @@
 namespace ember::data {
 namespace {
 
-// For messages: the field's text, quoted and shortened.
-std::string Quote(std::string_view text) {
-  constexpr size_t kMax = 32;
-  std::string out = "'";
-  out.append(text.substr(0, kMax));
-  if (text.size() > kMax) out.append("...");
-  out.append("'");
-  return out;
-}
 
 std::string_view TrimSpaces(std::string_view text) {
   while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
@@ -94,7 +85,7 @@ class SchemaParser : public internal::LineParser {
           } else if (field == "0") {
             label = 0.f;
           } else if (!ParseNumber(field, &label) || (label != 0.f && label != 1.f)) {
-            *reason = "column " + std::to_string(i + 1) + " (label) is not 0 or 1: " + Quote(field);
+            *reason = "column " + std::to_string(i + 1) + " (label) is not 0 or 1: " + internal::QuoteField(field);
             return false;
           } else {
             label = label == 1.f ? 1.f : 0.f;  // "-0" too
@@ -102,7 +93,7 @@ class SchemaParser : public internal::LineParser {
           break;
         case ColumnType::kWeight:
           if (!ParseNumber(field, &weight) || weight < 0.f) {
-            *reason = "column " + std::to_string(i + 1) + " (weight) is not a finite number >= 0: " + Quote(field);
+            *reason = "column " + std::to_string(i + 1) + " (weight) is not a finite number >= 0: " + internal::QuoteField(field);
             return false;
           }
           break;
@@ -112,7 +103,7 @@ class SchemaParser : public internal::LineParser {
           if (!TrimSpaces(field).empty() && !ParseNumber(field, &x)) {
             *reason = "column " + std::to_string(i + 1) + " (" +
                       (column.type == ColumnType::kDense ? "dense" : "logdense") +
-                      ") is not a finite number: " + Quote(field);
+                      ") is not a finite number: " + internal::QuoteField(field);
             return false;
           }
           if (column.type == ColumnType::kLogDense) {

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "data/internal/line_reader.h"
+
 namespace ember::data::internal {
 namespace {
 
@@ -24,15 +26,6 @@ bool IsHexToken(std::string_view token) {
   return true;
 }
 
-// For messages: the field's text, quoted and shortened.
-std::string Quote(std::string_view text) {
-  constexpr size_t kMax = 32;
-  std::string out = "'";
-  out.append(text.substr(0, kMax));
-  if (text.size() > kMax) out.append("...");
-  out.append("'");
-  return out;
-}
 
 }  // namespace
 
@@ -61,7 +54,7 @@ bool ParseCriteoLine(std::string_view line, CriteoRecord* record, std::string* e
       } else if (field == "1") {
         record->label = 1.0f;
       } else {
-        *error = "label is not 0 or 1: " + Quote(field);
+        *error = "label is not 0 or 1: " + QuoteField(field);
         return false;
       }
     } else if (i <= kCriteoNumDense) {
@@ -69,7 +62,7 @@ bool ParseCriteoLine(std::string_view line, CriteoRecord* record, std::string* e
       if (!field.empty()) {
         const auto [ptr, ec] = std::from_chars(field.data(), field.data() + field.size(), x);
         if (ec != std::errc() || ptr != field.data() + field.size()) {
-          *error = "dense field I" + std::to_string(i) + " is not an integer: " + Quote(field);
+          *error = "dense field I" + std::to_string(i) + " is not an integer: " + QuoteField(field);
           return false;
         }
       }
@@ -78,7 +71,7 @@ bool ParseCriteoLine(std::string_view line, CriteoRecord* record, std::string* e
       const int c = i - 1 - kCriteoNumDense;
       if (!IsHexToken(field)) {
         *error = "categorical field C" + std::to_string(c + 1) + " is not a hex token of 1.." +
-                 std::to_string(kMaxHexTokenDigits) + " digits: " + Quote(field);
+                 std::to_string(kMaxHexTokenDigits) + " digits: " + QuoteField(field);
         return false;
       }
       record->keys[c] = CategoricalKey(c, field);

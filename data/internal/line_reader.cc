@@ -25,6 +25,15 @@ int64_t PartBoundary(int64_t size, int part, int num_parts) {
 
 }  // namespace
 
+std::string QuoteField(std::string_view text) {
+  constexpr size_t kMax = 32;
+  std::string out = "'";
+  out.append(text.substr(0, kMax));
+  if (text.size() > kMax) out.append("...");
+  out.append("'");
+  return out;
+}
+
 LineReader::LineReader(std::string name, LineReaderOptions options, std::unique_ptr<LineParser> parser)
     : name_(std::move(name)), options_(std::move(options)), parser_(std::move(parser)) {}
 

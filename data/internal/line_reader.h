@@ -35,6 +35,9 @@ namespace ember::data::internal {
 // most this far past the part's range, which Seek relies on).
 inline constexpr size_t kMaxLineBytes = size_t{1} << 20;
 
+// For a parser's messages: a field's text in quotes, cut after 32 bytes.
+std::string QuoteField(std::string_view text);
+
 // One text format: turns a line into a record of a Batch.
 class LineParser {
  public:
