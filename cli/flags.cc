@@ -478,15 +478,27 @@ StatusOr<scheduler::JobOptions> JobOptionsFromFlags() {
   return job;
 }
 
-StatusOr<data::SyntheticOptions> SyntheticOptionsFromFlags() {
-  data::SyntheticOptions options;
+namespace {
+
+// --out_dir, --train_rows, --test_rows and --seed, which the gen-data kinds
+// with a train and a test file share.
+template <typename Options>
+Status TrainTestFlags(Options* options) {
   if (FLAGS_out_dir.empty()) return Status::InvalidArgument("--out_dir is required");
   RETURN_IF_ERROR(CheckPositive("train_rows", FLAGS_train_rows));
   RETURN_IF_ERROR(CheckPositive("test_rows", FLAGS_test_rows));
-  options.out_dir = FLAGS_out_dir;
-  options.train_rows = FLAGS_train_rows;
-  options.test_rows = FLAGS_test_rows;
-  options.seed = FLAGS_seed;
+  options->out_dir = FLAGS_out_dir;
+  options->train_rows = FLAGS_train_rows;
+  options->test_rows = FLAGS_test_rows;
+  options->seed = FLAGS_seed;
+  return Status::OK();
+}
+
+}  // namespace
+
+StatusOr<data::SyntheticOptions> SyntheticOptionsFromFlags() {
+  data::SyntheticOptions options;
+  RETURN_IF_ERROR(TrainTestFlags(&options));
   options.num_interactions = FLAGS_num_interactions;
   options.signal_rank = FLAGS_signal_rank;
   options.zipf_exponent = FLAGS_zipf_exponent;
@@ -509,15 +521,9 @@ StatusOr<data::SequenceSyntheticOptions> SequenceOptionsFromFlags() {
 
 StatusOr<data::WatchSyntheticOptions> WatchOptionsFromFlags() {
   data::WatchSyntheticOptions options;
-  if (FLAGS_out_dir.empty()) return Status::InvalidArgument("--out_dir is required");
-  RETURN_IF_ERROR(CheckPositive("train_rows", FLAGS_train_rows));
-  RETURN_IF_ERROR(CheckPositive("test_rows", FLAGS_test_rows));
-  options.out_dir = FLAGS_out_dir;
-  options.train_rows = FLAGS_train_rows;
-  options.test_rows = FLAGS_test_rows;
+  RETURN_IF_ERROR(TrainTestFlags(&options));
   options.num_users = static_cast<int32_t>(std::min<int64_t>(FLAGS_num_users, INT32_MAX));
   options.num_videos = FLAGS_num_items;
-  options.seed = FLAGS_seed;
   return options;
 }
 
