@@ -112,13 +112,15 @@ StatusOr<std::unique_ptr<Model>> CreateModel(const ModelOptions& options) {
       "': expected lr, wide_deep, deepfm, dcn, dlrm, ncf, din, bst, youtube_retrieval or youtube_ranking");
 }
 
-int HistoryLength(const ModelOptions& options) {
-  const std::string& name = options.name;
-  return name == "din" || name == "bst" || name == "youtube_retrieval" ? options.max_seq_len : 0;
-}
+namespace {
 
-bool ReadsInteractions(const std::string& name) {
-  return name == "ncf" || name == "din" || name == "bst" || name == "youtube_retrieval";
-}
+// The models that read the user's history (data::InteractionReader's third field).
+bool ReadsHistory(const std::string& name) { return name == "din" || name == "bst" || name == "youtube_retrieval"; }
+
+}  // namespace
+
+int HistoryLength(const ModelOptions& options) { return ReadsHistory(options.name) ? options.max_seq_len : 0; }
+
+bool ReadsInteractions(const std::string& name) { return name == "ncf" || ReadsHistory(name); }
 
 }  // namespace ember::models
