@@ -53,9 +53,9 @@ Status BstModel::Forward(const data::Batch& batch, const std::vector<SparseInput
   EnsureShape(&x_, {n, 3 * dim_});
   internal::CopyColumns(o, 0, dim_, &x_, 0);
   internal::CopyColumns(pooled_, 0, dim_, &x_, dim_);
-  ops::Tensor user = ops::Tensor::Empty({n, dim_});
-  RETURN_IF_ERROR(internal::FieldEmbeddings::Forward(inputs[kUsersTable], rows[kUsersTable], dim_, &user));
-  internal::CopyColumns(user, 0, dim_, &x_, 2 * dim_);
+  EnsureShape(&user_, {n, dim_});
+  RETURN_IF_ERROR(internal::FieldEmbeddings::Forward(inputs[kUsersTable], rows[kUsersTable], dim_, &user_));
+  internal::CopyColumns(user_, 0, dim_, &x_, 2 * dim_);
   return top_.Forward(x_, &logits_);
 }
 
@@ -87,9 +87,9 @@ Status BstModel::TrainStep(const data::Batch& batch, const std::vector<SparseInp
   item_grads = ops::Tensor::Zeros({static_cast<int64_t>(inputs[kItemsTable].unique.keys.size()), dim_});
   RETURN_IF_ERROR(ItemSequence::Backward(dseq_, 0, inputs[kItemsTable], 0, &item_grads));
   ItemSequence::ScatterHistory(dseq_, inputs[kItemsTable], kHistoryGroup, dim_, 1, positions_, &item_grads);
-  ops::Tensor duser = ops::Tensor::Empty({n, dim_});
-  internal::CopyColumns(dx_, 2 * dim_, dim_, &duser, 0);
-  RETURN_IF_ERROR(internal::FieldEmbeddings::Backward(duser, inputs[kUsersTable], dim_, &(*row_grads)[kUsersTable]));
+  EnsureShape(&duser_, {n, dim_});
+  internal::CopyColumns(dx_, 2 * dim_, dim_, &duser_, 0);
+  RETURN_IF_ERROR(internal::FieldEmbeddings::Backward(duser_, inputs[kUsersTable], dim_, &(*row_grads)[kUsersTable]));
   internal::ScaleToSummedLoss(n, row_grads);
   return Status::OK();
 }
