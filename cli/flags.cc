@@ -170,7 +170,7 @@ DEFINE_double(zipf_exponent, 1.1,
 DEFINE_double(vocab_scale, 1.0,
               "gen-data --kind=criteo: multiplies every field's vocabulary size (base sizes 2..20000, 54757 tokens "
               "in all; each at least 2, at most 2^24). In (0, 1000].");
-// eval.
+// Checkpoints and resume.
 DEFINE_string(checkpoint_dir, "",
               "Where checkpoints go: <dir>/step-<N>/ (docs/checkpoint_format.md). Empty: no checkpoints. With it, "
               "a checkpoint is taken every --checkpoint_every_steps, at the end of every epoch and at --max_steps.");
