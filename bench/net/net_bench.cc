@@ -19,8 +19,9 @@
 //
 // Reproduce: build/bench/net/net_bench [reps=5] [min_seconds=0.3] [only=all] [max_keys_per_message]
 // `max_keys_per_message`: the PsClient's (default: ClientOptions'; 0: one
-// message per request). `only` = ember or raw runs just that side (for profiling one side with
-// perf; the ratio column is then meaningless).
+// message per request). `only` = ember or raw runs just that side, pull or
+// push just that operation, ember-push both (for profiling with perf; the
+// ratio column is then meaningless).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -246,7 +247,14 @@ int Main(int argc, char** argv) {
   const int reps = argc > 1 ? std::max(1, std::atoi(argv[1])) : 5;
   const double min_seconds = argc > 2 ? std::max(0.01, std::atof(argv[2])) : 0.3;
   const std::string only = argc > 3 ? argv[3] : "";
-  const bool run_ember = only != "raw", run_raw = only != "ember";
+  // `only`: "ember" or "raw" (one side), "pull" or "push" (one operation),
+  // or both joined by '-' ("ember-push"); anything else runs everything.
+  const bool one_side = only.find("ember") != std::string::npos || only.find("raw") != std::string::npos;
+  const bool run_ember = !one_side || only.find("ember") != std::string::npos;
+  const bool run_raw = !one_side || only.find("raw") != std::string::npos;
+  const bool one_op = only.find("pull") != std::string::npos || only.find("push") != std::string::npos;
+  const bool run_pull = !one_op || only.find("pull") != std::string::npos;
+  const bool run_push = !one_op || only.find("push") != std::string::npos;
   const size_t max_keys_per_message =
       argc > 4 ? static_cast<size_t>(std::atoll(argv[4])) : ClientOptions().max_keys_per_message;
   const std::vector<size_t> batches = {1'000, 10'000, 100'000};
@@ -272,10 +280,10 @@ int Main(int argc, char** argv) {
       const auto run = [&](bool enabled, std::vector<double>& into, auto request) {
         into.push_back(enabled ? KeysPerSecond(batch, min_seconds, request) : 1.0);
       };
-      run(run_ember, ember_pull, [&] { return ember.Pull(keys, rows.data()); });
-      run(run_raw, raw_pull, [&] { return raw.Pull(keys, rows.data()); });
-      run(run_ember, ember_push, [&] { return ember.Push(keys, grads); });
-      run(run_raw, raw_push, [&] { return raw.Push(keys, grads); });
+      run(run_ember && run_pull, ember_pull, [&] { return ember.Pull(keys, rows.data()); });
+      run(run_raw && run_pull, raw_pull, [&] { return raw.Pull(keys, rows.data()); });
+      run(run_ember && run_push, ember_push, [&] { return ember.Push(keys, grads); });
+      run(run_raw && run_push, raw_push, [&] { return raw.Push(keys, grads); });
     }
     const auto print = [&](const char* op, double ember_rate, double raw_rate) {
       std::printf("%-6zu %-5s %14.0f %10.3f %14.0f %10.3f %9.0f%%\n", batch, op, ember_rate,
