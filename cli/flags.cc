@@ -182,8 +182,9 @@ DEFINE_string(resume, "",
               "there is none), or give a checkpoint directory. The model flags must match the checkpoint's; the "
               "number of servers may differ (keys move by jump hash), the number of workers may not.");
 DEFINE_int64(server_memory_bytes, 0,
-             "Memory budget of each server's rows (all its tables; 0: unlimited). Past it, the coldest rows (CLOCK) "
-             "go to a RocksDB tier on disk and come back on use.");
+             "Memory budget of each server's rows (all its tables, each keeping the same fraction of its rows in "
+             "memory; 0: unlimited). Past it, the coldest rows (CLOCK) go to a RocksDB tier on disk and come back "
+             "on use.");
 DEFINE_string(server_storage_dir, "",
               "Where each server's RocksDB tier lives (server-<rank>/ under it). Default: a folder under $TMPDIR, "
               "removed at the end of the job.");

@@ -79,13 +79,18 @@ struct Server::Impl {
   // Writes this server's shard of a checkpoint into `dir`; the reply lists
   // its files.
   Status HandleCheckpoint(zmq::message_t& identity, const MessageHeader& h, const zmq::message_t& dir);
-  // "table wide: 1234 rows (567 in memory), ...".
+  // "table wide: 1234 rows (567 in memory), ..."; tiered tables add
+  // " [RocksDB: L lookups / F found]".
   std::string TablesSummary() const {
     std::string summary;
     for (const auto& table : tables) {
       summary += (summary.empty() ? "table " : ", table ") + table->config().name + ": " +
                  std::to_string(table->num_rows()) + " rows (" + std::to_string(table->memory_rows()) +
                  " in memory)";
+      if (cold != nullptr) {
+        summary += " [RocksDB: " + std::to_string(table->cold_lookups()) + " lookups / " +
+                   std::to_string(table->cold_found()) + " found]";
+      }
     }
     return summary;
   }
@@ -119,6 +124,9 @@ struct Server::Impl {
   mutable std::mutex endpoint_mu;
   std::string endpoint;
   std::unique_ptr<storage::RocksTier> cold;  // null without a memory budget
+  // The memory tier's budget, shared by the tables (declared before them:
+  // they point to it).
+  std::unique_ptr<storage::SharedMemoryBudget> budget;
   std::vector<std::unique_ptr<storage::SparseTable>> tables;
   std::unordered_map<uint32_t, size_t> table_by_id;
   TableDimFn table_dim;
@@ -181,22 +189,16 @@ Status Server::Impl::CreateTables() {
   if (options.memory_bytes > 0) {
     ASSIGN_OR_RETURN(cold, storage::RocksTier::Open(options.rocks, options.tables));
   }
-  int64_t row_bytes_sum = 0;
-  for (const storage::TableConfig& table : options.tables) {
-    row_bytes_sum += storage::SparseTable::RowFloats(table) * int64_t{4};
-  }
   tables.clear();
+  budget = std::make_unique<storage::SharedMemoryBudget>(options.memory_bytes);
   for (size_t i = 0; i < options.tables.size(); ++i) {
     storage::TierOptions tier;
     tier.cold = cold.get();
-    // The budget is split in proportion to the tables' row bytes.
-    tier.memory_bytes = options.memory_bytes == 0 ? 0
-        : std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(options.memory_bytes) *
-                                                    storage::SparseTable::RowFloats(options.tables[i]) * 4 /
-                                                    static_cast<double>(row_bytes_sum)));
+    tier.shared = budget.get();
     tier.min_count = options.min_count;
     tier.ttl_steps = options.ttl_steps;
     tables.push_back(std::make_unique<storage::SparseTable>(options.tables[i], options.seed, tier));
+    budget->Add(tables.back().get());
     table_by_id[options.tables[i].id] = i;
   }
   if (!options.restore_from.empty()) {

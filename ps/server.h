@@ -70,8 +70,9 @@ struct ServerOptions {
   // --sync: the number of workers whose pushes make a step; 0: asynchronous
   // (pushes applied on receipt, pulls answered at once). Default: 0
   int sync_workers = 0;
-  // --server_memory_bytes: the memory tier's budget over all tables, split
-  // among them in proportion to their row bytes; past it, cold rows go to a
+  // --server_memory_bytes: the memory tier's budget over all tables, shared
+  // in proportion to the bytes each table's rows (both tiers) would take in
+  // memory (storage::SharedMemoryBudget); past it, cold rows go to a
   // RocksDB tier at rocks.path (storage/sparse_table.h). 0: unlimited, no
   // RocksDB. Default: 0
   int64_t memory_bytes = 0;

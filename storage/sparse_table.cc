@@ -13,7 +13,7 @@ SparseTable::SparseTable(TableConfig config, uint64_t seed, TierOptions tier)
     : config_(std::move(config)),
       seed_(seed),
       tier_(tier),
-      tiered_(tier.memory_bytes > 0),
+      tiered_(tier.shared != nullptr ? tier.shared->bytes() > 0 : tier.memory_bytes > 0),
       admission_(tier.min_count > 1),
       state_floats_(OptimizerStateFloats(config_.optimizer.type, config_.dim)),
       row_floats_(RowFloats(config_)) {
@@ -21,11 +21,22 @@ SparseTable::SparseTable(TableConfig config, uint64_t seed, TierOptions tier)
                                            << tier_.memory_bytes << " needs a cold tier";
 }
 
+int64_t SharedMemoryBudget::PartOf(const SparseTable& table) const {
+  // Weights: the bytes of every row in memory; a table's first row counts
+  // before it has one, so that empty tables split by row size.
+  const auto weight = [](const SparseTable* t) {
+    return static_cast<double>(t->num_rows() + 1) * static_cast<double>(t->ChargePerRow());
+  };
+  double total = 0;
+  for (const SparseTable* t : tables_) total += weight(t);
+  return std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(bytes_) * weight(&table) / total));
+}
+
 int64_t SparseTable::MaxMemoryRows() const {
   if (!tiered_) return std::numeric_limits<int64_t>::max();
-  const int64_t per_row = static_cast<int64_t>(row_floats_) * 4 + kRowOverheadBytes;
-  const int64_t left = tier_.memory_bytes - static_cast<int64_t>(pending_.MemoryBytes());
-  return left > 0 ? left / per_row : 0;
+  const int64_t budget = tier_.shared != nullptr ? tier_.shared->PartOf(*this) : tier_.memory_bytes;
+  const int64_t left = budget - static_cast<int64_t>(pending_.MemoryBytes());
+  return left > 0 ? left / ChargePerRow() : 0;
 }
 
 uint32_t SparseTable::TakeSlot(uint32_t slot) {
@@ -146,6 +157,11 @@ inline float* SparseTable::TieredRowForUpdate(const char* key_bytes, size_t i, b
   return RowAt(slot);
 }
 
+void SparseTable::CountColdLookups() {
+  cold_lookups_ += static_cast<int64_t>(miss_keys_.size());
+  for (size_t j = 0; j < miss_keys_.size(); ++j) cold_found_ += miss_found_[j] ? 1 : 0;
+}
+
 Status SparseTable::LoadMisses(const char* key_bytes, size_t n) {
   miss_keys_.clear();
   batch_slots_.resize(n);
@@ -160,6 +176,7 @@ Status SparseTable::LoadMisses(const char* key_bytes, size_t n) {
   miss_keys_.erase(std::unique(miss_keys_.begin(), miss_keys_.end()), miss_keys_.end());
   miss_rows_.resize(miss_keys_.size() * static_cast<size_t>(row_floats_));
   RETURN_IF_ERROR(tier_.cold->MultiGet(config_.id, miss_keys_, row_floats_, miss_rows_.data(), &miss_found_));
+  CountColdLookups();
   const size_t row_bytes = static_cast<size_t>(row_floats_) * sizeof(float);
   for (size_t j = 0; j < miss_keys_.size(); ++j) {
     if (!miss_found_[j]) continue;
@@ -238,6 +255,7 @@ Status SparseTable::PullBatch(const char* key_bytes, size_t n, bool create, uint
     // Cold rows are read, not loaded: a read-only pull changes nothing.
     miss_rows_.resize(miss_keys_.size() * static_cast<size_t>(row_floats_));
     RETURN_IF_ERROR(tier_.cold->MultiGet(config_.id, miss_keys_, row_floats_, miss_rows_.data(), &miss_found_));
+    CountColdLookups();
     for (size_t j = 0; j < miss_keys_.size(); ++j) {
       if (miss_found_[j]) {
         EncodeFloats(miss_rows_.data() + j * static_cast<size_t>(row_floats_), dim,

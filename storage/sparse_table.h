@@ -22,6 +22,9 @@
 // exceed its budget by one batch's rows. RocksDB's own memory (block cache,
 // memtables: RocksTierOptions) is outside memory_bytes.
 //
+// A server's tables share one budget (SharedMemoryBudget): each gets a part
+// in proportion to the bytes all its rows would take in memory.
+//
 // Budget arithmetic (see MaxMemoryRows): each memory row costs
 //   row_floats * 4 (slab) + 8 (its key, for the CLOCK hand) + 1 (flags)
 //   + 4 (free-list entry) + 46 (a 16-byte index entry at the index's lowest
@@ -59,9 +62,34 @@
 
 namespace ember::storage {
 
+class SparseTable;
+
+// A memory-tier budget shared by several tables (a server's
+// --server_memory_bytes). Each table's part is in proportion to the bytes its
+// rows in both tiers would take in memory, recomputed at every eviction, so
+// that every table keeps the same fraction of its rows in memory whatever
+// its row size and key count. (A fixed split by row size starved a table of
+// many small rows: Wide & Deep's wide table kept fewer rows than one batch
+// touches. storage/README.md has the figures.) Before any table has a row
+// the parts follow the row sizes.
+class SharedMemoryBudget {
+ public:
+  explicit SharedMemoryBudget(int64_t bytes) : bytes_(bytes) {}
+  int64_t bytes() const { return bytes_; }
+  // `table` (not owned) takes part; it must outlive this budget's use.
+  void Add(const SparseTable* table) { tables_.push_back(table); }
+  // The bytes `table` (one that was added) may keep in memory now.
+  int64_t PartOf(const SparseTable& table) const;
+
+ private:
+  int64_t bytes_;
+  std::vector<const SparseTable*> tables_;
+};
+
 struct TierOptions {
   int64_t memory_bytes =
       0;  // this table's memory-tier budget (slabs + index + admission counters); 0: unlimited, no eviction
+  SharedMemoryBudget* shared = nullptr;  // when set: the budget is this table's part of it (memory_bytes unused)
   RocksTier* cold = nullptr;  // where rows past the budget go; required when memory_bytes > 0; not owned
   uint32_t min_count = 0;     // admission: a key gets a row once seen this often by creating pulls; 0 or 1: at once
   uint32_t ttl_steps = 0;     // expiry: 0 never
@@ -92,9 +120,15 @@ class SparseTable {
   int64_t num_rows() const { return static_cast<int64_t>(index_.size()) + cold_only_rows_; }
   // Rows in the memory tier.
   int64_t memory_rows() const { return static_cast<int64_t>(index_.size()); }
+  // Tiered: keys looked up in RocksDB (memory misses), and how many of them
+  // RocksDB held.
+  int64_t cold_lookups() const { return cold_lookups_; }
+  int64_t cold_found() const { return cold_found_; }
   // The memory rows the budget allows now (after the admission counters);
   // INT64_MAX without a budget.
   int64_t MaxMemoryRows() const;
+  // Bytes a memory row is charged: its floats and kRowOverheadBytes.
+  int64_t ChargePerRow() const { return static_cast<int64_t>(row_floats_) * 4 + kRowOverheadBytes; }
 
   // ---- Batch calls: what the server uses. Wire bytes (little-endian, any
   // alignment): n keys of 8 bytes; `out` / `grad_bytes` hold n rows of dim
@@ -237,6 +271,8 @@ class SparseTable {
   Status LoadMisses(const char* key_bytes, size_t n);
   // Tiered: RowForUpdate for key i of a batch after LoadMisses.
   float* TieredRowForUpdate(const char* key_bytes, size_t i, bool count, uint32_t step);
+  // Tiered: adds the last MultiGet (miss_keys_, miss_found_) to the lookup counts.
+  void CountColdLookups();
   // Tiered: CLOCK-evicts memory rows until at most `max_rows` remain.
   Status EvictTo(int64_t max_rows);
   void SetMeta(float* row, uint32_t count, uint32_t step) const;
@@ -258,6 +294,7 @@ class SparseTable {
   uint32_t hand_ = 0;
   // Keys whose only copy is in RocksDB.
   int64_t cold_only_rows_ = 0;
+  int64_t cold_lookups_ = 0, cold_found_ = 0;
   // Admission counters: key -> {slot: count, aux: last step counted}.
   KeyIndex pending_;
   // PushBatch scratch for optimizers that take native floats.

@@ -12,11 +12,11 @@
 # pulls, compute, pushes; evaluation excluded). The 10x is proven from the
 # server's stop line "table T: N rows (M in memory)" of every tiered run
 # (the script fails if any table holds fewer than RATIO x its memory rows).
-# The budget is derived from the first memory run's rows: the server splits
-# it among its tables in proportion to their row floats and charges each
-# memory row row_floats*4 + 59 bytes (storage/README.md, "Budget"), so for
-# each table the budget giving rows/(RATIO*MARGIN) memory rows is computed
-# and the smallest taken. Prints each run (samples/s, test AUC, wall, user
+# The budget is derived from the first memory run's rows: the bytes they
+# take in memory (row_floats*4 + 59 per row, storage/README.md, "Budget")
+# divided by RATIO*MARGIN. The server splits it among its tables in
+# proportion to those bytes, so each table keeps about 1/(RATIO*MARGIN) of
+# its rows in memory. Prints each run (samples/s, test AUC, wall, user
 # and sys CPU seconds of the process from /usr/bin/time), the medians, the
 # ratio tiered / memory and the rows.
 #
@@ -78,7 +78,7 @@ run() {
   auc=$(sed -E 's/.*test AUC ([0-9.]+).*/\1/' <<<"$final")
   read -r wall user sys maxrss < <(grep '^TIME ' "$log" | tail -1 | cut -d' ' -f2-)
   tables=$(grep -E 'server [0-9]+ (stops on SHUTDOWN|stopped);' "$log" | tail -1 | sed -E 's/.*; //' |
-    tr ',' '\n' | sed -E 's/^ *table ([^:]+): ([0-9]+) rows \(([0-9]+) in memory\)/\1 \2 \3/')
+    tr ',' '\n' | sed -E 's/^ *table ([^:]+): ([0-9]+) rows \(([0-9]+) in memory\).*/\1 \2 \3/')
   [[ -n $tables ]] || { echo "no server stop line in $log" >&2; exit 1; }
 }
 
@@ -100,12 +100,9 @@ for ((r = 1; r <= REPEATS; r++)); do
       { name[NR] = $1; rows[NR] = $2
         # "wide" (lr, wide_deep): FTRL rows of dim 1; the others: --embedding_dim, --deep_optimizer.
         floats[NR] = ($1 == "wide") ? 1 + 2 + 2 : dim + state(opt, dim) + 2; sum += floats[NR] }
-      END { best = -1; mem = 0
-        for (i = 1; i <= NR; ++i) {
-          charge = floats[i] * 4 + 59; mem += rows[i] * charge
-          b = rows[i] / (ratio * margin) * charge * sum / floats[i]
-          if (best < 0 || b < best) best = b }
-        printf "%d %d\n", best, mem }' <<<"$tables")
+      END { mem = 0
+        for (i = 1; i <= NR; ++i) mem += rows[i] * (floats[i] * 4 + 59)
+        printf "%d %d\n", mem / (ratio * margin), mem }' <<<"$tables")
     read -r budget mem_bytes <<<"$budget"
     echo "  all-in-memory tables: $(tr '\n' ';' <<<"$tables" | sed 's/;$//') (rows, memory rows); charged $((mem_bytes / 1000000)) MB"
     echo "  tiered budget: --server_memory_bytes=$budget ($(awk -v b="$budget" -v m="$mem_bytes" 'BEGIN {printf "%.1f%%", 100 * b / m}') of it)"

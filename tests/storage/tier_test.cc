@@ -156,6 +156,69 @@ INSTANTIATE_TEST_SUITE_P(Optimizers, TierOptimizerTest,
                                            SparseOptimizerType::kFtrl, SparseOptimizerType::kAdam),
                          [](const auto& info) { return std::string(SparseOptimizerTypeName(info.param)); });
 
+// A server's tables share one budget. A table of many small rows and one of
+// few large rows each keep about the same fraction of their rows in memory
+// (a split by row size would leave the small-row table a sliver), the two
+// stay within the budget, and their rows end as in memory-only tables.
+TEST_F(TierTest, TablesSharingABudgetKeepTheSameFractionOfTheirRows) {
+  TableConfig small = Table(SparseOptimizerType::kFtrl, /*dim=*/1);
+  TableConfig large = Table(SparseOptimizerType::kAdagrad, /*dim=*/16);
+  small.id = 3;
+  large.id = 4;
+  large.name = "tier-test-large";
+  RocksTierOptions options;
+  options.path = dir_ + "/rocks";
+  options.block_cache_bytes = 4 << 20;
+  auto opened = RocksTier::Open(options, {small, large});
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  tier_ = std::move(opened).value();
+  // The budget: a tenth of what both tables' rows take in memory at the end
+  // (measured with memory-only tables fed the same streams).
+  SparseTable small_memory(small, kSeed), large_memory(large, kSeed);
+  SparseTable* memory_tables[] = {&small_memory, &large_memory};
+  const auto feed = [&](SparseTable* tables[2]) {
+    Zipf small_keys(1.05, 2'000'000, 7), large_keys(1.05, 20'000, 8);
+    std::vector<Key> keys(512);
+    std::vector<float> rows(512 * 16), grads(512 * 16, 0.01f);
+    for (int b = 0; b < 200; ++b) {
+      const uint32_t step = static_cast<uint32_t>(b + 1);
+      for (int t = 0; t < 2; ++t) {
+        Zipf& zipf = t == 0 ? small_keys : large_keys;
+        for (Key& key : keys) key = zipf.Next();
+        ASSERT_TRUE(tables[t]->PullBatch(Bytes(keys), keys.size(), true, step, Bytes(rows)).ok());
+        ASSERT_TRUE(tables[t]->PushBatch(Bytes(keys), reinterpret_cast<const char*>(grads.data()), keys.size(), step).ok());
+      }
+    }
+  };
+  feed(memory_tables);
+  ASSERT_FALSE(HasFatalFailure());
+  const int64_t memory_bytes = small_memory.num_rows() * small_memory.ChargePerRow() +
+                               large_memory.num_rows() * large_memory.ChargePerRow();
+  SharedMemoryBudget budget(memory_bytes / 10);
+  SparseTable small_tiered(small, kSeed, {.shared = &budget, .cold = tier_.get()});
+  SparseTable large_tiered(large, kSeed, {.shared = &budget, .cold = tier_.get()});
+  budget.Add(&small_tiered);
+  budget.Add(&large_tiered);
+  SparseTable* tiered_tables[] = {&small_tiered, &large_tiered};
+  feed(tiered_tables);
+  ASSERT_FALSE(HasFatalFailure());
+
+  EXPECT_GT(small_tiered.num_rows(), 2 * large_tiered.num_rows()) << "the small-row table has many more rows";
+  const int64_t tiered_bytes = small_tiered.memory_rows() * small_tiered.ChargePerRow() +
+                               large_tiered.memory_rows() * large_tiered.ChargePerRow();
+  EXPECT_LE(tiered_bytes, budget.bytes());
+  for (SparseTable* table : tiered_tables) {
+    const double in_memory = static_cast<double>(table->memory_rows()) / static_cast<double>(table->num_rows());
+    std::printf("%s: %lld rows, %.3f in memory\n", table->config().name.c_str(), static_cast<long long>(table->num_rows()), in_memory);
+    EXPECT_GT(in_memory, 0.08) << table->config().name;
+    EXPECT_LT(in_memory, 0.11) << table->config().name;
+  }
+  EXPECT_EQ(small_tiered.num_rows(), small_memory.num_rows());
+  EXPECT_EQ(large_tiered.num_rows(), large_memory.num_rows());
+  EXPECT_EQ(ChecksumOf(small_tiered), ChecksumOf(small_memory));
+  EXPECT_EQ(ChecksumOf(large_tiered), ChecksumOf(large_memory));
+}
+
 TEST_F(TierTest, CheckpointPlusMemoryRowsRestoreEveryRow) {
   const TableConfig config = Table(SparseOptimizerType::kAdagrad);
   RocksTier* cold = OpenTier(config);
