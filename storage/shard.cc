@@ -97,6 +97,7 @@ StatusOr<ServerState> LoadShards(const std::string& checkpoint_dir, int old_num_
       RETURN_IF_ERROR(inserted);
     }
   }
+  for (SparseTable* table : tables) RETURN_IF_ERROR(table->EnforceBudget());
   return result;
 }
 

@@ -168,6 +168,10 @@ class SparseTable {
   // replacing any in either tier; may evict (once the memory tier is 1024
   // rows over budget, down to it). Errors from the RocksDB tier.
   Status InsertRow(Key key, const float* row);
+  // Tiered: evicts down to the budget now (after a restore: tables that
+  // share a budget are loaded one after another, and the first ones loaded
+  // took parts sized before the later ones had rows). Errors from RocksDB.
+  Status EnforceBudget() { return tiered_ ? EvictTo(MaxMemoryRows()) : Status::OK(); }
   // Restore: sets key's admission count (0 removes it) and the step it was
   // last counted at.
   void SetPendingCount(Key key, uint32_t count, uint32_t last_step);

@@ -219,6 +219,38 @@ TEST_F(TierTest, TablesSharingABudgetKeepTheSameFractionOfTheirRows) {
   EXPECT_EQ(ChecksumOf(large_tiered), ChecksumOf(large_memory));
 }
 
+// A restore loads tables one after another: the first one takes a part of a
+// shared budget sized while the others are empty. EnforceBudget, which
+// LoadShards calls at the end, brings every table down to its part.
+TEST_F(TierTest, EnforceBudgetAfterLoadingTablesOneAfterAnother) {
+  TableConfig first = Table(SparseOptimizerType::kSgd), second = Table(SparseOptimizerType::kSgd);
+  first.id = 3;
+  second.id = 4;
+  RocksTierOptions options;
+  options.path = dir_ + "/rocks";
+  options.block_cache_bytes = 4 << 20;
+  auto opened = RocksTier::Open(options, {first, second});
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  tier_ = std::move(opened).value();
+  SharedMemoryBudget budget(BudgetForRows(first, 20'000));
+  SparseTable a(first, kSeed, {.shared = &budget, .cold = tier_.get()});
+  SparseTable b(second, kSeed, {.shared = &budget, .cold = tier_.get()});
+  budget.Add(&a);
+  budget.Add(&b);
+  std::vector<float> row(static_cast<size_t>(a.row_floats()), 0.5f);
+  for (Key key = 1; key <= 20'000; ++key) ASSERT_TRUE(a.InsertRow(key, row.data()).ok());
+  for (Key key = 1; key <= 20'000; ++key) ASSERT_TRUE(b.InsertRow(key, row.data()).ok());
+  EXPECT_GT(a.memory_rows() + b.memory_rows(), 30'000) << "a loaded alone into (nearly) the whole budget";
+  ASSERT_TRUE(a.EnforceBudget().ok());
+  ASSERT_TRUE(b.EnforceBudget().ok());
+  EXPECT_LE(a.memory_rows(), 10'000);
+  EXPECT_LE(b.memory_rows(), 10'000);
+  EXPECT_GT(a.memory_rows(), 9'000);
+  EXPECT_GT(b.memory_rows(), 9'000);
+  EXPECT_EQ(a.num_rows(), 20'000);
+  EXPECT_EQ(b.num_rows(), 20'000);
+}
+
 TEST_F(TierTest, CheckpointPlusMemoryRowsRestoreEveryRow) {
   const TableConfig config = Table(SparseOptimizerType::kAdagrad);
   RocksTier* cold = OpenTier(config);
