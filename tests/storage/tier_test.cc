@@ -86,15 +86,16 @@ class TierTest : public ::testing::Test {
     tier_.reset();
     std::filesystem::remove_all(dir_);
   }
-  RocksTier* OpenTier(const TableConfig& config) {
+  RocksTier* OpenTier(const std::vector<TableConfig>& configs) {
     RocksTierOptions options;
     options.path = dir_ + "/rocks";
     options.block_cache_bytes = 4 << 20;
-    auto opened = RocksTier::Open(options, {config});
+    auto opened = RocksTier::Open(options, configs);
     EXPECT_TRUE(opened.ok()) << opened.status();
     tier_ = std::move(opened).value();
     return tier_.get();
   }
+  RocksTier* OpenTier(const TableConfig& config) { return OpenTier(std::vector<TableConfig>{config}); }
   std::string dir_;
   std::unique_ptr<RocksTier> tier_;
 };
@@ -166,12 +167,7 @@ TEST_F(TierTest, TablesSharingABudgetKeepTheSameFractionOfTheirRows) {
   small.id = 3;
   large.id = 4;
   large.name = "tier-test-large";
-  RocksTierOptions options;
-  options.path = dir_ + "/rocks";
-  options.block_cache_bytes = 4 << 20;
-  auto opened = RocksTier::Open(options, {small, large});
-  ASSERT_TRUE(opened.ok()) << opened.status();
-  tier_ = std::move(opened).value();
+  ASSERT_NE(OpenTier({small, large}), nullptr);
   // The budget: a tenth of what both tables' rows take in memory at the end
   // (measured with memory-only tables fed the same streams).
   SparseTable small_memory(small, kSeed), large_memory(large, kSeed);
@@ -226,12 +222,7 @@ TEST_F(TierTest, EnforceBudgetAfterLoadingTablesOneAfterAnother) {
   TableConfig first = Table(SparseOptimizerType::kSgd), second = Table(SparseOptimizerType::kSgd);
   first.id = 3;
   second.id = 4;
-  RocksTierOptions options;
-  options.path = dir_ + "/rocks";
-  options.block_cache_bytes = 4 << 20;
-  auto opened = RocksTier::Open(options, {first, second});
-  ASSERT_TRUE(opened.ok()) << opened.status();
-  tier_ = std::move(opened).value();
+  ASSERT_NE(OpenTier({first, second}), nullptr);
   SharedMemoryBudget budget(BudgetForRows(first, 20'000));
   SparseTable a(first, kSeed, {.shared = &budget, .cold = tier_.get()});
   SparseTable b(second, kSeed, {.shared = &budget, .cold = tier_.get()});
