@@ -17,13 +17,15 @@ SparseTable::SparseTable(TableConfig config, uint64_t seed, TierOptions tier)
       admission_(tier.min_count > 1),
       state_floats_(OptimizerStateFloats(config_.optimizer.type, config_.dim)),
       row_floats_(RowFloats(config_)) {
-  CHECK(!tiered_ || tier_.cold != nullptr) << "table " << config_.name << " (id " << config_.id << "): memory_bytes "
-                                           << tier_.memory_bytes << " needs a cold tier";
+  CHECK(!tiered_ || tier_.cold != nullptr)
+      << "table " << config_.name << " (id " << config_.id << "): a memory budget of "
+      << (tier_.shared != nullptr ? tier_.shared->bytes() : tier_.memory_bytes) << " bytes needs a cold tier";
 }
 
 int64_t SharedMemoryBudget::PartOf(const SparseTable& table) const {
-  // Weights: the bytes of every row in memory; a table's first row counts
-  // before it has one, so that empty tables split by row size.
+  // Weights: the bytes all of a table's rows (both tiers) would take in
+  // memory; a table's first row counts before it has one, so that empty
+  // tables split by row size.
   const auto weight = [](const SparseTable* t) {
     return static_cast<double>(t->num_rows() + 1) * static_cast<double>(t->ChargePerRow());
   };

@@ -90,7 +90,7 @@ struct TierOptions {
   int64_t memory_bytes =
       0;  // this table's memory-tier budget (slabs + index + admission counters); 0: unlimited, no eviction
   SharedMemoryBudget* shared = nullptr;  // when set: the budget is this table's part of it (memory_bytes unused)
-  RocksTier* cold = nullptr;  // where rows past the budget go; required when memory_bytes > 0; not owned
+  RocksTier* cold = nullptr;  // where rows past the budget go; required with a budget; not owned
   uint32_t min_count = 0;     // admission: a key gets a row once seen this often by creating pulls; 0 or 1: at once
   uint32_t ttl_steps = 0;     // expiry: 0 never
 };
