@@ -39,9 +39,9 @@ void ApplySparseOptimizer(const SparseOptimizerConfig& optimizer, int dim, const
 
 // AdaGrad as above with the gradient read from little-endian wire bytes
 // (dim floats, any alignment): bitwise the same result as
-// ApplySparseOptimizer's kAdagrad with those floats (4 lanes at a time
-// where SSE2 is there; IEEE sqrt and division are correctly rounded in
-// every lane). Little-endian hosts only.
+// ApplySparseOptimizer's kAdagrad with those floats (8 lanes at a time
+// where the CPU has AVX2, else 4 where SSE2 is there; IEEE sqrt and
+// division are correctly rounded in every lane). Little-endian hosts only.
 void ApplyAdagradFromWire(float learning_rate, int dim, const char* grad_bytes, float* value, float* acc);
 
 }  // namespace ember::storage

@@ -98,11 +98,38 @@ void SparseTable::Push(Key key, const float* grad, uint32_t step) {
 
 namespace {
 
-// Keys ahead whose index entry is prefetched. Measured (ps_bench
-// BM_Table*): a deeper pipeline that also looked rows up 2..8 keys ahead and
-// prefetched them ran slower here than this plain loop, which the core's
-// out-of-order window already overlaps across keys.
+// Keys ahead whose index entry is prefetched.
 constexpr size_t kIndexAhead = 8;
+// Keys ahead whose row a push looks up and prefetches (ForEachRowAhead).
+constexpr size_t kRowAhead = 8;
+
+// Fetches the cache lines of `bytes` bytes at `p`.
+inline void PrefetchBytes(const void* p, size_t bytes) {
+  const uintptr_t first = reinterpret_cast<uintptr_t>(p) & ~uintptr_t{63};
+  const uintptr_t end = reinterpret_cast<uintptr_t>(p) + bytes;
+  for (uintptr_t line = first; line < end; line += 64) __builtin_prefetch(reinterpret_cast<const void*>(line));
+}
+
+// Calls fn(i, row) for i = 0..n-1 in order, with row = lookup(i), but calls
+// lookup(i + kRowAhead) before fn(i) and prefetches the `row_bytes` of the
+// row it returns (nullptr: none), so that the memory reads of the next rows
+// overlap the work on this one. The rows must stay where they are for the
+// whole batch (no row is freed or moved within one).
+template <typename Lookup, typename Fn>
+void ForEachRowAhead(size_t n, size_t row_bytes, Lookup&& lookup, Fn&& fn) {
+  float* ahead[kRowAhead];  // the row of key j is in ahead[j % kRowAhead]
+  auto look_up = [&](size_t j) {
+    float* row = lookup(j);
+    if (row != nullptr) PrefetchBytes(row, row_bytes);
+    ahead[j % kRowAhead] = row;
+  };
+  for (size_t j = 0; j < std::min(n, kRowAhead); ++j) look_up(j);
+  for (size_t i = 0; i < n; ++i) {
+    float* row = ahead[i % kRowAhead];
+    if (i + kRowAhead < n) look_up(i + kRowAhead);
+    fn(i, row);
+  }
+}
 
 // InsertRow evicts once the memory tier is this many rows over budget.
 constexpr int64_t kInsertSlackRows = 1024;
@@ -289,11 +316,16 @@ Status SparseTable::PushBatch(const char* key_bytes, const char* grad_bytes, siz
       std::endian::native == std::endian::little && config_.optimizer.type == SparseOptimizerType::kAdagrad;
   grad_row_.resize(dim);
   if (tiered_) RETURN_IF_ERROR(LoadMisses(key_bytes, n));
-  for (size_t i = 0; i < n; ++i) {
+  // Rows are looked up ahead of their update. A key twice within 8 keys of
+  // a batch (clients send unique keys) may then get a second CLOCK use in
+  // a tiered table; the rows' values are those of the plain loop.
+  auto lookup = [&](size_t i) {
     if (i + kIndexAhead < n) index_.Prefetch(KeyAt(key_bytes, i + kIndexAhead));
-    float* row = tiered_ ? TieredRowForUpdate(key_bytes, i, /*count=*/false, step)
-                         : RowForUpdate(KeyAt(key_bytes, i), /*count=*/false, step);
-    if (row == nullptr) continue;  // not admitted: dropped
+    return tiered_ ? TieredRowForUpdate(key_bytes, i, /*count=*/false, step)
+                   : RowForUpdate(KeyAt(key_bytes, i), /*count=*/false, step);
+  };
+  ForEachRowAhead(n, static_cast<size_t>(row_floats_) * sizeof(float), lookup, [&](size_t i, float* row) {
+    if (row == nullptr) return;  // not admitted: dropped
     float* meta = row + config_.dim + state_floats_;
     const uint32_t count = std::bit_cast<uint32_t>(meta[0]) + 1;
     meta[0] = std::bit_cast<float>(count);
@@ -305,7 +337,7 @@ Status SparseTable::PushBatch(const char* key_bytes, const char* grad_bytes, siz
       DecodeFloats(grad, dim, grad_row_.data());
       ApplySparseOptimizer(config_.optimizer, config_.dim, grad_row_.data(), count, row, row + config_.dim);
     }
-  }
+  });
   if (tiered_) return EvictTo(MaxMemoryRows());
   return Status::OK();
 }

@@ -1,11 +1,15 @@
 // Each sparse optimizer over three steps against values computed by hand
 // (independent float64 arithmetic; the derivation of step 1 is spelled out).
+#include <bit>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "common/random.h"
 #include "storage/optimizer.h"
 #include "storage/sparse_table.h"
 
@@ -58,6 +62,35 @@ TEST(SparseOptimizerTest, AdagradThreeSteps) {
   const float* state = table.StateOf(table.FindRow(5));
   EXPECT_NEAR(state[0], 1.1, 1e-6);
   EXPECT_NEAR(state[1], 0.35, 1e-6);
+}
+
+// ApplyAdagradFromWire takes 8, 4 or 1 lanes at a time (AVX2 where the CPU
+// has it, SSE2, scalar); every dim, and gradient bytes at an odd address,
+// must give bitwise the rows of the plain scalar loop.
+TEST(SparseOptimizerTest, AdagradFromWireIsBitwiseTheScalarLoopForEveryDim) {
+  Rng rng(5);
+  for (int dim = 1; dim <= 41; ++dim) {
+    std::vector<float> grad(dim), value(dim), acc(dim);
+    for (int i = 0; i < dim; ++i) {
+      grad[i] = static_cast<float>(rng.Normal()) * 0.3f;
+      value[i] = static_cast<float>(rng.Normal());
+      acc[i] = 0.1f + static_cast<float>(rng.Uniform());
+    }
+    std::vector<float> want_value = value, want_acc = acc;
+    const float lr = 0.05f;
+    for (int i = 0; i < dim; ++i) {
+      want_acc[i] += grad[i] * grad[i];
+      want_value[i] -= lr * grad[i] / std::sqrt(want_acc[i]);
+    }
+    std::vector<char> wire(4 * dim + 1);
+    std::memcpy(wire.data() + 1, grad.data(), 4 * dim);  // little-endian host: the wire's bytes
+    ApplyAdagradFromWire(lr, dim, wire.data() + 1, value.data(), acc.data());
+    for (int i = 0; i < dim; ++i) {
+      ASSERT_EQ(std::bit_cast<uint32_t>(acc[i]), std::bit_cast<uint32_t>(want_acc[i])) << "dim " << dim << " lane " << i;
+      ASSERT_EQ(std::bit_cast<uint32_t>(value[i]), std::bit_cast<uint32_t>(want_value[i]))
+          << "dim " << dim << " lane " << i << ": " << value[i] << " vs " << want_value[i];
+    }
+  }
 }
 
 TEST(SparseOptimizerTest, FtrlThreeStepsWithL1HoldingACoordinateAtZero) {
