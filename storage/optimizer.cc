@@ -143,7 +143,12 @@ __attribute__((target("avx2"))) void AdagradAvx2(float lr, int dim, const char* 
   }
   AdagradLanes(lr, i, dim, grad_bytes, value, acc);
 }
-const bool kHasAvx2 = __builtin_cpu_supports("avx2");
+// Read at static initialization: __builtin_cpu_init first, as GCC asks of
+// a check that may run before libgcc's own constructor.
+const bool kHasAvx2 = [] {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") != 0;
+}();
 #endif
 
 }  // namespace
