@@ -275,6 +275,10 @@ class SparseTable {
   Status LoadMisses(const char* key_bytes, size_t n);
   // Tiered: RowForUpdate for key i of a batch after LoadMisses.
   float* TieredRowForUpdate(const char* key_bytes, size_t i, bool count, uint32_t step);
+  // Key i of a batch of n keys for an update (RowForUpdate, or
+  // TieredRowForUpdate when tiered), after prefetching the index entry of
+  // the key kIndexAhead (sparse_table.cc) keys further on.
+  float* BatchRowForUpdate(const char* key_bytes, size_t n, size_t i, bool count, uint32_t step);
   // Tiered: adds the last MultiGet (miss_keys_, miss_found_) to the lookup counts.
   void CountColdLookups();
   // Tiered: CLOCK-evicts memory rows until at most `max_rows` remain.
