@@ -100,7 +100,7 @@ namespace {
 
 // Keys ahead whose index entry is prefetched.
 constexpr size_t kIndexAhead = 8;
-// Keys ahead whose row a batch looks up and prefetches (ForEachRowAhead).
+// Keys ahead whose row a push looks up and prefetches (ForEachRowAhead).
 constexpr size_t kRowAhead = 8;
 
 // Fetches the cache lines of `bytes` bytes at `p`.
@@ -303,9 +303,9 @@ Status SparseTable::PullBatch(const char* key_bytes, size_t n, bool create, uint
   }
   if (tiered_) RETURN_IF_ERROR(LoadMisses(key_bytes, n));
   // A plain loop: looking rows up ahead (as PushBatch does) made pulls of
-  // 10k keys slower, 44-47 against 37-40 M keys/s in ps_bench BM_TablePull,
-  // and those of 100k keys only ~4% faster: a pull's work per row is one
-  // copy, which the row's lookup already dominates.
+  // 10k keys slower (ps_bench BM_TablePull: 37-40 M keys/s against 44-47
+  // for this loop) and those of 100k keys only ~4% faster: a pull's work
+  // per row is one copy, which the row's lookup already dominates.
   for (size_t i = 0; i < n; ++i) {
     float* row = BatchRowForUpdate(key_bytes, n, i, /*count=*/true, step);
     if (row == nullptr) {
