@@ -13,13 +13,13 @@ SparseTable::SparseTable(TableConfig config, uint64_t seed, TierOptions tier)
     : config_(std::move(config)),
       seed_(seed),
       tier_(tier),
-      tiered_(tier.shared != nullptr ? tier.shared->bytes() > 0 : tier.memory_bytes > 0),
+      tiered_(tier.budget_bytes() > 0),
       admission_(tier.min_count > 1),
       state_floats_(OptimizerStateFloats(config_.optimizer.type, config_.dim)),
       row_floats_(RowFloats(config_)) {
   CHECK(!tiered_ || tier_.cold != nullptr)
       << "table " << config_.name << " (id " << config_.id << "): a memory budget of "
-      << (tier_.shared != nullptr ? tier_.shared->bytes() : tier_.memory_bytes) << " bytes needs a cold tier";
+      << tier_.budget_bytes() << " bytes needs a cold tier";
 }
 
 int64_t SharedMemoryBudget::PartOf(const SparseTable& table) const {

@@ -93,6 +93,10 @@ struct TierOptions {
   RocksTier* cold = nullptr;  // where rows past the budget go; required with a budget; not owned
   uint32_t min_count = 0;     // admission: a key gets a row once seen this often by creating pulls; 0 or 1: at once
   uint32_t ttl_steps = 0;     // expiry: 0 never
+
+  // The budget configured: the shared one's bytes when set, else
+  // memory_bytes; 0: no tier.
+  int64_t budget_bytes() const { return shared != nullptr ? shared->bytes() : memory_bytes; }
 };
 
 class SparseTable {
@@ -102,7 +106,7 @@ class SparseTable {
   static constexpr int64_t kRowOverheadBytes = 8 + 1 + 4 + 46;
 
   // `config` must pass ValidateTableConfig; `tier.cold` must be set when
-  // tier.memory_bytes > 0 (CHECKed: start-up configuration).
+  // tier.budget_bytes() > 0 (CHECKed: start-up configuration).
   SparseTable(TableConfig config, uint64_t seed, TierOptions tier = {});
   SparseTable(const SparseTable&) = delete;
   SparseTable& operator=(const SparseTable&) = delete;
@@ -288,7 +292,7 @@ class SparseTable {
   TableConfig config_;
   uint64_t seed_;
   TierOptions tier_;
-  bool tiered_;     // memory_bytes > 0
+  bool tiered_;     // tier_.budget_bytes() > 0
   bool admission_;  // min_count > 1
   int state_floats_;
   int row_floats_;
