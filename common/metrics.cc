@@ -10,9 +10,19 @@
 #include <vector>
 
 namespace ember {
+namespace {
+
+// A NaN score (a diverged model) has no rank: it would break the sort's
+// ordering, and the AUC's tie loop would never pass it.
+bool AnyNan(std::span<const float> scores) {
+  return std::any_of(scores.begin(), scores.end(), [](float score) { return std::isnan(score); });
+}
+
+}  // namespace
 
 double ComputeAuc(std::span<const float> scores, std::span<const float> labels) {
   const size_t n = std::min(scores.size(), labels.size());
+  if (AnyNan(scores.first(n))) return std::numeric_limits<double>::quiet_NaN();
   std::vector<uint32_t> order(n);
   std::iota(order.begin(), order.end(), 0u);
   std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return scores[a] < scores[b]; });
@@ -49,6 +59,7 @@ double ComputeLogloss(std::span<const float> probabilities, std::span<const floa
 
 double ComputeGauc(std::span<const float> scores, std::span<const float> labels, std::span<const uint64_t> groups) {
   const size_t n = std::min({scores.size(), labels.size(), groups.size()});
+  if (AnyNan(scores.first(n))) return std::numeric_limits<double>::quiet_NaN();
   std::unordered_map<uint64_t, std::vector<uint32_t>> members;
   for (size_t i = 0; i < n; ++i) members[groups[i]].push_back(static_cast<uint32_t>(i));
   double weighted = 0, weight = 0;
@@ -74,7 +85,8 @@ RankingMetrics ComputeLeaveOneOut(std::span<const float> positive_scores, std::s
   const size_t users =
       num_negatives > 0 ? std::min(positive_scores.size(), negative_scores.size() / num_negatives) : 0;
   metrics.users = static_cast<int64_t>(users);
-  if (users == 0 || k <= 0) {
+  if (users == 0 || k <= 0 || AnyNan(positive_scores.first(users)) ||
+      AnyNan(negative_scores.first(users * static_cast<size_t>(num_negatives)))) {
     metrics.hit_rate = metrics.ndcg = std::numeric_limits<double>::quiet_NaN();
     return metrics;
   }
@@ -112,7 +124,7 @@ RankingMetrics ComputeGroupedLeaveOneOut(std::span<const float> scores, std::spa
       ndcg += 1.0 / std::log2(static_cast<double>(rank) + 2.0);
     }
   }
-  if (metrics.users == 0 || k <= 0) {
+  if (metrics.users == 0 || k <= 0 || AnyNan(scores.first(n))) {
     metrics.hit_rate = metrics.ndcg = std::numeric_limits<double>::quiet_NaN();
     return metrics;
   }

@@ -4,7 +4,7 @@
 // probabilities, and the ranking metrics of retrieval models (HR@K, NDCG@K,
 // recall@K). Pure functions; thread-safe.
 //
-//   double auc = ComputeAuc(probabilities, labels);   // NaN if one class
+//   double auc = ComputeAuc(probabilities, labels);   // NaN if one class or a NaN score
 //   double ll = ComputeLogloss(probabilities, labels);
 #pragma once
 
@@ -15,7 +15,8 @@
 namespace ember {
 
 // Area under the ROC curve of `scores` against 0/1 `labels` (a label > 0.5
-// counts as positive). NaN when either class is absent. Equal sizes.
+// counts as positive). NaN when either class is absent or a score is NaN
+// (a diverged model). Equal sizes.
 double ComputeAuc(std::span<const float> scores, std::span<const float> labels);
 
 // Mean binary cross-entropy of probabilities (clamped to [1e-7, 1-1e-7]).
@@ -24,7 +25,8 @@ double ComputeLogloss(std::span<const float> probabilities, std::span<const floa
 
 // GAUC: the AUC of each group (a user), weighted by the group's number of
 // examples; groups whose examples are all of one class are left out (their
-// AUC is undefined). NaN when no group has both classes. Equal sizes.
+// AUC is undefined). NaN when no group has both classes or a score is NaN.
+// Equal sizes.
 double ComputeGauc(std::span<const float> scores, std::span<const float> labels, std::span<const uint64_t> groups);
 
 // Leave-one-out ranking (the NCF and SASRec protocols): user u's held-out
@@ -33,7 +35,8 @@ double ComputeGauc(std::span<const float> scores, std::span<const float> labels,
 // the positive is the number of negatives scored >= it (a tie counts
 // against the model). HR@K is the fraction of users with rank < K;
 // NDCG@K the mean of 1 / log2(rank + 2) over users with rank < K (0 for the
-// others). Both NaN for no users.
+// others). Both NaN for no users or a NaN score (a NaN positive would
+// otherwise outrank every negative).
 struct RankingMetrics {
   double hit_rate = 0;
   double ndcg = 0;

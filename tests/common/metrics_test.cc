@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <vector>
 
 namespace ember {
@@ -16,6 +17,33 @@ TEST(MetricsTest, AucOfPerfectReversedAndTiedScores) {
   // One positive ranked below one of two negatives: 1 of 2 pairs... here 3 of 4.
   EXPECT_DOUBLE_EQ(ComputeAuc(std::vector<float>{0.1f, 0.7f, 0.6f, 0.9f}, labels), 0.75);
   EXPECT_TRUE(std::isnan(ComputeAuc(std::vector<float>{0.1f, 0.2f}, std::vector<float>{1, 1})));
+}
+
+// A diverged model scores NaN. Every metric is then NaN: before, the AUC's
+// tie loop never passed a NaN (the job hung at its evaluation), and a NaN
+// positive outranked every negative (HR@K 1).
+TEST(MetricsTest, NanScoresGiveNanMetricsAndReturn) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> labels(1000), scores(1000);
+  for (size_t i = 0; i < scores.size(); ++i) {
+    labels[i] = static_cast<float>(i % 2);
+    scores[i] = i % 7 == 0 ? nan : 0.001f * static_cast<float>(i);
+  }
+  EXPECT_TRUE(std::isnan(ComputeAuc(scores, labels)));
+  std::vector<uint64_t> groups(scores.size());
+  for (size_t i = 0; i < groups.size(); ++i) groups[i] = i % 10;
+  EXPECT_TRUE(std::isnan(ComputeGauc(scores, labels, groups)));
+  const RankingMetrics nan_positive = ComputeLeaveOneOut(std::vector<float>{nan, 0.9f},
+                                                         std::vector<float>{0.1f, 0.2f, 0.1f, 0.2f}, 2, 1);
+  EXPECT_TRUE(std::isnan(nan_positive.hit_rate));
+  EXPECT_TRUE(std::isnan(nan_positive.ndcg));
+  const RankingMetrics nan_negative = ComputeLeaveOneOut(std::vector<float>{0.5f, 0.9f},
+                                                         std::vector<float>{0.1f, nan, 0.1f, 0.2f}, 2, 1);
+  EXPECT_TRUE(std::isnan(nan_negative.hit_rate));
+  const RankingMetrics grouped =
+      ComputeGroupedLeaveOneOut(std::vector<float>{nan, 0.1f, 0.2f}, std::vector<float>{1, 0, 0}, 1);
+  EXPECT_TRUE(std::isnan(grouped.hit_rate));
+  EXPECT_EQ(grouped.users, 1);
 }
 
 TEST(MetricsTest, LoglossMatchesHandValue) {
