@@ -194,6 +194,10 @@ DEFINE_int64(rocksdb_write_buffer_bytes, int64_t{16} << 20,
 DEFINE_int32(min_count, 0,
              "Admission: a key gets a trained row only after this many training pulls (until then it reads as "
              "zeros and its gradients are dropped). 0 or 1: at once.");
+DEFINE_int32(server_threads, 1,
+             "Threads of each server that apply a pull or push: its keys are split among them by hash, each key's "
+             "row updated by one thread, so the rows are the same for any count. A message of fewer than 512 keys "
+             "per thread stays on one. More than 1 pays only where the server has cores to spare.");
 DEFINE_int32(ttl_steps, 0, "Expiry: rows not pulled or pushed for this many steps are deleted. 0: never.");
 DEFINE_string(out, "", "export: the directory for the .npy files and index.json. Required.");
 DEFINE_string(scores, "", "eval: file of predicted probabilities, one per line, in the order of --eval_files.");
@@ -210,7 +214,8 @@ const VerbInfo kTrainFlags = {
      "dense_learning_rate", "deep_optimizer", "deep_learning_rate", "ftrl_alpha", "ftrl_beta", "ftrl_l1", "ftrl_l2",
      "compute_threads", "sync", "deterministic", "progress_every_steps", "bind_interface", "port_range", "job_token_file",
      "curve", "heartbeat_interval_ms", "heartbeat_timeout", "cross_layers", "bottom_hidden", "checkpoint_dir",
-     "checkpoint_every_steps", "keep_checkpoints", "max_steps", "resume", "server_memory_bytes", "server_storage_dir",
+     "checkpoint_every_steps", "keep_checkpoints", "max_steps", "resume", "server_threads", "server_memory_bytes",
+     "server_storage_dir",
      "rocksdb_block_cache_bytes", "rocksdb_write_buffer_bytes", "min_count", "ttl_steps", "data_format", "schema",
      "schema_delimiter", "schema_header", "interaction_separator", "neg_per_pos", "eval_negatives",
      "eval_negatives_file", "holdout_validation", "ranking_k", "gauc_field", "ncf_variant", "ncf_mlp_embedding_dim",
@@ -421,6 +426,9 @@ StatusOr<scheduler::JobOptions> JobOptionsFromFlags() {
     return Status::InvalidArgument("--rocksdb_write_buffer_bytes must be at least 65536; got ",
                                    FLAGS_rocksdb_write_buffer_bytes);
   }
+  if (FLAGS_server_threads < 1) {
+    return Status::InvalidArgument("--server_threads must be at least 1; got ", FLAGS_server_threads);
+  }
   if (FLAGS_server_memory_bytes < 0 || FLAGS_rocksdb_block_cache_bytes < 0 || FLAGS_min_count < 0 ||
       FLAGS_ttl_steps < 0) {
     return Status::InvalidArgument(
@@ -431,6 +439,7 @@ StatusOr<scheduler::JobOptions> JobOptionsFromFlags() {
   job.checkpoint_dir = FLAGS_checkpoint_dir;
   job.keep_checkpoints = FLAGS_keep_checkpoints;
   job.resume = FLAGS_resume;
+  job.server_threads = FLAGS_server_threads;
   job.server_memory_bytes = FLAGS_server_memory_bytes;
   job.server_storage_dir = FLAGS_server_storage_dir;
   job.rocksdb_block_cache_bytes = FLAGS_rocksdb_block_cache_bytes;

@@ -127,6 +127,9 @@ struct Server::Impl {
   // The memory tier's budget, shared by the tables (declared before them:
   // they point to it).
   std::unique_ptr<storage::SharedMemoryBudget> budget;
+  // --server_threads: splits the tables' batches (null with one thread;
+  // declared before the tables, which point to it).
+  std::unique_ptr<PartRunner> runner;
   std::vector<std::unique_ptr<storage::SparseTable>> tables;
   std::unordered_map<uint32_t, size_t> table_by_id;
   TableDimFn table_dim;
@@ -151,6 +154,9 @@ Status Server::Impl::Bind() {
   RETURN_IF_ERROR(storage::ValidateTableConfigs(options.tables).WithContext("server " + std::to_string(options.rank)));
   if (options.sync_workers < 0) {
     return Status::InvalidArgument("server ", options.rank, ": sync_workers = ", options.sync_workers);
+  }
+  if (options.threads < 1) {
+    return Status::InvalidArgument("server ", options.rank, ": threads = ", options.threads, " (at least 1)");
   }
   if (options.bind_endpoint.empty()) {
     return Status::InvalidArgument("server ", options.rank, ": empty bind_endpoint");
@@ -190,6 +196,7 @@ Status Server::Impl::CreateTables() {
     ASSIGN_OR_RETURN(cold, storage::RocksTier::Open(options.rocks, options.tables));
   }
   tables.clear();
+  if (options.threads > 1) runner = std::make_unique<PartRunner>(options.threads);
   budget = std::make_unique<storage::SharedMemoryBudget>(options.memory_bytes);
   for (size_t i = 0; i < options.tables.size(); ++i) {
     storage::TierOptions tier;
@@ -198,6 +205,7 @@ Status Server::Impl::CreateTables() {
     tier.min_count = options.min_count;
     tier.ttl_steps = options.ttl_steps;
     tables.push_back(std::make_unique<storage::SparseTable>(options.tables[i], options.seed, tier));
+    tables.back()->set_runner(runner.get());
     budget->Add(tables.back().get());
     table_by_id[options.tables[i].id] = i;
   }

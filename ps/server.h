@@ -22,7 +22,9 @@
 //
 // Threading: Bind and Run are called by the thread that serves (or Bind on
 // another thread before that thread starts); Stop and stats are thread-safe.
-// Run is single-threaded: the hot path takes no lock.
+// Run handles one message at a time; with threads > 1 the rows of a large
+// pull or push are updated by that many threads, each key's by one (split
+// by hash, DESIGN.md), so the hot path takes no lock.
 //
 //   zmq::context_t context;
 //   Server server(&context, {.rank = 0, .bind_endpoint = "inproc://ember-server-0",
@@ -77,6 +79,10 @@ struct ServerOptions {
   // RocksDB. Default: 0
   int64_t memory_bytes = 0;
   storage::RocksTierOptions rocks;  // rocks.path is REQUIRED when memory_bytes > 0
+  // --server_threads: the threads that apply a pull or push, its keys split
+  // among them by hash (storage::SparseTable::set_runner; Run's thread is
+  // one of them). The rows are bitwise the same for any count. Default: 1
+  int threads = 1;
   // --min_count and --ttl_steps of every table (storage/sparse_table.h).
   // Default: 0, 0 (every key admitted at once, no expiry)
   uint32_t min_count = 0;

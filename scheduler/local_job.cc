@@ -28,6 +28,7 @@ ps::ServerOptions ServerOptionsFor(const JobOptions& options, const JobWiring& w
   server.tables = wiring.tables;
   server.sync_workers = options.sync ? wiring.num_workers : 0;
   server.curve = wiring.curve;
+  server.threads = options.server_threads;
   server.memory_bytes = options.server_memory_bytes;
   server.rocks.path = wiring.storage_dir + "/server-" + std::to_string(server_rank);
   server.rocks.block_cache_bytes = options.rocksdb_block_cache_bytes;

@@ -43,6 +43,9 @@ struct JobOptions {
   // a fresh start when there is none) or a checkpoint directory. Default:
   // empty, a fresh start.
   std::string resume;
+  // --server_threads: threads per server applying a batch (ps/server.h
+  // ServerOptions::threads). Default: 1
+  int server_threads = 1;
   // Storage of the servers (ps/server.h): the memory tier's budget per
   // server, where each server's RocksDB tier lives (a folder per server
   // under it; Default: a fresh folder under $TMPDIR, removed at the end),

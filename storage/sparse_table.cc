@@ -17,6 +17,8 @@ SparseTable::SparseTable(TableConfig config, uint64_t seed, TierOptions tier)
       admission_(tier.min_count > 1),
       state_floats_(OptimizerStateFloats(config_.optimizer.type, config_.dim)),
       row_floats_(RowFloats(config_)) {
+  parts_.resize(1);
+  parts_[0].grad_row.resize(static_cast<size_t>(config_.dim));
   CHECK(!tiered_ || tier_.cold != nullptr)
       << "table " << config_.name << " (id " << config_.id << "): a memory budget of "
       << tier_.budget_bytes() << " bytes needs a cold tier";
@@ -75,11 +77,11 @@ void SparseTable::SetMeta(float* row, uint32_t count, uint32_t step) const {
   row[config_.dim + state_floats_ + 1] = std::bit_cast<float>(step);
 }
 
-float* SparseTable::CreateRow(Key key, uint32_t slot) {
+float* SparseTable::CreateRow(Key key, uint32_t slot, uint32_t step) {
   float* row = RowAt(slot);
   InitRowValue(config_, seed_, key, row);
   InitOptimizerState(config_.optimizer, config_.dim, row + config_.dim);
-  SetMeta(row, 0, 0);
+  SetMeta(row, 0, step);
   if (tiered_) {
     slot_keys_[slot] = key;
     flags_[slot] = 1;  // used once
@@ -115,9 +117,8 @@ inline void PrefetchBytes(const void* p, size_t bytes) {
 // row it returns (nullptr: none), so that the memory reads of the next rows
 // overlap the work on this one. The rows must stay where they are for the
 // whole batch (no row is freed or moved within one). A key twice within
-// kRowAhead keys of a batch (clients send unique keys) may get a second
-// CLOCK use in a tiered table, as its second lookup comes before the first
-// use sets the row's step; the rows' values are those of a plain loop.
+// kRowAhead keys gets its row twice before the first update: the values are
+// those of a plain loop, and so are its CLOCK uses (TouchInStep).
 template <typename Lookup, typename Fn>
 void ForEachRowAhead(size_t n, size_t row_bytes, Lookup&& lookup, Fn&& fn) {
   float* ahead[kRowAhead];  // the row of key j is in ahead[j % kRowAhead]
@@ -157,7 +158,7 @@ inline float* SparseTable::RowForUpdate(Key key, bool count, uint32_t step) {
     bool inserted = false;
     const uint32_t candidate = NextFreeSlot();
     const uint32_t slot = index_.FindOrInsert(key, candidate, &inserted);
-    if (inserted) return CreateRow(key, TakeSlot(candidate));
+    if (inserted) return CreateRow(key, TakeSlot(candidate), step);
     if (tiered_) TouchInStep(slot, step);
     return RowAt(slot);
   }
@@ -179,7 +180,7 @@ inline float* SparseTable::RowForUpdate(Key key, bool count, uint32_t step) {
   entry->aux = step;
   if (seen < tier_.min_count) return nullptr;
   pending_.Erase(key);
-  return CreateRow(key, InsertKey(key));
+  return CreateRow(key, InsertKey(key), step);
 }
 
 inline float* SparseTable::TieredRowForUpdate(const char* key_bytes, size_t i, bool count, uint32_t step) {
@@ -267,6 +268,75 @@ Status SparseTable::EvictTo(int64_t max_rows) {
   return Status::OK();
 }
 
+namespace {
+
+// Which of `parts` parts of a server's thread pool updates key's row. The
+// high half of the same Mix64 whose low bits place the key in the index,
+// so the parts split every index cluster alike.
+inline int PartOfKey(Key key, int parts) {
+  return static_cast<int>(((Mix64(key) >> 32) * static_cast<uint64_t>(parts)) >> 32);
+}
+
+// A batch is split across threads from this many keys per part on: below,
+// waking the threads costs more than their share of the work (~50 ns a key).
+constexpr size_t kMinKeysPerPart = 512;
+
+}  // namespace
+
+void SparseTable::set_runner(PartRunner* runner) {
+  runner_ = runner;
+  parts_.resize(static_cast<size_t>(runner == nullptr ? 1 : runner->parts()));
+  for (PartScratch& part : parts_) part.grad_row.resize(static_cast<size_t>(config_.dim));
+}
+
+bool SparseTable::SplitBatch(size_t n) const {
+  return runner_ != nullptr && runner_->parts() > 1 && n >= kMinKeysPerPart * static_cast<size_t>(runner_->parts());
+}
+
+template <typename Update>
+void SparseTable::ForEachRowByParts(const char* key_bytes, size_t n, uint32_t step, bool count, Update&& update) {
+  const size_t row_bytes = static_cast<size_t>(row_floats_) * sizeof(float);
+  const int parts = runner_->parts();
+  // Each part reads every key and keeps its own; it looks its rows up
+  // (read-only: the index does not change during this pass) and updates
+  // those in memory, leaving the others for the pass below.
+  runner_->Run([&](int part) {
+    PartScratch& scratch = parts_[static_cast<size_t>(part)];
+    scratch.left.clear();
+    // Branch-free: the position is written always and kept when it is ours.
+    scratch.positions.resize(n);
+    uint32_t* const mine = scratch.positions.data();
+    size_t m = 0;
+    for (size_t i = 0; i < n; ++i) {
+      mine[m] = static_cast<uint32_t>(i);
+      m += PartOfKey(KeyAt(key_bytes, i), parts) == part ? 1 : 0;
+    }
+    auto lookup = [&](size_t j) -> float* {
+      if (j + kIndexAhead < m) index_.Prefetch(KeyAt(key_bytes, mine[j + kIndexAhead]));
+      const uint32_t slot = index_.Find(KeyAt(key_bytes, mine[j]));
+      if (slot == KeyIndex::kNotFound) return nullptr;
+      if (tiered_) TouchInStep(slot, step);
+      return RowAt(slot);
+    };
+    ForEachRowAhead(m, row_bytes, lookup, [&](size_t j, float* row) {
+      if (row == nullptr) {
+        scratch.left.push_back(mine[j]);
+      } else {
+        update(mine[j], row, part);
+      }
+    });
+  });
+  // The keys without a memory row, in batch order: a key's first occurrence
+  // may create its row, which its later ones (left too) then update.
+  std::vector<uint32_t>& left = parts_[0].left;
+  for (int part = 1; part < parts; ++part) {
+    const std::vector<uint32_t>& more = parts_[static_cast<size_t>(part)].left;
+    left.insert(left.end(), more.begin(), more.end());
+  }
+  std::sort(left.begin(), left.end());
+  for (const uint32_t i : left) update(i, RowForUpdate(KeyAt(key_bytes, i), count, step), 0);
+}
+
 Status SparseTable::PullBatch(const char* key_bytes, size_t n, bool create, uint32_t step, char* out) {
   const size_t dim = static_cast<size_t>(config_.dim);
   const size_t row_bytes = dim * sizeof(float);
@@ -302,18 +372,22 @@ Status SparseTable::PullBatch(const char* key_bytes, size_t n, bool create, uint
     return Status::OK();
   }
   if (tiered_) RETURN_IF_ERROR(LoadMisses(key_bytes, n));
-  // A plain loop: looking rows up ahead (as PushBatch does) made pulls of
-  // 10k keys slower (ps_bench BM_TablePull: 37-40 M keys/s against 44-47
-  // for this loop) and those of 100k keys only ~4% faster: a pull's work
-  // per row is one copy, which the row's lookup already dominates.
-  for (size_t i = 0; i < n; ++i) {
-    float* row = BatchRowForUpdate(key_bytes, n, i, /*count=*/true, step);
+  const auto pull = [&](size_t i, float* row, int /*part*/) {
     if (row == nullptr) {
       std::memset(out + i * row_bytes, 0, row_bytes);
     } else {
       row[config_.dim + state_floats_ + 1] = std::bit_cast<float>(step);
       EncodeFloats(row, dim, out + i * row_bytes);
     }
+  };
+  if (SplitBatch(n)) {
+    ForEachRowByParts(key_bytes, n, step, /*count=*/true, pull);
+  } else {
+    // A plain loop: looking rows up ahead (as PushBatch does) made pulls of
+    // 10k keys slower (ps_bench BM_TablePull: 37-40 M keys/s against 44-47
+    // for this loop) and those of 100k keys only ~4% faster: a pull's work
+    // per row is one copy, which the row's lookup already dominates.
+    for (size_t i = 0; i < n; ++i) pull(i, BatchRowForUpdate(key_bytes, n, i, /*count=*/true, step), 0);
   }
   if (tiered_) return EvictTo(MaxMemoryRows());
   return Status::OK();
@@ -324,10 +398,8 @@ Status SparseTable::PushBatch(const char* key_bytes, const char* grad_bytes, siz
   const size_t grad_bytes_per_row = dim * sizeof(float);
   const bool adagrad_from_wire =
       std::endian::native == std::endian::little && config_.optimizer.type == SparseOptimizerType::kAdagrad;
-  grad_row_.resize(dim);
   if (tiered_) RETURN_IF_ERROR(LoadMisses(key_bytes, n));
-  auto lookup = [&](size_t i) { return BatchRowForUpdate(key_bytes, n, i, /*count=*/false, step); };
-  ForEachRowAhead(n, static_cast<size_t>(row_floats_) * sizeof(float), lookup, [&](size_t i, float* row) {
+  const auto push = [&](size_t i, float* row, int part) {
     if (row == nullptr) return;  // not admitted: dropped
     float* meta = row + config_.dim + state_floats_;
     const uint32_t count = std::bit_cast<uint32_t>(meta[0]) + 1;
@@ -337,10 +409,18 @@ Status SparseTable::PushBatch(const char* key_bytes, const char* grad_bytes, siz
     if (adagrad_from_wire) {
       ApplyAdagradFromWire(config_.optimizer.learning_rate, config_.dim, grad, row, row + config_.dim);
     } else {
-      DecodeFloats(grad, dim, grad_row_.data());
-      ApplySparseOptimizer(config_.optimizer, config_.dim, grad_row_.data(), count, row, row + config_.dim);
+      float* grad_row = parts_[static_cast<size_t>(part)].grad_row.data();
+      DecodeFloats(grad, dim, grad_row);
+      ApplySparseOptimizer(config_.optimizer, config_.dim, grad_row, count, row, row + config_.dim);
     }
-  });
+  };
+  if (SplitBatch(n)) {
+    ForEachRowByParts(key_bytes, n, step, /*count=*/false, push);
+  } else {
+    auto lookup = [&](size_t i) { return BatchRowForUpdate(key_bytes, n, i, /*count=*/false, step); };
+    ForEachRowAhead(n, static_cast<size_t>(row_floats_) * sizeof(float), lookup,
+                    [&](size_t i, float* row) { push(i, row, 0); });
+  }
   if (tiered_) return EvictTo(MaxMemoryRows());
   return Status::OK();
 }

@@ -39,6 +39,11 @@
 // are dropped. Expiry (ttl_steps > 0): Expire deletes rows whose last step
 // (set by pushes and creating pulls) is older than ttl_steps, in both tiers.
 //
+// Threads (set_runner, --server_threads): a batch call may split its keys
+// across a PartRunner's threads by key hash; each row is then updated by one
+// of them, in batch order, and rows are created on the calling thread, so
+// the rows are bitwise those of one thread and no lock is taken.
+//
 // Thread-compatible: a server thread owns its tables (and their RocksTier).
 //
 //   SparseTable table(config, /*seed=*/1, {.memory_bytes = 256 << 20, .cold = tier.get()});
@@ -47,6 +52,7 @@
 //   ASSIGN_OR_RETURN(int64_t expired, table.Expire(step));
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -54,6 +60,7 @@
 #include <vector>
 
 #include "common/hash.h"
+#include "common/part_runner.h"
 #include "common/status.h"
 #include "storage/key_index.h"
 #include "storage/optimizer.h"
@@ -134,6 +141,15 @@ class SparseTable {
   // Bytes a memory row is charged: its floats and kRowOverheadBytes.
   int64_t ChargePerRow() const { return static_cast<int64_t>(row_floats_) * 4 + kRowOverheadBytes; }
 
+  // Splits the work of PullBatch (creating) and PushBatch across the parts
+  // of `runner` by key hash: each part looks up and updates, in batch order,
+  // the rows of its keys that are in memory; the keys still without a row
+  // (to create, admit or drop) follow on the calling thread, in batch order.
+  // A row is updated by one thread, so the rows (and which slots they get)
+  // are bitwise those of one thread. nullptr or one part: one thread. Not
+  // owned; it must outlive the table's batch calls.
+  void set_runner(PartRunner* runner);
+
   // ---- Batch calls: what the server uses. Wire bytes (little-endian, any
   // alignment): n keys of 8 bytes; `out` / `grad_bytes` hold n rows of dim
   // floats. Duplicates are fine: the result is that of the keys one by one
@@ -206,7 +222,7 @@ class SparseTable {
     const uint32_t candidate = NextFreeSlot();
     const uint32_t slot = index_.FindOrInsert(key, candidate, &inserted);
     if (!inserted) return RowAt(slot);
-    return CreateRow(key, TakeSlot(candidate));
+    return CreateRow(key, TakeSlot(candidate), /*step=*/0);
   }
   // Hints the CPU to fetch key's index entry (call a few keys ahead).
   void Prefetch(Key key) const { index_.Prefetch(key); }
@@ -248,9 +264,15 @@ class SparseTable {
     if ((flags & kUseMask) < kMaxUses) flags_[slot] = flags + 1;
   }
   // A push or creating pull: one use per step (the pull and the push of one
-  // step count once), before the row's last step is set to `step`.
+  // step count once). Sets the row's last step to `step` at once, as does
+  // the creation of a row, so a key twice in a batch counts once however far
+  // ahead of their updates its rows are looked up (ForEachRowAhead, split
+  // batches): the uses, hence the evictions, are those of a plain loop.
   void TouchInStep(uint32_t slot, uint32_t step) {
-    if (LastStepOf(RowAt(slot)) != step) Touch(slot);
+    float* row = RowAt(slot);
+    if (LastStepOf(row) == step) return;
+    Touch(slot);
+    row[config_.dim + state_floats_ + 1] = std::bit_cast<float>(step);
   }
 
   float* RowAt(uint32_t slot) {
@@ -263,8 +285,9 @@ class SparseTable {
   uint32_t NextFreeSlot() const { return free_slots_.empty() ? next_slot_ : free_slots_.back(); }
   // Takes `slot` (== NextFreeSlot()) for a new row of `key`; grows slabs.
   uint32_t TakeSlot(uint32_t slot);
-  // Writes the initial row of `key` into `slot`.
-  float* CreateRow(Key key, uint32_t slot);
+  // Writes the initial row of `key` into `slot`, last step `step` (a batch's
+  // step: see TouchInStep).
+  float* CreateRow(Key key, uint32_t slot, uint32_t step);
   // Inserts key -> a new slot (key absent) and returns it.
   uint32_t InsertKey(Key key);
   // Frees the slot of a key just erased from the index.
@@ -283,6 +306,14 @@ class SparseTable {
   // TieredRowForUpdate when tiered), after prefetching the index entry of
   // the key kIndexAhead (sparse_table.cc) keys further on.
   float* BatchRowForUpdate(const char* key_bytes, size_t n, size_t i, bool count, uint32_t step);
+  // Calls update(i, row) for every key i of a batch: first, split across
+  // runner_'s parts, for the keys whose row is in memory; then, on this
+  // thread and in batch order, with BatchRowForUpdate for the others (row
+  // nullptr: no row). Tiered tables call LoadMisses first.
+  template <typename Update>
+  void ForEachRowByParts(const char* key_bytes, size_t n, uint32_t step, bool count, Update&& update);
+  // Whether a batch of n keys is split across runner_'s parts.
+  bool SplitBatch(size_t n) const;
   // Tiered: adds the last MultiGet (miss_keys_, miss_found_) to the lookup counts.
   void CountColdLookups();
   // Tiered: CLOCK-evicts memory rows until at most `max_rows` remain.
@@ -309,8 +340,18 @@ class SparseTable {
   int64_t cold_lookups_ = 0, cold_found_ = 0;
   // Admission counters: key -> {slot: count, aux: last step counted}.
   KeyIndex pending_;
-  // PushBatch scratch for optimizers that take native floats.
-  std::vector<float> grad_row_;
+  // Splits batches across its parts (set_runner); not owned.
+  PartRunner* runner_ = nullptr;
+  // Per part of runner_ (one cache line apart, as the parts fill them at
+  // once): the positions of its keys in a batch, and those it left to the
+  // calling thread; PushBatch's gradient row for optimizers that take native
+  // floats.
+  struct alignas(64) PartScratch {
+    std::vector<uint32_t> positions;
+    std::vector<uint32_t> left;
+    std::vector<float> grad_row;
+  };
+  std::vector<PartScratch> parts_;
   // Tiered scratch: a batch's misses and their rows from RocksDB; eviction
   // victims.
   std::vector<uint32_t> batch_slots_;

@@ -18,8 +18,10 @@
 // that background load hits both alike.
 //
 // Reproduce: build/bench/net/net_bench [reps=5] [min_seconds=0.3] [only=all] [max_keys_per_message]
+//             [server_threads=1]
 // `max_keys_per_message`: the PsClient's (default: ClientOptions'; 0: one
-// message per request). `only` = ember or raw runs just that side, pull or
+// message per request). `server_threads`: ServerOptions::threads, the
+// threads that apply a message's keys (--server_threads). `only` = ember or raw runs just that side, pull or
 // push just that operation, ember-push both (for profiling with perf; the
 // ratio column is then meaningless).
 #include <algorithm>
@@ -93,8 +95,9 @@ double KeysPerSecond(size_t keys, double min_seconds, Fn request) {
 
 class EmberPair {
  public:
-  explicit EmberPair(size_t max_keys_per_message) {
+  EmberPair(size_t max_keys_per_message, int server_threads) {
     ServerOptions options;
+    options.threads = server_threads;
     options.bind_endpoint = "tcp://127.0.0.1:*";
     options.job_token = kToken;
     options.tables = {Table()};
@@ -257,14 +260,15 @@ int Main(int argc, char** argv) {
   const bool run_push = !one_op || only.find("push") != std::string::npos;
   const size_t max_keys_per_message =
       argc > 4 ? static_cast<size_t>(std::atoll(argv[4])) : ClientOptions().max_keys_per_message;
+  const int server_threads = argc > 5 ? std::max(1, std::atoi(argv[5])) : 1;
   const std::vector<size_t> batches = {1'000, 10'000, 100'000};
   std::printf("net_bench: tcp loopback, 1 server, 1 client, dim %d (AdaGrad), %d reps x >= %.2f s, "
-              "max_keys_per_message %zu, %u CPUs, load %s\n",
-              kDim, reps, min_seconds, max_keys_per_message, std::thread::hardware_concurrency(),
+              "max_keys_per_message %zu, server threads %d, %u CPUs, load %s\n",
+              kDim, reps, min_seconds, max_keys_per_message, server_threads, std::thread::hardware_concurrency(),
               LoadAverage().c_str());
   std::printf("%-6s %-5s %14s %10s %14s %10s %10s\n", "keys", "op", "ember keys/s", "ember GB/s", "raw keys/s",
               "raw GB/s", "ember/raw");
-  EmberPair ember(max_keys_per_message);
+  EmberPair ember(max_keys_per_message, server_threads);
   RawPair raw(batches.back());
   for (size_t batch : batches) {
     const std::vector<Key> keys = RandomKeys(batch);
@@ -295,8 +299,8 @@ int Main(int argc, char** argv) {
     std::fflush(stdout);
   }
   std::printf("goal: ember/raw >= 70%% for 10k keys and more\n");
-  std::printf("reproduce: %s %d %g %s %zu\n", argv[0], reps, min_seconds, only.empty() ? "all" : only.c_str(),
-              max_keys_per_message);
+  std::printf("reproduce: %s %d %g %s %zu %d\n", argv[0], reps, min_seconds, only.empty() ? "all" : only.c_str(),
+              max_keys_per_message, server_threads);
   return 0;
 }
 

@@ -17,6 +17,7 @@
 #include <benchmark/benchmark.h>
 
 #include "common/logging.h"
+#include "common/part_runner.h"
 #include "common/random.h"
 #include "ps/client.h"
 #include "ps/dedup.h"
@@ -235,9 +236,23 @@ struct TableFixture {
   storage::SparseTable table;
 };
 
+// Args of BM_TablePull and BM_TablePush: keys; batch 0 (single-key calls) or
+// 1 (the batch call); parts, the threads a batch is split across
+// (SparseTable::set_runner). Real time: the parts run on other threads.
+void TableArgs(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"keys", "batch", "parts"});
+  for (int64_t keys : {10'000, 100'000}) {
+    b->Args({keys, 0, 1});
+    for (int64_t parts : {1, 2}) b->Args({keys, 1, parts});
+  }
+  b->Unit(benchmark::kMicrosecond)->UseRealTime();
+}
+
 void BM_TablePull(benchmark::State& state) {
   const size_t batch = static_cast<size_t>(state.range(0));
   TableFixture f;
+  PartRunner runner(static_cast<int>(state.range(2)));
+  f.table.set_runner(&runner);
   const std::vector<Key> keys = RandomKeys(batch);
   std::vector<char> out(batch * kDim * sizeof(float));
   for (auto _ : state) {
@@ -254,12 +269,13 @@ void BM_TablePull(benchmark::State& state) {
   }
   SetThroughput(state, batch);
 }
-BENCHMARK(BM_TablePull)->ArgsProduct({{10'000, 100'000}, {0, 1}})->ArgNames({"keys", "batch"})
-    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_TablePull)->Apply(TableArgs);
 
 void BM_TablePush(benchmark::State& state) {
   const size_t batch = static_cast<size_t>(state.range(0));
   TableFixture f;
+  PartRunner runner(static_cast<int>(state.range(2)));
+  f.table.set_runner(&runner);
   const std::vector<Key> keys = RandomKeys(batch);
   std::vector<float> grads(batch * kDim, 0.01f), row(kDim);
   uint32_t step = 0;
@@ -279,8 +295,7 @@ void BM_TablePush(benchmark::State& state) {
   }
   SetThroughput(state, batch);
 }
-BENCHMARK(BM_TablePush)->ArgsProduct({{10'000, 100'000}, {0, 1}})->ArgNames({"keys", "batch"})
-    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_TablePush)->Apply(TableArgs);
 
 }  // namespace
 }  // namespace ember::ps

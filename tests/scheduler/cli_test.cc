@@ -34,7 +34,8 @@ TEST_F(CliTest, HelpListsEveryFlagOfTheVerb) {
   CommandResult train = RunEmber("train --help");
   EXPECT_EQ(train.exit_code, 0) << train.output;
   for (const char* flag : {"--train_files", "--eval_files", "--model", "--batch_size", "--epochs", "--num_servers",
-                           "--num_workers", "--seed", "--metrics_out", "--max_bad_lines", "--wide_crosses"}) {
+                           "--num_workers", "--seed", "--metrics_out", "--max_bad_lines", "--wide_crosses",
+                           "--server_threads"}) {
     EXPECT_NE(train.output.find(flag), std::string::npos) << flag << " missing from\n" << train.output;
   }
   CommandResult gen = RunEmber("gen-data --help");
@@ -86,6 +87,10 @@ TEST_F(CliTest, BadInvocationsExitTwoWithTheReason) {
                                      " --model=bst --data_format=interactions --embedding_dim=10 --attention_heads=3");
   EXPECT_EQ(bad_heads.exit_code, 2);
   EXPECT_NE(bad_heads.output.find("multiple of --attention_heads"), std::string::npos) << bad_heads.output;
+  CommandResult no_threads = RunEmber("train --train_files=" + binary + " --server_threads=0");
+  EXPECT_EQ(no_threads.exit_code, 2);
+  EXPECT_NE(no_threads.output.find("--server_threads must be at least 1; got 0"), std::string::npos)
+      << no_threads.output;
 }
 
 TEST_F(CliTest, GenDataTrainEvalEndToEnd) {

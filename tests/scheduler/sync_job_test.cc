@@ -1,5 +1,6 @@
 // --sync and --deterministic in local mode: two deterministic runs end with
-// bitwise-identical dense and sparse parameters; sync training reaches the
+// bitwise-identical dense and sparse parameters (also with another
+// --server_threads); sync training reaches the
 // AUC of asynchronous training; workers whose parts end early keep the
 // synchronous steps going with empty pushes.
 #include <gtest/gtest.h>
@@ -72,12 +73,17 @@ class SyncJobTest : public ::testing::Test {
 
 std::string* SyncJobTest::dir_ = nullptr;
 
+// The second run splits its servers' batches across 3 threads
+// (--server_threads), which must change no bit either: batches of 4096
+// samples bring each server more than the 1536 keys a split takes.
 TEST_F(SyncJobTest, TwoDeterministicRunsEndBitwiseIdentical) {
   JobOptions job = Deterministic();
+  job.worker.batch_size = 4096;
   job.metrics_out = *dir_ + "/first.jsonl";
   StatusOr<JobResult> first = RunLocalJob(job);
   ASSERT_TRUE(first.ok()) << first.status();
   job.metrics_out = *dir_ + "/second.jsonl";
+  job.server_threads = 3;
   StatusOr<JobResult> second = RunLocalJob(job);
   ASSERT_TRUE(second.ok()) << second.status();
 
