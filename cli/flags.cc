@@ -3,6 +3,7 @@
 #include <gflags/gflags.h>
 #include <glog/logging.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -334,6 +335,14 @@ Status CheckPositive(const char* flag, int64_t value) {
   return Status::OK();
 }
 
+// A real-valued flag must be finite and > 0, or >= 0 when `zero_ok`: NaN
+// passes every comparison's negation, and an infinite learning rate turns
+// the model to NaN at its first step.
+Status CheckReal(const char* flag, double value, bool zero_ok) {
+  if (std::isfinite(value) && (value > 0 || (zero_ok && value == 0))) return Status::OK();
+  return Status::InvalidArgument("--", flag, " must be a finite number ", zero_ok ? ">= 0" : "> 0", "; got ", value);
+}
+
 }  // namespace
 
 StatusOr<scheduler::JobOptions> JobOptionsFromFlags() {
@@ -401,9 +410,10 @@ StatusOr<scheduler::JobOptions> JobOptionsFromFlags() {
   model.wide_optimizer.ftrl_beta = static_cast<float>(FLAGS_ftrl_beta);
   model.wide_optimizer.ftrl_l1 = static_cast<float>(FLAGS_ftrl_l1);
   model.wide_optimizer.ftrl_l2 = static_cast<float>(FLAGS_ftrl_l2);
-  if (FLAGS_ftrl_alpha <= 0 || FLAGS_ftrl_beta < 0 || FLAGS_ftrl_l1 < 0 || FLAGS_ftrl_l2 < 0) {
-    return Status::InvalidArgument("FTRL needs --ftrl_alpha > 0 and --ftrl_beta, --ftrl_l1, --ftrl_l2 >= 0");
-  }
+  RETURN_IF_ERROR(CheckReal("ftrl_alpha", FLAGS_ftrl_alpha, /*zero_ok=*/false));
+  RETURN_IF_ERROR(CheckReal("ftrl_beta", FLAGS_ftrl_beta, /*zero_ok=*/true));
+  RETURN_IF_ERROR(CheckReal("ftrl_l1", FLAGS_ftrl_l1, /*zero_ok=*/true));
+  RETURN_IF_ERROR(CheckReal("ftrl_l2", FLAGS_ftrl_l2, /*zero_ok=*/true));
   StatusOr<storage::SparseOptimizerType> deep_type = storage::ParseSparseOptimizerType(FLAGS_deep_optimizer);
   if (!deep_type.ok()) return deep_type.status().WithContext("--deep_optimizer");
   model.deep_optimizer.type = *deep_type;
@@ -412,9 +422,8 @@ StatusOr<scheduler::JobOptions> JobOptionsFromFlags() {
   if (!dense_type.ok()) return dense_type.status().WithContext("--dense_optimizer");
   job.worker.dense_optimizer.type = *dense_type;
   job.worker.dense_optimizer.learning_rate = static_cast<float>(FLAGS_dense_learning_rate);
-  if (FLAGS_dense_learning_rate <= 0 || FLAGS_deep_learning_rate <= 0) {
-    return Status::InvalidArgument("learning rates must be positive");
-  }
+  RETURN_IF_ERROR(CheckReal("dense_learning_rate", FLAGS_dense_learning_rate, /*zero_ok=*/false));
+  RETURN_IF_ERROR(CheckReal("deep_learning_rate", FLAGS_deep_learning_rate, /*zero_ok=*/false));
   if (FLAGS_checkpoint_every_steps < 0 || FLAGS_max_steps < 0 || FLAGS_keep_checkpoints < 1) {
     return Status::InvalidArgument("--checkpoint_every_steps and --max_steps must be >= 0 and --keep_checkpoints >= 1");
   }
@@ -470,9 +479,7 @@ StatusOr<scheduler::JobOptions> JobOptionsFromFlags() {
   model.ncf_mlp_embedding_dim = FLAGS_ncf_mlp_embedding_dim;
   model.max_seq_len = FLAGS_max_seq_len;
   model.attention_heads = FLAGS_attention_heads;
-  if (!(FLAGS_embedding_init_scale >= 0)) {
-    return Status::InvalidArgument("--embedding_init_scale must be >= 0; got ", FLAGS_embedding_init_scale);
-  }
+  RETURN_IF_ERROR(CheckReal("embedding_init_scale", FLAGS_embedding_init_scale, /*zero_ok=*/true));
   model.embedding_init_scale = static_cast<float>(FLAGS_embedding_init_scale);
   if (model.name == "ncf") {
     model.num_dense = 0;

@@ -2,6 +2,7 @@
 
 #include <bit>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <optional>
 #include <thread>
@@ -424,6 +425,14 @@ Status Worker::RunEpoch(int epoch, const data::ReaderPosition* start, bool* stop
       const float batch_size = current ? static_cast<float>(current->batch.size) : 0.f;
       if (current) {
         RETURN_IF_ERROR(model_->TrainStep(current->batch, current->inputs, current->rows, &row_grads, &result));
+        // A NaN or infinite loss means the model diverged: stop before its
+        // gradients reach the servers or a checkpoint overwrites a good one.
+        if (!std::isfinite(result.mean_loss)) {
+          return Status::Aborted("training diverged at step ", global_step_, ": the mean loss of worker ",
+                                 options_.rank, "'s batch is ", result.mean_loss,
+                                 "; lower --dense_learning_rate or --deep_learning_rate (the checkpoints written "
+                                 "so far are intact)");
+        }
         report_loss += result.mean_loss * batch_size;
         report_samples += batch_size;
         report_steps += 1;

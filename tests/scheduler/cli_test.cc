@@ -87,6 +87,16 @@ TEST_F(CliTest, BadInvocationsExitTwoWithTheReason) {
                                      " --model=bst --data_format=interactions --embedding_dim=10 --attention_heads=3");
   EXPECT_EQ(bad_heads.exit_code, 2);
   EXPECT_NE(bad_heads.output.find("multiple of --attention_heads"), std::string::npos) << bad_heads.output;
+  for (const char* rate : {"nan", "inf", "-1"}) {
+    CommandResult bad_rate = RunEmber("train --train_files=" + binary + " --dense_learning_rate=" + rate);
+    EXPECT_EQ(bad_rate.exit_code, 2) << rate;
+    EXPECT_NE(bad_rate.output.find("--dense_learning_rate must be a finite number > 0; got"), std::string::npos)
+        << bad_rate.output;
+  }
+  CommandResult bad_l1 = RunEmber("train --train_files=" + binary + " --ftrl_l1=nan");
+  EXPECT_EQ(bad_l1.exit_code, 2);
+  EXPECT_NE(bad_l1.output.find("--ftrl_l1 must be a finite number >= 0; got nan"), std::string::npos)
+      << bad_l1.output;
   CommandResult no_threads = RunEmber("train --train_files=" + binary + " --server_threads=0");
   EXPECT_EQ(no_threads.exit_code, 2);
   EXPECT_NE(no_threads.output.find("--server_threads must be at least 1; got 0"), std::string::npos)
@@ -115,6 +125,16 @@ TEST_F(CliTest, GenDataTrainEvalEndToEnd) {
   StatusOr<double> auc = JsonNumberField(final_line, "test_auc");
   ASSERT_TRUE(auc.ok());
   EXPECT_GT(*auc, 0.6);
+
+  // A learning rate that turns the model to NaN stops the job at the first
+  // such step, with the reason, instead of training NaN to the end (and, as
+  // the AUC of NaN scores once did, hanging at the evaluation).
+  CommandResult diverged = RunEmber("train --model=wide_deep --hidden=32,16 --embedding_dim=8 --batch_size=256 "
+                                    "--num_workers=2 --dense_learning_rate=1e38 --train_files=" +
+                                    dir_ + "/train.tsv --eval_files=" + dir_ + "/test.tsv");
+  EXPECT_EQ(diverged.exit_code, 1) << diverged.output;
+  EXPECT_NE(diverged.output.find("training diverged at step"), std::string::npos) << diverged.output;
+  EXPECT_EQ(diverged.output.find("final:"), std::string::npos) << diverged.output;
 
   // eval: a scores file of the wrong length is refused; a constant one gives AUC 0.5.
   std::string scores;
