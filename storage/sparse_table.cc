@@ -293,13 +293,14 @@ bool SparseTable::SplitBatch(size_t n) const {
   return runner_ != nullptr && runner_->parts() > 1 && n >= kMinKeysPerPart * static_cast<size_t>(runner_->parts());
 }
 
-template <typename Update>
-void SparseTable::ForEachRowByParts(const char* key_bytes, size_t n, uint32_t step, bool count, Update&& update) {
+template <typename TouchFn, typename UpdateFn>
+const std::vector<uint32_t>& SparseTable::UpdateMemoryRowsByParts(const char* key_bytes, size_t n, TouchFn&& touch,
+                                                                   UpdateFn&& update) {
   const size_t row_bytes = static_cast<size_t>(row_floats_) * sizeof(float);
   const int parts = runner_->parts();
-  // Each part reads every key and keeps its own; it looks its rows up
+  // Each part reads every key and keeps its own; it looks their rows up
   // (read-only: the index does not change during this pass) and updates
-  // those in memory, leaving the others for the pass below.
+  // those in memory, leaving the others to the caller.
   runner_->Run([&](int part) {
     PartScratch& scratch = parts_[static_cast<size_t>(part)];
     scratch.left.clear();
@@ -315,7 +316,7 @@ void SparseTable::ForEachRowByParts(const char* key_bytes, size_t n, uint32_t st
       if (j + kIndexAhead < m) index_.Prefetch(KeyAt(key_bytes, mine[j + kIndexAhead]));
       const uint32_t slot = index_.Find(KeyAt(key_bytes, mine[j]));
       if (slot == KeyIndex::kNotFound) return nullptr;
-      if (tiered_) TouchInStep(slot, step);
+      touch(slot);
       return RowAt(slot);
     };
     ForEachRowAhead(m, row_bytes, lookup, [&](size_t j, float* row) {
@@ -326,15 +327,13 @@ void SparseTable::ForEachRowByParts(const char* key_bytes, size_t n, uint32_t st
       }
     });
   });
-  // The keys without a memory row, in batch order: a key's first occurrence
-  // may create its row, which its later ones (left too) then update.
   std::vector<uint32_t>& left = parts_[0].left;
   for (int part = 1; part < parts; ++part) {
     const std::vector<uint32_t>& more = parts_[static_cast<size_t>(part)].left;
     left.insert(left.end(), more.begin(), more.end());
   }
   std::sort(left.begin(), left.end());
-  for (const uint32_t i : left) update(i, RowForUpdate(KeyAt(key_bytes, i), count, step), 0);
+  return left;
 }
 
 Status SparseTable::PullBatch(const char* key_bytes, size_t n, bool create, uint32_t step, char* out) {
@@ -343,19 +342,30 @@ Status SparseTable::PullBatch(const char* key_bytes, size_t n, bool create, uint
   if (!create) {
     miss_keys_.clear();
     miss_positions_.clear();
-    for (size_t i = 0; i < n; ++i) {
-      if (i + kIndexAhead < n) index_.Prefetch(KeyAt(key_bytes, i + kIndexAhead));
-      const Key key = KeyAt(key_bytes, i);
-      const uint32_t slot = index_.Find(key);
-      if (slot != KeyIndex::kNotFound) {
+    // A key without a memory row reads as zeros, or as its RocksDB row.
+    const auto absent = [&](size_t i) {
+      std::memset(out + i * row_bytes, 0, row_bytes);
+      if (tiered_) {
+        miss_keys_.push_back(KeyAt(key_bytes, i));
+        miss_positions_.push_back(i);
+      }
+    };
+    if (SplitBatch(n)) {
+      const auto touch = [&](uint32_t slot) {
+        if (tiered_) Touch(slot);
+      };
+      const auto read = [&](size_t i, float* row, int /*part*/) { EncodeFloats(row, dim, out + i * row_bytes); };
+      for (const uint32_t i : UpdateMemoryRowsByParts(key_bytes, n, touch, read)) absent(i);
+    } else {
+      for (size_t i = 0; i < n; ++i) {
+        if (i + kIndexAhead < n) index_.Prefetch(KeyAt(key_bytes, i + kIndexAhead));
+        const uint32_t slot = index_.Find(KeyAt(key_bytes, i));
+        if (slot == KeyIndex::kNotFound) {
+          absent(i);
+          continue;
+        }
         if (tiered_) Touch(slot);
         EncodeFloats(RowAt(slot), dim, out + i * row_bytes);
-      } else {
-        std::memset(out + i * row_bytes, 0, row_bytes);
-        if (tiered_) {
-          miss_keys_.push_back(key);
-          miss_positions_.push_back(i);
-        }
       }
     }
     if (miss_keys_.empty()) return Status::OK();
@@ -381,7 +391,11 @@ Status SparseTable::PullBatch(const char* key_bytes, size_t n, bool create, uint
     }
   };
   if (SplitBatch(n)) {
-    ForEachRowByParts(key_bytes, n, step, /*count=*/true, pull);
+    // The keys left (not in memory) are created or counted for admission on
+    // this thread, in batch order.
+    for (const uint32_t i : UpdateMemoryRowsByParts(key_bytes, n, TouchInStepFn(step), pull)) {
+      pull(i, RowForUpdate(KeyAt(key_bytes, i), /*count=*/true, step), 0);
+    }
   } else {
     // A plain loop: looking rows up ahead (as PushBatch does) made pulls of
     // 10k keys slower (ps_bench BM_TablePull: 37-40 M keys/s against 44-47
@@ -415,7 +429,11 @@ Status SparseTable::PushBatch(const char* key_bytes, const char* grad_bytes, siz
     }
   };
   if (SplitBatch(n)) {
-    ForEachRowByParts(key_bytes, n, step, /*count=*/false, push);
+    // Keys left: a key's first occurrence may create its row (no admission),
+    // which its later ones then update, as in one thread.
+    for (const uint32_t i : UpdateMemoryRowsByParts(key_bytes, n, TouchInStepFn(step), push)) {
+      push(i, RowForUpdate(KeyAt(key_bytes, i), /*count=*/false, step), 0);
+    }
   } else {
     auto lookup = [&](size_t i) { return BatchRowForUpdate(key_bytes, n, i, /*count=*/false, step); };
     ForEachRowAhead(n, static_cast<size_t>(row_floats_) * sizeof(float), lookup,

@@ -141,10 +141,11 @@ class SparseTable {
   // Bytes a memory row is charged: its floats and kRowOverheadBytes.
   int64_t ChargePerRow() const { return static_cast<int64_t>(row_floats_) * 4 + kRowOverheadBytes; }
 
-  // Splits the work of PullBatch (creating) and PushBatch across the parts
-  // of `runner` by key hash: each part looks up and updates, in batch order,
+  // Splits the work of PullBatch and PushBatch across the parts of `runner`
+  // by key hash: each part looks up and updates (or reads), in batch order,
   // the rows of its keys that are in memory; the keys still without a row
-  // (to create, admit or drop) follow on the calling thread, in batch order.
+  // (to create, admit, drop or look up in RocksDB) follow on the calling
+  // thread, in batch order.
   // A row is updated by one thread, so the rows (and which slots they get)
   // are bitwise those of one thread. nullptr or one part: one thread. Not
   // owned; it must outlive the table's batch calls.
@@ -306,12 +307,20 @@ class SparseTable {
   // TieredRowForUpdate when tiered), after prefetching the index entry of
   // the key kIndexAhead (sparse_table.cc) keys further on.
   float* BatchRowForUpdate(const char* key_bytes, size_t n, size_t i, bool count, uint32_t step);
-  // Calls update(i, row) for every key i of a batch: first, split across
-  // runner_'s parts, for the keys whose row is in memory; then, on this
-  // thread and in batch order, with BatchRowForUpdate for the others (row
-  // nullptr: no row). Tiered tables call LoadMisses first.
-  template <typename Update>
-  void ForEachRowByParts(const char* key_bytes, size_t n, uint32_t step, bool count, Update&& update);
+  // Splits a batch of n keys across runner_'s parts by key hash: each part
+  // calls touch(slot) and update(i, row, part) for its keys whose row is in
+  // memory, in batch order. Returns the positions of the other keys, in
+  // batch order (valid until the next call), for the caller to handle on
+  // this thread. Tiered tables call LoadMisses first.
+  template <typename TouchFn, typename UpdateFn>
+  const std::vector<uint32_t>& UpdateMemoryRowsByParts(const char* key_bytes, size_t n, TouchFn&& touch,
+                                                       UpdateFn&& update);
+  // The touch of a push or creating pull of `step`, for UpdateMemoryRowsByParts.
+  auto TouchInStepFn(uint32_t step) {
+    return [this, step](uint32_t slot) {
+      if (tiered_) TouchInStep(slot, step);
+    };
+  }
   // Whether a batch of n keys is split across runner_'s parts.
   bool SplitBatch(size_t n) const;
   // Tiered: adds the last MultiGet (miss_keys_, miss_found_) to the lookup counts.

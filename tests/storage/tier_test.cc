@@ -162,10 +162,11 @@ INSTANTIATE_TEST_SUITE_P(Optimizers, TierOptimizerTest,
                                            SparseOptimizerType::kFtrl, SparseOptimizerType::kAdam),
                          [](const auto& info) { return std::string(SparseOptimizerTypeName(info.param)); });
 
-// --server_threads: batches split across 3 threads by key hash end with the
-// rows of one thread, in memory and tiered (where the same rows are then
-// evicted and looked up again: the new rows take the same slots), and with
-// admission. The batches (2048 keys) are large enough to be split.
+// --server_threads: batches split across 3 threads by key hash (pulls,
+// read-only pulls and pushes) end with the rows of one thread, in memory and
+// tiered (where the same rows are then evicted and looked up again: the new
+// rows take the same slots), and with admission. The batches (2048 keys) are
+// large enough to be split.
 TEST_P(TierOptimizerTest, BatchesSplitAcrossThreadsEndWithTheRowsOfOneThread) {
   const TableConfig config = Table(GetParam());
   PartRunner runner(3);
@@ -206,6 +207,12 @@ TEST_F(TierTest, TieredBatchesSplitAcrossThreadsEvictAndLoadAsOneThread) {
     ASSERT_TRUE(split.PushBatch(Bytes(keys), Bytes(grads), keys.size(), step).ok());
     ASSERT_TRUE(one.PushBatch(Bytes(keys), Bytes(grads), keys.size(), step).ok());
     ASSERT_TRUE(memory.PushBatch(Bytes(keys), Bytes(grads), keys.size(), step).ok());
+    // A read-only pull (evaluation) of other keys reads RocksDB rows unloaded.
+    for (Key& key : keys) key = zipf.Next();
+    ASSERT_TRUE(split.PullBatch(Bytes(keys), keys.size(), false, step, Bytes(a)).ok());
+    ASSERT_TRUE(one.PullBatch(Bytes(keys), keys.size(), false, step, Bytes(b)).ok());
+    ASSERT_TRUE(memory.PullBatch(Bytes(keys), keys.size(), false, step, Bytes(c)).ok());
+    ASSERT_EQ(a, c) << "batch " << batch;
     // The same rows stay in memory, so RocksDB is asked for the same keys.
     ASSERT_EQ(split.memory_rows(), one.memory_rows()) << "batch " << batch;
     ASSERT_EQ(split.cold_lookups(), one.cold_lookups()) << "batch " << batch;
