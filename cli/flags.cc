@@ -335,12 +335,18 @@ Status CheckPositive(const char* flag, int64_t value) {
   return Status::OK();
 }
 
-// A real-valued flag must be finite and > 0, or >= 0 when `zero_ok`: NaN
-// passes every comparison's negation, and an infinite learning rate turns
-// the model to NaN at its first step.
+// More threads per server than any host has cores for.
+constexpr int kMaxServerThreads = 256;
+
+// A real-valued flag must be finite and > 0, or >= 0 when `zero_ok`, as the
+// float the model takes: NaN passes every comparison's negation, an
+// infinite learning rate turns the model to NaN at its first step, and
+// 1e39 is infinite as a float (1e-50 is 0).
 Status CheckReal(const char* flag, double value, bool zero_ok) {
-  if (std::isfinite(value) && (value > 0 || (zero_ok && value == 0))) return Status::OK();
-  return Status::InvalidArgument("--", flag, " must be a finite number ", zero_ok ? ">= 0" : "> 0", "; got ", value);
+  const float as_float = static_cast<float>(value);
+  if (std::isfinite(as_float) && (as_float > 0 || (zero_ok && value == 0))) return Status::OK();
+  return Status::InvalidArgument("--", flag, " must be a finite number ", zero_ok ? ">= 0" : "> 0",
+                                 " (as a 32-bit float); got ", value);
 }
 
 }  // namespace
@@ -435,8 +441,9 @@ StatusOr<scheduler::JobOptions> JobOptionsFromFlags() {
     return Status::InvalidArgument("--rocksdb_write_buffer_bytes must be at least 65536; got ",
                                    FLAGS_rocksdb_write_buffer_bytes);
   }
-  if (FLAGS_server_threads < 1) {
-    return Status::InvalidArgument("--server_threads must be at least 1; got ", FLAGS_server_threads);
+  if (FLAGS_server_threads < 1 || FLAGS_server_threads > kMaxServerThreads) {
+    return Status::InvalidArgument("--server_threads must be between 1 and ", kMaxServerThreads, "; got ",
+                                   FLAGS_server_threads);
   }
   if (FLAGS_server_memory_bytes < 0 || FLAGS_rocksdb_block_cache_bytes < 0 || FLAGS_min_count < 0 ||
       FLAGS_ttl_steps < 0) {

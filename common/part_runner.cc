@@ -6,14 +6,22 @@ namespace ember {
 
 PartRunner::PartRunner(int parts) : parts_(std::max(parts, 1)) {
   threads_.reserve(static_cast<size_t>(parts_ - 1));
-  for (int part = 1; part < parts_; ++part) threads_.emplace_back([this, part] { Loop(part); });
+  try {
+    for (int part = 1; part < parts_; ++part) threads_.emplace_back([this, part] { Loop(part); });
+  } catch (...) {
+    StopThreads();  // the ones started; a joinable std::thread must not be destroyed
+    throw;
+  }
 }
 
-PartRunner::~PartRunner() {
+PartRunner::~PartRunner() { StopThreads(); }
+
+void PartRunner::StopThreads() {
   stop_ = true;
   generation_.fetch_add(1, std::memory_order_release);
   generation_.notify_all();
   for (std::thread& thread : threads_) thread.join();
+  threads_.clear();
 }
 
 void PartRunner::Run(const std::function<void(int part)>& fn) {

@@ -30,11 +30,15 @@ class PartRunner {
   int parts() const { return parts_; }
 
   // Calls fn(part) for every part in [0, parts()), part 0 on the calling
-  // thread, and returns when all have returned. fn must not throw.
+  // thread, and returns when all have returned. fn must not throw (a part
+  // on another thread would end the process; one on the caller would leave
+  // Run while the others still run).
   void Run(const std::function<void(int part)>& fn);
 
  private:
   void Loop(int part);
+  // Tells the threads to return and joins them.
+  void StopThreads();
 
   const int parts_;
   const std::function<void(int)>* job_ = nullptr;  // the job; written before generation_ moves on

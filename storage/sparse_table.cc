@@ -278,7 +278,8 @@ inline int PartOfKey(Key key, int parts) {
 }
 
 // A batch is split across threads from this many keys per part on: below,
-// waking the threads costs more than their share of the work (~50 ns a key).
+// waking the threads (tens of microseconds) costs more than their share of
+// the work (25-50 ns a key; ps/README.md).
 constexpr size_t kMinKeysPerPart = 512;
 
 }  // namespace
@@ -298,14 +299,19 @@ const std::vector<uint32_t>& SparseTable::UpdateMemoryRowsByParts(const char* ke
                                                                    UpdateFn&& update) {
   const size_t row_bytes = static_cast<size_t>(row_floats_) * sizeof(float);
   const int parts = runner_->parts();
+  // Sized here, so that the parts allocate nothing (PartRunner's jobs must
+  // not throw); part 0's `left` takes every part's.
+  for (PartScratch& scratch : parts_) {
+    scratch.positions.resize(n);
+    scratch.left.clear();
+    scratch.left.reserve(n);
+  }
   // Each part reads every key and keeps its own; it looks their rows up
   // (read-only: the index does not change during this pass) and updates
   // those in memory, leaving the others to the caller.
   runner_->Run([&](int part) {
     PartScratch& scratch = parts_[static_cast<size_t>(part)];
-    scratch.left.clear();
     // Branch-free: the position is written always and kept when it is ours.
-    scratch.positions.resize(n);
     uint32_t* const mine = scratch.positions.data();
     size_t m = 0;
     for (size_t i = 0; i < n; ++i) {

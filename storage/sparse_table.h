@@ -148,7 +148,8 @@ class SparseTable {
   // thread, in batch order.
   // A row is updated by one thread, so the rows (and which slots they get)
   // are bitwise those of one thread. nullptr or one part: one thread. Not
-  // owned; it must outlive the table's batch calls.
+  // owned; it must outlive the table's batch calls. Tables that share a
+  // runner must make their batch calls from one thread (a server's do).
   void set_runner(PartRunner* runner);
 
   // ---- Batch calls: what the server uses. Wire bytes (little-endian, any
@@ -311,7 +312,8 @@ class SparseTable {
   // calls touch(slot) and update(i, row, part) for its keys whose row is in
   // memory, in batch order. Returns the positions of the other keys, in
   // batch order (valid until the next call), for the caller to handle on
-  // this thread. Tiered tables call LoadMisses first.
+  // this thread. Creating pulls and pushes of tiered tables call LoadMisses
+  // first.
   template <typename TouchFn, typename UpdateFn>
   const std::vector<uint32_t>& UpdateMemoryRowsByParts(const char* key_bytes, size_t n, TouchFn&& touch,
                                                        UpdateFn&& update);

@@ -87,19 +87,19 @@ TEST_F(CliTest, BadInvocationsExitTwoWithTheReason) {
                                      " --model=bst --data_format=interactions --embedding_dim=10 --attention_heads=3");
   EXPECT_EQ(bad_heads.exit_code, 2);
   EXPECT_NE(bad_heads.output.find("multiple of --attention_heads"), std::string::npos) << bad_heads.output;
-  for (const char* rate : {"nan", "inf", "-1"}) {
+  for (const char* rate : {"nan", "inf", "-1", "1e39", "1e-50"}) {
     CommandResult bad_rate = RunEmber("train --train_files=" + binary + " --dense_learning_rate=" + rate);
     EXPECT_EQ(bad_rate.exit_code, 2) << rate;
-    EXPECT_NE(bad_rate.output.find("--dense_learning_rate must be a finite number > 0; got"), std::string::npos)
+    EXPECT_NE(bad_rate.output.find("--dense_learning_rate must be a finite number > 0 (as a 32-bit float); got"), std::string::npos)
         << bad_rate.output;
   }
   CommandResult bad_l1 = RunEmber("train --train_files=" + binary + " --ftrl_l1=nan");
   EXPECT_EQ(bad_l1.exit_code, 2);
-  EXPECT_NE(bad_l1.output.find("--ftrl_l1 must be a finite number >= 0; got nan"), std::string::npos)
+  EXPECT_NE(bad_l1.output.find("--ftrl_l1 must be a finite number >= 0 (as a 32-bit float); got nan"), std::string::npos)
       << bad_l1.output;
   CommandResult no_threads = RunEmber("train --train_files=" + binary + " --server_threads=0");
   EXPECT_EQ(no_threads.exit_code, 2);
-  EXPECT_NE(no_threads.output.find("--server_threads must be at least 1; got 0"), std::string::npos)
+  EXPECT_NE(no_threads.output.find("--server_threads must be between 1 and 256; got 0"), std::string::npos)
       << no_threads.output;
 }
 
