@@ -13,6 +13,7 @@
 #include <zmq_addon.hpp>
 
 #include "common/logging.h"
+#include "common/part_runner.h"
 #include "ps/wire.h"
 #include "ps/curve.h"
 #include "storage/sparse_table.h"

@@ -6,6 +6,7 @@
 
 #include "common/coding.h"
 #include "common/logging.h"
+#include "common/part_runner.h"
 
 namespace ember::storage {
 

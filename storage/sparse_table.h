@@ -60,12 +60,15 @@
 #include <vector>
 
 #include "common/hash.h"
-#include "common/part_runner.h"
 #include "common/status.h"
 #include "storage/key_index.h"
 #include "storage/optimizer.h"
 #include "storage/rocks_tier.h"
 #include "storage/table_config.h"
+
+namespace ember {
+class PartRunner;
+}  // namespace ember
 
 namespace ember::storage {
 
