@@ -14,7 +14,10 @@
 #include <bit>
 #include <cstring>
 #include <filesystem>
+#include <numeric>
 #include <system_error>
+
+#include <pthread.h>
 
 #include "common/coding.h"
 
@@ -60,6 +63,35 @@ void DecodeRow(const char* bytes, int row_floats, float* row) {
   DecodeFloats(bytes, static_cast<size_t>(row_floats), row);
 }
 
+// Orders keys as BytewiseComparator does (big-endian 8-byte keys: numeric
+// order), comparing 8-byte keys as two integers instead of through memcmp.
+class KeyComparator final : public rocksdb::Comparator {
+ public:
+  const char* Name() const override { return "ember.BigEndianKey"; }
+  int Compare(const rocksdb::Slice& a, const rocksdb::Slice& b) const override {
+    if (a.size() == kKeyBytes && b.size() == kKeyBytes) {
+      uint64_t x, y;
+      std::memcpy(&x, a.data(), kKeyBytes);
+      std::memcpy(&y, b.data(), kKeyBytes);
+      if constexpr (std::endian::native == std::endian::little) {
+        x = __builtin_bswap64(x);
+        y = __builtin_bswap64(y);
+      }
+      return x < y ? -1 : (x > y ? 1 : 0);
+    }
+    return a.compare(b);
+  }
+  bool Equal(const rocksdb::Slice& a, const rocksdb::Slice& b) const override { return a == b; }
+  void FindShortestSeparator(std::string*, const rocksdb::Slice&) const override {}  // keys stay whole
+  void FindShortSuccessor(std::string*) const override {}
+  bool CanKeysWithDifferentByteContentsBeEqual() const override { return false; }
+};
+
+const rocksdb::Comparator* Keys() {
+  static const KeyComparator comparator;
+  return &comparator;
+}
+
 rocksdb::Options DbOptions(const RocksTierOptions& options) {
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
@@ -72,6 +104,7 @@ rocksdb::Options DbOptions(const RocksTierOptions& options) {
 
 rocksdb::ColumnFamilyOptions FamilyOptions(const RocksTierOptions& options) {
   rocksdb::ColumnFamilyOptions family;
+  family.comparator = Keys();
   rocksdb::BlockBasedTableOptions table;
   if (options.block_cache_bytes > 0) {
     table.block_cache = rocksdb::NewLRUCache(static_cast<size_t>(options.block_cache_bytes));
@@ -129,35 +162,147 @@ StatusOr<std::unique_ptr<RocksTier>> RocksTier::Open(const RocksTierOptions& opt
   tier->families_ = std::move(handles);
   tier->table_ids_.push_back(UINT32_MAX);  // the default family: no table
   for (const TableConfig& table : tables) tier->table_ids_.push_back(table.id);
+  tier->writes_.resize(tier->families_.size());
+  tier->writer_ = std::thread([t = tier.get()] { t->WriteLoop(); });
   return tier;
 }
 
 RocksTier::~RocksTier() {
+  if (writer_.joinable()) {
+    WaitForWrites().IgnoreError();  // a cache: nothing to save
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    queued_.notify_one();
+    writer_.join();
+  }
   if (db_ == nullptr) return;
   for (rocksdb::ColumnFamilyHandle* family : families_) db_->DestroyColumnFamilyHandle(family).PermitUncheckedError();
-  db_->Close().PermitUncheckedError();  // a cache: nothing to save
+  db_->Close().PermitUncheckedError();
 }
 
-rocksdb::ColumnFamilyHandle* RocksTier::Family(uint32_t table_id) const {
+int RocksTier::FamilyIndex(uint32_t table_id) const {
   for (size_t i = 1; i < table_ids_.size(); ++i) {
-    if (table_ids_[i] == table_id) return families_[i];
+    if (table_ids_[i] == table_id) return static_cast<int>(i);
   }
-  return nullptr;
+  return -1;
 }
 
-StatusOr<rocksdb::ColumnFamilyHandle*> RocksTier::FamilyOrError(uint32_t table_id, const char* call) const {
-  rocksdb::ColumnFamilyHandle* family = Family(table_id);
-  if (family == nullptr) return Status::NotFound("RocksTier::", call, ": no table ", table_id, " in ", options_.path);
-  return family;
+StatusOr<int> RocksTier::FamilyIndexOrError(uint32_t table_id, const char* call) const {
+  const int f = FamilyIndex(table_id);
+  if (f < 0) return Status::NotFound("RocksTier::", call, ": no table ", table_id, " in ", options_.path);
+  return f;
+}
+
+Status RocksTier::WaitForWrite(int f) {
+  Write& write = writes_[static_cast<size_t>(f)];
+  std::unique_lock<std::mutex> lock(mu_);
+  written_.wait(lock, [&] { return write.state != Write::State::kQueued; });
+  if (write.state == Write::State::kDone) {
+    if (!write.status.ok()) return write.status.WithContext("an earlier write-back");  // kept: its rows stay readable
+    write.state = Write::State::kNone;
+  }
+  return Status::OK();
+}
+
+Status RocksTier::WaitForWrites() {
+  Status first;
+  for (size_t f = 1; f < writes_.size(); ++f) {
+    Status status = WaitForWrite(static_cast<int>(f));
+    if (first.ok()) first = std::move(status);
+  }
+  return first;
+}
+
+void RocksTier::WriteLoop() {
+  pthread_setname_np(pthread_self(), "ember:rockswb");
+  SkipPerfCounters();
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    queued_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stop_, and every write done
+    const int f = queue_.front();
+    queue_.pop_front();
+    lock.unlock();
+    // The owner does not change a queued write: read without the lock.
+    const Write& write = writes_[static_cast<size_t>(f)];
+    rocksdb::WriteBatch batch(write.keys.size() * (write.row_bytes + kKeyBytes + 16));
+    char key_bytes[kKeyBytes];
+    Status status;
+    for (size_t i = 0; i < write.keys.size() && status.ok(); ++i) {
+      EncodeKey(write.keys[i], key_bytes);
+      status = RocksStatus(batch.Put(families_[static_cast<size_t>(f)], rocksdb::Slice(key_bytes, kKeyBytes),
+                                     rocksdb::Slice(write.rows.data() + i * write.row_bytes, write.row_bytes)),
+                           "rocksdb WriteBatch::Put(" + options_.path + ")");
+    }
+    if (status.ok()) {
+      status = RocksStatus(db_->Write(NoWal(), &batch), "rocksdb Write(" + options_.path + ", " +
+                                                            ColumnFamilyName(table_ids_[static_cast<size_t>(f)]) +
+                                                            ", write-back of " + std::to_string(write.keys.size()) +
+                                                            " rows)");
+    }
+    lock.lock();
+    writes_[static_cast<size_t>(f)].status = std::move(status);
+    writes_[static_cast<size_t>(f)].state = Write::State::kDone;
+    written_.notify_all();
+  }
 }
 
 Status RocksTier::MultiGet(uint32_t table_id, std::span<const Key> keys, int row_floats, float* rows,
                            std::vector<uint8_t>* found) {
-  ASSIGN_OR_RETURN(rocksdb::ColumnFamilyHandle * family, FamilyOrError(table_id, "MultiGet"));
-  SkipPerfCounters();
+  ASSIGN_OR_RETURN(const int f, FamilyIndexOrError(table_id, "MultiGet"));
   const size_t n = keys.size();
   found->assign(n, 0);
   if (n == 0) return Status::OK();
+  Write& write = writes_[static_cast<size_t>(f)];
+  bool in_flight;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (write.state == Write::State::kDone && write.status.ok()) write.state = Write::State::kNone;
+    in_flight = write.state != Write::State::kNone;  // queued, or failed: its rows are only here
+  }
+  if (!in_flight) return ReadFromDb(f, keys, row_floats, rows, found->data());
+  const size_t row_bytes = static_cast<size_t>(row_floats) * sizeof(float);
+  if (write.row_bytes != row_bytes) {
+    return Status::InvalidArgument("RocksTier::MultiGet: ", options_.path, " ", ColumnFamilyName(table_id), ": rows of ",
+                                   row_bytes, " bytes asked, ", write.row_bytes, " written");
+  }
+  // Keys of the write in flight come from its copy (the last of duplicates),
+  // the rest from RocksDB.
+  db_keys_.clear();
+  db_positions_.clear();
+  for (size_t i = 0; i < n; ++i) {
+    const Key key = keys[i];
+    const auto after = std::upper_bound(write.order.begin(), write.order.end(), key,
+                                        [&](Key k, uint32_t j) { return k < write.keys[j]; });
+    if (after != write.order.begin() && write.keys[*(after - 1)] == key) {
+      DecodeRow(write.rows.data() + *(after - 1) * row_bytes, row_floats, rows + i * static_cast<size_t>(row_floats));
+      (*found)[i] = 1;
+      ++reads_from_writes_in_flight_;
+    } else {
+      db_keys_.push_back(key);
+      db_positions_.push_back(i);
+    }
+  }
+  if (db_keys_.empty()) return Status::OK();
+  db_rows_.resize(db_keys_.size() * static_cast<size_t>(row_floats));
+  db_found_.resize(db_keys_.size());
+  RETURN_IF_ERROR(ReadFromDb(f, db_keys_, row_floats, db_rows_.data(), db_found_.data()));
+  for (size_t k = 0; k < db_keys_.size(); ++k) {
+    if (!db_found_[k]) continue;
+    std::memcpy(rows + db_positions_[k] * static_cast<size_t>(row_floats),
+                db_rows_.data() + k * static_cast<size_t>(row_floats), row_bytes);
+    (*found)[db_positions_[k]] = 1;
+  }
+  return Status::OK();
+}
+
+Status RocksTier::ReadFromDb(int f, std::span<const Key> keys, int row_floats, float* rows, uint8_t* found) {
+  rocksdb::ColumnFamilyHandle* family = families_[static_cast<size_t>(f)];
+  const uint32_t table_id = table_ids_[static_cast<size_t>(f)];
+  SkipPerfCounters();
+  const size_t n = keys.size();
   key_bytes_.resize(n * kKeyBytes);
   std::vector<rocksdb::Slice> slices(n);
   for (size_t i = 0; i < n; ++i) {
@@ -170,6 +315,7 @@ Status RocksTier::MultiGet(uint32_t table_id, std::span<const Key> keys, int row
   db_->MultiGet(rocksdb::ReadOptions(), family, n, slices.data(), values.data(), statuses.data(), sorted);
   const size_t row_bytes = static_cast<size_t>(row_floats) * sizeof(float);
   for (size_t i = 0; i < n; ++i) {
+    found[i] = 0;
     if (statuses[i].IsNotFound()) continue;
     RETURN_IF_ERROR(RocksStatus(statuses[i], "rocksdb MultiGet(" + options_.path + ", " + ColumnFamilyName(table_id) +
                                                  ", key " + std::to_string(keys[i]) + ")"));
@@ -178,7 +324,7 @@ Status RocksTier::MultiGet(uint32_t table_id, std::span<const Key> keys, int row
                               ": value of ", values[i].size(), " bytes, want ", row_bytes);
     }
     DecodeRow(values[i].data(), row_floats, rows + i * static_cast<size_t>(row_floats));
-    (*found)[i] = 1;
+    found[i] = 1;
   }
   return Status::OK();
 }
@@ -192,31 +338,40 @@ Status RocksTier::Get(uint32_t table_id, Key key, int row_floats, float* row, bo
 
 Status RocksTier::PutRows(uint32_t table_id, std::span<const Key> keys, std::span<const float* const> rows,
                           int row_floats) {
-  ASSIGN_OR_RETURN(rocksdb::ColumnFamilyHandle * family, FamilyOrError(table_id, "PutRows"));
-  SkipPerfCounters();
+  ASSIGN_OR_RETURN(const int f, FamilyIndexOrError(table_id, "PutRows"));
+  RETURN_IF_ERROR(WaitForWrite(f));
   if (keys.empty()) return Status::OK();
+  Write& write = writes_[static_cast<size_t>(f)];  // kNone: the writer does not read it
+  const size_t n = keys.size();
   const size_t row_bytes = static_cast<size_t>(row_floats) * sizeof(float);
-  rocksdb::WriteBatch batch(keys.size() * (row_bytes + kKeyBytes + 16));
-  char key_bytes[kKeyBytes];
-  std::vector<char> value;
-  if constexpr (std::endian::native != std::endian::little) value.resize(row_bytes);
-  for (size_t i = 0; i < keys.size(); ++i) {
-    EncodeKey(keys[i], key_bytes);
-    const char* bytes = reinterpret_cast<const char*>(rows[i]);
-    if constexpr (std::endian::native != std::endian::little) {
-      EncodeFloats(rows[i], static_cast<size_t>(row_floats), value.data());
-      bytes = value.data();
+  write.row_bytes = row_bytes;
+  write.keys.assign(keys.begin(), keys.end());
+  write.rows.resize(n * row_bytes);
+  for (size_t i = 0; i < n; ++i) {
+    if constexpr (std::endian::native == std::endian::little) {
+      std::memcpy(write.rows.data() + i * row_bytes, rows[i], row_bytes);
+    } else {
+      EncodeFloats(rows[i], static_cast<size_t>(row_floats), write.rows.data() + i * row_bytes);
     }
-    RETURN_IF_ERROR(
-        RocksStatus(batch.Put(family, rocksdb::Slice(key_bytes, kKeyBytes), rocksdb::Slice(bytes, row_bytes)),
-                    "rocksdb WriteBatch::Put(" + options_.path + ")"));
   }
-  return RocksStatus(db_->Write(NoWal(), &batch), "rocksdb Write(" + options_.path + ", " + ColumnFamilyName(table_id) +
-                                                      ", " + std::to_string(keys.size()) + " rows)");
+  write.order.resize(n);
+  std::iota(write.order.begin(), write.order.end(), 0u);
+  if (!std::is_sorted(keys.begin(), keys.end())) {  // evictions come sorted
+    std::stable_sort(write.order.begin(), write.order.end(), [&](uint32_t a, uint32_t b) { return keys[a] < keys[b]; });
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    write.state = Write::State::kQueued;
+    queue_.push_back(f);
+  }
+  queued_.notify_one();
+  return Status::OK();
 }
 
 Status RocksTier::Delete(uint32_t table_id, std::span<const Key> keys) {
-  ASSIGN_OR_RETURN(rocksdb::ColumnFamilyHandle * family, FamilyOrError(table_id, "Delete"));
+  ASSIGN_OR_RETURN(const int f, FamilyIndexOrError(table_id, "Delete"));
+  RETURN_IF_ERROR(WaitForWrite(f));
+  rocksdb::ColumnFamilyHandle* family = families_[static_cast<size_t>(f)];
   SkipPerfCounters();
   if (keys.empty()) return Status::OK();
   rocksdb::WriteBatch batch;
@@ -260,7 +415,9 @@ Status IterateRows(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, const s
 }  // namespace
 
 Status RocksTier::ForEachRow(uint32_t table_id, int row_floats, const std::function<Status(Key, const float*)>& fn) {
-  ASSIGN_OR_RETURN(rocksdb::ColumnFamilyHandle * family, FamilyOrError(table_id, "ForEachRow"));
+  ASSIGN_OR_RETURN(const int f, FamilyIndexOrError(table_id, "ForEachRow"));
+  RETURN_IF_ERROR(WaitForWrite(f));
+  rocksdb::ColumnFamilyHandle* family = families_[static_cast<size_t>(f)];
   return IterateRows(db_.get(), family, options_.path + " " + ColumnFamilyName(table_id), row_floats, fn);
 }
 
@@ -269,6 +426,7 @@ Status RocksTier::Checkpoint(const std::string& dir) {
   if (std::filesystem::exists(dir, error)) {
     return Status::AlreadyExists("RocksTier::Checkpoint: ", dir, " exists");
   }
+  RETURN_IF_ERROR(WaitForWrites().WithContext("RocksTier::Checkpoint into " + dir));
   RETURN_IF_ERROR(RocksStatus(db_->Flush(rocksdb::FlushOptions(), families_),
                               "rocksdb Flush(" + options_.path + ") for a checkpoint into " + dir));
   rocksdb::Checkpoint* raw = nullptr;
@@ -291,11 +449,19 @@ Status ForEachCheckpointRow(const std::string& dir, uint32_t table_id, int row_f
     return Status::NotFound("ForEachCheckpointRow: no column family ", wanted, " in ", dir);
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const std::string& name : names) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  rocksdb::ColumnFamilyOptions family_options;
+  family_options.comparator = Keys();
+  for (const std::string& name : names) descriptors.emplace_back(name, family_options);
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  RETURN_IF_ERROR(RocksStatus(rocksdb::DB::OpenForReadOnly(options, dir, descriptors, &handles, &raw),
-                              "rocksdb::DB::OpenForReadOnly(" + dir + ")"));
+  rocksdb::Status opened = rocksdb::DB::OpenForReadOnly(options, dir, descriptors, &handles, &raw);
+  if (opened.IsInvalidArgument()) {
+    // Written before KeyComparator (by RocksDB's BytewiseComparator, which
+    // orders the keys the same): open it with that one.
+    for (rocksdb::ColumnFamilyDescriptor& descriptor : descriptors) descriptor.options = rocksdb::ColumnFamilyOptions();
+    opened = rocksdb::DB::OpenForReadOnly(options, dir, descriptors, &handles, &raw);
+  }
+  RETURN_IF_ERROR(RocksStatus(opened, "rocksdb::DB::OpenForReadOnly(" + dir + ")"));
   std::unique_ptr<rocksdb::DB> db(raw);
   rocksdb::ColumnFamilyHandle* family = nullptr;
   for (size_t i = 0; i < names.size(); ++i) {

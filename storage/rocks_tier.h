@@ -10,9 +10,20 @@
 // and durability comes from Checkpoint (a RocksDB checkpoint beside the
 // memory tier's rows, see storage/README.md).
 //
+// Write-back runs on the tier's own writer thread: PutRows copies the rows
+// and returns while a writer thread inserts them into RocksDB, so the
+// memtable inserts (a third of a tiered server's time: storage/README.md)
+// overlap the next batch. At most one write per table is in flight; until it
+// is done, MultiGet reads that table's just-written keys from the copy, so
+// every read sees exactly what a synchronous write would have left. The
+// other calls (Delete, ForEachRow, Checkpoint) wait for the writes first. A
+// failed write is reported by the next PutRows, Delete, ForEachRow or
+// Checkpoint (MultiGet still reads its rows from the copy, so none is lost).
+//
 // Every rocksdb::Status is turned into an ember Status in one place
 // (RocksStatus in rocks_tier.cc), naming the call, the path and the table.
-// Thread-compatible: the server thread owns it and its tables.
+// Thread-compatible: the server thread owns it and its tables (the writer
+// thread is internal).
 //
 //   RocksTierOptions options{.path = "/data/server-0/rocks"};
 //   ASSIGN_OR_RETURN(std::unique_ptr<RocksTier> cold, RocksTier::Open(options, tables));
@@ -20,11 +31,15 @@
 //   RETURN_IF_ERROR(cold->Checkpoint("/ckpt/step-000123/server-0/rocks"));
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/hash.h"
@@ -63,7 +78,8 @@ class RocksTier {
 
   const std::string& path() const { return options_.path; }
 
-  // Looks keys up with one MultiGet. For each found key i, copies its row
+  // Looks keys up with one MultiGet (the keys of the table's write in
+  // flight are read from its copy). For each found key i, copies its row
   // (row_floats floats) to rows + i * row_floats and sets (*found)[i] = 1;
   // (*found)[i] = 0 otherwise. NotFound for an unknown table; DataLoss naming
   // the key when a value has the wrong size.
@@ -71,33 +87,76 @@ class RocksTier {
                   std::vector<uint8_t>* found);
   // Reads one row; *found false when absent. Errors as MultiGet.
   Status Get(uint32_t table_id, Key key, int row_floats, float* row, bool* found);
-  // Writes rows[i] (row_floats floats) under keys[i], all in one WriteBatch
-  // (no WAL).
+  // Copies rows[i] (row_floats floats) under keys[i] (for duplicates the
+  // last wins) and has the writer thread write them in one WriteBatch (no
+  // WAL); returns once they are copied. Waits first for the table's previous
+  // write; its error, if it failed, is returned and nothing is written.
   Status PutRows(uint32_t table_id, std::span<const Key> keys, std::span<const float* const> rows, int row_floats);
-  // Deletes keys (absent ones are fine) in one WriteBatch (no WAL).
+  // Waits until every write is in RocksDB; the first failed write's error.
+  Status WaitForWrites();
+  // Deletes keys (absent ones are fine) in one WriteBatch (no WAL), after
+  // the writes.
   Status Delete(uint32_t table_id, std::span<const Key> keys);
   // Calls fn(key, row) for every row of the table in key order, then returns
   // fn's first non-OK Status, or the iterator's. `row` is aligned and valid
-  // during the call only.
+  // during the call only. Waits for the writes first.
   Status ForEachRow(uint32_t table_id, int row_floats, const std::function<Status(Key, const float*)>& fn);
 
-  // Flushes memtables and writes a RocksDB checkpoint (rocksdb::Checkpoint::
-  // CreateCheckpoint) of every column family into `dir`, which must not
-  // exist. Errors name dir.
+  // Waits for the writes, flushes memtables and writes a RocksDB checkpoint
+  // (rocksdb::Checkpoint::CreateCheckpoint) of every column family into
+  // `dir`, which must not exist. Errors name dir.
   Status Checkpoint(const std::string& dir);
 
+  // Keys MultiGet has read from a write in flight (for tests and the
+  // curious: how often a row came back before its write-back ended).
+  int64_t reads_from_writes_in_flight() const { return reads_from_writes_in_flight_; }
+
  private:
+  // One table's write-back: the rows PutRows copied, until the writer
+  // thread has written them.
+  struct Write {
+    enum class State { kNone, kQueued, kDone };
+    State state = State::kNone;  // guarded by mu_
+    Status status;               // the write's; guarded by mu_
+    // Set by the owner thread while state is kNone; read by both threads
+    // while it is not.
+    std::vector<Key> keys;
+    std::vector<char> rows;        // keys.size() rows of row_bytes, in keys' order
+    std::vector<uint32_t> order;   // indices of keys sorted by (key, index): lookups
+    size_t row_bytes = 0;
+  };
+
   RocksTier() = default;
-  // The handle of the table's column family, or nullptr.
-  rocksdb::ColumnFamilyHandle* Family(uint32_t table_id) const;
-  StatusOr<rocksdb::ColumnFamilyHandle*> FamilyOrError(uint32_t table_id, const char* call) const;
+  // The index in families_ of the table's column family, or -1.
+  int FamilyIndex(uint32_t table_id) const;
+  StatusOr<int> FamilyIndexOrError(uint32_t table_id, const char* call) const;
+  // Waits for the write of family `f`; returns its error (keeping its rows
+  // readable) or, once it is written, forgets it.
+  Status WaitForWrite(int f);
+  // The writer thread: writes queued families' rows until stop_.
+  void WriteLoop();
+  // RocksDB lookups of keys (no write in flight for them) into rows/found.
+  Status ReadFromDb(int f, std::span<const Key> keys, int row_floats, float* rows, uint8_t* found);
 
   RocksTierOptions options_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<uint32_t> table_ids_;                     // parallel to families_
   std::vector<rocksdb::ColumnFamilyHandle*> families_;  // owned; destroyed before db_
-  // MultiGet scratch: encoded keys.
+  // MultiGet scratch: encoded keys, and the keys left for RocksDB.
   std::vector<char> key_bytes_;
+  std::vector<Key> db_keys_;
+  std::vector<size_t> db_positions_;
+  std::vector<float> db_rows_;
+  std::vector<uint8_t> db_found_;
+  int64_t reads_from_writes_in_flight_ = 0;
+
+  std::vector<Write> writes_;  // parallel to families_
+  std::mutex mu_;
+  std::condition_variable queued_;   // the writer waits: a family queued, or stop_
+  std::condition_variable written_;  // the owner waits: a write done
+  std::deque<int> queue_;            // families to write, in order; guarded by mu_
+  bool stop_ = false;                // guarded by mu_
+  std::thread writer_;               // started by Open; joined by the destructor
 };
 
 // Calls fn(key, row) for every row of table `table_id` stored in the RocksDB

@@ -249,13 +249,16 @@ Status SparseTable::EvictTo(int64_t max_rows) {
     victim_slots_.push_back(slot);
   }
   // In key order: RocksDB's memtable skiplist starts each insert from where
-  // the previous one ended (not measured apart: within this VM's noise).
+  // the previous one ended (not measured apart: within this VM's noise), and
+  // the tier's lookups in a write in flight need no sort.
   std::sort(victim_slots_.begin(), victim_slots_.end(),
             [&](uint32_t a, uint32_t b) { return slot_keys_[a] < slot_keys_[b]; });
   for (uint32_t slot : victim_slots_) {
     victim_keys_.push_back(slot_keys_[slot]);
     victim_rows_.push_back(RowAt(slot));
   }
+  // PutRows copies the rows (its writer thread writes them): the slots are
+  // free when it returns.
   Status written = tier_.cold->PutRows(config_.id, victim_keys_, victim_rows_, row_floats_);
   if (!written.ok()) {
     for (uint32_t slot : victim_slots_) flags_[slot] &= ~kFree;  // still in memory

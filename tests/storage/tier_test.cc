@@ -1,9 +1,15 @@
 // The RocksDB tier under the memory tier: a table ~10x its memory budget
 // ends bit for bit where the same pushes and pulls leave an all-in-memory
 // table; checkpoints reproduce every row; admission and expiry; batches
-// split across threads (--server_threads) change no row; RocksDB errors as
+// split across threads (--server_threads) change no row; the RocksDB tier's
+// write-back on its own thread reads back what it was given, before and
+// after it lands, and loses nothing when RocksDB fails; RocksDB errors as
 // Status.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -14,6 +20,8 @@
 #include <map>
 #include <string>
 #include <vector>
+
+#include <rocksdb/db.h>
 
 #include "common/part_runner.h"
 #include "common/random.h"
@@ -566,6 +574,185 @@ TEST_F(TierTest, RestoredAdmissionCountersKeepTheirSteps) {
   restored.ForEachPendingCount([&](Key k, uint32_t count, uint32_t) { left_restored[k] = count; });
   EXPECT_EQ(left_restored, left_original);
   EXPECT_EQ(left_restored, (std::map<Key, uint32_t>{{2, 1}}));
+}
+
+// Rows for RocksTier::PutRows: row i of `values` is row_floats floats.
+std::vector<const float*> RowPointers(const std::vector<float>& values, int row_floats) {
+  std::vector<const float*> rows;
+  for (size_t i = 0; i < values.size(); i += static_cast<size_t>(row_floats)) rows.push_back(values.data() + i);
+  return rows;
+}
+
+TEST_F(TierTest, WriteBackReadsBackTheSameBeforeAndAfterItLands) {
+  const TableConfig config = Table(SparseOptimizerType::kSgd, /*dim=*/6);
+  const int row_floats = SparseTable::RowFloats(config);
+  RocksTier* cold = OpenTier(config);
+  Rng rng(3);
+  // Round r writes 60,000 rows: keys r*1e6 + i, in shuffled order, and key
+  // 7 twice (the last wins). It then reads, at once (while the writer
+  // thread is most likely still at it), keys of this round, keys of the
+  // round before (in RocksDB) and absent keys; then again once written.
+  std::map<Key, std::vector<float>> want;
+  const int kRows = 60'000;
+  for (int round = 0; round < 6; ++round) {
+    std::vector<Key> keys;
+    for (int i = 0; i < kRows; ++i) keys.push_back(static_cast<Key>(round) * 1'000'000 + static_cast<Key>(i) + 100);
+    for (size_t i = keys.size() - 1; i > 0; --i) std::swap(keys[i], keys[rng.UniformInt(i + 1)]);
+    keys.push_back(7);
+    keys.push_back(7);
+    std::vector<float> values(keys.size() * static_cast<size_t>(row_floats));
+    for (float& v : values) v = static_cast<float>(rng.Normal(0.0, 1.0));
+    ASSERT_TRUE(cold->PutRows(config.id, keys, RowPointers(values, row_floats), row_floats).ok());
+    for (size_t i = 0; i < keys.size(); ++i) {
+      want[keys[i]].assign(values.begin() + static_cast<ptrdiff_t>(i * row_floats),
+                           values.begin() + static_cast<ptrdiff_t>((i + 1) * row_floats));
+    }
+    std::vector<Key> asked = {7, 5, keys[0], keys[kRows / 2], keys[kRows - 1], 999'999'999};
+    if (round > 0) asked.push_back(static_cast<Key>(round - 1) * 1'000'000 + 100 + 17);
+    for (int pass = 0; pass < 2; ++pass) {
+      if (pass == 1) {
+        ASSERT_TRUE(cold->WaitForWrites().ok());
+      }
+      const int64_t in_flight_before = cold->reads_from_writes_in_flight();
+      std::vector<float> got(asked.size() * static_cast<size_t>(row_floats), -1.0f);
+      std::vector<uint8_t> found;
+      ASSERT_TRUE(cold->MultiGet(config.id, asked, row_floats, got.data(), &found).ok());
+      for (size_t i = 0; i < asked.size(); ++i) {
+        const auto it = want.find(asked[i]);
+        ASSERT_EQ(found[i] != 0, it != want.end()) << "round " << round << " pass " << pass << " key " << asked[i];
+        if (it == want.end()) continue;
+        EXPECT_EQ(0, std::memcmp(got.data() + i * row_floats, it->second.data(), row_floats * sizeof(float)))
+            << "round " << round << " pass " << pass << " key " << asked[i];
+      }
+      if (pass == 1) {
+        EXPECT_EQ(cold->reads_from_writes_in_flight(), in_flight_before) << "all written";
+      }
+    }
+  }
+  // The reads above are right either way; this says the copy was read.
+  EXPECT_GT(cold->reads_from_writes_in_flight(), 0) << "no read came while a write was in flight";
+  // Scans and checkpoints wait for the writes: every row is there.
+  int64_t rows = 0;
+  ASSERT_TRUE(cold->ForEachRow(config.id, row_floats, [&](Key key, const float* row) {
+                      ++rows;
+                      const auto it = want.find(key);
+                      if (it == want.end() || std::memcmp(row, it->second.data(), row_floats * sizeof(float)) != 0) {
+                        return Status::Internal("key ", key, " differs");
+                      }
+                      return Status::OK();
+                    })
+                  .ok());
+  EXPECT_EQ(rows, static_cast<int64_t>(want.size()));
+}
+
+// A write-back that RocksDB refuses (its flush hits the file-size limit) is
+// reported by the next PutRows, naming the path and table, and its rows stay
+// readable: none is lost. The child case runs in a process of its own,
+// started by the case after it: the limit is per process, and RocksDB's
+// background threads do not survive a fork.
+TEST_F(TierTest, WriteBackUnderAFileSizeLimitChild) {
+  const char* path = std::getenv("EMBER_TIER_TEST_LIMITED_DB");
+  if (path == nullptr) GTEST_SKIP() << "the child of FailedWriteBackIsReportedAndItsRowsStayReadable";
+  signal(SIGXFSZ, SIG_IGN);
+  rlimit limit{};
+  limit.rlim_cur = limit.rlim_max = 256 << 10;  // memtables of 1 MiB cannot be flushed
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limit), 0);
+  const TableConfig config = Table(SparseOptimizerType::kSgd, /*dim=*/30);
+  const int row_floats = SparseTable::RowFloats(config);
+  RocksTierOptions options;
+  options.path = path;
+  options.write_buffer_bytes = 1 << 20;
+  auto opened = RocksTier::Open(options, {config});
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  std::unique_ptr<RocksTier> cold = std::move(opened).value();
+  std::vector<Key> keys(2000);
+  std::vector<float> values(keys.size() * static_cast<size_t>(row_floats));
+  const auto value_of = [&](int batch, size_t i) { return static_cast<float>(batch) + static_cast<float>(i) * 1e-3f; };
+  Status status;
+  int batch = 0;
+  for (; batch < 200 && status.ok(); ++batch) {
+    for (size_t i = 0; i < keys.size(); ++i) keys[i] = static_cast<Key>(batch) * 10'000 + i;
+    for (size_t i = 0; i < values.size(); ++i) values[i] = value_of(batch, i);
+    status = cold->PutRows(config.id, keys, RowPointers(values, row_floats), row_floats);
+  }
+  ASSERT_FALSE(status.ok()) << "200 batches of 256 KB were all written under a 256 KiB file-size limit";
+  EXPECT_NE(status.message().find(path), std::string_view::npos) << status;
+  EXPECT_NE(status.message().find("table-3"), std::string_view::npos) << status;
+  EXPECT_NE(status.message().find("write-back"), std::string_view::npos) << status;
+  // The batch refused last (batch - 1) was not taken; the one before failed
+  // in RocksDB: its rows come from the tier's copy.
+  const int failed = batch - 2;
+  for (size_t i = 0; i < keys.size(); ++i) keys[i] = static_cast<Key>(failed) * 10'000 + i;
+  std::vector<float> got(values.size());
+  std::vector<uint8_t> found;
+  ASSERT_TRUE(cold->MultiGet(config.id, keys, row_floats, got.data(), &found).ok());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    ASSERT_TRUE(found[i]) << "key " << keys[i];
+    ASSERT_EQ(got[i * row_floats], value_of(failed, i * row_floats)) << "key " << keys[i];
+  }
+  EXPECT_FALSE(cold->WaitForWrites().ok()) << "the failure is reported again";
+}
+
+TEST_F(TierTest, FailedWriteBackIsReportedAndItsRowsStayReadable) {
+  const std::string path = dir_ + "/rocks-limited";
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {  // exec at once: nothing of this process's state is used
+    setenv("EMBER_TIER_TEST_LIMITED_DB", path.c_str(), 1);
+    execl("/proc/self/exe", "tier_test", "--gtest_filter=TierTest.WriteBackUnderAFileSizeLimitChild", nullptr);
+    _exit(127);
+  }
+  // RocksDB could stall writes forever instead of failing them: give up
+  // after 120 s.
+  int wstatus = 0;
+  pid_t done = 0;
+  for (int waited_ms = 0; waited_ms < 120'000 && done == 0; waited_ms += 50) {
+    done = waitpid(pid, &wstatus, WNOHANG);
+    if (done == 0) usleep(50'000);
+  }
+  if (done == 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &wstatus, 0);
+    FAIL() << "the child hung: a failed write-back stalled instead of failing";
+  }
+  ASSERT_EQ(done, pid);
+  ASSERT_TRUE(WIFEXITED(wstatus)) << "the child died of signal " << WTERMSIG(wstatus);
+  EXPECT_EQ(WEXITSTATUS(wstatus), 0) << "the child's checks failed (its output is above)";
+}
+
+// Checkpoints written before the tier's KeyComparator (RocksDB's bytewise
+// comparator, the same key order) still read back.
+TEST_F(TierTest, CheckpointOfTheBytewiseComparatorReadsBack) {
+  const std::string dir = dir_ + "/bytewise";
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.create_missing_column_families = true;
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+      {ColumnFamilyName(3), rocksdb::ColumnFamilyOptions()}};
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(options, dir, descriptors, &handles, &raw).ok());
+  const std::vector<Key> keys = {0x0102030405060708ULL, 5, 0xff00000000000001ULL};
+  for (Key key : keys) {
+    char key_bytes[8];
+    for (int i = 0; i < 8; ++i) key_bytes[i] = static_cast<char>(key >> (56 - 8 * i));
+    const float row[2] = {static_cast<float>(key % 1000), 1.5f};  // little-endian hosts: the stored bytes
+    ASSERT_TRUE(raw->Put(rocksdb::WriteOptions(), handles[1], rocksdb::Slice(key_bytes, 8),
+                         rocksdb::Slice(reinterpret_cast<const char*>(row), sizeof(row)))
+                    .ok());
+  }
+  for (rocksdb::ColumnFamilyHandle* handle : handles) ASSERT_TRUE(raw->DestroyColumnFamilyHandle(handle).ok());
+  ASSERT_TRUE(raw->Close().ok());
+  delete raw;
+  std::vector<Key> read;
+  Status status = ForEachCheckpointRow(dir, 3, 2, [&](Key key, const float* row) {
+    read.push_back(key);
+    EXPECT_EQ(row[0], static_cast<float>(key % 1000));
+    EXPECT_EQ(row[1], 1.5f);
+  });
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(read, (std::vector<Key>{5, 0x0102030405060708ULL, 0xff00000000000001ULL})) << "in key order";
 }
 
 TEST_F(TierTest, RocksErrorsBecomeStatusNamingThePath) {
