@@ -14,6 +14,7 @@
 #include <bit>
 #include <cstring>
 #include <filesystem>
+#include <new>
 #include <numeric>
 #include <system_error>
 
@@ -88,8 +89,8 @@ class KeyComparator final : public rocksdb::Comparator {
 };
 
 const rocksdb::Comparator* Keys() {
-  static const KeyComparator comparator;
-  return &comparator;
+  static const KeyComparator* comparator = new KeyComparator();  // never destroyed: a DB may outlive exit()
+  return comparator;
 }
 
 rocksdb::Options DbOptions(const RocksTierOptions& options) {
@@ -163,7 +164,12 @@ StatusOr<std::unique_ptr<RocksTier>> RocksTier::Open(const RocksTierOptions& opt
   tier->table_ids_.push_back(UINT32_MAX);  // the default family: no table
   for (const TableConfig& table : tables) tier->table_ids_.push_back(table.id);
   tier->writes_.resize(tier->families_.size());
-  tier->writer_ = std::thread([t = tier.get()] { t->WriteLoop(); });
+  try {
+    tier->writer_ = std::thread([t = tier.get()] { t->WriteLoop(); });
+  } catch (const std::system_error& e) {
+    return Status::ResourceExhausted("RocksTier::Open(", options.path, "): cannot start the write-back thread: ",
+                                     e.what());
+  }
   return tier;
 }
 
@@ -195,20 +201,22 @@ StatusOr<int> RocksTier::FamilyIndexOrError(uint32_t table_id, const char* call)
   return f;
 }
 
+bool RocksTier::Write::InFlightOrFailed() {
+  if (state == State::kDone && status.ok()) state = State::kNone;  // landed: RocksDB has the rows
+  return state != State::kNone;
+}
+
 Status RocksTier::WaitForWrite(int f) {
   Write& write = writes_[static_cast<size_t>(f)];
   std::unique_lock<std::mutex> lock(mu_);
   written_.wait(lock, [&] { return write.state != Write::State::kQueued; });
-  if (write.state == Write::State::kDone) {
-    if (!write.status.ok()) return write.status.WithContext("an earlier write-back");  // kept: its rows stay readable
-    write.state = Write::State::kNone;
-  }
+  if (write.InFlightOrFailed()) return write.status.WithContext("an earlier write-back");  // kept: its rows stay readable
   return Status::OK();
 }
 
 Status RocksTier::WaitForWrites() {
   Status first;
-  for (size_t f = 1; f < writes_.size(); ++f) {
+  for (size_t f = 1; f < writes_.size(); ++f) {  // family 0, the default one, holds no table
     Status status = WaitForWrite(static_cast<int>(f));
     if (first.ok()) first = std::move(status);
   }
@@ -227,20 +235,23 @@ void RocksTier::WriteLoop() {
     lock.unlock();
     // The owner does not change a queued write: read without the lock.
     const Write& write = writes_[static_cast<size_t>(f)];
-    rocksdb::WriteBatch batch(write.keys.size() * (write.row_bytes + kKeyBytes + 16));
-    char key_bytes[kKeyBytes];
+    const std::string what = "rocksdb Write(" + options_.path + ", " +
+                             ColumnFamilyName(table_ids_[static_cast<size_t>(f)]) + ", write-back of " +
+                             std::to_string(write.keys.size()) + " rows)";
     Status status;
-    for (size_t i = 0; i < write.keys.size() && status.ok(); ++i) {
-      EncodeKey(write.keys[i], key_bytes);
-      status = RocksStatus(batch.Put(families_[static_cast<size_t>(f)], rocksdb::Slice(key_bytes, kKeyBytes),
-                                     rocksdb::Slice(write.rows.data() + i * write.row_bytes, write.row_bytes)),
-                           "rocksdb WriteBatch::Put(" + options_.path + ")");
-    }
-    if (status.ok()) {
-      status = RocksStatus(db_->Write(NoWal(), &batch), "rocksdb Write(" + options_.path + ", " +
-                                                            ColumnFamilyName(table_ids_[static_cast<size_t>(f)]) +
-                                                            ", write-back of " + std::to_string(write.keys.size()) +
-                                                            " rows)");
+    try {
+      rocksdb::WriteBatch batch(write.keys.size() * (write.row_bytes + kKeyBytes + 16));
+      char key_bytes[kKeyBytes];
+      rocksdb::Status written;
+      for (size_t i = 0; i < write.keys.size() && written.ok(); ++i) {
+        EncodeKey(write.keys[i], key_bytes);
+        written = batch.Put(families_[static_cast<size_t>(f)], rocksdb::Slice(key_bytes, kKeyBytes),
+                            rocksdb::Slice(write.rows.data() + i * write.row_bytes, write.row_bytes));
+      }
+      if (written.ok()) written = db_->Write(NoWal(), &batch);
+      status = RocksStatus(written, what);
+    } catch (const std::bad_alloc&) {  // reported as a refused write, not std::terminate
+      status = Status::ResourceExhausted(what, ": out of memory");
     }
     lock.lock();
     writes_[static_cast<size_t>(f)].status = std::move(status);
@@ -256,11 +267,10 @@ Status RocksTier::MultiGet(uint32_t table_id, std::span<const Key> keys, int row
   found->assign(n, 0);
   if (n == 0) return Status::OK();
   Write& write = writes_[static_cast<size_t>(f)];
-  bool in_flight;
+  bool in_flight;  // queued, or failed: its rows are only in the copy
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (write.state == Write::State::kDone && write.status.ok()) write.state = Write::State::kNone;
-    in_flight = write.state != Write::State::kNone;  // queued, or failed: its rows are only here
+    in_flight = write.InFlightOrFailed();
   }
   if (!in_flight) return ReadFromDb(f, keys, row_floats, rows, found->data());
   const size_t row_bytes = static_cast<size_t>(row_floats) * sizeof(float);
@@ -361,8 +371,8 @@ Status RocksTier::PutRows(uint32_t table_id, std::span<const Key> keys, std::spa
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
+    queue_.push_back(f);  // first: if it throws, the write is not marked queued
     write.state = Write::State::kQueued;
-    queue_.push_back(f);
   }
   queued_.notify_one();
   return Status::OK();
@@ -455,11 +465,12 @@ Status ForEachCheckpointRow(const std::string& dir, uint32_t table_id, int row_f
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status opened = rocksdb::DB::OpenForReadOnly(options, dir, descriptors, &handles, &raw);
-  if (opened.IsInvalidArgument()) {
+  if (opened.IsInvalidArgument() && opened.ToString().find("does not match existing comparator") != std::string::npos) {
     // Written before KeyComparator (by RocksDB's BytewiseComparator, which
     // orders the keys the same): open it with that one.
     for (rocksdb::ColumnFamilyDescriptor& descriptor : descriptors) descriptor.options = rocksdb::ColumnFamilyOptions();
-    opened = rocksdb::DB::OpenForReadOnly(options, dir, descriptors, &handles, &raw);
+    const rocksdb::Status bytewise = rocksdb::DB::OpenForReadOnly(options, dir, descriptors, &handles, &raw);
+    if (bytewise.ok()) opened = bytewise;
   }
   RETURN_IF_ERROR(RocksStatus(opened, "rocksdb::DB::OpenForReadOnly(" + dir + ")"));
   std::unique_ptr<rocksdb::DB> db(raw);

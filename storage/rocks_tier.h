@@ -17,8 +17,12 @@
 // is done, MultiGet reads that table's just-written keys from the copy, so
 // every read sees exactly what a synchronous write would have left. The
 // other calls (Delete, ForEachRow, Checkpoint) wait for the writes first. A
-// failed write is reported by the next PutRows, Delete, ForEachRow or
-// Checkpoint (MultiGet still reads its rows from the copy, so none is lost).
+// write that RocksDB refuses is reported by every later PutRows,
+// WaitForWrites, Delete and ForEachRow of its table and every Checkpoint:
+// MultiGet still reads its rows from the copy, but the table's tier takes no
+// more writes and no checkpoint (the server stops on the error; resume from
+// the last checkpoint). Per batch call one mutex is taken (uncontended but
+// for the writer's hand-over); none per key.
 //
 // Every rocksdb::Status is turned into an ember Status in one place
 // (RocksStatus in rocks_tier.cc), naming the call, the path and the table.
@@ -82,7 +86,8 @@ class RocksTier {
   // flight are read from its copy). For each found key i, copies its row
   // (row_floats floats) to rows + i * row_floats and sets (*found)[i] = 1;
   // (*found)[i] = 0 otherwise. NotFound for an unknown table; DataLoss naming
-  // the key when a value has the wrong size.
+  // the key when a value has the wrong size; InvalidArgument when row_floats
+  // differs from that of the table's write in flight.
   Status MultiGet(uint32_t table_id, std::span<const Key> keys, int row_floats, float* rows,
                   std::vector<uint8_t>* found);
   // Reads one row; *found false when absent. Errors as MultiGet.
@@ -92,7 +97,8 @@ class RocksTier {
   // WAL); returns once they are copied. Waits first for the table's previous
   // write; its error, if it failed, is returned and nothing is written.
   Status PutRows(uint32_t table_id, std::span<const Key> keys, std::span<const float* const> rows, int row_floats);
-  // Waits until every write is in RocksDB; the first failed write's error.
+  // Waits until every write is in RocksDB; the error of a failed one (of the
+  // lowest table index), if any.
   Status WaitForWrites();
   // Deletes keys (absent ones are fine) in one WriteBatch (no WAL), after
   // the writes.
@@ -124,6 +130,9 @@ class RocksTier {
     std::vector<char> rows;        // keys.size() rows of row_bytes, in keys' order
     std::vector<uint32_t> order;   // indices of keys sorted by (key, index): lookups
     size_t row_bytes = 0;
+    // With mu_ held: forgets a write that has landed; true while one is
+    // queued or failed (its rows then are only in the copy).
+    bool InFlightOrFailed();
   };
 
   RocksTier() = default;

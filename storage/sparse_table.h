@@ -20,8 +20,9 @@
 // row's cold copy stays (stale) until the row is evicted again. Row pointers
 // stay valid during a batch, so eviction runs after it: the memory tier may
 // exceed its budget by one batch's rows. RocksDB's own memory (block cache,
-// memtables: RocksTierOptions) and the RocksTier's copy of the last eviction
-// while its writer thread writes it back are outside memory_bytes.
+// memtables: RocksTierOptions) and the RocksTier's write-back buffers (a copy
+// of each table's last eviction, and its WriteBatch while it is written) are
+// outside memory_bytes.
 //
 // A server's tables share one budget (SharedMemoryBudget): each gets a part
 // in proportion to the bytes all its rows would take in memory.

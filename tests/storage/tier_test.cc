@@ -695,11 +695,20 @@ TEST_F(TierTest, WriteBackUnderAFileSizeLimitChild) {
 
 TEST_F(TierTest, FailedWriteBackIsReportedAndItsRowsStayReadable) {
   const std::string path = dir_ + "/rocks-limited";
+  // Everything the child needs is made before the fork: between fork and
+  // exec only async-signal-safe calls.
+  std::string variable = "EMBER_TIER_TEST_LIMITED_DB=" + path;
+  std::string filter = "--gtest_filter=TierTest.WriteBackUnderAFileSizeLimitChild";
+  std::string name = "tier_test";
+  std::vector<char*> env;
+  for (char** e = environ; *e != nullptr; ++e) env.push_back(*e);
+  env.push_back(variable.data());
+  env.push_back(nullptr);
+  char* const argv[] = {name.data(), filter.data(), nullptr};
   const pid_t pid = fork();
   ASSERT_GE(pid, 0);
-  if (pid == 0) {  // exec at once: nothing of this process's state is used
-    setenv("EMBER_TIER_TEST_LIMITED_DB", path.c_str(), 1);
-    execl("/proc/self/exe", "tier_test", "--gtest_filter=TierTest.WriteBackUnderAFileSizeLimitChild", nullptr);
+  if (pid == 0) {
+    execve("/proc/self/exe", argv, env.data());
     _exit(127);
   }
   // RocksDB could stall writes forever instead of failing them: give up
