@@ -284,10 +284,10 @@ Status RocksTier::MultiGet(uint32_t table_id, std::span<const Key> keys, int row
   db_positions_.clear();
   for (size_t i = 0; i < n; ++i) {
     const Key key = keys[i];
-    const auto after = std::upper_bound(write.order.begin(), write.order.end(), key,
-                                        [&](Key k, uint32_t j) { return k < write.keys[j]; });
-    if (after != write.order.begin() && write.keys[*(after - 1)] == key) {
-      DecodeRow(write.rows.data() + *(after - 1) * row_bytes, row_floats, rows + i * static_cast<size_t>(row_floats));
+    const auto after = std::upper_bound(write.keys.begin(), write.keys.end(), key);
+    if (after != write.keys.begin() && *(after - 1) == key) {
+      const auto j = static_cast<size_t>(after - 1 - write.keys.begin());
+      DecodeRow(write.rows.data() + j * row_bytes, row_floats, rows + i * static_cast<size_t>(row_floats));
       (*found)[i] = 1;
       ++reads_from_writes_in_flight_;
     } else {
@@ -354,20 +354,26 @@ Status RocksTier::PutRows(uint32_t table_id, std::span<const Key> keys, std::spa
   Write& write = writes_[static_cast<size_t>(f)];  // kNone: the writer does not read it
   const size_t n = keys.size();
   const size_t row_bytes = static_cast<size_t>(row_floats) * sizeof(float);
+  // The copy is kept in key order for MultiGet's binary search; stable, so
+  // of duplicates the last stays last, as in the WriteBatch it becomes.
+  // Evictions come sorted: no permutation then.
+  std::vector<uint32_t> order;
+  if (!std::is_sorted(keys.begin(), keys.end())) {
+    order.resize(n);
+    std::iota(order.begin(), order.end(), 0u);
+    std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return keys[a] < keys[b]; });
+  }
   write.row_bytes = row_bytes;
-  write.keys.assign(keys.begin(), keys.end());
+  write.keys.resize(n);
   write.rows.resize(n * row_bytes);
   for (size_t i = 0; i < n; ++i) {
+    const size_t from = order.empty() ? i : order[i];
+    write.keys[i] = keys[from];
     if constexpr (std::endian::native == std::endian::little) {
-      std::memcpy(write.rows.data() + i * row_bytes, rows[i], row_bytes);
+      std::memcpy(write.rows.data() + i * row_bytes, rows[from], row_bytes);
     } else {
-      EncodeFloats(rows[i], static_cast<size_t>(row_floats), write.rows.data() + i * row_bytes);
+      EncodeFloats(rows[from], static_cast<size_t>(row_floats), write.rows.data() + i * row_bytes);
     }
-  }
-  write.order.resize(n);
-  std::iota(write.order.begin(), write.order.end(), 0u);
-  if (!std::is_sorted(keys.begin(), keys.end())) {  // evictions come sorted
-    std::stable_sort(write.order.begin(), write.order.end(), [&](uint32_t a, uint32_t b) { return keys[a] < keys[b]; });
   }
   {
     std::lock_guard<std::mutex> lock(mu_);

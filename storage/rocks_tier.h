@@ -126,9 +126,8 @@ class RocksTier {
     Status status;               // the write's; guarded by mu_
     // Set by the owner thread while state is kNone; read by both threads
     // while it is not.
-    std::vector<Key> keys;
-    std::vector<char> rows;        // keys.size() rows of row_bytes, in keys' order
-    std::vector<uint32_t> order;   // indices of keys sorted by (key, index): lookups
+    std::vector<Key> keys;   // sorted (stable: of duplicates the last is last)
+    std::vector<char> rows;  // keys.size() rows of row_bytes, in keys' order
     size_t row_bytes = 0;
     // With mu_ held: forgets a write that has landed; true while one is
     // queued or failed (its rows then are only in the copy).

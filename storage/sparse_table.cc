@@ -250,7 +250,7 @@ Status SparseTable::EvictTo(int64_t max_rows) {
   }
   // In key order: RocksDB's memtable skiplist starts each insert from where
   // the previous one ended (not measured apart: within this VM's noise), and
-  // the tier's lookups in a write in flight need no sort.
+  // the tier keeps its write-back copy sorted without a permutation.
   std::sort(victim_slots_.begin(), victim_slots_.end(),
             [&](uint32_t a, uint32_t b) { return slot_keys_[a] < slot_keys_[b]; });
   for (uint32_t slot : victim_slots_) {
