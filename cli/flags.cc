@@ -142,6 +142,12 @@ DEFINE_bool(curve, false,
             "Under mpirun: encrypt and authenticate every ZeroMQ connection of the job with CurveZMQ. Rank 0 makes "
             "one server keypair per job and sends it to every rank over MPI; a peer without it gets no answer. "
             "Refused when libzmq was built without CURVE. Default: plain tcp (messages still carry the job token).");
+DEFINE_string(dense_sync, "mpi",
+              "Under mpirun: how the workers sum their dense gradients each step. mpi: MPI_Reduce to worker 0 and "
+              "MPI_Bcast (CPU; the sum in worker-rank order). nccl: ncclAllReduce on one GPU per worker, the GPU of "
+              "its local rank among the workers on its host (so start at most as many workers per host as it has "
+              "GPUs); the gradients are copied to the GPU and back. Needs a build with NCCL. Local mode sums in "
+              "memory and takes only mpi.");
 DEFINE_int32(heartbeat_interval_ms, 1000,
              "Under mpirun: every server and worker sends the scheduler a heartbeat this often (milliseconds), "
              "and the scheduler answers each.");
@@ -214,7 +220,7 @@ const VerbInfo kTrainFlags = {
      "metrics_out", "eval_scores_out", "max_bad_lines", "embedding_dim", "hidden", "wide_crosses", "dense_optimizer",
      "dense_learning_rate", "deep_optimizer", "deep_learning_rate", "ftrl_alpha", "ftrl_beta", "ftrl_l1", "ftrl_l2",
      "compute_threads", "sync", "deterministic", "progress_every_steps", "bind_interface", "port_range", "job_token_file",
-     "curve", "heartbeat_interval_ms", "heartbeat_timeout", "cross_layers", "bottom_hidden", "checkpoint_dir",
+     "curve", "dense_sync", "heartbeat_interval_ms", "heartbeat_timeout", "cross_layers", "bottom_hidden", "checkpoint_dir",
      "checkpoint_every_steps", "keep_checkpoints", "max_steps", "resume", "server_threads", "server_memory_bytes",
      "server_storage_dir",
      "rocksdb_block_cache_bytes", "rocksdb_write_buffer_bytes", "min_count", "ttl_steps", "data_format", "schema",

@@ -34,6 +34,7 @@ DECLARE_string(bind_interface);
 DECLARE_string(port_range);
 DECLARE_string(job_token_file);
 DECLARE_bool(curve);
+DECLARE_string(dense_sync);
 DECLARE_int32(heartbeat_interval_ms);
 DECLARE_int32(heartbeat_timeout);
 
@@ -52,6 +53,12 @@ constexpr char kUsage[] =
     "  export    ember export PATH --out=DIR: a checkpoint's tables and dense parameters as .npy files\n"
     "\n"
     "`ember <verb> --help` lists the flags of a verb. Flags may also come from --flagfile=FILE.\n";
+
+// --dense_sync is mpi or nccl.
+Status CheckDenseSyncFlag() {
+  if (FLAGS_dense_sync == "mpi" || FLAGS_dense_sync == "nccl") return Status::OK();
+  return Status::InvalidArgument("--dense_sync=", FLAGS_dense_sync, ": expected mpi or nccl");
+}
 
 #if EMBER_WITH_MPI
 // --port_range "A-B" (or "") into the options; InvalidArgument naming the flag.
@@ -76,6 +83,8 @@ StatusOr<scheduler::MpiJobOptions> MpiJobOptionsFromFlags() {
                                       "rebuild libzmq with libsodium or drop --curve");
   }
   mpi.curve = FLAGS_curve;
+  RETURN_IF_ERROR(CheckDenseSyncFlag());
+  if (FLAGS_dense_sync == "nccl") mpi.dense_sync = scheduler::MpiJobOptions::DenseSync::kNccl;
   mpi.heartbeat.interval = std::chrono::milliseconds(FLAGS_heartbeat_interval_ms);
   mpi.heartbeat.timeout = std::chrono::milliseconds(int64_t{FLAGS_heartbeat_timeout} * 1000);
   RETURN_IF_ERROR(scheduler::ValidateHeartbeatOptions(mpi.heartbeat));
@@ -107,6 +116,15 @@ int RunTrain() {
     return 0;
   }
 #endif
+  Status dense_sync = CheckDenseSyncFlag();
+  if (dense_sync.ok() && FLAGS_dense_sync != "mpi") {
+    dense_sync = Status::InvalidArgument("--dense_sync=", FLAGS_dense_sync, " needs mpirun (one process per worker); ",
+                                         "local mode sums the workers' dense gradients in memory");
+  }
+  if (!dense_sync.ok()) {
+    std::fprintf(stderr, "ember train: %s\n", dense_sync.ToString().c_str());
+    return 2;
+  }
   if (!FLAGS_port_range.empty() || !FLAGS_job_token_file.empty() || FLAGS_curve) {
     LOG(WARNING) << "--port_range, --job_token_file and --curve apply under mpirun only; local mode ignores them";
   }

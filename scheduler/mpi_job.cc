@@ -21,6 +21,9 @@
 #include "ps/curve.h"
 #include "ps/server.h"
 #include "worker/mpi_dense_sync.h"
+#if EMBER_WITH_NCCL
+#include "worker/nccl_dense_sync.h"
+#endif
 #include "worker/worker.h"
 
 namespace ember::scheduler {
@@ -195,6 +198,12 @@ StatusOr<JobResult> RunRole(const JobOptions& options, const MpiJobOptions& mpi)
     return Status::InvalidArgument("mpirun started ", world_size, " processes: 1 scheduler + ", num_servers,
                                    " servers (--num_servers) leave no worker; start at least ", num_servers + 2);
   }
+#if !EMBER_WITH_NCCL
+  if (mpi.dense_sync == MpiJobOptions::DenseSync::kNccl) {
+    return Status::InvalidArgument("--dense_sync=nccl: this ember was built without NCCL (EMBER_WITH_NCCL=OFF: ",
+                                   "no CUDA toolkit, MPI or nccl.h found at build time); use --dense_sync=mpi");
+  }
+#endif
   if (mpi.num_workers_given && options.num_workers != num_workers) {
     return Status::InvalidArgument("--num_workers=", options.num_workers, " but mpirun started ", world_size,
                                    " processes = 1 scheduler + ", num_servers, " servers + ", num_workers,
@@ -376,13 +385,24 @@ StatusOr<JobResult> RunRole(const JobOptions& options, const MpiJobOptions& mpi)
     const int worker_rank = world_rank - 1 - num_servers;
     const worker::WorkerOptions worker_options =
         WorkerOptionsFor(options, wiring, worker_rank, peers[0].endpoint, server_endpoints);
-    worker::MpiDenseSync sync(workers_comm);
+    std::unique_ptr<worker::DenseSync> sync;
+#if EMBER_WITH_NCCL
+    if (mpi.dense_sync == MpiJobOptions::DenseSync::kNccl) {
+      StatusOr<std::unique_ptr<worker::NcclDenseSync>> nccl = worker::NcclDenseSync::Create(workers_comm, host);
+      if (!nccl.ok()) AbortJob(world_rank, role, host, nccl.status());
+      LOG(INFO) << "worker " << worker_rank << ": dense allreduce over NCCL, GPU " << (*nccl)->device() << " of "
+                << host;
+      sync = std::move(*nccl);
+    }
+#endif
+    if (sync == nullptr) sync = std::make_unique<worker::MpiDenseSync>(workers_comm);
     Status status;
     {
-      worker::Worker worker(&context, worker_options, &sync);
+      worker::Worker worker(&context, worker_options, sync.get());
       status = worker.Run();
     }  // the worker's control socket lingers so that FAILED or DONE reaches the scheduler
     if (!status.ok()) AbortJob(world_rank, role, host, status);
+    sync.reset();  // after every worker's last allreduce (a failed worker's peers end by MPI_Abort)
     MPI_Comm_free(&workers_comm);
     return JobResult();
   }

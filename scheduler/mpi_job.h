@@ -11,8 +11,9 @@
 // is drawn by rank 0 (or read there from job_token_file) and sent with
 // MPI_Bcast, and so is the CURVE server keypair with --curve. Then each
 // role runs the same Scheduler, Server and Worker code as local mode; the
-// workers' dense gradients are summed by MpiDenseSync on a communicator of
-// the workers only.
+// workers' dense gradients are summed on a communicator of the workers only,
+// by MpiDenseSync or, with --dense_sync=nccl, by NcclDenseSync on one GPU
+// per worker.
 //
 // Failure: a role that fails prints one line to stderr naming its rank, role
 // and host ("ember train: rank 4 (worker 1 on host n3) failed: ..."), and
@@ -56,6 +57,12 @@ struct MpiJobOptions {
   // MPI_Bcast; servers and scheduler bind CURVE servers, every client
   // connects as a CURVE client (ps/curve.h). Default: false, plain.
   bool curve = false;
+  // --dense_sync: how the workers sum their dense gradients. kMpi:
+  // MpiDenseSync (CPU, any build). kNccl: NcclDenseSync, one GPU per worker
+  // by its local rank on the host (worker/nccl_dense_sync.h); needs a build
+  // with EMBER_WITH_NCCL, else InvalidArgument on every rank.
+  enum class DenseSync { kMpi, kNccl };
+  DenseSync dense_sync = DenseSync::kMpi;
 };
 
 // True when this process was started by mpirun/srun (OpenMPI, PMI or PMIx

@@ -4,8 +4,9 @@
 // step; on return every worker's buffer holds the element-wise sum over all
 // workers, added in worker-rank order (so the result is the same bits on
 // every worker and in every run). Implementations: one worker (nothing to
-// do), worker threads of one process (local mode); MPI and NCCL come with
-// the distributed issue behind the same interface.
+// do), worker threads of one process (local mode, below), worker processes
+// over MPI (worker/mpi_dense_sync.h) and over NCCL on one GPU per worker
+// (worker/nccl_dense_sync.h, whose order of additions is NCCL's).
 //
 //   LocalDenseSyncGroup group(/*num_workers=*/2);
 //   thread r: DenseSync* sync = group.member(r);

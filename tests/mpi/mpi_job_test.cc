@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "common/files.h"
+#include "ops/tensor.h"
 #include "tests/util/command.h"
 
 namespace ember {
@@ -201,6 +203,64 @@ TEST_F(MpiJobTest, DeterministicRunsEndBitwiseIdentical) {
   ASSERT_TRUE(auc1.ok() && auc2.ok()) << line1;
   EXPECT_EQ(*auc1, *auc2);
   EXPECT_GT(*auc1, 0.7);
+}
+
+// --dense_sync=nccl with one worker more than this host has GPUs: the job is
+// refused before training, naming the worker without a GPU, and nothing
+// hangs. Runs everywhere (in CI: no GPU, so one worker and "GPU 0, 0
+// visible"); a build without NCCL refuses the flag instead.
+TEST_F(MpiJobTest, NcclWithMoreWorkersThanGpusIsRefusedNamingTheWorker) {
+  if (!MpirunOnPath()) GTEST_SKIP() << "mpirun is not on PATH";
+  const int gpus = ops::CudaDeviceCount();
+  if (gpus > 4) GTEST_SKIP() << gpus << " GPUs: more processes than this test starts";
+  CommandResult mpi = RunMpi(2 + gpus + 1, "--model=wide_deep --hidden=16 --embedding_dim=4 --batch_size=512 "
+                                           "--num_servers=1 --dense_sync=nccl --train_files=" + dir_ + "/train.tsv");
+  EXPECT_NE(mpi.exit_code, 0) << mpi.output;
+  EXPECT_NE(mpi.exit_code, 124) << "timed out: a process hung\n" << mpi.output;
+  EXPECT_LT(mpi.seconds, 60) << mpi.output;
+#if EMBER_WITH_NCCL
+  const std::string g = std::to_string(gpus);
+  EXPECT_NE(mpi.output.find("--dense_sync=nccl: worker " + g + " on host "), std::string::npos) << mpi.output;
+  const std::string why = "has no GPU: its local rank " + g + " needs GPU " + g + ", " + g + " visible";
+  EXPECT_NE(mpi.output.find(why), std::string::npos) << mpi.output;
+#else
+  EXPECT_NE(mpi.output.find("built without NCCL"), std::string::npos) << mpi.output;
+#endif
+}
+
+// --dense_sync=nccl sums the dense gradients on the GPUs. With 2 workers (1
+// where the host has one GPU) a --deterministic job must end with exactly
+// the parameters of the same job with --dense_sync=mpi: the sum of two
+// buffers has one rounding whatever the order, and one worker's "sum" is its
+// buffer copied to the GPU and back. Skips without a GPU.
+TEST_F(MpiJobTest, NcclSumsAsMpiDoesBitForBit) {
+  if (!MpirunOnPath()) GTEST_SKIP() << "mpirun is not on PATH";
+#if !EMBER_WITH_NCCL
+  GTEST_SKIP() << "built without NCCL";
+#endif
+  const int gpus = ops::CudaDeviceCount();
+  if (gpus == 0) GTEST_SKIP() << "needs a GPU, 0 visible";
+  const int workers = std::min(gpus, 2);
+  auto flags = [&](const std::string& metrics) {
+    return "--model=wide_deep --hidden=32,16 --embedding_dim=8 --batch_size=512 --num_servers=1 "
+           "--compute_threads=1 --deterministic --progress_every_steps=1000 --train_files=" +
+           dir_ + "/train.tsv --eval_files=" + dir_ + "/test.tsv --metrics_out=" + dir_ + "/" + metrics;
+  };
+  CommandResult mpi = RunMpi(2 + workers, flags("mpi.jsonl") + " --dense_sync=mpi");
+  ASSERT_EQ(mpi.exit_code, 0) << mpi.output;
+  CommandResult nccl = RunMpi(2 + workers, flags("nccl.jsonl") + " --dense_sync=nccl");
+  ASSERT_EQ(nccl.exit_code, 0) << nccl.output;
+  EXPECT_NE(nccl.output.find("worker 0: dense allreduce over NCCL, GPU 0"), std::string::npos) << nccl.output;
+  const std::string line_mpi = FinalLine(dir_ + "/mpi.jsonl"), line_nccl = FinalLine(dir_ + "/nccl.jsonl");
+  const std::vector<std::string> dense = JsonStringList(line_nccl, "dense_checksums");
+  ASSERT_EQ(dense.size(), static_cast<size_t>(workers)) << line_nccl;
+  EXPECT_EQ(dense.front(), dense.back());
+  EXPECT_EQ(dense, JsonStringList(line_mpi, "dense_checksums")) << line_mpi << "\n" << line_nccl;
+  EXPECT_EQ(JsonStringList(line_nccl, "sparse_checksums"), JsonStringList(line_mpi, "sparse_checksums"));
+  StatusOr<double> auc_mpi = JsonNumberField(line_mpi, "test_auc"), auc_nccl = JsonNumberField(line_nccl, "test_auc");
+  ASSERT_TRUE(auc_mpi.ok() && auc_nccl.ok()) << line_nccl;
+  EXPECT_EQ(*auc_nccl, *auc_mpi);
+  EXPECT_GT(*auc_nccl, 0.7);
 }
 
 // Checkpoints under mpirun: a deterministic job of 2 servers stopped at

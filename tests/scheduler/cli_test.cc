@@ -35,7 +35,7 @@ TEST_F(CliTest, HelpListsEveryFlagOfTheVerb) {
   EXPECT_EQ(train.exit_code, 0) << train.output;
   for (const char* flag : {"--train_files", "--eval_files", "--model", "--batch_size", "--epochs", "--num_servers",
                            "--num_workers", "--seed", "--metrics_out", "--max_bad_lines", "--wide_crosses",
-                           "--server_threads"}) {
+                           "--server_threads", "--dense_sync"}) {
     EXPECT_NE(train.output.find(flag), std::string::npos) << flag << " missing from\n" << train.output;
   }
   CommandResult gen = RunEmber("gen-data --help");
@@ -243,6 +243,12 @@ TEST_F(CliTest, SchemaFlagsAreChecked) {
   CommandResult cross = RunEmber("train --data_format=schema --schema=label,cat,cat --wide_crosses=C1xC3" + files);
   EXPECT_EQ(cross.exit_code, 2);
   EXPECT_NE(cross.output.find("outside C1..C2"), std::string::npos) << cross.output;
+  CommandResult bogus_sync = RunEmber("train --dense_sync=gloo" + files);
+  EXPECT_EQ(bogus_sync.exit_code, 2);
+  EXPECT_NE(bogus_sync.output.find("--dense_sync=gloo: expected mpi or nccl"), std::string::npos) << bogus_sync.output;
+  CommandResult local_nccl = RunEmber("train --dense_sync=nccl" + files);
+  EXPECT_EQ(local_nccl.exit_code, 2);
+  EXPECT_NE(local_nccl.output.find("--dense_sync=nccl needs mpirun"), std::string::npos) << local_nccl.output;
   CommandResult help = RunEmber("train --help");
   for (const char* flag : {"--schema ", "--schema_delimiter", "--schema_header", "multi:SEP"}) {
     EXPECT_NE(help.output.find(flag), std::string::npos) << flag;
