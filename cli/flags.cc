@@ -144,10 +144,11 @@ DEFINE_bool(curve, false,
             "Refused when libzmq was built without CURVE. Default: plain tcp (messages still carry the job token).");
 DEFINE_string(dense_sync, "mpi",
               "Under mpirun: how the workers sum their dense gradients each step. mpi: MPI_Reduce to worker 0 and "
-              "MPI_Bcast (CPU; the sum in worker-rank order). nccl: ncclAllReduce on one GPU per worker, the GPU of "
-              "its local rank among the workers on its host (so start at most as many workers per host as it has "
-              "GPUs); the gradients are copied to the GPU and back. Needs a build with NCCL. Local mode sums in "
-              "memory and takes only mpi.");
+              "MPI_Bcast (CPU; the sum in worker-rank order). nccl: ncclAllReduce on one GPU per worker: GPU (local "
+              "rank % GPUs it sees), the local rank counting the workers on its host, so ranks that each see only "
+              "their own GPU take it; a job where two workers would share a GPU is refused. The gradients are "
+              "copied to the GPU and back. With --deterministic, NCCL keeps to its Ring and Tree algorithms "
+              "(NCCL_ALGO, unless set). Needs a build with NCCL. Local mode sums in memory and takes only mpi.");
 DEFINE_int32(heartbeat_interval_ms, 1000,
              "Under mpirun: every server and worker sends the scheduler a heartbeat this often (milliseconds), "
              "and the scheduler answers each.");

@@ -388,7 +388,8 @@ StatusOr<JobResult> RunRole(const JobOptions& options, const MpiJobOptions& mpi)
     std::unique_ptr<worker::DenseSync> sync;
 #if EMBER_WITH_NCCL
     if (mpi.dense_sync == MpiJobOptions::DenseSync::kNccl) {
-      StatusOr<std::unique_ptr<worker::NcclDenseSync>> nccl = worker::NcclDenseSync::Create(workers_comm, host);
+      StatusOr<std::unique_ptr<worker::NcclDenseSync>> nccl =
+          worker::NcclDenseSync::Create(workers_comm, host, options.deterministic);
       if (!nccl.ok()) AbortJob(world_rank, role, host, nccl.status());
       LOG(INFO) << "worker " << worker_rank << ": dense allreduce over NCCL, GPU " << (*nccl)->device() << " of "
                 << host;

@@ -2,30 +2,38 @@
 // NCCL (DESIGN.md, "Dense compute": NCCL on GPU workers), selected with
 // `ember train --dense_sync=nccl` under mpirun.
 //
-// Each worker process uses one GPU: its local rank among the workers on its
-// host (MPI_Comm_split_type of the workers' communicator), so mpirun with k
-// workers per host needs k GPUs visible on each. Worker 0 makes the NCCL
-// unique id and sends it to the others with MPI_Bcast; every worker then
-// joins one NCCL communicator whose ranks are the workers' ranks.
+// Each worker process uses one GPU: device (local rank % GPUs visible),
+// where the local rank counts the workers on its host (MPI_Comm_split_type
+// of the workers' communicator). So k workers on a host with k GPUs take one
+// each, and workers that each see only their own GPU (srun
+// --gpus-per-task=1, or CUDA_VISIBLE_DEVICES per rank) take device 0. Two
+// workers on one GPU (by its UUID) are refused: NCCL does not support it.
+// Worker 0 makes the NCCL unique id and sends it to the others with
+// MPI_Bcast; every worker then joins one non-blocking NCCL communicator
+// whose ranks are the workers' ranks.
 //
 // AllreduceSum takes a host buffer (the workers compute the dense part on
-// the CPU today): it is copied to the GPU, summed in place with
-// ncclAllReduce, and copied back. Every worker gets the same bits: NCCL's
-// ring and tree algorithms compute each element's sum once and copy it to
-// every rank. The order of the additions is NCCL's (it depends on the
-// number of GPUs, their topology and the NCCL version), not worker-rank
-// order as with MpiDenseSync; with 2 workers the sums are the same bits as
-// MpiDenseSync's (a + b == b + a). Runs on the same GPUs with the same NCCL
-// repeat bit for bit.
+// the CPU today): it is staged through pinned memory to the GPU, summed in
+// place with ncclAllReduce, and copied back. Every worker gets the same bits
+// (nccl.h: the result is left "identical" in every rank's buffer). The order
+// of the additions is NCCL's, not worker-rank order as with MpiDenseSync;
+// with 2 workers the sums are the bits of MpiDenseSync's (one rounded
+// addition per element; NaN payloads aside). NCCL does not promise the same
+// bits from run to run: ring and tree reductions repeat on the same GPUs,
+// topology, NCCL version and sizes, but NVLink SHARP (NVLS) does not. So
+// with `deterministic` (--deterministic) Create sets NCCL_ALGO=Ring,Tree
+// unless NCCL_ALGO is already set.
 //
-// Failure: unlike an MPI collective, a call blocked in NCCL can be ended.
-// AllreduceSum waits by polling the stream; Abort (thread-safe) makes the
-// waiting call abort the communicator (ncclCommAbort) and return Aborted,
-// and an asynchronous NCCL error (a peer that died) is returned as Internal
-// with NCCL's text. After either, every later call returns the same status.
-// Every other call is made by one thread, the worker's.
+// Failure: unlike an MPI collective, a call waiting in NCCL can be ended. No
+// call blocks inside CUDA or NCCL: AllreduceSum waits by polling the
+// communicator's state and the stream. Abort (thread-safe) makes the waiting
+// call abort the communicator (ncclCommAbort) and return Aborted; an
+// asynchronous NCCL error (a peer that died) is returned as Internal with
+// NCCL's text. After any failure every later call returns the same status.
+// Every call but Abort is made by one thread, the worker's.
 //
-//   ASSIGN_OR_RETURN(std::unique_ptr<NcclDenseSync> sync, NcclDenseSync::Create(workers, host));
+//   ASSIGN_OR_RETURN(std::unique_ptr<NcclDenseSync> sync,
+//                    NcclDenseSync::Create(workers, host, /*deterministic=*/false));
 //   RETURN_IF_ERROR(sync->AllreduceSum(buffer.data(), buffer.size()));
 #pragma once
 
@@ -39,8 +47,8 @@
 #include "common/status.h"
 #include "worker/dense_sync.h"
 
-struct ncclComm;      // nccl.h: typedef struct ncclComm* ncclComm_t
-struct CUstream_st;   // cuda_runtime.h: typedef struct CUstream_st* cudaStream_t
+struct ncclComm;     // nccl.h: typedef struct ncclComm* ncclComm_t
+struct CUstream_st;  // cuda_runtime.h: typedef struct CUstream_st* cudaStream_t
 
 namespace ember::worker {
 
@@ -48,11 +56,13 @@ class NcclDenseSync : public DenseSync {
  public:
   // Collective over `workers` (every worker calls it; the communicator holds
   // exactly the workers, in rank order, and must outlive the returned
-  // object). `host` names this process's host in messages. Fails on every
-  // worker alike, naming the first worker that has no GPU for its local
-  // rank (FailedPrecondition: "worker 1 on host n3 has no GPU: its local
-  // rank 1 needs GPU 1, 1 visible"); Internal for an MPI, CUDA or NCCL error.
-  static StatusOr<std::unique_ptr<NcclDenseSync>> Create(MPI_Comm workers, const std::string& host);
+  // object). `host` names this process's host in messages. Every worker
+  // checks that every worker has a GPU of its own before any NCCL call, and
+  // all fail alike, naming the worker (FailedPrecondition: "worker 1 on
+  // host n3 has no GPU ..." or "workers 0 and 2 on host n3 would share GPU
+  // 0 ..."). Internal for an MPI, CUDA or NCCL error after that.
+  static StatusOr<std::unique_ptr<NcclDenseSync>> Create(MPI_Comm workers, const std::string& host,
+                                                         bool deterministic);
   ~NcclDenseSync() override;
   NcclDenseSync(const NcclDenseSync&) = delete;
   NcclDenseSync& operator=(const NcclDenseSync&) = delete;
@@ -69,8 +79,17 @@ class NcclDenseSync : public DenseSync {
 
  private:
   NcclDenseSync(int device, int num_workers) : device_(device), num_workers_(num_workers) {}
-  // Waits for stream_ while watching Abort and NCCL's asynchronous errors.
-  Status WaitForStream(int64_t count);
+  // The sum, without the bookkeeping of failures (AllreduceSum's).
+  Status Reduce(float* data, int64_t count);
+  // Grows the device and pinned host buffers to `count` floats.
+  Status Reserve(int64_t count);
+  // Waits until the communicator is no longer ncclInProgress (a
+  // non-blocking init or enqueue), watching Abort.
+  Status WaitForComm(const std::string& what);
+  // Waits for stream_, watching Abort and NCCL's asynchronous errors.
+  Status WaitForStream(const std::string& what);
+  // Aborted with Abort's reason once Abort was called; OK before.
+  Status AbortRequested() const;
   // Aborts the communicator (once) and records `why` as the final status.
   Status Fail(Status why);
 
@@ -79,7 +98,8 @@ class NcclDenseSync : public DenseSync {
   ncclComm* comm_ = nullptr;
   CUstream_st* stream_ = nullptr;
   float* device_buffer_ = nullptr;
-  int64_t device_floats_ = 0;
+  float* pinned_buffer_ = nullptr;  // cudaMallocHost: copies that never block the host
+  int64_t capacity_ = 0;            // floats in each buffer
   Status failed_;  // the worker thread's: set once, returned by every later call
   std::atomic<bool> abort_requested_{false};
   mutable std::mutex mu_;

@@ -1,20 +1,29 @@
-// NcclDenseSync (worker/nccl_dense_sync.h) in one process: MPI is started
-// as a singleton (no mpirun), so the workers' communicator is
-// MPI_COMM_WORLD with one worker. Without a GPU, Create must refuse naming
-// the worker and its host (this runs in CI); with one, the allreduce goes
-// through the GPU and must give back the buffer bit for bit, and Abort must
-// end every later call. The sums over several GPUs are checked by the job
-// test MpiJobTest.NcclSumsAsMpiDoesBitForBit.
+// NcclDenseSync (worker/nccl_dense_sync.h).
+//   - In one process, MPI started as a singleton (no mpirun), so the
+//     workers' communicator is MPI_COMM_WORLD with one worker. Without a GPU
+//     Create must refuse naming the worker and its host (this runs in CI);
+//     with one, the allreduce goes through the GPU and must give back the
+//     buffer bit for bit, and Abort must end every later call.
+//   - With 2 GPUs, this binary under `mpirun -np 2` (TwoRankChild, started by
+//     TwoWorkersSumBitForBitAndAbortEndsAWait): the sum of two buffers must
+//     be the float sum of each pair, on both ranks, and Abort from another
+//     thread must end a call that waits for a peer that never joins.
+// Each case runs in its own process under ctest (gtest_discover_tests).
 #include <gtest/gtest.h>
 #include <mpi.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "ops/tensor.h"
+#include "tests/util/command.h"
 #include "worker/nccl_dense_sync.h"
 
 namespace ember::worker {
@@ -34,10 +43,10 @@ MPI_Comm Workers() {
 
 TEST(NcclDenseSyncTest, WithoutAGpuCreateNamesTheWorkerAndItsHost) {
   if (ops::CudaDeviceCount() > 0) GTEST_SKIP() << "this host has a GPU";
-  StatusOr<std::unique_ptr<NcclDenseSync>> sync = NcclDenseSync::Create(Workers(), "hostA");
+  StatusOr<std::unique_ptr<NcclDenseSync>> sync = NcclDenseSync::Create(Workers(), "hostA", false);
   ASSERT_FALSE(sync.ok());
   EXPECT_EQ(sync.status().code(), StatusCode::kFailedPrecondition) << sync.status();
-  const std::string why = "worker 0 on host hostA has no GPU: its local rank 0 needs GPU 0, 0 visible";
+  const std::string why = "--dense_sync=nccl: worker 0 on host hostA has no GPU (0 visible";
   EXPECT_NE(sync.status().message().find(why), std::string::npos) << sync.status();
 }
 
@@ -56,12 +65,12 @@ std::vector<float> Gradients(size_t n) {
 
 TEST(NcclDenseSyncTest, OneWorkersSumIsItsBufferBitForBit) {
   if (ops::CudaDeviceCount() == 0) GTEST_SKIP() << "needs a GPU, 0 visible";
-  StatusOr<std::unique_ptr<NcclDenseSync>> sync = NcclDenseSync::Create(Workers(), "hostA");
+  StatusOr<std::unique_ptr<NcclDenseSync>> sync = NcclDenseSync::Create(Workers(), "hostA", false);
   ASSERT_TRUE(sync.ok()) << sync.status();
   EXPECT_EQ((*sync)->num_workers(), 1);
   EXPECT_EQ((*sync)->device(), 0);
-  // A small buffer, then a larger one (the device buffer grows), then the
-  // small one again.
+  // A small buffer, then a larger one (the buffers grow), then the small one
+  // again.
   for (size_t n : {size_t{1000}, size_t{(1 << 20) + 3}, size_t{17}}) {
     const std::vector<float> expected = Gradients(n);
     std::vector<float> buffer = expected;
@@ -75,7 +84,7 @@ TEST(NcclDenseSyncTest, OneWorkersSumIsItsBufferBitForBit) {
 
 TEST(NcclDenseSyncTest, AbortEndsEveryLaterCall) {
   if (ops::CudaDeviceCount() == 0) GTEST_SKIP() << "needs a GPU, 0 visible";
-  StatusOr<std::unique_ptr<NcclDenseSync>> sync = NcclDenseSync::Create(Workers(), "hostA");
+  StatusOr<std::unique_ptr<NcclDenseSync>> sync = NcclDenseSync::Create(Workers(), "hostA", false);
   ASSERT_TRUE(sync.ok()) << sync.status();
   std::vector<float> buffer = Gradients(4096);
   ASSERT_TRUE((*sync)->AllreduceSum(buffer.data(), 4096).ok());
@@ -85,6 +94,73 @@ TEST(NcclDenseSyncTest, AbortEndsEveryLaterCall) {
     EXPECT_EQ(status.code(), StatusCode::kAborted) << status;
     EXPECT_NE(status.message().find("server 1 is dead"), std::string::npos) << status;
   }
+}
+
+// Rank r's gradient i: finite, of both signs and many magnitudes.
+float RankValue(size_t i, int r) {
+  return std::ldexp(static_cast<float>((i * 7 + static_cast<size_t>(r) * 13) % 2003) - 1001.5f,
+                    static_cast<int>((i + 3 * static_cast<size_t>(r)) % 50) - 25);
+}
+
+constexpr const char* kChildVariable = "EMBER_NCCL_TEST_CHILD";
+
+TEST(NcclDenseSyncTest, TwoRankChild) {
+  if (std::getenv(kChildVariable) == nullptr) {
+    GTEST_SKIP() << "runs under mpirun, started by TwoWorkersSumBitForBitAndAbortEndsAWait";
+  }
+  MPI_Comm world = Workers();
+  int rank = 0, size = 0;
+  MPI_Comm_rank(world, &rank);
+  MPI_Comm_size(world, &size);
+  ASSERT_EQ(size, 2);
+  StatusOr<std::unique_ptr<NcclDenseSync>> sync = NcclDenseSync::Create(world, "child", /*deterministic=*/true);
+  ASSERT_TRUE(sync.ok()) << sync.status();
+  EXPECT_EQ((*sync)->device(), rank);
+  const size_t n = (size_t{1} << 20) + 5;
+  std::vector<float> buffer(n);
+  for (size_t i = 0; i < n; ++i) buffer[i] = RankValue(i, rank);
+  ASSERT_TRUE((*sync)->AllreduceSum(buffer.data(), static_cast<int64_t>(n)).ok());
+  size_t wrong = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const float expected = RankValue(i, 0) + RankValue(i, 1);  // one rounding, whatever the order
+    if (std::memcmp(&buffer[i], &expected, sizeof(float)) != 0) ++wrong;
+  }
+  EXPECT_EQ(wrong, 0u) << "rank " << rank;
+
+  // Rank 0 waits for a peer that never joins; Abort from another thread
+  // must end the wait. Rank 1 stays out, then aborts its own communicator.
+  MPI_Barrier(world);
+  if (rank == 0) {
+    std::thread aborter([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      (*sync)->Abort(Status::Unavailable("worker 1 is gone"));
+    });
+    const auto start = std::chrono::steady_clock::now();
+    const Status waited = (*sync)->AllreduceSum(buffer.data(), static_cast<int64_t>(n));
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    aborter.join();
+    EXPECT_EQ(waited.code(), StatusCode::kAborted) << waited;
+    EXPECT_NE(waited.message().find("worker 1 is gone"), std::string::npos) << waited;
+    EXPECT_LT(seconds, 10.0);
+  } else {
+    (*sync)->Abort(Status::Cancelled("this rank stays out of the last allreduce"));
+  }
+  MPI_Barrier(world);
+}
+
+TEST(NcclDenseSyncTest, TwoWorkersSumBitForBitAndAbortEndsAWait) {
+  const int gpus = ops::CudaDeviceCount();
+  if (gpus < 2) GTEST_SKIP() << "needs 2 GPUs, " << gpus << " visible";
+  if (testing_util::RunShell("command -v mpirun").exit_code != 0) GTEST_SKIP() << "mpirun is not on PATH";
+  char self[4096] = {};
+  ASSERT_GT(::readlink("/proc/self/exe", self, sizeof(self) - 1), 0);
+  std::string env = std::string(kChildVariable) + "=1 ";
+  if (::geteuid() == 0) env += "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 ";
+  const testing_util::CommandResult child = testing_util::RunShell(
+      env + "timeout -k 5 120 mpirun --oversubscribe -np 2 " + self + " --gtest_filter=NcclDenseSyncTest.TwoRankChild");
+  EXPECT_EQ(child.exit_code, 0) << child.output;
+  EXPECT_EQ(child.output.find("SKIPPED"), std::string::npos) << child.output;
+  EXPECT_NE(child.output.find("[  PASSED  ] 1 test"), std::string::npos) << child.output;
 }
 
 }  // namespace
