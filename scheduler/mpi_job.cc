@@ -431,6 +431,12 @@ bool LaunchedByMpi() {
 }
 
 StatusOr<JobResult> RunMpiJob(const JobOptions& options, const MpiJobOptions& mpi_options) {
+#if EMBER_WITH_NCCL
+  // Before MPI_Init: setenv only while this process has one thread.
+  if (mpi_options.dense_sync == MpiJobOptions::DenseSync::kNccl) {
+    worker::NcclDenseSync::PrepareEnvironment(options.deterministic);
+  }
+#endif
   int provided = 0;
   const int init = MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
   if (init != MPI_SUCCESS) return Status::Unavailable("MPI_Init_thread failed with MPI error ", init);

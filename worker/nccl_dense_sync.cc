@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -98,7 +99,20 @@ struct IdMessage {
   int result = 0;  // ncclResult_t of ncclGetUniqueId
 };
 
+// NCCL's algorithms that add in an order fixed by the GPUs, topology, NCCL
+// version and size (not NVLS: NVIDIA/nccl#1497).
+constexpr std::string_view kFixedOrderAlgorithms = "Ring,Tree";
+
 }  // namespace
+
+void NcclDenseSync::PrepareEnvironment(bool deterministic) {
+  const char* blocking = std::getenv("NCCL_COMM_BLOCKING");
+  if (blocking != nullptr && std::string_view(blocking) != "0") {
+    LOG(WARNING) << "NCCL_COMM_BLOCKING=" << blocking << " makes every NCCL call block: a dense allreduce waiting "
+                 << "for a dead peer can then be ended only by the job's end (heartbeats, MPI_Abort)";
+  }
+  if (deterministic) ::setenv("NCCL_ALGO", std::string(kFixedOrderAlgorithms).c_str(), /*overwrite=*/0);
+}
 
 StatusOr<std::unique_ptr<NcclDenseSync>> NcclDenseSync::Create(MPI_Comm workers, const std::string& host,
                                                                bool deterministic) {
@@ -150,12 +164,14 @@ StatusOr<std::unique_ptr<NcclDenseSync>> NcclDenseSync::Create(MPI_Comm workers,
   RETURN_IF_ERROR(CheckProbes(probes));
 
   if (deterministic) {
-    // Every worker has the same flags, so every one sets the same.
-    if (const char* algo = std::getenv("NCCL_ALGO")) {
-      LOG(WARNING) << "--deterministic with --dense_sync=nccl: NCCL_ALGO=" << algo << " is kept; runs repeat "
-                   << "bit for bit only with algorithms that reduce in a fixed order (Ring, Tree)";
-    } else {
-      ::setenv("NCCL_ALGO", "Ring,Tree", 0);
+    const char* algo = std::getenv("NCCL_ALGO");
+    if (algo == nullptr) {
+      return Status::FailedPrecondition("NcclDenseSync::Create(deterministic): NCCL_ALGO is not set; call "
+                                        "NcclDenseSync::PrepareEnvironment(true) before any thread starts");
+    }
+    if (std::string_view(algo) != kFixedOrderAlgorithms) {
+      LOG(WARNING) << "--deterministic with --dense_sync=nccl: NCCL_ALGO=" << algo << " (set outside ember) is kept; "
+                   << "runs repeat bit for bit only with algorithms that add in a fixed order (Ring, Tree)";
     }
   }
   IdMessage id_message;
@@ -191,7 +207,7 @@ NcclDenseSync::~NcclDenseSync() {
       for (int polls = 0; clean; ++polls) {
         ncclResult_t state = ncclSuccess;
         if (ncclCommGetAsyncError(comm_, &state) != ncclSuccess || (state != ncclSuccess && state != ncclInProgress) ||
-            std::chrono::steady_clock::now() > deadline) {
+            std::chrono::steady_clock::now() > deadline || abort_requested_.load(std::memory_order_acquire)) {
           clean = false;
         } else if (state == ncclSuccess) {
           break;

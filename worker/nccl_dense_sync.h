@@ -21,19 +21,25 @@
 // addition per element; NaN payloads aside). NCCL does not promise the same
 // bits from run to run: ring and tree reductions repeat on the same GPUs,
 // topology, NCCL version and sizes, but NVLink SHARP (NVLS) does not. So
-// with `deterministic` (--deterministic) Create sets NCCL_ALGO=Ring,Tree
-// unless NCCL_ALGO is already set.
+// for --deterministic, PrepareEnvironment(true) sets NCCL_ALGO=Ring,Tree
+// (unless NCCL_ALGO is already set; it then wins over /etc/nccl.conf), and
+// Create(deterministic) requires NCCL_ALGO to be set.
 //
 // Failure: unlike an MPI collective, a call waiting in NCCL can be ended. No
-// call blocks inside CUDA or NCCL: AllreduceSum waits by polling the
-// communicator's state and the stream. Abort (thread-safe) makes the waiting
-// call abort the communicator (ncclCommAbort) and return Aborted; an
-// asynchronous NCCL error (a peer that died) is returned as Internal with
-// NCCL's text. After any failure every later call returns the same status.
-// Every call but Abort is made by one thread, the worker's.
+// call blocks inside CUDA or NCCL (unless NCCL_COMM_BLOCKING=1 is set):
+// AllreduceSum waits by polling the communicator's state and the stream.
+// Abort (thread-safe) makes the waiting call abort the communicator
+// (ncclCommAbort) and return Aborted; an asynchronous NCCL error (e.g. a
+// network peer that went away) is returned as Internal with NCCL's text.
+// NCCL does not notice every dead peer (over shared memory or NVLink a
+// kernel may just wait), and neither Create's wait for the communicator nor
+// a call has a deadline of its own: in a job, a dead peer is found by the
+// heartbeats and the job ends with MPI_Abort (scheduler/mpi_job.h). After
+// any failure every later call returns the same status. Every call but
+// Abort is made by one thread, the worker's.
 //
-//   ASSIGN_OR_RETURN(std::unique_ptr<NcclDenseSync> sync,
-//                    NcclDenseSync::Create(workers, host, /*deterministic=*/false));
+//   NcclDenseSync::PrepareEnvironment(deterministic);  // before MPI_Init
+//   ASSIGN_OR_RETURN(std::unique_ptr<NcclDenseSync> sync, NcclDenseSync::Create(workers, host, deterministic));
 //   RETURN_IF_ERROR(sync->AllreduceSum(buffer.data(), buffer.size()));
 #pragma once
 
@@ -61,8 +67,15 @@ class NcclDenseSync : public DenseSync {
   // all fail alike, naming the worker (FailedPrecondition: "worker 1 on
   // host n3 has no GPU ..." or "workers 0 and 2 on host n3 would share GPU
   // 0 ..."). Internal for an MPI, CUDA or NCCL error after that.
+  // FailedPrecondition when `deterministic` and NCCL_ALGO is not set
+  // (PrepareEnvironment(true) was not called).
   static StatusOr<std::unique_ptr<NcclDenseSync>> Create(MPI_Comm workers, const std::string& host,
                                                          bool deterministic);
+  // Sets the environment NCCL reads at communicator init: NCCL_ALGO for
+  // `deterministic` (see the header comment); warns when NCCL_COMM_BLOCKING
+  // would make calls block. Call before any thread starts (setenv is not
+  // safe against other threads' getenv): before MPI_Init.
+  static void PrepareEnvironment(bool deterministic);
   ~NcclDenseSync() override;
   NcclDenseSync(const NcclDenseSync&) = delete;
   NcclDenseSync& operator=(const NcclDenseSync&) = delete;

@@ -108,6 +108,7 @@ TEST(NcclDenseSyncTest, TwoRankChild) {
   if (std::getenv(kChildVariable) == nullptr) {
     GTEST_SKIP() << "runs under mpirun, started by TwoWorkersSumBitForBitAndAbortEndsAWait";
   }
+  NcclDenseSync::PrepareEnvironment(/*deterministic=*/true);  // before MPI starts its threads
   MPI_Comm world = Workers();
   int rank = 0, size = 0;
   MPI_Comm_rank(world, &rank);
