@@ -20,6 +20,13 @@ CommandResult RunEmber(const std::string& args) {
   return testing_util::RunShell("timeout -k 5 120 " + std::string(EMBER_BINARY_PATH) + " " + args);
 }
 
+// `ember <args>` must exit 2 (a usage error) with `reason` in its output.
+void ExpectUsageError(const std::string& args, const std::string& reason) {
+  const CommandResult result = RunEmber(args);
+  EXPECT_EQ(result.exit_code, 2) << args << "\n" << result.output;
+  EXPECT_NE(result.output.find(reason), std::string::npos) << args << "\n" << result.output;
+}
+
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -49,58 +56,28 @@ TEST_F(CliTest, HelpListsEveryFlagOfTheVerb) {
 }
 
 TEST_F(CliTest, BadInvocationsExitTwoWithTheReason) {
-  CommandResult none = RunEmber("");
-  EXPECT_EQ(none.exit_code, 2);
-  EXPECT_NE(none.output.find("usage"), std::string::npos);
-  CommandResult unknown = RunEmber("fly");
-  EXPECT_EQ(unknown.exit_code, 2);
-  EXPECT_NE(unknown.output.find("unknown verb 'fly'"), std::string::npos);
-  CommandResult missing = RunEmber("train");
-  EXPECT_EQ(missing.exit_code, 2);
-  EXPECT_NE(missing.output.find("--train_files is required"), std::string::npos) << missing.output;
-  CommandResult no_file = RunEmber("train --train_files=" + dir_ + "/nope.tsv");
-  EXPECT_EQ(no_file.exit_code, 2);
-  EXPECT_NE(no_file.output.find("nope.tsv"), std::string::npos) << no_file.output;
-  CommandResult wrong_verb = RunEmber("gen-data --out_dir=" + dir_ + " --batch_size=3");
-  EXPECT_EQ(wrong_verb.exit_code, 2);
-  EXPECT_NE(wrong_verb.output.find("--batch_size does not apply"), std::string::npos) << wrong_verb.output;
-  CommandResult bad_model = RunEmber("train --train_files=" + std::string(EMBER_BINARY_PATH) +
-                                     " --model=xgboost");
-  EXPECT_EQ(bad_model.exit_code, 2);
-  EXPECT_NE(bad_model.output.find("unknown --model 'xgboost'"), std::string::npos) << bad_model.output;
-  CommandResult bad_cross = RunEmber("train --train_files=" + std::string(EMBER_BINARY_PATH) +
-                                     " --wide_crosses=C1xC99");
-  EXPECT_EQ(bad_cross.exit_code, 2);
-  EXPECT_NE(bad_cross.output.find("C99"), std::string::npos) << bad_cross.output;
+  ExpectUsageError("", "usage");
+  ExpectUsageError("fly", "unknown verb 'fly'");
+  ExpectUsageError("train", "--train_files is required");
+  ExpectUsageError("train --train_files=" + dir_ + "/nope.tsv", "nope.tsv");
+  ExpectUsageError("gen-data --out_dir=" + dir_ + " --batch_size=3", "--batch_size does not apply");
   const std::string binary = std::string(EMBER_BINARY_PATH);
-  CommandResult bad_scores = RunEmber("train --train_files=" + binary + " --eval_scores_out=" + dir_ + "/no/s.txt");
-  EXPECT_EQ(bad_scores.exit_code, 2);
-  EXPECT_NE(bad_scores.output.find("--eval_scores_out"), std::string::npos) << bad_scores.output;
-  CommandResult bad_kind = RunEmber("gen-data --out_dir=" + dir_ + " --kind=images");
-  EXPECT_EQ(bad_kind.exit_code, 2);
-  EXPECT_NE(bad_kind.output.find("expected criteo, sequences or watch"), std::string::npos) << bad_kind.output;
-  CommandResult sequence_on_criteo = RunEmber("train --train_files=" + binary + " --model=din");
-  EXPECT_EQ(sequence_on_criteo.exit_code, 2);
-  EXPECT_NE(sequence_on_criteo.output.find("read --data_format=interactions"), std::string::npos)
-      << sequence_on_criteo.output;
-  CommandResult bad_heads = RunEmber("train --train_files=" + binary +
-                                     " --model=bst --data_format=interactions --embedding_dim=10 --attention_heads=3");
-  EXPECT_EQ(bad_heads.exit_code, 2);
-  EXPECT_NE(bad_heads.output.find("multiple of --attention_heads"), std::string::npos) << bad_heads.output;
+  ExpectUsageError("train --train_files=" + binary + " --model=xgboost", "unknown --model 'xgboost'");
+  ExpectUsageError("train --train_files=" + binary + " --wide_crosses=C1xC99", "C99");
+  ExpectUsageError("train --train_files=" + binary + " --eval_scores_out=" + dir_ + "/no/s.txt", "--eval_scores_out");
+  ExpectUsageError("gen-data --out_dir=" + dir_ + " --kind=images", "expected criteo, sequences or watch");
+  ExpectUsageError("train --train_files=" + binary + " --model=din", "read --data_format=interactions");
+  ExpectUsageError("train --train_files=" + binary +
+                       " --model=bst --data_format=interactions --embedding_dim=10 --attention_heads=3",
+                   "multiple of --attention_heads");
   for (const char* rate : {"nan", "inf", "-1", "1e39", "1e-50"}) {
-    CommandResult bad_rate = RunEmber("train --train_files=" + binary + " --dense_learning_rate=" + rate);
-    EXPECT_EQ(bad_rate.exit_code, 2) << rate;
-    EXPECT_NE(bad_rate.output.find("--dense_learning_rate must be a finite number > 0 (as a 32-bit float); got"), std::string::npos)
-        << bad_rate.output;
+    ExpectUsageError("train --train_files=" + binary + " --dense_learning_rate=" + rate,
+                     "--dense_learning_rate must be a finite number > 0 (as a 32-bit float); got");
   }
-  CommandResult bad_l1 = RunEmber("train --train_files=" + binary + " --ftrl_l1=nan");
-  EXPECT_EQ(bad_l1.exit_code, 2);
-  EXPECT_NE(bad_l1.output.find("--ftrl_l1 must be a finite number >= 0 (as a 32-bit float); got nan"), std::string::npos)
-      << bad_l1.output;
-  CommandResult no_threads = RunEmber("train --train_files=" + binary + " --server_threads=0");
-  EXPECT_EQ(no_threads.exit_code, 2);
-  EXPECT_NE(no_threads.output.find("--server_threads must be between 1 and 256; got 0"), std::string::npos)
-      << no_threads.output;
+  ExpectUsageError("train --train_files=" + binary + " --ftrl_l1=nan",
+                   "--ftrl_l1 must be a finite number >= 0 (as a 32-bit float); got nan");
+  ExpectUsageError("train --train_files=" + binary + " --server_threads=0",
+                   "--server_threads must be between 1 and 256; got 0");
 }
 
 TEST_F(CliTest, GenDataTrainEvalEndToEnd) {
@@ -225,34 +202,23 @@ TEST_F(CliTest, TrainsAndEvaluatesACsvThroughASchema) {
 
 TEST_F(CliTest, SchemaFlagsAreChecked) {
   const std::string files = " --train_files=" + std::string(EMBER_BINARY_PATH);
-  CommandResult no_format = RunEmber("train --schema=label,cat" + files);
-  EXPECT_EQ(no_format.exit_code, 2);
-  EXPECT_NE(no_format.output.find("apply only to --data_format=schema"), std::string::npos) << no_format.output;
-  CommandResult no_schema = RunEmber("train --data_format=schema" + files);
-  EXPECT_EQ(no_schema.exit_code, 2);
-  EXPECT_NE(no_schema.output.find("--data_format=schema needs --schema"), std::string::npos) << no_schema.output;
-  CommandResult bad_schema = RunEmber("train --data_format=schema --schema=label,cat,bogus" + files);
-  EXPECT_EQ(bad_schema.exit_code, 2);
-  EXPECT_NE(bad_schema.output.find("piece 3 'bogus'"), std::string::npos) << bad_schema.output;
-  CommandResult ncf = RunEmber("train --model=ncf --data_format=schema --schema=label,cat,cat" + files);
-  EXPECT_EQ(ncf.exit_code, 2);
-  EXPECT_NE(ncf.output.find("read --data_format=interactions, and only they do; got --model=ncf"), std::string::npos) << ncf.output;
-  CommandResult clash = RunEmber("train --data_format=schema --schema=label,multi:comma" + files);
-  EXPECT_EQ(clash.exit_code, 2);
-  EXPECT_NE(clash.output.find("column delimiter"), std::string::npos) << clash.output;
-  CommandResult cross = RunEmber("train --data_format=schema --schema=label,cat,cat --wide_crosses=C1xC3" + files);
-  EXPECT_EQ(cross.exit_code, 2);
-  EXPECT_NE(cross.output.find("outside C1..C2"), std::string::npos) << cross.output;
-  CommandResult bogus_sync = RunEmber("train --dense_sync=gloo" + files);
-  EXPECT_EQ(bogus_sync.exit_code, 2);
-  EXPECT_NE(bogus_sync.output.find("--dense_sync=gloo: expected mpi or nccl"), std::string::npos) << bogus_sync.output;
-  CommandResult local_nccl = RunEmber("train --dense_sync=nccl" + files);
-  EXPECT_EQ(local_nccl.exit_code, 2);
-  EXPECT_NE(local_nccl.output.find("--dense_sync=nccl needs mpirun"), std::string::npos) << local_nccl.output;
+  ExpectUsageError("train --schema=label,cat" + files, "apply only to --data_format=schema");
+  ExpectUsageError("train --data_format=schema" + files, "--data_format=schema needs --schema");
+  ExpectUsageError("train --data_format=schema --schema=label,cat,bogus" + files, "piece 3 'bogus'");
+  ExpectUsageError("train --model=ncf --data_format=schema --schema=label,cat,cat" + files,
+                   "read --data_format=interactions, and only they do; got --model=ncf");
+  ExpectUsageError("train --data_format=schema --schema=label,multi:comma" + files, "column delimiter");
+  ExpectUsageError("train --data_format=schema --schema=label,cat,cat --wide_crosses=C1xC3" + files, "outside C1..C2");
   CommandResult help = RunEmber("train --help");
   for (const char* flag : {"--schema ", "--schema_delimiter", "--schema_header", "multi:SEP"}) {
     EXPECT_NE(help.output.find(flag), std::string::npos) << flag;
   }
+}
+
+TEST_F(CliTest, DenseSyncFlagIsChecked) {
+  const std::string files = " --train_files=" + std::string(EMBER_BINARY_PATH);
+  ExpectUsageError("train --dense_sync=gloo" + files, "--dense_sync=gloo: expected mpi or nccl");
+  ExpectUsageError("train --dense_sync=nccl" + files, "--dense_sync=nccl needs mpirun");
 }
 
 }  // namespace
