@@ -143,8 +143,8 @@ DEFINE_bool(curve, false,
             "one server keypair per job and sends it to every rank over MPI; a peer without it gets no answer. "
             "Refused when libzmq was built without CURVE. Default: plain tcp (messages still carry the job token).");
 DEFINE_string(dense_sync, "mpi",
-              "Under mpirun: how the workers sum their dense gradients each step. mpi: MPI_Reduce to worker 0 and "
-              "MPI_Bcast (CPU; the sum in worker-rank order). nccl: ncclAllReduce on one GPU per worker: GPU (local "
+              "Under mpirun: how the workers sum their dense gradients each step. mpi: a ring allreduce over MPI "
+              "that adds each element in one fixed order (CPU; the same bits on every worker and run). nccl: ncclAllReduce on one GPU per worker: GPU (local "
               "rank % GPUs it sees), the local rank counting the workers on its host, so ranks that each see only "
               "their own GPU take it; a job where two workers would share a GPU is refused. The gradients are "
               "copied to the GPU and back. With --deterministic, NCCL keeps to its Ring and Tree algorithms "

@@ -16,25 +16,48 @@ Status MpiStatus(int code, std::string_view call) {
 
 MpiDenseSync::MpiDenseSync(MPI_Comm workers) : workers_(workers) {
   if (MPI_Comm_size(workers_, &num_workers_) != MPI_SUCCESS) num_workers_ = 1;
+  if (MPI_Comm_rank(workers_, &rank_) != MPI_SUCCESS) rank_ = 0;
 }
 
 Status MpiDenseSync::AllreduceSum(float* data, int64_t count) {
   RETURN_IF_ERROR(aborted());
   if (num_workers_ == 1) return Status::OK();
-  if (count < 0 || count > INT_MAX) {
-    return Status::InvalidArgument("dense buffer of ", count, " floats does not fit one MPI count");
+  if (count < 0) return Status::InvalidArgument("dense allreduce of ", count, " floats");
+  const int64_t w = num_workers_;
+  // Chunk c is [begin(c), begin(c + 1)); chunk sizes differ by one at most.
+  const auto begin = [&](int64_t c) { return c * count / w; };
+  if (count / w + 1 > INT_MAX) {
+    return Status::InvalidArgument("dense buffer of ", count, " floats: a chunk per worker does not fit one MPI count");
   }
-  const int n = static_cast<int>(count);
-  int rank = 0;
-  RETURN_IF_ERROR(MpiStatus(MPI_Comm_rank(workers_, &rank), "MPI_Comm_rank(workers)"));
-  if (rank == 0) {
-    RETURN_IF_ERROR(MpiStatus(MPI_Reduce(MPI_IN_PLACE, data, n, MPI_FLOAT, MPI_SUM, 0, workers_),
-                              "MPI_Reduce(" + std::to_string(n) + " floats, root 0)"));
-  } else {
-    RETURN_IF_ERROR(MpiStatus(MPI_Reduce(data, nullptr, n, MPI_FLOAT, MPI_SUM, 0, workers_),
-                              "MPI_Reduce(" + std::to_string(n) + " floats, root 0)"));
+  incoming_.resize(static_cast<size_t>(count / w + 1));
+  const int next = static_cast<int>((rank_ + 1) % w);
+  const int previous = static_cast<int>((rank_ + w - 1) % w);
+  const auto chunk = [&](int64_t c) { return ((c % w) + w) % w; };
+  // Reduce-scatter: in step s this worker sends its partial sum of chunk
+  // rank - s and adds the previous worker's partial sum of chunk rank - s - 1
+  // to its own values. After W - 1 steps it holds the whole sum of chunk
+  // rank + 1.
+  for (int64_t s = 0; s + 1 < w; ++s) {
+    const int64_t send = chunk(rank_ - s), receive = chunk(rank_ - s - 1);
+    const int send_count = static_cast<int>(begin(send + 1) - begin(send));
+    const int receive_count = static_cast<int>(begin(receive + 1) - begin(receive));
+    RETURN_IF_ERROR(MpiStatus(MPI_Sendrecv(data + begin(send), send_count, MPI_FLOAT, next, 0, incoming_.data(),
+                                           receive_count, MPI_FLOAT, previous, 0, workers_, MPI_STATUS_IGNORE),
+                              "MPI_Sendrecv(reduce-scatter step " + std::to_string(s) + ")"));
+    float* mine = data + begin(receive);
+    for (int i = 0; i < receive_count; ++i) mine[i] = incoming_[static_cast<size_t>(i)] + mine[i];
   }
-  return MpiStatus(MPI_Bcast(data, n, MPI_FLOAT, 0, workers_), "MPI_Bcast(" + std::to_string(n) + " floats, root 0)");
+  // All-gather: in step s this worker passes on the finished chunk
+  // rank + 1 - s and receives the finished chunk rank - s in place.
+  for (int64_t s = 0; s + 1 < w; ++s) {
+    const int64_t send = chunk(rank_ + 1 - s), receive = chunk(rank_ - s);
+    const int send_count = static_cast<int>(begin(send + 1) - begin(send));
+    const int receive_count = static_cast<int>(begin(receive + 1) - begin(receive));
+    RETURN_IF_ERROR(MpiStatus(MPI_Sendrecv(data + begin(send), send_count, MPI_FLOAT, next, 1, data + begin(receive),
+                                           receive_count, MPI_FLOAT, previous, 1, workers_, MPI_STATUS_IGNORE),
+                              "MPI_Sendrecv(all-gather step " + std::to_string(s) + ")"));
+  }
+  return Status::OK();
 }
 
 void MpiDenseSync::Abort(const Status& why) {

@@ -3,10 +3,18 @@
 // where MPI error codes become Status.
 //
 // MpiDenseSync sums over a communicator that holds the workers only (made
-// with MPI_Comm_split by the caller, see scheduler/mpi_job.h): MPI_Reduce to
-// worker 0, then MPI_Bcast of the sum. A plain MPI_Allreduce may add in a
-// different order on different ranks; reduce-then-broadcast gives every
-// worker the same bits, so every replica applies the same dense step.
+// with MPI_Comm_split by the caller, see scheduler/mpi_job.h), with a ring
+// allreduce of its own over MPI_Sendrecv. A plain MPI_Allreduce may add in a
+// different order on different ranks, and then the replicas drift apart.
+// Here the buffer is cut into W chunks (W workers; chunk c is
+// [c n / W, (c + 1) n / W)). A reduce-scatter passes each chunk once around
+// the ring, so chunk c's sum is formed in one fixed order,
+//   ((v_c + v_{c+1}) + v_{c+2}) + ... + v_{c+W-1}   (worker indices mod W),
+// on one worker. An all-gather then copies each finished chunk to every
+// worker. So every worker gets the same bits, in every run with the same W,
+// and each worker sends and receives 2 (W-1)/W of the buffer: half the
+// traffic of a reduce to worker 0 then a broadcast, which this replaced
+// (bench/net/dense_sync_bench). With 2 workers each element is a + b.
 //
 // Abort: a rank blocked in an MPI collective cannot be woken. Abort only
 // records the status (later calls return it); the process that aborts must
@@ -23,6 +31,7 @@
 
 #include <mutex>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "worker/dense_sync.h"
@@ -51,6 +60,8 @@ class MpiDenseSync : public DenseSync {
  private:
   MPI_Comm workers_;
   int num_workers_ = 1;
+  int rank_ = 0;
+  std::vector<float> incoming_;  // one chunk from the previous worker
   mutable std::mutex mu_;
   Status aborted_;
 };

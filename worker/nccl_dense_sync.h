@@ -16,9 +16,9 @@
 // the CPU today): it is staged through pinned memory to the GPU, summed in
 // place with ncclAllReduce, and copied back. Every worker gets the same bits
 // (nccl.h: the result is left "identical" in every rank's buffer). The order
-// of the additions is NCCL's, not worker-rank order as with MpiDenseSync;
-// with 2 workers the sums are the bits of MpiDenseSync's (one rounded
-// addition per element; NaN payloads aside). NCCL does not promise the same
+// of the additions is NCCL's, not MpiDenseSync's; with 2 workers the sums
+// are the bits of MpiDenseSync's (one rounded addition per element; NaN
+// payloads aside). NCCL does not promise the same
 // bits from run to run: ring and tree reductions repeat on the same GPUs,
 // topology, NCCL version and sizes, but NVLink SHARP (NVLS) does not. So
 // for --deterministic, PrepareEnvironment(true) sets NCCL_ALGO=Ring,Tree
