@@ -1,12 +1,13 @@
 // worker/dense_sync.h: the allreduce of the flat dense gradient buffer.
 //
 // Every worker calls AllreduceSum with a buffer of the same length once per
-// step; on return every worker's buffer holds the element-wise sum over all
-// workers, added in worker-rank order (so the result is the same bits on
-// every worker and in every run). Implementations: one worker (nothing to
-// do), worker threads of one process (local mode, below), worker processes
-// over MPI (worker/mpi_dense_sync.h) and over NCCL on one GPU per worker
-// (worker/nccl_dense_sync.h, whose order of additions is NCCL's).
+// step; on return every worker's buffer holds the same bits: the
+// element-wise sum over all workers, added in an order each implementation
+// fixes, so that runs repeat too. Implementations: one worker (nothing to
+// do), worker threads of one process (local mode, below: worker-rank
+// order), worker processes over MPI (worker/mpi_dense_sync.h: a ring, each
+// chunk from a different first worker) and over NCCL on one GPU per worker
+// (worker/nccl_dense_sync.h: NCCL's order, repeatable with Ring and Tree).
 //
 //   LocalDenseSyncGroup group(/*num_workers=*/2);
 //   thread r: DenseSync* sync = group.member(r);
