@@ -1,8 +1,8 @@
 // dense_sync_bench: the workers' dense allreduce against the raw library
 // summing the same buffer, measured by the same program under mpirun.
 //
-//   - mpi:  MpiDenseSync::AllreduceSum (MPI_Reduce to worker 0, then
-//           MPI_Bcast: the same bits on every worker) against
+//   - mpi:  MpiDenseSync::AllreduceSum (a ring allreduce that adds in a
+//           fixed order: the same bits on every worker) against
 //           MPI_Allreduce(MPI_IN_PLACE) of the same host buffer (whose order
 //           of additions MPI does not fix). The ratio is the price of the
 //           fixed order.
