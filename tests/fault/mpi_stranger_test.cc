@@ -57,7 +57,6 @@ constexpr int64_t kFirstSampleAfter = 1000;
 constexpr int64_t kMaxRssGrowthBytes = 64LL << 20;
 constexpr int kServerRank = 1;  // rank 0 is the scheduler, then the servers, then the workers
 
-bool MpirunOnPath() { return testing_util::RunShell("command -v mpirun").exit_code == 0; }
 
 using testing_util::ReadProcFile;
 using testing_util::RssBytes;
@@ -134,7 +133,7 @@ StrangerReport RunStranger(const std::string& endpoint, int64_t count, Clock::ti
 class MpiStrangerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!MpirunOnPath()) GTEST_SKIP() << "mpirun is not on PATH";
+    if (!testing_util::MpirunOnPath()) GTEST_SKIP() << "mpirun is not on PATH";
     dir_ = ::testing::TempDir() + "/ember_mpi_stranger_" + std::to_string(::getpid());
     std::filesystem::create_directories(dir_);
     const testing_util::CommandResult gen =
@@ -152,10 +151,9 @@ class MpiStrangerTest : public ::testing::Test {
 
   // Starts `mpirun -np 4 ember train` in its own process group, its output to log_path(name).
   void StartJob(const std::string& name) {
-    std::string env;
-    if (::geteuid() == 0) env = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 ";
     const std::string command =
-        env + "exec timeout -k 5 " + std::to_string(kMpiTimeoutSeconds) + " mpirun --oversubscribe -np 4 " +
+        testing_util::MpirunEnvironment() + "exec timeout -k 5 " + std::to_string(kMpiTimeoutSeconds) +
+        " mpirun --oversubscribe -np 4 " +
         EMBER_BINARY_PATH + " train --model=wide_deep --hidden=32,16 --embedding_dim=8 --batch_size=256 " +
         "--num_servers=1 --compute_threads=1 --deterministic --progress_every_steps=20 --train_files=" + dir_ +
         "/train.tsv --eval_files=" + dir_ + "/test.tsv --metrics_out=" + dir_ + "/" + name + ".jsonl > " +

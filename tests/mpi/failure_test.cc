@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "common/files.h"
+#include "tests/util/command.h"
 #include "tests/util/processes.h"
 
 namespace ember {
@@ -35,7 +36,6 @@ constexpr int kHeartbeatTimeoutSeconds = 3;
 constexpr double kExitBoundSeconds = kHeartbeatTimeoutSeconds + 5;
 constexpr int kMpiTimeoutSeconds = 90;
 
-bool MpirunOnPath() { return std::system("command -v mpirun > /dev/null 2>&1") == 0; }
 
 using testing_util::ReadProcFile;
 
@@ -56,7 +56,7 @@ bool Alive(pid_t pid) {
 class FailureTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!MpirunOnPath()) GTEST_SKIP() << "mpirun is not on PATH";
+    if (!testing_util::MpirunOnPath()) GTEST_SKIP() << "mpirun is not on PATH";
     dir_ = ::testing::TempDir() + "/ember_failure_" + std::to_string(::getpid());
     std::filesystem::create_directories(dir_);
     const std::string gen = std::string(EMBER_BINARY_PATH) + " gen-data --out_dir=" + dir_ +
@@ -74,10 +74,9 @@ class FailureTest : public ::testing::Test {
   // Starts mpirun with 5 ranks (1 scheduler, 2 servers, 2 workers) in its own
   // process group; its output goes to log().
   void StartJob() {
-    std::string env;
-    if (::geteuid() == 0) env = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 ";
     const std::string command =
-        env + "exec timeout -k 5 " + std::to_string(kMpiTimeoutSeconds) + " mpirun --oversubscribe -np 5 " +
+        testing_util::MpirunEnvironment() + "exec timeout -k 5 " + std::to_string(kMpiTimeoutSeconds) +
+        " mpirun --oversubscribe -np 5 " +
         EMBER_BINARY_PATH + " train --model=wide_deep --hidden=32,16 --embedding_dim=8 --batch_size=256 " +
         "--num_servers=2 --epochs=20 --train_files=" + dir_ + "/train.tsv --heartbeat_interval_ms=500 " +
         "--heartbeat_timeout=" + std::to_string(kHeartbeatTimeoutSeconds) + " > " + log_path() + " 2>&1";

@@ -5,7 +5,6 @@
 // and fails its rank (so mpirun exits non-zero) on any wrong bit.
 #include <gtest/gtest.h>
 #include <mpi.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdint>
@@ -73,15 +72,10 @@ TEST(MpiDenseSyncTest, Child) {
 }
 
 TEST(MpiDenseSyncTest, SumsInTheDocumentedOrderOnEveryWorker) {
-  if (testing_util::RunShell("command -v mpirun").exit_code != 0) GTEST_SKIP() << "mpirun is not on PATH";
-  char self[4096] = {};
-  ASSERT_GT(::readlink("/proc/self/exe", self, sizeof(self) - 1), 0);
-  std::string env = std::string(kChildVariable) + "=1 ";
-  if (::geteuid() == 0) env += "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 ";
+  if (!testing_util::MpirunOnPath()) GTEST_SKIP() << "mpirun is not on PATH";
   for (int workers : {2, 3, 4}) {
-    const testing_util::CommandResult child =
-        testing_util::RunShell(env + "timeout -k 5 60 mpirun --oversubscribe -np " + std::to_string(workers) + " " +
-                               self + " --gtest_filter=MpiDenseSyncTest.Child");
+    const testing_util::CommandResult child = testing_util::RunThisTestUnderMpirun(
+        workers, "MpiDenseSyncTest.Child", std::string(kChildVariable) + "=1 ", /*timeout_seconds=*/60);
     EXPECT_EQ(child.exit_code, 0) << workers << " workers\n" << child.output;
     EXPECT_EQ(child.output.find("SKIPPED"), std::string::npos) << child.output;
   }

@@ -26,16 +26,14 @@ constexpr int kMpiTimeoutSeconds = 120;
 
 using testing_util::CommandResult;
 using testing_util::JsonStringList;
+using testing_util::MpirunOnPath;
 using testing_util::RunShell;
-
-bool MpirunOnPath() { return RunShell("command -v mpirun").exit_code == 0; }
 
 // `ember train <args>` under mpirun with `processes` ranks, under a hard timeout.
 CommandResult RunMpi(int processes, const std::string& args) {
-  std::string env;
-  if (::geteuid() == 0) env = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 ";
-  return RunShell(env + "timeout -k 10 " + std::to_string(kMpiTimeoutSeconds) + " mpirun --oversubscribe -np " +
-                  std::to_string(processes) + " " + EMBER_BINARY_PATH + " train " + args);
+  return RunShell(testing_util::MpirunEnvironment() + "timeout -k 10 " + std::to_string(kMpiTimeoutSeconds) +
+                  " mpirun --oversubscribe -np " + std::to_string(processes) + " " + EMBER_BINARY_PATH + " train " +
+                  args);
 }
 
 CommandResult RunLocal(const std::string& args) {

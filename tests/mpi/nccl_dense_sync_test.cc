@@ -11,7 +11,6 @@
 // Each case runs in its own process under ctest (gtest_discover_tests).
 #include <gtest/gtest.h>
 #include <mpi.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -152,13 +151,9 @@ TEST(NcclDenseSyncTest, TwoRankChild) {
 TEST(NcclDenseSyncTest, TwoWorkersSumBitForBitAndAbortEndsAWait) {
   const int gpus = ops::CudaDeviceCount();
   if (gpus < 2) GTEST_SKIP() << "needs 2 GPUs, " << gpus << " visible";
-  if (testing_util::RunShell("command -v mpirun").exit_code != 0) GTEST_SKIP() << "mpirun is not on PATH";
-  char self[4096] = {};
-  ASSERT_GT(::readlink("/proc/self/exe", self, sizeof(self) - 1), 0);
-  std::string env = std::string(kChildVariable) + "=1 ";
-  if (::geteuid() == 0) env += "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 ";
-  const testing_util::CommandResult child = testing_util::RunShell(
-      env + "timeout -k 5 120 mpirun --oversubscribe -np 2 " + self + " --gtest_filter=NcclDenseSyncTest.TwoRankChild");
+  if (!testing_util::MpirunOnPath()) GTEST_SKIP() << "mpirun is not on PATH";
+  const testing_util::CommandResult child = testing_util::RunThisTestUnderMpirun(
+      2, "NcclDenseSyncTest.TwoRankChild", std::string(kChildVariable) + "=1 ", /*timeout_seconds=*/120);
   EXPECT_EQ(child.exit_code, 0) << child.output;
   EXPECT_EQ(child.output.find("SKIPPED"), std::string::npos) << child.output;
   EXPECT_NE(child.output.find("[  PASSED  ] 1 test"), std::string::npos) << child.output;

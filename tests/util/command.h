@@ -3,6 +3,7 @@
 #pragma once
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <chrono>
@@ -34,6 +35,27 @@ inline CommandResult RunShell(const std::string& command) {
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
+}
+
+// True when mpirun is on PATH (the mpi tests skip themselves otherwise).
+inline bool MpirunOnPath() { return RunShell("command -v mpirun").exit_code == 0; }
+
+// The environment mpirun needs before a command here: OpenMPI refuses to
+// run as root without these; "" for other users.
+inline std::string MpirunEnvironment() {
+  return ::geteuid() == 0 ? "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " : "";
+}
+
+// This test binary's cases matching `gtest_filter`, under `mpirun -np
+// processes`, with `env` ("NAME=value ", may be empty) in their environment
+// and a hard timeout of `timeout_seconds`.
+inline CommandResult RunThisTestUnderMpirun(int processes, const std::string& gtest_filter, const std::string& env,
+                                            int timeout_seconds) {
+  char self[4096] = {};
+  if (::readlink("/proc/self/exe", self, sizeof(self) - 1) <= 0) return CommandResult{};
+  return RunShell(MpirunEnvironment() + env + "timeout -k 5 " + std::to_string(timeout_seconds) +
+                  " mpirun --oversubscribe -np " + std::to_string(processes) + " " + self +
+                  " --gtest_filter=" + gtest_filter);
 }
 
 // The `{"event": "final", ...}` line of a --metrics_out file; "" if absent.
