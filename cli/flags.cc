@@ -358,8 +358,8 @@ Status CheckReal(const char* flag, double value, bool zero_ok) {
 
 }  // namespace
 
-StatusOr<scheduler::JobOptions> JobOptionsFromFlags() {
-  scheduler::JobOptions job;
+StatusOr<job::JobOptions> JobOptionsFromFlags() {
+  job::JobOptions job;
   if (FLAGS_train_files.empty()) return Status::InvalidArgument("--train_files is required");
   StatusOr<std::vector<std::string>> train = ExpandFileList(FLAGS_train_files);
   if (!train.ok()) return train.status().WithContext("--train_files");
@@ -418,7 +418,7 @@ StatusOr<scheduler::JobOptions> JobOptionsFromFlags() {
     }
   }
   ASSIGN_OR_RETURN(model.wide_crosses, models::ParseFieldCrosses(FLAGS_wide_crosses, model.num_categorical));
-  model.wide_optimizer.type = storage::SparseOptimizerType::kFtrl;
+  model.wide_optimizer.type = sparse::SparseOptimizerType::kFtrl;
   model.wide_optimizer.ftrl_alpha = static_cast<float>(FLAGS_ftrl_alpha);
   model.wide_optimizer.ftrl_beta = static_cast<float>(FLAGS_ftrl_beta);
   model.wide_optimizer.ftrl_l1 = static_cast<float>(FLAGS_ftrl_l1);
@@ -427,7 +427,7 @@ StatusOr<scheduler::JobOptions> JobOptionsFromFlags() {
   RETURN_IF_ERROR(CheckReal("ftrl_beta", FLAGS_ftrl_beta, /*zero_ok=*/true));
   RETURN_IF_ERROR(CheckReal("ftrl_l1", FLAGS_ftrl_l1, /*zero_ok=*/true));
   RETURN_IF_ERROR(CheckReal("ftrl_l2", FLAGS_ftrl_l2, /*zero_ok=*/true));
-  StatusOr<storage::SparseOptimizerType> deep_type = storage::ParseSparseOptimizerType(FLAGS_deep_optimizer);
+  StatusOr<sparse::SparseOptimizerType> deep_type = sparse::ParseSparseOptimizerType(FLAGS_deep_optimizer);
   if (!deep_type.ok()) return deep_type.status().WithContext("--deep_optimizer");
   model.deep_optimizer.type = *deep_type;
   model.deep_optimizer.learning_rate = static_cast<float>(FLAGS_deep_learning_rate);

@@ -10,7 +10,7 @@
 #include "data/synthetic.h"
 #include "data/synthetic_sequences.h"
 #include "data/synthetic_watch.h"
-#include "scheduler/local_job.h"
+#include "job/local_job.h"
 
 namespace ember::cli {
 
@@ -36,7 +36,7 @@ Status CheckFlagsBelongToVerb(const VerbInfo& verb);
 // Logs the value of every flag of the verb once.
 void LogEffectiveFlags(const VerbInfo& verb);
 
-StatusOr<scheduler::JobOptions> JobOptionsFromFlags();
+StatusOr<job::JobOptions> JobOptionsFromFlags();
 StatusOr<data::SyntheticOptions> SyntheticOptionsFromFlags();
 // gen-data's --kind ("criteo" or "sequences") and the options of the latter.
 std::string GenDataKind();

@@ -24,10 +24,10 @@
 #include "data/criteo_reader.h"
 #include "data/schema_reader.h"
 #include "data/synthetic.h"
-#include "ps/curve.h"
-#include "scheduler/local_job.h"
+#include "net/curve.h"
+#include "job/local_job.h"
 #if EMBER_WITH_MPI
-#include "scheduler/mpi_job.h"
+#include "job/mpi_job.h"
 #endif
 
 DECLARE_string(bind_interface);
@@ -62,8 +62,8 @@ Status CheckDenseSyncFlag() {
 
 #if EMBER_WITH_MPI
 // --port_range "A-B" (or "") into the options; InvalidArgument naming the flag.
-StatusOr<scheduler::MpiJobOptions> MpiJobOptionsFromFlags() {
-  scheduler::MpiJobOptions mpi;
+StatusOr<job::MpiJobOptions> MpiJobOptionsFromFlags() {
+  job::MpiJobOptions mpi;
   if (FLAGS_bind_interface.empty()) return Status::InvalidArgument("--bind_interface must not be empty");
   mpi.bind_interface = FLAGS_bind_interface;
   if (!FLAGS_port_range.empty()) {
@@ -78,13 +78,13 @@ StatusOr<scheduler::MpiJobOptions> MpiJobOptionsFromFlags() {
     mpi.port_max = last;
   }
   mpi.job_token_file = FLAGS_job_token_file;
-  if (FLAGS_curve && !ps::CurveAvailable()) {
+  if (FLAGS_curve && !net::CurveAvailable()) {
     return Status::FailedPrecondition("--curve: this build's libzmq has no CURVE support (zmq_has(\"curve\") = 0); ",
                                       "rebuild libzmq with libsodium or drop --curve");
   }
   mpi.curve = FLAGS_curve;
   RETURN_IF_ERROR(CheckDenseSyncFlag());
-  if (FLAGS_dense_sync == "nccl") mpi.dense_sync = scheduler::MpiJobOptions::DenseSync::kNccl;
+  if (FLAGS_dense_sync == "nccl") mpi.dense_sync = job::MpiJobOptions::DenseSync::kNccl;
   mpi.heartbeat.interval = std::chrono::milliseconds(FLAGS_heartbeat_interval_ms);
   mpi.heartbeat.timeout = std::chrono::milliseconds(int64_t{FLAGS_heartbeat_timeout} * 1000);
   RETURN_IF_ERROR(scheduler::ValidateHeartbeatOptions(mpi.heartbeat));
@@ -95,20 +95,20 @@ StatusOr<scheduler::MpiJobOptions> MpiJobOptionsFromFlags() {
 #endif
 
 int RunTrain() {
-  StatusOr<scheduler::JobOptions> options = JobOptionsFromFlags();
+  StatusOr<job::JobOptions> options = JobOptionsFromFlags();
   if (!options.ok()) {
     std::fprintf(stderr, "ember train: %s\n", options.status().ToString().c_str());
     return 2;
   }
 #if EMBER_WITH_MPI
-  if (scheduler::LaunchedByMpi()) {
-    StatusOr<scheduler::MpiJobOptions> mpi = MpiJobOptionsFromFlags();
+  if (job::LaunchedByMpi()) {
+    StatusOr<job::MpiJobOptions> mpi = MpiJobOptionsFromFlags();
     if (!mpi.ok()) {
       std::fprintf(stderr, "ember train: %s\n", mpi.status().ToString().c_str());
       return 2;
     }
     LogEffectiveFlags(kTrainFlags);
-    StatusOr<scheduler::JobResult> result = scheduler::RunMpiJob(*options, *mpi);
+    StatusOr<scheduler::JobResult> result = job::RunMpiJob(*options, *mpi);
     if (!result.ok()) {
       std::fprintf(stderr, "ember train: %s\n", result.status().ToString().c_str());
       return 1;
@@ -129,7 +129,7 @@ int RunTrain() {
     LOG(WARNING) << "--port_range, --job_token_file and --curve apply under mpirun only; local mode ignores them";
   }
   LogEffectiveFlags(kTrainFlags);
-  StatusOr<scheduler::JobResult> result = scheduler::RunLocalJob(*options);
+  StatusOr<scheduler::JobResult> result = job::RunLocalJob(*options);
   if (!result.ok()) {
     std::fprintf(stderr, "ember train: %s\n", result.status().ToString().c_str());
     return 1;

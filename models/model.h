@@ -27,8 +27,8 @@
 #include "ops/dense_optimizer.h"
 #include "ops/parameters.h"
 #include "ops/tensor.h"
-#include "ps/dedup.h"
-#include "storage/table_config.h"
+#include "sparse/dedup.h"
+#include "sparse/table_config.h"
 
 namespace ember::models {
 
@@ -36,7 +36,7 @@ namespace ember::models {
 // one field (or one crossed pair of fields) of one sample.
 struct SparseInput {
   std::vector<Key> keys;                      // every occurrence, bag group after bag group
-  ps::UniqueKeys unique;                      // unique keys and keys -> unique row
+  sparse::UniqueKeys unique;                      // unique keys and keys -> unique row
   std::vector<int32_t> group_begin;           // group g's keys start at keys[group_begin[g]]
   std::vector<std::vector<int32_t>> offsets;  // per group: batch+1 offsets relative to group_begin[g]
   void Clear();
@@ -65,8 +65,8 @@ struct ModelOptions {
   std::vector<int64_t> hidden = {1024, 512, 256};
   std::vector<FieldCross> wide_crosses;  // Default: none
   uint64_t seed = 1;
-  storage::SparseOptimizerConfig wide_optimizer;   // Default set by CreateModel: FTRL
-  storage::SparseOptimizerConfig deep_optimizer;   // Default set by CreateModel: AdaGrad
+  sparse::SparseOptimizerConfig wide_optimizer;   // Default set by CreateModel: FTRL
+  sparse::SparseOptimizerConfig deep_optimizer;   // Default set by CreateModel: AdaGrad
   float embedding_init_scale = 0.01f;
   int cross_layers = 3;                  // dcn: cross layers. Default: 3
   std::vector<int64_t> bottom_hidden = {64};  // dlrm: bottom MLP hidden sizes. Default: 64
@@ -86,7 +86,7 @@ class Model {
  public:
   virtual ~Model() = default;
   // The sparse tables, with ids 0..n-1 in this order.
-  const std::vector<storage::TableConfig>& tables() const { return tables_; }
+  const std::vector<sparse::TableConfig>& tables() const { return tables_; }
   ops::ParameterSet* dense_params() { return &params_; }
   const ModelOptions& options() const { return options_; }
 
@@ -110,7 +110,7 @@ class Model {
  protected:
   explicit Model(ModelOptions options) : options_(std::move(options)) {}
   ModelOptions options_;
-  std::vector<storage::TableConfig> tables_;
+  std::vector<sparse::TableConfig> tables_;
   ops::ParameterSet params_;
 };
 

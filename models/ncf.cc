@@ -35,7 +35,7 @@ NcfModel::NcfModel(ModelOptions options, Variant variant) : Model(NcfLayout(std:
   if (has_mlp()) {
     mlp_table_ = static_cast<int>(tables_.size());
     mlp_dim_ = options_.ncf_mlp_embedding_dim;
-    storage::TableConfig table = FieldEmbeddings::Table(mlp_table_, "mlp", options_);
+    sparse::TableConfig table = FieldEmbeddings::Table(mlp_table_, "mlp", options_);
     table.dim = static_cast<int>(mlp_dim_);
     tables_.push_back(table);
     std::vector<int64_t> hidden = options_.hidden;

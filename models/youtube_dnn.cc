@@ -43,7 +43,7 @@ StatusOr<int64_t> GroupSize(const std::vector<float>& labels) {
 YouTubeRetrievalModel::YouTubeRetrievalModel(ModelOptions options)
     : Model(YouTubeLayout(std::move(options))), dim_(options_.embedding_dim), out_dim_(options_.hidden.back()) {
   tables_.push_back(internal::FieldEmbeddings::Table(kItemsTable, "items", options_));
-  storage::TableConfig softmax = internal::FieldEmbeddings::Table(kSoftmaxTable, "softmax", options_);
+  sparse::TableConfig softmax = internal::FieldEmbeddings::Table(kSoftmaxTable, "softmax", options_);
   softmax.dim = static_cast<int>(out_dim_);
   tables_.push_back(softmax);
   std::vector<int64_t> hidden = options_.hidden;

@@ -8,7 +8,7 @@
 
 #include "common/logging.h"
 #include "ps/wire.h"
-#include "ps/zmq_util.h"
+#include "net/zmq_util.h"
 
 namespace ember::ps {
 namespace {
@@ -40,7 +40,7 @@ struct PsClient::Impl {
       : context(context_in), options(std::move(options_in)) {}
 
   int num_servers() const { return static_cast<int>(options.server_endpoints.size()); }
-  const storage::TableConfig* TableById(uint32_t id) const {
+  const sparse::TableConfig* TableById(uint32_t id) const {
     auto it = table_by_id.find(id);
     return it == table_by_id.end() ? nullptr : &options.tables[it->second];
   }
@@ -94,10 +94,10 @@ Status PsClient::Impl::Connect() {
   if (connected || !sockets.empty()) return Status::FailedPrecondition("PsClient::Connect called twice");
   if (options.server_endpoints.empty()) return Status::InvalidArgument("PsClient: no server endpoints");
   if (options.timeout_ms <= 0) return Status::InvalidArgument("PsClient: timeout_ms = ", options.timeout_ms);
-  RETURN_IF_ERROR(storage::ValidateTableConfigs(options.tables).WithContext("PsClient"));
+  RETURN_IF_ERROR(sparse::ValidateTableConfigs(options.tables).WithContext("PsClient"));
   for (size_t i = 0; i < options.tables.size(); ++i) table_by_id[options.tables[i].id] = i;
   table_dim = [this](uint32_t id) -> int {
-    const storage::TableConfig* table = TableById(id);
+    const sparse::TableConfig* table = TableById(id);
     return table == nullptr ? -1 : table->dim;
   };
   for (int s = 0; s < num_servers(); ++s) {
@@ -108,7 +108,7 @@ Status PsClient::Impl::Connect() {
       socket->set(zmq::sockopt::sndhwm, 0);
       socket->set(zmq::sockopt::rcvhwm, 0);
       socket->set(zmq::sockopt::sndtimeo, options.timeout_ms);
-      Status curve = ApplyCurveClient(socket.get(), options.curve);
+      Status curve = net::ApplyCurveClient(socket.get(), options.curve);
       if (!curve.ok()) {
         sockets.clear();
         return curve.WithContext("PsClient socket to server " + std::to_string(s));
@@ -117,7 +117,7 @@ Status PsClient::Impl::Connect() {
       sockets.push_back(std::move(socket));
     } catch (const zmq::error_t& e) {
       sockets.clear();
-      return ZmqStatus(e, "PsClient connect to server " + std::to_string(s), endpoint);
+      return net::ZmqStatus(e, "PsClient connect to server " + std::to_string(s), endpoint);
     }
   }
   for (auto& socket : sockets) poll_items.push_back({static_cast<void*>(*socket), 0, ZMQ_POLLIN, 0});
@@ -142,7 +142,7 @@ Status PsClient::Impl::SendTo(int server, const MessageHeader& header, zmq::mess
                                  options.timeout_ms, " ms");
     }
   } catch (const zmq::error_t& e) {
-    return ZmqStatus(e, "send " + MessageTypeName(header.type) + " to server " + std::to_string(server),
+    return net::ZmqStatus(e, "send " + MessageTypeName(header.type) + " to server " + std::to_string(server),
                      options.server_endpoints[static_cast<size_t>(server)]);
   }
   return Status::OK();
@@ -178,7 +178,7 @@ StatusOr<Ticket> PsClient::Impl::StartSplit(MessageType type, uint32_t table_id,
                                             const float* grads, float* out_rows, bool create,
                                             bool end_of_step, bool partial) {
   if (sockets.empty()) return Status::FailedPrecondition("PsClient: ", MessageTypeName(static_cast<uint16_t>(type)), " before Connect");
-  const storage::TableConfig* table = TableById(table_id);
+  const sparse::TableConfig* table = TableById(table_id);
   if (table == nullptr) {
     return Status::InvalidArgument(MessageTypeName(static_cast<uint16_t>(type)), " of unknown table ", table_id);
   }
@@ -274,7 +274,7 @@ StatusOr<Ticket> PsClient::Impl::StartChunked(MessageType type, uint32_t table_i
   if (chunk == 0 || keys.size() <= chunk) {
     return StartSplit(type, table_id, keys, grads, out_rows, create, end_of_step);
   }
-  const storage::TableConfig* table = TableById(table_id);
+  const sparse::TableConfig* table = TableById(table_id);
   const size_t dim = table == nullptr ? 0 : static_cast<size_t>(table->dim);
   std::vector<Ticket> parts;
   for (size_t begin = 0; begin < keys.size(); begin += chunk) {
@@ -344,7 +344,7 @@ Status PsClient::Impl::Wait(Ticket ticket) {
       }
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;
-      return ZmqStatus(e, "PsClient poll", "all servers");
+      return net::ZmqStatus(e, "PsClient poll", "all servers");
     }
     it = requests.find(ticket);  // ReceiveAll may have rehashed
   }
@@ -363,7 +363,7 @@ Status PsClient::Impl::ReceiveAll(int server) {
       if (!received) return Status::OK();
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;
-      return ZmqStatus(e, "PsClient recv from server " + std::to_string(server),
+      return net::ZmqStatus(e, "PsClient recv from server " + std::to_string(server),
                        options.server_endpoints[static_cast<size_t>(server)]);
     }
     HandleReply(server, frames);
@@ -422,7 +422,7 @@ void PsClient::Impl::HandleReply(int server, std::vector<zmq::message_t>& reply)
                                                  "; server_endpoints must be in rank order"));
       }
       const char* entries = views[1].data();
-      for (const storage::TableConfig& table : options.tables) {
+      for (const sparse::TableConfig& table : options.tables) {
         bool found = false;
         for (uint64_t e = 0; e < h.item_count; ++e) {
           const char* entry = entries + e * kHelloTableEntryBytes;
@@ -516,7 +516,7 @@ StatusOr<Ticket> PsClient::Pull(uint32_t table, std::span<const Key> keys, float
 
 StatusOr<Ticket> PsClient::Push(uint32_t table, std::span<const Key> keys, std::span<const float> grads,
                                 bool end_of_step) {
-  const storage::TableConfig* config = impl_->TableById(table);
+  const sparse::TableConfig* config = impl_->TableById(table);
   if (config != nullptr && grads.size() != keys.size() * static_cast<size_t>(config->dim)) {
     return Status::InvalidArgument("PUSH of table ", table, ": ", grads.size(), " gradient floats for ", keys.size(),
                                    " keys of dim ", config->dim);

@@ -33,7 +33,7 @@
 #include "common/hash.h"
 #include "common/status.h"
 #include "ps/server.h"
-#include "storage/table_config.h"
+#include "sparse/table_config.h"
 
 namespace ember::ps {
 
@@ -42,16 +42,16 @@ struct ClientOptions {
   std::vector<std::string> server_endpoints;
   uint64_t job_token = 0;
   // The tables this client pulls and pushes (ids and dims must match the servers').
-  std::vector<storage::TableConfig> tables;
+  std::vector<sparse::TableConfig> tables;
   int timeout_ms = 60000;  // per Wait, Connect, Stats, ShutdownServers. Default: 60 s
   // The worker rank stamped on every PULL and PUSH (--sync orders pushes by
   // it). Default: 0
   int worker_rank = 0;
   // --curve: every socket is a CURVE client of curve.server_public with an
-  // ephemeral keypair of its own (ps/curve.h); only server_public is used.
+  // ephemeral keypair of its own (net/curve.h); only server_public is used.
   // A wrong key gets no answer: Connect ends in DeadlineExceeded. Default:
   // empty, plain.
-  CurveKeys curve;
+  net::CurveKeys curve;
   // A pull or push of more keys than this goes out as messages of at most
   // this many keys each, back to back, all in flight at once, so that a
   // server applies one while the next is on the wire (and the client copies

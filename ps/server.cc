@@ -15,9 +15,9 @@
 #include "common/logging.h"
 #include "common/part_runner.h"
 #include "ps/wire.h"
-#include "ps/curve.h"
+#include "net/curve.h"
 #include "storage/sparse_table.h"
-#include "ps/zmq_util.h"
+#include "net/zmq_util.h"
 #include "storage/shard.h"
 
 namespace ember::ps {
@@ -152,7 +152,7 @@ struct Server::Impl {
 
 Status Server::Impl::Bind() {
   if (socket != nullptr) return Status::FailedPrecondition("server ", options.rank, ": Bind called twice");
-  RETURN_IF_ERROR(storage::ValidateTableConfigs(options.tables).WithContext("server " + std::to_string(options.rank)));
+  RETURN_IF_ERROR(sparse::ValidateTableConfigs(options.tables).WithContext("server " + std::to_string(options.rank)));
   if (options.sync_workers < 0) {
     return Status::InvalidArgument("server ", options.rank, ": sync_workers = ", options.sync_workers);
   }
@@ -176,7 +176,7 @@ Status Server::Impl::Bind() {
     // libzmq drops a peer that sends one frame larger than this before the
     // server allocates it.
     s->set(zmq::sockopt::maxmsgsize, options.max_frame_bytes);
-    RETURN_IF_ERROR(ApplyCurveServer(s.get(), options.curve).WithContext("server " + std::to_string(options.rank)));
+    RETURN_IF_ERROR(net::ApplyCurveServer(s.get(), options.curve).WithContext("server " + std::to_string(options.rank)));
     s->bind(options.bind_endpoint);
     std::string resolved = s->get(zmq::sockopt::last_endpoint);
     {
@@ -185,7 +185,7 @@ Status Server::Impl::Bind() {
     }
     socket = std::move(s);
   } catch (const zmq::error_t& e) {
-    return ZmqStatus(e, "server " + std::to_string(options.rank) + " bind", options.bind_endpoint);
+    return net::ZmqStatus(e, "server " + std::to_string(options.rank) + " bind", options.bind_endpoint);
   }
   LOG(INFO) << "server " << options.rank << " bound " << endpoint << " with " << tables.size() << " table(s)";
   return Status::OK();
@@ -261,7 +261,7 @@ Status Server::Impl::Run() {
       }
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;
-      return ZmqStatus(e, "server " + std::to_string(options.rank) + " recv", endpoint);
+      return net::ZmqStatus(e, "server " + std::to_string(options.rank) + " recv", endpoint);
     }
     RETURN_IF_ERROR(Handle(frames));
     if (shutdown_requested) {
@@ -296,7 +296,7 @@ Status Server::Impl::Send(zmq::message_t& identity, const MessageHeader& header,
     if (payload0 != nullptr) socket->send(*payload0, payload1 != nullptr ? zmq::send_flags::sndmore : zmq::send_flags::none);
     if (payload1 != nullptr) socket->send(*payload1, zmq::send_flags::none);
   } catch (const zmq::error_t& e) {
-    if (e.num() == ETERM) return ZmqStatus(e, "server " + std::to_string(options.rank) + " send", endpoint);
+    if (e.num() == ETERM) return net::ZmqStatus(e, "server " + std::to_string(options.rank) + " send", endpoint);
     // A peer that went away is not the server's failure.
     LOG(WARNING) << "server " << options.rank << " could not reply " << MessageTypeName(header.type)
                  << " to peer " << PeerName(identity) << ": " << e.what();

@@ -45,9 +45,9 @@
 #include <zmq.hpp>
 
 #include "common/status.h"
-#include "ps/curve.h"
+#include "net/curve.h"
 #include "storage/rocks_tier.h"
-#include "storage/table_config.h"
+#include "sparse/table_config.h"
 
 namespace ember::ps {
 
@@ -63,7 +63,7 @@ struct ServerOptions {
   std::string bind_endpoint;    // "inproc://ember-server-0" or "tcp://127.0.0.1:*". REQUIRED.
   uint64_t job_token = 0;       // every message must carry it
   uint64_t seed = 1;            // initializer seed; Default: 1
-  std::vector<storage::TableConfig> tables;
+  std::vector<sparse::TableConfig> tables;
   int poll_interval_ms = 50;    // how often Run checks for Stop(). Default: 50 ms
   int linger_ms = 1000;         // how long unsent replies outlive the socket. Default: 1 s
   // Largest frame a peer may send; libzmq disconnects a peer that sends a
@@ -93,10 +93,10 @@ struct ServerOptions {
   // fresh start.
   std::string restore_from;
   int restore_num_servers = 0;
-  // --curve: the ROUTER is a CURVE server with curve.server_secret (ps/curve.h);
+  // --curve: the ROUTER is a CURVE server with curve.server_secret (net/curve.h);
   // a peer without the job's server public key gets no answer. Default:
   // empty, plain.
-  CurveKeys curve;
+  net::CurveKeys curve;
 };
 
 struct ServerStats {

@@ -58,7 +58,7 @@ Status HeartbeatSender::Start() {
   // notice the silence. A heartbeat is one frame, so a refused send leaves
   // nothing half-sent.
   socket_->set(zmq::sockopt::sndtimeo, 0);
-  RETURN_IF_ERROR(ps::ApplyCurveClient(socket_.get(), options_.curve)
+  RETURN_IF_ERROR(net::ApplyCurveClient(socket_.get(), options_.curve)
                       .WithContext("heartbeat socket of rank " + std::to_string(options_.world_rank)));
   try {
     socket_->connect(options_.scheduler_endpoint);
@@ -78,8 +78,8 @@ void HeartbeatSender::Stop() {
 
 void HeartbeatSender::Loop() {
   SetThreadRole("heartbeat", static_cast<int>(options_.world_rank));
-  ControlMessage beat;
-  beat.type = ControlType::kHeartbeat;
+  net::ControlMessage beat;
+  beat.type = net::ControlType::kHeartbeat;
   beat.job_token = options_.job_token;
   beat.rank = options_.world_rank;
   auto last_answer = HeartbeatClock::now();
@@ -90,7 +90,7 @@ void HeartbeatSender::Loop() {
     if (now >= next_beat) {
       // A full queue (scheduler gone) is not an error here: the missing
       // answers are what declares it dead.
-      Status sent = SendControl(socket_.get(), beat);
+      Status sent = net::SendControl(socket_.get(), beat);
       if (!sent.ok()) VLOG(1) << "heartbeat " << beat.step << " not sent: " << sent;
       ++beat.step;
       next_beat = now + options_.heartbeat.interval;
@@ -103,9 +103,9 @@ void HeartbeatSender::Loop() {
       LOG(WARNING) << "heartbeat receive failed: " << e.what();
     }
     if (received) {
-      ControlMessage answer;
-      Status decoded = DecodeControl(frames, options_.job_token, &answer);
-      if (decoded.ok() && answer.type == ControlType::kHeartbeat && answer.rank == options_.world_rank) {
+      net::ControlMessage answer;
+      Status decoded = net::DecodeControl(frames, options_.job_token, &answer);
+      if (decoded.ok() && answer.type == net::ControlType::kHeartbeat && answer.rank == options_.world_rank) {
         last_answer = HeartbeatClock::now();
       } else {
         LOG(WARNING) << "dropped a heartbeat answer: "
@@ -133,7 +133,7 @@ void HeartbeatSender::Loop() {
   }
   // Normal end: tell the scheduler to stop watching this rank.
   beat.epoch = kLeaving;
-  Status sent = SendControl(socket_.get(), beat);
+  Status sent = net::SendControl(socket_.get(), beat);
   if (!sent.ok()) VLOG(1) << "last heartbeat not sent: " << sent;
 }
 
@@ -146,7 +146,7 @@ HeartbeatMonitor::HeartbeatMonitor(HeartbeatMonitorOptions options) : options_(s
 }
 
 Status HeartbeatMonitor::OnHeartbeat(zmq::socket_t* socket, const std::string& routing_id,
-                                     const ControlMessage& message) {
+                                     const net::ControlMessage& message) {
   auto entry = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) {
     return e.rank.world_rank >= 0 && static_cast<uint32_t>(e.rank.world_rank) == message.rank;
   });
@@ -157,8 +157,8 @@ Status HeartbeatMonitor::OnHeartbeat(zmq::socket_t* socket, const std::string& r
     entry->left = true;
     return Status::OK();
   }
-  ControlMessage answer;
-  answer.type = ControlType::kHeartbeat;
+  net::ControlMessage answer;
+  answer.type = net::ControlType::kHeartbeat;
   answer.job_token = options_.job_token;
   answer.rank = message.rank;
   answer.step = message.step;
@@ -169,7 +169,7 @@ Status HeartbeatMonitor::OnHeartbeat(zmq::socket_t* socket, const std::string& r
   } catch (const zmq::error_t& e) {
     return Status::Unavailable("heartbeat answer to rank ", message.rank, ": ", e.what());
   }
-  return SendControl(socket, answer);
+  return net::SendControl(socket, answer);
 }
 
 Status HeartbeatMonitor::Check() {

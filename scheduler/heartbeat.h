@@ -40,8 +40,8 @@
 #include <zmq_addon.hpp>
 
 #include "common/status.h"
-#include "ps/curve.h"
-#include "scheduler/control.h"
+#include "net/curve.h"
+#include "net/control.h"
 
 namespace ember::scheduler {
 
@@ -66,7 +66,7 @@ struct HeartbeatSenderOptions {
   std::string scheduler_host;      // for the dead line
   uint64_t job_token = 0;
   uint32_t world_rank = 0;         // this process's rank in MPI_COMM_WORLD (>= 1)
-  ps::CurveKeys curve;             // --curve: the job's keys (ps/curve.h). Default: empty, plain
+  net::CurveKeys curve;             // --curve: the job's keys (net/curve.h). Default: empty, plain
   // Called once, on the sender's thread, with the dead line when the
   // scheduler has not answered for `timeout`. Default: print it to stderr.
   std::function<void(const std::string& line)> on_scheduler_dead;
@@ -124,7 +124,7 @@ class HeartbeatMonitor {
   // came from `routing_id` on the scheduler's ROUTER `socket`, and answers
   // it on that socket. DataLoss for a rank that is not watched (the message
   // is dropped); Unavailable when the answer cannot be sent.
-  Status OnHeartbeat(zmq::socket_t* socket, const std::string& routing_id, const ControlMessage& message);
+  Status OnHeartbeat(zmq::socket_t* socket, const std::string& routing_id, const net::ControlMessage& message);
 
   // OK while every watched rank was heard from within the timeout.
   // Time between two calls longer than 2 s (the caller was paused or busy)

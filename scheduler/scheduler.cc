@@ -10,7 +10,7 @@
 #include "common/logging.h"
 #include "common/metrics.h"
 #include "ps/client.h"
-#include "scheduler/control.h"
+#include "net/control.h"
 
 namespace ember::scheduler {
 namespace {
@@ -37,7 +37,7 @@ Status Scheduler::Bind() {
   // A peer that sends a larger frame is dropped by libzmq before it is
   // buffered; an eval result is 4 bytes per example of one worker's part.
   socket_->set(zmq::sockopt::maxmsgsize, int64_t{1} << 30);
-  RETURN_IF_ERROR(ps::ApplyCurveServer(socket_.get(), options_.curve).WithContext("scheduler control socket"));
+  RETURN_IF_ERROR(net::ApplyCurveServer(socket_.get(), options_.curve).WithContext("scheduler control socket"));
   try {
     socket_->bind(options_.bind_endpoint);
   } catch (const zmq::error_t& e) {
@@ -131,16 +131,16 @@ StatusOr<JobResult> Scheduler::Run() {
   return result;
 }
 
-Status Scheduler::SendToWorker(const std::string& routing_id, const ControlMessage& message) {
+Status Scheduler::SendToWorker(const std::string& routing_id, const net::ControlMessage& message) {
   try {
     socket_->send(zmq::buffer(routing_id), zmq::send_flags::sndmore);
   } catch (const zmq::error_t& e) {
     return Status::Unavailable("cannot reach worker ", message.rank, ": ", e.what());
   }
-  return SendControl(socket_.get(), message);
+  return net::SendControl(socket_.get(), message);
 }
 
-Status Scheduler::OnCheckpointMessage(const ControlMessage& message, const std::vector<std::string>& routing_ids,
+Status Scheduler::OnCheckpointMessage(const net::ControlMessage& message, const std::vector<std::string>& routing_ids,
                                       JobResult* result) {
   const int num_workers = options_.num_workers;
   const auto step = static_cast<int64_t>(message.step);
@@ -151,9 +151,9 @@ Status Scheduler::OnCheckpointMessage(const ControlMessage& message, const std::
     return Status::Internal("worker ", message.rank, " is at the checkpoint of step ", step, " while the one of step ",
                             round_.step, " is in progress");
   }
-  auto to_workers = [&](ControlType type, const std::string& text) -> Status {
+  auto to_workers = [&](net::ControlType type, const std::string& text) -> Status {
     for (int r = 0; r < num_workers; ++r) {
-      ControlMessage out;
+      net::ControlMessage out;
       out.type = type;
       out.job_token = options_.job_token;
       out.rank = static_cast<uint32_t>(r);
@@ -164,7 +164,7 @@ Status Scheduler::OnCheckpointMessage(const ControlMessage& message, const std::
     return Status::OK();
   };
   const std::string what = "checkpoint step " + std::to_string(step);
-  if (message.type == ControlType::kCheckpointReady) {
+  if (message.type == net::ControlType::kCheckpointReady) {
     if (round_.step == -1) {
       round_ = CheckpointRound{};
       round_.step = step;
@@ -177,7 +177,7 @@ Status Scheduler::OnCheckpointMessage(const ControlMessage& message, const std::
     ASSIGN_OR_RETURN(round_.tmp_dir, storage::BeginCheckpoint(options_.checkpoint_dir, step));
     std::printf("%s: writing %s\n", what.c_str(), round_.tmp_dir.c_str());
     std::fflush(stdout);
-    RETURN_IF_ERROR(to_workers(ControlType::kCheckpointWrite, round_.tmp_dir));
+    RETURN_IF_ERROR(to_workers(net::ControlType::kCheckpointWrite, round_.tmp_dir));
     if (checkpoint_client_ == nullptr) {
       ps::ClientOptions client_options;
       client_options.server_endpoints = options_.server_endpoints;
@@ -245,8 +245,8 @@ Status Scheduler::PollCheckpoint(JobResult* result) {
   result->checkpoints.push_back(committed);
   round_ = CheckpointRound{};
   for (int r = 0; r < options_.num_workers; ++r) {
-    ControlMessage done;
-    done.type = ControlType::kCheckpointDone;
+    net::ControlMessage done;
+    done.type = net::ControlType::kCheckpointDone;
     done.job_token = options_.job_token;
     done.rank = static_cast<uint32_t>(r);
     done.step = static_cast<uint64_t>(step);
@@ -315,9 +315,9 @@ Status Scheduler::Coordinate(JobResult* result) {
     }
     const std::string routing_id = frames[0].to_string();
     frames.erase(frames.begin());
-    ControlMessage message;
-    Status decoded = DecodeControl(frames, options_.job_token, &message);
-    if (decoded.ok() && message.type == ControlType::kHeartbeat) {  // rank is the world rank here
+    net::ControlMessage message;
+    Status decoded = net::DecodeControl(frames, options_.job_token, &message);
+    if (decoded.ok() && message.type == net::ControlType::kHeartbeat) {  // rank is the world rank here
       Status answered = heartbeats_ == nullptr ? Status::FailedPrecondition("heartbeats are off")
                                                : heartbeats_->OnHeartbeat(socket_.get(), routing_id, message);
       LOG_IF(WARNING, !answered.ok()) << "dropped a heartbeat: " << answered;
@@ -330,7 +330,7 @@ Status Scheduler::Coordinate(JobResult* result) {
     }
     const int rank = static_cast<int>(message.rank);
     switch (message.type) {
-      case ControlType::kRegister: {
+      case net::ControlType::kRegister: {
         if (!routing_ids[rank].empty()) {
           LOG(WARNING) << "worker " << rank << " registered twice; keeping the first";
           break;
@@ -340,8 +340,8 @@ Status Scheduler::Coordinate(JobResult* result) {
         LOG(INFO) << "worker " << rank << " registered (" << ++registered << "/" << num_workers << ")";
         if (registered == num_workers) {
           for (int r = 0; r < num_workers; ++r) {
-            ControlMessage start;
-            start.type = ControlType::kStart;
+            net::ControlMessage start;
+            start.type = net::ControlType::kStart;
             start.job_token = options_.job_token;
             start.rank = r;
             try {
@@ -349,13 +349,13 @@ Status Scheduler::Coordinate(JobResult* result) {
             } catch (const zmq::error_t& e) {
               return Status::Unavailable("cannot start worker ", r, ": ", e.what());
             }
-            RETURN_IF_ERROR(SendControl(socket_.get(), start));
+            RETURN_IF_ERROR(net::SendControl(socket_.get(), start));
           }
           LOG(INFO) << "all " << num_workers << " workers registered; training starts";
         }
         break;
       }
-      case ControlType::kProgress: {
+      case net::ControlType::kProgress: {
         window_samples += static_cast<int64_t>(message.numbers[0]);
         window_loss += message.numbers[1];
         window_steps += static_cast<int64_t>(message.numbers[2]);
@@ -380,7 +380,7 @@ Status Scheduler::Coordinate(JobResult* result) {
         }
         break;
       }
-      case ControlType::kEvalResult: {
+      case net::ControlType::kEvalResult: {
         EvalGather& gather = evals[message.epoch];
         gather.reported.resize(num_workers, false);
         gather.probabilities.resize(num_workers);
@@ -454,7 +454,7 @@ Status Scheduler::Coordinate(JobResult* result) {
         }
         break;
       }
-      case ControlType::kDone:
+      case net::ControlType::kDone:
         if (routing_ids[rank].empty() || routing_ids[rank] != routing_id || done[rank]) {
           LOG(WARNING) << "dropped a DONE from rank " << rank << ": not registered from that peer, or a second one";
           break;
@@ -467,27 +467,27 @@ Status Scheduler::Coordinate(JobResult* result) {
         ++finished;
         LOG(INFO) << "worker " << rank << " done after " << message.step << " steps";
         break;
-      case ControlType::kFailed:
+      case net::ControlType::kFailed:
         LOG(ERROR) << "worker " << rank << " failed: " << message.text;
         // The job cannot finish without this worker: stop now; the caller
         // tears the rest down.
         failed_worker_ = rank;
         return Status::Aborted("worker ", rank, " failed: ", message.text);
-      case ControlType::kCheckpointReady:
-      case ControlType::kCheckpointWritten:
+      case net::ControlType::kCheckpointReady:
+      case net::ControlType::kCheckpointWritten:
         if (routing_ids[rank].empty() || routing_ids[rank] != routing_id) {
           LOG(WARNING) << "dropped a checkpoint message from rank " << rank << ": not registered from that peer";
           break;
         }
         RETURN_IF_ERROR(OnCheckpointMessage(message, routing_ids, result));
         break;
-      case ControlType::kStart:
-      case ControlType::kCheckpointWrite:
-      case ControlType::kCheckpointDone:
+      case net::ControlType::kStart:
+      case net::ControlType::kCheckpointWrite:
+      case net::ControlType::kCheckpointDone:
         LOG(WARNING) << "dropped a control message of type " << static_cast<int>(message.type)
                      << " sent to the scheduler by rank " << rank;
         break;
-      case ControlType::kHeartbeat:  // answered above
+      case net::ControlType::kHeartbeat:  // answered above
         break;
     }
   }

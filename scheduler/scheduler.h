@@ -28,9 +28,9 @@
 
 #include "common/status.h"
 #include "ps/client.h"
-#include "ps/curve.h"
-#include "storage/table_config.h"
-#include "scheduler/control.h"
+#include "net/curve.h"
+#include "sparse/table_config.h"
+#include "net/control.h"
 #include "scheduler/heartbeat.h"
 #include "storage/checkpoint.h"
 
@@ -40,7 +40,7 @@ struct SchedulerOptions {
   std::string bind_endpoint;                  // REQUIRED: "inproc://..." or "tcp://host:*"
   int num_workers = 1;
   std::vector<std::string> server_endpoints;  // REQUIRED: to stop the servers at the end
-  std::vector<storage::TableConfig> tables;        // the job's tables (for the servers' client)
+  std::vector<sparse::TableConfig> tables;        // the job's tables (for the servers' client)
   uint64_t job_token = 0;
   int epochs = 1;
   bool has_eval = false;
@@ -55,9 +55,9 @@ struct SchedulerOptions {
   std::string eval_scores_out;
   int register_timeout_ms = 120'000;          // Default: 2 min for every worker to register
   // --curve: the control ROUTER is a CURVE server, and the client that stops
-  // the servers a CURVE client, with the job's keys (ps/curve.h). Default:
+  // the servers a CURVE client, with the job's keys (net/curve.h). Default:
   // empty, plain.
-  ps::CurveKeys curve;
+  net::CurveKeys curve;
   // Checkpoints (docs/checkpoint_format.md): the scheduler leads them when
   // checkpoint_dir is set. Workers stop at the same step and report READY;
   // the scheduler opens <dir>/step-N.tmp/, has every server and worker write
@@ -139,11 +139,11 @@ class Scheduler {
   };
   // Handles a worker's READY / WRITTEN; runs the round's phases as they
   // complete. `routing_ids` reach the workers.
-  Status OnCheckpointMessage(const ControlMessage& message, const std::vector<std::string>& routing_ids,
+  Status OnCheckpointMessage(const net::ControlMessage& message, const std::vector<std::string>& routing_ids,
                              JobResult* result);
   // Commits the round once every worker and every server wrote its files.
   Status PollCheckpoint(JobResult* result);
-  Status SendToWorker(const std::string& routing_id, const ControlMessage& message);
+  Status SendToWorker(const std::string& routing_id, const net::ControlMessage& message);
   std::vector<std::string> worker_routing_ids_;
   CheckpointRound round_;
   std::unique_ptr<ps::PsClient> checkpoint_client_;  // asks the servers to write their shards

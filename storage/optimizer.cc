@@ -15,15 +15,15 @@
 
 namespace ember::storage {
 
-void InitRowValue(const TableConfig& table, uint64_t seed, Key key, float* value) {
+void InitRowValue(const sparse::TableConfig& table, uint64_t seed, Key key, float* value) {
   const int dim = table.dim;
-  if (table.initializer == InitializerType::kZeros || table.init_scale == 0.0f) {
+  if (table.initializer == sparse::InitializerType::kZeros || table.init_scale == 0.0f) {
     std::fill(value, value + dim, 0.0f);
     return;
   }
   // One generator per row, seeded from (seed, table, key) only.
   Rng rng(Mix64(seed ^ Mix64(0x7a5e11ab1e000000ULL + table.id)) ^ Mix64(key + 0x2545f4914f6cdd1dULL));
-  if (table.initializer == InitializerType::kNormal) {
+  if (table.initializer == sparse::InitializerType::kNormal) {
     for (int i = 0; i < dim; ++i) value[i] = static_cast<float>(rng.Normal(0.0, table.init_scale));
   } else {
     for (int i = 0; i < dim; ++i) {
@@ -32,21 +32,21 @@ void InitRowValue(const TableConfig& table, uint64_t seed, Key key, float* value
   }
 }
 
-void InitOptimizerState(const SparseOptimizerConfig& optimizer, int dim, float* state) {
-  const int n = OptimizerStateFloats(optimizer.type, dim);
-  const float start = optimizer.type == SparseOptimizerType::kAdagrad ? optimizer.initial_accumulator : 0.0f;
+void InitOptimizerState(const sparse::SparseOptimizerConfig& optimizer, int dim, float* state) {
+  const int n = sparse::OptimizerStateFloats(optimizer.type, dim);
+  const float start = optimizer.type == sparse::SparseOptimizerType::kAdagrad ? optimizer.initial_accumulator : 0.0f;
   std::fill(state, state + n, start);
 }
 
-void ApplySparseOptimizer(const SparseOptimizerConfig& o, int dim, const float* grad,
+void ApplySparseOptimizer(const sparse::SparseOptimizerConfig& o, int dim, const float* grad,
                           uint32_t update_count, float* value, float* state) {
   switch (o.type) {
-    case SparseOptimizerType::kSgd: {
+    case sparse::SparseOptimizerType::kSgd: {
       const float lr = o.learning_rate;
       for (int i = 0; i < dim; ++i) value[i] -= lr * grad[i];
       return;
     }
-    case SparseOptimizerType::kAdagrad: {
+    case sparse::SparseOptimizerType::kAdagrad: {
       if constexpr (std::endian::native == std::endian::little) {
         ApplyAdagradFromWire(o.learning_rate, dim, reinterpret_cast<const char*>(grad), value, state);
         return;
@@ -60,7 +60,7 @@ void ApplySparseOptimizer(const SparseOptimizerConfig& o, int dim, const float* 
       }
       return;
     }
-    case SparseOptimizerType::kFtrl: {
+    case sparse::SparseOptimizerType::kFtrl: {
       float* z = state;
       float* n = state + dim;
       const float alpha = o.ftrl_alpha, beta = o.ftrl_beta, l1 = o.ftrl_l1, l2 = o.ftrl_l2;
@@ -80,7 +80,7 @@ void ApplySparseOptimizer(const SparseOptimizerConfig& o, int dim, const float* 
       }
       return;
     }
-    case SparseOptimizerType::kAdam: {
+    case sparse::SparseOptimizerType::kAdam: {
       float* m = state;
       float* v = state + dim;
       const float b1 = o.adam_beta1, b2 = o.adam_beta2;

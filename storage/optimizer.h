@@ -13,17 +13,17 @@
 #include <cstdint>
 
 #include "common/hash.h"
-#include "storage/table_config.h"
+#include "sparse/table_config.h"
 
 namespace ember::storage {
 
 // Writes the initial value (dim floats) of `key`'s row. Depends only on
 // (seed, table.id, key, table.initializer, table.init_scale).
-void InitRowValue(const TableConfig& table, uint64_t seed, Key key, float* value);
+void InitRowValue(const sparse::TableConfig& table, uint64_t seed, Key key, float* value);
 
 // Writes the state of a new row: AdaGrad's accumulator starts at
 // initial_accumulator; every other state starts at 0.
-void InitOptimizerState(const SparseOptimizerConfig& optimizer, int dim, float* state);
+void InitOptimizerState(const sparse::SparseOptimizerConfig& optimizer, int dim, float* state);
 
 // Applies one gradient to a row:
 //   sgd:     w -= lr * g
@@ -34,7 +34,7 @@ void InitOptimizerState(const SparseOptimizerConfig& optimizer, int dim, float* 
 //   adam:    t = update_count;  m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
 //            w -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
 // `update_count` is the row's number of updates including this one (>= 1).
-void ApplySparseOptimizer(const SparseOptimizerConfig& optimizer, int dim, const float* grad,
+void ApplySparseOptimizer(const sparse::SparseOptimizerConfig& optimizer, int dim, const float* grad,
                           uint32_t update_count, float* value, float* state);
 
 // AdaGrad as above with the gradient read from little-endian wire bytes

@@ -137,7 +137,7 @@ rocksdb::WriteOptions NoWal() {
 std::string ColumnFamilyName(uint32_t table_id) { return "table-" + std::to_string(table_id); }
 
 StatusOr<std::unique_ptr<RocksTier>> RocksTier::Open(const RocksTierOptions& options,
-                                                     const std::vector<TableConfig>& tables) {
+                                                     const std::vector<sparse::TableConfig>& tables) {
   if (options.path.empty()) return Status::InvalidArgument("RocksTier::Open: empty path");
   std::error_code error;
   std::filesystem::remove_all(options.path, error);
@@ -151,7 +151,7 @@ StatusOr<std::unique_ptr<RocksTier>> RocksTier::Open(const RocksTierOptions& opt
   const rocksdb::ColumnFamilyOptions family_options = FamilyOptions(options);
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, family_options);
-  for (const TableConfig& table : tables) descriptors.emplace_back(ColumnFamilyName(table.id), family_options);
+  for (const sparse::TableConfig& table : tables) descriptors.emplace_back(ColumnFamilyName(table.id), family_options);
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
   rocksdb::Options db_options = DbOptions(options);
@@ -162,7 +162,7 @@ StatusOr<std::unique_ptr<RocksTier>> RocksTier::Open(const RocksTierOptions& opt
   tier->db_.reset(db);
   tier->families_ = std::move(handles);
   tier->table_ids_.push_back(UINT32_MAX);  // the default family: no table
-  for (const TableConfig& table : tables) tier->table_ids_.push_back(table.id);
+  for (const sparse::TableConfig& table : tables) tier->table_ids_.push_back(table.id);
   tier->writes_.resize(tier->families_.size());
   try {
     tier->writer_ = std::thread([t = tier.get()] { t->WriteLoop(); });

@@ -48,7 +48,7 @@
 
 #include "common/hash.h"
 #include "common/status.h"
-#include "storage/table_config.h"
+#include "sparse/table_config.h"
 
 namespace rocksdb {
 class DB;
@@ -75,7 +75,7 @@ class RocksTier {
   // when the path cannot be cleared, or the RocksDB error (IOError ->
   // Internal) when the DB cannot be created, naming the path.
   static StatusOr<std::unique_ptr<RocksTier>> Open(const RocksTierOptions& options,
-                                                   const std::vector<TableConfig>& tables);
+                                                   const std::vector<sparse::TableConfig>& tables);
   ~RocksTier();
   RocksTier(const RocksTier&) = delete;
   RocksTier& operator=(const RocksTier&) = delete;

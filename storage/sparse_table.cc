@@ -10,13 +10,13 @@
 
 namespace ember::storage {
 
-SparseTable::SparseTable(TableConfig config, uint64_t seed, TierOptions tier)
+SparseTable::SparseTable(sparse::TableConfig config, uint64_t seed, TierOptions tier)
     : config_(std::move(config)),
       seed_(seed),
       tier_(tier),
       tiered_(tier.budget_bytes() > 0),
       admission_(tier.min_count > 1),
-      state_floats_(OptimizerStateFloats(config_.optimizer.type, config_.dim)),
+      state_floats_(sparse::OptimizerStateFloats(config_.optimizer.type, config_.dim)),
       row_floats_(RowFloats(config_)) {
   parts_.resize(1);
   parts_[0].grad_row.resize(static_cast<size_t>(config_.dim));
@@ -421,7 +421,7 @@ Status SparseTable::PushBatch(const char* key_bytes, const char* grad_bytes, siz
   const size_t dim = static_cast<size_t>(config_.dim);
   const size_t grad_bytes_per_row = dim * sizeof(float);
   const bool adagrad_from_wire =
-      std::endian::native == std::endian::little && config_.optimizer.type == SparseOptimizerType::kAdagrad;
+      std::endian::native == std::endian::little && config_.optimizer.type == sparse::SparseOptimizerType::kAdagrad;
   if (tiered_) RETURN_IF_ERROR(LoadMisses(key_bytes, n));
   const auto push = [&](size_t i, float* row, int part) {
     if (row == nullptr) return;  // not admitted: dropped

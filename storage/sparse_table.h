@@ -66,7 +66,7 @@
 #include "storage/key_index.h"
 #include "storage/optimizer.h"
 #include "storage/rocks_tier.h"
-#include "storage/table_config.h"
+#include "sparse/table_config.h"
 
 namespace ember {
 class PartRunner;
@@ -119,18 +119,18 @@ class SparseTable {
 
   // `config` must pass ValidateTableConfig; `tier.cold` must be set when
   // tier.budget_bytes() > 0 (CHECKed: start-up configuration).
-  SparseTable(TableConfig config, uint64_t seed, TierOptions tier = {});
+  SparseTable(sparse::TableConfig config, uint64_t seed, TierOptions tier = {});
   SparseTable(const SparseTable&) = delete;
   SparseTable& operator=(const SparseTable&) = delete;
 
-  const TableConfig& config() const { return config_; }
+  const sparse::TableConfig& config() const { return config_; }
   const TierOptions& tier() const { return tier_; }
   int dim() const { return config_.dim; }
   // Floats per row, value + state + meta.
   int row_floats() const { return row_floats_; }
   // Floats per row of a table of `config`: value + optimizer state + meta.
-  static int RowFloats(const TableConfig& config) {
-    return config.dim + OptimizerStateFloats(config.optimizer.type, config.dim) + 2;
+  static int RowFloats(const sparse::TableConfig& config) {
+    return config.dim + sparse::OptimizerStateFloats(config.optimizer.type, config.dim) + 2;
   }
   // Rows in both tiers (each key once).
   int64_t num_rows() const { return static_cast<int64_t>(index_.size()) + cold_only_rows_; }
@@ -336,7 +336,7 @@ class SparseTable {
   Status EvictTo(int64_t max_rows);
   void SetMeta(float* row, uint32_t count, uint32_t step) const;
 
-  TableConfig config_;
+  sparse::TableConfig config_;
   uint64_t seed_;
   TierOptions tier_;
   bool tiered_;     // tier_.budget_bytes() > 0

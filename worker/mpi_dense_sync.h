@@ -3,7 +3,7 @@
 // where MPI error codes become Status.
 //
 // MpiDenseSync sums over a communicator that holds the workers only (made
-// with MPI_Comm_split by the caller, see scheduler/mpi_job.h), with a ring
+// with MPI_Comm_split by the caller, see job/mpi_job.h), with a ring
 // allreduce of its own over MPI_Sendrecv. A plain MPI_Allreduce may add in a
 // different order on different ranks, and then the replicas drift apart.
 // Here the buffer is cut into W chunks (W workers; chunk c is

@@ -34,7 +34,7 @@
 // NCCL does not notice every dead peer (over shared memory or NVLink a
 // kernel may just wait), and neither Create's wait for the communicator nor
 // a call has a deadline of its own: in a job, a dead peer is found by the
-// heartbeats and the job ends with MPI_Abort (scheduler/mpi_job.h). After
+// heartbeats and the job ends with MPI_Abort (job/mpi_job.h). After
 // any failure every later call returns the same status. Every call but
 // Abort is made by one thread, the worker's.
 //

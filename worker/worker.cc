@@ -17,8 +17,8 @@ namespace ember::worker {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using scheduler::ControlMessage;
-using scheduler::ControlType;
+using net::ControlMessage;
+using net::ControlType;
 
 // One batch on its way through the pipeline.
 struct PreparedBatch {
@@ -30,7 +30,7 @@ struct PreparedBatch {
 };
 
 // Starts the pulls of every table's unique keys of `p` into p->rows.
-Status StartPull(ps::PsClient* client, const std::vector<storage::TableConfig>& tables, bool create, PreparedBatch* p) {
+Status StartPull(ps::PsClient* client, const std::vector<sparse::TableConfig>& tables, bool create, PreparedBatch* p) {
   p->rows.resize(tables.size());
   p->pulls.clear();
   for (size_t t = 0; t < tables.size(); ++t) {
@@ -63,7 +63,7 @@ uint64_t DenseChecksum(const float* values, int64_t count) {
 Worker::Worker(zmq::context_t* context, WorkerOptions options, DenseSync* sync)
     : context_(context), options_(std::move(options)), sync_(sync) {}
 
-Status Worker::Report(const ControlMessage& message) { return scheduler::SendControl(control_.get(), message); }
+Status Worker::Report(const ControlMessage& message) { return net::SendControl(control_.get(), message); }
 
 Status Worker::Run() {
   SetThreadRole("worker", options_.rank);
@@ -86,7 +86,7 @@ Status Worker::Run() {
 Status Worker::Train() {
   control_ = std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::dealer);
   control_->set(zmq::sockopt::linger, 1000);
-  RETURN_IF_ERROR(ps::ApplyCurveClient(control_.get(), options_.curve).WithContext("worker control socket"));
+  RETURN_IF_ERROR(net::ApplyCurveClient(control_.get(), options_.curve).WithContext("worker control socket"));
   try {
     control_->connect(options_.scheduler_endpoint);
   } catch (const zmq::error_t& e) {
@@ -210,7 +210,7 @@ StatusOr<ControlMessage> Worker::ReceiveControl(int timeout_ms, const std::strin
     return Status::Unavailable("control receive failed while waiting for ", what, ": ", e.what());
   }
   ControlMessage message;
-  RETURN_IF_ERROR(scheduler::DecodeControl(frames, options_.job_token, &message).WithContext(what));
+  RETURN_IF_ERROR(net::DecodeControl(frames, options_.job_token, &message).WithContext(what));
   return message;
 }
 

@@ -39,7 +39,7 @@
 #include "models/model.h"
 #include "ops/dense_optimizer.h"
 #include "ps/client.h"
-#include "scheduler/control.h"
+#include "net/control.h"
 #include "storage/checkpoint.h"
 #include "worker/dense_sync.h"
 
@@ -52,8 +52,8 @@ struct WorkerOptions {
   std::vector<std::string> server_endpoints;  // REQUIRED, one per server
   uint64_t job_token = 0;
   // --curve: the control socket and the PsClient are CURVE clients of the
-  // job's server public key (ps/curve.h). Default: empty, plain.
-  ps::CurveKeys curve;
+  // job's server public key (net/curve.h). Default: empty, plain.
+  net::CurveKeys curve;
   std::vector<std::string> train_files;  // REQUIRED
   std::vector<std::string> eval_files;   // Default: none (no evaluation)
   // --data_format: "criteo" (data::CriteoReader over train_files and
@@ -136,7 +136,7 @@ class Worker {
   StatusOr<storage::WorkerState> Resume();
   // Receives the next control message from the scheduler (after timeout_ms:
   // DeadlineExceeded naming `what`).
-  StatusOr<scheduler::ControlMessage> ReceiveControl(int timeout_ms, const std::string& what);
+  StatusOr<net::ControlMessage> ReceiveControl(int timeout_ms, const std::string& what);
   bool CheckpointDue(int64_t step) const {
     return options_.checkpoints && ((options_.checkpoint_every_steps > 0 && step % options_.checkpoint_every_steps == 0) ||
                                     MaxStepsReached(step));
@@ -149,7 +149,7 @@ class Worker {
   // over this worker's part, not yet opened.
   std::unique_ptr<data::Reader> MakeReader(int epoch, bool eval) const;
   bool interactions() const { return options_.data_format == "interactions"; }
-  Status Report(const scheduler::ControlMessage& message);
+  Status Report(const net::ControlMessage& message);
 
   zmq::context_t* context_;
   WorkerOptions options_;

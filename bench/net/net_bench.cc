@@ -56,13 +56,13 @@ constexpr uint64_t kToken = 7;
 constexpr size_t kRowBytes = kDim * sizeof(float);
 constexpr size_t kBytesPerKey = sizeof(Key) + kRowBytes;
 
-storage::TableConfig Table() {
-  storage::TableConfig table;
+sparse::TableConfig Table() {
+  sparse::TableConfig table;
   table.id = kTableId;
   table.name = "net_bench";
   table.dim = kDim;
-  table.optimizer.type = storage::SparseOptimizerType::kAdagrad;
-  table.initializer = storage::InitializerType::kNormal;
+  table.optimizer.type = sparse::SparseOptimizerType::kAdagrad;
+  table.initializer = sparse::InitializerType::kNormal;
   return table;
 }
 

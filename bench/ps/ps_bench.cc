@@ -20,7 +20,7 @@
 #include "common/part_runner.h"
 #include "common/random.h"
 #include "ps/client.h"
-#include "ps/dedup.h"
+#include "sparse/dedup.h"
 #include "storage/key_index.h"
 #include "ps/server.h"
 #include "storage/sparse_table.h"
@@ -121,12 +121,12 @@ BENCHMARK(BM_Dedup)->Arg(100'000)->Unit(benchmark::kMicrosecond);
 
 struct InprocJob {
   explicit InprocJob(int num_servers) {
-    storage::TableConfig table;
+    sparse::TableConfig table;
     table.id = 1;
     table.name = "bench";
     table.dim = kDim;
-    table.optimizer.type = storage::SparseOptimizerType::kAdagrad;
-    table.initializer = storage::InitializerType::kNormal;
+    table.optimizer.type = sparse::SparseOptimizerType::kAdagrad;
+    table.initializer = sparse::InitializerType::kNormal;
     ClientOptions client_options;
     client_options.job_token = kToken;
     client_options.tables = {table};
@@ -224,13 +224,13 @@ struct TableFixture {
     const std::vector<Key> all = RandomKeys(111'000);
     for (Key key : all) table.FindOrCreateRow(key);
   }
-  static storage::TableConfig Config() {
-    storage::TableConfig config;
+  static sparse::TableConfig Config() {
+    sparse::TableConfig config;
     config.id = 1;
     config.name = "bench";
     config.dim = kDim;
-    config.optimizer.type = storage::SparseOptimizerType::kAdagrad;
-    config.initializer = storage::InitializerType::kNormal;
+    config.optimizer.type = sparse::SparseOptimizerType::kAdagrad;
+    config.initializer = sparse::InitializerType::kNormal;
     return config;
   }
   storage::SparseTable table;

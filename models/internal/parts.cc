@@ -6,7 +6,7 @@
 #include "common/hash.h"
 #include "ops/embedding_pool.h"
 #include "ops/loss.h"
-#include "ps/dedup.h"
+#include "sparse/dedup.h"
 
 namespace ember::models::internal {
 namespace {
@@ -114,13 +114,13 @@ void ScaleToSummedLoss(int64_t batch_size, std::vector<ops::Tensor>* row_grads) 
   }
 }
 
-storage::TableConfig WidePart::Table(int id, const char* name, const ModelOptions& options) {
-  storage::TableConfig wide;
+sparse::TableConfig WidePart::Table(int id, const char* name, const ModelOptions& options) {
+  sparse::TableConfig wide;
   wide.id = id;
   wide.name = name;
   wide.dim = 1;
   wide.optimizer = options.wide_optimizer;
-  wide.initializer = storage::InitializerType::kZeros;
+  wide.initializer = sparse::InitializerType::kZeros;
   return wide;
 }
 
@@ -139,7 +139,7 @@ void WidePart::PrepareInputs(const data::Batch& batch, int num_categorical, cons
       }
     });
   }
-  ps::Dedup(input->keys, &input->unique);
+  sparse::Dedup(input->keys, &input->unique);
 }
 
 Status WidePart::AddLogits(const SparseInput& input, const ops::Tensor& rows, ops::Tensor* logits) {
@@ -174,20 +174,20 @@ Status WidePart::Backward(const ops::Tensor& dlogits, const SparseInput& input, 
   return Status::OK();
 }
 
-storage::TableConfig FieldEmbeddings::Table(int id, const char* name, const ModelOptions& options) {
-  storage::TableConfig deep;
+sparse::TableConfig FieldEmbeddings::Table(int id, const char* name, const ModelOptions& options) {
+  sparse::TableConfig deep;
   deep.id = id;
   deep.name = name;
   deep.dim = options.embedding_dim;
   deep.optimizer = options.deep_optimizer;
-  deep.initializer = storage::InitializerType::kNormal;
+  deep.initializer = sparse::InitializerType::kNormal;
   deep.init_scale = options.embedding_init_scale;
   return deep;
 }
 
 void FieldEmbeddings::PrepareInputs(const data::Batch& batch, int num_categorical, SparseInput* input) {
   for (int f = 0; f < num_categorical; ++f) AddGroup(batch.size, input, FieldKeys(batch, f));
-  ps::Dedup(input->keys, &input->unique);
+  sparse::Dedup(input->keys, &input->unique);
 }
 
 Status FieldEmbeddings::Forward(const SparseInput& input, const ops::Tensor& rows, int64_t dim, ops::Tensor* out) {

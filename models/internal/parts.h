@@ -17,7 +17,7 @@
 #include "data/batch.h"
 #include "models/model.h"
 #include "ops/tensor.h"
-#include "storage/table_config.h"
+#include "sparse/table_config.h"
 
 namespace ember::models::internal {
 
@@ -62,7 +62,7 @@ void Probabilities(const ops::Tensor& logits, int64_t batch_size, std::vector<fl
 class WidePart {
  public:
   // The dim-1 table `name` with id `id`, zero init, options.wide_optimizer.
-  static storage::TableConfig Table(int id, const char* name, const ModelOptions& options);
+  static sparse::TableConfig Table(int id, const char* name, const ModelOptions& options);
   // Fills *input with the bias group, one group per categorical field and
   // one per cross, and dedups the keys.
   static void PrepareInputs(const data::Batch& batch, int num_categorical, const std::vector<FieldCross>& crosses,
@@ -81,7 +81,7 @@ class WidePart {
 struct FieldEmbeddings {
   // The table `name` of dim options.embedding_dim with id `id`, normal init,
   // options.deep_optimizer.
-  static storage::TableConfig Table(int id, const char* name, const ModelOptions& options);
+  static sparse::TableConfig Table(int id, const char* name, const ModelOptions& options);
   // Fills *input with one group per categorical field and dedups the keys.
   static void PrepareInputs(const data::Batch& batch, int num_categorical, SparseInput* input);
   // Sum-pools field f into columns [f*dim, (f+1)*dim) of *out ([B, C]).

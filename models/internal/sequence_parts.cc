@@ -5,7 +5,7 @@
 
 #include "models/internal/parts.h"
 #include "ops/embedding_pool.h"
-#include "ps/dedup.h"
+#include "sparse/dedup.h"
 
 namespace ember::models::internal {
 namespace {
@@ -37,7 +37,7 @@ void ItemSequence::PrepareInputs(const data::Batch& batch, bool target, int max_
     }
     input->offsets.push_back(std::move(offsets));
   }
-  ps::Dedup(input->keys, &input->unique);
+  sparse::Dedup(input->keys, &input->unique);
 }
 
 Status ItemSequence::Forward(const SparseInput& input, int group, const ops::Tensor& rows, int64_t col,

@@ -13,7 +13,7 @@
 
 #include "common/logging.h"
 #include "ps/client.h"
-#include "ps/curve.h"
+#include "net/curve.h"
 #include "ps/server.h"
 #include "tests/ps/ps_test_util.h"
 

@@ -73,14 +73,14 @@ int64_t HeldHeapBytes() {
   return static_cast<int64_t>(info.uordblks + info.hblkhd);
 }
 
-storage::TableConfig Table() {
-  storage::TableConfig table;
+sparse::TableConfig Table() {
+  sparse::TableConfig table;
   table.id = kTableId;
   table.name = "stranger";
   table.dim = kDim;
-  table.optimizer.type = storage::SparseOptimizerType::kAdagrad;
+  table.optimizer.type = sparse::SparseOptimizerType::kAdagrad;
   table.optimizer.learning_rate = 0.05f;
-  table.initializer = storage::InitializerType::kNormal;
+  table.initializer = sparse::InitializerType::kNormal;
   table.init_scale = 0.1f;
   return table;
 }

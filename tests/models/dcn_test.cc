@@ -9,7 +9,7 @@
 
 #include "common/logging.h"
 #include "data/synthetic.h"
-#include "scheduler/local_job.h"
+#include "job/local_job.h"
 #include "tests/util/generated_job.h"
 
 namespace ember::models {
@@ -23,7 +23,7 @@ TEST(DcnModelTest, TablesAndCrossParameters) {
   options.cross_layers = 2;
   StatusOr<std::unique_ptr<Model>> model = CreateModel(options);
   ASSERT_TRUE(model.ok()) << model.status();
-  const std::vector<storage::TableConfig>& tables = (*model)->tables();
+  const std::vector<sparse::TableConfig>& tables = (*model)->tables();
   ASSERT_EQ(tables.size(), 2u);
   EXPECT_EQ(tables[0].name, "wide");
   EXPECT_EQ(tables[0].dim, 1);
@@ -46,7 +46,7 @@ TEST(DcnModelTest, TablesAndCrossParameters) {
 TEST(DcnModelTest, ReachesOracleAucOnGeneratedData) {
   InitLogging("dcn_test");
   testing_util::ExpectSmallJobReachesOracleAuc("dcn",
-                                               [](scheduler::JobOptions* job) { job->worker.model.cross_layers = 2; });
+                                               [](job::JobOptions* job) { job->worker.model.cross_layers = 2; });
 }
 
 }  // namespace

@@ -7,7 +7,7 @@
 
 #include "common/logging.h"
 #include "data/synthetic.h"
-#include "scheduler/local_job.h"
+#include "job/local_job.h"
 #include "tests/util/generated_job.h"
 
 namespace ember::models {
@@ -20,7 +20,7 @@ TEST(DeepFmModelTest, FirstOrderAndEmbeddingTables) {
   options.hidden = {16};
   StatusOr<std::unique_ptr<Model>> model = CreateModel(options);
   ASSERT_TRUE(model.ok()) << model.status();
-  const std::vector<storage::TableConfig>& tables = (*model)->tables();
+  const std::vector<sparse::TableConfig>& tables = (*model)->tables();
   ASSERT_EQ(tables.size(), 2u);
   EXPECT_EQ(tables[0].name, "wide");
   EXPECT_EQ(tables[0].dim, 1);

@@ -7,7 +7,7 @@
 
 #include "common/logging.h"
 #include "data/synthetic.h"
-#include "scheduler/local_job.h"
+#include "job/local_job.h"
 #include "tests/util/generated_job.h"
 
 namespace ember::models {
@@ -21,7 +21,7 @@ TEST(DlrmModelTest, FirstOrderAndEmbeddingTables) {
   options.bottom_hidden = {8};
   StatusOr<std::unique_ptr<Model>> model = CreateModel(options);
   ASSERT_TRUE(model.ok()) << model.status();
-  const std::vector<storage::TableConfig>& tables = (*model)->tables();
+  const std::vector<sparse::TableConfig>& tables = (*model)->tables();
   ASSERT_EQ(tables.size(), 2u);
   EXPECT_EQ(tables[0].name, "wide");
   EXPECT_EQ(tables[0].dim, 1);
@@ -42,7 +42,7 @@ TEST(DlrmModelTest, FirstOrderAndEmbeddingTables) {
 TEST(DlrmModelTest, ReachesOracleAucOnGeneratedData) {
   InitLogging("dlrm_test");
   testing_util::ExpectSmallJobReachesOracleAuc("dlrm",
-                                               [](scheduler::JobOptions* job) { job->worker.model.bottom_hidden = {32}; });
+                                               [](job::JobOptions* job) { job->worker.model.bottom_hidden = {32}; });
 }
 
 }  // namespace

@@ -13,7 +13,7 @@
 
 #include "common/logging.h"
 #include "common/random.h"
-#include "scheduler/local_job.h"
+#include "job/local_job.h"
 #include "tests/util/model_gradients.h"
 
 namespace ember::models {
@@ -119,8 +119,8 @@ std::string WriteLowRankInteractions(const std::string& dir, int users, int item
 
 // NeuMF of GMF and MLP embeddings of `dim` (tower 2*dim-dim) over an
 // interaction file, Adam everywhere, 2 workers.
-scheduler::JobOptions SmallNeuMfJob(const std::string& file, int dim) {
-  scheduler::JobOptions job;
+job::JobOptions SmallNeuMfJob(const std::string& file, int dim) {
+  job::JobOptions job;
   job.worker.train_files = {file};
   job.worker.data_format = "interactions";
   job.worker.progress_every_steps = 1000;
@@ -129,7 +129,7 @@ scheduler::JobOptions SmallNeuMfJob(const std::string& file, int dim) {
   job.worker.model.embedding_dim = dim;
   job.worker.model.ncf_mlp_embedding_dim = dim;
   job.worker.model.hidden = {2 * dim, dim};
-  job.worker.model.deep_optimizer.type = storage::SparseOptimizerType::kAdam;
+  job.worker.model.deep_optimizer.type = sparse::SparseOptimizerType::kAdam;
   job.worker.model.deep_optimizer.learning_rate = 0.01f;
   job.worker.dense_optimizer.type = ops::DenseOptimizerType::kAdam;
   job.worker.dense_optimizer.learning_rate = 0.005f;
@@ -141,12 +141,12 @@ TEST(NcfTrainingTest, NeuMfLearnsALowRankTasteFarAboveChance) {
   InitLogging("ncf_test");
   const std::string dir = ::testing::TempDir() + "/ember_ncf_" + std::to_string(::getpid());
   std::filesystem::create_directories(dir);
-  scheduler::JobOptions job = SmallNeuMfJob(WriteLowRankInteractions(dir, 600, 300), /*dim=*/8);
+  job::JobOptions job = SmallNeuMfJob(WriteLowRankInteractions(dir, 600, 300), /*dim=*/8);
   job.worker.neg_per_pos = 4;
   job.worker.batch_size = 128;
   job.worker.epochs = 6;
   job.seed = 3;
-  StatusOr<scheduler::JobResult> result = scheduler::RunLocalJob(job);
+  StatusOr<scheduler::JobResult> result = job::RunLocalJob(job);
   std::filesystem::remove_all(dir);
   ASSERT_TRUE(result.ok()) << result.status();
   ASSERT_EQ(result->evals.size(), 6u);
@@ -167,7 +167,7 @@ TEST(NcfTrainingTest, ResumeFromAMidEpochCheckpointIsExact) {
   InitLogging("ncf_test");
   const std::string dir = ::testing::TempDir() + "/ember_ncf_resume_" + std::to_string(::getpid());
   std::filesystem::create_directories(dir);
-  scheduler::JobOptions job = SmallNeuMfJob(WriteLowRankInteractions(dir, 200, 100), /*dim=*/4);
+  job::JobOptions job = SmallNeuMfJob(WriteLowRankInteractions(dir, 200, 100), /*dim=*/4);
   job.worker.batch_size = 64;
   job.worker.epochs = 2;
   job.sync = job.deterministic = true;
@@ -175,21 +175,21 @@ TEST(NcfTrainingTest, ResumeFromAMidEpochCheckpointIsExact) {
   job.seed = 9;
   // Each worker holds about 100 users * 23 positives * 5 samples / 64: ~180
   // steps an epoch; stop at 100 (epoch 0) and go on to 250 (epoch 1).
-  scheduler::JobOptions whole = job;
+  job::JobOptions whole = job;
   whole.checkpoint_dir = dir + "/whole";
   whole.worker.max_steps = 250;
-  StatusOr<scheduler::JobResult> whole_result = scheduler::RunLocalJob(whole);
+  StatusOr<scheduler::JobResult> whole_result = job::RunLocalJob(whole);
   ASSERT_TRUE(whole_result.ok()) << whole_result.status();
-  scheduler::JobOptions first = job;
+  job::JobOptions first = job;
   first.checkpoint_dir = dir + "/broken";
   first.worker.max_steps = 100;
-  StatusOr<scheduler::JobResult> first_result = scheduler::RunLocalJob(first);
+  StatusOr<scheduler::JobResult> first_result = job::RunLocalJob(first);
   ASSERT_TRUE(first_result.ok()) << first_result.status();
   ASSERT_EQ(first_result->steps, 100);
-  scheduler::JobOptions resumed = first;
+  job::JobOptions resumed = first;
   resumed.worker.max_steps = 250;
   resumed.resume = "auto";
-  StatusOr<scheduler::JobResult> resumed_result = scheduler::RunLocalJob(resumed);
+  StatusOr<scheduler::JobResult> resumed_result = job::RunLocalJob(resumed);
   std::filesystem::remove_all(dir);
   ASSERT_TRUE(resumed_result.ok()) << resumed_result.status();
   EXPECT_EQ(resumed_result->dense_checksums, whole_result->dense_checksums);

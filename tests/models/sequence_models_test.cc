@@ -15,7 +15,7 @@
 #include "data/interactions.h"
 #include "data/synthetic_sequences.h"
 #include "models/model.h"
-#include "scheduler/local_job.h"
+#include "job/local_job.h"
 #include "tests/util/model_gradients.h"
 
 namespace ember::models {
@@ -150,7 +150,7 @@ class SequenceTrainingTest : public ::testing::Test {
   // The last evaluation of `model` with a history of `max_seq_len` items.
   static scheduler::EvalMetrics Train(const std::string& model, int max_seq_len, int eval_negatives = 99,
                                       int ranking_k = 10) {
-    scheduler::JobOptions job;
+    job::JobOptions job;
     job.worker.train_files = {File()};
     job.worker.data_format = "interactions";
     job.worker.progress_every_steps = 1000;
@@ -168,7 +168,7 @@ class SequenceTrainingTest : public ::testing::Test {
     job.worker.dense_optimizer.type = ops::DenseOptimizerType::kAdam;
     job.worker.dense_optimizer.learning_rate = 0.002f;
     job.seed = 3;
-    StatusOr<scheduler::JobResult> result = scheduler::RunLocalJob(job);
+    StatusOr<scheduler::JobResult> result = job::RunLocalJob(job);
     EXPECT_TRUE(result.ok()) << result.status();
     if (!result.ok() || result->evals.empty()) return {};
     const scheduler::EvalMetrics& last = result->evals.back();

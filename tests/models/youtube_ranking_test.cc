@@ -16,7 +16,7 @@
 #include "data/schema.h"
 #include "data/synthetic_watch.h"
 #include "models/model.h"
-#include "scheduler/local_job.h"
+#include "job/local_job.h"
 #include "tests/util/model_gradients.h"
 
 namespace ember::models {
@@ -76,7 +76,7 @@ class WatchTimeTest : public ::testing::Test {
   // not, and returns its predicted odds p / (1 - p) = exp(logit) for every
   // row of test.csv.
   std::vector<double> PredictedOdds(bool weighted) {
-    scheduler::JobOptions job;
+    job::JobOptions job;
     job.worker.train_files = {dir_ + "/train.csv"};
     job.worker.eval_files = {dir_ + "/test.csv"};
     job.worker.data_format = "schema";
@@ -97,7 +97,7 @@ class WatchTimeTest : public ::testing::Test {
     job.worker.dense_optimizer.learning_rate = 0.002f;
     job.eval_scores_out = dir_ + (weighted ? "/weighted.scores" : "/plain.scores");
     job.seed = 3;
-    StatusOr<scheduler::JobResult> result = scheduler::RunLocalJob(job);
+    StatusOr<scheduler::JobResult> result = job::RunLocalJob(job);
     EXPECT_TRUE(result.ok()) << result.status();
     std::vector<double> odds;
     std::ifstream in(job.eval_scores_out);

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "common/random.h"
-#include "ps/dedup.h"
+#include "sparse/dedup.h"
 
 namespace ember::ps {
 namespace {

@@ -12,9 +12,9 @@
 
 namespace ember::ps::testing {
 
-inline storage::TableConfig MakeTable(uint32_t id, int dim, storage::SparseOptimizerType type = storage::SparseOptimizerType::kSgd,
-                             storage::InitializerType init = storage::InitializerType::kNormal) {
-  storage::TableConfig table;
+inline sparse::TableConfig MakeTable(uint32_t id, int dim, sparse::SparseOptimizerType type = sparse::SparseOptimizerType::kSgd,
+                             sparse::InitializerType init = sparse::InitializerType::kNormal) {
+  sparse::TableConfig table;
   table.id = id;
   table.name = "table" + std::to_string(id);
   table.dim = dim;

@@ -56,7 +56,7 @@ class PsInprocTest : public ::testing::Test {
  protected:
   void SetUp() override { InitLogging("ps_test"); }
 
-  ServerOptions Options(int rank, std::vector<storage::TableConfig> tables) {
+  ServerOptions Options(int rank, std::vector<sparse::TableConfig> tables) {
     ServerOptions options;
     options.rank = rank;
     options.bind_endpoint = "inproc://ember-server-" + std::to_string(rank);
@@ -65,7 +65,7 @@ class PsInprocTest : public ::testing::Test {
     options.tables = std::move(tables);
     return options;
   }
-  ClientOptions ClientFor(int num_servers, std::vector<storage::TableConfig> tables) {
+  ClientOptions ClientFor(int num_servers, std::vector<sparse::TableConfig> tables) {
     ClientOptions options;
     for (int s = 0; s < num_servers; ++s) options.server_endpoints.push_back("inproc://ember-server-" + std::to_string(s));
     options.job_token = kToken;
@@ -78,7 +78,7 @@ class PsInprocTest : public ::testing::Test {
 };
 
 TEST_F(PsInprocTest, PullCreatesInitializedRowsAndPushAppliesSgd) {
-  const storage::TableConfig table = MakeTable(4, 16);
+  const sparse::TableConfig table = MakeTable(4, 16);
   ServerThread server(&context_, Options(0, {table}));
   ASSERT_TRUE(server.bind_status().ok()) << server.bind_status();
   EXPECT_EQ(server.server().endpoint(), "inproc://ember-server-0");
@@ -113,7 +113,7 @@ TEST_F(PsInprocTest, PullCreatesInitializedRowsAndPushAppliesSgd) {
 }
 
 TEST_F(PsInprocTest, PullWithoutCreateReadsZerosAndCreatesNothing) {
-  const storage::TableConfig table = MakeTable(1, 8);
+  const sparse::TableConfig table = MakeTable(1, 8);
   ServerThread server(&context_, Options(0, {table}));
   PsClient client(&context_, ClientFor(1, {table}));
   ASSERT_TRUE(client.Connect().ok());
@@ -137,8 +137,8 @@ TEST_F(PsInprocTest, PullWithoutCreateReadsZerosAndCreatesNothing) {
 }
 
 TEST_F(PsInprocTest, TwoServersSplitKeysEvenlyAndServeTheSameRows) {
-  const storage::TableConfig wide = MakeTable(0, 1, storage::SparseOptimizerType::kFtrl, storage::InitializerType::kZeros);
-  const storage::TableConfig deep = MakeTable(9, 16, storage::SparseOptimizerType::kAdagrad, storage::InitializerType::kUniform);
+  const sparse::TableConfig wide = MakeTable(0, 1, sparse::SparseOptimizerType::kFtrl, sparse::InitializerType::kZeros);
+  const sparse::TableConfig deep = MakeTable(9, 16, sparse::SparseOptimizerType::kAdagrad, sparse::InitializerType::kUniform);
   ServerThread server0(&context_, Options(0, {wide, deep}));
   ServerThread server1(&context_, Options(1, {wide, deep}));
   PsClient client(&context_, ClientFor(2, {wide, deep}));
@@ -184,8 +184,8 @@ TEST_F(PsInprocTest, TwoServersSplitKeysEvenlyAndServeTheSameRows) {
 // messages under one ticket; rows and checksums equal those of one message
 // per server.
 TEST_F(PsInprocTest, LargeRequestsGoOutInChunksUnderOneTicketWithTheSameResult) {
-  const storage::TableConfig table = MakeTable(3, 8, storage::SparseOptimizerType::kAdagrad,
-                                               storage::InitializerType::kUniform);
+  const sparse::TableConfig table = MakeTable(3, 8, sparse::SparseOptimizerType::kAdagrad,
+                                               sparse::InitializerType::kUniform);
   Rng rng(5);
   std::vector<Key> keys(1050);
   for (Key& key : keys) key = rng.Next();
@@ -232,7 +232,7 @@ TEST_F(PsInprocTest, LargeRequestsGoOutInChunksUnderOneTicketWithTheSameResult) 
 }
 
 TEST_F(PsInprocTest, TicketsOverlapAndCompleteInAnyOrder) {
-  const storage::TableConfig table = MakeTable(2, 4);
+  const sparse::TableConfig table = MakeTable(2, 4);
   ServerThread server0(&context_, Options(0, {table}));
   ServerThread server1(&context_, Options(1, {table}));
   PsClient client(&context_, ClientFor(2, {table}));
@@ -259,7 +259,7 @@ TEST_F(PsInprocTest, TicketsOverlapAndCompleteInAnyOrder) {
 }
 
 TEST_F(PsInprocTest, ClientErrors) {
-  const storage::TableConfig table = MakeTable(2, 4);
+  const sparse::TableConfig table = MakeTable(2, 4);
   ServerThread server(&context_, Options(0, {table}));
   PsClient client(&context_, ClientFor(1, {table}));
   std::vector<float> rows(4);
@@ -292,7 +292,7 @@ TEST_F(PsInprocTest, ClientErrors) {
 }
 
 TEST_F(PsInprocTest, BindErrorsNameTheEndpoint) {
-  const storage::TableConfig table = MakeTable(0, 2);
+  const sparse::TableConfig table = MakeTable(0, 2);
   ServerThread first(&context_, Options(0, {table}));
   ASSERT_TRUE(first.bind_status().ok());
   Server twin(&context_, Options(0, {table}));
@@ -308,7 +308,7 @@ TEST_F(PsInprocTest, BindErrorsNameTheEndpoint) {
 }
 
 TEST_F(PsInprocTest, ShutdownStopsEveryServer) {
-  const storage::TableConfig table = MakeTable(0, 2);
+  const sparse::TableConfig table = MakeTable(0, 2);
   ServerThread server0(&context_, Options(0, {table}));
   ServerThread server1(&context_, Options(1, {table}));
   PsClient client(&context_, ClientFor(2, {table}));
@@ -366,7 +366,7 @@ std::vector<std::string> PullMessage(uint64_t request_id, const std::vector<Key>
 }
 
 TEST_F(PsInprocTest, RejectsEachMalformedMessageLogsItAndKeepsServing) {
-  const storage::TableConfig table = MakeTable(6, 3);
+  const sparse::TableConfig table = MakeTable(6, 3);
   ServerThread server(&context_, Options(0, {table}));
   ASSERT_TRUE(server.bind_status().ok());
   WarningCapture warnings;
@@ -452,7 +452,7 @@ TEST_F(PsInprocTest, RejectsEachMalformedMessageLogsItAndKeepsServing) {
 }
 
 TEST_F(PsInprocTest, RandomMutationsNeverStopTheServer) {
-  const storage::TableConfig table = MakeTable(6, 3);
+  const sparse::TableConfig table = MakeTable(6, 3);
   ServerThread server(&context_, Options(0, {table}));
   RawPeer peer(&context_, "inproc://ember-server-0");
   Rng rng(77);

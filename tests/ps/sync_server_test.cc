@@ -29,7 +29,7 @@ class SyncServerTest : public ::testing::Test {
  protected:
   void SetUp() override { InitLogging("sync_server_test"); }
 
-  ServerOptions Options(int rank, const storage::TableConfig& table, int sync_workers) {
+  ServerOptions Options(int rank, const sparse::TableConfig& table, int sync_workers) {
     ServerOptions options;
     options.rank = rank;
     options.bind_endpoint = "inproc://ember-sync-server-" + std::to_string(rank);
@@ -39,7 +39,7 @@ class SyncServerTest : public ::testing::Test {
     options.sync_workers = sync_workers;
     return options;
   }
-  std::unique_ptr<PsClient> Worker(int rank, int num_servers, const storage::TableConfig& table, int timeout_ms = 10000) {
+  std::unique_ptr<PsClient> Worker(int rank, int num_servers, const sparse::TableConfig& table, int timeout_ms = 10000) {
     ClientOptions options;
     for (int s = 0; s < num_servers; ++s) {
       options.server_endpoints.push_back("inproc://ember-sync-server-" + std::to_string(s));
@@ -61,7 +61,7 @@ class SyncServerTest : public ::testing::Test {
 // the pull of step 1 waits for both and reads exactly the hand-computed SGD
 // result of that order.
 TEST_F(SyncServerTest, PushesArrivingOneZeroAreAppliedZeroOne) {
-  storage::TableConfig table = MakeTable(kTable, 1, storage::SparseOptimizerType::kSgd);
+  sparse::TableConfig table = MakeTable(kTable, 1, sparse::SparseOptimizerType::kSgd);
   // The initial value of the row, and two gradients whose SGD updates give
   // different float results in the two orders (so the order shows).
   float w0 = 0;
@@ -113,7 +113,7 @@ TEST_F(SyncServerTest, PushesArrivingOneZeroAreAppliedZeroOne) {
 // AdaGrad makes the order visible without rounding: rank 0's gradient
 // meets the initial accumulator, rank 1's the accumulator after it.
 TEST_F(SyncServerTest, AdagradStepIsAppliedInRankOrderWhateverTheArrival) {
-  storage::TableConfig table = MakeTable(kTable, 2, storage::SparseOptimizerType::kAdagrad);
+  sparse::TableConfig table = MakeTable(kTable, 2, sparse::SparseOptimizerType::kAdagrad);
   ServerThread server(&context_, Options(0, table, /*sync_workers=*/3));
   ASSERT_TRUE(server.bind_status().ok());
   std::vector<std::unique_ptr<PsClient>> workers;
@@ -146,7 +146,7 @@ TEST_F(SyncServerTest, AdagradStepIsAppliedInRankOrderWhateverTheArrival) {
 // push), and a step needs every worker: two servers, each worker's key on
 // one of them.
 TEST_F(SyncServerTest, EmptyEndOfStepPushesCompleteTheStepOnEveryServer) {
-  storage::TableConfig table = MakeTable(kTable, 1, storage::SparseOptimizerType::kSgd);
+  sparse::TableConfig table = MakeTable(kTable, 1, sparse::SparseOptimizerType::kSgd);
   ServerThread server0(&context_, Options(0, table, 2));
   ServerThread server1(&context_, Options(1, table, 2));
   auto worker0 = Worker(0, 2, table);
@@ -180,7 +180,7 @@ TEST_F(SyncServerTest, EmptyEndOfStepPushesCompleteTheStepOnEveryServer) {
 }
 
 TEST_F(SyncServerTest, EvalPullsAreNotHeldAndBadStepsAreRefused) {
-  storage::TableConfig table = MakeTable(kTable, 1, storage::SparseOptimizerType::kSgd);
+  sparse::TableConfig table = MakeTable(kTable, 1, sparse::SparseOptimizerType::kSgd);
   ServerThread server(&context_, Options(0, table, 2));
   auto worker0 = Worker(0, 1, table, /*timeout_ms=*/2000);
   const std::vector<Key> keys = {kKey};
@@ -214,7 +214,7 @@ TEST_F(SyncServerTest, EvalPullsAreNotHeldAndBadStepsAreRefused) {
 
 // The STATS checksum depends on the rows, not on the order they were made.
 TEST_F(SyncServerTest, ChecksumIgnoresRowCreationOrder) {
-  storage::TableConfig table = MakeTable(kTable, 4, storage::SparseOptimizerType::kAdagrad);
+  sparse::TableConfig table = MakeTable(kTable, 4, sparse::SparseOptimizerType::kAdagrad);
   storage::SparseTable forward(table, 9), backward(table, 9);
   std::vector<float> grad = {0.5f, -1.f, 2.f, 0.25f};
   for (Key k = 1; k <= 5000; ++k) forward.Push(k, grad.data(), 1);

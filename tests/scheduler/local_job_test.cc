@@ -1,6 +1,6 @@
 // A whole job in one process on generated data: the scheduler, servers and
 // workers as threads over inproc sockets, as `ember train` runs it.
-#include "scheduler/local_job.h"
+#include "job/local_job.h"
 
 #include <gtest/gtest.h>
 

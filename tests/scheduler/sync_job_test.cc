@@ -13,7 +13,7 @@
 #include "common/files.h"
 #include "common/logging.h"
 #include "data/synthetic.h"
-#include "scheduler/local_job.h"
+#include "job/local_job.h"
 
 namespace ember::scheduler {
 namespace {
@@ -50,8 +50,8 @@ class SyncJobTest : public ::testing::Test {
     job.worker.model.name = "wide_deep";
     job.worker.model.embedding_dim = 8;
     job.worker.model.hidden = {32, 16};
-    job.worker.model.wide_optimizer.type = storage::SparseOptimizerType::kFtrl;
-    job.worker.model.deep_optimizer.type = storage::SparseOptimizerType::kAdagrad;
+    job.worker.model.wide_optimizer.type = sparse::SparseOptimizerType::kFtrl;
+    job.worker.model.deep_optimizer.type = sparse::SparseOptimizerType::kAdagrad;
     job.worker.model.deep_optimizer.learning_rate = 0.02f;
     job.worker.dense_optimizer.type = ops::DenseOptimizerType::kAdam;
     job.worker.dense_optimizer.learning_rate = 0.001f;

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "data/synthetic.h"
-#include "scheduler/local_job.h"
+#include "job/local_job.h"
 
 namespace ember::testing_util {
 
@@ -49,8 +49,8 @@ class GeneratedData {
 // The small job of the tests: `model` with embeddings of 8, an MLP 64-32,
 // batches of 512, one epoch; FTRL wide part (alpha 0.1, L1 0.5), AdaGrad
 // embeddings (0.02), Adam for the dense part (0.001); one server, one worker.
-inline scheduler::JobOptions SmallJob(const GeneratedData& data, const std::string& model) {
-  scheduler::JobOptions job;
+inline job::JobOptions SmallJob(const GeneratedData& data, const std::string& model) {
+  job::JobOptions job;
   job.worker.train_files = {data.train()};
   job.worker.eval_files = {data.test()};
   job.worker.batch_size = 512;
@@ -59,10 +59,10 @@ inline scheduler::JobOptions SmallJob(const GeneratedData& data, const std::stri
   job.worker.model.name = model;
   job.worker.model.embedding_dim = 8;
   job.worker.model.hidden = {64, 32};
-  job.worker.model.wide_optimizer.type = storage::SparseOptimizerType::kFtrl;
+  job.worker.model.wide_optimizer.type = sparse::SparseOptimizerType::kFtrl;
   job.worker.model.wide_optimizer.ftrl_alpha = 0.1f;
   job.worker.model.wide_optimizer.ftrl_l1 = 0.5f;
-  job.worker.model.deep_optimizer.type = storage::SparseOptimizerType::kAdagrad;
+  job.worker.model.deep_optimizer.type = sparse::SparseOptimizerType::kAdagrad;
   job.worker.model.deep_optimizer.learning_rate = 0.02f;
   job.worker.dense_optimizer.type = ops::DenseOptimizerType::kAdam;
   job.worker.dense_optimizer.learning_rate = 0.001f;
@@ -74,12 +74,12 @@ inline scheduler::JobOptions SmallJob(const GeneratedData& data, const std::stri
 // trained on 300k generated rows (seed 7), must reach the true click model's
 // test AUC within 0.03 over all 30k test rows. Prints the AUC.
 inline void ExpectSmallJobReachesOracleAuc(const std::string& model,
-                                           const std::function<void(scheduler::JobOptions*)>& adjust = {}) {
+                                           const std::function<void(job::JobOptions*)>& adjust = {}) {
   GeneratedData data(model, 300'000, 30'000, /*seed=*/7);
   ASSERT_TRUE(data.status().ok()) << data.status();
-  scheduler::JobOptions job = SmallJob(data, model);
+  job::JobOptions job = SmallJob(data, model);
   if (adjust) adjust(&job);
-  StatusOr<scheduler::JobResult> result = scheduler::RunLocalJob(job);
+  StatusOr<scheduler::JobResult> result = job::RunLocalJob(job);
   ASSERT_TRUE(result.ok()) << result.status();
   ASSERT_EQ(result->evals.size(), 1u);
   const double auc = result->evals.back().auc, oracle = data.summary().test_auc;

@@ -1,4 +1,4 @@
-// scheduler/local_job.h: a whole job in one process (DESIGN.md, local mode).
+// job/local_job.h: a whole job in one process (DESIGN.md, local mode).
 //
 // The scheduler, `num_servers` servers and `num_workers` workers run as
 // threads of the calling process and talk over inproc:// ZeroMQ sockets of
@@ -17,7 +17,7 @@
 #include "scheduler/scheduler.h"
 #include "worker/worker.h"
 
-namespace ember::scheduler {
+namespace ember::job {
 
 struct JobOptions {
   worker::WorkerOptions worker;   // rank, endpoints and token are filled in per worker
@@ -25,7 +25,7 @@ struct JobOptions {
   int num_workers = 1;            // Default: 1
   uint64_t seed = 1;
   std::string metrics_out;        // Default: none
-  std::string eval_scores_out;    // Default: none (SchedulerOptions::eval_scores_out)
+  std::string eval_scores_out;    // Default: none (scheduler::SchedulerOptions::eval_scores_out)
   int compute_threads = 0;        // OpenBLAS threads; Default 0: cores / workers (at least 1)
   // --sync: servers apply the pushes of step t, in worker-rank order,
   // before they answer pulls of step t+1 (ps/server.h). Default: false
@@ -73,13 +73,13 @@ struct ResumePoint {
 // floats, optimizer and initializer) and the dense optimizer. Resume
 // refuses a checkpoint whose pairs differ.
 std::vector<std::pair<std::string, std::string>> ModelConfig(const JobOptions& options,
-                                                             const std::vector<storage::TableConfig>& tables);
+                                                             const std::vector<sparse::TableConfig>& tables);
 
 // Resolves options.resume and verifies the checkpoint: every file's size and
 // checksum, the model configuration (FailedPrecondition naming each
 // difference), and the number of workers (whose reader positions it holds).
 // An empty ResumePoint when there is nothing to resume.
-StatusOr<ResumePoint> PrepareResume(const JobOptions& options, const std::vector<storage::TableConfig>& tables,
+StatusOr<ResumePoint> PrepareResume(const JobOptions& options, const std::vector<sparse::TableConfig>& tables,
                                     int num_workers);
 
 // What every role of a job learns about the others: local mode and mpirun
@@ -88,8 +88,8 @@ StatusOr<ResumePoint> PrepareResume(const JobOptions& options, const std::vector
 struct JobWiring {
   int num_workers = 1;
   uint64_t job_token = 0;
-  std::vector<storage::TableConfig> tables;
-  ps::CurveKeys curve;  // Default: empty, plain sockets
+  std::vector<sparse::TableConfig> tables;
+  net::CurveKeys curve;  // Default: empty, plain sockets
   ResumePoint resume;   // Default: a fresh start
   std::string storage_dir;  // where the servers' RocksDB tiers live (one folder per server)
 };
@@ -98,11 +98,11 @@ struct JobWiring {
 StatusOr<std::string> StorageDirFor(const JobOptions& options, uint64_t job_token);
 ps::ServerOptions ServerOptionsFor(const JobOptions& options, const JobWiring& wiring, int server_rank,
                                    std::string bind_endpoint);
-SchedulerOptions SchedulerOptionsFor(const JobOptions& options, const JobWiring& wiring, std::string bind_endpoint);
+scheduler::SchedulerOptions SchedulerOptionsFor(const JobOptions& options, const JobWiring& wiring, std::string bind_endpoint);
 worker::WorkerOptions WorkerOptionsFor(const JobOptions& options, const JobWiring& wiring, int worker_rank,
                                        std::string scheduler_endpoint, std::vector<std::string> server_endpoints);
 
 // Runs the job to its end. The first error of any role, naming it.
-StatusOr<JobResult> RunLocalJob(const JobOptions& options);
+StatusOr<scheduler::JobResult> RunLocalJob(const JobOptions& options);
 
-}  // namespace ember::scheduler
+}  // namespace ember::job

@@ -1,8 +1,8 @@
-#include "ps/dedup.h"
+#include "sparse/dedup.h"
 
 #include <algorithm>
 
-namespace ember::ps {
+namespace ember::sparse {
 
 void Dedup(std::span<const Key> keys, UniqueKeys* out) {
   out->keys.clear();
@@ -39,4 +39,4 @@ void Dedup(std::span<const Key> keys, UniqueKeys* out) {
   }
 }
 
-}  // namespace ember::ps
+}  // namespace ember::sparse

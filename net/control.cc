@@ -1,10 +1,10 @@
-#include "scheduler/control.h"
+#include "net/control.h"
 
 #include <cstring>
 
 #include "common/coding.h"
 
-namespace ember::scheduler {
+namespace ember::net {
 namespace {
 
 size_t NumberCount(ControlType type) {
@@ -143,4 +143,4 @@ Status DecodeControl(const std::vector<zmq::message_t>& frames, uint64_t expecte
   return Status::OK();
 }
 
-}  // namespace ember::scheduler
+}  // namespace ember::net

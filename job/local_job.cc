@@ -1,4 +1,4 @@
-#include "scheduler/local_job.h"
+#include "job/local_job.h"
 
 #include <cblas.h>
 
@@ -15,7 +15,7 @@
 #include "storage/checkpoint.h"
 #include "storage/sparse_table.h"
 
-namespace ember::scheduler {
+namespace ember::job {
 
 ps::ServerOptions ServerOptionsFor(const JobOptions& options, const JobWiring& wiring, int server_rank,
                                    std::string bind_endpoint) {
@@ -40,8 +40,8 @@ ps::ServerOptions ServerOptionsFor(const JobOptions& options, const JobWiring& w
   return server;
 }
 
-SchedulerOptions SchedulerOptionsFor(const JobOptions& options, const JobWiring& wiring, std::string bind_endpoint) {
-  SchedulerOptions scheduler;
+scheduler::SchedulerOptions SchedulerOptionsFor(const JobOptions& options, const JobWiring& wiring, std::string bind_endpoint) {
+  scheduler::SchedulerOptions scheduler;
   scheduler.bind_endpoint = std::move(bind_endpoint);
   scheduler.num_workers = wiring.num_workers;
   scheduler.tables = wiring.tables;
@@ -78,7 +78,7 @@ worker::WorkerOptions WorkerOptionsFor(const JobOptions& options, const JobWirin
 }
 
 std::vector<std::pair<std::string, std::string>> ModelConfig(const JobOptions& options,
-                                                             const std::vector<storage::TableConfig>& tables) {
+                                                             const std::vector<sparse::TableConfig>& tables) {
   std::vector<std::pair<std::string, std::string>> config;
   auto add = [&](std::string key, auto value) {
     std::ostringstream text;
@@ -120,13 +120,13 @@ std::vector<std::pair<std::string, std::string>> ModelConfig(const JobOptions& o
     add("schema_header", options.worker.schema_header ? 1 : 0);
   }
   add("seed", options.seed);
-  for (const storage::TableConfig& table : tables) {
+  for (const sparse::TableConfig& table : tables) {
     const std::string prefix = "table." + std::to_string(table.id) + ".";
     add(prefix + "name", table.name);
     add(prefix + "dim", table.dim);
     add(prefix + "row_floats", storage::SparseTable::RowFloats(table));
-    const storage::SparseOptimizerConfig& o = table.optimizer;
-    add(prefix + "optimizer", storage::SparseOptimizerTypeName(o.type));
+    const sparse::SparseOptimizerConfig& o = table.optimizer;
+    add(prefix + "optimizer", sparse::SparseOptimizerTypeName(o.type));
     std::ostringstream hyper;
     hyper.precision(9);
     hyper << "lr=" << o.learning_rate << " acc0=" << o.initial_accumulator << " ftrl=" << o.ftrl_alpha << ","
@@ -146,7 +146,7 @@ std::vector<std::pair<std::string, std::string>> ModelConfig(const JobOptions& o
   return config;
 }
 
-StatusOr<ResumePoint> PrepareResume(const JobOptions& options, const std::vector<storage::TableConfig>& tables,
+StatusOr<ResumePoint> PrepareResume(const JobOptions& options, const std::vector<sparse::TableConfig>& tables,
                                     int num_workers) {
   ResumePoint point;
   if (options.resume.empty()) return point;
@@ -186,14 +186,14 @@ StatusOr<std::string> StorageDirFor(const JobOptions& options, uint64_t job_toke
   return (dir / name).string();
 }
 
-StatusOr<JobResult> RunLocalJob(const JobOptions& options) {
+StatusOr<scheduler::JobResult> RunLocalJob(const JobOptions& options) {
   if (options.num_servers < 1) return Status::InvalidArgument("--num_servers must be >= 1; got ", options.num_servers);
   if (options.num_workers < 1) return Status::InvalidArgument("--num_workers must be >= 1; got ", options.num_workers);
   if (options.deterministic && !options.sync) return Status::InvalidArgument("--deterministic requires --sync");
   // Every process builds the tables from the same flags; here, one model
   // instance tells the servers which tables to hold.
   ASSIGN_OR_RETURN(std::unique_ptr<models::Model> model, models::CreateModel(options.worker.model));
-  const std::vector<storage::TableConfig> tables = model->tables();
+  const std::vector<sparse::TableConfig> tables = model->tables();
   model.reset();
 
   int threads = options.compute_threads;
@@ -228,9 +228,9 @@ StatusOr<JobResult> RunLocalJob(const JobOptions& options) {
     server_endpoints.push_back(servers.back()->endpoint());
   }
   // Scheduler.
-  SchedulerOptions scheduler_options = SchedulerOptionsFor(options, wiring, "inproc://ember-scheduler");
+  scheduler::SchedulerOptions scheduler_options = SchedulerOptionsFor(options, wiring, "inproc://ember-scheduler");
   scheduler_options.server_endpoints = server_endpoints;
-  Scheduler scheduler(&context, scheduler_options);
+  scheduler::Scheduler scheduler(&context, scheduler_options);
   RETURN_IF_ERROR(scheduler.Bind());
 
   std::vector<std::thread> threads_of_roles;
@@ -251,7 +251,7 @@ StatusOr<JobResult> RunLocalJob(const JobOptions& options) {
       worker_status[worker_options.rank] = worker.Run();
     });
   }
-  StatusOr<JobResult> result = scheduler.Run();
+  StatusOr<scheduler::JobResult> result = scheduler.Run();
   // The scheduler asked every server to stop; one that did not get the
   // message (its peer failed) stops here, so that no join below waits forever.
   for (auto& server : servers) server->Stop();
@@ -273,4 +273,4 @@ StatusOr<JobResult> RunLocalJob(const JobOptions& options) {
   return result;
 }
 
-}  // namespace ember::scheduler
+}  // namespace ember::job

@@ -1,4 +1,4 @@
-// ps/curve.h: CurveZMQ encryption of the job's sockets, set up in one place.
+// net/curve.h: CurveZMQ encryption of the job's sockets, set up in one place.
 //
 // With --curve (mpirun mode), rank 0 makes one per-job server keypair with
 // MakeCurveKeys and sends it to every rank over MPI (like the job token, it
@@ -11,9 +11,9 @@
 // "Encryption"). Empty keys (the default) leave a socket plain; local mode
 // over inproc stays plain.
 //
-//   ASSIGN_OR_RETURN(ps::CurveKeys keys, ps::MakeCurveKeys());
-//   RETURN_IF_ERROR(ps::ApplyCurveServer(&router, keys));   // before bind
-//   RETURN_IF_ERROR(ps::ApplyCurveClient(&dealer, keys));   // before connect
+//   ASSIGN_OR_RETURN(net::CurveKeys keys, net::MakeCurveKeys());
+//   RETURN_IF_ERROR(net::ApplyCurveServer(&router, keys));   // before bind
+//   RETURN_IF_ERROR(net::ApplyCurveClient(&dealer, keys));   // before connect
 //
 // Thread-safety: free functions; a socket is set up by the thread that owns it.
 #pragma once
@@ -24,7 +24,7 @@
 
 #include "common/status.h"
 
-namespace ember::ps {
+namespace ember::net {
 
 // The job's CURVE server keypair, each key 40 Z85 characters. Both empty:
 // no encryption. A client needs only server_public.
@@ -52,4 +52,4 @@ Status ApplyCurveServer(zmq::socket_t* socket, const CurveKeys& keys);
 // !keys.enabled(). Errors as ApplyCurveServer.
 Status ApplyCurveClient(zmq::socket_t* socket, const CurveKeys& keys);
 
-}  // namespace ember::ps
+}  // namespace ember::net

@@ -1,4 +1,4 @@
-// scheduler/control.h: the messages between the scheduler and the workers.
+// net/control.h: the messages between the scheduler and the workers.
 //
 // A control message is a ZeroMQ multipart message: a 32-byte little-endian
 // header, then zero or more payload frames. The scheduler binds a ROUTER
@@ -21,7 +21,7 @@
 
 #include "common/status.h"
 
-namespace ember::scheduler {
+namespace ember::net {
 
 inline constexpr uint32_t kControlMagic = 0x54434d45;  // "EMCT"
 // 2: DONE carries the dense checksum; 3: HEARTBEAT; 4: CHECKPOINT_*
@@ -65,4 +65,4 @@ Status SendControl(zmq::socket_t* socket, const ControlMessage& message);
 // DataLoss naming the field at fault; FailedPrecondition for a wrong token.
 Status DecodeControl(const std::vector<zmq::message_t>& frames, uint64_t expected_token, ControlMessage* out);
 
-}  // namespace ember::scheduler
+}  // namespace ember::net

@@ -1,9 +1,9 @@
-#include "storage/table_config.h"
+#include "sparse/table_config.h"
 
 #include <cmath>
 #include <unordered_set>
 
-namespace ember::storage {
+namespace ember::sparse {
 
 StatusOr<SparseOptimizerType> ParseSparseOptimizerType(std::string_view name) {
   if (name == "sgd") return SparseOptimizerType::kSgd;
@@ -88,4 +88,4 @@ Status ValidateTableConfigs(const std::vector<TableConfig>& tables) {
   return Status::OK();
 }
 
-}  // namespace ember::storage
+}  // namespace ember::sparse

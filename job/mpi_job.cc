@@ -1,4 +1,4 @@
-#include "scheduler/mpi_job.h"
+#include "job/mpi_job.h"
 
 #include <cblas.h>
 #include <mpi.h>
@@ -18,7 +18,7 @@
 #include "common/files.h"
 #include "common/logging.h"
 #include "models/model.h"
-#include "ps/curve.h"
+#include "net/curve.h"
 #include "ps/server.h"
 #include "worker/mpi_dense_sync.h"
 #if EMBER_WITH_NCCL
@@ -26,7 +26,7 @@
 #endif
 #include "worker/worker.h"
 
-namespace ember::scheduler {
+namespace ember::job {
 namespace {
 
 using worker::MpiStatus;
@@ -70,9 +70,9 @@ std::string RoleOf(int world_rank, int num_servers) {
 
 // The scheduler's watch over every other rank: a dead rank's line, then
 // MPI_Abort (on the scheduler's thread).
-HeartbeatMonitorOptions MonitorOptions(const MpiJobOptions& mpi, uint64_t job_token,
+scheduler::HeartbeatMonitorOptions MonitorOptions(const MpiJobOptions& mpi, uint64_t job_token,
                                        const std::vector<PeerInfo>& peers, int num_servers) {
-  HeartbeatMonitorOptions options;
+  scheduler::HeartbeatMonitorOptions options;
   options.heartbeat = mpi.heartbeat;
   options.job_token = job_token;
   for (int r = 1; r < static_cast<int>(peers.size()); ++r) options.ranks.push_back({r, RoleOf(r, num_servers), peers[r].host});
@@ -89,9 +89,9 @@ HeartbeatMonitorOptions MonitorOptions(const MpiJobOptions& mpi, uint64_t job_to
 // This rank's heartbeats to the scheduler. When the scheduler stops
 // answering: its line, then exit 1 from the heartbeat thread (MPI_Abort is
 // not called off the main thread); mpirun then ends the job.
-HeartbeatSenderOptions SenderOptions(const MpiJobOptions& mpi, uint64_t job_token, const PeerInfo& scheduler,
+scheduler::HeartbeatSenderOptions SenderOptions(const MpiJobOptions& mpi, uint64_t job_token, const PeerInfo& scheduler,
                                      int world_rank) {
-  HeartbeatSenderOptions options;
+  scheduler::HeartbeatSenderOptions options;
   options.heartbeat = mpi.heartbeat;
   options.scheduler_endpoint = scheduler.endpoint;
   options.scheduler_host = scheduler.host;
@@ -159,7 +159,7 @@ StatusOr<std::vector<PeerInfo>> ExchangeRecords(const PeerInfo& mine, int world_
 
 // --resume: rank 0 resolves and verifies the checkpoint (the others may not
 // see the same files until it has); every rank gets its answer.
-StatusOr<ResumePoint> BroadcastResume(const JobOptions& options, const std::vector<storage::TableConfig>& tables,
+StatusOr<ResumePoint> BroadcastResume(const JobOptions& options, const std::vector<sparse::TableConfig>& tables,
                                       int num_workers, bool is_scheduler) {
   constexpr int kTextBytes = 8192;
   int64_t numbers[3] = {1, 0, 0};  // ok, servers, step
@@ -185,7 +185,7 @@ StatusOr<ResumePoint> BroadcastResume(const JobOptions& options, const std::vect
 }
 
 // The job after MPI_Init; MPI_Finalize is the caller's.
-StatusOr<JobResult> RunRole(const JobOptions& options, const MpiJobOptions& mpi) {
+StatusOr<scheduler::JobResult> RunRole(const JobOptions& options, const MpiJobOptions& mpi) {
   RETURN_IF_ERROR(MpiStatus(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler"));
   int world_rank = 0, world_size = 0;
   RETURN_IF_ERROR(MpiStatus(MPI_Comm_rank(MPI_COMM_WORLD, &world_rank), "MPI_Comm_rank"));
@@ -263,13 +263,13 @@ StatusOr<JobResult> RunRole(const JobOptions& options, const MpiJobOptions& mpi)
 
   // --curve: one server keypair per job, made by rank 0 and sent to all
   // (a secret of the job, like the token). Key texts are 40 Z85 characters.
-  ps::CurveKeys curve;
+  net::CurveKeys curve;
   if (mpi.curve) {
     constexpr int kKeyChars = 40;
     char keys_and_ok[2 * kKeyChars + 1] = {};
     Status keys_status;
     if (is_scheduler) {
-      StatusOr<ps::CurveKeys> made = ps::MakeCurveKeys();
+      StatusOr<net::CurveKeys> made = net::MakeCurveKeys();
       if (made.ok() && made->server_public.size() == kKeyChars && made->server_secret.size() == kKeyChars) {
         std::memcpy(keys_and_ok, made->server_public.data(), kKeyChars);
         std::memcpy(keys_and_ok + kKeyChars, made->server_secret.data(), kKeyChars);
@@ -306,7 +306,7 @@ StatusOr<JobResult> RunRole(const JobOptions& options, const MpiJobOptions& mpi)
   // Bind (scheduler, servers), then one exchange of every endpoint.
   zmq::context_t context(1);
   std::unique_ptr<ps::Server> server;
-  std::unique_ptr<Scheduler> scheduler;
+  std::unique_ptr<scheduler::Scheduler> scheduler;
   PeerInfo mine;
   mine.host = host;
   Status bound;
@@ -318,7 +318,7 @@ StatusOr<JobResult> RunRole(const JobOptions& options, const MpiJobOptions& mpi)
     if (bound.ok()) mine.endpoint = server->endpoint();
   } else if (is_scheduler) {
     bound = BindInRange(mpi, world_rank, [&](const std::string& endpoint) {
-      scheduler = std::make_unique<Scheduler>(&context, SchedulerOptionsFor(options, wiring, endpoint));
+      scheduler = std::make_unique<scheduler::Scheduler>(&context, SchedulerOptionsFor(options, wiring, endpoint));
       return scheduler->Bind();
     });
     if (bound.ok()) mine.endpoint = scheduler->endpoint();
@@ -355,15 +355,15 @@ StatusOr<JobResult> RunRole(const JobOptions& options, const MpiJobOptions& mpi)
                             "MPI_Comm_split(workers)"));
 
   // Heartbeats (stopped when this function returns, before the context goes).
-  std::unique_ptr<HeartbeatMonitor> heartbeat_monitor;
-  std::unique_ptr<HeartbeatSender> heartbeat_sender;
+  std::unique_ptr<scheduler::HeartbeatMonitor> heartbeat_monitor;
+  std::unique_ptr<scheduler::HeartbeatSender> heartbeat_sender;
   if (is_scheduler) {
-    heartbeat_monitor = std::make_unique<HeartbeatMonitor>(MonitorOptions(mpi, job_token, peers, num_servers));
+    heartbeat_monitor = std::make_unique<scheduler::HeartbeatMonitor>(MonitorOptions(mpi, job_token, peers, num_servers));
     scheduler->set_heartbeat_monitor(heartbeat_monitor.get());
   } else {
-    HeartbeatSenderOptions sender_options = SenderOptions(mpi, job_token, peers[0], world_rank);
+    scheduler::HeartbeatSenderOptions sender_options = SenderOptions(mpi, job_token, peers[0], world_rank);
     sender_options.curve = curve;
-    heartbeat_sender = std::make_unique<HeartbeatSender>(&context, std::move(sender_options));
+    heartbeat_sender = std::make_unique<scheduler::HeartbeatSender>(&context, std::move(sender_options));
     Status started = heartbeat_sender->Start();
     if (!started.ok()) AbortJob(world_rank, role, host, started);
   }
@@ -379,7 +379,7 @@ StatusOr<JobResult> RunRole(const JobOptions& options, const MpiJobOptions& mpi)
       std::filesystem::remove(wiring.storage_dir, ignored);
     }
     if (!status.ok()) AbortJob(world_rank, role, host, status);
-    return JobResult();
+    return scheduler::JobResult();
   }
   if (is_worker) {
     const int worker_rank = world_rank - 1 - num_servers;
@@ -405,10 +405,10 @@ StatusOr<JobResult> RunRole(const JobOptions& options, const MpiJobOptions& mpi)
     if (!status.ok()) AbortJob(world_rank, role, host, status);
     sync.reset();  // after every worker's last allreduce (a failed worker's peers end by MPI_Abort)
     MPI_Comm_free(&workers_comm);
-    return JobResult();
+    return scheduler::JobResult();
   }
   scheduler->set_server_endpoints(server_endpoints);
-  StatusOr<JobResult> result = scheduler->Run();
+  StatusOr<scheduler::JobResult> result = scheduler->Run();
   if (!result.ok()) {
     // A worker's failure names that worker's rank and host.
     const int failed_worker = scheduler->failed_worker();
@@ -430,7 +430,7 @@ bool LaunchedByMpi() {
   return false;
 }
 
-StatusOr<JobResult> RunMpiJob(const JobOptions& options, const MpiJobOptions& mpi_options) {
+StatusOr<scheduler::JobResult> RunMpiJob(const JobOptions& options, const MpiJobOptions& mpi_options) {
 #if EMBER_WITH_NCCL
   // Before MPI_Init: setenv only while this process has one thread.
   if (mpi_options.dense_sync == MpiJobOptions::DenseSync::kNccl) {
@@ -440,9 +440,9 @@ StatusOr<JobResult> RunMpiJob(const JobOptions& options, const MpiJobOptions& mp
   int provided = 0;
   const int init = MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
   if (init != MPI_SUCCESS) return Status::Unavailable("MPI_Init_thread failed with MPI error ", init);
-  StatusOr<JobResult> result = RunRole(options, mpi_options);
+  StatusOr<scheduler::JobResult> result = RunRole(options, mpi_options);
   MPI_Finalize();
   return result;
 }
 
-}  // namespace ember::scheduler
+}  // namespace ember::job

@@ -1,4 +1,4 @@
-// ps/zmq_util.h: ZeroMQ errors as Status, in one place (internal to ps/).
+// net/zmq_util.h: ZeroMQ errors as Status, in one place (internal to ps/).
 #pragma once
 
 #include <string_view>
@@ -7,11 +7,11 @@
 
 #include "common/status.h"
 
-namespace ember::ps {
+namespace ember::net {
 
 // Translates a zmq error of `call` on `endpoint` into a Status: a malformed
 // endpoint or unsupported transport is InvalidArgument, a terminated
 // context Cancelled, anything else Unavailable; the message names both.
 Status ZmqStatus(const zmq::error_t& error, std::string_view call, std::string_view endpoint);
 
-}  // namespace ember::ps
+}  // namespace ember::net

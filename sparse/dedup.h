@@ -1,4 +1,4 @@
-// ps/dedup.h: unique keys of a batch and the inverse index back to them.
+// sparse/dedup.h: unique keys of a batch and the inverse index back to them.
 //
 // A worker dedups each table's keys before a pull, so that a row crosses the
 // wire once per batch, and uses the inverse index to scatter the pulled rows
@@ -16,7 +16,7 @@
 
 #include "common/hash.h"
 
-namespace ember::ps {
+namespace ember::sparse {
 
 struct UniqueKeys {
   std::vector<Key> keys;        // distinct keys, in order of first occurrence
@@ -27,4 +27,4 @@ struct UniqueKeys {
 // Open addressing over a per-thread scratch table; no std::unordered_map.
 void Dedup(std::span<const Key> keys, UniqueKeys* out);
 
-}  // namespace ember::ps
+}  // namespace ember::sparse

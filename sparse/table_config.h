@@ -1,4 +1,4 @@
-// storage/table_config.h: what a sparse table is: its id, row width, optimizer and
+// sparse/table_config.h: what a sparse table is: its id, row width, optimizer and
 // initializer.
 //
 // Every server and every client of a job is given the same list of
@@ -17,7 +17,7 @@
 
 #include "common/status.h"
 
-namespace ember::storage {
+namespace ember::sparse {
 
 enum class SparseOptimizerType : uint8_t { kSgd, kAdagrad, kFtrl, kAdam };
 
@@ -63,4 +63,4 @@ Status ValidateTableConfigs(const std::vector<TableConfig>& tables);
 // adam 2*dim (m, v).
 int OptimizerStateFloats(SparseOptimizerType type, int dim);
 
-}  // namespace ember::storage
+}  // namespace ember::sparse

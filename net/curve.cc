@@ -1,10 +1,10 @@
-#include "ps/curve.h"
+#include "net/curve.h"
 
 #include <zmq.h>
 
 #include <cerrno>
 
-namespace ember::ps {
+namespace ember::net {
 namespace {
 
 constexpr size_t kZ85KeyChars = 40;
@@ -67,4 +67,4 @@ Status ApplyCurveClient(zmq::socket_t* socket, const CurveKeys& keys) {
   return SetKey(socket, zmq::sockopt::curve_secretkey, own.server_secret, "ZMQ_CURVE_SECRETKEY");
 }
 
-}  // namespace ember::ps
+}  // namespace ember::net

@@ -1,8 +1,8 @@
-#include "ps/zmq_util.h"
+#include "net/zmq_util.h"
 
 #include <cerrno>
 
-namespace ember::ps {
+namespace ember::net {
 
 Status ZmqStatus(const zmq::error_t& error, std::string_view call, std::string_view endpoint) {
   const int num = error.num();
@@ -13,4 +13,4 @@ Status ZmqStatus(const zmq::error_t& error, std::string_view call, std::string_v
   return Status::Unavailable(call, "(", endpoint, "): ", error.what());
 }
 
-}  // namespace ember::ps
+}  // namespace ember::net

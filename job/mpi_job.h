@@ -1,4 +1,4 @@
-// scheduler/mpi_job.h: a whole job as separate processes under mpirun
+// job/mpi_job.h: a whole job as separate processes under mpirun
 // (DESIGN.md, "Processes").
 //
 // Every rank of MPI_COMM_WORLD calls RunMpiJob with the same options. Rank 0
@@ -27,8 +27,8 @@
 // stops answering is declared dead by every other rank (the same line
 // naming rank 0, then exit 1, which makes mpirun end the job).
 //
-//   if (scheduler::LaunchedByMpi()) {
-//     StatusOr<JobResult> result = scheduler::RunMpiJob(job_options, mpi_options);
+//   if (job::LaunchedByMpi()) {
+//     StatusOr<JobResult> result = job::RunMpiJob(job_options, mpi_options);
 //   }
 //
 // Called once per process, from main's thread (MPI_Init .. MPI_Finalize).
@@ -38,10 +38,10 @@
 
 #include "common/status.h"
 #include "scheduler/heartbeat.h"
-#include "scheduler/local_job.h"
+#include "job/local_job.h"
 #include "scheduler/scheduler.h"
 
-namespace ember::scheduler {
+namespace ember::job {
 
 struct MpiJobOptions {
   // IP address the scheduler and servers bind; with 0.0.0.0 (every
@@ -51,11 +51,11 @@ struct MpiJobOptions {
   int port_max = 0;
   std::string job_token_file;                // Default: none: rank 0 draws a random 64-bit token
   bool num_workers_given = false;            // --num_workers was set: it must equal size - 1 - num_servers
-  HeartbeatOptions heartbeat;                // --heartbeat_interval_ms, --heartbeat_timeout (scheduler/heartbeat.h)
+  scheduler::HeartbeatOptions heartbeat;                // --heartbeat_interval_ms, --heartbeat_timeout (scheduler/heartbeat.h)
   // --curve: CurveZMQ on every tcp socket of the job. Rank 0 makes one
-  // server keypair (ps::MakeCurveKeys) and sends it to every rank with
+  // server keypair (net::MakeCurveKeys) and sends it to every rank with
   // MPI_Bcast; servers and scheduler bind CURVE servers, every client
-  // connects as a CURVE client (ps/curve.h). Default: false, plain.
+  // connects as a CURVE client (net/curve.h). Default: false, plain.
   bool curve = false;
   // --dense_sync: how the workers sum their dense gradients. kMpi:
   // MpiDenseSync (CPU, any build). kNccl: NcclDenseSync, one GPU per worker
@@ -76,6 +76,6 @@ bool LaunchedByMpi();
 // --num_workers; FailedPrecondition when some rank could not bind or read
 // the token file (the message names the rank). A failure after the roles
 // start does not return: see the header comment.
-StatusOr<JobResult> RunMpiJob(const JobOptions& options, const MpiJobOptions& mpi_options);
+StatusOr<scheduler::JobResult> RunMpiJob(const JobOptions& options, const MpiJobOptions& mpi_options);
 
-}  // namespace ember::scheduler
+}  // namespace ember::job
