@@ -9,6 +9,7 @@
 
 #include "common/files.h"
 #include "models/model.h"
+#include "worker/device.h"
 
 // Data.
 DEFINE_string(train_files, "",
@@ -142,12 +143,19 @@ DEFINE_bool(curve, false,
             "Under mpirun: encrypt and authenticate every ZeroMQ connection of the job with CurveZMQ. Rank 0 makes "
             "one server keypair per job and sends it to every rank over MPI; a peer without it gets no answer. "
             "Refused when libzmq was built without CURVE. Default: plain tcp (messages still carry the job token).");
+DEFINE_string(device, "cpu",
+              "Where each worker computes the dense part (pooling, MLPs, attention, the loss and the dense "
+              "optimizer step). cpu: the host's cores (OpenBLAS, --compute_threads). cuda: one GPU per worker, GPU "
+              "(local rank % GPUs it sees), the local rank counting the workers on its host (in local mode, the "
+              "worker's rank); pulled rows are copied to it and row gradients back for the push. A worker with no "
+              "usable GPU stops the job at start (exit 2, naming its rank and host); a build without CUDA refuses "
+              "cuda. Checkpoints do not depend on it: a job checkpointed on one device resumes on the other.");
 DEFINE_string(dense_sync, "mpi",
               "Under mpirun: how the workers sum their dense gradients each step. mpi: a ring allreduce over MPI "
               "that adds each element in one fixed order (CPU; the same bits on every worker and run). nccl: ncclAllReduce on one GPU per worker: GPU (local "
               "rank % GPUs it sees), the local rank counting the workers on its host, so ranks that each see only "
-              "their own GPU take it; a job where two workers would share a GPU is refused. The gradients are "
-              "copied to the GPU and back. With --deterministic, NCCL keeps to its Ring and Tree algorithms "
+              "their own GPU take it; a job where two workers would share a GPU is refused. With --device=cuda the "
+              "gradients are summed in GPU memory; with --device=cpu they are copied to the GPU and back. With --deterministic, NCCL keeps to its Ring and Tree algorithms "
               "(NCCL_ALGO, unless set). Needs a build with NCCL. Local mode sums in memory and takes only mpi.");
 DEFINE_int32(heartbeat_interval_ms, 1000,
              "Under mpirun: every server and worker sends the scheduler a heartbeat this often (milliseconds), "
@@ -227,7 +235,7 @@ const VerbInfo kTrainFlags = {
      "rocksdb_block_cache_bytes", "rocksdb_write_buffer_bytes", "min_count", "ttl_steps", "data_format", "schema",
      "schema_delimiter", "schema_header", "interaction_separator", "neg_per_pos", "eval_negatives",
      "eval_negatives_file", "holdout_validation", "ranking_k", "gauc_field", "ncf_variant", "ncf_mlp_embedding_dim",
-     "max_seq_len", "attention_heads", "embedding_init_scale"}};
+     "max_seq_len", "attention_heads", "embedding_init_scale", "device"}};
 const VerbInfo kInspectFlags = {
     "inspect",
     "ember inspect PATH: verifies the checkpoint at PATH (every file's size and checksum) and prints what it "
@@ -400,6 +408,9 @@ StatusOr<job::JobOptions> JobOptionsFromFlags() {
   models::ModelOptions& model = job.worker.model;
   model.name = FLAGS_model;
   model.seed = FLAGS_seed;
+  // The device type; each worker's GPU index is chosen where it runs (job/).
+  ASSIGN_OR_RETURN(const ops::DeviceType device, worker::ParseDeviceFlag(FLAGS_device));
+  model.device = device == ops::DeviceType::kCuda ? ops::Device::Cuda(0) : ops::Device::Cpu();
   model.embedding_dim = FLAGS_embedding_dim;
   model.cross_layers = FLAGS_cross_layers;
   ASSIGN_OR_RETURN(model.hidden, ParseSizes("hidden", FLAGS_hidden));
@@ -503,8 +514,10 @@ StatusOr<job::JobOptions> JobOptionsFromFlags() {
     return Status::InvalidArgument("--gauc_field=", job.worker.gauc_field, ": the data has ", model.num_categorical,
                                    " categorical fields (0-based)");
   }
-  // Build the model once to validate the rest (unknown --model, sizes).
-  StatusOr<std::unique_ptr<models::Model>> probe = models::CreateModel(model);
+  // Build the model once, on the host, to validate the rest (unknown --model, sizes).
+  models::ModelOptions host_model = model;
+  host_model.device = ops::Device::Cpu();
+  StatusOr<std::unique_ptr<models::Model>> probe = models::CreateModel(host_model);
   if (!probe.ok()) return probe.status();
   return job;
 }

@@ -111,7 +111,9 @@ int RunTrain() {
     StatusOr<scheduler::JobResult> result = job::RunMpiJob(*options, *mpi);
     if (!result.ok()) {
       std::fprintf(stderr, "ember train: %s\n", result.status().ToString().c_str());
-      return 1;
+      // InvalidArgument, FailedPrecondition: the job could not start (job/mpi_job.h).
+      const StatusCode code = result.status().code();
+      return code == StatusCode::kInvalidArgument || code == StatusCode::kFailedPrecondition ? 2 : 1;
     }
     return 0;
   }
@@ -129,6 +131,11 @@ int RunTrain() {
     LOG(WARNING) << "--port_range, --job_token_file and --curve apply under mpirun only; local mode ignores them";
   }
   LogEffectiveFlags(kTrainFlags);
+  StatusOr<std::vector<ops::Device>> devices = job::LocalWorkerDevices(*options);
+  if (!devices.ok()) {
+    std::fprintf(stderr, "ember train: %s\n", devices.status().ToString().c_str());
+    return 2;
+  }
   StatusOr<scheduler::JobResult> result = job::RunLocalJob(*options);
   if (!result.ok()) {
     std::fprintf(stderr, "ember train: %s\n", result.status().ToString().c_str());

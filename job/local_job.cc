@@ -1,5 +1,7 @@
 #include "job/local_job.h"
 
+#include <unistd.h>
+
 #include <cblas.h>
 
 #include <cstdio>
@@ -11,6 +13,7 @@
 
 #include "common/logging.h"
 #include "models/model.h"
+#include "worker/device.h"
 #include "ps/server.h"
 #include "storage/checkpoint.h"
 #include "storage/sparse_table.h"
@@ -62,9 +65,11 @@ scheduler::SchedulerOptions SchedulerOptionsFor(const JobOptions& options, const
 }
 
 worker::WorkerOptions WorkerOptionsFor(const JobOptions& options, const JobWiring& wiring, int worker_rank,
-                                       std::string scheduler_endpoint, std::vector<std::string> server_endpoints) {
+                                       ops::Device device, std::string scheduler_endpoint,
+                                       std::vector<std::string> server_endpoints) {
   worker::WorkerOptions worker = options.worker;
   worker.rank = worker_rank;
+  worker.model.device = device;
   worker.num_workers = wiring.num_workers;
   worker.scheduler_endpoint = std::move(scheduler_endpoint);
   worker.server_endpoints = std::move(server_endpoints);
@@ -186,13 +191,36 @@ StatusOr<std::string> StorageDirFor(const JobOptions& options, uint64_t job_toke
   return (dir / name).string();
 }
 
+StatusOr<std::unique_ptr<models::Model>> HostModel(const JobOptions& options) {
+  models::ModelOptions model = options.worker.model;
+  model.device = ops::Device::Cpu();
+  return models::CreateModel(model);
+}
+
+std::string LocalHostName() {
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0) return "localhost";
+  return name;
+}
+
+StatusOr<std::vector<ops::Device>> LocalWorkerDevices(const JobOptions& options) {
+  std::vector<ops::Device> devices;
+  const std::string host = LocalHostName();
+  for (int w = 0; w < options.num_workers; ++w) {
+    ASSIGN_OR_RETURN(ops::Device device, worker::WorkerDevice(options.worker.model.device.type, w, w, host));
+    devices.push_back(device);
+  }
+  return devices;
+}
+
 StatusOr<scheduler::JobResult> RunLocalJob(const JobOptions& options) {
   if (options.num_servers < 1) return Status::InvalidArgument("--num_servers must be >= 1; got ", options.num_servers);
   if (options.num_workers < 1) return Status::InvalidArgument("--num_workers must be >= 1; got ", options.num_workers);
   if (options.deterministic && !options.sync) return Status::InvalidArgument("--deterministic requires --sync");
+  ASSIGN_OR_RETURN(const std::vector<ops::Device> devices, LocalWorkerDevices(options));
   // Every process builds the tables from the same flags; here, one model
   // instance tells the servers which tables to hold.
-  ASSIGN_OR_RETURN(std::unique_ptr<models::Model> model, models::CreateModel(options.worker.model));
+  ASSIGN_OR_RETURN(std::unique_ptr<models::Model> model, HostModel(options));
   const std::vector<sparse::TableConfig> tables = model->tables();
   model.reset();
 
@@ -245,7 +273,7 @@ StatusOr<scheduler::JobResult> RunLocalJob(const JobOptions& options) {
   std::vector<Status> worker_status(options.num_workers);
   for (int w = 0; w < options.num_workers; ++w) {
     worker::WorkerOptions worker_options =
-        WorkerOptionsFor(options, wiring, w, scheduler.endpoint(), server_endpoints);
+        WorkerOptionsFor(options, wiring, w, devices[w], scheduler.endpoint(), server_endpoints);
     threads_of_roles.emplace_back([&, worker_options] {
       worker::Worker worker(&context, worker_options, sync_group.member(worker_options.rank));
       worker_status[worker_options.rank] = worker.Run();

@@ -99,8 +99,17 @@ StatusOr<std::string> StorageDirFor(const JobOptions& options, uint64_t job_toke
 ps::ServerOptions ServerOptionsFor(const JobOptions& options, const JobWiring& wiring, int server_rank,
                                    std::string bind_endpoint);
 scheduler::SchedulerOptions SchedulerOptionsFor(const JobOptions& options, const JobWiring& wiring, std::string bind_endpoint);
+// worker_rank computes on `device` (worker::WorkerDevice).
 worker::WorkerOptions WorkerOptionsFor(const JobOptions& options, const JobWiring& wiring, int worker_rank,
-                                       std::string scheduler_endpoint, std::vector<std::string> server_endpoints);
+                                       ops::Device device, std::string scheduler_endpoint,
+                                       std::vector<std::string> server_endpoints);
+// The model of the job's flags with its parameters on the host: what the
+// runners read the tables from (the scheduler and servers need no GPU).
+StatusOr<std::unique_ptr<models::Model>> HostModel(const JobOptions& options);
+// The device of every worker of a local job (worker::WorkerDevice, local
+// rank = rank); FailedPrecondition naming the worker and host when
+// --device=cuda finds no GPU.
+StatusOr<std::vector<ops::Device>> LocalWorkerDevices(const JobOptions& options);
 
 // Runs the job to its end. The first error of any role, naming it.
 StatusOr<scheduler::JobResult> RunLocalJob(const JobOptions& options);

@@ -18,6 +18,7 @@
 #include "common/files.h"
 #include "common/logging.h"
 #include "models/model.h"
+#include "worker/device.h"
 #include "net/curve.h"
 #include "ps/server.h"
 #include "worker/mpi_dense_sync.h"
@@ -226,9 +227,15 @@ StatusOr<scheduler::JobResult> RunRole(const JobOptions& options, const MpiJobOp
   RETURN_IF_ERROR(MpiStatus(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, world_rank, MPI_INFO_NULL,
                                                 &host_comm),
                             "MPI_Comm_split_type(MPI_COMM_TYPE_SHARED)"));
-  int worker_flag = is_worker ? 1 : 0, workers_on_host = 1;
+  int worker_flag = is_worker ? 1 : 0, workers_on_host = 1, workers_before = 0;
   RETURN_IF_ERROR(MpiStatus(MPI_Allreduce(&worker_flag, &workers_on_host, 1, MPI_INT, MPI_SUM, host_comm),
                             "MPI_Allreduce(workers on this host)"));
+  // This worker's local rank: the workers before it on its host.
+  RETURN_IF_ERROR(MpiStatus(MPI_Exscan(&worker_flag, &workers_before, 1, MPI_INT, MPI_SUM, host_comm),
+                            "MPI_Exscan(workers on this host)"));
+  int host_rank = 0;
+  RETURN_IF_ERROR(MpiStatus(MPI_Comm_rank(host_comm, &host_rank), "MPI_Comm_rank(host)"));
+  if (host_rank == 0) workers_before = 0;  // MPI_Exscan leaves rank 0's result undefined
   MPI_Comm_free(&host_comm);
   int threads = options.compute_threads;
   if (threads <= 0) {
@@ -293,7 +300,7 @@ StatusOr<scheduler::JobResult> RunRole(const JobOptions& options, const MpiJobOp
   }
 
   // The tables every server holds and every worker uses.
-  ASSIGN_OR_RETURN(std::unique_ptr<models::Model> model, models::CreateModel(options.worker.model));
+  ASSIGN_OR_RETURN(std::unique_ptr<models::Model> model, HostModel(options));
   JobWiring wiring;
   wiring.num_workers = num_workers;
   wiring.job_token = job_token;
@@ -327,6 +334,18 @@ StatusOr<scheduler::JobResult> RunRole(const JobOptions& options, const MpiJobOp
   const std::string wildcard = "tcp://0.0.0.0:";
   if (bound.ok() && mine.endpoint.rfind(wildcard, 0) == 0) {
     mine.endpoint = "tcp://" + host + ":" + mine.endpoint.substr(wildcard.size());
+  }
+  // A worker's device (--device): a missing GPU stops every rank here, the
+  // failing worker named, before any role starts.
+  ops::Device device = ops::Device::Cpu();
+  if (is_worker && bound.ok()) {
+    StatusOr<ops::Device> chosen =
+        worker::WorkerDevice(options.worker.model.device.type, world_rank - 1 - num_servers, workers_before, host);
+    if (chosen.ok()) {
+      device = *chosen;
+    } else {
+      bound = chosen.status();
+    }
   }
   mine.ok = bound.ok();
   if (!bound.ok()) mine.error = bound.ToString();
@@ -384,7 +403,7 @@ StatusOr<scheduler::JobResult> RunRole(const JobOptions& options, const MpiJobOp
   if (is_worker) {
     const int worker_rank = world_rank - 1 - num_servers;
     const worker::WorkerOptions worker_options =
-        WorkerOptionsFor(options, wiring, worker_rank, peers[0].endpoint, server_endpoints);
+        WorkerOptionsFor(options, wiring, worker_rank, device, peers[0].endpoint, server_endpoints);
     std::unique_ptr<worker::DenseSync> sync;
 #if EMBER_WITH_NCCL
     if (mpi.dense_sync == MpiJobOptions::DenseSync::kNccl) {

@@ -73,9 +73,11 @@ bool LaunchedByMpi();
 // scheduler (its final line is printed and written to metrics_out as in
 // local mode). Other ranks: an empty JobResult. InvalidArgument (on every
 // rank alike) for a world size that leaves no worker or disagrees with
-// --num_workers; FailedPrecondition when some rank could not bind or read
-// the token file (the message names the rank). A failure after the roles
-// start does not return: see the header comment.
+// --num_workers; FailedPrecondition when some rank could not start: it
+// could not bind, read the token file or, with --device=cuda, find a GPU
+// (the message names the rank and host). The cli exits 2 for both: nothing
+// was trained. A failure after the roles start does not return: see the
+// header comment.
 StatusOr<scheduler::JobResult> RunMpiJob(const JobOptions& options, const MpiJobOptions& mpi_options);
 
 }  // namespace ember::job

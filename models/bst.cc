@@ -2,6 +2,7 @@
 
 #include "models/internal/parts.h"
 #include "models/internal/sequence_parts.h"
+#include "ops/combine.h"
 #include "ops/sequence.h"
 
 namespace ember::models {
@@ -11,10 +12,9 @@ using internal::ItemSequence;
 
 namespace {
 
-
 // *sum = a + b (same numel), resized to a's shape.
 Status Add(const ops::Tensor& a, const ops::Tensor& b, ops::Tensor* sum) {
-  EnsureShape(sum, a.shape());
+  RETURN_IF_ERROR(EnsureShape(sum, a.shape(), a.device()));
   RETURN_IF_ERROR(ops::CopyInto(a, sum));
   return ops::AddInto(b, sum);
 }
@@ -29,18 +29,17 @@ BstModel::BstModel(ModelOptions options)
       norm1_(&params_, "transformer.norm1", dim_),
       norm2_(&params_, "transformer.norm2", dim_),
       ffn_(&params_, "transformer.ffn", dim_, {4 * dim_}, dim_),
-      top_(&params_, "mlp", 3 * dim_, options_.hidden, 1) {
-  params_.Finalize(options_.seed);
-}
+      top_(&params_, "mlp", 3 * dim_, options_.hidden, 1) {}
 
 Status BstModel::Forward(const data::Batch& batch, const std::vector<SparseInput>& inputs,
                          const std::vector<ops::Tensor>& rows) {
   RETURN_IF_ERROR(CheckInputs(batch, inputs, rows));
   const int64_t n = batch.size;
-  ItemSequence::GatherHistory(inputs[kItemsTable], kHistoryGroup, rows[kItemsTable], dim_, /*first=*/1, positions_,
-                              n, &seq_, &lengths_);
-  RETURN_IF_ERROR(ItemSequence::Forward(inputs[kItemsTable], 0, rows[kItemsTable], 0, &seq_));
-  const ops::IndexTensor lengths = internal::IndexView(lengths_);
+  // Position 0 is the candidate, 1.. the history, latest first.
+  RETURN_IF_ERROR(history_.Build(inputs[kItemsTable], kHistoryGroup, /*first=*/1, positions_, n, device()));
+  RETURN_IF_ERROR(history_.Gather(rows[kItemsTable], dim_, &seq_));
+  RETURN_IF_ERROR(ItemSequence::Forward(index_[kItemsTable], 0, rows[kItemsTable], 0, &seq_));
+  const ops::IndexTensor& lengths = history_.lengths();
   RETURN_IF_ERROR(attention_.Forward(seq_, lengths, &attended_));
   RETURN_IF_ERROR(Add(seq_, attended_, &sum1_));
   RETURN_IF_ERROR(norm1_.Forward(sum1_.Reshaped({n * positions_, dim_}), &a_));
@@ -48,14 +47,14 @@ Status BstModel::Forward(const data::Batch& batch, const std::vector<SparseInput
   RETURN_IF_ERROR(Add(a_, ffn_out_, &sum2_));
   RETURN_IF_ERROR(norm2_.Forward(sum2_, &o_));
   const ops::Tensor o = o_.Reshaped({n, positions_ * dim_});
-  EnsureShape(&pooled_, {n, dim_});
+  RETURN_IF_ERROR(EnsureShape(&pooled_, {n, dim_}, device()));
   RETURN_IF_ERROR(ops::SequencePoolForward(o, lengths, dim_, /*mean=*/true, &pooled_));
-  EnsureShape(&x_, {n, 3 * dim_});
-  internal::CopyColumns(o, 0, dim_, &x_, 0);
-  internal::CopyColumns(pooled_, 0, dim_, &x_, dim_);
-  EnsureShape(&user_, {n, dim_});
-  RETURN_IF_ERROR(internal::FieldEmbeddings::Forward(inputs[kUsersTable], rows[kUsersTable], dim_, &user_));
-  internal::CopyColumns(user_, 0, dim_, &x_, 2 * dim_);
+  RETURN_IF_ERROR(EnsureShape(&x_, {n, 3 * dim_}, device()));
+  RETURN_IF_ERROR(ops::CopyColumns(o, 0, dim_, &x_, 0));
+  RETURN_IF_ERROR(ops::CopyColumns(pooled_, 0, dim_, &x_, dim_));
+  RETURN_IF_ERROR(EnsureShape(&user_, {n, dim_}, device()));
+  RETURN_IF_ERROR(internal::FieldEmbeddings::Forward(index_[kUsersTable], rows[kUsersTable], dim_, &user_));
+  RETURN_IF_ERROR(ops::CopyColumns(user_, 0, dim_, &x_, 2 * dim_));
   return top_.Forward(x_, &logits_);
 }
 
@@ -64,17 +63,15 @@ Status BstModel::TrainStep(const data::Batch& batch, const std::vector<SparseInp
                            StepResult* result) {
   RETURN_IF_ERROR(Forward(batch, inputs, rows));
   const int64_t n = batch.size;
-  RETURN_IF_ERROR(internal::LogisticLoss(batch, logits_, &dlogits_, result));
+  RETURN_IF_ERROR(loss_.Compute(batch, logits_, &dlogits_, result));
   RETURN_IF_ERROR(top_.Backward(dlogits_, &dx_));
-  const ops::IndexTensor lengths = internal::IndexView(lengths_);
+  const ops::IndexTensor& lengths = history_.lengths();
   // d o: the candidate's column block, plus the mean pool's gradient.
-  EnsureShape(&dpooled_, {n, dim_});
-  internal::CopyColumns(dx_, dim_, dim_, &dpooled_, 0);
-  EnsureShape(&do_, {n, positions_ * dim_});
+  RETURN_IF_ERROR(EnsureShape(&dpooled_, {n, dim_}, device()));
+  RETURN_IF_ERROR(ops::CopyColumns(dx_, dim_, dim_, &dpooled_, 0));
+  RETURN_IF_ERROR(EnsureShape(&do_, {n, positions_ * dim_}, device()));
   RETURN_IF_ERROR(ops::SequencePoolBackward(dpooled_, lengths, dim_, /*mean=*/true, &do_));
-  for (int64_t b = 0; b < n; ++b) {
-    for (int64_t k = 0; k < dim_; ++k) do_.data()[b * positions_ * dim_ + k] += dx_.data()[b * 3 * dim_ + k];
-  }
+  RETURN_IF_ERROR(ops::AddColumns(dx_, 0, dim_, &do_, 0));
   const ops::Tensor do_rows = do_.Reshaped({n * positions_, dim_});
   RETURN_IF_ERROR(norm2_.Backward(do_rows, &dsum2_));         // d(a + FFN(a))
   RETURN_IF_ERROR(ffn_.Backward(dsum2_, &da_));
@@ -84,14 +81,13 @@ Status BstModel::TrainStep(const data::Batch& batch, const std::vector<SparseInp
   RETURN_IF_ERROR(ops::AddInto(dsum1_, &dseq_));               // the residual path
   row_grads->resize(tables_.size());
   ops::Tensor& item_grads = (*row_grads)[kItemsTable];
-  item_grads = ops::Tensor::Zeros({static_cast<int64_t>(inputs[kItemsTable].unique.keys.size()), dim_});
-  RETURN_IF_ERROR(ItemSequence::Backward(dseq_, 0, inputs[kItemsTable], 0, &item_grads));
-  ItemSequence::ScatterHistory(dseq_, inputs[kItemsTable], kHistoryGroup, dim_, 1, positions_, &item_grads);
-  EnsureShape(&duser_, {n, dim_});
-  internal::CopyColumns(dx_, 2 * dim_, dim_, &duser_, 0);
-  RETURN_IF_ERROR(internal::FieldEmbeddings::Backward(duser_, inputs[kUsersTable], dim_, &(*row_grads)[kUsersTable]));
-  internal::ScaleToSummedLoss(n, row_grads);
-  return Status::OK();
+  ASSIGN_OR_RETURN(item_grads, ops::Tensor::AllocateZeros({index_[kItemsTable].num_unique, dim_}, device()));
+  RETURN_IF_ERROR(ItemSequence::Backward(dseq_, 0, index_[kItemsTable], 0, &item_grads));
+  RETURN_IF_ERROR(history_.Scatter(dseq_, dim_, &item_grads));
+  RETURN_IF_ERROR(EnsureShape(&duser_, {n, dim_}, device()));
+  RETURN_IF_ERROR(ops::CopyColumns(dx_, 2 * dim_, dim_, &duser_, 0));
+  RETURN_IF_ERROR(internal::FieldEmbeddings::Backward(duser_, index_[kUsersTable], dim_, &(*row_grads)[kUsersTable]));
+  return internal::ScaleToSummedLoss(n, row_grads);
 }
 
 }  // namespace ember::models

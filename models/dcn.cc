@@ -1,6 +1,6 @@
 #include "models/dcn.h"
 
-#include "ops/loss.h"
+#include "ops/tensor.h"
 
 namespace ember::models {
 
@@ -11,21 +11,20 @@ DcnModel::DcnModel(ModelOptions options) : EmbeddingModel(std::move(options)) {
   input_width_ = static_cast<int64_t>(options_.num_categorical) * options_.embedding_dim + options_.num_dense;
   cross_ = std::make_unique<ops::CrossNetwork>(&params_, "cross", input_width_, options_.cross_layers);
   deep_ = std::make_unique<ops::Mlp>(&params_, "deep", input_width_, options_.hidden, 1);
-  params_.Finalize(options_.seed);
 }
 
 Status DcnModel::Forward(const data::Batch& batch, const std::vector<SparseInput>& inputs,
                          const std::vector<ops::Tensor>& rows) {
-  RETURN_IF_ERROR(internal::CheckStepInputs(options_, tables_.size(), batch, inputs, rows));
+  RETURN_IF_ERROR(PrepareStep(batch, inputs, rows));
   const int64_t n = batch.size;
-  internal::EnsureShape(&input_, {n, input_width_});
-  RETURN_IF_ERROR(FieldEmbeddings::Forward(inputs[kDeepTable], rows[kDeepTable], options_.embedding_dim, &input_));
-  internal::CopyDenseFeatures(batch, input_width_ - options_.num_dense, &input_);
+  RETURN_IF_ERROR(internal::EnsureShape(&input_, {n, input_width_}, device()));
+  RETURN_IF_ERROR(FieldEmbeddings::Forward(index_[kDeepTable], rows[kDeepTable], options_.embedding_dim, &input_));
+  RETURN_IF_ERROR(internal::CopyDenseFeatures(batch, input_width_ - options_.num_dense, &dense_features_, &input_));
   RETURN_IF_ERROR(cross_->Forward(input_, &cross_out_));
   RETURN_IF_ERROR(deep_->Forward(cross_out_, &mlp_out_));
-  internal::EnsureShape(&logits_, {n, 1});
-  for (int64_t b = 0; b < n; ++b) logits_.data()[b] = mlp_out_.data()[b];
-  return first_order_.AddLogits(inputs[kWideTable], rows[kWideTable], &logits_);
+  RETURN_IF_ERROR(internal::EnsureShape(&logits_, {n, 1}, device()));
+  RETURN_IF_ERROR(ops::CopyInto(mlp_out_, &logits_));
+  return first_order_.AddLogits(index_[kWideTable], rows[kWideTable], &logits_);
 }
 
 Status DcnModel::TrainStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
@@ -33,18 +32,17 @@ Status DcnModel::TrainStep(const data::Batch& batch, const std::vector<SparseInp
                            StepResult* result) {
   RETURN_IF_ERROR(Forward(batch, inputs, rows));
   const int64_t n = batch.size;
-  RETURN_IF_ERROR(internal::LogisticLoss(batch, logits_, &dlogits_, result));
+  RETURN_IF_ERROR(loss_.Compute(batch, logits_, &dlogits_, result));
 
   row_grads->resize(tables_.size());
-  internal::EnsureShape(&dcross_out_, {n, input_width_});
+  RETURN_IF_ERROR(internal::EnsureShape(&dcross_out_, {n, input_width_}, device()));
   RETURN_IF_ERROR(deep_->Backward(dlogits_, &dcross_out_));
-  internal::EnsureShape(&dinput_, {n, input_width_});
+  RETURN_IF_ERROR(internal::EnsureShape(&dinput_, {n, input_width_}, device()));
   RETURN_IF_ERROR(cross_->Backward(dcross_out_, &dinput_));
   RETURN_IF_ERROR(
-      FieldEmbeddings::Backward(dinput_, inputs[kDeepTable], options_.embedding_dim, &(*row_grads)[kDeepTable]));
-  RETURN_IF_ERROR(first_order_.Backward(dlogits_, inputs[kWideTable], &(*row_grads)[kWideTable]));
-  internal::ScaleToSummedLoss(n, row_grads);
-  return Status::OK();
+      FieldEmbeddings::Backward(dinput_, index_[kDeepTable], options_.embedding_dim, &(*row_grads)[kDeepTable]));
+  RETURN_IF_ERROR(first_order_.Backward(dlogits_, index_[kWideTable], &(*row_grads)[kWideTable]));
+  return internal::ScaleToSummedLoss(n, row_grads);
 }
 
 }  // namespace ember::models

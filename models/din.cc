@@ -2,6 +2,7 @@
 
 #include "models/internal/parts.h"
 #include "models/internal/sequence_parts.h"
+#include "ops/combine.h"
 
 namespace ember::models {
 
@@ -20,23 +21,22 @@ DinModel::DinModel(ModelOptions options) : UserItemHistoryModel(std::move(option
   }
   const int64_t width = (has_history() ? 3 : 2) * dim_;
   top_ = std::make_unique<ops::Mlp>(&params_, "mlp", width, options_.hidden, 1);
-  params_.Finalize(options_.seed);
 }
 
 Status DinModel::Forward(const data::Batch& batch, const std::vector<SparseInput>& inputs,
                          const std::vector<ops::Tensor>& rows) {
   RETURN_IF_ERROR(CheckInputs(batch, inputs, rows));
   const int64_t n = batch.size;
-  EnsureShape(&x_, {n, top_->layer(0).in()});
-  EnsureShape(&target_, {n, dim_});
-  RETURN_IF_ERROR(internal::FieldEmbeddings::Forward(inputs[kUsersTable], rows[kUsersTable], dim_, &x_));
-  RETURN_IF_ERROR(ItemSequence::Forward(inputs[kItemsTable], 0, rows[kItemsTable], 0, &target_));
-  internal::CopyColumns(target_, 0, dim_, &x_, dim_);
+  RETURN_IF_ERROR(EnsureShape(&x_, {n, top_->layer(0).in()}, device()));
+  RETURN_IF_ERROR(EnsureShape(&target_, {n, dim_}, device()));
+  RETURN_IF_ERROR(internal::FieldEmbeddings::Forward(index_[kUsersTable], rows[kUsersTable], dim_, &x_));
+  RETURN_IF_ERROR(ItemSequence::Forward(index_[kItemsTable], 0, rows[kItemsTable], 0, &target_));
+  RETURN_IF_ERROR(ops::CopyColumns(target_, 0, dim_, &x_, dim_));
   if (has_history()) {
-    ItemSequence::GatherHistory(inputs[kItemsTable], kHistoryGroup, rows[kItemsTable], dim_, 0, options_.max_seq_len, n, &seq_,
-                                &lengths_);
-    RETURN_IF_ERROR(attention_->Forward(seq_, target_, internal::IndexView(lengths_), &interest_));
-    internal::CopyColumns(interest_, 0, dim_, &x_, 2 * dim_);
+    RETURN_IF_ERROR(history_.Build(inputs[kItemsTable], kHistoryGroup, 0, options_.max_seq_len, n, device()));
+    RETURN_IF_ERROR(history_.Gather(rows[kItemsTable], dim_, &seq_));
+    RETURN_IF_ERROR(attention_->Forward(seq_, target_, history_.lengths(), &interest_));
+    RETURN_IF_ERROR(ops::CopyColumns(interest_, 0, dim_, &x_, 2 * dim_));
   }
   return top_->Forward(x_, &logits_);
 }
@@ -46,22 +46,21 @@ Status DinModel::TrainStep(const data::Batch& batch, const std::vector<SparseInp
                            StepResult* result) {
   RETURN_IF_ERROR(Forward(batch, inputs, rows));
   const int64_t n = batch.size;
-  RETURN_IF_ERROR(internal::LogisticLoss(batch, logits_, &dlogits_, result));
+  RETURN_IF_ERROR(loss_.Compute(batch, logits_, &dlogits_, result));
   RETURN_IF_ERROR(top_->Backward(dlogits_, &dx_));
   row_grads->resize(tables_.size());
   ops::Tensor& item_grads = (*row_grads)[kItemsTable];
-  item_grads = ops::Tensor::Zeros({static_cast<int64_t>(inputs[kItemsTable].unique.keys.size()), dim_});
-  RETURN_IF_ERROR(internal::FieldEmbeddings::Backward(dx_, inputs[kUsersTable], dim_, &(*row_grads)[kUsersTable]));
-  RETURN_IF_ERROR(ItemSequence::Backward(dx_, dim_, inputs[kItemsTable], 0, &item_grads));
+  ASSIGN_OR_RETURN(item_grads, ops::Tensor::AllocateZeros({index_[kItemsTable].num_unique, dim_}, device()));
+  RETURN_IF_ERROR(internal::FieldEmbeddings::Backward(dx_, index_[kUsersTable], dim_, &(*row_grads)[kUsersTable]));
+  RETURN_IF_ERROR(ItemSequence::Backward(dx_, dim_, index_[kItemsTable], 0, &item_grads));
   if (has_history()) {
-    EnsureShape(&dinterest_, {n, dim_});
-    internal::CopyColumns(dx_, 2 * dim_, dim_, &dinterest_, 0);
+    RETURN_IF_ERROR(EnsureShape(&dinterest_, {n, dim_}, device()));
+    RETURN_IF_ERROR(ops::CopyColumns(dx_, 2 * dim_, dim_, &dinterest_, 0));
     RETURN_IF_ERROR(attention_->Backward(dinterest_, &dseq_, &dtarget_));
-    RETURN_IF_ERROR(ItemSequence::Backward(dtarget_, 0, inputs[kItemsTable], 0, &item_grads));
-    ItemSequence::ScatterHistory(dseq_, inputs[kItemsTable], kHistoryGroup, dim_, 0, options_.max_seq_len, &item_grads);
+    RETURN_IF_ERROR(ItemSequence::Backward(dtarget_, 0, index_[kItemsTable], 0, &item_grads));
+    RETURN_IF_ERROR(history_.Scatter(dseq_, dim_, &item_grads));
   }
-  internal::ScaleToSummedLoss(n, row_grads);
-  return Status::OK();
+  return internal::ScaleToSummedLoss(n, row_grads);
 }
 
 }  // namespace ember::models

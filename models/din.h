@@ -43,7 +43,7 @@ class DinModel : public internal::UserItemHistoryModel {
   int64_t dim_;
   std::unique_ptr<ops::TargetAttention> attention_;  // null without history
   std::unique_ptr<ops::Mlp> top_;
-  std::vector<int32_t> lengths_;
+  internal::HistoryIndex history_;
   ops::Tensor target_, seq_, interest_, x_;
   ops::Tensor dlogits_, dx_, dinterest_, dseq_, dtarget_;
 };

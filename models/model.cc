@@ -43,7 +43,8 @@ StatusOr<std::unique_ptr<Model>> Make(const ModelOptions& options) {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<Model>> CreateModel(const ModelOptions& options) {
+// The model `options.name` with its layers added, not yet finalized.
+static StatusOr<std::unique_ptr<Model>> BuildModel(const ModelOptions& options) {
   if (options.num_categorical <= 0 || options.num_dense < 0) {
     return Status::InvalidArgument("a model needs categorical fields; got ", options.num_categorical);
   }
@@ -110,6 +111,13 @@ StatusOr<std::unique_ptr<Model>> CreateModel(const ModelOptions& options) {
   return Status::InvalidArgument(
       "unknown --model '", name,
       "': expected lr, wide_deep, deepfm, dcn, dlrm, ncf, din, bst, youtube_retrieval or youtube_ranking");
+}
+
+StatusOr<std::unique_ptr<Model>> CreateModel(const ModelOptions& options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Model> model, BuildModel(options));
+  RETURN_IF_ERROR(model->dense_params()->Finalize(options.seed).WithContext(
+      "the dense parameters of --model=" + options.name + " on " + options.device.DebugString()));
+  return model;
 }
 
 namespace {

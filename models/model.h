@@ -76,6 +76,9 @@ struct ModelOptions {
   // (0: no history; the same network without the sequence). Default: 20
   int max_seq_len = 20;
   int attention_heads = 2;               // bst: heads of the self-attention. Default: 2
+  // Where the dense parameters live and the dense part computes (--device).
+  // Default: the CPU
+  ops::Device device = ops::Device::Cpu();
 };
 
 // Parses "C1xC2,C3xC14" (1-based Criteo field names) into crosses.
@@ -89,26 +92,32 @@ class Model {
   const std::vector<sparse::TableConfig>& tables() const { return tables_; }
   ops::ParameterSet* dense_params() { return &params_; }
   const ModelOptions& options() const { return options_; }
+  // Where the dense part computes: every tensor the model allocates is there.
+  ops::Device device() const { return options_.device; }
 
   // Fills inputs[t] (one per table) with the batch's keys and their dedup.
   virtual void PrepareInputs(const data::Batch& batch, std::vector<SparseInput>* inputs) const = 0;
 
   // Forward and backward on `batch`. rows[t] holds the rows of
-  // inputs[t].unique.keys ([unique, dim]). Writes the gradient of the
-  // batch's SUMMED loss with respect to those rows into (*row_grads)[t]
-  // (resized here; per-example updates, as the server optimizers expect) and
-  // ACCUMULATES the gradient of the MEAN loss into dense_params().
-  // InvalidArgument on shape mismatches.
+  // inputs[t].unique.keys ([unique, dim]) on device(). Writes the gradient
+  // of the batch's SUMMED loss with respect to those rows into
+  // (*row_grads)[t] (resized here, on device(); per-example updates, as the
+  // server optimizers expect) and ACCUMULATES the gradient of the MEAN loss
+  // into dense_params(). InvalidArgument on shape or device mismatches;
+  // what a failed allocation or CUDA call returns otherwise.
   virtual Status TrainStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
                            const std::vector<ops::Tensor>& rows, std::vector<ops::Tensor>* row_grads,
                            StepResult* result) = 0;
 
-  // Forward only: probabilities of every sample.
+  // Forward only: probabilities of every sample (rows on device(), the
+  // probabilities copied to the host).
   virtual Status Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs,
                          const std::vector<ops::Tensor>& rows, std::vector<float>* probabilities) = 0;
 
  protected:
-  explicit Model(ModelOptions options) : options_(std::move(options)) {}
+  // The layers Add their parameters to params_ (on options.device);
+  // CreateModel finalizes it.
+  explicit Model(ModelOptions options) : options_(std::move(options)), params_(options_.device) {}
   ModelOptions options_;
   std::vector<sparse::TableConfig> tables_;
   ops::ParameterSet params_;
@@ -126,8 +135,10 @@ int HistoryLength(const ModelOptions& options);
 // dense linear part), "wide_deep" (Cheng et al. 2016), "deepfm", "dcn"
 // (DCN-v2, models/dcn.h), "dlrm", "ncf" (models/ncf.h; options.ncf_variant),
 // "din" (models/din.h), "bst" (models/bst.h), "youtube_retrieval" or
-// "youtube_ranking" (models/youtube_dnn.h). InvalidArgument for an unknown name or bad options. The returned model's ParameterSet is
-// finalized and initialised from options.seed.
+// "youtube_ranking" (models/youtube_dnn.h). InvalidArgument for an unknown
+// name or bad options. The returned model's ParameterSet is finalized and
+// initialised from options.seed on options.device (ResourceExhausted when
+// the device cannot hold it).
 StatusOr<std::unique_ptr<Model>> CreateModel(const ModelOptions& options);
 
 }  // namespace ember::models

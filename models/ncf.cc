@@ -1,6 +1,6 @@
 #include "models/ncf.h"
 
-#include <cstring>
+#include "ops/combine.h"
 
 namespace ember::models {
 
@@ -45,7 +45,6 @@ NcfModel::NcfModel(ModelOptions options, Variant variant) : Model(NcfLayout(std:
                                         ops::Activation::kRelu);
   }
   predict_ = std::make_unique<ops::Linear>(&params_, "predict", gmf_dim_ + tower_out_, 1);
-  params_.Finalize(options_.seed);
 }
 
 void NcfModel::PrepareInputs(const data::Batch& batch, std::vector<SparseInput>* inputs) const {
@@ -59,27 +58,26 @@ void NcfModel::PrepareInputs(const data::Batch& batch, std::vector<SparseInput>*
 Status NcfModel::Forward(const data::Batch& batch, const std::vector<SparseInput>& inputs,
                          const std::vector<ops::Tensor>& rows) {
   RETURN_IF_ERROR(internal::CheckStepInputs(options_, tables_.size(), batch, inputs, rows));
+  RETURN_IF_ERROR(internal::UploadInputs(inputs, device(), &index_));
   const int64_t n = batch.size;
-  const int64_t width = gmf_dim_ + tower_out_;
-  EnsureShape(&concat_, {n, width});
+  RETURN_IF_ERROR(EnsureShape(&concat_, {n, gmf_dim_ + tower_out_}, device()));
   if (has_gmf()) {
-    EnsureShape(&gmf_emb_, {n, 2 * gmf_dim_});
-    RETURN_IF_ERROR(FieldEmbeddings::Forward(inputs[gmf_table_], rows[gmf_table_], gmf_dim_, &gmf_emb_));
-    const float* e = gmf_emb_.data();
-    float* c = concat_.data();
-    for (int64_t b = 0; b < n; ++b) {
-      const float* user = e + b * 2 * gmf_dim_;
-      const float* item = user + gmf_dim_;
-      for (int64_t k = 0; k < gmf_dim_; ++k) c[b * width + k] = user[k] * item[k];
+    // GMF: p_u * q_i into columns [0, gmf_dim) of the predictor's input.
+    RETURN_IF_ERROR(EnsureShape(&gmf_emb_, {n, 2 * gmf_dim_}, device()));
+    RETURN_IF_ERROR(FieldEmbeddings::Forward(index_[gmf_table_], rows[gmf_table_], gmf_dim_, &gmf_emb_));
+    for (ops::Tensor* t : {&gmf_user_, &gmf_item_, &gmf_product_}) {
+      RETURN_IF_ERROR(EnsureShape(t, {n, gmf_dim_}, device()));
     }
+    RETURN_IF_ERROR(ops::CopyColumns(gmf_emb_, 0, gmf_dim_, &gmf_user_, 0));
+    RETURN_IF_ERROR(ops::CopyColumns(gmf_emb_, gmf_dim_, gmf_dim_, &gmf_item_, 0));
+    RETURN_IF_ERROR(ops::Multiply(gmf_user_, gmf_item_, &gmf_product_));
+    RETURN_IF_ERROR(ops::CopyColumns(gmf_product_, 0, gmf_dim_, &concat_, 0));
   }
   if (has_mlp()) {
-    EnsureShape(&mlp_emb_, {n, 2 * mlp_dim_});
-    RETURN_IF_ERROR(FieldEmbeddings::Forward(inputs[mlp_table_], rows[mlp_table_], mlp_dim_, &mlp_emb_));
+    RETURN_IF_ERROR(EnsureShape(&mlp_emb_, {n, 2 * mlp_dim_}, device()));
+    RETURN_IF_ERROR(FieldEmbeddings::Forward(index_[mlp_table_], rows[mlp_table_], mlp_dim_, &mlp_emb_));
     RETURN_IF_ERROR(tower_->Forward(mlp_emb_, &tower_y_));
-    for (int64_t b = 0; b < n; ++b) {
-      std::memcpy(concat_.data() + b * width + gmf_dim_, tower_y_.data() + b * tower_out_, sizeof(float) * tower_out_);
-    }
+    RETURN_IF_ERROR(ops::CopyColumns(tower_y_, 0, tower_out_, &concat_, gmf_dim_));
   }
   return predict_->Forward(concat_, &logits_);
 }
@@ -89,46 +87,34 @@ Status NcfModel::TrainStep(const data::Batch& batch, const std::vector<SparseInp
                            StepResult* result) {
   RETURN_IF_ERROR(Forward(batch, inputs, rows));
   const int64_t n = batch.size;
-  const int64_t width = gmf_dim_ + tower_out_;
-  RETURN_IF_ERROR(internal::LogisticLoss(batch, logits_, &dlogits_, result));
+  RETURN_IF_ERROR(loss_.Compute(batch, logits_, &dlogits_, result));
   RETURN_IF_ERROR(predict_->Backward(dlogits_, &dconcat_));
   row_grads->resize(tables_.size());
-  const float* dc = dconcat_.data();
   if (has_gmf()) {
-    EnsureShape(&dgmf_emb_, {n, 2 * gmf_dim_});
-    const float* e = gmf_emb_.data();
-    float* de = dgmf_emb_.data();
-    for (int64_t b = 0; b < n; ++b) {
-      const float* user = e + b * 2 * gmf_dim_;
-      const float* item = user + gmf_dim_;
-      float* duser = de + b * 2 * gmf_dim_;
-      float* ditem = duser + gmf_dim_;
-      for (int64_t k = 0; k < gmf_dim_; ++k) {
-        const float g = dc[b * width + k];
-        duser[k] = g * item[k];
-        ditem[k] = g * user[k];
-      }
+    for (ops::Tensor* t : {&dgmf_product_, &dgmf_user_, &dgmf_item_}) {
+      RETURN_IF_ERROR(EnsureShape(t, {n, gmf_dim_}, device()));
     }
-    RETURN_IF_ERROR(FieldEmbeddings::Backward(dgmf_emb_, inputs[gmf_table_], gmf_dim_, &(*row_grads)[gmf_table_]));
+    RETURN_IF_ERROR(ops::CopyColumns(dconcat_, 0, gmf_dim_, &dgmf_product_, 0));
+    RETURN_IF_ERROR(ops::MultiplyBackward(gmf_user_, gmf_item_, dgmf_product_, &dgmf_user_, &dgmf_item_));
+    RETURN_IF_ERROR(EnsureShape(&dgmf_emb_, {n, 2 * gmf_dim_}, device()));
+    RETURN_IF_ERROR(ops::CopyColumns(dgmf_user_, 0, gmf_dim_, &dgmf_emb_, 0));
+    RETURN_IF_ERROR(ops::CopyColumns(dgmf_item_, 0, gmf_dim_, &dgmf_emb_, gmf_dim_));
+    RETURN_IF_ERROR(FieldEmbeddings::Backward(dgmf_emb_, index_[gmf_table_], gmf_dim_, &(*row_grads)[gmf_table_]));
   }
   if (has_mlp()) {
-    EnsureShape(&dtower_y_, {n, tower_out_});
-    for (int64_t b = 0; b < n; ++b) {
-      std::memcpy(dtower_y_.data() + b * tower_out_, dc + b * width + gmf_dim_, sizeof(float) * tower_out_);
-    }
-    EnsureShape(&dmlp_emb_, {n, 2 * mlp_dim_});
+    RETURN_IF_ERROR(EnsureShape(&dtower_y_, {n, tower_out_}, device()));
+    RETURN_IF_ERROR(ops::CopyColumns(dconcat_, gmf_dim_, tower_out_, &dtower_y_, 0));
+    RETURN_IF_ERROR(EnsureShape(&dmlp_emb_, {n, 2 * mlp_dim_}, device()));
     RETURN_IF_ERROR(tower_->Backward(dtower_y_, &dmlp_emb_));
-    RETURN_IF_ERROR(FieldEmbeddings::Backward(dmlp_emb_, inputs[mlp_table_], mlp_dim_, &(*row_grads)[mlp_table_]));
+    RETURN_IF_ERROR(FieldEmbeddings::Backward(dmlp_emb_, index_[mlp_table_], mlp_dim_, &(*row_grads)[mlp_table_]));
   }
-  internal::ScaleToSummedLoss(n, row_grads);
-  return Status::OK();
+  return internal::ScaleToSummedLoss(n, row_grads);
 }
 
 Status NcfModel::Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs,
                          const std::vector<ops::Tensor>& rows, std::vector<float>* probabilities) {
   RETURN_IF_ERROR(Forward(batch, inputs, rows));
-  internal::Probabilities(logits_, batch.size, probabilities);
-  return Status::OK();
+  return internal::Probabilities(logits_, probabilities);
 }
 
 }  // namespace ember::models

@@ -1,11 +1,7 @@
 #include "models/wide_deep.h"
 
-#include <glog/logging.h>
-
-#include <algorithm>
-
 #include "common/files.h"
-#include "ops/loss.h"
+#include "ops/combine.h"
 
 namespace ember::models {
 
@@ -68,7 +64,6 @@ WideDeepModel::WideDeepModel(ModelOptions options, bool with_deep)
     // columns) lr is its wide part alone.
     if (deep_input_width_ > 0) dense_linear_ = std::make_unique<ops::Linear>(&params_, "dense", deep_input_width_, 1);
   }
-  params_.Finalize(options_.seed);
 }
 
 void WideDeepModel::PrepareInputs(const data::Batch& batch, std::vector<SparseInput>* inputs) const {
@@ -81,27 +76,29 @@ void WideDeepModel::PrepareInputs(const data::Batch& batch, std::vector<SparseIn
 Status WideDeepModel::Forward(const data::Batch& batch, const std::vector<SparseInput>& inputs,
                               const std::vector<ops::Tensor>& rows) {
   RETURN_IF_ERROR(internal::CheckStepInputs(options_, tables_.size(), batch, inputs, rows));
+  RETURN_IF_ERROR(internal::UploadInputs(inputs, device(), &index_));
   const int64_t n = batch.size;
-  internal::EnsureShape(&logits_, {n, 1});
+  RETURN_IF_ERROR(internal::EnsureShape(&logits_, {n, 1}, device()));
   if (!with_deep_ && dense_linear_ == nullptr) {  // lr without dense features
-    std::fill(logits_.data(), logits_.data() + n, 0.f);
-    return wide_.AddLogits(inputs[kWideTable], rows[kWideTable], &logits_);
+    RETURN_IF_ERROR(ops::SetZero(&logits_));
+    return wide_.AddLogits(index_[kWideTable], rows[kWideTable], &logits_);
   }
   // Deep (or LR's dense part): [embeddings of every field | dense features].
-  internal::EnsureShape(&deep_input_, {n, deep_input_width_});
+  RETURN_IF_ERROR(internal::EnsureShape(&deep_input_, {n, deep_input_width_}, device()));
   if (with_deep_) {
-    RETURN_IF_ERROR(FieldEmbeddings::Forward(inputs[kDeepTable], rows[kDeepTable], options_.embedding_dim,
-                                             &deep_input_));
+    RETURN_IF_ERROR(
+        FieldEmbeddings::Forward(index_[kDeepTable], rows[kDeepTable], options_.embedding_dim, &deep_input_));
   }
-  internal::CopyDenseFeatures(batch, deep_input_width_ - options_.num_dense, &deep_input_);
+  RETURN_IF_ERROR(
+      internal::CopyDenseFeatures(batch, deep_input_width_ - options_.num_dense, &dense_features_, &deep_input_));
   if (with_deep_) {
     RETURN_IF_ERROR(deep_->Forward(deep_input_, &dense_out_));
   } else {
     RETURN_IF_ERROR(dense_linear_->Forward(deep_input_, &dense_out_));
   }
-  std::copy(dense_out_.data(), dense_out_.data() + n, logits_.data());
+  RETURN_IF_ERROR(ops::CopyInto(dense_out_, &logits_));
   // Wide: one pooled weight per bag group, summed.
-  return wide_.AddLogits(inputs[kWideTable], rows[kWideTable], &logits_);
+  return wide_.AddLogits(index_[kWideTable], rows[kWideTable], &logits_);
 }
 
 Status WideDeepModel::TrainStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
@@ -109,28 +106,26 @@ Status WideDeepModel::TrainStep(const data::Batch& batch, const std::vector<Spar
                                 StepResult* result) {
   RETURN_IF_ERROR(Forward(batch, inputs, rows));
   const int64_t n = batch.size;
-  RETURN_IF_ERROR(internal::LogisticLoss(batch, logits_, &dlogits_, result));
+  RETURN_IF_ERROR(loss_.Compute(batch, logits_, &dlogits_, result));
 
   row_grads->resize(tables_.size());
   // Deep part (or LR's dense linear).
   if (with_deep_) {
-    internal::EnsureShape(&d_deep_input_, {n, deep_input_width_});
+    RETURN_IF_ERROR(internal::EnsureShape(&d_deep_input_, {n, deep_input_width_}, device()));
     RETURN_IF_ERROR(deep_->Backward(dlogits_, &d_deep_input_));
-    RETURN_IF_ERROR(FieldEmbeddings::Backward(d_deep_input_, inputs[kDeepTable], options_.embedding_dim,
+    RETURN_IF_ERROR(FieldEmbeddings::Backward(d_deep_input_, index_[kDeepTable], options_.embedding_dim,
                                               &(*row_grads)[kDeepTable]));
   } else if (dense_linear_ != nullptr) {
     RETURN_IF_ERROR(dense_linear_->Backward(dlogits_, nullptr));
   }
-  RETURN_IF_ERROR(wide_.Backward(dlogits_, inputs[kWideTable], &(*row_grads)[kWideTable]));
-  internal::ScaleToSummedLoss(n, row_grads);
-  return Status::OK();
+  RETURN_IF_ERROR(wide_.Backward(dlogits_, index_[kWideTable], &(*row_grads)[kWideTable]));
+  return internal::ScaleToSummedLoss(n, row_grads);
 }
 
 Status WideDeepModel::Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs,
                               const std::vector<ops::Tensor>& rows, std::vector<float>* probabilities) {
   RETURN_IF_ERROR(Forward(batch, inputs, rows));
-  internal::Probabilities(logits_, batch.size, probabilities);
-  return Status::OK();
+  return internal::Probabilities(logits_, probabilities);
 }
 
 }  // namespace ember::models

@@ -44,6 +44,9 @@ class WideDeepModel : public Model {
   std::unique_ptr<ops::Mlp> deep_;            // wide_deep: the deep MLP
   std::unique_ptr<ops::Linear> dense_linear_;  // lr: the dense features' weights; none without dense features
   internal::WidePart wide_;                    // the wide part (sparse table 0)
+  std::vector<internal::TableIndex> index_;    // the step's inputs on device()
+  internal::LogisticLoss loss_;
+  ops::Tensor dense_features_;                 // the batch's dense features on device()
   // Per-step buffers, kept to avoid reallocation.
   ops::Tensor deep_input_;    // [B, fields*dim + dense] or [B, dense]
   ops::Tensor dense_out_;     // [B, 1]

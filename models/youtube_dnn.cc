@@ -2,6 +2,7 @@
 
 #include "models/internal/parts.h"
 #include "models/internal/sequence_parts.h"
+#include "ops/combine.h"
 #include "ops/sequence.h"
 #include "ops/softmax.h"
 
@@ -49,7 +50,6 @@ YouTubeRetrievalModel::YouTubeRetrievalModel(ModelOptions options)
   std::vector<int64_t> hidden = options_.hidden;
   hidden.pop_back();
   tower_ = std::make_unique<ops::Mlp>(&params_, "tower", dim_, hidden, out_dim_);
-  params_.Finalize(options_.seed);
 }
 
 void YouTubeRetrievalModel::PrepareInputs(const data::Batch& batch, std::vector<SparseInput>* inputs) const {
@@ -63,23 +63,17 @@ Status YouTubeRetrievalModel::Forward(const data::Batch& batch, const std::vecto
                                       const std::vector<ops::Tensor>& rows) {
   RETURN_IF_ERROR(internal::CheckStepInputs(options_, tables_.size(), batch, inputs, rows));
   RETURN_IF_ERROR(internal::CheckSequenceBatch(batch, options_.max_seq_len));
+  RETURN_IF_ERROR(internal::UploadInputs(inputs, device(), &index_));
   const int64_t n = batch.size;
-  ItemSequence::GatherHistory(inputs[kItemsTable], 0, rows[kItemsTable], dim_, 0, options_.max_seq_len, n, &seq_,
-                              &lengths_);
-  EnsureShape(&pooled_, {n, dim_});
-  RETURN_IF_ERROR(ops::SequencePoolForward(seq_, internal::IndexView(lengths_), dim_, /*mean=*/true, &pooled_));
+  RETURN_IF_ERROR(history_.Build(inputs[kItemsTable], 0, 0, options_.max_seq_len, n, device()));
+  RETURN_IF_ERROR(history_.Gather(rows[kItemsTable], dim_, &seq_));
+  RETURN_IF_ERROR(EnsureShape(&pooled_, {n, dim_}, device()));
+  RETURN_IF_ERROR(ops::SequencePoolForward(seq_, history_.lengths(), dim_, /*mean=*/true, &pooled_));
   RETURN_IF_ERROR(tower_->Forward(pooled_, &user_));
-  EnsureShape(&item_, {n, out_dim_});
-  RETURN_IF_ERROR(ItemSequence::Forward(inputs[kSoftmaxTable], 0, rows[kSoftmaxTable], 0, &item_));
-  EnsureShape(&logits_, {n, 1});
-  for (int64_t b = 0; b < n; ++b) {
-    const float* u = user_.data() + b * out_dim_;
-    const float* v = item_.data() + b * out_dim_;
-    float dot = 0;
-    for (int64_t k = 0; k < out_dim_; ++k) dot += u[k] * v[k];
-    logits_.data()[b] = dot;
-  }
-  return Status::OK();
+  RETURN_IF_ERROR(EnsureShape(&item_, {n, out_dim_}, device()));
+  RETURN_IF_ERROR(ItemSequence::Forward(index_[kSoftmaxTable], 0, rows[kSoftmaxTable], 0, &item_));
+  RETURN_IF_ERROR(EnsureShape(&logits_, {n, 1}, device()));
+  return ops::RowDot(user_, item_, &logits_);
 }
 
 Status YouTubeRetrievalModel::TrainStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
@@ -90,52 +84,39 @@ Status YouTubeRetrievalModel::TrainStep(const data::Batch& batch, const std::vec
   const int64_t n = batch.size, groups = n / group;
   // Each group's softmax has its positive, column 0, as the class.
   const ops::Tensor grouped = logits_.Reshaped({groups, group});
-  const std::vector<int32_t> classes(groups, 0);
-  const ops::IndexTensor targets = internal::IndexView(classes);
-  RETURN_IF_ERROR(ops::SoftmaxCrossEntropyForward(grouped, ops::Tensor(), targets, &result->mean_loss));
-  EnsureShape(&dlogits_, {groups, group});
-  RETURN_IF_ERROR(ops::SoftmaxCrossEntropyBackward(grouped, ops::Tensor(), targets, &dlogits_));
-  internal::Probabilities(logits_, n, &result->probabilities);
-  EnsureShape(&duser_, {n, out_dim_});
-  EnsureShape(&ditem_, {n, out_dim_});
-  for (int64_t b = 0; b < n; ++b) {
-    const float g = dlogits_.data()[b];
-    const float* u = user_.data() + b * out_dim_;
-    const float* v = item_.data() + b * out_dim_;
-    for (int64_t k = 0; k < out_dim_; ++k) {
-      duser_.data()[b * out_dim_ + k] = g * v[k];
-      ditem_.data()[b * out_dim_ + k] = g * u[k];
-    }
-  }
+  classes_.assign(static_cast<size_t>(groups), 0);
+  RETURN_IF_ERROR(internal::HostIndex(classes_, device(), &targets_));
+  RETURN_IF_ERROR(ops::SoftmaxCrossEntropyForward(grouped, ops::Tensor(), targets_, &result->mean_loss));
+  RETURN_IF_ERROR(EnsureShape(&dlogits_, {groups, group}, device()));
+  RETURN_IF_ERROR(ops::SoftmaxCrossEntropyBackward(grouped, ops::Tensor(), targets_, &dlogits_));
+  RETURN_IF_ERROR(internal::Probabilities(logits_, &result->probabilities));
+  RETURN_IF_ERROR(EnsureShape(&duser_, {n, out_dim_}, device()));
+  RETURN_IF_ERROR(EnsureShape(&ditem_, {n, out_dim_}, device()));
+  RETURN_IF_ERROR(ops::RowDotBackward(user_, item_, dlogits_.Reshaped({n, 1}), &duser_, &ditem_));
   RETURN_IF_ERROR(tower_->Backward(duser_, &dpooled_));
-  EnsureShape(&dseq_, seq_.shape());
-  RETURN_IF_ERROR(
-      ops::SequencePoolBackward(dpooled_, internal::IndexView(lengths_), dim_, /*mean=*/true, &dseq_));
+  RETURN_IF_ERROR(EnsureShape(&dseq_, seq_.shape(), device()));
+  RETURN_IF_ERROR(ops::SequencePoolBackward(dpooled_, history_.lengths(), dim_, /*mean=*/true, &dseq_));
   row_grads->resize(tables_.size());
-  (*row_grads)[kItemsTable] =
-      ops::Tensor::Zeros({static_cast<int64_t>(inputs[kItemsTable].unique.keys.size()), dim_});
-  ItemSequence::ScatterHistory(dseq_, inputs[kItemsTable], 0, dim_, 0, options_.max_seq_len,
-                               &(*row_grads)[kItemsTable]);
-  (*row_grads)[kSoftmaxTable] =
-      ops::Tensor::Zeros({static_cast<int64_t>(inputs[kSoftmaxTable].unique.keys.size()), out_dim_});
-  RETURN_IF_ERROR(ItemSequence::Backward(ditem_, 0, inputs[kSoftmaxTable], 0, &(*row_grads)[kSoftmaxTable]));
+  ASSIGN_OR_RETURN((*row_grads)[kItemsTable],
+                   ops::Tensor::AllocateZeros({index_[kItemsTable].num_unique, dim_}, device()));
+  RETURN_IF_ERROR(history_.Scatter(dseq_, dim_, &(*row_grads)[kItemsTable]));
+  ASSIGN_OR_RETURN((*row_grads)[kSoftmaxTable],
+                   ops::Tensor::AllocateZeros({index_[kSoftmaxTable].num_unique, out_dim_}, device()));
+  RETURN_IF_ERROR(ItemSequence::Backward(ditem_, 0, index_[kSoftmaxTable], 0, &(*row_grads)[kSoftmaxTable]));
   // The loss is the mean over groups: the summed loss's gradient is `groups` times it.
-  internal::ScaleToSummedLoss(groups, row_grads);
-  return Status::OK();
+  return internal::ScaleToSummedLoss(groups, row_grads);
 }
 
 Status YouTubeRetrievalModel::Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs,
                                       const std::vector<ops::Tensor>& rows, std::vector<float>* probabilities) {
   RETURN_IF_ERROR(Forward(batch, inputs, rows));
-  internal::Probabilities(logits_, batch.size, probabilities);
-  return Status::OK();
+  return internal::Probabilities(logits_, probabilities);
 }
 
 YouTubeRankingModel::YouTubeRankingModel(ModelOptions options) : Model(std::move(options)) {
   tables_.push_back(internal::FieldEmbeddings::Table(0, "embeddings", options_));
   const int64_t width = static_cast<int64_t>(options_.num_categorical) * options_.embedding_dim + options_.num_dense;
   tower_ = std::make_unique<ops::Mlp>(&params_, "tower", width, options_.hidden, 1);
-  params_.Finalize(options_.seed);
 }
 
 void YouTubeRankingModel::PrepareInputs(const data::Batch& batch, std::vector<SparseInput>* inputs) const {
@@ -147,10 +128,11 @@ void YouTubeRankingModel::PrepareInputs(const data::Batch& batch, std::vector<Sp
 Status YouTubeRankingModel::Forward(const data::Batch& batch, const std::vector<SparseInput>& inputs,
                                     const std::vector<ops::Tensor>& rows) {
   RETURN_IF_ERROR(internal::CheckStepInputs(options_, tables_.size(), batch, inputs, rows));
+  RETURN_IF_ERROR(internal::UploadInputs(inputs, device(), &index_));
   const int64_t n = batch.size, embedded = static_cast<int64_t>(options_.num_categorical) * options_.embedding_dim;
-  EnsureShape(&x_, {n, embedded + options_.num_dense});
-  RETURN_IF_ERROR(internal::FieldEmbeddings::Forward(inputs[0], rows[0], options_.embedding_dim, &x_));
-  internal::CopyDenseFeatures(batch, embedded, &x_);
+  RETURN_IF_ERROR(EnsureShape(&x_, {n, embedded + options_.num_dense}, device()));
+  RETURN_IF_ERROR(internal::FieldEmbeddings::Forward(index_[0], rows[0], options_.embedding_dim, &x_));
+  RETURN_IF_ERROR(internal::CopyDenseFeatures(batch, embedded, &dense_features_, &x_));
   return tower_->Forward(x_, &logits_);
 }
 
@@ -158,19 +140,17 @@ Status YouTubeRankingModel::TrainStep(const data::Batch& batch, const std::vecto
                                       const std::vector<ops::Tensor>& rows, std::vector<ops::Tensor>* row_grads,
                                       StepResult* result) {
   RETURN_IF_ERROR(Forward(batch, inputs, rows));
-  RETURN_IF_ERROR(internal::LogisticLoss(batch, logits_, &dlogits_, result));  // weighted by batch.weights
+  RETURN_IF_ERROR(loss_.Compute(batch, logits_, &dlogits_, result));  // weighted by batch.weights
   RETURN_IF_ERROR(tower_->Backward(dlogits_, &dx_));
   row_grads->resize(1);
-  RETURN_IF_ERROR(internal::FieldEmbeddings::Backward(dx_, inputs[0], options_.embedding_dim, &(*row_grads)[0]));
-  internal::ScaleToSummedLoss(batch.size, row_grads);
-  return Status::OK();
+  RETURN_IF_ERROR(internal::FieldEmbeddings::Backward(dx_, index_[0], options_.embedding_dim, &(*row_grads)[0]));
+  return internal::ScaleToSummedLoss(batch.size, row_grads);
 }
 
 Status YouTubeRankingModel::Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs,
                                     const std::vector<ops::Tensor>& rows, std::vector<float>* probabilities) {
   RETURN_IF_ERROR(Forward(batch, inputs, rows));
-  internal::Probabilities(logits_, batch.size, probabilities);
-  return Status::OK();
+  return internal::Probabilities(logits_, probabilities);
 }
 
 }  // namespace ember::models

@@ -39,6 +39,8 @@
 
 #include <memory>
 
+#include "models/internal/parts.h"
+#include "models/internal/sequence_parts.h"
 #include "models/model.h"
 #include "ops/layers.h"
 
@@ -64,7 +66,10 @@ class YouTubeRetrievalModel : public Model {
 
   int64_t dim_, out_dim_;
   std::unique_ptr<ops::Mlp> tower_;
-  std::vector<int32_t> lengths_;
+  std::vector<internal::TableIndex> index_;  // the step's inputs on device()
+  internal::HistoryIndex history_;
+  std::vector<int32_t> classes_;             // every group's class: its positive, 0
+  ops::IndexTensor targets_;                 // classes_ on device()
   ops::Tensor seq_, pooled_, user_, item_, logits_;
   ops::Tensor dlogits_, duser_, ditem_, dpooled_, dseq_;
 };
@@ -86,6 +91,9 @@ class YouTubeRankingModel : public Model {
                  const std::vector<ops::Tensor>& rows);
 
   std::unique_ptr<ops::Mlp> tower_;
+  std::vector<internal::TableIndex> index_;  // the step's inputs on device()
+  internal::LogisticLoss loss_;
+  ops::Tensor dense_features_;               // the batch's dense features on device()
   ops::Tensor x_, logits_, dlogits_, dx_;
 };
 

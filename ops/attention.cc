@@ -12,9 +12,10 @@ namespace ember::ops {
 namespace {
 
 // Makes *t a tensor of `shape` on `device`, allocating only on a change.
-void Ensure(std::vector<int64_t> shape, Device device, Tensor* t) {
-  if (t->shape() == shape && t->device() == device) return;
-  *t = Tensor::Empty(std::move(shape), device);
+Status Ensure(std::vector<int64_t> shape, Device device, Tensor* t) {
+  if (t->shape() == shape && t->device() == device) return Status::OK();
+  ASSIGN_OR_RETURN(*t, Tensor::Allocate(std::move(shape), device));
+  return Status::OK();
 }
 
 // The host values of an IndexTensor (lengths: B values).
@@ -38,10 +39,10 @@ Status TargetAttention::Forward(const Tensor& seq, const Tensor& target, const I
                                    dim_, "]");
   }
   const int64_t batch = seq.dim(0), seq_len = seq.dim(1) / dim_;
-  Ensure({batch * seq_len, 4 * dim_}, seq.device(), &features_);
+  RETURN_IF_ERROR(Ensure({batch * seq_len, 4 * dim_}, seq.device(), &features_));
   RETURN_IF_ERROR(TargetAttentionFeaturesForward(seq, target, dim_, &features_));
   RETURN_IF_ERROR(mlp_.Forward(features_, &scores_));  // [B*L, 1]
-  Ensure({batch, dim_}, seq.device(), out);
+  RETURN_IF_ERROR(Ensure({batch, dim_}, seq.device(), out));
   RETURN_IF_ERROR(WeightedSequencePoolForward(seq, scores_.Reshaped({batch, seq_len}), lengths, dim_, out));
   seq_ = seq;
   target_ = target;
@@ -52,9 +53,9 @@ Status TargetAttention::Forward(const Tensor& seq, const Tensor& target, const I
 Status TargetAttention::Backward(const Tensor& dout, Tensor* dseq, Tensor* dtarget) {
   if (seq_.ndim() == 0) return Status::FailedPrecondition("TargetAttention ", name_, ": Backward without a Forward");
   const int64_t batch = seq_.dim(0), seq_len = seq_.dim(1) / dim_;
-  Ensure(seq_.shape(), seq_.device(), dseq);
-  Ensure({batch, dim_}, seq_.device(), dtarget);
-  Ensure({batch, seq_len}, seq_.device(), &dweights_);
+  RETURN_IF_ERROR(Ensure(seq_.shape(), seq_.device(), dseq));
+  RETURN_IF_ERROR(Ensure({batch, dim_}, seq_.device(), dtarget));
+  RETURN_IF_ERROR(Ensure({batch, seq_len}, seq_.device(), &dweights_));
   RETURN_IF_ERROR(WeightedSequencePoolBackward(seq_, scores_.Reshaped({batch, seq_len}), lengths_, dout, dim_, dseq,
                                                &dweights_));
   RETURN_IF_ERROR(mlp_.Backward(dweights_.Reshaped({batch * seq_len, 1}), &dfeatures_));
@@ -89,7 +90,7 @@ Status MultiHeadSelfAttention::Forward(const Tensor& x, const IndexTensor& lengt
   }
   const int64_t batch = x.dim(0), rows = batch * seq_len_;
   // h = x + positions (the positions broadcast over the batch like a bias).
-  Ensure({batch, seq_len_ * dim_}, x.device(), &h_);
+  RETURN_IF_ERROR(Ensure({batch, seq_len_ * dim_}, x.device(), &h_));
   RETURN_IF_ERROR(CopyInto(x, &h_));
   RETURN_IF_ERROR(BiasAdd(params_->value(positions_id_), &h_));
   const Tensor positions_major = h_.Reshaped({rows, dim_});
@@ -108,14 +109,14 @@ Status MultiHeadSelfAttention::Forward(const Tensor& x, const IndexTensor& lengt
               host_lengths[b]);
   }
   ASSIGN_OR_RETURN(key_lengths_, IndexTensor::FromVectorOr(key_lengths, x.device()));
-  Ensure({rows * heads_, seq_len_}, x.device(), &scores_);
-  Ensure({rows * heads_, seq_len_}, x.device(), &attention_);
+  RETURN_IF_ERROR(Ensure({rows * heads_, seq_len_}, x.device(), &scores_));
+  RETURN_IF_ERROR(Ensure({rows * heads_, seq_len_}, x.device(), &attention_));
   const float scale = 1.f / std::sqrt(static_cast<float>(dim_ / heads_));
   RETURN_IF_ERROR(HeadScoresForward(query_, key_, seq_len_, heads_, scale, &scores_));
   RETURN_IF_ERROR(MaskedSoftmaxForward(scores_, key_lengths_, &attention_));
-  Ensure({rows, dim_}, x.device(), &heads_out_);
+  RETURN_IF_ERROR(Ensure({rows, dim_}, x.device(), &heads_out_));
   RETURN_IF_ERROR(HeadApplyForward(attention_, value_, seq_len_, heads_, &heads_out_));
-  Ensure({batch, seq_len_ * dim_}, x.device(), out);
+  RETURN_IF_ERROR(Ensure({batch, seq_len_ * dim_}, x.device(), out));
   Tensor out_rows = out->Reshaped({rows, dim_});  // the projection writes *out in place
   RETURN_IF_ERROR(o_.Forward(heads_out_, &out_rows));
   x_ = x;
@@ -132,13 +133,13 @@ Status MultiHeadSelfAttention::Backward(const Tensor& dout, Tensor* dx) {
                                    batch, ", ", seq_len_ * dim_, "]");
   }
   RETURN_IF_ERROR(o_.Backward(dout.Reshaped({rows, dim_}), &dheads_out_));
-  Ensure(attention_.shape(), x_.device(), &dattention_);
-  Ensure(value_.shape(), x_.device(), &dvalue_);
+  RETURN_IF_ERROR(Ensure(attention_.shape(), x_.device(), &dattention_));
+  RETURN_IF_ERROR(Ensure(value_.shape(), x_.device(), &dvalue_));
   RETURN_IF_ERROR(HeadApplyBackward(attention_, value_, dheads_out_, seq_len_, heads_, &dattention_, &dvalue_));
-  Ensure(scores_.shape(), x_.device(), &dscores_);
+  RETURN_IF_ERROR(Ensure(scores_.shape(), x_.device(), &dscores_));
   RETURN_IF_ERROR(MaskedSoftmaxBackward(attention_, dattention_, &dscores_));
-  Ensure(query_.shape(), x_.device(), &dquery_);
-  Ensure(key_.shape(), x_.device(), &dkey_);
+  RETURN_IF_ERROR(Ensure(query_.shape(), x_.device(), &dquery_));
+  RETURN_IF_ERROR(Ensure(key_.shape(), x_.device(), &dkey_));
   const float scale = 1.f / std::sqrt(static_cast<float>(dim_ / heads_));
   RETURN_IF_ERROR(HeadScoresBackward(query_, key_, dscores_, seq_len_, heads_, scale, &dquery_, &dkey_));
   // dh = the three projections' input gradients.
@@ -149,7 +150,7 @@ Status MultiHeadSelfAttention::Backward(const Tensor& dout, Tensor* dx) {
   RETURN_IF_ERROR(AddInto(dpart_, &dh_));
   Tensor dpositions = params_->grad(positions_id_);
   RETURN_IF_ERROR(BiasBackward(dh_.Reshaped({batch, seq_len_ * dim_}), &dpositions));
-  Ensure({batch, seq_len_ * dim_}, x_.device(), dx);
+  RETURN_IF_ERROR(Ensure({batch, seq_len_ * dim_}, x_.device(), dx));
   return CopyInto(dh_, dx);
 }
 

@@ -25,7 +25,7 @@ Status CheckDevices(const char* op, Device device, std::initializer_list<std::pa
 
 bool Overlaps(const Tensor& a, const Tensor& b) {
   if (a.empty() || b.empty()) return false;
-  return a.data() < b.data() + b.numel() && b.data() < a.data() + a.numel();
+  return a.device_data() < b.device_data() + b.numel() && b.device_data() < a.device_data() + a.numel();
 }
 
 }  // namespace

@@ -8,9 +8,10 @@ namespace ember::ops {
 namespace {
 
 // Makes *t a [rows, cols] tensor on `device`, allocating only on a change.
-void EnsureMatrix(int64_t rows, int64_t cols, Device device, Tensor* t) {
-  if (t->ndim() == 2 && t->dim(0) == rows && t->dim(1) == cols && t->device() == device) return;
-  *t = Tensor::Empty({rows, cols}, device);
+Status EnsureMatrix(int64_t rows, int64_t cols, Device device, Tensor* t) {
+  if (t->ndim() == 2 && t->dim(0) == rows && t->dim(1) == cols && t->device() == device) return Status::OK();
+  ASSIGN_OR_RETURN(*t, Tensor::Allocate({rows, cols}, device));
+  return Status::OK();
 }
 
 }  // namespace
@@ -52,13 +53,13 @@ Status CrossNetwork::Forward(const Tensor& x0, Tensor* y) {
   const Device device = x0.device();
   x0_shape_ = x0.shape();
   x0_ = x0.ndim() == 2 ? x0 : x0.Reshaped({rows, dim_});
-  EnsureMatrix(rows, dim_, device, y);
+  RETURN_IF_ERROR(EnsureMatrix(rows, dim_, device, y));
   for (int l = 0; l < num_layers_; ++l) {
     const size_t i = static_cast<size_t>(l);
     const Tensor& input = l == 0 ? x0_ : inputs_[i];
     Tensor* output = l + 1 == num_layers_ ? y : &inputs_[i + 1];
-    EnsureMatrix(rows, dim_, device, output);
-    EnsureMatrix(rows, dim_, device, &pre_[i]);
+    RETURN_IF_ERROR(EnsureMatrix(rows, dim_, device, output));
+    RETURN_IF_ERROR(EnsureMatrix(rows, dim_, device, &pre_[i]));
     RETURN_IF_ERROR(CrossForward(x0_, input, weights_[i], biases_[i], &pre_[i], output));
   }
   return Status::OK();
@@ -74,17 +75,19 @@ Status CrossNetwork::Backward(const Tensor& dy, Tensor* dx) {
     return Status::InvalidArgument("CrossNetwork ", name_, ": dy ", dy.DebugString(), ", expected [", rows, ", ",
                                    dim_, "] on ", device.DebugString());
   }
-  EnsureMatrix(rows, dim_, device, &dpre_);
-  EnsureMatrix(rows, dim_, device, &grad_a_);
-  EnsureMatrix(rows, dim_, device, &grad_b_);
+  RETURN_IF_ERROR(EnsureMatrix(rows, dim_, device, &dpre_));
+  RETURN_IF_ERROR(EnsureMatrix(rows, dim_, device, &grad_a_));
+  RETURN_IF_ERROR(EnsureMatrix(rows, dim_, device, &grad_b_));
   // The gradient of x0 is summed over the layers, in *dx (viewed as a
   // matrix) or, when the caller does not want it, in a scratch buffer.
   Tensor dx0;
   if (dx != nullptr) {
-    if (dx->shape() != x0_shape_ || !(dx->device() == device)) *dx = Tensor::Empty(x0_shape_, device);
+    if (dx->shape() != x0_shape_ || !(dx->device() == device)) {
+      ASSIGN_OR_RETURN(*dx, Tensor::Allocate(x0_shape_, device));
+    }
     dx0 = dx->ndim() == 2 ? *dx : dx->Reshaped({rows, dim_});
   } else {
-    EnsureMatrix(rows, dim_, device, &dx0_scratch_);
+    RETURN_IF_ERROR(EnsureMatrix(rows, dim_, device, &dx0_scratch_));
     dx0 = dx0_scratch_;
   }
   RETURN_IF_ERROR(SetZero(&dx0));

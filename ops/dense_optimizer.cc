@@ -63,9 +63,9 @@ Status DenseOptimizer::Step(Tensor* values, const Tensor& grads) {
   p.bias_correction2 = static_cast<float>(1.0 - std::pow(static_cast<double>(options_.beta2), step_count_));
   const int64_t n = num_params_;
   if (n == 0) return Status::OK();
-  float* v = values->data();
-  const float* g = grads.data();
-  float* s = state_.data();
+  float* v = values->device_data();
+  const float* g = grads.device_data();
+  float* s = state_.device_data();
   switch (device_.type) {
     case DeviceType::kCpu:
       switch (options_.type) {

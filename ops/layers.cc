@@ -11,9 +11,10 @@ namespace ember::ops {
 namespace {
 
 // Makes *t a [rows, cols] tensor on `device`, allocating only on a change.
-void EnsureMatrix(int64_t rows, int64_t cols, Device device, Tensor* t) {
-  if (t->ndim() == 2 && t->dim(0) == rows && t->dim(1) == cols && t->device() == device) return;
-  *t = Tensor::Empty({rows, cols}, device);
+Status EnsureMatrix(int64_t rows, int64_t cols, Device device, Tensor* t) {
+  if (t->ndim() == 2 && t->dim(0) == rows && t->dim(1) == cols && t->device() == device) return Status::OK();
+  ASSIGN_OR_RETURN(*t, Tensor::Allocate({rows, cols}, device));
+  return Status::OK();
 }
 
 }  // namespace
@@ -44,7 +45,7 @@ Status Linear::Forward(const Tensor& x, Tensor* y) {
     return Status::InvalidArgument("Linear ", name_, ": input ", x.DebugString(), ", expected [B, ", in_,
                                    "] on ", params_->device().DebugString());
   }
-  EnsureMatrix(x.rows(), out_, x.device(), y);
+  RETURN_IF_ERROR(EnsureMatrix(x.rows(), out_, x.device(), y));
   RETURN_IF_ERROR(LinearForward(x, weight_, y));
   RETURN_IF_ERROR(BiasActivation(bias_, activation_, y));
   x_ = x;  // copy-assignment reuses the shape vector's capacity: no allocation
@@ -64,12 +65,12 @@ Status Linear::Backward(const Tensor& dy, Tensor* dx) {
   if (activation_ == Activation::kNone) {
     RETURN_IF_ERROR(BiasBackward(dy, &dbias_));
   } else {
-    EnsureMatrix(dy.rows(), out_, dy.device(), &dpre_);
+    RETURN_IF_ERROR(EnsureMatrix(dy.rows(), out_, dy.device(), &dpre_));
     RETURN_IF_ERROR(ActivationBiasBackward(y_, dy, activation_, &dpre_, &dbias_));
     dpre = &dpre_;
   }
   if (dx != nullptr && (dx->shape() != x_.shape() || !(dx->device() == x_.device()))) {
-    *dx = Tensor::Empty(x_.shape(), x_.device());
+    ASSIGN_OR_RETURN(*dx, Tensor::Allocate(x_.shape(), x_.device()));
   }
   return LinearBackward(x_, weight_, *dpre, dx, &dweight_);
 }
@@ -118,11 +119,13 @@ Status LayerNorm::Forward(const Tensor& x, Tensor* y) {
     return Status::InvalidArgument("LayerNorm over ", dim_, " values: input ", x.ShapeString());
   }
   const int64_t rows = x.numel() / dim_;
-  x_ = Tensor::View(const_cast<float*>(x.data()), {rows, dim_}, x.device());
-  if (y->shape() != x.shape() || y->device() != x.device()) *y = Tensor::Empty(x.shape(), x.device());
+  x_ = Tensor::View(x.device_data(), {rows, dim_}, x.device());
+  if (y->shape() != x.shape() || y->device() != x.device()) {
+    ASSIGN_OR_RETURN(*y, Tensor::Allocate(x.shape(), x.device()));
+  }
   if (mean_.numel() != rows || mean_.device() != x.device()) {
-    mean_ = Tensor::Empty({rows}, x.device());
-    rstd_ = Tensor::Empty({rows}, x.device());
+    ASSIGN_OR_RETURN(mean_, Tensor::Allocate({rows}, x.device()));
+    ASSIGN_OR_RETURN(rstd_, Tensor::Allocate({rows}, x.device()));
   }
   Tensor y2 = y->Reshaped({rows, dim_});
   return LayerNormForward(x_, params_->value(gamma_id_), params_->value(beta_id_), epsilon_, &y2, &mean_, &rstd_);
@@ -133,8 +136,10 @@ Status LayerNorm::Backward(const Tensor& dy, Tensor* dx) {
   if (dy.numel() != x_.numel()) {
     return Status::InvalidArgument("LayerNorm::Backward: dy ", dy.ShapeString(), " for input ", x_.ShapeString());
   }
-  if (dx->numel() != x_.numel() || dx->device() != x_.device()) *dx = Tensor::Empty(dy.shape(), x_.device());
-  Tensor dy2 = Tensor::View(const_cast<float*>(dy.data()), x_.shape(), dy.device());
+  if (dx->numel() != x_.numel() || dx->device() != x_.device()) {
+    ASSIGN_OR_RETURN(*dx, Tensor::Allocate(dy.shape(), x_.device()));
+  }
+  Tensor dy2 = Tensor::View(dy.device_data(), x_.shape(), dy.device());
   Tensor dx2 = dx->Reshaped(x_.shape());
   Tensor dgamma = params_->grad(gamma_id_);
   Tensor dbeta = params_->grad(beta_id_);

@@ -5,6 +5,7 @@
 #include "ops/activation.h"
 #include "ops/attention.h"
 #include "ops/bias.h"
+#include "ops/combine.h"
 #include "ops/cross.h"
 #include "ops/cross_layer.h"
 #include "ops/dense_optimizer.h"

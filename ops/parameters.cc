@@ -25,9 +25,8 @@ int ParameterSet::Add(std::string name, std::vector<int64_t> shape, Init init) {
   return static_cast<int>(entries_.size()) - 1;
 }
 
-void ParameterSet::Finalize(uint64_t seed) {
+Status ParameterSet::Finalize(uint64_t seed) {
   CHECK(!finalized_) << "ParameterSet::Finalize called twice";
-  finalized_ = true;
   const int64_t allocated = size_ > 0 ? size_ : 1;  // a valid 1-D buffer even with no parameters
   Tensor host = Tensor::Zeros({allocated});
   for (const Entry& e : entries_) {
@@ -54,11 +53,11 @@ void ParameterSet::Finalize(uint64_t seed) {
   if (device_.is_cpu()) {
     values_ = std::move(host);
   } else {
-    StatusOr<Tensor> on_device = host.To(device_);
-    CHECK(on_device.ok()) << "ParameterSet::Finalize: " << on_device.status();
-    values_ = std::move(on_device).value();
+    ASSIGN_OR_RETURN(values_, host.To(device_));
   }
-  grads_ = Tensor::Zeros({allocated}, device_);
+  ASSIGN_OR_RETURN(grads_, Tensor::AllocateZeros({allocated}, device_));
+  finalized_ = true;
+  return Status::OK();
 }
 
 const ParameterSet::Entry& ParameterSet::entry(int id) const {
@@ -69,23 +68,23 @@ const ParameterSet::Entry& ParameterSet::entry(int id) const {
 Tensor ParameterSet::value(int id) {
   CHECK(finalized_) << "ParameterSet::value before Finalize";
   const Entry& e = entry(id);
-  return Tensor::View(values_.data() + e.offset, e.shape, device_);
+  return Tensor::View(values_.device_data() + e.offset, e.shape, device_);
 }
 
 Tensor ParameterSet::grad(int id) {
   CHECK(finalized_) << "ParameterSet::grad before Finalize";
   const Entry& e = entry(id);
-  return Tensor::View(grads_.data() + e.offset, e.shape, device_);
+  return Tensor::View(grads_.device_data() + e.offset, e.shape, device_);
 }
 
 Tensor ParameterSet::flat_values() {
   CHECK(finalized_) << "ParameterSet::flat_values before Finalize";
-  return Tensor::View(values_.data(), {size_}, device_);
+  return Tensor::View(values_.device_data(), {size_}, device_);
 }
 
 Tensor ParameterSet::flat_grads() {
   CHECK(finalized_) << "ParameterSet::flat_grads before Finalize";
-  return Tensor::View(grads_.data(), {size_}, device_);
+  return Tensor::View(grads_.device_data(), {size_}, device_);
 }
 
 StatusOr<int> ParameterSet::Find(const std::string& name) const {
@@ -95,10 +94,9 @@ StatusOr<int> ParameterSet::Find(const std::string& name) const {
   return Status::NotFound("no dense parameter named '", name, "'");
 }
 
-void ParameterSet::ZeroGrads() {
+Status ParameterSet::ZeroGrads() {
   CHECK(finalized_) << "ParameterSet::ZeroGrads before Finalize";
-  const Status status = SetZero(&grads_);
-  CHECK(status.ok()) << status;
+  return SetZero(&grads_);
 }
 
 const std::string& ParameterSet::name(int id) const { return entry(id).name; }

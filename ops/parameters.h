@@ -13,8 +13,8 @@
 //
 //   ParameterSet params(Device::Cpu());
 //   Linear layer(&params, "fc1", 429, 1024);   // adds fc1.weight, fc1.bias
-//   params.Finalize(/*seed=*/1);
-//   params.ZeroGrads();
+//   RETURN_IF_ERROR(params.Finalize(/*seed=*/1));
+//   RETURN_IF_ERROR(params.ZeroGrads());
 //   ... forward, backward, allreduce(params.flat_grads()), optimizer.Step ...
 #pragma once
 
@@ -46,8 +46,9 @@ class ParameterSet {
   // Finalize, on a duplicate name or on an invalid shape (programmer errors).
   int Add(std::string name, std::vector<int64_t> shape, Init init);
   // Allocates both buffers, initialises the values from `seed` and zeroes the
-  // gradients. CHECK-fails when called twice.
-  void Finalize(uint64_t seed);
+  // gradients. ResourceExhausted (or Internal for a failed copy) when the
+  // device's memory cannot hold them. CHECK-fails when called twice.
+  Status Finalize(uint64_t seed);
   bool finalized() const { return finalized_; }
 
   // Views into the flat buffers, shaped as added. CHECK-fail before Finalize
@@ -62,8 +63,9 @@ class ParameterSet {
 
   // Total number of floats over all parameters.
   int64_t size() const { return size_; }
-  // Sets every gradient to 0 (asynchronous on CUDA). CHECK-fails before Finalize.
-  void ZeroGrads();
+  // Sets every gradient to 0 (asynchronous on CUDA); Internal on a CUDA
+  // error. CHECK-fails before Finalize.
+  Status ZeroGrads();
   const std::string& name(int id) const;
   const std::vector<int64_t>& shape(int id) const;
   // Offset of parameter `id` in the flat buffers.

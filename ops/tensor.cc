@@ -12,6 +12,20 @@
 namespace ember::ops {
 namespace {
 
+// The element count of `shape`, or InvalidArgument.
+StatusOr<int64_t> ShapeNumel(const std::vector<int64_t>& shape) {
+  if (shape.empty() || shape.size() > 4) {
+    return Status::InvalidArgument("a Tensor has 1 to 4 dimensions, got ", shape.size());
+  }
+  int64_t numel = 1;
+  for (int64_t d : shape) {
+    if (d < 0) return Status::InvalidArgument("negative dimension ", d, " in a Tensor shape");
+    if (d > 0 && numel > INT64_MAX / d) return Status::InvalidArgument("a Tensor shape of more than 2^63 elements");
+    numel *= d;
+  }
+  return numel;
+}
+
 int64_t CheckedNumel(const std::vector<int64_t>& shape) {
   CHECK(!shape.empty() && shape.size() <= 4) << "a Tensor has 1 to 4 dimensions, got " << shape.size();
   int64_t numel = 1;
@@ -23,11 +37,20 @@ int64_t CheckedNumel(const std::vector<int64_t>& shape) {
 }
 
 template <typename T>
+StatusOr<std::shared_ptr<T>> AllocateShared(int64_t numel, Device device) {
+  if (numel > static_cast<int64_t>(SIZE_MAX / sizeof(T))) {
+    return Status::ResourceExhausted("a buffer of ", numel, " elements on ", device.DebugString());
+  }
+  ASSIGN_OR_RETURN(void* ptr, internal::AllocateBytes(static_cast<size_t>(numel) * sizeof(T), device));
+  return std::shared_ptr<T>(static_cast<T*>(ptr), [device](T* p) { internal::FreeBytes(p, device); });
+}
+
+template <typename T>
 std::shared_ptr<T> AllocateOrDie(int64_t numel, Device device) {
-  StatusOr<void*> ptr = internal::AllocateBytes(static_cast<size_t>(numel) * sizeof(T), device);
-  CHECK(ptr.ok()) << "allocating " << numel << " elements on " << device.DebugString() << ": "
-                  << ptr.status();
-  return std::shared_ptr<T>(static_cast<T*>(*ptr), [device](T* p) { internal::FreeBytes(p, device); });
+  StatusOr<std::shared_ptr<T>> storage = AllocateShared<T>(numel, device);
+  CHECK(storage.ok()) << "allocating " << numel << " elements on " << device.DebugString() << ": "
+                      << storage.status();
+  return std::move(storage).value();
 }
 
 int DetectCudaDevices() {
@@ -69,6 +92,34 @@ bool CudaAvailable() { return CudaDeviceCount() > 0; }
 
 Tensor::Tensor() = default;
 
+StatusOr<Tensor> Tensor::Allocate(std::vector<int64_t> shape, Device device) {
+  Tensor t;
+  ASSIGN_OR_RETURN(t.numel_, ShapeNumel(shape));
+  ASSIGN_OR_RETURN(t.storage_, AllocateShared<float>(t.numel_, device));
+  t.shape_ = std::move(shape);
+  t.device_ = device;
+  t.data_ = t.storage_.get();
+  return t;
+}
+
+StatusOr<Tensor> Tensor::AllocateZeros(std::vector<int64_t> shape, Device device) {
+  ASSIGN_OR_RETURN(Tensor t, Allocate(std::move(shape), device));
+  RETURN_IF_ERROR(SetZero(&t));
+  return t;
+}
+
+float* Tensor::host_data() const {
+  CHECK(device_.is_cpu()) << "Tensor::data() of " << DebugString()
+                          << ": host code may not touch device memory (use an op, or To(Device::Cpu()))";
+  return data_;
+}
+
+int32_t* IndexTensor::host_data() const {
+  CHECK(device_.is_cpu()) << "IndexTensor::data() of " << DebugString()
+                          << ": host code may not touch device memory (use To(Device::Cpu()))";
+  return data_;
+}
+
 Tensor Tensor::Empty(std::vector<int64_t> shape, Device device) {
   Tensor t;
   t.numel_ = CheckedNumel(shape);
@@ -101,27 +152,23 @@ int64_t Tensor::dim(int i) const {
   return shape_[static_cast<size_t>(i)];
 }
 
-Tensor Tensor::Clone() const {
-  if (shape_.empty()) return Tensor();
-  Tensor copy = Empty(shape_, device_);
-  const Status status = CopyInto(*this, &copy);
-  CHECK(status.ok()) << status;
-  return copy;
-}
+StatusOr<Tensor> Tensor::Clone() const { return To(device_); }
 
 StatusOr<Tensor> Tensor::To(Device device) const {
   if (shape_.empty()) return Tensor();
-  StatusOr<void*> ptr = internal::AllocateBytes(static_cast<size_t>(numel_) * sizeof(float), device);
-  if (!ptr.ok()) return ptr.status();
-  Tensor copy;
-  copy.shape_ = shape_;
-  copy.numel_ = numel_;
-  copy.device_ = device;
-  copy.storage_ = std::shared_ptr<float>(static_cast<float*>(*ptr),
-                                         [device](float* p) { internal::FreeBytes(p, device); });
-  copy.data_ = copy.storage_.get();
+  ASSIGN_OR_RETURN(Tensor copy, Allocate(shape_, device));
   RETURN_IF_ERROR(CopyInto(*this, &copy));
   return copy;
+}
+
+Tensor Tensor::Slice(int64_t begin, int64_t count) const {
+  CHECK(begin >= 0 && count >= 0 && begin + count <= numel_)
+      << "Slice(" << begin << ", " << count << ") of " << DebugString();
+  Tensor view = *this;
+  view.shape_ = {count};
+  view.numel_ = count;
+  view.data_ = data_ == nullptr ? nullptr : data_ + begin;
+  return view;
 }
 
 Tensor Tensor::Reshaped(std::vector<int64_t> shape) const {
@@ -179,23 +226,25 @@ IndexTensor IndexTensor::FromVector(const std::vector<int32_t>& values, Device d
   return std::move(t).value();
 }
 
-IndexTensor IndexTensor::Clone() const {
-  StatusOr<IndexTensor> copy = To(device_);
-  CHECK(copy.ok()) << copy.status();
-  return std::move(copy).value();
-}
+StatusOr<IndexTensor> IndexTensor::Clone() const { return To(device_); }
 
 StatusOr<IndexTensor> IndexTensor::To(Device device) const {
-  StatusOr<void*> ptr = internal::AllocateBytes(static_cast<size_t>(numel_) * sizeof(int32_t), device);
-  if (!ptr.ok()) return ptr.status();
   IndexTensor copy;
   copy.numel_ = numel_;
   copy.device_ = device;
-  copy.storage_ = std::shared_ptr<int32_t>(static_cast<int32_t*>(*ptr),
-                                           [device](int32_t* p) { internal::FreeBytes(p, device); });
+  ASSIGN_OR_RETURN(copy.storage_, AllocateShared<int32_t>(numel_, device));
   copy.data_ = copy.storage_.get();
   RETURN_IF_ERROR(CopyInto(*this, &copy));
   return copy;
+}
+
+IndexTensor IndexTensor::Slice(int64_t begin, int64_t count) const {
+  CHECK(begin >= 0 && count >= 0 && begin + count <= numel_)
+      << "Slice(" << begin << ", " << count << ") of " << DebugString();
+  IndexTensor view = *this;
+  view.numel_ = count;
+  view.data_ = data_ == nullptr ? nullptr : data_ + begin;
+  return view;
 }
 
 StatusOr<std::vector<int32_t>> IndexTensor::ToVector() const {
@@ -216,7 +265,7 @@ Status CopyInto(const Tensor& src, Tensor* dst) {
     return Status::InvalidArgument("CopyInto: src ", src.DebugString(), " and dst ", dst->DebugString(),
                                    " differ in element count");
   }
-  return internal::CopyBytes(dst->data(), dst->device(), src.data(), src.device(),
+  return internal::CopyBytes(dst->device_data(), dst->device(), src.device_data(), src.device(),
                              static_cast<size_t>(src.numel()) * sizeof(float));
 }
 
@@ -225,7 +274,7 @@ Status CopyInto(const IndexTensor& src, IndexTensor* dst) {
     return Status::InvalidArgument("CopyInto: src ", src.DebugString(), " and dst ", dst->DebugString(),
                                    " differ in element count");
   }
-  return internal::CopyBytes(dst->data(), dst->device(), src.data(), src.device(),
+  return internal::CopyBytes(dst->device_data(), dst->device(), src.device_data(), src.device(),
                              static_cast<size_t>(src.numel()) * sizeof(int32_t));
 }
 
@@ -246,7 +295,23 @@ Status Fill(float value, Tensor* t) {
 }
 
 Status SetZero(Tensor* t) {
-  return internal::ZeroBytes(t->data(), t->device(), static_cast<size_t>(t->numel()) * sizeof(float));
+  return internal::ZeroBytes(t->device_data(), t->device(), static_cast<size_t>(t->numel()) * sizeof(float));
+}
+
+Status Scale(float factor, Tensor* t) {
+  if (t->empty()) return Status::OK();
+  switch (t->device().type) {
+    case DeviceType::kCpu:
+      return cpu::Scale(factor, t);
+    case DeviceType::kCuda:
+#if EMBER_WITH_CUDA
+      RETURN_IF_ERROR(internal::SetCudaDevice(t->device().index));
+      return cuda::Scale(factor, t);
+#else
+      break;
+#endif
+  }
+  return Status::Unimplemented("Scale on ", t->device().DebugString(), " in a build without CUDA");
 }
 
 Status AddInto(const Tensor& x, Tensor* sum) {

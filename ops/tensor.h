@@ -8,15 +8,25 @@
 // the caller owns and keeps alive. Reshaped returns a view that shares the
 // storage (and keeps an owning buffer alive).
 //
+// Only host code touches a tensor's memory through data(), and only a CPU
+// tensor's: data() CHECK-fails on a CUDA tensor, so that a host loop over
+// device memory cannot hide in code that runs on either device. Ops and
+// copies take the pointer on any device through device_data().
+//
+// Library code allocates with Allocate/AllocateZeros/Clone, which return a
+// Status (a full GPU is an error to report, not a crash); Empty and Zeros
+// CHECK-fail instead and are for host buffers whose size the program
+// controls and for tests.
+//
 // Thread-compatible: a Tensor handle is a value; two threads may read the
 // same buffer, but writers need outside synchronisation. CUDA memory is
 // allocated on `device.index` and all CUDA work in ember::ops runs on that
 // device's legacy default stream; copies through To()/CopyInto() are
 // synchronous with respect to the host.
 //
-//   Tensor x = Tensor::Zeros({batch, 429});
-//   x.data()[0] = 1.f;
-//   ASSIGN_OR_RETURN(Tensor x_gpu, x.To(Device::Cuda(0)));
+//   ASSIGN_OR_RETURN(Tensor x, Tensor::AllocateZeros({batch, 429}, device));
+//   RETURN_IF_ERROR(ops::CopyColumns(dense, 0, 13, &x, 416));  // not: x.data()[i] = ...
+//   ASSIGN_OR_RETURN(Tensor x_host, x.To(Device::Cpu()));
 //   Tensor flat = x.Reshaped({batch * 429});   // same storage
 #pragma once
 
@@ -56,9 +66,16 @@ class Tensor {
   // An empty tensor: no shape, no data, numel() == 0, on the CPU.
   Tensor();
 
-  // A new owning tensor with uninitialised data. CHECK-fails on a shape with
-  // fewer than 1 or more than 4 dimensions, a negative dimension, or an
-  // out-of-memory allocation (a start-up configuration error).
+  // A new owning tensor with uninitialised data on `device`.
+  // ResourceExhausted when the memory cannot be had (naming the bytes and the
+  // device), InvalidArgument for a shape with fewer than 1 or more than 4
+  // dimensions or a negative dimension, Unimplemented for a CUDA device in a
+  // build without CUDA.
+  static StatusOr<Tensor> Allocate(std::vector<int64_t> shape, Device device);
+  // As Allocate, filled with 0.
+  static StatusOr<Tensor> AllocateZeros(std::vector<int64_t> shape, Device device);
+  // As Allocate, but CHECK-fails instead of returning an error: for host
+  // buffers of sizes the program controls, and for tests.
   static Tensor Empty(std::vector<int64_t> shape, Device device = Device::Cpu());
   // As Empty, filled with 0.
   static Tensor Zeros(std::vector<int64_t> shape, Device device = Device::Cpu());
@@ -75,27 +92,35 @@ class Tensor {
   int64_t rows() const { return shape_.empty() ? 0 : shape_[0]; }
   // numel() / dim(0): the row length when the tensor is seen as a matrix.
   int64_t cols() const { return rows() == 0 ? 0 : numel_ / shape_[0]; }
-  float* data() { return data_; }
-  const float* data() const { return data_; }
+  // The host memory of a CPU tensor; CHECK-fails on a CUDA tensor (host code
+  // may not read device memory: use an op, or To(Device::Cpu())).
+  float* data() { return host_data(); }
+  const float* data() const { return host_data(); }
+  // The memory on whatever device the tensor is: for kernels and copies.
+  float* device_data() const { return data_; }
   Device device() const { return device_; }
   // True when numel() == 0 (in particular for a default-constructed Tensor).
   bool empty() const { return numel_ == 0; }
   // True when this handle shares ownership of its buffer (false for views).
   bool owns_data() const { return storage_ != nullptr; }
 
-  // A deep copy on the same device.
-  Tensor Clone() const;
+  // A deep copy on the same device; fails as Allocate and To do.
+  StatusOr<Tensor> Clone() const;
   // A deep copy on `device`; Internal if the CUDA copy fails, Unimplemented
   // for a CUDA device in a build without CUDA.
   StatusOr<Tensor> To(Device device) const;
   // A view of the same storage with another shape; CHECKs that numel matches.
   Tensor Reshaped(std::vector<int64_t> shape) const;
+  // The 1-D view [count] of elements [begin, begin + count) of the flattened
+  // storage (keeps an owning buffer alive); CHECKs the range.
+  Tensor Slice(int64_t begin, int64_t count) const;
   // "Tensor[2, 3] on cpu".
   std::string DebugString() const;
   // "[2, 3]".
   std::string ShapeString() const;
 
  private:
+  float* host_data() const;
   std::shared_ptr<float> storage_;  // null for views and the empty tensor
   float* data_ = nullptr;
   std::vector<int64_t> shape_;
@@ -117,19 +142,26 @@ class IndexTensor {
   static IndexTensor FromVector(const std::vector<int32_t>& values, Device device = Device::Cpu());
   static StatusOr<IndexTensor> FromVectorOr(const std::vector<int32_t>& values, Device device);
 
-  int32_t* data() { return data_; }
-  const int32_t* data() const { return data_; }
+  // Host memory of a CPU tensor; CHECK-fails on a CUDA one (as Tensor::data()).
+  int32_t* data() { return host_data(); }
+  const int32_t* data() const { return host_data(); }
+  // The memory on whatever device the tensor is: for kernels and copies.
+  int32_t* device_data() const { return data_; }
   int64_t numel() const { return numel_; }
   Device device() const { return device_; }
   bool empty() const { return numel_ == 0; }
-  IndexTensor Clone() const;
+  StatusOr<IndexTensor> Clone() const;
   StatusOr<IndexTensor> To(Device device) const;
+  // The view of values [begin, begin + count) (keeps an owning buffer alive);
+  // CHECKs the range.
+  IndexTensor Slice(int64_t begin, int64_t count) const;
   // The values, copied to the host (for tests and logs).
   StatusOr<std::vector<int32_t>> ToVector() const;
   // "IndexTensor[5] on cpu".
   std::string DebugString() const;
 
  private:
+  int32_t* host_data() const;
   std::shared_ptr<int32_t> storage_;
   int32_t* data_ = nullptr;
   int64_t numel_ = 0;
@@ -144,6 +176,8 @@ Status CopyInto(const IndexTensor& src, IndexTensor* dst);
 Status Fill(float value, Tensor* t);
 // Sets every element of *t to 0 (memset).
 Status SetZero(Tensor* t);
+// *t *= factor element-wise.
+Status Scale(float factor, Tensor* t);
 // *sum += x element-wise (a gradient reaching a tensor by a second path).
 // InvalidArgument unless the element counts and devices match.
 Status AddInto(const Tensor& x, Tensor* sum);

@@ -5,16 +5,30 @@
 
 namespace ember::worker {
 
+Status RequireHostBuffer(const char* sync, const ops::Tensor& buffer) {
+  if (buffer.device().is_cpu()) return Status::OK();
+  return Status::InvalidArgument(sync, " sums host buffers; got ", buffer.DebugString(),
+                                 " (a GPU worker's gradients go through --dense_sync=nccl)");
+}
+
 class LocalDenseSyncGroup::Member : public DenseSync {
  public:
   Member(LocalDenseSyncGroup* group, int rank) : group_(group), rank_(rank) {}
-  Status AllreduceSum(float* data, int64_t count) override { return group_->AllreduceSum(rank_, data, count); }
+  // A buffer on a GPU (a local job of GPU workers) is summed through a host copy.
+  Status AllreduceSum(ops::Tensor* buffer) override {
+    if (buffer->device().is_cpu()) return group_->AllreduceSum(rank_, buffer->data(), buffer->numel());
+    if (staging_.numel() != buffer->numel()) staging_ = ops::Tensor::Empty({buffer->numel()});
+    RETURN_IF_ERROR(ops::CopyInto(*buffer, &staging_));
+    RETURN_IF_ERROR(group_->AllreduceSum(rank_, staging_.data(), staging_.numel()));
+    return ops::CopyInto(staging_, buffer);
+  }
   void Abort(const Status& why) override { group_->Abort(why); }
   int num_workers() const override { return group_->num_workers_; }
 
  private:
   LocalDenseSyncGroup* group_;
   int rank_;
+  ops::Tensor staging_;  // host copy of a device buffer
 };
 
 LocalDenseSyncGroup::LocalDenseSyncGroup(int num_workers)

@@ -9,9 +9,14 @@
 // chunk from a different first worker) and over NCCL on one GPU per worker
 // (worker/nccl_dense_sync.h: NCCL's order, repeatable with Ring and Tree).
 //
+// The buffer is a Tensor: the MPI sync sums host tensors; the local sync
+// host tensors, and device tensors through a host copy; the NCCL sync a
+// tensor on its GPU in place (no copy to the host), and a host tensor
+// through pinned memory.
+//
 //   LocalDenseSyncGroup group(/*num_workers=*/2);
 //   thread r: DenseSync* sync = group.member(r);
-//             RETURN_IF_ERROR(sync->AllreduceSum(buffer.data(), buffer.size()));
+//             RETURN_IF_ERROR(sync->AllreduceSum(&buffer));
 #pragma once
 
 #include <condition_variable>
@@ -21,15 +26,20 @@
 #include <vector>
 
 #include "common/status.h"
+#include "ops/tensor.h"
 
 namespace ember::worker {
+
+// InvalidArgument naming `sync` unless `buffer` is on the host.
+Status RequireHostBuffer(const char* sync, const ops::Tensor& buffer);
 
 class DenseSync {
  public:
   virtual ~DenseSync() = default;
-  // Sums `data[0..count)` over all workers in place. Aborted once any worker
-  // called Abort (the others then stop instead of waiting forever).
-  virtual Status AllreduceSum(float* data, int64_t count) = 0;
+  // Sums every element of *buffer over all workers in place. InvalidArgument
+  // for a buffer on a device this sync does not reach; Aborted once any
+  // worker called Abort (the others then stop instead of waiting forever).
+  virtual Status AllreduceSum(ops::Tensor* buffer) = 0;
   // Wakes every worker blocked in AllreduceSum with Aborted. Thread-safe.
   virtual void Abort(const Status& why) = 0;
   virtual int num_workers() const = 0;
@@ -38,7 +48,7 @@ class DenseSync {
 // One worker: the sum is the buffer itself.
 class SingleWorkerSync : public DenseSync {
  public:
-  Status AllreduceSum(float*, int64_t) override { return Status::OK(); }
+  Status AllreduceSum(ops::Tensor*) override { return Status::OK(); }
   void Abort(const Status&) override {}
   int num_workers() const override { return 1; }
 };

@@ -19,10 +19,12 @@ MpiDenseSync::MpiDenseSync(MPI_Comm workers) : workers_(workers) {
   if (MPI_Comm_rank(workers_, &rank_) != MPI_SUCCESS) rank_ = 0;
 }
 
-Status MpiDenseSync::AllreduceSum(float* data, int64_t count) {
+Status MpiDenseSync::AllreduceSum(ops::Tensor* buffer) {
   RETURN_IF_ERROR(aborted());
-  if (num_workers_ == 1) return Status::OK();
-  if (count < 0) return Status::InvalidArgument("dense allreduce of ", count, " floats");
+  RETURN_IF_ERROR(RequireHostBuffer("MpiDenseSync", *buffer));
+  if (num_workers_ == 1 || buffer->empty()) return Status::OK();
+  float* data = buffer->data();
+  const int64_t count = buffer->numel();
   const int64_t w = num_workers_;
   // Chunk c is [begin(c), begin(c + 1)); chunk sizes differ by one at most.
   const auto begin = [&](int64_t c) { return c * count / w; };

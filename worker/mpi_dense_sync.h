@@ -24,7 +24,7 @@
 //
 //   MPI_Comm workers;  // from MPI_Comm_split
 //   MpiDenseSync sync(workers);
-//   RETURN_IF_ERROR(sync.AllreduceSum(buffer.data(), buffer.size()));
+//   RETURN_IF_ERROR(sync.AllreduceSum(&buffer));   // a host tensor
 #pragma once
 
 #include <mpi.h>
@@ -50,7 +50,7 @@ class MpiDenseSync : public DenseSync {
   // The sum over all workers, the same bits on each. Aborted after Abort;
   // InvalidArgument when count does not fit an MPI count; Internal for an
   // MPI error.
-  Status AllreduceSum(float* data, int64_t count) override;
+  Status AllreduceSum(ops::Tensor* buffer) override;
   // Records `why`; see the header comment.
   void Abort(const Status& why) override;
   int num_workers() const override { return num_workers_; }

@@ -222,23 +222,27 @@ NcclDenseSync::~NcclDenseSync() {
     (void)cudaStreamSynchronize(stream_);
     (void)cudaStreamDestroy(stream_);
   }
+  if (computed_ != nullptr) (void)cudaEventDestroy(computed_);
   if (device_buffer_ != nullptr) (void)cudaFree(device_buffer_);
   if (pinned_buffer_ != nullptr) (void)cudaFreeHost(pinned_buffer_);
 }
 
-Status NcclDenseSync::AllreduceSum(float* data, int64_t count) {
+Status NcclDenseSync::AllreduceSum(ops::Tensor* buffer) {
   RETURN_IF_ERROR(failed_);
-  if (count < 0) return Status::InvalidArgument("dense allreduce of ", count, " floats");
+  if (buffer->device().is_cuda() && buffer->device().index != device_) {
+    return Status::InvalidArgument("NcclDenseSync on GPU ", device_, " got ", buffer->DebugString());
+  }
   const Status aborted = AbortRequested();
   if (!aborted.ok()) return Fail(aborted);
-  if (count == 0) return Status::OK();
-  const Status reduced = Reduce(data, count);
+  if (buffer->empty()) return Status::OK();
+  const Status reduced = buffer->device().is_cuda() ? ReduceOnDevice(buffer->device_data(), buffer->numel())
+                                                    : ReduceHost(buffer->data(), buffer->numel());
   // Any failure leaves this worker out of step with its peers' collectives.
   if (!reduced.ok()) return Fail(reduced);
   return Status::OK();
 }
 
-Status NcclDenseSync::Reduce(float* data, int64_t count) {
+Status NcclDenseSync::ReduceHost(float* data, int64_t count) {
   RETURN_IF_ERROR(CudaStatus(cudaSetDevice(device_), "cudaSetDevice", device_));
   RETURN_IF_ERROR(Reserve(count));
   const size_t bytes = static_cast<size_t>(count) * sizeof(float);
@@ -246,17 +250,38 @@ Status NcclDenseSync::Reduce(float* data, int64_t count) {
   std::memcpy(pinned_buffer_, data, bytes);
   RETURN_IF_ERROR(CudaStatus(cudaMemcpyAsync(device_buffer_, pinned_buffer_, bytes, cudaMemcpyHostToDevice, stream_),
                              "cudaMemcpyAsync(dense gradients to the GPU)", device_));
-  const ncclResult_t enqueued =
-      ncclAllReduce(device_buffer_, device_buffer_, static_cast<size_t>(count), ncclFloat32, ncclSum, comm_, stream_);
-  if (enqueued != ncclSuccess && enqueued != ncclInProgress) return NcclStatus(enqueued, "ncclAllReduce", comm_);
-  // A non-blocking communicator may still be enqueueing (connecting to its
-  // peers on first use): nothing else may go on its stream until it is done.
-  RETURN_IF_ERROR(WaitForComm(what));
+  RETURN_IF_ERROR(AllreduceOnStream(device_buffer_, count, what));
   RETURN_IF_ERROR(CudaStatus(cudaMemcpyAsync(pinned_buffer_, device_buffer_, bytes, cudaMemcpyDeviceToHost, stream_),
                              "cudaMemcpyAsync(dense sum from the GPU)", device_));
   RETURN_IF_ERROR(WaitForStream(what));
   std::memcpy(data, pinned_buffer_, bytes);
   return Status::OK();
+}
+
+Status NcclDenseSync::ReduceOnDevice(float* data, int64_t count) {
+  RETURN_IF_ERROR(CudaStatus(cudaSetDevice(device_), "cudaSetDevice", device_));
+  const std::string what = "the dense allreduce of " + std::to_string(count) + " floats on the GPU";
+  // The gradients are computed on the device's legacy default stream, which
+  // stream_ (non-blocking) does not wait for by itself.
+  if (computed_ == nullptr) {
+    cudaEvent_t event = nullptr;
+    RETURN_IF_ERROR(CudaStatus(cudaEventCreateWithFlags(&event, cudaEventDisableTiming), "cudaEventCreate", device_));
+    computed_ = event;
+  }
+  RETURN_IF_ERROR(CudaStatus(cudaEventRecord(computed_, /*stream=*/0), "cudaEventRecord", device_));
+  RETURN_IF_ERROR(CudaStatus(cudaStreamWaitEvent(stream_, computed_, 0), "cudaStreamWaitEvent", device_));
+  RETURN_IF_ERROR(AllreduceOnStream(data, count, what));
+  // The sum is read next by the dense optimizer on the default stream.
+  return WaitForStream(what);
+}
+
+Status NcclDenseSync::AllreduceOnStream(float* data, int64_t count, const std::string& what) {
+  const ncclResult_t enqueued =
+      ncclAllReduce(data, data, static_cast<size_t>(count), ncclFloat32, ncclSum, comm_, stream_);
+  if (enqueued != ncclSuccess && enqueued != ncclInProgress) return NcclStatus(enqueued, "ncclAllReduce", comm_);
+  // A non-blocking communicator may still be enqueueing (connecting to its
+  // peers on first use): nothing else may go on its stream until it is done.
+  return WaitForComm(what);
 }
 
 Status NcclDenseSync::Reserve(int64_t count) {

@@ -12,9 +12,11 @@
 // MPI_Bcast; every worker then joins one non-blocking NCCL communicator
 // whose ranks are the workers' ranks.
 //
-// AllreduceSum takes a host buffer (the workers compute the dense part on
-// the CPU today): it is staged through pinned memory to the GPU, summed in
-// place with ncclAllReduce, and copied back. Every worker gets the same bits
+// AllreduceSum takes a buffer on this worker's GPU (a --device=cuda
+// worker's gradients) and sums it in place with ncclAllReduce, with no copy
+// to the host; it waits for the work queued before it on the device's
+// default stream (an event) first. A host buffer (a --device=cpu worker) is
+// staged through pinned memory to the GPU and back. Every worker gets the same bits
 // (nccl.h: the result is left "identical" in every rank's buffer). The order
 // of the additions is NCCL's, not MpiDenseSync's; with 2 workers the sums
 // are the bits of MpiDenseSync's (one rounded addition per element; NaN
@@ -40,7 +42,7 @@
 //
 //   NcclDenseSync::PrepareEnvironment(deterministic);  // before MPI_Init
 //   ASSIGN_OR_RETURN(std::unique_ptr<NcclDenseSync> sync, NcclDenseSync::Create(workers, host, deterministic));
-//   RETURN_IF_ERROR(sync->AllreduceSum(buffer.data(), buffer.size()));
+//   RETURN_IF_ERROR(sync->AllreduceSum(&gradients));  // on GPU sync->device(), or on the host
 #pragma once
 
 #include <mpi.h>
@@ -55,6 +57,7 @@
 
 struct ncclComm;     // nccl.h: typedef struct ncclComm* ncclComm_t
 struct CUstream_st;  // cuda_runtime.h: typedef struct CUstream_st* cudaStream_t
+struct CUevent_st;   // cuda_runtime.h: typedef struct CUevent_st* cudaEvent_t
 
 namespace ember::worker {
 
@@ -80,9 +83,10 @@ class NcclDenseSync : public DenseSync {
   NcclDenseSync(const NcclDenseSync&) = delete;
   NcclDenseSync& operator=(const NcclDenseSync&) = delete;
 
-  // The sum over all workers of the host buffer data[0..count), in place,
-  // the same bits on each worker. See the header comment for failures.
-  Status AllreduceSum(float* data, int64_t count) override;
+  // The sum over all workers of *buffer (on GPU device(), or on the host),
+  // in place, the same bits on each worker. InvalidArgument for a buffer on
+  // another GPU. See the header comment for failures.
+  Status AllreduceSum(ops::Tensor* buffer) override;
   // Thread-safe: the call in progress (or the next) aborts the communicator
   // and returns Aborted naming `why`.
   void Abort(const Status& why) override;
@@ -92,8 +96,12 @@ class NcclDenseSync : public DenseSync {
 
  private:
   NcclDenseSync(int device, int num_workers) : device_(device), num_workers_(num_workers) {}
-  // The sum, without the bookkeeping of failures (AllreduceSum's).
-  Status Reduce(float* data, int64_t count);
+  // The sum of a host buffer through the staging buffers, and of a buffer on
+  // the GPU in place, without the bookkeeping of failures (AllreduceSum's).
+  Status ReduceHost(float* data, int64_t count);
+  Status ReduceOnDevice(float* data, int64_t count);
+  // Enqueues the allreduce of data (on the GPU) on stream_ and waits for it.
+  Status AllreduceOnStream(float* data, int64_t count, const std::string& what);
   // Grows the device and pinned host buffers to `count` floats.
   Status Reserve(int64_t count);
   // Waits until the communicator is no longer ncclInProgress (a
@@ -110,6 +118,7 @@ class NcclDenseSync : public DenseSync {
   const int num_workers_;
   ncclComm* comm_ = nullptr;
   CUstream_st* stream_ = nullptr;
+  CUevent_st* computed_ = nullptr;  // recorded on the default stream before a device buffer's allreduce
   float* device_buffer_ = nullptr;
   float* pinned_buffer_ = nullptr;  // cudaMallocHost: copies that never block the host
   int64_t capacity_ = 0;            // floats in each buffer

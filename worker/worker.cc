@@ -25,7 +25,8 @@ struct PreparedBatch {
   data::Batch batch;
   data::ReaderPosition end;                 // the reader's position just after this batch
   std::vector<models::SparseInput> inputs;  // per table
-  std::vector<ops::Tensor> rows;            // per table: [unique keys, dim]
+  std::vector<ops::Tensor> rows;            // per table: [unique keys, dim], where the pulls land (host)
+  std::vector<ops::Tensor> device_rows;     // the same rows on the model's device (on the CPU: `rows`)
   std::vector<ps::Ticket> pulls;
 };
 
@@ -40,6 +41,27 @@ Status StartPull(ps::PsClient* client, const std::vector<sparse::TableConfig>& t
     p->pulls.push_back(ticket);
   }
   return Status::OK();
+}
+
+// Waits for p's pulls and puts the rows on `device` (p->device_rows): on the
+// CPU the pulled tensors themselves, on a GPU one copy each.
+Status FinishPull(ps::PsClient* client, ops::Device device, PreparedBatch* p) {
+  for (ps::Ticket ticket : p->pulls) RETURN_IF_ERROR(client->Wait(ticket));
+  p->device_rows.resize(p->rows.size());
+  for (size_t t = 0; t < p->rows.size(); ++t) {
+    if (device.is_cpu()) {
+      p->device_rows[t] = p->rows[t];
+    } else {
+      ASSIGN_OR_RETURN(p->device_rows[t], p->rows[t].To(device));
+    }
+  }
+  return Status::OK();
+}
+
+// The host copy of `t` (t itself when it is on the host).
+StatusOr<ops::Tensor> OnHost(const ops::Tensor& t) {
+  if (t.device().is_cpu()) return t;
+  return t.To(ops::Device::Cpu());
 }
 
 double SecondsSince(Clock::time_point start) {
@@ -58,6 +80,11 @@ uint64_t DenseChecksum(const float* values, int64_t count) {
   uint64_t checksum = 0;
   for (int64_t i = 0; i < count; ++i) checksum = Mix64(checksum ^ std::bit_cast<uint32_t>(values[i]));
   return checksum;
+}
+
+StatusOr<uint64_t> DenseChecksum(const ops::Tensor& values) {
+  ASSIGN_OR_RETURN(const ops::Tensor host, OnHost(values));
+  return DenseChecksum(host.data(), host.numel());
 }
 
 Worker::Worker(zmq::context_t* context, WorkerOptions options, DenseSync* sync)
@@ -107,8 +134,10 @@ Status Worker::Train() {
   client_ = std::make_unique<ps::PsClient>(context_, client_options);
   RETURN_IF_ERROR(client_->Connect());
   ops::ParameterSet* params = model_->dense_params();
-  optimizer_ = std::make_unique<ops::DenseOptimizer>(options_.dense_optimizer, params->size(), ops::Device::Cpu());
-  sync_buffer_.assign(params->size() + 1, 0.f);
+  optimizer_ = std::make_unique<ops::DenseOptimizer>(options_.dense_optimizer, params->size(), model_->device());
+  ASSIGN_OR_RETURN(sync_buffer_, ops::Tensor::AllocateZeros({params->size() + 1}, model_->device()));
+  LOG(INFO) << "worker " << options_.rank << ": dense part (" << params->size() << " parameters) on "
+            << model_->device().DebugString();
 
   int first_epoch = 0;
   std::optional<data::ReaderPosition> resume_position;
@@ -153,8 +182,7 @@ Status Worker::Train() {
   done.rank = options_.rank;
   done.step = global_step_;
   done.numbers = {static_cast<double>(samples_trained_), train_seconds_};
-  ops::Tensor values = model_->dense_params()->flat_values();
-  done.dense_checksum = DenseChecksum(values.data(), values.numel());
+  ASSIGN_OR_RETURN(done.dense_checksum, DenseChecksum(model_->dense_params()->flat_values()));
   return Report(done);
 }
 
@@ -227,17 +255,20 @@ StatusOr<storage::WorkerState> Worker::Resume() {
   ops::Tensor state_tensor = optimizer_->state();
   int restored = 0;
   for (const storage::DenseArray& array : arrays) {
-    auto copy_into = [&](float* into, int64_t floats) -> Status {
-      if (static_cast<int64_t>(array.values.size()) != floats) {
+    // The saved floats into `into` (host or device).
+    auto copy_into = [&](ops::Tensor into) -> Status {
+      if (static_cast<int64_t>(array.values.size()) != into.numel()) {
         return Status::DataLoss(dir, "/dense.bin: '", array.name, "' has ", array.values.size(), " floats, the model ",
-                                floats);
+                                into.numel());
       }
-      std::copy(array.values.begin(), array.values.end(), into);
+      const ops::Tensor saved =
+          ops::Tensor::View(const_cast<float*>(array.values.data()), {static_cast<int64_t>(array.values.size())});
+      if (!saved.empty()) RETURN_IF_ERROR(ops::CopyInto(saved, &into));
       ++restored;
       return Status::OK();
     };
     if (array.name == kOptimizerStateArray) {
-      RETURN_IF_ERROR(copy_into(state_tensor.data(), state_tensor.numel()));
+      RETURN_IF_ERROR(copy_into(state_tensor));
     } else if (array.name == kOptimizerStepArray) {
       if (array.values.size() != 2) return Status::DataLoss(dir, "/dense.bin: '", array.name, "' is not 2 floats");
       optimizer_->set_step_count(static_cast<int64_t>(std::bit_cast<uint32_t>(array.values[0])) |
@@ -246,8 +277,7 @@ StatusOr<storage::WorkerState> Worker::Resume() {
     } else {
       StatusOr<int> id = params->Find(array.name);
       if (!id.ok()) return Status::DataLoss(dir, "/dense.bin: the model has no parameter '", array.name, "'");
-      ops::Tensor value = params->value(*id);
-      RETURN_IF_ERROR(copy_into(value.data(), value.numel()));
+      RETURN_IF_ERROR(copy_into(params->value(*id)));
     }
   }
   if (restored != params->count() + 2) {
@@ -297,13 +327,20 @@ Status Worker::Checkpoint(int epoch, const data::ReaderPosition& position, bool 
     // Every replica holds the same dense parameters: rank 0 writes them.
     ops::ParameterSet* params = model_->dense_params();
     std::vector<storage::DenseArray> arrays;
+    // Parameters and optimizer state go to the file the same way from any
+    // device, so a checkpoint of a GPU job resumes on the CPU and back.
+    auto host_floats = [](const ops::Tensor& t) -> StatusOr<std::vector<float>> {
+      ASSIGN_OR_RETURN(const ops::Tensor host, OnHost(t));
+      if (host.empty()) return std::vector<float>();
+      return std::vector<float>(host.data(), host.data() + host.numel());
+    };
     for (int id = 0; id < params->count(); ++id) {
-      ops::Tensor value = params->value(id);
-      arrays.push_back({params->name(id), params->shape(id), std::vector<float>(value.data(), value.data() + value.numel())});
+      ASSIGN_OR_RETURN(std::vector<float> values, host_floats(params->value(id)));
+      arrays.push_back({params->name(id), params->shape(id), std::move(values)});
     }
     ops::Tensor optimizer_state = optimizer_->state();
-    arrays.push_back({kOptimizerStateArray, {optimizer_state.numel()},
-                      std::vector<float>(optimizer_state.data(), optimizer_state.data() + optimizer_state.numel())});
+    ASSIGN_OR_RETURN(std::vector<float> state_values, host_floats(optimizer_state));
+    arrays.push_back({kOptimizerStateArray, {optimizer_state.numel()}, std::move(state_values)});
     const auto step_count = static_cast<uint64_t>(optimizer_->step_count());
     arrays.push_back({kOptimizerStepArray, {2},
                       {std::bit_cast<float>(static_cast<uint32_t>(step_count)),
@@ -383,10 +420,10 @@ Status Worker::RunEpoch(int epoch, const data::ReaderPosition* start, bool* stop
 
   Status status = [&]() -> Status {
     ops::ParameterSet* params = model_->dense_params();
-    const int64_t num_params = params->size();
     ops::Tensor values = params->flat_values();
     ops::Tensor grads = params->flat_grads();
     std::vector<ops::Tensor> row_grads;
+    std::vector<ops::Tensor> host_row_grads(tables.size());  // row_grads on the host, for the pushes
     std::vector<ps::Ticket> pending_pushes;
     models::StepResult result;
     double report_samples = 0, report_loss = 0, report_steps = 0;
@@ -413,7 +450,7 @@ Status Worker::RunEpoch(int epoch, const data::ReaderPosition* start, bool* stop
       const bool checkpoint_after = CheckpointDue(global_step_ + 1);
       bool next_pulled = false;
       if (current) {
-        for (ps::Ticket ticket : current->pulls) RETURN_IF_ERROR(client_->Wait(ticket));
+        RETURN_IF_ERROR(FinishPull(client_.get(), model_->device(), current.get()));
         ASSIGN_OR_RETURN(next, next_batch());
         // Overlaps this step's compute; under --sync it waits for this step's push (below).
         if (next && !options_.sync && !checkpoint_after) {
@@ -421,10 +458,10 @@ Status Worker::RunEpoch(int epoch, const data::ReaderPosition* start, bool* stop
           next_pulled = true;
         }
       }
-      params->ZeroGrads();
+      RETURN_IF_ERROR(params->ZeroGrads());
       const float batch_size = current ? static_cast<float>(current->batch.size) : 0.f;
       if (current) {
-        RETURN_IF_ERROR(model_->TrainStep(current->batch, current->inputs, current->rows, &row_grads, &result));
+        RETURN_IF_ERROR(model_->TrainStep(current->batch, current->inputs, current->device_rows, &row_grads, &result));
         // A NaN or infinite loss means the model diverged: stop before its
         // gradients reach the servers or a checkpoint overwrites a good one.
         if (!std::isfinite(result.mean_loss)) {
@@ -442,15 +479,8 @@ Status Worker::RunEpoch(int epoch, const data::ReaderPosition* start, bool* stop
       if (sync_->num_workers() == 1) {
         if (!current) break;
       } else {
-        const float* g = grads.data();
-        for (int64_t i = 0; i < num_params; ++i) sync_buffer_[i] = g[i] * batch_size;
-        sync_buffer_[num_params] = batch_size;
-        RETURN_IF_ERROR(sync_->AllreduceSum(sync_buffer_.data(), num_params + 1));
-        const float total = sync_buffer_[num_params];
+        ASSIGN_OR_RETURN(const float total, SumOverWorkers(batch_size, &grads));
         if (total == 0.f) break;  // every worker's part is done
-        const float scale = 1.f / total;
-        float* gw = grads.data();
-        for (int64_t i = 0; i < num_params; ++i) gw[i] = sync_buffer_[i] * scale;
       }
       RETURN_IF_ERROR(optimizer_->Step(&values, grads));
       // Push the row gradients; wait for the previous step's pushes. Under
@@ -464,7 +494,9 @@ Status Worker::RunEpoch(int epoch, const data::ReaderPosition* start, bool* stop
           std::span<const float> table_grads;
           if (current) {
             keys = current->inputs[t].unique.keys;
-            table_grads = std::span<const float>(row_grads[t].data(), static_cast<size_t>(row_grads[t].numel()));
+            ASSIGN_OR_RETURN(host_row_grads[t], OnHost(row_grads[t]));  // kept alive until the push is sent
+            table_grads =
+                std::span<const float>(host_row_grads[t].data(), static_cast<size_t>(host_row_grads[t].numel()));
           }
           ASSIGN_OR_RETURN(ps::Ticket ticket, client_->Push(tables[t].id, keys, table_grads,
                                                             /*end_of_step=*/options_.sync && t + 1 == tables.size()));
@@ -508,6 +540,23 @@ Status Worker::RunEpoch(int epoch, const data::ReaderPosition* start, bool* stop
   return reader_result;
 }
 
+StatusOr<float> Worker::SumOverWorkers(float batch_size, ops::Tensor* grads) {
+  const int64_t num_params = grads->numel();
+  ops::Tensor weighted = sync_buffer_.Slice(0, num_params);
+  ops::Tensor count = sync_buffer_.Slice(num_params, 1);
+  RETURN_IF_ERROR(ops::CopyInto(*grads, &weighted));
+  RETURN_IF_ERROR(ops::Scale(batch_size, &weighted));
+  RETURN_IF_ERROR(ops::Fill(batch_size, &count));
+  RETURN_IF_ERROR(sync_->AllreduceSum(&sync_buffer_));
+  float total = 0.f;
+  ops::Tensor host_total = ops::Tensor::View(&total, {1});
+  RETURN_IF_ERROR(ops::CopyInto(count, &host_total));
+  if (total == 0.f) return total;
+  RETURN_IF_ERROR(ops::CopyInto(weighted, grads));
+  RETURN_IF_ERROR(ops::Scale(1.f / total, grads));
+  return total;
+}
+
 Status Worker::Evaluate(int epoch) {
   std::unique_ptr<data::Reader> reader_ptr = MakeReader(epoch, /*eval=*/true);
   data::Reader& reader = *reader_ptr;
@@ -526,8 +575,8 @@ Status Worker::Evaluate(int epoch) {
     if (!more) break;
     model_->PrepareInputs(p.batch, &p.inputs);
     RETURN_IF_ERROR(StartPull(client_.get(), tables, /*create=*/false, &p));
-    for (ps::Ticket ticket : p.pulls) RETURN_IF_ERROR(client_->Wait(ticket));
-    RETURN_IF_ERROR(model_->Predict(p.batch, p.inputs, p.rows, &probabilities));
+    RETURN_IF_ERROR(FinishPull(client_.get(), model_->device(), &p));
+    RETURN_IF_ERROR(model_->Predict(p.batch, p.inputs, p.device_rows, &probabilities));
     result.probabilities.insert(result.probabilities.end(), probabilities.begin(), probabilities.end());
     result.labels.insert(result.labels.end(), p.batch.labels.begin(), p.batch.labels.end());
     if (options_.gauc_field >= 0) {

@@ -111,6 +111,8 @@ struct WorkerOptions {
 // 8): equal for bitwise-equal buffers. Sent in DONE so that the scheduler
 // can show that every replica ended with the same dense parameters.
 uint64_t DenseChecksum(const float* values, int64_t count);
+// The same of a tensor on any device (copied to the host first).
+StatusOr<uint64_t> DenseChecksum(const ops::Tensor& values);
 
 class Worker {
  public:
@@ -143,6 +145,11 @@ class Worker {
   }
   bool MaxStepsReached(int64_t step) const { return options_.max_steps > 0 && step >= options_.max_steps; }
   Status Evaluate(int epoch);
+  // The dense sync of one step: *grads (this worker's mean gradient over its
+  // batch of batch_size samples) becomes the mean over every worker's
+  // samples; returns the number of those samples (0: every worker's part is
+  // done, *grads untouched).
+  StatusOr<float> SumOverWorkers(float batch_size, ops::Tensor* grads);
   // This worker's part of `files`, in batches of options_.batch_size.
   data::CriteoReaderOptions ReaderOptionsFor(const std::vector<std::string>& files) const;
   // The reader of epoch `epoch`'s training pass (eval: the evaluation pass)
@@ -159,7 +166,7 @@ class Worker {
   std::unique_ptr<ps::PsClient> client_;
   std::unique_ptr<ops::DenseOptimizer> optimizer_;
   std::unique_ptr<zmq::socket_t> control_;
-  std::vector<float> sync_buffer_;  // [dense grads * batch size | batch size]
+  ops::Tensor sync_buffer_;  // [dense grads * batch size | batch size] on the model's device
   int64_t global_step_ = 0;
   int64_t samples_trained_ = 0;
   double train_seconds_ = 0;

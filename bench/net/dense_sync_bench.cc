@@ -7,9 +7,11 @@
 //           of additions MPI does not fix). The ratio is the price of the
 //           fixed order.
 //   - nccl (built with NCCL, one GPU per rank): NcclDenseSync::AllreduceSum
-//           of a host buffer (staged through pinned memory to the GPU and
-//           back) against ncclAllReduce of a buffer already on the GPU. The
-//           ratio is the price of CPU workers' host buffers.
+//           of a buffer in GPU memory (a --device=cuda worker's gradients:
+//           an event on the default stream, then ncclAllReduce in place and
+//           a polled wait) against ncclAllReduce of a buffer on the GPU
+//           with cudaStreamSynchronize. The ratio is the price of the
+//           wrapper.
 // Every rank of MPI_COMM_WORLD is a worker. Sizes: 10^4 .. max_floats
 // floats, x10. Each figure is the median over `reps` timed calls (after 3
 // warm-up calls) of the slowest rank's time; GB/s counts the buffer's bytes
@@ -88,7 +90,8 @@ int Main(int argc, char** argv) {
   for (int64_t n = 10'000; n <= max_floats; n *= 10) {
     std::vector<float> buffer(static_cast<size_t>(n), 1.0f / static_cast<float>(size));
     const int count = static_cast<int>(n);
-    const double ember = MedianSeconds(reps, [&] { return mpi_sync.AllreduceSum(buffer.data(), n).ok(); });
+    ops::Tensor view = ops::Tensor::View(buffer.data(), {n});
+    const double ember = MedianSeconds(reps, [&] { return mpi_sync.AllreduceSum(&view).ok(); });
     const double raw = MedianSeconds(reps, [&] {
       return MPI_Allreduce(MPI_IN_PLACE, buffer.data(), count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD) == MPI_SUCCESS;
     });
@@ -114,13 +117,18 @@ int Main(int argc, char** argv) {
       std::vector<float> buffer(static_cast<size_t>(n), 1.0f / static_cast<float>(size));
       float* device = nullptr;
       cudaMalloc(&device, static_cast<size_t>(n) * sizeof(float));
-      const double ember = MedianSeconds(reps, [&] { return (*sync)->AllreduceSum(buffer.data(), n).ok(); });
+      // ember's side: the same kind of buffer, in GPU memory (a --device=cuda worker's gradients).
+      float* ember_device = nullptr;
+      cudaMalloc(&ember_device, static_cast<size_t>(n) * sizeof(float));
+      ops::Tensor gradients = ops::Tensor::View(ember_device, {n}, ops::Device::Cuda((*sync)->device()));
+      const double ember = MedianSeconds(reps, [&] { return (*sync)->AllreduceSum(&gradients).ok(); });
       const double raw = MedianSeconds(reps, [&] {
         return ncclAllReduce(device, device, static_cast<size_t>(n), ncclFloat32, ncclSum, comm, stream) ==
                    ncclSuccess &&
                cudaStreamSynchronize(stream) == cudaSuccess;
       });
       cudaFree(device);
+      cudaFree(ember_device);
       PrintRow(rank, "nccl", n, ember, raw);
     }
     ncclCommDestroy(comm);

@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
   const int64_t batch = argc > 2 ? std::atoll(argv[2]) : 2048;
   ParameterSet params;
   Mlp mlp(&params, "deep", 429, {1024, 512, 256}, 1);
-  params.Finalize(1);
+  BENCH_CHECK_OK(params.Finalize(1));
   DenseOptimizer optimizer(DenseOptimizerOptions{}, params.size(), Device::Cpu());
 
   Rng rng(2);
@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
   for (int step = -2; step < steps; ++step) {  // two warm-up steps
     if (step == 0) start = Seconds();
     const double t0 = Seconds();
-    params.ZeroGrads();
+    BENCH_CHECK_OK(params.ZeroGrads());
     BENCH_CHECK_OK(mlp.Forward(x, &logits));
     BENCH_CHECK_OK(BceWithLogitsForward(logits, labels, Tensor(), &loss));
     const double t1 = Seconds();

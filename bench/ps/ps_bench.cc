@@ -105,11 +105,11 @@ BENCHMARK(BM_IndexOpenAddressing)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)
 void BM_Dedup(benchmark::State& state) {
   const auto& stream = ZipfStream();
   const size_t batch = static_cast<size_t>(state.range(0));
-  UniqueKeys unique;
+  sparse::UniqueKeys unique;
   size_t offset = 0;
   for (auto _ : state) {
     if (offset + batch > stream.size()) offset = 0;
-    Dedup(std::span<const Key>(stream).subspan(offset, batch), &unique);
+    sparse::Dedup(std::span<const Key>(stream).subspan(offset, batch), &unique);
     offset += batch;
   }
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(batch));

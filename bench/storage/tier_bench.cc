@@ -79,13 +79,13 @@ Flags ParseFlags(int argc, char** argv) {
   return flags;
 }
 
-TableConfig Config() {
-  TableConfig config;
+sparse::TableConfig Config() {
+  sparse::TableConfig config;
   config.id = 1;
   config.name = "bench";
   config.dim = 16;
-  config.optimizer.type = SparseOptimizerType::kAdagrad;
-  config.initializer = InitializerType::kNormal;
+  config.optimizer.type = sparse::SparseOptimizerType::kAdagrad;
+  config.initializer = sparse::InitializerType::kNormal;
   return config;
 }
 
@@ -174,7 +174,7 @@ struct RunFigures {
 };
 
 RunFigures Run(const Flags& flags, bool tiered, const std::vector<std::vector<Key>>& batches) {
-  const TableConfig config = Config();
+  const sparse::TableConfig config = Config();
   std::unique_ptr<RocksTier> cold;
   TierOptions tier;
   if (tiered) {
@@ -187,7 +187,7 @@ RunFigures Run(const Flags& flags, bool tiered, const std::vector<std::vector<Ke
     auto opened = RocksTier::Open(options, {config});
     Check(opened.status());
     cold = std::move(opened).value();
-    const int row_floats = config.dim + OptimizerStateFloats(config.optimizer.type, config.dim) + 2;
+    const int row_floats = config.dim + sparse::OptimizerStateFloats(config.optimizer.type, config.dim) + 2;
     tier.memory_bytes = flags.budget_rows * (row_floats * 4 + SparseTable::kRowOverheadBytes) + 256;
     tier.cold = cold.get();
   }

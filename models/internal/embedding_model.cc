@@ -17,8 +17,13 @@ void EmbeddingModel::PrepareInputs(const data::Batch& batch, std::vector<SparseI
 Status EmbeddingModel::Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs,
                                const std::vector<ops::Tensor>& rows, std::vector<float>* probabilities) {
   RETURN_IF_ERROR(Forward(batch, inputs, rows));
-  Probabilities(logits_, batch.size, probabilities);
-  return Status::OK();
+  return Probabilities(logits_, probabilities);
+}
+
+Status EmbeddingModel::PrepareStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
+                                   const std::vector<ops::Tensor>& rows) {
+  RETURN_IF_ERROR(CheckStepInputs(options_, tables_.size(), batch, inputs, rows));
+  return UploadInputs(inputs, device(), &index_);
 }
 
 }  // namespace ember::models::internal

@@ -29,7 +29,14 @@ class EmbeddingModel : public Model {
   virtual Status Forward(const data::Batch& batch, const std::vector<SparseInput>& inputs,
                          const std::vector<ops::Tensor>& rows) = 0;
 
+  // CheckStepInputs, then every table's index into index_.
+  Status PrepareStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
+                     const std::vector<ops::Tensor>& rows);
+
   WidePart first_order_;
+  std::vector<TableIndex> index_;  // the step's inputs on device()
+  LogisticLoss loss_;
+  ops::Tensor dense_features_;     // the batch's dense features on device()
   ops::Tensor logits_;   // [B, 1]
   ops::Tensor dlogits_;  // [B, 1]
 };

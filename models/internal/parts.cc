@@ -1,9 +1,8 @@
 #include "models/internal/parts.h"
 
-#include <cmath>
-#include <cstring>
-
 #include "common/hash.h"
+#include "ops/activation.h"
+#include "ops/combine.h"
 #include "ops/embedding_pool.h"
 #include "ops/loss.h"
 #include "sparse/dedup.h"
@@ -37,23 +36,76 @@ auto FieldKeys(const data::Batch& batch, int field) {
   };
 }
 
-// Group g's ids (rows of the unique keys) and offsets.
-ops::IndexTensor GroupIds(const SparseInput& input, size_t g) {
-  return IndexView(input.unique.inverse, input.group_begin[g], input.offsets[g].back());
-}
-
 }  // namespace
 
-ops::IndexTensor IndexView(const std::vector<int32_t>& v, size_t begin, size_t count) {
-  if (count == SIZE_MAX) count = v.size() - begin;
-  return ops::IndexTensor::View(const_cast<int32_t*>(v.data()) + begin, static_cast<int64_t>(count));
+Status TableIndex::Upload(const SparseInput& input, ops::Device device) {
+  const size_t num_groups = input.group_begin.size();
+  groups.resize(num_groups);
+  num_unique = static_cast<int64_t>(input.unique.keys.size());
+  const std::vector<int32_t>& inverse = input.unique.inverse;
+  if (device.is_cpu()) {
+    for (size_t g = 0; g < num_groups; ++g) {
+      const std::vector<int32_t>& offsets = input.offsets[g];
+      groups[g].ids = ops::IndexTensor::View(const_cast<int32_t*>(inverse.data()) + input.group_begin[g], offsets.back());
+      groups[g].offsets =
+          ops::IndexTensor::View(const_cast<int32_t*>(offsets.data()), static_cast<int64_t>(offsets.size()));
+    }
+    return Status::OK();
+  }
+  RETURN_IF_ERROR(HostIndex(inverse, device, &inverse_));
+  host_offsets_.clear();
+  for (const std::vector<int32_t>& offsets : input.offsets) {
+    host_offsets_.insert(host_offsets_.end(), offsets.begin(), offsets.end());
+  }
+  RETURN_IF_ERROR(HostIndex(host_offsets_, device, &offsets_));
+  int64_t at = 0;
+  for (size_t g = 0; g < num_groups; ++g) {
+    const auto count = static_cast<int64_t>(input.offsets[g].size());
+    groups[g].ids = inverse_.Slice(input.group_begin[g], input.offsets[g].back());
+    groups[g].offsets = offsets_.Slice(at, count);
+    at += count;
+  }
+  return Status::OK();
 }
 
-void EnsureShape(ops::Tensor* t, std::vector<int64_t> shape) {
-  if (t->empty() || t->shape() != shape) *t = ops::Tensor::Empty(std::move(shape));
+Status UploadInputs(const std::vector<SparseInput>& inputs, ops::Device device, std::vector<TableIndex>* index) {
+  index->resize(inputs.size());
+  for (size_t t = 0; t < inputs.size(); ++t) RETURN_IF_ERROR((*index)[t].Upload(inputs[t], device));
+  return Status::OK();
 }
 
-float Sigmoid(float z) { return 1.f / (1.f + std::exp(-z)); }
+Status HostValues(const std::vector<float>& values, std::vector<int64_t> shape, ops::Device device, ops::Tensor* t) {
+  const ops::Tensor host = ops::Tensor::View(const_cast<float*>(values.data()), std::move(shape));
+  if (host.numel() != static_cast<int64_t>(values.size())) {
+    return Status::InvalidArgument(values.size(), " values for a tensor of ", host.ShapeString());
+  }
+  if (device.is_cpu()) {
+    *t = host;
+    return Status::OK();
+  }
+  RETURN_IF_ERROR(EnsureShape(t, host.shape(), device));
+  return ops::CopyInto(host, t);
+}
+
+Status HostIndex(const std::vector<int32_t>& values, ops::Device device, ops::IndexTensor* t) {
+  const ops::IndexTensor host =
+      ops::IndexTensor::View(const_cast<int32_t*>(values.data()), static_cast<int64_t>(values.size()));
+  if (device.is_cpu()) {
+    *t = host;
+    return Status::OK();
+  }
+  if (t->numel() != host.numel() || !(t->device() == device)) {
+    ASSIGN_OR_RETURN(*t, host.To(device));
+    return Status::OK();
+  }
+  return ops::CopyInto(host, t);
+}
+
+Status EnsureShape(ops::Tensor* t, std::vector<int64_t> shape, ops::Device device) {
+  if (!t->empty() && t->shape() == shape && t->device() == device && t->owns_data()) return Status::OK();
+  ASSIGN_OR_RETURN(*t, ops::Tensor::Allocate(std::move(shape), device));
+  return Status::OK();
+}
 
 Status CheckStepInputs(const ModelOptions& options, size_t num_tables, const data::Batch& batch,
                        const std::vector<SparseInput>& inputs, const std::vector<ops::Tensor>& rows) {
@@ -66,52 +118,53 @@ Status CheckStepInputs(const ModelOptions& options, size_t num_tables, const dat
                                    " categorical fields; the model expects ", options.num_dense, " and ",
                                    options.num_categorical);
   }
+  for (size_t t = 0; t < rows.size(); ++t) {
+    if (!rows[t].empty() && !(rows[t].device() == options.device)) {
+      return Status::InvalidArgument("the rows of table ", t, " are on ", rows[t].device().DebugString(),
+                                     "; the model computes on ", options.device.DebugString());
+    }
+  }
   return Status::OK();
 }
 
-void CopyColumns(const ops::Tensor& src, int64_t src_col, int64_t width, ops::Tensor* dst, int64_t dst_col) {
-  const int64_t n = src.rows(), src_width = src.cols(), dst_width = dst->cols();
-  for (int64_t b = 0; b < n; ++b) {
-    std::memcpy(dst->data() + b * dst_width + dst_col, src.data() + b * src_width + src_col, sizeof(float) * width);
-  }
+Status CopyDenseFeatures(const data::Batch& batch, int64_t col, ops::Tensor* scratch, ops::Tensor* x) {
+  if (batch.num_dense == 0) return Status::OK();
+  RETURN_IF_ERROR(HostValues(batch.dense, {batch.size, batch.num_dense}, x->device(), scratch));
+  return ops::CopyColumns(*scratch, 0, batch.num_dense, x, col);
 }
 
-void CopyDenseFeatures(const data::Batch& batch, int64_t col, ops::Tensor* x) {
-  const int64_t width = x->dim(1);
-  float* out = x->data();
-  for (int64_t b = 0; b < batch.size; ++b) {
-    std::memcpy(out + b * width + col, batch.dense.data() + b * batch.num_dense, sizeof(float) * batch.num_dense);
-  }
-}
-
-Status LogisticLoss(const data::Batch& batch, const ops::Tensor& logits, ops::Tensor* dlogits, StepResult* result) {
+Status LogisticLoss::Compute(const data::Batch& batch, const ops::Tensor& logits, ops::Tensor* dlogits,
+                             StepResult* result) {
   const int64_t n = batch.size;
-  const ops::Tensor labels = ops::Tensor::View(const_cast<float*>(batch.labels.data()), {n, 1});
+  const ops::Device device = logits.device();
+  RETURN_IF_ERROR(HostValues(batch.labels, {n, 1}, device, &labels_));
   // Per-sample weights when the batch has them (empty Tensor: every weight 1).
   ops::Tensor weights;
   if (!batch.weights.empty()) {
     if (static_cast<int64_t>(batch.weights.size()) != n) {
       return Status::InvalidArgument("batch of ", n, " samples has ", batch.weights.size(), " weights");
     }
-    weights = ops::Tensor::View(const_cast<float*>(batch.weights.data()), {n, 1});
+    RETURN_IF_ERROR(HostValues(batch.weights, {n, 1}, device, &weights_));
+    weights = weights_;
   }
-  RETURN_IF_ERROR(ops::BceWithLogitsForward(logits, labels, weights, &result->mean_loss));
-  EnsureShape(dlogits, {n, 1});
-  RETURN_IF_ERROR(ops::BceWithLogitsBackward(logits, labels, weights, dlogits));
-  Probabilities(logits, n, &result->probabilities);
+  RETURN_IF_ERROR(ops::BceWithLogitsForward(logits, labels_, weights, &result->mean_loss));
+  RETURN_IF_ERROR(EnsureShape(dlogits, {n, 1}, device));
+  RETURN_IF_ERROR(ops::BceWithLogitsBackward(logits, labels_, weights, dlogits));
+  return Probabilities(logits, &result->probabilities);
+}
+
+Status Probabilities(const ops::Tensor& logits, std::vector<float>* probabilities) {
+  probabilities->resize(static_cast<size_t>(logits.numel()));
+  ops::Tensor host = ops::Tensor::View(probabilities->data(), {logits.numel()});
+  if (logits.device().is_cpu()) return ops::ActivationForward(ops::Activation::kSigmoid, logits, &host);
+  ASSIGN_OR_RETURN(ops::Tensor on_device, ops::Tensor::Allocate({logits.numel()}, logits.device()));
+  RETURN_IF_ERROR(ops::ActivationForward(ops::Activation::kSigmoid, logits.Reshaped({logits.numel()}), &on_device));
+  return ops::CopyInto(on_device, &host);
+}
+
+Status ScaleToSummedLoss(int64_t batch_size, std::vector<ops::Tensor>* row_grads) {
+  for (ops::Tensor& grads : *row_grads) RETURN_IF_ERROR(ops::Scale(static_cast<float>(batch_size), &grads));
   return Status::OK();
-}
-
-void Probabilities(const ops::Tensor& logits, int64_t batch_size, std::vector<float>* probabilities) {
-  probabilities->resize(batch_size);
-  for (int64_t b = 0; b < batch_size; ++b) (*probabilities)[b] = Sigmoid(logits.data()[b]);
-}
-
-void ScaleToSummedLoss(int64_t batch_size, std::vector<ops::Tensor>* row_grads) {
-  for (ops::Tensor& grads : *row_grads) {
-    float* g = grads.data();
-    for (int64_t i = 0; i < grads.numel(); ++i) g[i] *= static_cast<float>(batch_size);
-  }
 }
 
 sparse::TableConfig WidePart::Table(int id, const char* name, const ModelOptions& options) {
@@ -142,34 +195,27 @@ void WidePart::PrepareInputs(const data::Batch& batch, int num_categorical, cons
   sparse::Dedup(input->keys, &input->unique);
 }
 
-Status WidePart::AddLogits(const SparseInput& input, const ops::Tensor& rows, ops::Tensor* logits) {
+Status WidePart::AddLogits(const TableIndex& index, const ops::Tensor& rows, ops::Tensor* logits) {
   const int64_t n = logits->rows();
-  const int64_t groups = static_cast<int64_t>(input.group_begin.size());
-  EnsureShape(&pooled_, {n, groups});
+  const auto groups = static_cast<int64_t>(index.groups.size());
+  RETURN_IF_ERROR(EnsureShape(&pooled_, {n, groups}, logits->device()));
   for (int64_t g = 0; g < groups; ++g) {
-    RETURN_IF_ERROR(ops::EmbeddingPoolForward(rows, GroupIds(input, g), IndexView(input.offsets[g]),
-                                              ops::PoolMode::kSum, g, &pooled_));
+    const GroupIndex& group = index.groups[g];
+    RETURN_IF_ERROR(ops::EmbeddingPoolForward(rows, group.ids, group.offsets, ops::PoolMode::kSum, g, &pooled_));
   }
-  const float* pooled = pooled_.data();
-  float* z = logits->data();
-  for (int64_t b = 0; b < n; ++b) {
-    for (int64_t g = 0; g < groups; ++g) z[b] += pooled[b * groups + g];
-  }
-  return Status::OK();
+  return ops::AddRowSums(pooled_, logits);
 }
 
-Status WidePart::Backward(const ops::Tensor& dlogits, const SparseInput& input, ops::Tensor* grads) {
+Status WidePart::Backward(const ops::Tensor& dlogits, const TableIndex& index, ops::Tensor* grads) {
   const int64_t n = dlogits.rows();
-  const int64_t groups = static_cast<int64_t>(input.group_begin.size());
-  EnsureShape(&dpooled_, {n, groups});
-  float* dw = dpooled_.data();
-  for (int64_t b = 0; b < n; ++b) {
-    for (int64_t g = 0; g < groups; ++g) dw[b * groups + g] = dlogits.data()[b];
-  }
-  *grads = ops::Tensor::Zeros({static_cast<int64_t>(input.unique.keys.size()), 1});
+  const auto groups = static_cast<int64_t>(index.groups.size());
+  RETURN_IF_ERROR(EnsureShape(&dpooled_, {n, groups}, dlogits.device()));
+  RETURN_IF_ERROR(ops::BroadcastColumns(dlogits, &dpooled_));
+  ASSIGN_OR_RETURN(*grads, ops::Tensor::AllocateZeros({index.num_unique, 1}, dlogits.device()));
   for (int64_t g = 0; g < groups; ++g) {
-    RETURN_IF_ERROR(ops::EmbeddingPoolBackward(dpooled_, g, GroupIds(input, g), IndexView(input.offsets[g]),
-                                               ops::PoolMode::kSum, grads));
+    const GroupIndex& group = index.groups[g];
+    RETURN_IF_ERROR(
+        ops::EmbeddingPoolBackward(dpooled_, g, group.ids, group.offsets, ops::PoolMode::kSum, grads));
   }
   return Status::OK();
 }
@@ -190,19 +236,21 @@ void FieldEmbeddings::PrepareInputs(const data::Batch& batch, int num_categorica
   sparse::Dedup(input->keys, &input->unique);
 }
 
-Status FieldEmbeddings::Forward(const SparseInput& input, const ops::Tensor& rows, int64_t dim, ops::Tensor* out) {
-  for (size_t f = 0; f < input.group_begin.size(); ++f) {
-    RETURN_IF_ERROR(ops::EmbeddingPoolForward(rows, GroupIds(input, f), IndexView(input.offsets[f]),
-                                              ops::PoolMode::kSum, static_cast<int64_t>(f) * dim, out));
+Status FieldEmbeddings::Forward(const TableIndex& index, const ops::Tensor& rows, int64_t dim, ops::Tensor* out) {
+  for (size_t f = 0; f < index.groups.size(); ++f) {
+    const GroupIndex& group = index.groups[f];
+    RETURN_IF_ERROR(ops::EmbeddingPoolForward(rows, group.ids, group.offsets, ops::PoolMode::kSum,
+                                              static_cast<int64_t>(f) * dim, out));
   }
   return Status::OK();
 }
 
-Status FieldEmbeddings::Backward(const ops::Tensor& dout, const SparseInput& input, int64_t dim, ops::Tensor* grads) {
-  *grads = ops::Tensor::Zeros({static_cast<int64_t>(input.unique.keys.size()), dim});
-  for (size_t f = 0; f < input.group_begin.size(); ++f) {
-    RETURN_IF_ERROR(ops::EmbeddingPoolBackward(dout, static_cast<int64_t>(f) * dim, GroupIds(input, f),
-                                               IndexView(input.offsets[f]), ops::PoolMode::kSum, grads));
+Status FieldEmbeddings::Backward(const ops::Tensor& dout, const TableIndex& index, int64_t dim, ops::Tensor* grads) {
+  ASSIGN_OR_RETURN(*grads, ops::Tensor::AllocateZeros({index.num_unique, dim}, dout.device()));
+  for (size_t f = 0; f < index.groups.size(); ++f) {
+    const GroupIndex& group = index.groups[f];
+    RETURN_IF_ERROR(ops::EmbeddingPoolBackward(dout, static_cast<int64_t>(f) * dim, group.ids, group.offsets,
+                                               ops::PoolMode::kSum, grads));
   }
   return Status::OK();
 }

@@ -8,13 +8,6 @@
 #include "sparse/dedup.h"
 
 namespace ember::models::internal {
-namespace {
-
-ops::IndexTensor OneKeyGroupIds(const SparseInput& input, int group) {
-  return IndexView(input.unique.inverse, input.group_begin[group], input.offsets[group].back());
-}
-
-}  // namespace
 
 void ItemSequence::PrepareInputs(const data::Batch& batch, bool target, int max_len, SparseInput* input) {
   const int64_t n = batch.size;
@@ -40,54 +33,56 @@ void ItemSequence::PrepareInputs(const data::Batch& batch, bool target, int max_
   sparse::Dedup(input->keys, &input->unique);
 }
 
-Status ItemSequence::Forward(const SparseInput& input, int group, const ops::Tensor& rows, int64_t col,
+Status ItemSequence::Forward(const TableIndex& index, int group, const ops::Tensor& rows, int64_t col,
                              ops::Tensor* out) {
-  return ops::EmbeddingPoolForward(rows, OneKeyGroupIds(input, group), IndexView(input.offsets[group]),
-                                   ops::PoolMode::kSum, col, out);
+  const GroupIndex& g = index.groups[group];
+  return ops::EmbeddingPoolForward(rows, g.ids, g.offsets, ops::PoolMode::kSum, col, out);
 }
 
-Status ItemSequence::Backward(const ops::Tensor& dout, int64_t col, const SparseInput& input, int group,
+Status ItemSequence::Backward(const ops::Tensor& dout, int64_t col, const TableIndex& index, int group,
                               ops::Tensor* grads) {
-  return ops::EmbeddingPoolBackward(dout, col, OneKeyGroupIds(input, group), IndexView(input.offsets[group]),
-                                    ops::PoolMode::kSum, grads);
+  const GroupIndex& g = index.groups[group];
+  return ops::EmbeddingPoolBackward(dout, col, g.ids, g.offsets, ops::PoolMode::kSum, grads);
 }
 
-void ItemSequence::GatherHistory(const SparseInput& input, int group, const ops::Tensor& rows, int64_t dim,
-                                 int64_t first, int64_t positions, int64_t batch_size, ops::Tensor* seq,
-                                 std::vector<int32_t>* lengths) {
-  const int64_t n = batch_size;
-  EnsureShape(seq, {n, positions * dim});
-  std::memset(seq->data(), 0, sizeof(float) * seq->numel());
-  lengths->assign(n, static_cast<int32_t>(first));
-  if (group >= static_cast<int>(input.offsets.size())) return;
-  const std::vector<int32_t>& offsets = input.offsets[group];
-  const int32_t* ids = input.unique.inverse.data() + input.group_begin[group];
-  for (int64_t b = 0; b < n; ++b) {
-    const int64_t count = std::min<int64_t>(offsets[b + 1] - offsets[b], positions - first);
-    float* out = seq->data() + b * positions * dim;
-    for (int64_t j = 0; j < count; ++j) {
-      const int32_t id = ids[offsets[b + 1] - 1 - j];
-      std::memcpy(out + (first + j) * dim, rows.data() + id * dim, sizeof(float) * dim);
+Status HistoryIndex::Build(const SparseInput& input, int group, int64_t first, int64_t positions, int64_t batch_size,
+                           ops::Device device) {
+  batch_size_ = batch_size;
+  positions_ = positions;
+  host_ids_.clear();
+  host_offsets_.assign(1, 0);
+  host_offsets_.reserve(static_cast<size_t>(batch_size * positions + 1));
+  host_lengths_.assign(static_cast<size_t>(batch_size), static_cast<int32_t>(first));
+  const bool has_group = group < static_cast<int>(input.offsets.size());
+  for (int64_t b = 0; b < batch_size; ++b) {
+    int64_t count = 0;
+    if (has_group) {
+      const std::vector<int32_t>& offsets = input.offsets[group];
+      const int32_t* ids = input.unique.inverse.data() + input.group_begin[group];
+      count = std::min<int64_t>(offsets[b + 1] - offsets[b], positions - first);
+      for (int64_t j = 0; j < count; ++j) host_ids_.push_back(ids[offsets[b + 1] - 1 - j]);
     }
-    (*lengths)[b] = static_cast<int32_t>(first + count);
+    // Slots [0, first) and [first + count, positions) are empty bags.
+    for (int64_t s = 0; s < positions; ++s) {
+      const bool filled = s >= first && s < first + count;
+      host_offsets_.push_back(host_offsets_.back() + (filled ? 1 : 0));
+    }
+    host_lengths_[b] = static_cast<int32_t>(first + count);
   }
+  RETURN_IF_ERROR(HostIndex(host_ids_, device, &ids_));
+  RETURN_IF_ERROR(HostIndex(host_offsets_, device, &offsets_));
+  return HostIndex(host_lengths_, device, &lengths_);
 }
 
-void ItemSequence::ScatterHistory(const ops::Tensor& dseq, const SparseInput& input, int group, int64_t dim,
-                                  int64_t first, int64_t positions, ops::Tensor* grads) {
-  if (group >= static_cast<int>(input.offsets.size())) return;
-  const std::vector<int32_t>& offsets = input.offsets[group];
-  const auto n = static_cast<int64_t>(offsets.size()) - 1;
-  const int32_t* ids = input.unique.inverse.data() + input.group_begin[group];
-  for (int64_t b = 0; b < n; ++b) {
-    const int64_t count = std::min<int64_t>(offsets[b + 1] - offsets[b], positions - first);
-    const float* in = dseq.data() + b * positions * dim;
-    for (int64_t j = 0; j < count; ++j) {
-      float* g = grads->data() + ids[offsets[b + 1] - 1 - j] * dim;
-      const float* d = in + (first + j) * dim;
-      for (int64_t k = 0; k < dim; ++k) g[k] += d[k];
-    }
-  }
+Status HistoryIndex::Gather(const ops::Tensor& rows, int64_t dim, ops::Tensor* seq) const {
+  RETURN_IF_ERROR(EnsureShape(seq, {batch_size_, positions_ * dim}, rows.device()));
+  ops::Tensor slots = seq->Reshaped({batch_size_ * positions_, dim});
+  return ops::EmbeddingPoolForward(rows, ids_, offsets_, ops::PoolMode::kSum, 0, &slots);
+}
+
+Status HistoryIndex::Scatter(const ops::Tensor& dseq, int64_t dim, ops::Tensor* grads) const {
+  const ops::Tensor slots = dseq.Reshaped({batch_size_ * positions_, dim});
+  return ops::EmbeddingPoolBackward(slots, 0, ids_, offsets_, ops::PoolMode::kSum, grads);
 }
 
 namespace {
@@ -113,16 +108,16 @@ void UserItemHistoryModel::PrepareInputs(const data::Batch& batch, std::vector<S
 }
 
 Status UserItemHistoryModel::CheckInputs(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                                         const std::vector<ops::Tensor>& rows) const {
+                                         const std::vector<ops::Tensor>& rows) {
   RETURN_IF_ERROR(CheckStepInputs(options_, tables_.size(), batch, inputs, rows));
-  return CheckSequenceBatch(batch, options_.max_seq_len);
+  RETURN_IF_ERROR(CheckSequenceBatch(batch, options_.max_seq_len));
+  return UploadInputs(inputs, options_.device, &index_);
 }
 
 Status UserItemHistoryModel::Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs,
                                      const std::vector<ops::Tensor>& rows, std::vector<float>* probabilities) {
   RETURN_IF_ERROR(Forward(batch, inputs, rows));
-  Probabilities(logits_, batch.size, probabilities);
-  return Status::OK();
+  return Probabilities(logits_, probabilities);
 }
 
 Status CheckSequenceBatch(const data::Batch& batch, int max_seq_len) {

@@ -6,9 +6,8 @@
 // (item keys, oldest first). History and target items share one embedding
 // table, so the history's keys and the targets' keys go in one SparseInput
 // as two groups. A history enters the dense ops as a padded [B, P*dim]
-// matrix (ops/sequence.h): position `first` holds the latest item, then
-// the one before it, and so on; positions past a sample's history are 0.
-// Static functions; thread-safe.
+// matrix (ops/sequence.h, HistoryIndex below). ItemSequence's functions are
+// static and thread-safe; a HistoryIndex belongs to one model.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +15,7 @@
 
 #include "common/status.h"
 #include "data/batch.h"
+#include "models/internal/parts.h"
 #include "models/model.h"
 #include "ops/tensor.h"
 
@@ -32,21 +32,34 @@ struct ItemSequence {
   static void PrepareInputs(const data::Batch& batch, bool target, int max_len, SparseInput* input);
   // A one-key group: rows of group `group` into columns [col, col+dim) of
   // *out ([B, C]); Backward accumulates dout's columns into *grads.
-  static Status Forward(const SparseInput& input, int group, const ops::Tensor& rows, int64_t col,
-                        ops::Tensor* out);
-  static Status Backward(const ops::Tensor& dout, int64_t col, const SparseInput& input, int group,
+  static Status Forward(const TableIndex& index, int group, const ops::Tensor& rows, int64_t col, ops::Tensor* out);
+  static Status Backward(const ops::Tensor& dout, int64_t col, const TableIndex& index, int group,
                          ops::Tensor* grads);
-  // History group `group` into *seq ([B, positions*dim], resized here):
-  // the latest item at position `first`, zeros wherever no item is; and
-  // (*lengths)[b] = first + the sample's history length (<= positions).
-  // With no such group (max_len 0) every history is empty.
-  static void GatherHistory(const SparseInput& input, int group, const ops::Tensor& rows, int64_t dim,
-                            int64_t first, int64_t positions, int64_t batch_size, ops::Tensor* seq,
-                            std::vector<int32_t>* lengths);
-  // grads[row of each history key] += dseq at its position (the inverse of
-  // GatherHistory with the same arguments).
-  static void ScatterHistory(const ops::Tensor& dseq, const SparseInput& input, int group, int64_t dim,
-                             int64_t first, int64_t positions, ops::Tensor* grads);
+};
+
+// A history group laid out as a padded sequence: `positions` slots per
+// sample, the latest item at slot `first`, then the one before it, and so
+// on; slots past a sample's history stay empty (zeros). Built on the host
+// from the SparseInput, then moved to the model's device once per step.
+class HistoryIndex {
+ public:
+  // The layout of group `group` of `input` (with no such group, max_len 0,
+  // every history is empty) for batch_size samples, on `device`.
+  Status Build(const SparseInput& input, int group, int64_t first, int64_t positions, int64_t batch_size,
+               ops::Device device);
+  // rows into *seq ([B, positions*dim], resized here): zeros where no item is.
+  Status Gather(const ops::Tensor& rows, int64_t dim, ops::Tensor* seq) const;
+  // grads[row of each history item] += dseq at its slot (Gather's gradient).
+  Status Scatter(const ops::Tensor& dseq, int64_t dim, ops::Tensor* grads) const;
+  // lengths[b] = first + the sample's history length (<= positions), on the device.
+  const ops::IndexTensor& lengths() const { return lengths_; }
+
+ private:
+  int64_t batch_size_ = 0, positions_ = 0;
+  // Slot s of sample b is bag b * positions + s of one embedding pool: its
+  // ids are 0 or 1 rows of the unique keys.
+  std::vector<int32_t> host_ids_, host_offsets_, host_lengths_;
+  ops::IndexTensor ids_, offsets_, lengths_;
 };
 
 // The base of din and bst: tables `items` (id 0: candidates and history
@@ -70,9 +83,12 @@ class UserItemHistoryModel : public Model {
   // logits_ [B, 1]; caches what the subclass's TrainStep needs.
   virtual Status Forward(const data::Batch& batch, const std::vector<SparseInput>& inputs,
                          const std::vector<ops::Tensor>& rows) = 0;
+  // ... and uploads every table's index into index_.
   Status CheckInputs(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                     const std::vector<ops::Tensor>& rows) const;
+                     const std::vector<ops::Tensor>& rows);
 
+  std::vector<TableIndex> index_;
+  LogisticLoss loss_;
   ops::Tensor logits_;
 };
 

@@ -139,4 +139,10 @@ Status AddInto(const Tensor& x, Tensor* sum) {
   return Status::OK();
 }
 
+Status Scale(float factor, Tensor* t) {
+  float* __restrict values = t->data();
+  for (int64_t i = 0; i < t->numel(); ++i) values[i] *= factor;
+  return Status::OK();
+}
+
 }  // namespace ember::ops::cpu

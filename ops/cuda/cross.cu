@@ -33,8 +33,8 @@ __global__ void CrossBackwardKernel(long long n, const float* x0, const float* p
 Status CrossForwardElementwise(const Tensor& x0, const Tensor& xl, const Tensor& b, Tensor* pre, Tensor* out) {
   const long long n = x0.numel();
   if (n == 0) return Status::OK();
-  CrossForwardKernel<<<internal::GridSize(n, kThreads), kThreads>>>(n, x0.cols(), x0.data(), xl.data(), b.data(),
-                                                                    pre->data(), out->data());
+  CrossForwardKernel<<<internal::GridSize(n, kThreads), kThreads>>>(n, x0.cols(), x0.device_data(), xl.device_data(), b.device_data(),
+                                                                    pre->device_data(), out->device_data());
   return internal::CudaStatus(cudaGetLastError(), "CrossForwardKernel");
 }
 
@@ -42,8 +42,8 @@ Status CrossBackwardElementwise(const Tensor& x0, const Tensor& pre, const Tenso
                                 Tensor* dx0) {
   const long long n = x0.numel();
   if (n == 0) return Status::OK();
-  CrossBackwardKernel<<<internal::GridSize(n, kThreads), kThreads>>>(n, x0.data(), pre.data(), dout.data(),
-                                                                     dpre->data(), dx0->data());
+  CrossBackwardKernel<<<internal::GridSize(n, kThreads), kThreads>>>(n, x0.device_data(), pre.device_data(), dout.device_data(),
+                                                                     dpre->device_data(), dx0->device_data());
   return internal::CudaStatus(cudaGetLastError(), "CrossBackwardKernel");
 }
 

@@ -60,14 +60,14 @@ __global__ void DotInteractionBackwardKernel(long long batch, long long num_vect
 Status DotInteractionForward(const Tensor& x, int64_t /*num_vectors*/, int64_t dim, Tensor* out) {
   const long long batch = x.rows(), pairs = out->dim(1);
   DotInteractionForwardKernel<<<internal::GridSize(batch * pairs, kThreads), kThreads>>>(batch, dim, x.dim(1), pairs,
-                                                                                         x.data(), out->data());
+                                                                                         x.device_data(), out->device_data());
   return internal::CudaStatus(cudaGetLastError(), "DotInteractionForwardKernel");
 }
 
 Status DotInteractionBackward(const Tensor& x, const Tensor& dout, int64_t num_vectors, int64_t dim, Tensor* dx) {
   const long long batch = x.rows();
   DotInteractionBackwardKernel<<<internal::GridSize(batch * x.dim(1), kThreads), kThreads>>>(
-      batch, num_vectors, dim, dout.dim(1), x.data(), dout.data(), dx->data());
+      batch, num_vectors, dim, dout.dim(1), x.device_data(), dout.device_data(), dx->device_data());
   return internal::CudaStatus(cudaGetLastError(), "DotInteractionBackwardKernel");
 }
 

@@ -29,13 +29,13 @@ __global__ void DropoutBackwardKernel(long long n, const float* dy, const float*
 
 Status DropoutForward(const Tensor& x, float rate, uint64_t seed, Tensor* y, Tensor* mask) {
   DropoutForwardKernel<<<internal::GridSize(x.numel(), kThreads), kThreads>>>(
-      x.numel(), rate, 1.f / (1.f - rate), seed, x.data(), y->data(), mask->data());
+      x.numel(), rate, 1.f / (1.f - rate), seed, x.device_data(), y->device_data(), mask->device_data());
   return internal::CudaStatus(cudaGetLastError(), "DropoutForwardKernel");
 }
 
 Status DropoutBackward(const Tensor& dy, const Tensor& mask, Tensor* dx) {
-  DropoutBackwardKernel<<<internal::GridSize(dy.numel(), kThreads), kThreads>>>(dy.numel(), dy.data(), mask.data(),
-                                                                                dx->data());
+  DropoutBackwardKernel<<<internal::GridSize(dy.numel(), kThreads), kThreads>>>(dy.numel(), dy.device_data(), mask.device_data(),
+                                                                                dx->device_data());
   return internal::CudaStatus(cudaGetLastError(), "DropoutBackwardKernel");
 }
 

@@ -53,6 +53,13 @@ __global__ void AddIntoKernel(long long n, const float* x, float* sum) {
   }
 }
 
+__global__ void ScaleKernel(long long n, float factor, float* values) {
+  for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<long long>(gridDim.x) * blockDim.x) {
+    values[i] *= factor;
+  }
+}
+
 __global__ void ActivationKernel(long long n, int activation, const float* x, float* y) {
   for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<long long>(gridDim.x) * blockDim.x) {
@@ -114,36 +121,36 @@ Status Fill(float value, Tensor* t) {
   const long long n = t->numel();
   if (n == 0) return Status::OK();
   RETURN_IF_ERROR(internal::SetCudaDevice(t->device().index));
-  FillKernel<<<internal::GridSize(n, kThreads), kThreads>>>(n, value, t->data());
+  FillKernel<<<internal::GridSize(n, kThreads), kThreads>>>(n, value, t->device_data());
   return internal::CudaStatus(cudaGetLastError(), "FillKernel");
 }
 
 Status BiasAdd(const Tensor& bias, Tensor* y) { return cuda::BiasActivation(bias, Activation::kNone, y); }
 
 Status BiasBackward(const Tensor& dy, Tensor* dbias) {
-  return LaunchColumnGrad(dy.rows(), dy.cols(), static_cast<int>(Activation::kNone), nullptr, dy.data(), nullptr,
-                          dbias->data());
+  return LaunchColumnGrad(dy.rows(), dy.cols(), static_cast<int>(Activation::kNone), nullptr, dy.device_data(), nullptr,
+                          dbias->device_data());
 }
 
 Status ActivationForward(Activation activation, const Tensor& x, Tensor* y) {
   const long long n = x.numel();
   if (n == 0) return Status::OK();
   if (activation == Activation::kNone) {
-    if (x.data() == y->data()) return Status::OK();
+    if (x.device_data() == y->device_data()) return Status::OK();
     return internal::CudaStatus(
-        cudaMemcpyAsync(y->data(), x.data(), n * sizeof(float), cudaMemcpyDeviceToDevice, /*stream=*/0),
+        cudaMemcpyAsync(y->device_data(), x.device_data(), n * sizeof(float), cudaMemcpyDeviceToDevice, /*stream=*/0),
         "cudaMemcpyAsync(ActivationForward)");
   }
-  ActivationKernel<<<internal::GridSize(n, kThreads), kThreads>>>(n, static_cast<int>(activation), x.data(),
-                                                                  y->data());
+  ActivationKernel<<<internal::GridSize(n, kThreads), kThreads>>>(n, static_cast<int>(activation), x.device_data(),
+                                                                  y->device_data());
   return internal::CudaStatus(cudaGetLastError(), "ActivationKernel");
 }
 
 Status ActivationBackward(Activation activation, const Tensor& y, const Tensor& dy, Tensor* dx) {
   const long long n = y.numel();
   if (n == 0) return Status::OK();
-  ActivationGradKernel<<<internal::GridSize(n, kThreads), kThreads>>>(n, static_cast<int>(activation), y.data(),
-                                                                      dy.data(), dx->data());
+  ActivationGradKernel<<<internal::GridSize(n, kThreads), kThreads>>>(n, static_cast<int>(activation), y.device_data(),
+                                                                      dy.device_data(), dx->device_data());
   return internal::CudaStatus(cudaGetLastError(), "ActivationGradKernel");
 }
 
@@ -151,20 +158,26 @@ Status BiasActivation(const Tensor& bias, Activation activation, Tensor* y) {
   const long long n = y->numel();
   if (n == 0) return Status::OK();
   BiasActivationKernel<<<internal::GridSize(n, kThreads), kThreads>>>(n, y->cols(), static_cast<int>(activation),
-                                                                      bias.data(), y->data());
+                                                                      bias.device_data(), y->device_data());
   return internal::CudaStatus(cudaGetLastError(), "BiasActivationKernel");
 }
 
 Status ActivationBiasBackward(const Tensor& y, const Tensor& dy, Activation activation, Tensor* dpre,
                               Tensor* dbias) {
-  return LaunchColumnGrad(y.rows(), y.cols(), static_cast<int>(activation), y.data(), dy.data(), dpre->data(),
-                          dbias->data());
+  return LaunchColumnGrad(y.rows(), y.cols(), static_cast<int>(activation), y.device_data(), dy.device_data(), dpre->device_data(),
+                          dbias->device_data());
 }
 
 Status AddInto(const Tensor& x, Tensor* sum) {
   const long long n = x.numel();
-  AddIntoKernel<<<internal::GridSize(n, kThreads), kThreads>>>(n, x.data(), sum->data());
+  AddIntoKernel<<<internal::GridSize(n, kThreads), kThreads>>>(n, x.device_data(), sum->device_data());
   return internal::CudaStatus(cudaGetLastError(), "AddIntoKernel");
+}
+
+Status Scale(float factor, Tensor* t) {
+  const long long n = t->numel();
+  ScaleKernel<<<internal::GridSize(n, kThreads), kThreads>>>(n, factor, t->device_data());
+  return internal::CudaStatus(cudaGetLastError(), "ScaleKernel");
 }
 
 }  // namespace ember::ops::cuda

@@ -52,8 +52,8 @@ Status EmbeddingPoolForward(const Tensor& rows, const IndexTensor& ids, const In
                             PoolMode mode, int64_t col_offset, Tensor* out) {
   const long long num_bags = offsets.numel() - 1, dim = rows.dim(1);
   PoolForwardKernel<<<internal::GridSize(num_bags * dim, kThreads), kThreads>>>(
-      num_bags, dim, rows.rows(), out->dim(1), col_offset, mode == PoolMode::kMean, rows.data(), ids.data(),
-      offsets.data(), out->data());
+      num_bags, dim, rows.rows(), out->dim(1), col_offset, mode == PoolMode::kMean, rows.device_data(), ids.device_data(),
+      offsets.device_data(), out->device_data());
   return internal::CudaStatus(cudaGetLastError(), "PoolForwardKernel");
 }
 
@@ -61,8 +61,8 @@ Status EmbeddingPoolBackward(const Tensor& dout, int64_t col_offset, const Index
                              const IndexTensor& offsets, PoolMode mode, Tensor* drows) {
   const long long num_bags = offsets.numel() - 1, dim = drows->dim(1);
   PoolBackwardKernel<<<internal::GridSize(num_bags * dim, kThreads), kThreads>>>(
-      num_bags, dim, drows->rows(), dout.dim(1), col_offset, mode == PoolMode::kMean, dout.data(), ids.data(),
-      offsets.data(), drows->data());
+      num_bags, dim, drows->rows(), dout.dim(1), col_offset, mode == PoolMode::kMean, dout.device_data(), ids.device_data(),
+      offsets.device_data(), drows->device_data());
   return internal::CudaStatus(cudaGetLastError(), "PoolBackwardKernel");
 }
 

@@ -48,15 +48,15 @@ __global__ void FmBackwardKernel(long long batch, long long num_fields, long lon
 
 Status FmInteractionForward(const Tensor& x, int64_t num_fields, int64_t dim, Tensor* out) {
   const long long batch = x.rows();
-  FmForwardKernel<<<internal::GridSize(batch, kThreads), kThreads>>>(batch, num_fields, dim, x.dim(1), x.data(),
-                                                                     out->data());
+  FmForwardKernel<<<internal::GridSize(batch, kThreads), kThreads>>>(batch, num_fields, dim, x.dim(1), x.device_data(),
+                                                                     out->device_data());
   return internal::CudaStatus(cudaGetLastError(), "FmForwardKernel");
 }
 
 Status FmInteractionBackward(const Tensor& x, const Tensor& dout, int64_t num_fields, int64_t dim, Tensor* dx) {
   const long long batch = x.rows();
-  FmBackwardKernel<<<internal::GridSize(batch * dim, kThreads), kThreads>>>(batch, num_fields, dim, x.dim(1), x.data(),
-                                                                            dout.data(), dx->data());
+  FmBackwardKernel<<<internal::GridSize(batch * dim, kThreads), kThreads>>>(batch, num_fields, dim, x.dim(1), x.device_data(),
+                                                                            dout.device_data(), dx->device_data());
   return internal::CudaStatus(cudaGetLastError(), "FmBackwardKernel");
 }
 

@@ -78,7 +78,7 @@ template <typename Loss>
 Status MeanLoss(const char* kernel, const Tensor& z, const Tensor& y, const Tensor& weights, double* mean_loss) {
   const long long n = z.numel();
   ASSIGN_OR_RETURN(double* total, Scratch());
-  LossKernel<Loss><<<1, kReduceThreads>>>(n, z.data(), y.data(), weights.empty() ? nullptr : weights.data(), total);
+  LossKernel<Loss><<<1, kReduceThreads>>>(n, z.device_data(), y.device_data(), weights.empty() ? nullptr : weights.device_data(), total);
   RETURN_IF_ERROR(internal::CudaStatus(cudaGetLastError(), kernel));
   double host_total = 0;
   EMBER_CUDA_RETURN_IF_ERROR(cudaMemcpy(&host_total, total, sizeof(double), cudaMemcpyDeviceToHost));
@@ -100,10 +100,10 @@ Status MseForward(const Tensor& predictions, const Tensor& targets, const Tensor
 Status MseBackward(const Tensor& predictions, const Tensor& targets, const Tensor& weights, Tensor* dpredictions) {
   const long long n = predictions.numel();
   constexpr int kThreads = 256;
-  MseGradKernel<<<internal::GridSize(n, kThreads), kThreads>>>(n, 2.f / static_cast<float>(n), predictions.data(),
-                                                               targets.data(),
-                                                               weights.empty() ? nullptr : weights.data(),
-                                                               dpredictions->data());
+  MseGradKernel<<<internal::GridSize(n, kThreads), kThreads>>>(n, 2.f / static_cast<float>(n), predictions.device_data(),
+                                                               targets.device_data(),
+                                                               weights.empty() ? nullptr : weights.device_data(),
+                                                               dpredictions->device_data());
   return internal::CudaStatus(cudaGetLastError(), "MseGradKernel");
 }
 
@@ -111,10 +111,10 @@ Status BceWithLogitsBackward(const Tensor& logits, const Tensor& labels, const T
                              Tensor* dlogits) {
   const long long n = logits.numel();
   constexpr int kThreads = 256;
-  BceGradKernel<<<internal::GridSize(n, kThreads), kThreads>>>(n, 1.f / static_cast<float>(n), logits.data(),
-                                                               labels.data(),
-                                                               weights.empty() ? nullptr : weights.data(),
-                                                               dlogits->data());
+  BceGradKernel<<<internal::GridSize(n, kThreads), kThreads>>>(n, 1.f / static_cast<float>(n), logits.device_data(),
+                                                               labels.device_data(),
+                                                               weights.empty() ? nullptr : weights.device_data(),
+                                                               dlogits->device_data());
   return internal::CudaStatus(cudaGetLastError(), "BceGradKernel");
 }
 

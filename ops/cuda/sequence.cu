@@ -110,75 +110,75 @@ unsigned Grid(long long n) { return static_cast<unsigned>(internal::GridSize(n, 
 }  // namespace
 
 Status SequencePoolForward(const Tensor& x, const IndexTensor& lengths, int64_t dim, bool mean, Tensor* out) {
-  PoolKernel<<<Grid(x.rows() * dim), kThreads>>>(x.rows(), x.dim(1) / dim, dim, mean, x.data(), lengths.data(),
-                                                 out->data());
+  PoolKernel<<<Grid(x.rows() * dim), kThreads>>>(x.rows(), x.dim(1) / dim, dim, mean, x.device_data(), lengths.device_data(),
+                                                 out->device_data());
   return internal::CudaStatus(cudaGetLastError(), "PoolKernel");
 }
 
 Status SequencePoolBackward(const Tensor& dout, const IndexTensor& lengths, int64_t dim, bool mean, Tensor* dx) {
-  PoolGradKernel<<<Grid(dx->numel()), kThreads>>>(dx->rows(), dx->dim(1) / dim, dim, mean, dout.data(),
-                                                  lengths.data(), dx->data());
+  PoolGradKernel<<<Grid(dx->numel()), kThreads>>>(dx->rows(), dx->dim(1) / dim, dim, mean, dout.device_data(),
+                                                  lengths.device_data(), dx->device_data());
   return internal::CudaStatus(cudaGetLastError(), "PoolGradKernel");
 }
 
 Status WeightedSequencePoolForward(const Tensor& x, const Tensor& weights, const IndexTensor& lengths, int64_t dim,
                                    Tensor* out) {
-  WeightedPoolKernel<<<Grid(x.rows() * dim), kThreads>>>(x.rows(), x.dim(1) / dim, dim, x.data(), weights.data(),
-                                                         lengths.data(), out->data());
+  WeightedPoolKernel<<<Grid(x.rows() * dim), kThreads>>>(x.rows(), x.dim(1) / dim, dim, x.device_data(), weights.device_data(),
+                                                         lengths.device_data(), out->device_data());
   return internal::CudaStatus(cudaGetLastError(), "WeightedPoolKernel");
 }
 
 Status WeightedSequencePoolBackward(const Tensor& x, const Tensor& weights, const IndexTensor& lengths,
                                     const Tensor& dout, int64_t dim, Tensor* dx, Tensor* dweights) {
-  WeightedPoolGradKernel<<<Grid(x.numel()), kThreads>>>(x.rows(), x.dim(1) / dim, dim, x.data(), weights.data(),
-                                                        lengths.data(), dout.data(), dx->data(), dweights->data());
+  WeightedPoolGradKernel<<<Grid(x.numel()), kThreads>>>(x.rows(), x.dim(1) / dim, dim, x.device_data(), weights.device_data(),
+                                                        lengths.device_data(), dout.device_data(), dx->device_data(), dweights->device_data());
   return internal::CudaStatus(cudaGetLastError(), "WeightedPoolGradKernel");
 }
 
 Status TargetAttentionFeaturesForward(const Tensor& seq, const Tensor& target, int64_t dim, Tensor* features) {
-  FeaturesKernel<<<Grid(features->numel()), kThreads>>>(features->rows(), seq.dim(1) / dim, dim, seq.data(),
-                                                        target.data(), features->data());
+  FeaturesKernel<<<Grid(features->numel()), kThreads>>>(features->rows(), seq.dim(1) / dim, dim, seq.device_data(),
+                                                        target.device_data(), features->device_data());
   return internal::CudaStatus(cudaGetLastError(), "FeaturesKernel");
 }
 
 Status TargetAttentionFeaturesBackward(const Tensor& seq, const Tensor& target, const Tensor& dfeatures, int64_t dim,
                                        Tensor* dseq, Tensor* dtarget) {
   const long long seq_len = seq.dim(1) / dim;
-  FeaturesGradSeqKernel<<<Grid(seq.numel()), kThreads>>>(seq.rows(), seq_len, dim, target.data(), dfeatures.data(),
-                                                         dseq->data());
+  FeaturesGradSeqKernel<<<Grid(seq.numel()), kThreads>>>(seq.rows(), seq_len, dim, target.device_data(), dfeatures.device_data(),
+                                                         dseq->device_data());
   RETURN_IF_ERROR(internal::CudaStatus(cudaGetLastError(), "FeaturesGradSeqKernel"));
-  FeaturesGradTargetKernel<<<Grid(seq.rows() * dim), kThreads>>>(seq.rows(), seq_len, dim, seq.data(),
-                                                                 dfeatures.data(), dtarget->data());
+  FeaturesGradTargetKernel<<<Grid(seq.rows() * dim), kThreads>>>(seq.rows(), seq_len, dim, seq.device_data(),
+                                                                 dfeatures.device_data(), dtarget->device_data());
   return internal::CudaStatus(cudaGetLastError(), "FeaturesGradTargetKernel");
 }
 
 Status HeadScoresForward(const Tensor& q, const Tensor& k, int64_t seq_len, int64_t heads, float scale,
                          Tensor* scores) {
-  ScoresKernel<<<Grid(scores->numel()), kThreads>>>(scores->rows(), seq_len, heads, q.dim(1), scale, q.data(),
-                                                    k.data(), scores->data());
+  ScoresKernel<<<Grid(scores->numel()), kThreads>>>(scores->rows(), seq_len, heads, q.dim(1), scale, q.device_data(),
+                                                    k.device_data(), scores->device_data());
   return internal::CudaStatus(cudaGetLastError(), "ScoresKernel");
 }
 
 Status HeadScoresBackward(const Tensor& q, const Tensor& k, const Tensor& dscores, int64_t seq_len, int64_t heads,
                           float scale, Tensor* dq, Tensor* dk) {
-  ScoresGradKernel<<<Grid(q.numel()), kThreads>>>(q.rows(), seq_len, heads, q.dim(1), scale, q.data(), k.data(),
-                                                  dscores.data(), dq->data(), dk->data());
+  ScoresGradKernel<<<Grid(q.numel()), kThreads>>>(q.rows(), seq_len, heads, q.dim(1), scale, q.device_data(), k.device_data(),
+                                                  dscores.device_data(), dq->device_data(), dk->device_data());
   return internal::CudaStatus(cudaGetLastError(), "ScoresGradKernel");
 }
 
 Status HeadApplyForward(const Tensor& attention, const Tensor& v, int64_t seq_len, int64_t heads, Tensor* out) {
-  ApplyKernel<<<Grid(v.numel()), kThreads>>>(v.rows(), seq_len, heads, v.dim(1), attention.data(), v.data(),
-                                             out->data());
+  ApplyKernel<<<Grid(v.numel()), kThreads>>>(v.rows(), seq_len, heads, v.dim(1), attention.device_data(), v.device_data(),
+                                             out->device_data());
   return internal::CudaStatus(cudaGetLastError(), "ApplyKernel");
 }
 
 Status HeadApplyBackward(const Tensor& attention, const Tensor& v, const Tensor& dout, int64_t seq_len, int64_t heads,
                          Tensor* dattention, Tensor* dv) {
   ApplyGradAttentionKernel<<<Grid(attention.numel()), kThreads>>>(attention.rows(), seq_len, heads, v.dim(1),
-                                                                  v.data(), dout.data(), dattention->data());
+                                                                  v.device_data(), dout.device_data(), dattention->device_data());
   RETURN_IF_ERROR(internal::CudaStatus(cudaGetLastError(), "ApplyGradAttentionKernel"));
-  ApplyGradValueKernel<<<Grid(v.numel()), kThreads>>>(v.rows(), seq_len, heads, v.dim(1), attention.data(),
-                                                      dout.data(), dv->data());
+  ApplyGradValueKernel<<<Grid(v.numel()), kThreads>>>(v.rows(), seq_len, heads, v.dim(1), attention.device_data(),
+                                                      dout.device_data(), dv->device_data());
   return internal::CudaStatus(cudaGetLastError(), "ApplyGradValueKernel");
 }
 

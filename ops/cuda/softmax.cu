@@ -102,13 +102,13 @@ __global__ void SumRowsKernel(long long rows, const double* row_loss, double* to
 
 Status MaskedSoftmaxForward(const Tensor& x, const IndexTensor& lengths, Tensor* y) {
   MaskedSoftmaxKernel<<<static_cast<unsigned>(x.rows()), kThreads>>>(
-      x.dim(1), lengths.numel() == 0 ? nullptr : lengths.data(), x.data(), y->data());
+      x.dim(1), lengths.numel() == 0 ? nullptr : lengths.device_data(), x.device_data(), y->device_data());
   return internal::CudaStatus(cudaGetLastError(), "MaskedSoftmaxKernel");
 }
 
 Status MaskedSoftmaxBackward(const Tensor& y, const Tensor& dy, Tensor* dx) {
-  MaskedSoftmaxBackwardKernel<<<static_cast<unsigned>(y.rows()), kThreads>>>(y.dim(1), y.data(), dy.data(),
-                                                                              dx->data());
+  MaskedSoftmaxBackwardKernel<<<static_cast<unsigned>(y.rows()), kThreads>>>(y.dim(1), y.device_data(), dy.device_data(),
+                                                                              dx->device_data());
   return internal::CudaStatus(cudaGetLastError(), "MaskedSoftmaxBackwardKernel");
 }
 
@@ -117,9 +117,9 @@ Status SoftmaxCrossEntropyForward(const Tensor& logits, const Tensor& log_q, boo
   const long long rows = logits.rows();
   double* device_scratch = nullptr;  // [rows] row losses, then the total
   EMBER_CUDA_RETURN_IF_ERROR(cudaMalloc(&device_scratch, sizeof(double) * static_cast<size_t>(rows + 1)));
-  CrossEntropyKernel<<<static_cast<unsigned>(rows), kThreads>>>(logits.dim(1), 0.f, logits.data(),
-                                                                log_q.empty() ? nullptr : log_q.data(), per_row,
-                                                                targets.data(), device_scratch, nullptr);
+  CrossEntropyKernel<<<static_cast<unsigned>(rows), kThreads>>>(logits.dim(1), 0.f, logits.device_data(),
+                                                                log_q.empty() ? nullptr : log_q.device_data(), per_row,
+                                                                targets.device_data(), device_scratch, nullptr);
   Status status = internal::CudaStatus(cudaGetLastError(), "CrossEntropyKernel");
   if (status.ok()) {
     SumRowsKernel<<<1, kThreads>>>(rows, device_scratch, device_scratch + rows);
@@ -142,8 +142,8 @@ Status SoftmaxCrossEntropyBackward(const Tensor& logits, const Tensor& log_q, bo
   // row for its max and sum before the first write, and after them each
   // thread reads only the elements it writes.
   CrossEntropyKernel<<<static_cast<unsigned>(logits.rows()), kThreads>>>(
-      logits.dim(1), 1.f / static_cast<float>(logits.rows()), logits.data(), log_q.empty() ? nullptr : log_q.data(),
-      per_row, targets.data(), nullptr, dlogits->data());
+      logits.dim(1), 1.f / static_cast<float>(logits.rows()), logits.device_data(), log_q.empty() ? nullptr : log_q.device_data(),
+      per_row, targets.device_data(), nullptr, dlogits->device_data());
   return internal::CudaStatus(cudaGetLastError(), "CrossEntropyKernel");
 }
 

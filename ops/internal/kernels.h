@@ -30,6 +30,7 @@ struct DenseStepParams {
   Status LinearBackward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor* dx, Tensor* dw);    \
   Status BiasAdd(const Tensor& bias, Tensor* y);                                                        \
   Status AddInto(const Tensor& x, Tensor* sum);                                                         \
+  Status Scale(float factor, Tensor* t);                                                                \
   Status BiasBackward(const Tensor& dy, Tensor* dbias);                                                 \
   Status ActivationForward(Activation activation, const Tensor& x, Tensor* y);                          \
   Status ActivationBackward(Activation activation, const Tensor& y, const Tensor& dy, Tensor* dx);      \

@@ -24,7 +24,7 @@ constexpr uint64_t kToken = 0xc0ffee1234ULL;
 constexpr uint32_t kTable = 3;
 constexpr int kDim = 16;
 
-ClientOptions ClientOf(const std::string& endpoint, const CurveKeys& curve, int timeout_ms) {
+ClientOptions ClientOf(const std::string& endpoint, const net::CurveKeys& curve, int timeout_ms) {
   ClientOptions options;
   options.server_endpoints = {endpoint};
   options.job_token = kToken;
@@ -52,33 +52,33 @@ void PullPushPull(PsClient* client, const std::vector<Key>& keys) {
 }
 
 TEST(CurveTest, KeypairsAreZ85AndDistinct) {
-  if (!CurveAvailable()) GTEST_SKIP() << "libzmq without CURVE";
-  StatusOr<CurveKeys> a = MakeCurveKeys(), b = MakeCurveKeys();
+  if (!net::CurveAvailable()) GTEST_SKIP() << "libzmq without CURVE";
+  StatusOr<net::CurveKeys> a = net::MakeCurveKeys(), b = net::MakeCurveKeys();
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ(a->server_public.size(), 40u);
   EXPECT_EQ(a->server_secret.size(), 40u);
   EXPECT_NE(a->server_public, b->server_public);
   EXPECT_TRUE(a->enabled());
-  EXPECT_FALSE(CurveKeys().enabled());
+  EXPECT_FALSE(net::CurveKeys().enabled());
 }
 
 TEST(CurveTest, MalformedKeysAreInvalidArgument) {
-  if (!CurveAvailable()) GTEST_SKIP() << "libzmq without CURVE";
+  if (!net::CurveAvailable()) GTEST_SKIP() << "libzmq without CURVE";
   zmq::context_t context;
   zmq::socket_t router(context, zmq::socket_type::router), dealer(context, zmq::socket_type::dealer);
-  EXPECT_EQ(ApplyCurveServer(&router, {"short", "short"}).code(), StatusCode::kInvalidArgument);
-  StatusOr<CurveKeys> keys = MakeCurveKeys();
+  EXPECT_EQ(net::ApplyCurveServer(&router, {"short", "short"}).code(), StatusCode::kInvalidArgument);
+  StatusOr<net::CurveKeys> keys = net::MakeCurveKeys();
   ASSERT_TRUE(keys.ok());
-  EXPECT_EQ(ApplyCurveServer(&router, {keys->server_public, ""}).code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(ApplyCurveClient(&dealer, {"short", ""}).code(), StatusCode::kInvalidArgument);
-  EXPECT_TRUE(ApplyCurveServer(&router, CurveKeys()).ok()) << "empty keys leave the socket plain";
-  EXPECT_TRUE(ApplyCurveClient(&dealer, {keys->server_public, ""}).ok());
+  EXPECT_EQ(net::ApplyCurveServer(&router, {keys->server_public, ""}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(net::ApplyCurveClient(&dealer, {"short", ""}).code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(net::ApplyCurveServer(&router, net::CurveKeys()).ok()) << "empty keys leave the socket plain";
+  EXPECT_TRUE(net::ApplyCurveClient(&dealer, {keys->server_public, ""}).ok());
 }
 
 TEST(CurveTest, OnlyAClientWithTheServerKeyGetsAnswers) {
-  if (!CurveAvailable()) GTEST_SKIP() << "libzmq without CURVE";
-  StatusOr<CurveKeys> job_keys = MakeCurveKeys();
-  StatusOr<CurveKeys> other_keys = MakeCurveKeys();
+  if (!net::CurveAvailable()) GTEST_SKIP() << "libzmq without CURVE";
+  StatusOr<net::CurveKeys> job_keys = net::MakeCurveKeys();
+  StatusOr<net::CurveKeys> other_keys = net::MakeCurveKeys();
   ASSERT_TRUE(job_keys.ok() && other_keys.ok());
 
   zmq::context_t context;
@@ -100,7 +100,7 @@ TEST(CurveTest, OnlyAClientWithTheServerKeyGetsAnswers) {
   PullPushPull(&good, keys);
 
   const auto start = std::chrono::steady_clock::now();
-  PsClient plain(&context, ClientOf(endpoint, CurveKeys(), 700));
+  PsClient plain(&context, ClientOf(endpoint, net::CurveKeys(), 700));
   Status plain_connect = plain.Connect();
   EXPECT_EQ(plain_connect.code(), StatusCode::kDeadlineExceeded) << plain_connect;
   PsClient wrong_key(&context, ClientOf(endpoint, {other_keys->server_public, ""}, 700));

@@ -16,6 +16,7 @@
 #include "data/synthetic_sequences.h"
 #include "models/model.h"
 #include "job/local_job.h"
+#include "tests/util/model_batches.h"
 #include "tests/util/model_gradients.h"
 
 namespace ember::models {
@@ -32,33 +33,7 @@ ModelOptions SequenceOptions(const std::string& name, int max_seq_len) {
   return options;
 }
 
-Key User(int u) { return HashFieldToken(0, std::to_string(u)); }
-Key Item(int i) { return HashFieldToken(1, std::to_string(i)); }
-
-// Two groups of a positive and two negatives (the layout of the reader's
-// train batches), with histories of 5 (longer than max_seq_len 3), 1, 0, 2,
-// 3 (a repeated item) and 0 items; history items are also targets, so rows
-// get gradients from both roles.
-data::Batch SequenceBatch(bool with_history) {
-  const std::vector<int> users = {1, 1, 1, 2, 2, 2};
-  const std::vector<int> targets = {1, 7, 8, 2, 1, 9};
-  const std::vector<std::vector<int>> histories = {{3, 4, 5, 6, 2}, {1}, {}, {3, 7}, {4, 4, 2}, {}};
-  data::Batch batch;
-  batch.num_dense = 0;
-  batch.fields.resize(with_history ? 3 : 2);
-  batch.Clear();
-  for (size_t b = 0; b < users.size(); ++b) {
-    batch.fields[0].keys.push_back(User(users[b]));
-    batch.fields[1].keys.push_back(Item(targets[b]));
-    if (with_history) {
-      for (int item : histories[b]) batch.fields[2].keys.push_back(Item(item));
-    }
-    for (data::SparseField& field : batch.fields) field.offsets.push_back(static_cast<int32_t>(field.keys.size()));
-    batch.labels.push_back(b % 3 == 0 ? 1.f : 0.f);
-  }
-  batch.size = static_cast<int64_t>(users.size());
-  return batch;
-}
+using testing_util::SequenceBatch;
 
 TEST(SequenceModelsTest, TablesAndBadOptions) {
   for (const std::string name : {"din", "bst"}) {

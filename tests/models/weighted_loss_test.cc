@@ -34,7 +34,8 @@ TEST(WeightedLossTest, LogisticLossScalesEachSampleByItsWeight) {
 
   ops::Tensor dlogits;
   StepResult weighted;
-  ASSERT_TRUE(internal::LogisticLoss(LabelBatch(labels, weights), z, &dlogits, &weighted).ok());
+  internal::LogisticLoss loss;
+  ASSERT_TRUE(loss.Compute(LabelBatch(labels, weights), z, &dlogits, &weighted).ok());
   double want_loss = 0;
   for (int b = 0; b < 4; ++b) {
     want_loss += weights[b] * Bce(logits[b], labels[b]) / 4;
@@ -45,7 +46,7 @@ TEST(WeightedLossTest, LogisticLossScalesEachSampleByItsWeight) {
 
   // No weights: every weight is 1.
   StepResult plain;
-  ASSERT_TRUE(internal::LogisticLoss(LabelBatch(labels, {}), z, &dlogits, &plain).ok());
+  ASSERT_TRUE(loss.Compute(LabelBatch(labels, {}), z, &dlogits, &plain).ok());
   double plain_loss = 0;
   for (int b = 0; b < 4; ++b) {
     plain_loss += Bce(logits[b], labels[b]) / 4;
@@ -58,7 +59,7 @@ TEST(WeightedLossTest, LogisticLossScalesEachSampleByItsWeight) {
 
   // Weights of the wrong length are refused.
   StepResult bad;
-  EXPECT_EQ(internal::LogisticLoss(LabelBatch(labels, {1.f, 2.f}), z, &dlogits, &bad).code(),
+  EXPECT_EQ(loss.Compute(LabelBatch(labels, {1.f, 2.f}), z, &dlogits, &bad).code(),
             StatusCode::kInvalidArgument);
 }
 
@@ -102,7 +103,7 @@ Step TrainStep(Model* model, const data::Batch& batch) {
     rows.push_back(ops::Tensor::Empty({static_cast<int64_t>(inputs[t].unique.keys.size()), model->tables()[t].dim}));
     for (int64_t i = 0; i < rows[t].numel(); ++i) rows[t].data()[i] = static_cast<float>(rng.Normal(0, 0.5));
   }
-  model->dense_params()->ZeroGrads();
+  EXPECT_TRUE(model->dense_params()->ZeroGrads().ok());
   std::vector<ops::Tensor> row_grads;
   StepResult result;
   EXPECT_TRUE(model->TrainStep(batch, inputs, rows, &row_grads, &result).ok());

@@ -53,7 +53,8 @@ TEST(MpiDenseSyncTest, Child) {
   for (int64_t n : std::vector<int64_t>{0, 1, 2, 5, 1000, (1 << 20) + 7, 3}) {
     std::vector<float> buffer(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) buffer[static_cast<size_t>(i)] = Value(i, rank);
-    ASSERT_TRUE(sync.AllreduceSum(buffer.data(), n).ok()) << n;
+    ops::Tensor view = ops::Tensor::View(buffer.data(), {n});
+    ASSERT_TRUE(sync.AllreduceSum(&view).ok()) << n;
     int64_t wrong = 0, first_wrong = -1;
     for (int64_t i = 0; i < n; ++i) {
       const float expected = Expected(i, n, size);
@@ -64,9 +65,12 @@ TEST(MpiDenseSyncTest, Child) {
     EXPECT_EQ(wrong, 0) << "rank " << rank << " of " << size << ", n " << n << ", first at " << first_wrong;
   }
   float x = 1.0f;
-  EXPECT_EQ(sync.AllreduceSum(&x, -1).code(), StatusCode::kInvalidArgument);
+  // MPI sums host memory: a (never touched) view that says it is on a GPU is refused.
+  ops::Tensor on_gpu = ops::Tensor::View(&x, {1}, ops::Device::Cuda(0));
+  EXPECT_EQ(sync.AllreduceSum(&on_gpu).code(), StatusCode::kInvalidArgument);
   sync.Abort(Status::Unavailable("server 0 is dead"));
-  const Status aborted = sync.AllreduceSum(&x, 1);
+  ops::Tensor one = ops::Tensor::View(&x, {1});
+  const Status aborted = sync.AllreduceSum(&one);
   EXPECT_EQ(aborted.code(), StatusCode::kAborted) << aborted;
   MPI_Finalize();
 }

@@ -130,6 +130,21 @@ TEST_F(MpiJobTest, AWorldWithoutWorkersOrDisagreeingNumWorkersIsRefused) {
   EXPECT_NE(disagree.output.find("--num_workers=3 but mpirun started 5"), std::string::npos) << disagree.output;
 }
 
+// --device=cuda where no GPU is usable: every rank stops at start, with the
+// worker and its host named, and the job exits 2 (nothing was trained).
+TEST_F(MpiJobTest, DeviceCudaWithoutAGpuStopsAtStartNamingTheWorker) {
+  if (!MpirunOnPath()) GTEST_SKIP() << "mpirun is not on PATH";
+  if (ops::CudaAvailable()) GTEST_SKIP() << "this host has a GPU";
+  CommandResult mpi = RunMpi(4, TrainFlags("m.jsonl") + " --device=cuda");
+  EXPECT_EQ(mpi.exit_code, 2) << mpi.output;
+  const bool no_gpu = mpi.output.find("(worker 0 on host ") != std::string::npos &&
+                      mpi.output.find("--device=cuda: worker 0 on host ") != std::string::npos &&
+                      mpi.output.find("has no usable GPU") != std::string::npos;
+  const bool no_cuda = mpi.output.find("--device=cuda: this ember was built without CUDA") != std::string::npos;
+  EXPECT_TRUE(no_gpu || no_cuda) << mpi.output;
+  EXPECT_EQ(mpi.output.find("samples/s"), std::string::npos) << "nothing may train\n" << mpi.output;
+}
+
 TEST_F(MpiJobTest, PortRangeAndTokenFileAreUsed) {
   if (!MpirunOnPath()) GTEST_SKIP() << "mpirun is not on PATH";
   ASSERT_TRUE(WriteFileAtomically(dir_ + "/token", "0x1234abcd5678ef01\n").ok());

@@ -40,6 +40,11 @@ MPI_Comm Workers() {
   return MPI_COMM_WORLD;
 }
 
+// A 1-D host view of *values.
+ops::Tensor HostView(std::vector<float>* values) {
+  return ops::Tensor::View(values->data(), {static_cast<int64_t>(values->size())});
+}
+
 TEST(NcclDenseSyncTest, WithoutAGpuCreateNamesTheWorkerAndItsHost) {
   if (ops::CudaDeviceCount() > 0) GTEST_SKIP() << "this host has a GPU";
   StatusOr<std::unique_ptr<NcclDenseSync>> sync = NcclDenseSync::Create(Workers(), "hostA", false);
@@ -73,12 +78,23 @@ TEST(NcclDenseSyncTest, OneWorkersSumIsItsBufferBitForBit) {
   for (size_t n : {size_t{1000}, size_t{(1 << 20) + 3}, size_t{17}}) {
     const std::vector<float> expected = Gradients(n);
     std::vector<float> buffer = expected;
-    ASSERT_TRUE((*sync)->AllreduceSum(buffer.data(), static_cast<int64_t>(n)).ok()) << n;
+    ops::Tensor host = HostView(&buffer);
+    ASSERT_TRUE((*sync)->AllreduceSum(&host).ok()) << n;
     EXPECT_EQ(std::memcmp(buffer.data(), expected.data(), n * sizeof(float)), 0) << n;
+    // The same sum of a buffer in GPU memory, with no host copy.
+    StatusOr<ops::Tensor> on_gpu = ops::Tensor::View(const_cast<float*>(expected.data()), {static_cast<int64_t>(n)})
+                                       .To(ops::Device::Cuda((*sync)->device()));
+    ASSERT_TRUE(on_gpu.ok()) << on_gpu.status();
+    ASSERT_TRUE((*sync)->AllreduceSum(&*on_gpu).ok()) << n;
+    StatusOr<ops::Tensor> back = on_gpu->To(ops::Device::Cpu());
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_EQ(std::memcmp(back->data(), expected.data(), n * sizeof(float)), 0) << "device buffer of " << n;
   }
-  EXPECT_TRUE((*sync)->AllreduceSum(nullptr, 0).ok());
+  ops::Tensor empty;
+  EXPECT_TRUE((*sync)->AllreduceSum(&empty).ok());
   float one = 1.0f;
-  EXPECT_EQ((*sync)->AllreduceSum(&one, -1).code(), StatusCode::kInvalidArgument);
+  ops::Tensor other_gpu = ops::Tensor::View(&one, {1}, ops::Device::Cuda((*sync)->device() + 1));
+  EXPECT_EQ((*sync)->AllreduceSum(&other_gpu).code(), StatusCode::kInvalidArgument);
 }
 
 TEST(NcclDenseSyncTest, AbortEndsEveryLaterCall) {
@@ -86,10 +102,11 @@ TEST(NcclDenseSyncTest, AbortEndsEveryLaterCall) {
   StatusOr<std::unique_ptr<NcclDenseSync>> sync = NcclDenseSync::Create(Workers(), "hostA", false);
   ASSERT_TRUE(sync.ok()) << sync.status();
   std::vector<float> buffer = Gradients(4096);
-  ASSERT_TRUE((*sync)->AllreduceSum(buffer.data(), 4096).ok());
+  ops::Tensor view = HostView(&buffer);
+  ASSERT_TRUE((*sync)->AllreduceSum(&view).ok());
   (*sync)->Abort(Status::Unavailable("server 1 is dead"));
   for (int call = 0; call < 2; ++call) {
-    const Status status = (*sync)->AllreduceSum(buffer.data(), 4096);
+    const Status status = (*sync)->AllreduceSum(&view);
     EXPECT_EQ(status.code(), StatusCode::kAborted) << status;
     EXPECT_NE(status.message().find("server 1 is dead"), std::string::npos) << status;
   }
@@ -119,7 +136,8 @@ TEST(NcclDenseSyncTest, TwoRankChild) {
   const size_t n = (size_t{1} << 20) + 5;
   std::vector<float> buffer(n);
   for (size_t i = 0; i < n; ++i) buffer[i] = RankValue(i, rank);
-  ASSERT_TRUE((*sync)->AllreduceSum(buffer.data(), static_cast<int64_t>(n)).ok());
+  ops::Tensor view = HostView(&buffer);
+  ASSERT_TRUE((*sync)->AllreduceSum(&view).ok());
   size_t wrong = 0;
   for (size_t i = 0; i < n; ++i) {
     const float expected = RankValue(i, 0) + RankValue(i, 1);  // one rounding, whatever the order
@@ -136,7 +154,7 @@ TEST(NcclDenseSyncTest, TwoRankChild) {
       (*sync)->Abort(Status::Unavailable("worker 1 is gone"));
     });
     const auto start = std::chrono::steady_clock::now();
-    const Status waited = (*sync)->AllreduceSum(buffer.data(), static_cast<int64_t>(n));
+    const Status waited = (*sync)->AllreduceSum(&view);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     aborter.join();
     EXPECT_EQ(waited.code(), StatusCode::kAborted) << waited;

@@ -26,14 +26,14 @@ Tensor ParameterView(ParameterSet* params, const std::string& name) {
 TEST(TargetAttentionTest, PaddingAndOrderOfTheHistoryDoNotMatter) {
   ParameterSet params;
   TargetAttention layer(&params, "din", kDim, {8});
-  params.Finalize(7);
+  ASSERT_TRUE(params.Finalize(7).ok());
   Rng rng(101);
   Tensor seq = RandomTensor(&rng, {kBatch, kLen * kDim});
   const Tensor target = RandomTensor(&rng, {kBatch, kDim});
   const IndexTensor lengths = IndexTensor::FromVector(kLengths);
   Tensor out;
   OPS_ASSERT_OK(layer.Forward(seq, target, lengths, &out));
-  const Tensor first = out.Clone();
+  const Tensor first = out.Clone().value();
   // Sample 1 has 2 real positions: swap them and scribble on its padding.
   for (int64_t d = 0; d < kDim; ++d) {
     std::swap(seq.data()[1 * kLen * kDim + d], seq.data()[1 * kLen * kDim + kDim + d]);
@@ -47,7 +47,7 @@ TEST(TargetAttentionTest, PaddingAndOrderOfTheHistoryDoNotMatter) {
 TEST(TargetAttentionTest, GradientsMatchCentralDifferences) {
   ParameterSet params;
   TargetAttention layer(&params, "din", kDim, {6});
-  params.Finalize(8);
+  ASSERT_TRUE(params.Finalize(8).ok());
   Rng rng(102);
   Tensor seq = RandomTensor(&rng, {kBatch, kLen * kDim}), target = RandomTensor(&rng, {kBatch, kDim});
   const Tensor up = RandomTensor(&rng, {kBatch, kDim});
@@ -58,10 +58,10 @@ TEST(TargetAttentionTest, GradientsMatchCentralDifferences) {
     return testing::Dot(out, up);
   };
   loss();
-  params.ZeroGrads();
+  ASSERT_TRUE(params.ZeroGrads().ok());
   Tensor dseq, dtarget;
   OPS_ASSERT_OK(layer.Backward(up, &dseq, &dtarget));
-  const Tensor dweight = params.grad(*params.Find("din.mlp.0.weight")).Clone();
+  const Tensor dweight = params.grad(*params.Find("din.mlp.0.weight")).Clone().value();
   // A small step: the MLP's ReLUs have kinks a large one would cross.
   testing::ExpectGradientMatches("dseq", &seq, dseq, loss, 1e-3);
   testing::ExpectGradientMatches("dtarget", &target, dtarget, loss, 1e-3);
@@ -72,13 +72,13 @@ TEST(TargetAttentionTest, GradientsMatchCentralDifferences) {
 TEST(MultiHeadSelfAttentionTest, PaddingKeysDoNotChangeRealPositions) {
   ParameterSet params;
   MultiHeadSelfAttention layer(&params, "bst", kLen, kDim, /*heads=*/2);
-  params.Finalize(9);
+  ASSERT_TRUE(params.Finalize(9).ok());
   Rng rng(103);
   Tensor x = RandomTensor(&rng, {kBatch, kLen * kDim});
   const IndexTensor lengths = IndexTensor::FromVector(kLengths);
   Tensor out;
   OPS_ASSERT_OK(layer.Forward(x, lengths, &out));
-  const Tensor first = out.Clone();
+  const Tensor first = out.Clone().value();
   for (int64_t d = 0; d < 2 * kDim; ++d) x.data()[1 * kLen * kDim + 2 * kDim + d] = -50.f;  // sample 1's padding
   OPS_ASSERT_OK(layer.Forward(x, lengths, &out));
   for (int64_t j = 0; j < 2; ++j) {
@@ -93,7 +93,7 @@ TEST(MultiHeadSelfAttentionTest, PaddingKeysDoNotChangeRealPositions) {
 TEST(MultiHeadSelfAttentionTest, GradientsMatchCentralDifferences) {
   ParameterSet params;
   MultiHeadSelfAttention layer(&params, "bst", kLen, kDim, /*heads=*/2);
-  params.Finalize(10);
+  ASSERT_TRUE(params.Finalize(10).ok());
   Rng rng(104);
   Tensor x = RandomTensor(&rng, {kBatch, kLen * kDim});
   const Tensor up = RandomTensor(&rng, {kBatch, kLen * kDim});
@@ -104,12 +104,12 @@ TEST(MultiHeadSelfAttentionTest, GradientsMatchCentralDifferences) {
     return testing::Dot(out, up);
   };
   loss();
-  params.ZeroGrads();
+  ASSERT_TRUE(params.ZeroGrads().ok());
   Tensor dx;
   OPS_ASSERT_OK(layer.Backward(up, &dx));
   testing::ExpectGradientMatches("dx", &x, dx, loss);
   for (const std::string name : {"bst.positions", "bst.q.weight", "bst.k.weight", "bst.v.weight", "bst.o.weight"}) {
-    const Tensor grad = params.grad(*params.Find(name)).Clone();
+    const Tensor grad = params.grad(*params.Find(name)).Clone().value();
     Tensor value = ParameterView(&params, name);
     testing::ExpectGradientMatches(name, &value, grad, loss);
   }
@@ -127,7 +127,7 @@ TEST(AttentionCudaTest, MatchesCpu) {
     ParameterSet params(device);
     TargetAttention din(&params, "din", dim, {8});
     MultiHeadSelfAttention bst(&params, "bst", len, dim, 2);
-    params.Finalize(11);
+    EXPECT_TRUE(params.Finalize(11).ok());
     const IndexTensor lengths = OnDevice(lens, device);
     Tensor pooled, attended, dseq, dtarget, dx;
     OPS_EXPECT_OK(din.Forward(OnDevice(seq, device), OnDevice(target, device), lengths, &pooled));

@@ -141,7 +141,7 @@ TEST_P(CrossNetworkTest, GradientsThroughParameterSet) {
   EXPECT_EQ(params.size(), 3 * (5 * 5 + 5));
   EXPECT_EQ(params.name(cross.weight_id(2)), "cross.2.weight");
   EXPECT_EQ(params.name(cross.bias_id(1)), "cross.1.bias");
-  params.Finalize(8);
+  ASSERT_TRUE(params.Finalize(8).ok());
   // Non-zero biases, so that their gradients are not the only thing tested.
   for (int l = 0; l < 3; ++l) {
     Tensor bias = params.value(cross.bias_id(l));
@@ -151,7 +151,7 @@ TEST_P(CrossNetworkTest, GradientsThroughParameterSet) {
   Tensor x = RandomTensor(&rng, {4, 5});
   const Tensor up = RandomTensor(&rng, {4, 5});
 
-  params.ZeroGrads();
+  ASSERT_TRUE(params.ZeroGrads().ok());
   Tensor y, dx;
   OPS_ASSERT_OK(cross.Forward(OnDevice(x, device()), &y));
   ASSERT_EQ(y.shape(), up.shape());
@@ -182,7 +182,7 @@ TEST_P(CrossNetworkTest, GradientsThroughParameterSet) {
 TEST_P(CrossNetworkTest, OneLayerEqualsTheOp) {
   ParameterSet params(device());
   CrossNetwork cross(&params, "cross", 4, 1);
-  params.Finalize(9);
+  ASSERT_TRUE(params.Finalize(9).ok());
   Rng rng(45);
   const Tensor x = OnDevice(RandomTensor(&rng, {3, 4}), device());
   Tensor y;
@@ -197,7 +197,7 @@ TEST_P(CrossNetworkTest, BuffersAreReusedAndErrorsAreStatuses) {
   CrossNetwork cross(&params, "cross", 4, 2);
   Tensor x = Tensor::Zeros({2, 4}, device()), y, dx;
   EXPECT_EQ(cross.Forward(x, &y).code(), StatusCode::kFailedPrecondition);
-  params.Finalize(1);
+  ASSERT_TRUE(params.Finalize(1).ok());
   EXPECT_EQ(cross.Backward(Tensor::Zeros({2, 4}, device()), nullptr).code(), StatusCode::kFailedPrecondition);
   const Status s = cross.Forward(Tensor::Zeros({2, 5}, device()), &y);
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);

@@ -21,7 +21,7 @@ TEST(ParameterSetTest, PacksParametersIntoOneBufferWithViews) {
   const int e = params.Add("emb", {2, 5}, Init::kNormal001);
   EXPECT_EQ(params.count(), 3);
   EXPECT_EQ(params.size(), 12 + 4 + 10);
-  params.Finalize(/*seed=*/7);
+  ASSERT_TRUE(params.Finalize(/*seed=*/7).ok());
   EXPECT_EQ(params.value(w).data(), params.flat_values().data());
   EXPECT_EQ(params.value(b).data(), params.flat_values().data() + 12);
   EXPECT_EQ(params.grad(e).data(), params.flat_grads().data() + 16);
@@ -41,7 +41,7 @@ TEST(ParameterSetTest, PacksParametersIntoOneBufferWithViews) {
   Tensor grads = params.flat_grads();
   for (int64_t i = 0; i < grads.numel(); ++i) EXPECT_EQ(grads.data()[i], 0.f);
   grads.data()[3] = 1.f;
-  params.ZeroGrads();
+  ASSERT_TRUE(params.ZeroGrads().ok());
   EXPECT_EQ(grads.data()[3], 0.f);
 }
 
@@ -50,7 +50,7 @@ TEST(ParameterSetTest, InitialisationIsDeterministicPerSeedAndName) {
     auto params = std::make_unique<ParameterSet>();
     if (extra_first) params->Add("other", {7}, Init::kNormal001);
     params->Add("w", {16, 8}, Init::kXavierUniform);
-    params->Finalize(seed);
+    EXPECT_TRUE(params->Finalize(seed).ok());
     return params;
   };
   auto a = make(1, false), b = make(1, false), c = make(2, false), d = make(1, true);
@@ -66,7 +66,7 @@ class LayersTest : public DeviceTest {};
 // the flat buffer) and x, against the accumulated gradients.
 template <typename Layer>
 void CheckLayerGradients(Device device, ParameterSet* params, Layer* layer, Tensor x, const Tensor& up) {
-  params->ZeroGrads();
+  ASSERT_TRUE(params->ZeroGrads().ok());
   Tensor y, dx;
   OPS_ASSERT_OK(layer->Forward(OnDevice(x, device), &y));
   ASSERT_EQ(y.shape(), up.shape());
@@ -99,7 +99,7 @@ TEST_P(LayersTest, LinearGradientsThroughParameterSet) {
     SCOPED_TRACE(ActivationName(act));
     ParameterSet params(device());
     Linear layer(&params, "fc", 4, 3, act);
-    params.Finalize(3);
+    ASSERT_TRUE(params.Finalize(3).ok());
     // A non-zero bias, so that ReLU sees both signs.
     Tensor bias = params.value(layer.bias_id());
     OPS_ASSERT_OK(CopyInto(testing::HostTensor({3}, {0.3f, -0.2f, 0.1f}), &bias));
@@ -114,7 +114,7 @@ TEST_P(LayersTest, MlpGradientsThroughParameterSet) {
   EXPECT_EQ(params.count(), 6);
   EXPECT_EQ(params.size(), 6 * 5 + 5 + 5 * 4 + 4 + 4 * 2 + 2);
   EXPECT_EQ(params.name(4), "deep.2.weight");
-  params.Finalize(4);
+  ASSERT_TRUE(params.Finalize(4).ok());
   Rng rng(42);
   CheckLayerGradients(device(), &params, &mlp, RandomTensor(&rng, {3, 6}), RandomTensor(&rng, {3, 2}));
 }
@@ -122,7 +122,7 @@ TEST_P(LayersTest, MlpGradientsThroughParameterSet) {
 TEST_P(LayersTest, BuffersAreReusedOnceShapesAreStable) {
   ParameterSet params(device());
   Mlp mlp(&params, "deep", 8, {16}, 1);
-  params.Finalize(5);
+  ASSERT_TRUE(params.Finalize(5).ok());
   Rng rng(43);
   const Tensor x = OnDevice(RandomTensor(&rng, {4, 8}), device());
   Tensor y, dx;
@@ -144,7 +144,7 @@ TEST_P(LayersTest, ErrorsAreStatuses) {
   Linear layer(&params, "fc", 4, 3);
   Tensor x = Tensor::Zeros({2, 4}, device()), y;
   EXPECT_EQ(layer.Forward(x, &y).code(), StatusCode::kFailedPrecondition);
-  params.Finalize(1);
+  ASSERT_TRUE(params.Finalize(1).ok());
   EXPECT_EQ(layer.Backward(Tensor::Zeros({2, 3}, device()), nullptr).code(), StatusCode::kFailedPrecondition);
   const Status s = layer.Forward(Tensor::Zeros({2, 5}, device()), &y);
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);

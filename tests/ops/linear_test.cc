@@ -50,7 +50,7 @@ TEST_P(LinearTest, GradientsMatchCentralDifferencesAndDwAccumulates) {
   Tensor x = RandomTensor(&rng, {3, 4}), w = RandomTensor(&rng, {4, 5}), up = RandomTensor(&rng, {3, 5});
   Tensor dw_init = RandomTensor(&rng, {4, 5});
   const LinearResult r = RunLinear(device(), x, w, up, dw_init);
-  Tensor dw_delta = r.dw.Clone();
+  Tensor dw_delta = r.dw.Clone().value();
   for (int64_t i = 0; i < dw_delta.numel(); ++i) dw_delta.data()[i] -= dw_init.data()[i];
 
   auto loss = [&] {

@@ -37,7 +37,7 @@ TEST(TensorTest, ShapesViewsAndCopies) {
   Tensor flat = t.Reshaped({24});
   flat.data()[5] = 7.f;
   EXPECT_EQ(t.data()[5], 7.f) << "Reshaped shares storage";
-  Tensor copy = t.Clone();
+  Tensor copy = t.Clone().value();
   copy.data()[5] = 1.f;
   EXPECT_EQ(t.data()[5], 7.f) << "Clone is deep";
 
@@ -64,13 +64,56 @@ TEST(TensorTest, ViewKeepsOwnerAlive) {
 
 class TensorDeviceTest : public DeviceTest {};
 
+TEST(TensorTest, AllocateReportsWhatItCannotHaveInsteadOfCrashing) {
+  StatusOr<Tensor> zeros = Tensor::AllocateZeros({3, 2}, Device::Cpu());
+  ASSERT_TRUE(zeros.ok()) << zeros.status();
+  EXPECT_EQ(zeros->data()[5], 0.f);
+  EXPECT_EQ(Tensor::Allocate({2, -1}, Device::Cpu()).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Tensor::Allocate({1, 2, 3, 4, 5}, Device::Cpu()).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Tensor::Allocate({int64_t{1} << 62, 4}, Device::Cpu()).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(Tensor::Allocate({int64_t{1} << 60}, Device::Cpu()).ok());  // 4 EiB: ResourceExhausted
+  if (!CudaAvailable()) {
+    // No GPU (or no CUDA in the build): an error to report, not a CHECK.
+    StatusOr<Tensor> gpu = Tensor::Allocate({16}, Device::Cuda(0));
+    EXPECT_FALSE(gpu.ok());
+    StatusOr<Tensor> copy = zeros->To(Device::Cuda(0));
+    EXPECT_FALSE(copy.ok());
+  }
+}
+
+TEST(TensorTest, SliceViewsPartOfTheStorage) {
+  Tensor t = Tensor::Zeros({2, 3});
+  for (int i = 0; i < 6; ++i) t.data()[i] = static_cast<float>(i);
+  Tensor middle = t.Slice(2, 3);
+  EXPECT_EQ(middle.shape(), (std::vector<int64_t>{3}));
+  EXPECT_EQ(middle.data()[0], 2.f);
+  OPS_ASSERT_OK(Scale(10.f, &middle));
+  EXPECT_EQ(t.data()[1], 1.f);
+  EXPECT_EQ(t.data()[4], 40.f);
+  EXPECT_EQ(t.data()[5], 5.f);
+  IndexTensor ids = IndexTensor::FromVector({5, 6, 7, 8});
+  EXPECT_EQ(ids.Slice(1, 2).data()[1], 7);
+}
+
+TEST(TensorDeathTest, HostCodeCannotTouchDeviceMemory) {
+  // A view that says its memory is on a GPU: data() refuses it (no GPU is
+  // needed, the memory is never read).
+  float storage[4] = {};
+  const Tensor on_gpu = Tensor::View(storage, {4}, Device::Cuda(0));
+  EXPECT_EQ(on_gpu.device_data(), storage);
+  EXPECT_DEATH((void)on_gpu.data(), "host code may not touch device memory");
+  int32_t ids[2] = {};
+  const IndexTensor ids_on_gpu = IndexTensor::View(ids, 2, Device::Cuda(0));
+  EXPECT_DEATH((void)ids_on_gpu.data(), "host code may not touch device memory");
+}
+
 TEST_P(TensorDeviceTest, RoundTripThroughDevice) {
   const Tensor host = HostTensor({2, 2}, {1, 2, 3, 4});
   StatusOr<Tensor> on_device = host.To(device());
   OPS_ASSERT_OK(on_device.status());
   EXPECT_TRUE(on_device->device() == device());
   EXPECT_EQ(on_device->shape(), host.shape());
-  Tensor clone = on_device->Clone();
+  Tensor clone = on_device->Clone().value();
   testing::ExpectAllClose(ToHost(clone), host, 0, 0, "round trip");
 
   Tensor zeros = Tensor::Zeros({3}, device());
@@ -83,7 +126,7 @@ TEST_P(TensorDeviceTest, RoundTripThroughDevice) {
 
   IndexTensor ids = IndexTensor::FromVector({4, -1, 7}, device());
   EXPECT_EQ(ids.numel(), 3);
-  StatusOr<std::vector<int32_t>> back = ids.Clone().ToVector();
+  StatusOr<std::vector<int32_t>> back = ids.Clone()->ToVector();
   OPS_ASSERT_OK(back.status());
   EXPECT_EQ(*back, (std::vector<int32_t>{4, -1, 7}));
 }

@@ -1,5 +1,6 @@
 // The ember binary as a user runs it: help, bad flags, gen-data, train, eval.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -9,6 +10,7 @@
 
 #include "common/files.h"
 #include "common/random.h"
+#include "ops/tensor.h"
 #include "tests/util/command.h"
 
 namespace ember {
@@ -78,6 +80,29 @@ TEST_F(CliTest, BadInvocationsExitTwoWithTheReason) {
                    "--ftrl_l1 must be a finite number >= 0 (as a 32-bit float); got nan");
   ExpectUsageError("train --train_files=" + binary + " --server_threads=0",
                    "--server_threads must be between 1 and 256; got 0");
+}
+
+TEST_F(CliTest, DeviceFlagIsCheckedAndAMissingGpuStopsTheJobAtStart) {
+  const std::string binary = std::string(EMBER_BINARY_PATH);
+  ExpectUsageError("train --train_files=" + binary + " --device=tpu", "--device=tpu: expected cpu or cuda");
+  if (ops::CudaAvailable()) GTEST_SKIP() << "this host has a GPU";
+  char host[256] = {};
+  ASSERT_EQ(gethostname(host, sizeof(host) - 1), 0);
+  const CommandResult result = RunEmber("train --train_files=" + binary + " --device=cuda --num_workers=2");
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  // A CUDA build on a host without a GPU names the worker and the host; a
+  // CPU-only build says so at the flag.
+  const bool no_gpu =
+      result.output.find("--device=cuda: worker 0 on host " + std::string(host) + " has no usable GPU") !=
+      std::string::npos;
+  const bool no_cuda = result.output.find("--device=cuda: this ember was built without CUDA") != std::string::npos;
+  EXPECT_TRUE(no_gpu || no_cuda) << result.output;
+  int lines = 0;
+  for (size_t at = result.output.find("ember train: "); at != std::string::npos;
+       at = result.output.find("ember train: ", at + 1)) {
+    ++lines;
+  }
+  EXPECT_EQ(lines, 1) << "one line, not one per worker\n" << result.output;
 }
 
 TEST_F(CliTest, GenDataTrainEvalEndToEnd) {

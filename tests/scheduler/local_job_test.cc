@@ -30,8 +30,8 @@ class LocalJobTest : public ::testing::Test {
   static void TearDownTestSuite() { delete data_; }
 
   // The small Wide & Deep job, crossing the generator's interacting pairs.
-  static JobOptions SmallWideDeep() {
-    JobOptions job = testing_util::SmallJob(*data_, "wide_deep");
+  static job::JobOptions SmallWideDeep() {
+    job::JobOptions job = testing_util::SmallJob(*data_, "wide_deep");
     StatusOr<std::vector<models::FieldCross>> crosses =
         models::ParseFieldCrosses(data_->summary().interactions, 26);
     EXPECT_TRUE(crosses.ok()) << crosses.status();
@@ -47,9 +47,9 @@ testing_util::GeneratedData* LocalJobTest::data_ = nullptr;
 double LocalJobTest::oracle_auc_ = 0;
 
 TEST_F(LocalJobTest, WideDeepReachesOracleAuc) {
-  JobOptions job = SmallWideDeep();
+  job::JobOptions job = SmallWideDeep();
   job.metrics_out = data_->dir() + "/metrics.jsonl";
-  StatusOr<JobResult> result = RunLocalJob(job);
+  StatusOr<JobResult> result = job::RunLocalJob(job);
   ASSERT_TRUE(result.ok()) << result.status();
   ASSERT_EQ(result->evals.size(), 1u);
   const double auc = result->evals.back().auc;
@@ -69,13 +69,13 @@ TEST_F(LocalJobTest, WideDeepReachesOracleAuc) {
 }
 
 TEST_F(LocalJobTest, TwoServersSplitKeysEvenlyAndMatchOneServer) {
-  JobOptions job = SmallWideDeep();
+  job::JobOptions job = SmallWideDeep();
   job.worker.epochs = 1;
   job.num_servers = 1;
-  StatusOr<JobResult> one = RunLocalJob(job);
+  StatusOr<JobResult> one = job::RunLocalJob(job);
   ASSERT_TRUE(one.ok()) << one.status();
   job.num_servers = 2;
-  StatusOr<JobResult> two = RunLocalJob(job);
+  StatusOr<JobResult> two = job::RunLocalJob(job);
   ASSERT_TRUE(two.ok()) << two.status();
   ASSERT_EQ(two->rows_per_server.size(), 2u);
   const double total = static_cast<double>(two->rows_per_server[0] + two->rows_per_server[1]);
@@ -85,11 +85,11 @@ TEST_F(LocalJobTest, TwoServersSplitKeysEvenlyAndMatchOneServer) {
 }
 
 TEST_F(LocalJobTest, TwoWorkersReadDisjointPartsAndTrain) {
-  JobOptions job = SmallWideDeep();
+  job::JobOptions job = SmallWideDeep();
   job.worker.epochs = 1;
   job.num_workers = 2;
   job.num_servers = 2;
-  StatusOr<JobResult> result = RunLocalJob(job);
+  StatusOr<JobResult> result = job::RunLocalJob(job);
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->samples, kTrainRows);
   EXPECT_EQ(result->evals.back().examples, 30'000);
@@ -97,11 +97,11 @@ TEST_F(LocalJobTest, TwoWorkersReadDisjointPartsAndTrain) {
 }
 
 TEST_F(LocalJobTest, LogisticRegressionLearns) {
-  JobOptions job = SmallWideDeep();
+  job::JobOptions job = SmallWideDeep();
   job.worker.model.name = "lr";
   job.worker.epochs = 2;
   job.worker.dense_optimizer.learning_rate = 0.01f;
-  StatusOr<JobResult> result = RunLocalJob(job);
+  StatusOr<JobResult> result = job::RunLocalJob(job);
   ASSERT_TRUE(result.ok()) << result.status();
   ASSERT_EQ(result->evals.size(), 2u);  // one evaluation per epoch
   EXPECT_EQ(result->samples, 2 * kTrainRows);
@@ -114,11 +114,11 @@ TEST_F(LocalJobTest, TooManyBadLinesStopTheJobWithTheFileName) {
   std::string lines;
   for (int i = 0; i < 20; ++i) lines += "1\tnot-a-criteo-line\n";
   ASSERT_TRUE(WriteFileAtomically(bad, lines).ok());
-  JobOptions job = SmallWideDeep();
+  job::JobOptions job = SmallWideDeep();
   job.worker.train_files = {bad};
   job.worker.max_bad_lines = 5;
   job.num_workers = 2;
-  StatusOr<JobResult> result = RunLocalJob(job);
+  StatusOr<JobResult> result = job::RunLocalJob(job);
   ASSERT_FALSE(result.ok());
   EXPECT_NE(result.status().ToString().find("bad.tsv"), std::string::npos) << result.status();
 }

@@ -41,8 +41,8 @@ class SyncJobTest : public ::testing::Test {
     delete dir_;
   }
 
-  static JobOptions SmallWideDeep() {
-    JobOptions job;
+  static job::JobOptions SmallWideDeep() {
+    job::JobOptions job;
     job.worker.train_files = {*dir_ + "/train.tsv"};
     job.worker.eval_files = {*dir_ + "/test.tsv"};
     job.worker.batch_size = 512;
@@ -61,8 +61,8 @@ class SyncJobTest : public ::testing::Test {
     job.seed = 3;
     return job;
   }
-  static JobOptions Deterministic() {
-    JobOptions job = SmallWideDeep();
+  static job::JobOptions Deterministic() {
+    job::JobOptions job = SmallWideDeep();
     job.sync = true;
     job.deterministic = true;
     return job;
@@ -79,14 +79,14 @@ std::string* SyncJobTest::dir_ = nullptr;
 // 1536 keys a split takes, most (~630 keys) stay on one thread; a part that
 // skips its rows fails this test.
 TEST_F(SyncJobTest, TwoDeterministicRunsEndBitwiseIdentical) {
-  JobOptions job = Deterministic();
+  job::JobOptions job = Deterministic();
   job.worker.batch_size = 4096;
   job.metrics_out = *dir_ + "/first.jsonl";
-  StatusOr<JobResult> first = RunLocalJob(job);
+  StatusOr<JobResult> first = job::RunLocalJob(job);
   ASSERT_TRUE(first.ok()) << first.status();
   job.metrics_out = *dir_ + "/second.jsonl";
   job.server_threads = 3;
-  StatusOr<JobResult> second = RunLocalJob(job);
+  StatusOr<JobResult> second = job::RunLocalJob(job);
   ASSERT_TRUE(second.ok()) << second.status();
 
   ASSERT_EQ(first->dense_checksums.size(), 2u);
@@ -110,11 +110,11 @@ TEST_F(SyncJobTest, TwoDeterministicRunsEndBitwiseIdentical) {
 }
 
 TEST_F(SyncJobTest, SyncReachesTheAucOfAsync) {
-  StatusOr<JobResult> async = RunLocalJob(SmallWideDeep());
+  StatusOr<JobResult> async = job::RunLocalJob(SmallWideDeep());
   ASSERT_TRUE(async.ok()) << async.status();
-  JobOptions sync = SmallWideDeep();
+  job::JobOptions sync = SmallWideDeep();
   sync.sync = true;
-  StatusOr<JobResult> synced = RunLocalJob(sync);
+  StatusOr<JobResult> synced = job::RunLocalJob(sync);
   ASSERT_TRUE(synced.ok()) << synced.status();
   EXPECT_GT(async->evals.back().auc, 0.7);
   EXPECT_EQ(synced->samples, kTrainRows);
@@ -135,14 +135,14 @@ TEST_F(SyncJobTest, UnevenPartsKeepTheStepsGoingAndStayDeterministic) {
   size_t end = 0;
   for (int i = 0; i < 5; ++i) end = train->find('\n', end) + 1;
   ASSERT_TRUE(WriteFileAtomically(*dir_ + "/five.tsv", train->substr(0, end)).ok());
-  JobOptions job = Deterministic();
+  job::JobOptions job = Deterministic();
   job.worker.train_files = {*dir_ + "/five.tsv"};
   job.worker.batch_size = 1;
   job.worker.epochs = 2;
   job.num_workers = 3;
-  StatusOr<JobResult> first = RunLocalJob(job);
+  StatusOr<JobResult> first = job::RunLocalJob(job);
   ASSERT_TRUE(first.ok()) << first.status();
-  StatusOr<JobResult> second = RunLocalJob(job);
+  StatusOr<JobResult> second = job::RunLocalJob(job);
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ(first->samples, 10);
   EXPECT_EQ(first->dense_checksums, second->dense_checksums);
@@ -150,9 +150,9 @@ TEST_F(SyncJobTest, UnevenPartsKeepTheStepsGoingAndStayDeterministic) {
 }
 
 TEST_F(SyncJobTest, DeterministicWithoutSyncIsRefused) {
-  JobOptions job = SmallWideDeep();
+  job::JobOptions job = SmallWideDeep();
   job.deterministic = true;
-  EXPECT_EQ(RunLocalJob(job).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(job::RunLocalJob(job).status().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -16,8 +16,8 @@
 namespace ember::storage {
 namespace {
 
-TableConfig Table(SparseOptimizerType type, int dim) {
-  TableConfig table;
+sparse::TableConfig Table(sparse::SparseOptimizerType type, int dim) {
+  sparse::TableConfig table;
   table.id = 7;
   table.name = "optimizer-test-" + std::to_string(dim);
   table.dim = dim;
@@ -26,7 +26,7 @@ TableConfig Table(SparseOptimizerType type, int dim) {
 }
 
 // Pushes grads[step] to key 1 and checks the value after each step.
-void ExpectSteps(const TableConfig& config, const std::vector<std::vector<float>>& grads,
+void ExpectSteps(const sparse::TableConfig& config, const std::vector<std::vector<float>>& grads,
                  const std::vector<std::vector<double>>& want) {
   SparseTable table(config, /*seed=*/1);
   std::vector<float> value(config.dim);
@@ -41,7 +41,7 @@ void ExpectSteps(const TableConfig& config, const std::vector<std::vector<float>
 }
 
 TEST(SparseOptimizerTest, SgdThreeSteps) {
-  TableConfig config = Table(SparseOptimizerType::kSgd, 2);
+  sparse::TableConfig config = Table(sparse::SparseOptimizerType::kSgd, 2);
   config.optimizer.learning_rate = 0.1f;
   // w -= 0.1 g: [0,0] -> [-0.1, 0.2] -> [-0.15, 0.15] -> [-0.05, -0.25]
   ExpectSteps(config, {{1.0f, -2.0f}, {0.5f, 0.5f}, {-1.0f, 4.0f}},
@@ -49,7 +49,7 @@ TEST(SparseOptimizerTest, SgdThreeSteps) {
 }
 
 TEST(SparseOptimizerTest, AdagradThreeSteps) {
-  TableConfig config = Table(SparseOptimizerType::kAdagrad, 2);
+  sparse::TableConfig config = Table(sparse::SparseOptimizerType::kAdagrad, 2);
   config.optimizer.learning_rate = 0.1f;
   config.optimizer.initial_accumulator = 0.1f;
   // Step 1, coordinate 0: acc = 0.1 + 1 = 1.1; w = -0.1 * 1 / sqrt(1.1) = -0.0953462589.
@@ -94,7 +94,7 @@ TEST(SparseOptimizerTest, AdagradFromWireIsBitwiseTheScalarLoopForEveryDim) {
 }
 
 TEST(SparseOptimizerTest, FtrlThreeStepsWithL1HoldingACoordinateAtZero) {
-  TableConfig config = Table(SparseOptimizerType::kFtrl, 2);
+  sparse::TableConfig config = Table(sparse::SparseOptimizerType::kFtrl, 2);
   config.optimizer.ftrl_alpha = 0.5f;
   config.optimizer.ftrl_beta = 1.0f;
   config.optimizer.ftrl_l1 = 1.0f;
@@ -121,7 +121,7 @@ TEST(SparseOptimizerTest, FtrlThreeStepsWithL1HoldingACoordinateAtZero) {
 }
 
 TEST(SparseOptimizerTest, AdamThreeStepsWithPerRowStepCount) {
-  TableConfig config = Table(SparseOptimizerType::kAdam, 2);
+  sparse::TableConfig config = Table(sparse::SparseOptimizerType::kAdam, 2);
   config.optimizer.learning_rate = 0.1f;
   config.optimizer.adam_beta1 = 0.9f;
   config.optimizer.adam_beta2 = 0.999f;
@@ -147,8 +147,8 @@ TEST(SparseOptimizerTest, AdamThreeStepsWithPerRowStepCount) {
 }
 
 TEST(InitializerTest, DependsOnSeedTableAndKeyOnlyNotOnArrivalOrder) {
-  TableConfig config = Table(SparseOptimizerType::kSgd, 8);
-  config.initializer = InitializerType::kNormal;
+  sparse::TableConfig config = Table(sparse::SparseOptimizerType::kSgd, 8);
+  config.initializer = sparse::InitializerType::kNormal;
   config.init_scale = 0.5f;
   SparseTable forward(config, 42), backward(config, 42), other_seed(config, 43);
   std::vector<float> a(8), b(8), c(8);
@@ -161,8 +161,8 @@ TEST(InitializerTest, DependsOnSeedTableAndKeyOnlyNotOnArrivalOrder) {
     EXPECT_EQ(a, b) << "key " << key;
     EXPECT_NE(a, c) << "key " << key;
   }
-  TableConfig uniform = config;
-  uniform.initializer = InitializerType::kUniform;
+  sparse::TableConfig uniform = config;
+  uniform.initializer = sparse::InitializerType::kUniform;
   std::vector<float> value(8);
   for (Key key = 0; key < 1000; ++key) {
     InitRowValue(uniform, 1, key, value.data());
@@ -174,14 +174,14 @@ TEST(InitializerTest, DependsOnSeedTableAndKeyOnlyNotOnArrivalOrder) {
 }
 
 TEST(TableConfigTest, ParsesNamesAndRejectsBadConfigs) {
-  EXPECT_EQ(*ParseSparseOptimizerType("ftrl"), SparseOptimizerType::kFtrl);
-  EXPECT_EQ(*ParseSparseOptimizerType("adam"), SparseOptimizerType::kAdam);
-  EXPECT_EQ(ParseSparseOptimizerType("rmsprop").status().code(), StatusCode::kInvalidArgument);
-  TableConfig bad = Table(SparseOptimizerType::kSgd, 0);
-  EXPECT_EQ(ValidateTableConfig(bad).code(), StatusCode::kInvalidArgument);
-  TableConfig a = Table(SparseOptimizerType::kSgd, 4), b = a;
-  EXPECT_TRUE(ValidateTableConfig(a).ok());
-  Status duplicate = ValidateTableConfigs({a, b});
+  EXPECT_EQ(*sparse::ParseSparseOptimizerType("ftrl"), sparse::SparseOptimizerType::kFtrl);
+  EXPECT_EQ(*sparse::ParseSparseOptimizerType("adam"), sparse::SparseOptimizerType::kAdam);
+  EXPECT_EQ(sparse::ParseSparseOptimizerType("rmsprop").status().code(), StatusCode::kInvalidArgument);
+  sparse::TableConfig bad = Table(sparse::SparseOptimizerType::kSgd, 0);
+  EXPECT_EQ(sparse::ValidateTableConfig(bad).code(), StatusCode::kInvalidArgument);
+  sparse::TableConfig a = Table(sparse::SparseOptimizerType::kSgd, 4), b = a;
+  EXPECT_TRUE(sparse::ValidateTableConfig(a).ok());
+  Status duplicate = sparse::ValidateTableConfigs({a, b});
   EXPECT_EQ(duplicate.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(duplicate.message().find("twice"), std::string_view::npos) << duplicate;
 }

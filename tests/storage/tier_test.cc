@@ -34,13 +34,13 @@ namespace {
 
 constexpr uint64_t kSeed = 17;
 
-TableConfig Table(SparseOptimizerType type, int dim = 8) {
-  TableConfig table;
+sparse::TableConfig Table(sparse::SparseOptimizerType type, int dim = 8) {
+  sparse::TableConfig table;
   table.id = 3;
   table.name = "tier-test";
   table.dim = dim;
   table.optimizer.type = type;
-  table.initializer = InitializerType::kNormal;
+  table.initializer = sparse::InitializerType::kNormal;
   table.init_scale = 0.1f;
   return table;
 }
@@ -86,8 +86,8 @@ uint64_t ChecksumOf(SparseTable& table) {
 }
 
 // Bytes of budget for `rows` memory rows of `config` (no admission counters).
-int64_t BudgetForRows(const TableConfig& config, int64_t rows) {
-  const int row_floats = config.dim + OptimizerStateFloats(config.optimizer.type, config.dim) + 2;
+int64_t BudgetForRows(const sparse::TableConfig& config, int64_t rows) {
+  const int row_floats = config.dim + sparse::OptimizerStateFloats(config.optimizer.type, config.dim) + 2;
   return rows * (row_floats * 4 + SparseTable::kRowOverheadBytes) + 256;  // + the empty counter index
 }
 
@@ -98,7 +98,7 @@ class TierTest : public ::testing::Test {
     tier_.reset();
     std::filesystem::remove_all(dir_);
   }
-  RocksTier* OpenTier(const std::vector<TableConfig>& configs) {
+  RocksTier* OpenTier(const std::vector<sparse::TableConfig>& configs) {
     RocksTierOptions options;
     options.path = dir_ + "/rocks";
     options.block_cache_bytes = 4 << 20;
@@ -107,7 +107,7 @@ class TierTest : public ::testing::Test {
     tier_ = std::move(opened).value();
     return tier_.get();
   }
-  RocksTier* OpenTier(const TableConfig& config) { return OpenTier(std::vector<TableConfig>{config}); }
+  RocksTier* OpenTier(const sparse::TableConfig& config) { return OpenTier(std::vector<sparse::TableConfig>{config}); }
   std::string dir_;
   std::unique_ptr<RocksTier> tier_;
 };
@@ -147,10 +147,10 @@ void TrainBoth(SparseTable* a, SparseTable* b, int batches, size_t batch_keys, u
   }
 }
 
-class TierOptimizerTest : public TierTest, public ::testing::WithParamInterface<SparseOptimizerType> {};
+class TierOptimizerTest : public TierTest, public ::testing::WithParamInterface<sparse::SparseOptimizerType> {};
 
 TEST_P(TierOptimizerTest, TenTimesOverBudgetEndsWithTheRowsOfAnAllMemoryTable) {
-  const TableConfig config = Table(GetParam());
+  const sparse::TableConfig config = Table(GetParam());
   RocksTier* cold = OpenTier(config);
   SparseTable memory(config, kSeed);
   SparseTable tiered(config, kSeed, {.memory_bytes = BudgetForRows(config, 1000), .cold = cold});
@@ -173,9 +173,9 @@ TEST_P(TierOptimizerTest, TenTimesOverBudgetEndsWithTheRowsOfAnAllMemoryTable) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Optimizers, TierOptimizerTest,
-                         ::testing::Values(SparseOptimizerType::kSgd, SparseOptimizerType::kAdagrad,
-                                           SparseOptimizerType::kFtrl, SparseOptimizerType::kAdam),
-                         [](const auto& info) { return std::string(SparseOptimizerTypeName(info.param)); });
+                         ::testing::Values(sparse::SparseOptimizerType::kSgd, sparse::SparseOptimizerType::kAdagrad,
+                                           sparse::SparseOptimizerType::kFtrl, sparse::SparseOptimizerType::kAdam),
+                         [](const auto& info) { return std::string(sparse::SparseOptimizerTypeName(info.param)); });
 
 // --server_threads: batches split across 3 threads by key hash (pulls,
 // read-only pulls and pushes) end with the rows of one thread, in memory and
@@ -183,7 +183,7 @@ INSTANTIATE_TEST_SUITE_P(Optimizers, TierOptimizerTest,
 // rows take the same slots), and with admission. The batches (2048 keys) are
 // large enough to be split.
 TEST_P(TierOptimizerTest, BatchesSplitAcrossThreadsEndWithTheRowsOfOneThread) {
-  const TableConfig config = Table(GetParam());
+  const sparse::TableConfig config = Table(GetParam());
   PartRunner runner(3);
   SparseTable one(config, kSeed);
   SparseTable split(config, kSeed);
@@ -195,11 +195,11 @@ TEST_P(TierOptimizerTest, BatchesSplitAcrossThreadsEndWithTheRowsOfOneThread) {
 }
 
 TEST_F(TierTest, TieredBatchesSplitAcrossThreadsEvictAndLoadAsOneThread) {
-  const TableConfig config = Table(SparseOptimizerType::kAdagrad);
-  TableConfig other = config;
+  const sparse::TableConfig config = Table(sparse::SparseOptimizerType::kAdagrad);
+  sparse::TableConfig other = config;
   other.id = 4;
   other.name = "tier-test-one-thread";
-  RocksTier* cold = OpenTier(std::vector<TableConfig>{config, other});
+  RocksTier* cold = OpenTier(std::vector<sparse::TableConfig>{config, other});
   PartRunner runner(3);
   SparseTable split(config, kSeed, {.memory_bytes = BudgetForRows(config, 3000), .cold = cold});
   split.set_runner(&runner);
@@ -245,7 +245,7 @@ TEST_F(TierTest, TieredBatchesSplitAcrossThreadsEvictAndLoadAsOneThread) {
 // batch's step gave a key pushed twice within a few keys a second CLOCK
 // use on one thread only.)
 TEST_F(TierTest, MixedStreamSplitAcrossThreadsKeepsTheSameRowsInMemory) {
-  const TableConfig config = Table(SparseOptimizerType::kAdagrad);
+  const sparse::TableConfig config = Table(sparse::SparseOptimizerType::kAdagrad);
   for (const uint32_t min_count : {0u, 2u}) {
     SCOPED_TRACE("min_count " + std::to_string(min_count));
     RocksTierOptions other;
@@ -281,7 +281,7 @@ TEST_F(TierTest, MixedStreamSplitAcrossThreadsKeepsTheSameRowsInMemory) {
 }
 
 TEST_F(TierTest, AdmissionWithBatchesSplitAcrossThreadsCountsAsOneThread) {
-  const TableConfig config = Table(SparseOptimizerType::kFtrl);
+  const sparse::TableConfig config = Table(sparse::SparseOptimizerType::kFtrl);
   PartRunner runner(3);
   SparseTable one(config, kSeed, {.min_count = 3});
   SparseTable split(config, kSeed, {.min_count = 3});
@@ -303,8 +303,8 @@ TEST_F(TierTest, AdmissionWithBatchesSplitAcrossThreadsCountsAsOneThread) {
 // (a split by row size would leave the small-row table a sliver), the two
 // stay within the budget, and their rows end as in memory-only tables.
 TEST_F(TierTest, TablesSharingABudgetKeepTheSameFractionOfTheirRows) {
-  TableConfig small = Table(SparseOptimizerType::kFtrl, /*dim=*/1);
-  TableConfig large = Table(SparseOptimizerType::kAdagrad, /*dim=*/16);
+  sparse::TableConfig small = Table(sparse::SparseOptimizerType::kFtrl, /*dim=*/1);
+  sparse::TableConfig large = Table(sparse::SparseOptimizerType::kAdagrad, /*dim=*/16);
   small.id = 3;
   large.id = 4;
   large.name = "tier-test-large";
@@ -360,7 +360,7 @@ TEST_F(TierTest, TablesSharingABudgetKeepTheSameFractionOfTheirRows) {
 // shared budget sized while the others are empty. EnforceBudget, which
 // LoadShards calls at the end, brings every table down to its part.
 TEST_F(TierTest, EnforceBudgetAfterLoadingTablesOneAfterAnother) {
-  TableConfig first = Table(SparseOptimizerType::kSgd), second = Table(SparseOptimizerType::kSgd);
+  sparse::TableConfig first = Table(sparse::SparseOptimizerType::kSgd), second = Table(sparse::SparseOptimizerType::kSgd);
   first.id = 3;
   second.id = 4;
   ASSERT_NE(OpenTier({first, second}), nullptr);
@@ -384,7 +384,7 @@ TEST_F(TierTest, EnforceBudgetAfterLoadingTablesOneAfterAnother) {
 }
 
 TEST_F(TierTest, CheckpointPlusMemoryRowsRestoreEveryRow) {
-  const TableConfig config = Table(SparseOptimizerType::kAdagrad);
+  const sparse::TableConfig config = Table(sparse::SparseOptimizerType::kAdagrad);
   RocksTier* cold = OpenTier(config);
   SparseTable memory(config, kSeed);
   SparseTable tiered(config, kSeed, {.memory_bytes = BudgetForRows(config, 500), .cold = cold});
@@ -440,7 +440,7 @@ TEST_F(TierTest, CheckpointPlusMemoryRowsRestoreEveryRow) {
 
 // Admission, on an all-memory table and a tiered one alike.
 void ExpectAdmissionAfterThreeCreatingPulls(SparseTable* table) {
-  const TableConfig& config = table->config();
+  const sparse::TableConfig& config = table->config();
   const int dim = config.dim;
   const std::vector<Key> key = {42};
   std::vector<float> out(dim, 1.0f), zeros(dim, 0.0f), grad(dim, 0.5f);
@@ -480,7 +480,7 @@ void ExpectAdmissionAfterThreeCreatingPulls(SparseTable* table) {
 }
 
 TEST_F(TierTest, AdmissionAfterMinCountCreatingPulls) {
-  const TableConfig config = Table(SparseOptimizerType::kAdagrad);
+  const sparse::TableConfig config = Table(sparse::SparseOptimizerType::kAdagrad);
   SparseTable memory(config, kSeed, {.min_count = 3});
   ExpectAdmissionAfterThreeCreatingPulls(&memory);
   ASSERT_FALSE(HasFatalFailure());
@@ -490,7 +490,7 @@ TEST_F(TierTest, AdmissionAfterMinCountCreatingPulls) {
 }
 
 TEST_F(TierTest, ExpiryDeletesUntouchedRowsFromBothTiers) {
-  const TableConfig config = Table(SparseOptimizerType::kFtrl);
+  const sparse::TableConfig config = Table(sparse::SparseOptimizerType::kFtrl);
   RocksTier* cold = OpenTier(config);
   SparseTable memory(config, kSeed, {.ttl_steps = 10});
   SparseTable tiered(config, kSeed, {.memory_bytes = BudgetForRows(config, 200), .cold = cold, .ttl_steps = 10});
@@ -539,7 +539,7 @@ TEST_F(TierTest, ExpiryDeletesUntouchedRowsFromBothTiers) {
 }
 
 TEST_F(TierTest, ExpiryDropsStaleAdmissionCounters) {
-  const TableConfig config = Table(SparseOptimizerType::kSgd);
+  const sparse::TableConfig config = Table(sparse::SparseOptimizerType::kSgd);
   SparseTable table(config, kSeed, {.min_count = 3, .ttl_steps = 10});
   const std::vector<Key> keys = {1, 2};
   std::vector<float> out(2 * config.dim);
@@ -554,7 +554,7 @@ TEST_F(TierTest, ExpiryDropsStaleAdmissionCounters) {
 // A restored counter keeps the step it was last counted at, so expiry after
 // a resume drops exactly the counters the uninterrupted table drops.
 TEST_F(TierTest, RestoredAdmissionCountersKeepTheirSteps) {
-  const TableConfig config = Table(SparseOptimizerType::kSgd);
+  const sparse::TableConfig config = Table(sparse::SparseOptimizerType::kSgd);
   SparseTable original(config, kSeed, {.min_count = 3, .ttl_steps = 10});
   const std::vector<Key> keys = {1, 2};
   std::vector<float> out(2 * config.dim);
@@ -584,7 +584,7 @@ std::vector<const float*> RowPointers(const std::vector<float>& values, int row_
 }
 
 TEST_F(TierTest, WriteBackReadsBackTheSameBeforeAndAfterItLands) {
-  const TableConfig config = Table(SparseOptimizerType::kSgd, /*dim=*/6);
+  const sparse::TableConfig config = Table(sparse::SparseOptimizerType::kSgd, /*dim=*/6);
   const int row_floats = SparseTable::RowFloats(config);
   RocksTier* cold = OpenTier(config);
   Rng rng(3);
@@ -657,7 +657,7 @@ TEST_F(TierTest, WriteBackUnderAFileSizeLimitChild) {
   rlimit limit{};
   limit.rlim_cur = limit.rlim_max = 256 << 10;  // memtables of 1 MiB cannot be flushed
   ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limit), 0);
-  const TableConfig config = Table(SparseOptimizerType::kSgd, /*dim=*/30);
+  const sparse::TableConfig config = Table(sparse::SparseOptimizerType::kSgd, /*dim=*/30);
   const int row_floats = SparseTable::RowFloats(config);
   RocksTierOptions options;
   options.path = path;
@@ -769,14 +769,14 @@ TEST_F(TierTest, RocksErrorsBecomeStatusNamingThePath) {
   std::ofstream(file) << "not a directory";
   RocksTierOptions options;
   options.path = file + "/rocks";
-  auto opened = RocksTier::Open(options, {Table(SparseOptimizerType::kSgd)});
+  auto opened = RocksTier::Open(options, {Table(sparse::SparseOptimizerType::kSgd)});
   ASSERT_FALSE(opened.ok());
   EXPECT_NE(opened.status().message().find(options.path), std::string_view::npos) << opened.status();
 
   RocksTierOptions empty;
   EXPECT_EQ(RocksTier::Open(empty, {}).status().code(), StatusCode::kInvalidArgument);
 
-  RocksTier* cold = OpenTier(Table(SparseOptimizerType::kSgd));
+  RocksTier* cold = OpenTier(Table(sparse::SparseOptimizerType::kSgd));
   std::vector<uint8_t> found;
   const std::vector<Key> keys = {1};
   float row[16];
