@@ -1,6 +1,7 @@
 #include "ops/tensor.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <mutex>
 #include <sstream>
 
@@ -108,16 +109,9 @@ StatusOr<Tensor> Tensor::AllocateZeros(std::vector<int64_t> shape, Device device
   return t;
 }
 
-float* Tensor::host_data() const {
-  CHECK(device_.is_cpu()) << "Tensor::data() of " << DebugString()
-                          << ": host code may not touch device memory (use an op, or To(Device::Cpu()))";
-  return data_;
-}
-
-int32_t* IndexTensor::host_data() const {
-  CHECK(device_.is_cpu()) << "IndexTensor::data() of " << DebugString()
-                          << ": host code may not touch device memory (use To(Device::Cpu()))";
-  return data_;
+void DieOnHostAccess(const std::string& tensor) {
+  LOG(FATAL) << "data() of " << tensor << ": host code may not touch device memory (use an op, or To(Device::Cpu()))";
+  std::abort();  // LOG(FATAL) does not return
 }
 
 Tensor Tensor::Empty(std::vector<int64_t> shape, Device device) {

@@ -61,6 +61,9 @@ bool CudaAvailable();
 // The number of usable CUDA devices (0 when CudaAvailable() is false).
 int CudaDeviceCount();
 
+// CHECK-fails naming `tensor`: host code reached for device memory.
+[[noreturn]] void DieOnHostAccess(const std::string& tensor);
+
 class Tensor {
  public:
   // An empty tensor: no shape, no data, numel() == 0, on the CPU.
@@ -120,7 +123,11 @@ class Tensor {
   std::string ShapeString() const;
 
  private:
-  float* host_data() const;
+  // Inline, so that a loop over data() keeps its pointer in a register.
+  float* host_data() const {
+    if (!device_.is_cpu()) [[unlikely]] DieOnHostAccess(DebugString());
+    return data_;
+  }
   std::shared_ptr<float> storage_;  // null for views and the empty tensor
   float* data_ = nullptr;
   std::vector<int64_t> shape_;
@@ -161,7 +168,10 @@ class IndexTensor {
   std::string DebugString() const;
 
  private:
-  int32_t* host_data() const;
+  int32_t* host_data() const {
+    if (!device_.is_cpu()) [[unlikely]] DieOnHostAccess(DebugString());
+    return data_;
+  }
   std::shared_ptr<int32_t> storage_;
   int32_t* data_ = nullptr;
   int64_t numel_ = 0;
