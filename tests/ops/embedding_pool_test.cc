@@ -103,6 +103,33 @@ TEST_P(EmbeddingPoolModeTest, MatchesCpu) {
   testing::ExpectAllClose(results[1][1], results[0][1], 1e-5, 1e-5, "drows");
 }
 
+// The CUDA backward adds without atomics, each row's occurrences in the
+// CPU's order: the same bits on every run and, summing, as the CPU; also
+// when the offsets start past ids[0] and with many duplicates.
+TEST_P(EmbeddingPoolModeTest, CudaBackwardRepeatsBitForBitAndSumsAsTheCpu) {
+  if (std::get<0>(GetParam()) != DeviceType::kCuda) GTEST_SKIP() << "a CUDA case";
+  Rng rng(34);
+  const int64_t rows_n = 7, dim = 5, bags = 300, cols = 9, col_offset = 3;
+  std::vector<int32_t> ids = {1, 2, 3}, offsets = {3};  // 3 ids before the first bag
+  for (int64_t b = 0; b < bags; ++b) {
+    const int64_t len = static_cast<int64_t>(rng.UniformInt(5));
+    for (int64_t i = 0; i < len; ++i) ids.push_back(static_cast<int32_t>(rng.UniformInt(rows_n)));
+    offsets.push_back(static_cast<int32_t>(ids.size()));
+  }
+  const Tensor dout = RandomTensor(&rng, {bags, cols}), init = RandomTensor(&rng, {rows_n, dim});
+  auto backward = [&](Device on) {
+    Tensor drows = OnDevice(init, on);
+    OPS_EXPECT_OK(EmbeddingPoolBackward(OnDevice(dout, on), col_offset, OnDevice(ids, on), OnDevice(offsets, on),
+                                        mode(), &drows));
+    return ToHost(drows);
+  };
+  const Tensor first = backward(device()), second = backward(device()), cpu = backward(Device::Cpu());
+  testing::ExpectAllClose(second, first, 0, 0, "two CUDA runs");
+  // Mean mode may contract scale * g + acc into one fused multiply-add.
+  const double tolerance = mode() == PoolMode::kSum ? 0 : 1e-6;
+  testing::ExpectAllClose(first, cpu, tolerance, tolerance, "CUDA against the CPU");
+}
+
 TEST_P(EmbeddingPoolModeTest, ShapeMismatchIsInvalidArgument) {
   Tensor rows = Tensor::Zeros({kRows, kDim}, device());
   IndexTensor ids = OnDevice(kIds, device()), offsets = OnDevice(kOffsets, device());
