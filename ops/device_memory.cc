@@ -3,10 +3,35 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <vector>
 
 #include <glog/logging.h>
 
 namespace ember::ops::internal {
+
+#if EMBER_WITH_CUDA
+namespace {
+
+// The device's default memory pool keeps what is freed (instead of giving
+// it back at every synchronisation), so that steady-state steps allocate
+// from the pool. Set once per device.
+Status KeepFreedMemoryInPool(int device) {
+  static std::mutex mu;
+  static std::vector<bool> done;
+  std::lock_guard<std::mutex> lock(mu);
+  if (device < static_cast<int>(done.size()) && done[device]) return Status::OK();
+  cudaMemPool_t pool = nullptr;
+  EMBER_CUDA_RETURN_IF_ERROR(cudaDeviceGetDefaultMemPool(&pool, device));
+  uint64_t threshold = UINT64_MAX;
+  EMBER_CUDA_RETURN_IF_ERROR(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &threshold));
+  if (device >= static_cast<int>(done.size())) done.resize(device + 1, false);
+  done[device] = true;
+  return Status::OK();
+}
+
+}  // namespace
+#endif
 
 StatusOr<void*> AllocateBytes(size_t bytes, Device device) {
   if (bytes == 0) return static_cast<void*>(nullptr);
@@ -20,11 +45,14 @@ StatusOr<void*> AllocateBytes(size_t bytes, Device device) {
     case DeviceType::kCuda: {
 #if EMBER_WITH_CUDA
       RETURN_IF_ERROR(SetCudaDevice(device.index));
+      RETURN_IF_ERROR(KeepFreedMemoryInPool(device.index));
       void* ptr = nullptr;
-      const cudaError_t error = cudaMalloc(&ptr, bytes);
+      // Stream-ordered: no device-wide synchronisation, and freed blocks are
+      // reused by the next allocation (the per-step tensors of a model).
+      const cudaError_t error = cudaMallocAsync(&ptr, bytes, /*stream=*/0);
       if (error != cudaSuccess) {
         (void)cudaGetLastError();  // clear the sticky-free error state
-        return Status::ResourceExhausted("cudaMalloc(", bytes, " bytes) on ", device.DebugString(), ": ",
+        return Status::ResourceExhausted("cudaMallocAsync(", bytes, " bytes) on ", device.DebugString(), ": ",
                                          cudaGetErrorString(error));
       }
       return ptr;
@@ -43,8 +71,56 @@ void FreeBytes(void* ptr, Device device) {
     return;
   }
 #if EMBER_WITH_CUDA
-  const Status status = CudaStatus(cudaFree(ptr), "cudaFree");
+  Status status = SetCudaDevice(device.index);
+  if (status.ok()) status = CudaStatus(cudaFreeAsync(ptr, /*stream=*/0), "cudaFreeAsync");
   LOG_IF(ERROR, !status.ok()) << status << " on " << device.DebugString();
+#endif
+}
+
+StatusOr<void*> AllocatePinnedBytes(size_t bytes) {
+#if EMBER_WITH_CUDA
+  if (bytes == 0) return static_cast<void*>(nullptr);
+  void* ptr = nullptr;
+  const cudaError_t error = cudaMallocHost(&ptr, bytes);
+  if (error != cudaSuccess) {
+    (void)cudaGetLastError();
+    return Status::ResourceExhausted("cudaMallocHost(", bytes, " bytes): ", cudaGetErrorString(error));
+  }
+  return ptr;
+#else
+  return AllocateBytes(bytes, Device::Cpu());
+#endif
+}
+
+void FreePinnedBytes(void* ptr) {
+  if (ptr == nullptr) return;
+#if EMBER_WITH_CUDA
+  const Status status = CudaStatus(cudaFreeHost(ptr), "cudaFreeHost");
+  LOG_IF(ERROR, !status.ok()) << status;
+#else
+  FreeBytes(ptr, Device::Cpu());
+#endif
+}
+
+Status CopyBytesAsync(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes) {
+  if (bytes == 0 || (dst_device.is_cpu() && src_device.is_cpu())) {
+    return CopyBytes(dst, dst_device, src, src_device, bytes);
+  }
+#if EMBER_WITH_CUDA
+  if (dst_device.is_cuda() && src_device.is_cuda() && dst_device.index != src_device.index) {
+    return CopyBytes(dst, dst_device, src, src_device, bytes);  // peer copies stay synchronous
+  }
+  const Device gpu = dst_device.is_cuda() ? dst_device : src_device;
+  RETURN_IF_ERROR(SetCudaDevice(gpu.index));
+  const cudaError_t error = cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, /*stream=*/0);
+  if (error != cudaSuccess) {
+    return Status::Internal("cudaMemcpyAsync(", bytes, " bytes, ", src_device.DebugString(), " -> ",
+                            dst_device.DebugString(), "): ", cudaGetErrorString(error));
+  }
+  return Status::OK();
+#else
+  return Status::Unimplemented("copy ", src_device.DebugString(), " -> ", dst_device.DebugString(),
+                               " in a build without CUDA");
 #endif
 }
 

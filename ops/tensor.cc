@@ -103,6 +103,22 @@ StatusOr<Tensor> Tensor::Allocate(std::vector<int64_t> shape, Device device) {
   return t;
 }
 
+StatusOr<Tensor> Tensor::AllocateHost(std::vector<int64_t> shape, bool pinned) {
+  // Page-locking needs a driver: without a usable GPU there is nothing to pin for.
+  if (!pinned || !CudaAvailable()) return Allocate(std::move(shape), Device::Cpu());
+  Tensor t;
+  ASSIGN_OR_RETURN(t.numel_, ShapeNumel(shape));
+  if (t.numel_ > static_cast<int64_t>(SIZE_MAX / sizeof(float))) {
+    return Status::ResourceExhausted("a pinned buffer of ", t.numel_, " floats");
+  }
+  ASSIGN_OR_RETURN(void* ptr, internal::AllocatePinnedBytes(static_cast<size_t>(t.numel_) * sizeof(float)));
+  t.storage_ = std::shared_ptr<float>(static_cast<float*>(ptr), [](float* p) { internal::FreePinnedBytes(p); });
+  t.shape_ = std::move(shape);
+  t.device_ = Device::Cpu();
+  t.data_ = t.storage_.get();
+  return t;
+}
+
 StatusOr<Tensor> Tensor::AllocateZeros(std::vector<int64_t> shape, Device device) {
   ASSIGN_OR_RETURN(Tensor t, Allocate(std::move(shape), device));
   RETURN_IF_ERROR(SetZero(&t));
@@ -261,6 +277,15 @@ Status CopyInto(const Tensor& src, Tensor* dst) {
   }
   return internal::CopyBytes(dst->device_data(), dst->device(), src.device_data(), src.device(),
                              static_cast<size_t>(src.numel()) * sizeof(float));
+}
+
+Status CopyIntoAsync(const Tensor& src, Tensor* dst) {
+  if (src.numel() != dst->numel()) {
+    return Status::InvalidArgument("CopyIntoAsync: src ", src.DebugString(), " and dst ", dst->DebugString(),
+                                   " differ in element count");
+  }
+  return internal::CopyBytesAsync(dst->device_data(), dst->device(), src.device_data(), src.device(),
+                                  static_cast<size_t>(src.numel()) * sizeof(float));
 }
 
 Status CopyInto(const IndexTensor& src, IndexTensor* dst) {

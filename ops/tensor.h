@@ -77,6 +77,11 @@ class Tensor {
   static StatusOr<Tensor> Allocate(std::vector<int64_t> shape, Device device);
   // As Allocate, filled with 0.
   static StatusOr<Tensor> AllocateZeros(std::vector<int64_t> shape, Device device);
+  // A host tensor whose memory is page-locked (cudaMallocHost) when `pinned`
+  // and a GPU is usable, so that CopyIntoAsync to or from it runs
+  // without blocking the host; plain host memory otherwise. Its device is
+  // the CPU either way. Fails as Allocate does.
+  static StatusOr<Tensor> AllocateHost(std::vector<int64_t> shape, bool pinned);
   // As Allocate, but CHECK-fails instead of returning an error: for host
   // buffers of sizes the program controls, and for tests.
   static Tensor Empty(std::vector<int64_t> shape, Device device = Device::Cpu());
@@ -182,6 +187,14 @@ class IndexTensor {
 // InvalidArgument unless the element counts match.
 Status CopyInto(const Tensor& src, Tensor* dst);
 Status CopyInto(const IndexTensor& src, IndexTensor* dst);
+// As CopyInto, but a copy to or from a CUDA device is enqueued on the
+// device's default stream and may still run when this returns: a host src
+// must stay unchanged, and a host dst must not be read, until work queued
+// after it on that device has finished (Synchronize, or a synchronous copy
+// from the device). Asynchronous only for pinned host memory
+// (Tensor::AllocateHost); with pageable memory CUDA copies synchronously.
+// On the CPU a plain copy.
+Status CopyIntoAsync(const Tensor& src, Tensor* dst);
 // Sets every element of *t to `value` (asynchronously on a CUDA device).
 Status Fill(float value, Tensor* t);
 // Sets every element of *t to 0 (memset).

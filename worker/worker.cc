@@ -28,32 +28,38 @@ struct PreparedBatch {
   std::vector<ops::Tensor> rows;            // per table: [unique keys, dim], where the pulls land (host)
   std::vector<ops::Tensor> device_rows;     // the same rows on the model's device (on the CPU: `rows`)
   std::vector<ps::Ticket> pulls;
+  int slot = 0;                             // the StagingBuffers slot of rows and device_rows
 };
 
-// Starts the pulls of every table's unique keys of `p` into p->rows.
-Status StartPull(ps::PsClient* client, const std::vector<sparse::TableConfig>& tables, bool create, PreparedBatch* p) {
+// Starts the pulls of every table's unique keys of `p` into host buffers
+// of `slot` (p->rows).
+Status StartPull(ps::PsClient* client, const std::vector<sparse::TableConfig>& tables, bool create, int slot,
+                 StagingBuffers* host, PreparedBatch* p) {
   p->rows.resize(tables.size());
   p->pulls.clear();
   for (size_t t = 0; t < tables.size(); ++t) {
     const std::vector<Key>& keys = p->inputs[t].unique.keys;
-    p->rows[t] = ops::Tensor::Empty({static_cast<int64_t>(keys.size()), tables[t].dim});
+    ASSIGN_OR_RETURN(p->rows[t], host->View(slot, t, static_cast<int64_t>(keys.size()), tables[t].dim));
     ASSIGN_OR_RETURN(ps::Ticket ticket, client->Pull(tables[t].id, keys, p->rows[t].data(), create));
     p->pulls.push_back(ticket);
   }
+  p->slot = slot;
   return Status::OK();
 }
 
 // Waits for p's pulls and puts the rows on `device` (p->device_rows): on the
-// CPU the pulled tensors themselves, on a GPU one copy each.
-Status FinishPull(ps::PsClient* client, ops::Device device, PreparedBatch* p) {
+// CPU the pulled tensors themselves, on a GPU an asynchronous copy each into
+// `on_device`'s buffers of p's slot.
+Status FinishPull(ps::PsClient* client, ops::Device device, StagingBuffers* on_device, PreparedBatch* p) {
   for (ps::Ticket ticket : p->pulls) RETURN_IF_ERROR(client->Wait(ticket));
   p->device_rows.resize(p->rows.size());
   for (size_t t = 0; t < p->rows.size(); ++t) {
     if (device.is_cpu()) {
       p->device_rows[t] = p->rows[t];
-    } else {
-      ASSIGN_OR_RETURN(p->device_rows[t], p->rows[t].To(device));
+      continue;
     }
+    ASSIGN_OR_RETURN(p->device_rows[t], on_device->View(p->slot, t, p->rows[t].rows(), p->rows[t].cols()));
+    RETURN_IF_ERROR(ops::CopyIntoAsync(p->rows[t], &p->device_rows[t]));
   }
   return Status::OK();
 }
@@ -136,6 +142,8 @@ Status Worker::Train() {
   ops::ParameterSet* params = model_->dense_params();
   optimizer_ = std::make_unique<ops::DenseOptimizer>(options_.dense_optimizer, params->size(), model_->device());
   ASSIGN_OR_RETURN(sync_buffer_, ops::Tensor::AllocateZeros({params->size() + 1}, model_->device()));
+  host_staging_ = std::make_unique<StagingBuffers>(ops::Device::Cpu(), /*pinned=*/model_->device().is_cuda());
+  device_staging_ = std::make_unique<StagingBuffers>(model_->device(), /*pinned=*/false);
   LOG(INFO) << "worker " << options_.rank << ": dense part (" << params->size() << " parameters) on "
             << model_->device().DebugString();
 
@@ -415,7 +423,7 @@ Status Worker::RunEpoch(int epoch, const data::ReaderPosition* start, bool* stop
   const auto& tables = model_->tables();
   auto start_pull = [&](PreparedBatch* p, int64_t step) -> Status {
     client_->set_step(static_cast<uint64_t>(step));
-    return StartPull(client_.get(), tables, /*create=*/true, p);
+    return StartPull(client_.get(), tables, /*create=*/true, static_cast<int>(step % 2), host_staging_.get(), p);
   };
 
   Status status = [&]() -> Status {
@@ -450,7 +458,7 @@ Status Worker::RunEpoch(int epoch, const data::ReaderPosition* start, bool* stop
       const bool checkpoint_after = CheckpointDue(global_step_ + 1);
       bool next_pulled = false;
       if (current) {
-        RETURN_IF_ERROR(FinishPull(client_.get(), model_->device(), current.get()));
+        RETURN_IF_ERROR(FinishPull(client_.get(), model_->device(), device_staging_.get(), current.get()));
         ASSIGN_OR_RETURN(next, next_batch());
         // Overlaps this step's compute; under --sync it waits for this step's push (below).
         if (next && !options_.sync && !checkpoint_after) {
@@ -469,6 +477,17 @@ Status Worker::RunEpoch(int epoch, const data::ReaderPosition* start, bool* stop
                                  options_.rank, "'s batch is ", result.mean_loss,
                                  "; lower --dense_learning_rate or --deep_learning_rate (the checkpoints written "
                                  "so far are intact)");
+        }
+        // The row gradients to the host for the push: on a GPU asynchronous
+        // copies that run while the dense gradients are summed.
+        for (size_t t = 0; t < tables.size(); ++t) {
+          if (row_grads[t].device().is_cpu()) {
+            host_row_grads[t] = row_grads[t];
+            continue;
+          }
+          ASSIGN_OR_RETURN(host_row_grads[t], host_staging_->View(StagingBuffers::kGradientSlot, t,
+                                                                  row_grads[t].rows(), row_grads[t].cols()));
+          RETURN_IF_ERROR(ops::CopyIntoAsync(row_grads[t], &host_row_grads[t]));
         }
         report_loss += result.mean_loss * batch_size;
         report_samples += batch_size;
@@ -489,12 +508,12 @@ Status Worker::RunEpoch(int epoch, const data::ReaderPosition* start, bool* stop
       std::vector<ps::Ticket> pushes;
       client_->set_step(static_cast<uint64_t>(global_step_));
       if (current || options_.sync) {
+        RETURN_IF_ERROR(ops::Synchronize(model_->device()));  // the row gradients' copies have landed
         for (size_t t = 0; t < tables.size(); ++t) {
           std::span<const Key> keys;
           std::span<const float> table_grads;
           if (current) {
             keys = current->inputs[t].unique.keys;
-            ASSIGN_OR_RETURN(host_row_grads[t], OnHost(row_grads[t]));  // kept alive until the push is sent
             table_grads =
                 std::span<const float>(host_row_grads[t].data(), static_cast<size_t>(host_row_grads[t].numel()));
           }
@@ -574,8 +593,8 @@ Status Worker::Evaluate(int epoch) {
     ASSIGN_OR_RETURN(bool more, reader.Next(&p.batch));
     if (!more) break;
     model_->PrepareInputs(p.batch, &p.inputs);
-    RETURN_IF_ERROR(StartPull(client_.get(), tables, /*create=*/false, &p));
-    RETURN_IF_ERROR(FinishPull(client_.get(), model_->device(), &p));
+    RETURN_IF_ERROR(StartPull(client_.get(), tables, /*create=*/false, /*slot=*/0, host_staging_.get(), &p));
+    RETURN_IF_ERROR(FinishPull(client_.get(), model_->device(), device_staging_.get(), &p));
     RETURN_IF_ERROR(model_->Predict(p.batch, p.inputs, p.device_rows, &probabilities));
     result.probabilities.insert(result.probabilities.end(), probabilities.begin(), probabilities.end());
     result.labels.insert(result.labels.end(), p.batch.labels.begin(), p.batch.labels.end());

@@ -42,6 +42,7 @@
 #include "net/control.h"
 #include "storage/checkpoint.h"
 #include "worker/dense_sync.h"
+#include "worker/staging.h"
 
 namespace ember::worker {
 
@@ -167,6 +168,9 @@ class Worker {
   std::unique_ptr<ops::DenseOptimizer> optimizer_;
   std::unique_ptr<zmq::socket_t> control_;
   ops::Tensor sync_buffer_;  // [dense grads * batch size | batch size] on the model's device
+  // Host buffers of the pulled rows and of the row gradients (pinned on a
+  // GPU worker), and the rows' buffers on the model's device (GPU only).
+  std::unique_ptr<StagingBuffers> host_staging_, device_staging_;
   int64_t global_step_ = 0;
   int64_t samples_trained_ = 0;
   double train_seconds_ = 0;

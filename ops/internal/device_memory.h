@@ -19,8 +19,15 @@ namespace ember::ops::internal {
 StatusOr<void*> AllocateBytes(size_t bytes, Device device);
 // Frees memory from AllocateBytes; nullptr is a no-op. Errors are logged.
 void FreeBytes(void* ptr, Device device);
+// Page-locked host memory (cudaMallocHost) in a CUDA build, else as
+// AllocateBytes on the CPU; FreePinnedBytes frees it.
+StatusOr<void*> AllocatePinnedBytes(size_t bytes);
+void FreePinnedBytes(void* ptr);
 // Synchronous copy between any two devices.
 Status CopyBytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes);
+// As CopyBytes, but a copy to or from a CUDA device is enqueued on its
+// legacy default stream and may still run when this returns.
+Status CopyBytesAsync(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes);
 // memset to 0 (asynchronous on CUDA).
 Status ZeroBytes(void* ptr, Device device, size_t bytes);
 

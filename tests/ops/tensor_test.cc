@@ -95,6 +95,31 @@ TEST(TensorTest, SliceViewsPartOfTheStorage) {
   EXPECT_EQ(ids.Slice(1, 2).data()[1], 7);
 }
 
+TEST(TensorTest, AllocateHostAndCopyIntoAsyncOnTheCpu) {
+  StatusOr<Tensor> plain = Tensor::AllocateHost({4}, /*pinned=*/false);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  for (int i = 0; i < 4; ++i) plain->data()[i] = static_cast<float>(i);
+  Tensor copy = Tensor::Zeros({2, 2});
+  OPS_ASSERT_OK(CopyIntoAsync(*plain, &copy));  // on the CPU a plain copy
+  EXPECT_EQ(copy.data()[3], 3.f);
+  Tensor wrong = Tensor::Zeros({3});
+  EXPECT_EQ(CopyIntoAsync(*plain, &wrong).code(), StatusCode::kInvalidArgument);
+}
+
+TEST_P(TensorDeviceTest, AsyncCopiesThroughPinnedMemoryRoundTrip) {
+  StatusOr<Tensor> pinned = Tensor::AllocateHost({256}, /*pinned=*/true);
+  ASSERT_TRUE(pinned.ok()) << pinned.status();
+  for (int i = 0; i < 256; ++i) pinned->data()[i] = 0.5f * static_cast<float>(i);
+  StatusOr<Tensor> there = Tensor::AllocateZeros({256}, device());
+  ASSERT_TRUE(there.ok()) << there.status();
+  OPS_ASSERT_OK(CopyIntoAsync(*pinned, &*there));
+  StatusOr<Tensor> back = Tensor::AllocateHost({256}, /*pinned=*/true);
+  ASSERT_TRUE(back.ok());
+  OPS_ASSERT_OK(CopyIntoAsync(*there, &*back));
+  OPS_ASSERT_OK(Synchronize(device()));
+  testing::ExpectAllClose(*back, *pinned, 0, 0, "pinned -> device -> pinned");
+}
+
 TEST(TensorDeathTest, HostCodeCannotTouchDeviceMemory) {
   // A view that says its memory is on a GPU: data() refuses it (no GPU is
   // needed, the memory is never read).
