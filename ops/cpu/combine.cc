@@ -8,8 +8,11 @@ namespace ember::ops::cpu {
 using internal::ColumnBlock;
 
 Status CopyColumns(const ColumnBlock& block, const Tensor& src, bool add, Tensor* dst) {
-  const int64_t n = block.rows * block.width;
-  for (int64_t i = 0; i < n; ++i) internal::CopyColumnElement(block, src.data(), dst->data(), add, i);
+  const float* from = src.data();
+  float* to = dst->data();
+  for (int64_t r = 0; r < block.rows; ++r) {
+    for (int64_t k = 0; k < block.width; ++k) internal::CopyColumnElement(block, from, to, add, r, k);
+  }
   return Status::OK();
 }
 

@@ -16,7 +16,9 @@ constexpr int kThreads = 256;
        i += static_cast<long long>(gridDim.x) * blockDim.x)
 
 __global__ void CopyColumnsKernel(ColumnBlock block, const float* src, bool add, float* dst) {
-  EMBER_FOR_EACH_ELEMENT(i, block.rows * block.width) { internal::CopyColumnElement(block, src, dst, add, i); }
+  EMBER_FOR_EACH_ELEMENT(i, block.rows * block.width) {
+    internal::CopyColumnElement(block, src, dst, add, i / block.width, i % block.width);
+  }
 }
 
 __global__ void MultiplyKernel(long long n, const float* a, const float* b, float* out) {

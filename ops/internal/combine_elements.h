@@ -16,8 +16,7 @@ struct ColumnBlock {
 };
 
 EMBER_HOST_DEVICE inline void CopyColumnElement(const ColumnBlock& g, const float* src, float* dst, bool add,
-                                                int64_t i) {
-  const int64_t r = i / g.width, k = i % g.width;
+                                                int64_t r, int64_t k) {
   const float v = src[r * g.src_cols + g.src_col + k];
   float* out = dst + r * g.dst_cols + g.dst_col + k;
   *out = add ? *out + v : v;
