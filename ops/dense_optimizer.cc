@@ -27,22 +27,23 @@ const char* DenseOptimizerTypeName(DenseOptimizerType type) {
   return "unknown";
 }
 
-DenseOptimizer::DenseOptimizer(DenseOptimizerOptions options, int64_t num_params, Device device)
-    : options_(options), num_params_(num_params), device_(device) {
-  CHECK_GE(num_params, 0) << "DenseOptimizer num_params";
-  switch (options_.type) {
+StatusOr<DenseOptimizer> DenseOptimizer::Create(DenseOptimizerOptions options, int64_t num_params, Device device) {
+  if (num_params < 0) return Status::InvalidArgument("DenseOptimizer of ", num_params, " parameters");
+  DenseOptimizer optimizer(options, num_params, device);
+  switch (options.type) {
     case DenseOptimizerType::kSgd:
       break;
     case DenseOptimizerType::kAdagrad: {
-      state_ = Tensor::Empty({num_params}, device);
-      const Status status = Fill(options_.adagrad_initial_accumulator, &state_);
-      CHECK(status.ok()) << status;
+      ASSIGN_OR_RETURN(optimizer.state_, Tensor::Allocate({num_params}, device));
+      RETURN_IF_ERROR(Fill(options.adagrad_initial_accumulator, &optimizer.state_));
       break;
     }
-    case DenseOptimizerType::kAdam:
-      state_ = Tensor::Zeros({2 * num_params}, device);
+    case DenseOptimizerType::kAdam: {
+      ASSIGN_OR_RETURN(optimizer.state_, Tensor::AllocateZeros({2 * num_params}, device));
       break;
+    }
   }
+  return optimizer;
 }
 
 Status DenseOptimizer::Step(Tensor* values, const Tensor& grads) {

@@ -13,7 +13,7 @@
 //
 // Thread-compatible; one optimizer belongs to one worker thread.
 //
-//   DenseOptimizer optimizer(options, params.size(), params.device());
+//   ASSIGN_OR_RETURN(DenseOptimizer optimizer, DenseOptimizer::Create(options, params.size(), params.device()));
 //   Tensor values = params.flat_values();
 //   RETURN_IF_ERROR(optimizer.Step(&values, params.flat_grads()));
 #pragma once
@@ -45,9 +45,11 @@ const char* DenseOptimizerTypeName(DenseOptimizerType type);
 
 class DenseOptimizer {
  public:
-  // Allocates the state on `device`: nothing for SGD, [num_params]
-  // accumulators for AdaGrad, [2 * num_params] (m then v) for Adam.
-  DenseOptimizer(DenseOptimizerOptions options, int64_t num_params, Device device);
+  // An optimizer with its state allocated on `device`: nothing for SGD,
+  // [num_params] accumulators for AdaGrad, [2 * num_params] (m then v) for
+  // Adam. ResourceExhausted when the device cannot hold the state,
+  // InvalidArgument for num_params < 0.
+  static StatusOr<DenseOptimizer> Create(DenseOptimizerOptions options, int64_t num_params, Device device);
 
   // One update of the whole flat buffer. InvalidArgument unless values and
   // grads hold num_params floats on the optimizer's device.
@@ -63,6 +65,9 @@ class DenseOptimizer {
   Device device() const { return device_; }
 
  private:
+  DenseOptimizer(DenseOptimizerOptions options, int64_t num_params, Device device)
+      : options_(options), num_params_(num_params), device_(device) {}
+
   DenseOptimizerOptions options_;
   int64_t num_params_;
   Device device_;

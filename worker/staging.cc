@@ -8,6 +8,11 @@ StatusOr<ops::Tensor> StagingBuffers::View(int slot, size_t table, int64_t rows,
   if (slot < 0 || slot >= kSlots || rows < 0 || dim < 0) {
     return Status::InvalidArgument("StagingBuffers::View(slot ", slot, ", table ", table, ", [", rows, ", ", dim, "])");
   }
+  // Plain host memory is allocated afresh: reusing it measured slower on a
+  // CPU worker (bench/README.md, "Device-generic models: the CPU cost");
+  // only pinned memory, too dear to allocate every step, and device memory
+  // are kept.
+  if (device_.is_cpu() && !pinned_) return ops::Tensor::Allocate({rows, dim}, device_);
   std::vector<ops::Tensor>& buffers = buffers_[slot];
   if (buffers.size() <= table) buffers.resize(table + 1);
   ops::Tensor& buffer = buffers[table];

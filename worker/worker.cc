@@ -140,7 +140,9 @@ Status Worker::Train() {
   client_ = std::make_unique<ps::PsClient>(context_, client_options);
   RETURN_IF_ERROR(client_->Connect());
   ops::ParameterSet* params = model_->dense_params();
-  optimizer_ = std::make_unique<ops::DenseOptimizer>(options_.dense_optimizer, params->size(), model_->device());
+  ASSIGN_OR_RETURN(ops::DenseOptimizer optimizer,
+                   ops::DenseOptimizer::Create(options_.dense_optimizer, params->size(), model_->device()));
+  optimizer_ = std::make_unique<ops::DenseOptimizer>(std::move(optimizer));
   ASSIGN_OR_RETURN(sync_buffer_, ops::Tensor::AllocateZeros({params->size() + 1}, model_->device()));
   host_staging_ = std::make_unique<StagingBuffers>(ops::Device::Cpu(), /*pinned=*/model_->device().is_cuda());
   device_staging_ = std::make_unique<StagingBuffers>(model_->device(), /*pinned=*/false);

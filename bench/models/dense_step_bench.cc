@@ -119,7 +119,9 @@ int Main(int argc, char** argv) {
   ops::DenseOptimizerOptions adam;
   adam.type = ops::DenseOptimizerType::kAdam;
   adam.learning_rate = 5e-4f;
-  ops::DenseOptimizer optimizer(adam, params->size(), device);
+  StatusOr<ops::DenseOptimizer> created_optimizer = ops::DenseOptimizer::Create(adam, params->size(), device);
+  BENCH_CHECK_OK(created_optimizer.status());
+  ops::DenseOptimizer& optimizer = *created_optimizer;
   ops::Tensor values = params->flat_values();
   std::vector<ops::Tensor> row_grads;
   models::StepResult result;

@@ -38,7 +38,9 @@ int main(int argc, char** argv) {
   ParameterSet params;
   Mlp mlp(&params, "deep", 429, {1024, 512, 256}, 1);
   BENCH_CHECK_OK(params.Finalize(1));
-  DenseOptimizer optimizer(DenseOptimizerOptions{}, params.size(), Device::Cpu());
+  StatusOr<DenseOptimizer> created = DenseOptimizer::Create(DenseOptimizerOptions{}, params.size(), Device::Cpu());
+  BENCH_CHECK_OK(created.status());
+  DenseOptimizer& optimizer = *created;
 
   Rng rng(2);
   Tensor x = Tensor::Empty({batch, 429}), labels = Tensor::Empty({batch});

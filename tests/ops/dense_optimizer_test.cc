@@ -17,7 +17,7 @@ const std::vector<std::vector<float>> kGrads = {{0.5f, 1.f, -0.25f}, {0.5f, -2.f
 
 // Runs three steps on `device`, returning the values after each step.
 std::vector<Tensor> RunSteps(Device device, const DenseOptimizerOptions& options) {
-  DenseOptimizer optimizer(options, 3, device);
+  DenseOptimizer optimizer = DenseOptimizer::Create(options, 3, device).value();
   Tensor values = OnDevice(HostTensor({3}, kInitial), device);
   std::vector<Tensor> history;
   for (const auto& g : kGrads) {
@@ -115,19 +115,28 @@ TEST_P(DenseOptimizerTest, Adam) {
 TEST_P(DenseOptimizerTest, StateLayout) {
   DenseOptimizerOptions options;
   options.type = DenseOptimizerType::kSgd;
-  EXPECT_TRUE(DenseOptimizer(options, 5, device()).state().empty());
+  EXPECT_TRUE(DenseOptimizer::Create(options, 5, device()).value().state().empty());
   options.type = DenseOptimizerType::kAdagrad;
   options.adagrad_initial_accumulator = 0.25f;
-  DenseOptimizer adagrad(options, 5, device());
+  DenseOptimizer adagrad = DenseOptimizer::Create(options, 5, device()).value();
   const Tensor acc = ToHost(adagrad.state());
   ASSERT_EQ(acc.numel(), 5);
   for (int i = 0; i < 5; ++i) EXPECT_EQ(acc.data()[i], 0.25f);
   options.type = DenseOptimizerType::kAdam;
-  EXPECT_EQ(DenseOptimizer(options, 5, device()).state().numel(), 10);
+  EXPECT_EQ(DenseOptimizer::Create(options, 5, device()).value().state().numel(), 10);
+}
+
+TEST(DenseOptimizerCreateTest, RefusesANegativeCountAndReportsAMissingDevice) {
+  EXPECT_EQ(DenseOptimizer::Create(DenseOptimizerOptions{}, -1, Device::Cpu()).status().code(),
+            StatusCode::kInvalidArgument);
+  if (!CudaAvailable()) {
+    // Adam's state on a GPU that is not there: an error to report, not a CHECK.
+    EXPECT_FALSE(DenseOptimizer::Create(DenseOptimizerOptions{}, 16, Device::Cuda(0)).ok());
+  }
 }
 
 TEST_P(DenseOptimizerTest, SizeMismatchIsInvalidArgument) {
-  DenseOptimizer optimizer(DenseOptimizerOptions{}, 3, device());
+  DenseOptimizer optimizer = DenseOptimizer::Create(DenseOptimizerOptions{}, 3, device()).value();
   Tensor values = Tensor::Zeros({4}, device());
   const Status s = optimizer.Step(&values, Tensor::Zeros({4}, device()));
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
