@@ -102,20 +102,27 @@ void FreePinnedBytes(void* ptr) {
 #endif
 }
 
-Status CopyBytesAsync(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes) {
-  if (bytes == 0 || (dst_device.is_cpu() && src_device.is_cpu())) {
-    return CopyBytes(dst, dst_device, src, src_device, bytes);
+namespace {
+
+// The one copy between any two devices; `async`: a copy with a CUDA device
+// is enqueued on its default stream (peer copies stay synchronous).
+Status Copy(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes, bool async) {
+  if (bytes == 0) return Status::OK();
+  if (dst_device.is_cpu() && src_device.is_cpu()) {
+    std::memmove(dst, src, bytes);
+    return Status::OK();
   }
 #if EMBER_WITH_CUDA
-  if (dst_device.is_cuda() && src_device.is_cuda() && dst_device.index != src_device.index) {
-    return CopyBytes(dst, dst_device, src, src_device, bytes);  // peer copies stay synchronous
+  if (dst_device.is_cuda() && src_device.is_cuda() && src_device.index != dst_device.index) {
+    return CudaStatus(cudaMemcpyPeer(dst, dst_device.index, src, src_device.index, bytes), "cudaMemcpyPeer");
   }
-  const Device gpu = dst_device.is_cuda() ? dst_device : src_device;
-  RETURN_IF_ERROR(SetCudaDevice(gpu.index));
-  const cudaError_t error = cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, /*stream=*/0);
+  RETURN_IF_ERROR(SetCudaDevice(dst_device.is_cuda() ? dst_device.index : src_device.index));
+  // Unified addressing: the runtime tells host from device pointers.
+  const cudaError_t error = async ? cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, /*stream=*/0)
+                                  : cudaMemcpy(dst, src, bytes, cudaMemcpyDefault);
   if (error != cudaSuccess) {
-    return Status::Internal("cudaMemcpyAsync(", bytes, " bytes, ", src_device.DebugString(), " -> ",
-                            dst_device.DebugString(), "): ", cudaGetErrorString(error));
+    return Status::Internal(async ? "cudaMemcpyAsync(" : "cudaMemcpy(", bytes, " bytes, ", src_device.DebugString(),
+                            " -> ", dst_device.DebugString(), "): ", cudaGetErrorString(error));
   }
   return Status::OK();
 #else
@@ -124,37 +131,14 @@ Status CopyBytesAsync(void* dst, Device dst_device, const void* src, Device src_
 #endif
 }
 
+}  // namespace
+
 Status CopyBytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes) {
-  if (bytes == 0) return Status::OK();
-  if (dst_device.is_cpu() && src_device.is_cpu()) {
-    std::memmove(dst, src, bytes);
-    return Status::OK();
-  }
-#if EMBER_WITH_CUDA
-  cudaMemcpyKind kind = cudaMemcpyDeviceToDevice;
-  if (src_device.is_cpu()) {
-    kind = cudaMemcpyHostToDevice;
-    RETURN_IF_ERROR(SetCudaDevice(dst_device.index));
-  } else if (dst_device.is_cpu()) {
-    kind = cudaMemcpyDeviceToHost;
-    RETURN_IF_ERROR(SetCudaDevice(src_device.index));
-  } else if (src_device.index != dst_device.index) {
-    RETURN_IF_ERROR(CudaStatus(cudaMemcpyPeer(dst, dst_device.index, src, src_device.index, bytes),
-                               "cudaMemcpyPeer"));
-    return Status::OK();
-  } else {
-    RETURN_IF_ERROR(SetCudaDevice(dst_device.index));
-  }
-  const cudaError_t error = cudaMemcpy(dst, src, bytes, kind);
-  if (error != cudaSuccess) {
-    return Status::Internal("cudaMemcpy(", bytes, " bytes, ", src_device.DebugString(), " -> ",
-                            dst_device.DebugString(), "): ", cudaGetErrorString(error));
-  }
-  return Status::OK();
-#else
-  return Status::Unimplemented("copy ", src_device.DebugString(), " -> ", dst_device.DebugString(),
-                               " in a build without CUDA");
-#endif
+  return Copy(dst, dst_device, src, src_device, bytes, /*async=*/false);
+}
+
+Status CopyBytesAsync(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes) {
+  return Copy(dst, dst_device, src, src_device, bytes, /*async=*/true);
 }
 
 Status ZeroBytes(void* ptr, Device device, size_t bytes) {
