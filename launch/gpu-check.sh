@@ -54,7 +54,7 @@ step() {
 step "GPUs" nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
 step "build (CUDA, NCCL)" bash -c "cmake -S . -B '$BUILD_DIR' -DCMAKE_BUILD_TYPE=Release -DEMBER_WITH_CUDA=ON \
     -DCMAKE_CUDA_ARCHITECTURES=native | grep 'ember:' && cmake --build '$BUILD_DIR' -j$(nproc) --target ember \
-    ops_test model_device_test mpi_job_test nccl_dense_sync_test dense_sync_bench dense_step_bench 2>&1 | \
+    ops_test model_device_test worker_staging_test mpi_job_test nccl_dense_sync_test dense_sync_bench dense_step_bench 2>&1 | \
     grep -E 'warning|error|Built target ember$' ; test \${PIPESTATUS[0]} -eq 0"
 ember=$BUILD_DIR/cli/ember
 step "CUDA and NCCL test cases" bash -c "cd '$BUILD_DIR' && ctest -R 'Cuda|Nccl' --output-on-failure --timeout 300 -j4 | tail -40; test \${PIPESTATUS[0]} -eq 0"

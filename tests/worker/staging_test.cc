@@ -43,7 +43,7 @@ TEST(StagingBuffersTest, PinnedViewsReuseTheirBufferAndSlotsDoNotShare) {
   EXPECT_EQ(host.View(0, 0, -1, 1).status().code(), StatusCode::kInvalidArgument);
 }
 
-TEST(StagingBuffersTest, DeviceBuffersAreOnTheirDevice) {
+TEST(StagingBuffersTest, CudaDeviceBuffersAreOnTheirDevice) {
   if (!ops::CudaAvailable()) GTEST_SKIP() << "no CUDA device";
   StagingBuffers on_gpu(ops::Device::Cuda(0), /*pinned=*/false);
   StatusOr<ops::Tensor> rows = on_gpu.View(1, 2, 64, 16);
