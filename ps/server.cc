@@ -61,7 +61,11 @@ struct Server::Impl {
   Status Bind();
   Status Run();
   // Handles one received message: frames[0] is the peer identity.
+  // A failure it returns is the server's own (not the request's); the
+  // requester has been sent it as an error reply.
   Status Handle(std::vector<zmq::message_t>& frames);
+  // Handle's work after ParseMessage accepted the request.
+  Status Dispatch(const MessageHeader& h, std::vector<zmq::message_t>& frames);
   void Reject(const zmq::message_t& identity, const MessageHeader& header, bool authenticated, const Status& why);
   Status Send(zmq::message_t& identity, const MessageHeader& header, zmq::message_t* payload0,
               zmq::message_t* payload1);
@@ -263,7 +267,14 @@ Status Server::Impl::Run() {
       if (e.num() == EINTR) continue;
       return net::ZmqStatus(e, "server " + std::to_string(options.rank) + " recv", endpoint);
     }
-    RETURN_IF_ERROR(Handle(frames));
+    Status handled = Handle(frames);
+    if (!handled.ok()) {
+      // The server's own failure (its tables or the RocksDB tier under them,
+      // e.g. a full disk): Handle answered the request with it, so the
+      // worker that sent it stops the job naming the cause at once.
+      LOG(ERROR) << "server " << options.rank << " stops: " << handled;
+      return handled;
+    }
     if (shutdown_requested) {
       LOG(INFO) << "server " << options.rank << " stops on SHUTDOWN; " << TablesSummary();
       return Status::OK();
@@ -342,6 +353,16 @@ Status Server::Impl::Handle(std::vector<zmq::message_t>& frames) {
   }
   VLOG(1) << "server " << options.rank << " " << MessageTypeName(h.type) << " request_id " << h.request_id
           << " table " << h.table_id << " items " << h.item_count;
+  // A held --sync request keeps the frames; the reply of a failure needs the
+  // identity after that.
+  zmq::message_t requester(identity.data(), identity.size());
+  Status status = Dispatch(h, frames);
+  if (!status.ok()) (void)SendError(requester, h, status);
+  return status;
+}
+
+Status Server::Impl::Dispatch(const MessageHeader& h, std::vector<zmq::message_t>& frames) {
+  zmq::message_t& identity = frames[0];
   switch (static_cast<MessageType>(h.type)) {
     case MessageType::kHello: {
       MessageHeader reply = ReplyHeader(h);

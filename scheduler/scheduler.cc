@@ -68,7 +68,9 @@ StatusOr<JobResult> Scheduler::Run() {
   client_options.server_endpoints = options_.server_endpoints;
   client_options.job_token = options_.job_token;
   client_options.tables = options_.tables;
-  client_options.timeout_ms = 10'000;
+  // A failed job may have lost a server (one that stopped on its own
+  // failure answers nothing): the others are asked to stop, briefly.
+  client_options.timeout_ms = status.ok() ? 10'000 : 2'000;
   client_options.curve = options_.curve;
   ps::PsClient servers(context_, client_options);
   Status stop = servers.Connect();
