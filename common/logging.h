@@ -12,6 +12,7 @@
 
 #include <glog/logging.h>
 
+#include <cstdint>
 #include <string>
 
 namespace ember {
@@ -25,5 +26,11 @@ void SetThreadRole(const std::string& role, int rank);
 
 // The calling thread's "role:rank", or "main" if it never set one.
 const std::string& ThreadRole();
+
+// Whether the n-th (1-based) of a run of like warnings is logged: the first
+// 100, then every 1000th, so that a peer sending garbage cannot flood the
+// log. Callers append the count to the line they log.
+//   LOG_IF(WARNING, ShouldLogNth(++dropped)) << "dropped ... [so far: " << dropped << "]";
+inline bool ShouldLogNth(int64_t n) { return n <= 100 || n % 1000 == 0; }
 
 }  // namespace ember

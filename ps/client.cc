@@ -11,12 +11,6 @@
 #include "net/zmq_util.h"
 
 namespace ember::ps {
-namespace {
-
-constexpr int64_t kLogFirstBadReplies = 100;
-constexpr int64_t kLogEveryBadReplies = 1000;
-
-}  // namespace
 
 struct PsClient::Impl {
   struct Request {
@@ -372,7 +366,7 @@ Status PsClient::Impl::ReceiveAll(int server) {
 
 void PsClient::Impl::BadReply(int server, const Status& why) {
   ++bad_replies;
-  if (bad_replies <= kLogFirstBadReplies || bad_replies % kLogEveryBadReplies == 0) {
+  if (ShouldLogNth(bad_replies)) {
     LOG(WARNING) << "PsClient dropped a reply from server " << server << " ("
                  << options.server_endpoints[static_cast<size_t>(server)] << "): " << why << " [bad replies so far: "
                  << bad_replies << "]";

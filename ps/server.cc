@@ -23,9 +23,6 @@
 namespace ember::ps {
 namespace {
 
-// Rejections logged one line each; past this, one line per kLogEveryRejected.
-constexpr int64_t kLogFirstRejected = 100;
-constexpr int64_t kLogEveryRejected = 1000;
 // --sync: how many steps past the last applied one a push or pull may be
 // tagged (a worker is at most one step ahead; the rest is slack). Bounds
 // what a misbehaving peer can make the server buffer.
@@ -287,7 +284,7 @@ Status Server::Impl::Run() {
 void Server::Impl::Reject(const zmq::message_t& identity, const MessageHeader& header, bool authenticated,
                           const Status& why) {
   const int64_t n = rejected.fetch_add(1, std::memory_order_relaxed) + 1;
-  if (n <= kLogFirstRejected || n % kLogEveryRejected == 0) {
+  if (ShouldLogNth(n)) {  // a stranger cannot flood the log
     LOG(WARNING) << "server " << options.rank << " rejected a message from peer " << PeerName(identity) << " ("
                  << (authenticated ? "authenticated " + MessageTypeName(header.type) + " request_id " +
                                          std::to_string(header.request_id)

@@ -312,7 +312,8 @@ Status Scheduler::Coordinate(JobResult* result) {
       return Status::Unavailable("scheduler receive failed: ", e.what());
     }
     if (frames.size() < 2) {
-      LOG(WARNING) << "dropped a control message of " << frames.size() << " frames";
+      LOG_IF(WARNING, CountDropped()) << "dropped a control message of " << frames.size() << " frames"
+                                      << DroppedSoFar();
       continue;
     }
     const std::string routing_id = frames[0].to_string();
@@ -322,19 +323,21 @@ Status Scheduler::Coordinate(JobResult* result) {
     if (decoded.ok() && message.type == net::ControlType::kHeartbeat) {  // rank is the world rank here
       Status answered = heartbeats_ == nullptr ? Status::FailedPrecondition("heartbeats are off")
                                                : heartbeats_->OnHeartbeat(socket_.get(), routing_id, message);
-      LOG_IF(WARNING, !answered.ok()) << "dropped a heartbeat: " << answered;
+      LOG_IF(WARNING, !answered.ok() && CountDropped()) << "dropped a heartbeat: " << answered << DroppedSoFar();
       continue;
     }
     if (!decoded.ok() || message.rank >= static_cast<uint32_t>(num_workers)) {
-      LOG(WARNING) << "dropped a control message: "
-                   << (decoded.ok() ? Status::DataLoss("rank ", message.rank, " out of range") : decoded);
+      LOG_IF(WARNING, CountDropped())
+          << "dropped a control message: "
+          << (decoded.ok() ? Status::DataLoss("rank ", message.rank, " out of range") : decoded) << DroppedSoFar();
       continue;
     }
     const int rank = static_cast<int>(message.rank);
     switch (message.type) {
       case net::ControlType::kRegister: {
         if (!routing_ids[rank].empty()) {
-          LOG(WARNING) << "worker " << rank << " registered twice; keeping the first";
+          LOG_IF(WARNING, CountDropped()) << "worker " << rank << " registered twice; keeping the first"
+                                          << DroppedSoFar();
           break;
         }
         routing_ids[rank] = routing_id;
@@ -389,8 +392,9 @@ Status Scheduler::Coordinate(JobResult* result) {
         gather.labels.resize(num_workers);
         gather.groups.resize(num_workers);
         if (routing_ids[rank].empty() || routing_ids[rank] != routing_id || gather.reported[rank]) {
-          LOG(WARNING) << "dropped an eval result of epoch " << message.epoch << " from rank " << rank
-                       << ": not registered from that peer, or a second one";
+          LOG_IF(WARNING, CountDropped()) << "dropped an eval result of epoch " << message.epoch << " from rank "
+                                          << rank << ": not registered from that peer, or a second one"
+                                          << DroppedSoFar();
           break;
         }
         gather.reported[rank] = true;
@@ -458,7 +462,8 @@ Status Scheduler::Coordinate(JobResult* result) {
       }
       case net::ControlType::kDone:
         if (routing_ids[rank].empty() || routing_ids[rank] != routing_id || done[rank]) {
-          LOG(WARNING) << "dropped a DONE from rank " << rank << ": not registered from that peer, or a second one";
+          LOG_IF(WARNING, CountDropped()) << "dropped a DONE from rank " << rank
+                                          << ": not registered from that peer, or a second one" << DroppedSoFar();
           break;
         }
         done[rank] = true;
@@ -478,7 +483,8 @@ Status Scheduler::Coordinate(JobResult* result) {
       case net::ControlType::kCheckpointReady:
       case net::ControlType::kCheckpointWritten:
         if (routing_ids[rank].empty() || routing_ids[rank] != routing_id) {
-          LOG(WARNING) << "dropped a checkpoint message from rank " << rank << ": not registered from that peer";
+          LOG_IF(WARNING, CountDropped()) << "dropped a checkpoint message from rank " << rank
+                                          << ": not registered from that peer" << DroppedSoFar();
           break;
         }
         RETURN_IF_ERROR(OnCheckpointMessage(message, routing_ids, result));
@@ -486,8 +492,8 @@ Status Scheduler::Coordinate(JobResult* result) {
       case net::ControlType::kStart:
       case net::ControlType::kCheckpointWrite:
       case net::ControlType::kCheckpointDone:
-        LOG(WARNING) << "dropped a control message of type " << static_cast<int>(message.type)
-                     << " sent to the scheduler by rank " << rank;
+        LOG_IF(WARNING, CountDropped()) << "dropped a control message of type " << static_cast<int>(message.type)
+                                        << " sent to the scheduler by rank " << rank << DroppedSoFar();
         break;
       case net::ControlType::kHeartbeat:  // answered above
         break;

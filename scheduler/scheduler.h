@@ -26,6 +26,7 @@
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
 
+#include "common/logging.h"
 #include "common/status.h"
 #include "ps/client.h"
 #include "net/curve.h"
@@ -155,6 +156,11 @@ class Scheduler {
   std::string endpoint_;
   std::ofstream metrics_;
   int failed_worker_ = -1;
+  // Control messages dropped so far (strangers, wrong tokens, protocol
+  // breaks): the first 100 are logged one line each, then every 1000th.
+  int64_t dropped_messages_ = 0;
+  bool CountDropped() { return ShouldLogNth(++dropped_messages_); }
+  std::string DroppedSoFar() const { return " [dropped so far: " + std::to_string(dropped_messages_) + "]"; }
   HeartbeatMonitor* heartbeats_ = nullptr;
 };
 

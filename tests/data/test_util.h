@@ -1,4 +1,4 @@
-// tests/data/test_util.h: temp dirs, files and a glog sink for data tests.
+// tests/data/test_util.h: temp dirs and files for data tests.
 #pragma once
 
 #include <glog/logging.h>
@@ -10,6 +10,8 @@
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include "tests/util/log_capture.h"
 
 namespace ember::data::testing {
 
@@ -41,25 +43,6 @@ class TempDir {
   std::string path_;
 };
 
-// Collects the text of every WARNING-or-worse glog message while alive.
-class WarningSink : public google::LogSink {
- public:
-  WarningSink() { google::AddLogSink(this); }
-  ~WarningSink() override { google::RemoveLogSink(this); }
-  void send(google::LogSeverity severity, const char*, const char*, int, const google::LogMessageTime&,
-            const char* message, size_t message_len) override {
-    if (severity < google::GLOG_WARNING) return;
-    std::lock_guard<std::mutex> lock(mu_);
-    messages_.emplace_back(message, message_len);
-  }
-  std::vector<std::string> messages() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return messages_;
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::vector<std::string> messages_;
-};
+using testing_util::WarningSink;  // tests/util/log_capture.h
 
 }  // namespace ember::data::testing

@@ -16,6 +16,7 @@
 #include "storage/sparse_table.h"
 #include "ps/wire.h"
 #include "ps_test_util.h"
+#include "tests/util/log_capture.h"
 
 namespace ember::ps {
 namespace {
@@ -24,27 +25,6 @@ using testing::MakeTable;
 using testing::ServerThread;
 
 constexpr uint64_t kToken = 0xfeedface12345678ULL;
-
-// Collects WARNING lines while alive.
-class WarningCapture : public google::LogSink {
- public:
-  WarningCapture() { google::AddLogSink(this); }
-  ~WarningCapture() override { google::RemoveLogSink(this); }
-  void send(google::LogSeverity severity, const char*, const char*, int, const google::LogMessageTime&,
-            const char* message, size_t message_len) override {
-    if (severity != google::GLOG_WARNING) return;
-    std::lock_guard<std::mutex> lock(mu_);
-    lines_.emplace_back(message, message_len);
-  }
-  std::vector<std::string> lines() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return lines_;
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<std::string> lines_;
-};
 
 std::vector<Key> SequentialKeys(size_t n, Key first = 1) {
   std::vector<Key> keys(n);
@@ -369,7 +349,7 @@ TEST_F(PsInprocTest, RejectsEachMalformedMessageLogsItAndKeepsServing) {
   const sparse::TableConfig table = MakeTable(6, 3);
   ServerThread server(&context_, Options(0, {table}));
   ASSERT_TRUE(server.bind_status().ok());
-  WarningCapture warnings;
+  testing_util::WarningSink warnings;
   RawPeer peer(&context_, "inproc://ember-server-0");
 
   const std::vector<Key> keys = {10, 20};
@@ -437,7 +417,7 @@ TEST_F(PsInprocTest, RejectsEachMalformedMessageLogsItAndKeepsServing) {
     ASSERT_EQ(reply.size(), 2u);
     EXPECT_EQ(reply[1].size(), 2u * 3 * 4);
     EXPECT_EQ(server.server().stats().rejected_messages, static_cast<int64_t>(i + 1));
-    const auto lines = warnings.lines();
+    const auto lines = warnings.messages();
     ASSERT_EQ(lines.size(), i + 1) << "one WARNING line per rejected message";
     EXPECT_NE(lines.back().find(c.logged), std::string::npos) << lines.back();
     EXPECT_NE(lines.back().find("server 0 rejected"), std::string::npos) << lines.back();
