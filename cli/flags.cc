@@ -189,13 +189,15 @@ DEFINE_double(vocab_scale, 1.0,
 // Checkpoints and resume.
 DEFINE_string(checkpoint_dir, "",
               "Where checkpoints go: <dir>/step-<N>/ (docs/checkpoint_format.md). Empty: no checkpoints. With it, "
-              "a checkpoint is taken every --checkpoint_every_steps, at the end of every epoch and at --max_steps.");
+              "a checkpoint is taken every --checkpoint_every_steps, at the end of every epoch and at --max_steps. "
+              "The job holds <dir>/LOCK for its life: a second job on the same folder is refused at start.");
 DEFINE_int64(checkpoint_every_steps, 0, "A checkpoint every this many global steps (0: only at epoch ends and --max_steps).");
 DEFINE_int32(keep_checkpoints, 3, "How many of the newest checkpoints to keep under --checkpoint_dir (older ones are deleted).");
 DEFINE_int64(max_steps, 0, "Stop after this many global steps (then evaluate and, with --checkpoint_dir, checkpoint). 0: no limit.");
 DEFINE_string(resume, "",
               "Continue a job: 'auto' takes the newest complete checkpoint under --checkpoint_dir (a fresh start when "
-              "there is none), or give a checkpoint directory. The model flags must match the checkpoint's; the "
+              "the folder holds no step directory; refused when its step directories all lack a MANIFEST), or "
+              "give a checkpoint directory. The model flags must match the checkpoint's; the "
               "number of servers may differ (keys move by jump hash), the number of workers may not.");
 DEFINE_int64(server_memory_bytes, 0,
              "Memory budget of each server's rows (all its tables, each keeping the same fraction of its rows in "

@@ -151,6 +151,14 @@ std::vector<std::pair<std::string, std::string>> ModelConfig(const JobOptions& o
   return config;
 }
 
+StatusOr<std::unique_ptr<storage::CheckpointRootLock>> LockCheckpointDir(const JobOptions& options) {
+  if (options.checkpoint_dir.empty()) return std::unique_ptr<storage::CheckpointRootLock>();
+  StatusOr<std::unique_ptr<storage::CheckpointRootLock>> lock =
+      storage::CheckpointRootLock::Acquire(options.checkpoint_dir);
+  if (!lock.ok()) return lock.status().WithContext("--checkpoint_dir=" + options.checkpoint_dir);
+  return lock;
+}
+
 StatusOr<ResumePoint> PrepareResume(const JobOptions& options, const std::vector<sparse::TableConfig>& tables,
                                     int num_workers) {
   ResumePoint point;
@@ -159,13 +167,14 @@ StatusOr<ResumePoint> PrepareResume(const JobOptions& options, const std::vector
     if (options.checkpoint_dir.empty()) {
       return Status::InvalidArgument("--resume=auto needs --checkpoint_dir (where to look for checkpoints)");
     }
-    ASSIGN_OR_RETURN(std::vector<int64_t> steps, storage::ListCheckpoints(options.checkpoint_dir));
-    if (steps.empty()) {
-      LOG(INFO) << "--resume=auto: no complete checkpoint in " << options.checkpoint_dir << "; starting fresh";
-      return point;
-    }
   }
-  ASSIGN_OR_RETURN(point.path, storage::ResolveResume(options.checkpoint_dir, options.resume));
+  StatusOr<std::string> resolved = storage::ResolveResume(options.checkpoint_dir, options.resume);
+  if (options.resume == "auto" && resolved.status().code() == StatusCode::kNotFound) {
+    LOG(INFO) << "--resume=auto: no checkpoint in " << options.checkpoint_dir << " yet; starting fresh";
+    return point;
+  }
+  RETURN_IF_ERROR(resolved.status().WithContext("--resume=" + options.resume));
+  point.path = *std::move(resolved);
   ASSIGN_OR_RETURN(storage::Manifest manifest, storage::VerifyCheckpoint(point.path));
   RETURN_IF_ERROR(storage::CompareConfig(manifest, ModelConfig(options, tables))
                       .WithContext("--resume=" + point.path));
@@ -234,6 +243,7 @@ StatusOr<scheduler::JobResult> RunLocalJob(const JobOptions& options) {
   wiring.num_workers = options.num_workers;
   wiring.job_token = std::random_device{}() * 0x9e3779b97f4a7c15ULL ^ std::random_device{}();
   wiring.tables = tables;
+  ASSIGN_OR_RETURN(const std::unique_ptr<storage::CheckpointRootLock> checkpoint_lock, LockCheckpointDir(options));
   ASSIGN_OR_RETURN(wiring.resume, PrepareResume(options, tables, options.num_workers));
   ASSIGN_OR_RETURN(wiring.storage_dir, StorageDirFor(options, wiring.job_token));
   // The default storage folder is this run's own: removed at the end.

@@ -10,11 +10,13 @@
 //   StatusOr<JobResult> result = RunLocalJob(options);
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "common/status.h"
 #include "ps/server.h"
 #include "scheduler/scheduler.h"
+#include "storage/checkpoint.h"
 #include "worker/worker.h"
 
 namespace ember::job {
@@ -75,10 +77,17 @@ struct ResumePoint {
 std::vector<std::pair<std::string, std::string>> ModelConfig(const JobOptions& options,
                                                              const std::vector<sparse::TableConfig>& tables);
 
+// Takes options.checkpoint_dir's lock (storage::CheckpointRootLock) for the
+// life of the job, before anything reads or writes the folder; null without
+// a checkpoint_dir. FailedPrecondition naming the job that holds it.
+StatusOr<std::unique_ptr<storage::CheckpointRootLock>> LockCheckpointDir(const JobOptions& options);
+
 // Resolves options.resume and verifies the checkpoint: every file's size and
 // checksum, the model configuration (FailedPrecondition naming each
 // difference), and the number of workers (whose reader positions it holds).
-// An empty ResumePoint when there is nothing to resume.
+// An empty ResumePoint when there is nothing to resume: no --resume, or
+// --resume=auto on a folder without any step directory (one whose step
+// directories all lost their MANIFEST is refused with DataLoss).
 StatusOr<ResumePoint> PrepareResume(const JobOptions& options, const std::vector<sparse::TableConfig>& tables,
                                     int num_workers);
 

@@ -158,16 +158,24 @@ StatusOr<std::vector<PeerInfo>> ExchangeRecords(const PeerInfo& mine, int world_
   return peers;
 }
 
-// --resume: rank 0 resolves and verifies the checkpoint (the others may not
-// see the same files until it has); every rank gets its answer.
+// Rank 0 takes --checkpoint_dir's lock into *lock, then resolves and
+// verifies the --resume checkpoint (the others may not see the same files
+// until it has); every rank gets its answer.
 StatusOr<ResumePoint> BroadcastResume(const JobOptions& options, const std::vector<sparse::TableConfig>& tables,
-                                      int num_workers, bool is_scheduler) {
+                                      int num_workers, bool is_scheduler,
+                                      std::unique_ptr<storage::CheckpointRootLock>* lock) {
   constexpr int kTextBytes = 8192;
   int64_t numbers[3] = {1, 0, 0};  // ok, servers, step
   char text[kTextBytes] = {};
   StatusOr<ResumePoint> point = ResumePoint{};
   if (is_scheduler) {
-    point = PrepareResume(options, tables, num_workers);
+    StatusOr<std::unique_ptr<storage::CheckpointRootLock>> locked = LockCheckpointDir(options);
+    if (locked.ok()) {
+      *lock = std::move(*locked);
+      point = PrepareResume(options, tables, num_workers);
+    } else {
+      point = locked.status();
+    }
     const std::string message = point.ok() ? point->path : point.status().ToString();
     numbers[0] = point.ok() ? 1 : 0;
     numbers[1] = point.ok() ? point->num_servers : 0;
@@ -177,7 +185,7 @@ StatusOr<ResumePoint> BroadcastResume(const JobOptions& options, const std::vect
   RETURN_IF_ERROR(MpiStatus(MPI_Bcast(numbers, 3, MPI_INT64_T, 0, MPI_COMM_WORLD), "MPI_Bcast(resume)"));
   RETURN_IF_ERROR(MpiStatus(MPI_Bcast(text, kTextBytes, MPI_CHAR, 0, MPI_COMM_WORLD), "MPI_Bcast(resume path)"));
   if (is_scheduler) return point;
-  if (numbers[0] == 0) return Status::FailedPrecondition("rank 0 could not resume: ", text);
+  if (numbers[0] == 0) return Status::FailedPrecondition("rank 0 (the scheduler): ", text);
   ResumePoint received;
   received.path = text;
   received.num_servers = static_cast<int>(numbers[1]);
@@ -307,7 +315,8 @@ StatusOr<scheduler::JobResult> RunRole(const JobOptions& options, const MpiJobOp
   wiring.tables = model->tables();
   wiring.curve = curve;
   model.reset();
-  ASSIGN_OR_RETURN(wiring.resume, BroadcastResume(options, wiring.tables, num_workers, is_scheduler));
+  std::unique_ptr<storage::CheckpointRootLock> checkpoint_lock;  // rank 0's, for the job's life
+  ASSIGN_OR_RETURN(wiring.resume, BroadcastResume(options, wiring.tables, num_workers, is_scheduler, &checkpoint_lock));
   ASSIGN_OR_RETURN(wiring.storage_dir, StorageDirFor(options, job_token));
 
   // Bind (scheduler, servers), then one exchange of every endpoint.

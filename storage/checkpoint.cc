@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 
 #include "common/checksum.h"
 #include "common/files.h"
+#include "common/logging.h"
 #include "storage/npy.h"
 
 namespace ember::storage {
@@ -391,12 +393,29 @@ StatusOr<std::vector<int64_t>> ListCheckpoints(const std::string& root) {
 
 StatusOr<std::string> ResolveResume(const std::string& root, const std::string& spec) {
   if (spec == "auto") {
-    ASSIGN_OR_RETURN(const std::vector<int64_t> steps, ListCheckpoints(root));
-    if (steps.empty()) {
+    ASSIGN_OR_RETURN(RootListing listing, ListRoot(root));
+    std::sort(listing.incomplete.begin(), listing.incomplete.end());
+    if (listing.complete.empty() && !listing.incomplete.empty()) {
+      std::string names;
+      for (size_t i = 0; i < listing.incomplete.size() && i < 10; ++i) {
+        names += (i > 0 ? ", " : "") + CheckpointName(listing.incomplete[i]);
+      }
+      if (listing.incomplete.size() > 10) names += ", ...";
+      return Status::DataLoss("no complete checkpoint under ", root, ": ", listing.incomplete.size(),
+                              " step director", listing.incomplete.size() == 1 ? "y" : "ies", " without a MANIFEST (",
+                              names, "); refusing to start fresh over them: resume one by path once its MANIFEST "
+                              "is back, or move them away");
+    }
+    if (listing.complete.empty()) {
       return Status::NotFound("no complete checkpoint under ", root,
                               " to resume from (a step-N directory with a MANIFEST)");
     }
-    return root + "/" + CheckpointName(steps.back());
+    if (!listing.incomplete.empty() && listing.incomplete.back() > listing.complete.back()) {
+      LOG(WARNING) << root << "/" << CheckpointName(listing.incomplete.back())
+                   << " has no MANIFEST; resuming from the newest complete checkpoint, "
+                   << CheckpointName(listing.complete.back());
+    }
+    return root + "/" + CheckpointName(listing.complete.back());
   }
   int64_t step;
   const std::string dir = !spec.empty() && ParseInt(std::string_view(spec), &step)
@@ -408,6 +427,39 @@ StatusOr<std::string> ResolveResume(const std::string& root, const std::string& 
   }
   return dir;
 }
+
+StatusOr<std::unique_ptr<CheckpointRootLock>> CheckpointRootLock::Acquire(const std::string& root) {
+  std::error_code ec;
+  fs::create_directories(root, ec);
+  if (ec) return Status::Internal("cannot create checkpoint folder ", root, ": ", ec.message());
+  const std::string path = root + "/" + kLockName;
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::Internal("cannot open ", path, ": ", std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    std::string holder;
+    char buffer[256];
+    const ssize_t n = ::pread(fd, buffer, sizeof(buffer) - 1, 0);
+    if (n > 0) holder.assign(buffer, static_cast<size_t>(n));
+    while (!holder.empty() && (holder.back() == '\n' || holder.back() == '\0')) holder.pop_back();
+    ::close(fd);
+    if (error != EWOULDBLOCK) return Status::Internal("cannot lock ", path, ": ", std::strerror(error));
+    return Status::FailedPrecondition("checkpoint folder ", root, " is in use by another job (",
+                                      holder.empty() ? std::string("holder unknown") : holder, " holds ", path,
+                                      "); give this job its own folder, or stop the other job");
+  }
+  char host[256] = {};
+  if (::gethostname(host, sizeof(host) - 1) != 0) std::snprintf(host, sizeof(host), "unknown");
+  const std::string holder = "host " + std::string(host) + " pid " + std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, holder.data(), holder.size(), 0) != static_cast<ssize_t>(holder.size())) {
+    const int error = errno;
+    ::close(fd);
+    return Status::Internal("cannot write ", path, ": ", std::strerror(error));
+  }
+  return std::unique_ptr<CheckpointRootLock>(new CheckpointRootLock(fd));
+}
+
+CheckpointRootLock::~CheckpointRootLock() { ::close(fd_); }
 
 Status PruneCheckpoints(const std::string& root, int keep) {
   if (keep < 1) return Status::InvalidArgument("keep ", keep, ": at least one checkpoint must be kept");
@@ -447,6 +499,13 @@ StatusOr<Manifest> VerifyCheckpoint(const std::string& dir) {
   }
   ASSIGN_OR_RETURN(const std::string text, ReadFileToString(manifest_path));
   ASSIGN_OR_RETURN(Manifest manifest, DecodeManifest(text, manifest_path));
+  int64_t named_step;
+  bool tmp;
+  if (ParseCheckpointName(fs::path(dir).lexically_normal().filename().string(), &named_step, &tmp) && !tmp &&
+      named_step != manifest.step) {
+    return Status::DataLoss(manifest_path, " holds step ", manifest.step, ", but its directory is ",
+                            CheckpointName(named_step), " (a checkpoint copied or renamed by hand?)");
+  }
   for (const FileEntry& file : manifest.files) {
     const std::string path = dir + "/" + file.path;
     struct stat st;

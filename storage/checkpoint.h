@@ -26,6 +26,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -98,10 +99,32 @@ Status CommitCheckpoint(const std::string& root, int64_t step, const Manifest& m
 // names. Empty (OK) if root does not exist.
 StatusOr<std::vector<int64_t>> ListCheckpoints(const std::string& root);
 
-// spec "auto": the newest complete checkpoint under root (NotFound saying
-// so when there is none); a string of digits: step-N under root; otherwise a
-// path to a checkpoint dir (NotFound if it has no MANIFEST). Returns the dir.
+// spec "auto": the newest complete checkpoint under root; NotFound saying
+// so when root holds no step-N directory at all (a fresh start), and
+// DataLoss naming them when it holds step-N directories none of which is
+// complete (their MANIFESTs were lost: starting fresh would overwrite them).
+// A string of digits: step-N under root; otherwise a path to a checkpoint
+// dir (NotFound if it has no MANIFEST). Returns the dir.
 StatusOr<std::string> ResolveResume(const std::string& root, const std::string& spec);
+
+// An exclusive lock on a checkpoint root for the life of a job: flock(2) on
+// <root>/LOCK (created with root if needed), which then holds the holder's
+// "host <name> pid <pid>". The kernel releases it when the process ends,
+// however it ends. One job per root: a second Acquire, from this process or
+// another (on NFS too, where flock is a POSIX lock), fails with
+// FailedPrecondition naming the holder's host and pid.
+class CheckpointRootLock {
+ public:
+  static StatusOr<std::unique_ptr<CheckpointRootLock>> Acquire(const std::string& root);
+  ~CheckpointRootLock();
+  CheckpointRootLock(const CheckpointRootLock&) = delete;
+  CheckpointRootLock& operator=(const CheckpointRootLock&) = delete;
+
+ private:
+  explicit CheckpointRootLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+inline constexpr char kLockName[] = "LOCK";
 
 // Keeps the newest `keep` complete checkpoints; deletes older ones, each by
 // first unlinking its MANIFEST (and fsyncing root) so a half-deleted one
@@ -112,7 +135,8 @@ Status PruneCheckpoints(const std::string& root, int keep);
 
 // Reads `dir`/MANIFEST and checks every listed file: present, exact size,
 // checksum. DataLoss naming the file: "missing", "truncated or extended"
-// (size), "corrupted" (checksum); DataLoss/NotFound for the MANIFEST itself.
+// (size), "corrupted" (checksum); DataLoss/NotFound for the MANIFEST itself,
+// and DataLoss when dir is named step-N and its MANIFEST holds another step.
 StatusOr<Manifest> VerifyCheckpoint(const std::string& dir);
 
 // VerifyCheckpoint, then a human-readable summary: step, epoch, servers,

@@ -246,5 +246,54 @@ TEST_F(CliTest, DenseSyncFlagIsChecked) {
   ExpectUsageError("train --dense_sync=nccl" + files, "--dense_sync=nccl needs mpirun");
 }
 
+// Two jobs on one --checkpoint_dir would delete each other's step-N.tmp
+// and replace each other's checkpoints: the second is refused at start,
+// naming the first's host and pid.
+TEST_F(CliTest, SecondJobOnACheckpointFolderIsRefusedNamingTheFirst) {
+  ASSERT_EQ(RunEmber("gen-data --out_dir=" + dir_ + " --train_rows=20000 --test_rows=100 --seed=4").exit_code, 0);
+  const std::string job = "train --model=lr --train_files=" + dir_ + "/train.tsv --checkpoint_dir=" + dir_ + "/ckpt";
+  const CommandResult started = testing_util::RunShell(
+      "(timeout -k 5 120 " + std::string(EMBER_BINARY_PATH) + " " + job +
+      " --epochs=1000 --checkpoint_every_steps=20 > " + dir_ + "/first.log 2>&1 & echo $!)");
+  ASSERT_EQ(started.exit_code, 0) << started.output;
+  // The first job holds the lock once its LOCK file names it.
+  std::string holder;
+  for (int i = 0; i < 200 && holder.find(" pid ") == std::string::npos; ++i) {
+    ::usleep(50'000);
+    const StatusOr<std::string> text = ReadFileToString(dir_ + "/ckpt/LOCK");
+    holder = text.ok() ? *text : "";
+  }
+  ASSERT_NE(holder.find(" pid "), std::string::npos) << holder;
+  const std::string pid = holder.substr(holder.find(" pid ") + 5, holder.find('\n') - holder.find(" pid ") - 5);
+  char host[256] = {};
+  ASSERT_EQ(gethostname(host, sizeof(host) - 1), 0);
+
+  const CommandResult second = RunEmber(job + " --epochs=1");
+  testing_util::RunShell("kill " + pid);
+  EXPECT_NE(second.exit_code, 0) << second.output;
+  EXPECT_NE(second.output.find("--checkpoint_dir=" + dir_ + "/ckpt: checkpoint folder " + dir_ +
+                               "/ckpt is in use by another job (host " + host + " pid " + pid),
+            std::string::npos)
+      << second.output;
+  EXPECT_EQ(second.output.find("checkpoint step"), std::string::npos) << "it wrote nothing\n" << second.output;
+}
+
+// --resume=auto on a folder whose only checkpoint lost its MANIFEST is
+// refused (it used to start from step 0 and later overwrite it).
+TEST_F(CliTest, AutoResumeRefusesAFolderWithoutACompleteCheckpoint) {
+  ASSERT_EQ(RunEmber("gen-data --out_dir=" + dir_ + " --train_rows=5000 --test_rows=100 --seed=4").exit_code, 0);
+  const std::string job = "train --model=lr --train_files=" + dir_ + "/train.tsv --checkpoint_dir=" + dir_ + "/ckpt";
+  const CommandResult first = RunEmber(job + " --max_steps=4 --checkpoint_every_steps=4");
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  const std::string damaged = dir_ + "/ckpt/step-000000000004";
+  ASSERT_TRUE(std::filesystem::remove(damaged + "/MANIFEST"));
+  const CommandResult resumed = RunEmber(job + " --resume=auto --checkpoint_every_steps=4");
+  EXPECT_NE(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("1 step directory without a MANIFEST (step-000000000004)"), std::string::npos)
+      << resumed.output;
+  EXPECT_TRUE(std::filesystem::exists(damaged + "/dense.bin")) << "the damaged checkpoint is left as it was";
+  EXPECT_FALSE(std::filesystem::exists(damaged + "/MANIFEST"));
+}
+
 }  // namespace
 }  // namespace ember

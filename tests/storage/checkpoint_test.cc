@@ -399,6 +399,64 @@ TEST_F(CheckpointTest, ProtocolListsResolvesAndPrunes) {
   EXPECT_FALSE(fs::exists(root + "/step-000000000040.tmp"));
 }
 
+TEST_F(CheckpointTest, AutoResumeRefusesAFolderWhoseCheckpointsAllLostTheirManifest) {
+  const std::string root = Path("ckpt");
+  // Only an attempt that never committed: nothing was saved, a fresh start.
+  fs::create_directories(root + "/" + CheckpointName(5) + ".tmp");
+  EXPECT_EQ(ResolveResume(root, "auto").status().code(), StatusCode::kNotFound);
+  // A committed checkpoint whose MANIFEST is gone: refused, named.
+  WriteCheckpoint(root, 10);
+  WriteCheckpoint(root, 20);
+  fs::remove(root + "/step-000000000010/MANIFEST");
+  fs::remove(root + "/step-000000000020/MANIFEST");
+  const Status refused = ResolveResume(root, "auto").status();
+  EXPECT_EQ(refused.code(), StatusCode::kDataLoss) << refused;
+  EXPECT_NE(refused.message().find("2 step directories without a MANIFEST (step-000000000010, step-000000000020)"),
+            std::string::npos)
+      << refused;
+  EXPECT_NE(refused.message().find("refusing to start fresh"), std::string::npos) << refused;
+  // With one complete checkpoint left, auto takes it.
+  WriteCheckpoint(root, 30);
+  EXPECT_EQ(*ResolveResume(root, "auto"), root + "/step-000000000030");
+}
+
+TEST_F(CheckpointTest, ManifestStepMustMatchItsDirectoryName) {
+  const std::string root = Path("ckpt");
+  WriteCheckpoint(root, 10);
+  fs::rename(root + "/step-000000000010", root + "/step-000000000020");
+  const Status renamed = VerifyCheckpoint(root + "/step-000000000020").status();
+  EXPECT_EQ(renamed.code(), StatusCode::kDataLoss) << renamed;
+  EXPECT_NE(renamed.message().find("holds step 10, but its directory is step-000000000020"), std::string::npos)
+      << renamed;
+  // Any other directory name (a copy for inspection) is not judged.
+  fs::rename(root + "/step-000000000020", Path("copy"));
+  EXPECT_TRUE(VerifyCheckpoint(Path("copy")).ok());
+}
+
+TEST_F(CheckpointTest, RootLockAdmitsOneJobAndNamesIt) {
+  const std::string root = Path("ckpt");
+  StatusOr<std::unique_ptr<CheckpointRootLock>> first = CheckpointRootLock::Acquire(root);
+  ASSERT_TRUE(first.ok()) << first.status();
+  char host[256] = {};
+  ASSERT_EQ(gethostname(host, sizeof(host) - 1), 0);
+  const std::string holder = "host " + std::string(host) + " pid " + std::to_string(getpid());
+  EXPECT_EQ(*ReadFileToString(root + "/LOCK"), holder + "\n");
+  // flock locks belong to the open file: a second Acquire in the same
+  // process is refused as another process's would be.
+  const Status second = CheckpointRootLock::Acquire(root).status();
+  EXPECT_EQ(second.code(), StatusCode::kFailedPrecondition) << second;
+  EXPECT_NE(second.message().find("is in use by another job (" + holder + " holds " + root + "/LOCK)"),
+            std::string::npos)
+      << second;
+  // The lock file is none of the protocol's names.
+  WriteCheckpoint(root, 3);
+  EXPECT_EQ(*ListCheckpoints(root), (std::vector<int64_t>{3}));
+  ASSERT_TRUE(PruneCheckpoints(root, 1).ok());
+  EXPECT_TRUE(fs::exists(root + "/LOCK"));
+  first->reset();  // released: the next job may take it
+  EXPECT_TRUE(CheckpointRootLock::Acquire(root).ok());
+}
+
 TEST_F(CheckpointTest, HalfPrunedCheckpointNeverListsAsComplete) {
   // Prune unlinks the MANIFEST before anything else: simulate a crash just
   // after that point, with every other file still there.
