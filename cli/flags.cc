@@ -2,12 +2,17 @@
 
 #include <gflags/gflags.h>
 #include <glog/logging.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 
 #include "common/files.h"
+#if EMBER_WITH_MPI
+#include "job/mpi_job.h"
+#endif
 #include "models/model.h"
 #include "worker/device.h"
 
@@ -47,10 +52,10 @@ DEFINE_string(interaction_separator, "",
               "timestamp is a header.");
 DEFINE_int32(neg_per_pos, 4,
              "interactions: negatives sampled per train positive, uniformly from the items the user never "
-             "interacted with, fresh every epoch.");
+             "interacted with, fresh every epoch. At most 100000.");
 DEFINE_int32(eval_negatives, 99,
              "interactions: sampled unrated items each test item is ranked against (NCF: 99, SASRec: 100); -1: "
-             "every item the user never interacted with (full ranking: HR@K is then recall@K).");
+             "every item the user never interacted with (full ranking: HR@K is then recall@K). At most 100000.");
 DEFINE_bool(holdout_validation, false,
             "interactions: the SASRec split: each user's second latest item is a validation item, kept in the "
             "user's history but never a training target; only users with 3 or more interactions are evaluated.");
@@ -71,7 +76,7 @@ DEFINE_string(model, "wide_deep",
               "al. 2019) or youtube_retrieval (Covington et al. 2016, sampled softmax). See docs/models.md.");
 DEFINE_int32(max_seq_len, 20,
              "din, bst, youtube_retrieval: the latest history items each sample reads (0: no history, the same "
-             "network without the sequence; youtube_retrieval needs >= 1).");
+             "network without the sequence; youtube_retrieval needs >= 1). At most 8192.");
 DEFINE_double(embedding_init_scale, 0.01,
               "Standard deviation of the normal initialisation of every embedding table (the wide parts start at 0).");
 DEFINE_int32(attention_heads, 2, "bst: heads of the self-attention (--embedding_dim must be a multiple).");
@@ -79,18 +84,18 @@ DEFINE_string(ncf_variant, "neumf",
               "ncf: gmf (user and item embeddings of --embedding_dim, elementwise product, a linear output), mlp "
               "(user and item embeddings of --ncf_mlp_embedding_dim, concatenated, an MLP of --hidden with ReLU) or "
               "neumf (both, their outputs concatenated into one linear output).");
-DEFINE_int32(ncf_mlp_embedding_dim, 32, "ncf (mlp, neumf): dimension of the MLP tower's user and item embeddings.");
+DEFINE_int32(ncf_mlp_embedding_dim, 32, "ncf (mlp, neumf): dimension of the MLP tower's user and item embeddings. At most 4096.");
 DEFINE_int32(embedding_dim, 16,
              "wide_deep, deepfm, dcn, dlrm: dimension of each field's embedding (dlrm: also the bottom MLP's "
              "output). ncf: the GMF embeddings (predictive factors). din, bst, youtube_retrieval: the item (and "
-             "user) embeddings.");
+             "user) embeddings. At most 4096.");
 DEFINE_string(hidden, "1024,512,256",
               "wide_deep, deepfm, dcn, dlrm (top MLP): sizes of the deep MLP's hidden layers, comma-separated. "
               "ncf (mlp, neumf): the MLP tower's layers (ReLU on each; the last is its output). din, bst: the top "
               "MLP's hidden layers. youtube_retrieval: the user tower's layers (the last is the user vector's "
-              "width and the softmax item embeddings').");
+              "width and the softmax item embeddings'). Each at most 65536 (so is each of --bottom_hidden).");
 DEFINE_int32(cross_layers, 3,
-             "dcn: DCN-v2 cross layers x_{l+1} = x0 * (W_l x_l + b_l) + x_l (full-rank W_l) before the MLP.");
+             "dcn: DCN-v2 cross layers x_{l+1} = x0 * (W_l x_l + b_l) + x_l (full-rank W_l) before the MLP. At most 64.");
 DEFINE_string(bottom_hidden, "64",
               "dlrm: hidden sizes of the bottom MLP over the dense features, comma-separated (its output has "
               "--embedding_dim units; ReLU after every layer). Empty: one layer.");
@@ -98,10 +103,12 @@ DEFINE_string(wide_crosses, "",
               "Crossed field pairs of the wide part, e.g. C1xC2,C3xC14 (Criteo names C1..C26; with --schema, Ck "
               "is the k-th cat or multi column). Default: none.");
 // Training.
-DEFINE_int32(batch_size, 512, "Samples per worker per step.");
+DEFINE_int32(batch_size, 512,
+             "Samples per worker per step. At most 1048576, and refused at start when one step's activations and "
+             "gradients alone would not fit in this machine's memory.");
 DEFINE_int32(epochs, 1, "Passes over --train_files.");
-DEFINE_int32(num_servers, 1, "Parameter servers (threads in local mode); keys are sharded by jump hash.");
-DEFINE_int32(num_workers, 1, "Workers (threads in local mode); each reads its own part of every file.");
+DEFINE_int32(num_servers, 1, "Parameter servers (threads in local mode); keys are sharded by jump hash. At most 1024.");
+DEFINE_int32(num_workers, 1, "Workers (threads in local mode); each reads its own part of every file. At most 1024.");
 DEFINE_uint64(seed, 1, "Seed of every random choice: initializers, data generation.");
 DEFINE_string(dense_optimizer, "adam", "Optimizer of the dense (MLP) parameters on the workers: sgd, adagrad, adam.");
 DEFINE_double(dense_learning_rate, 0.0005, "Learning rate of --dense_optimizer.");
@@ -307,6 +314,15 @@ void LogEffectiveFlags(const VerbInfo& verb) {
 
 namespace {
 
+// The documented maxima of the size flags (--help states each).
+constexpr int64_t kMaxBatchSize = int64_t{1} << 20;
+constexpr int64_t kMaxEmbeddingDim = 4096;
+constexpr int64_t kMaxLayerWidth = int64_t{1} << 16;
+constexpr int64_t kMaxSeqLen = 8192;
+constexpr int64_t kMaxCrossLayers = 64;
+constexpr int64_t kMaxNegatives = 100'000;
+constexpr int64_t kMaxRoles = 1024;  // --num_servers, --num_workers
+
 StatusOr<std::vector<int64_t>> ParseSizes(const std::string& flag, const std::string& text) {
   std::vector<int64_t> sizes;
   if (text.empty()) return sizes;
@@ -316,6 +332,10 @@ StatusOr<std::vector<int64_t>> ParseSizes(const std::string& flag, const std::st
     const long long value = std::strtoll(p.c_str(), &end, 10);
     if (p.empty() || *end != '\0' || value <= 0) {
       return Status::InvalidArgument("--", flag, "=", text, ": '", p, "' is not a positive integer");
+    }
+    if (value > kMaxLayerWidth) {
+      return Status::InvalidArgument("--", flag, "=", text, ": a layer of ", value, " units; at most ",
+                                     kMaxLayerWidth);
     }
     sizes.push_back(value);
   }
@@ -355,6 +375,39 @@ Status CheckPositive(const char* flag, int64_t value) {
 // More threads per server than any host has cores for.
 constexpr int kMaxServerThreads = 256;
 
+Status CheckRange(const char* flag, int64_t value, int64_t low, int64_t high) {
+  if (value >= low && value <= high) return Status::OK();
+  return Status::InvalidArgument("--", flag, " must be between ", low, " and ", high, "; got ", value);
+}
+
+// A lower bound of the memory one training step takes in this process: per
+// sample, the pulled rows and their gradients (every field, and for the
+// sequence models every history position), four floats per hidden unit
+// (output, activation, and both gradients), and bst's attention scores and
+// their gradients (heads x L x L); times the batch and the workers of a
+// local job. ResourceExhausted naming the flags when it exceeds the
+// machine's physical memory, before anything is allocated.
+Status CheckStepMemory(const job::JobOptions& job, int local_workers) {
+  const models::ModelOptions& model = job.worker.model;
+  const bool sequences = models::ReadsInteractions(model.name) && model.name != "ncf";
+  const double fields = model.num_categorical + (sequences ? model.max_seq_len : 0);
+  double floats_per_sample = 2.0 * fields * std::max(model.embedding_dim, model.ncf_mlp_embedding_dim);
+  for (int64_t width : model.hidden) floats_per_sample += 4.0 * static_cast<double>(width);
+  for (int64_t width : model.bottom_hidden) floats_per_sample += 4.0 * static_cast<double>(width);
+  if (model.name == "bst") {
+    floats_per_sample += 2.0 * model.attention_heads * static_cast<double>(model.max_seq_len) * model.max_seq_len;
+  }
+  const double bytes = 4.0 * floats_per_sample * job.worker.batch_size * local_workers;
+  const double physical = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
+  if (physical <= 0 || bytes <= physical) return Status::OK();
+  return Status::ResourceExhausted(
+      "--batch_size=", job.worker.batch_size, sequences ? " --max_seq_len=" + std::to_string(model.max_seq_len) : "",
+      " --embedding_dim=", model.embedding_dim, " --hidden=", FLAGS_hidden, ": one training step of --model=",
+      model.name, " takes at least ", bytes / double(int64_t{1} << 30), " GiB (", local_workers,
+      " worker(s) in this process), more than this machine's ", physical / double(int64_t{1} << 30),
+      " GiB of memory; make the batch or the model smaller");
+}
+
 // A real-valued flag must be finite and > 0, or >= 0 when `zero_ok`, as the
 // float the model takes: NaN passes every comparison's negation, an
 // infinite learning rate turns the model to NaN at its first step, and
@@ -379,10 +432,16 @@ StatusOr<job::JobOptions> JobOptionsFromFlags() {
     if (!eval.ok()) return eval.status().WithContext("--eval_files");
     job.worker.eval_files = *eval;
   }
-  RETURN_IF_ERROR(CheckPositive("batch_size", FLAGS_batch_size));
+  RETURN_IF_ERROR(CheckRange("batch_size", FLAGS_batch_size, 1, kMaxBatchSize));
   RETURN_IF_ERROR(CheckPositive("epochs", FLAGS_epochs));
-  RETURN_IF_ERROR(CheckPositive("num_servers", FLAGS_num_servers));
-  RETURN_IF_ERROR(CheckPositive("num_workers", FLAGS_num_workers));
+  RETURN_IF_ERROR(CheckRange("num_servers", FLAGS_num_servers, 1, kMaxRoles));
+  RETURN_IF_ERROR(CheckRange("num_workers", FLAGS_num_workers, 1, kMaxRoles));
+  RETURN_IF_ERROR(CheckRange("embedding_dim", FLAGS_embedding_dim, 1, kMaxEmbeddingDim));
+  RETURN_IF_ERROR(CheckRange("ncf_mlp_embedding_dim", FLAGS_ncf_mlp_embedding_dim, 1, kMaxEmbeddingDim));
+  RETURN_IF_ERROR(CheckRange("max_seq_len", FLAGS_max_seq_len, 0, kMaxSeqLen));
+  RETURN_IF_ERROR(CheckRange("cross_layers", FLAGS_cross_layers, 0, kMaxCrossLayers));
+  RETURN_IF_ERROR(CheckRange("neg_per_pos", FLAGS_neg_per_pos, 0, kMaxNegatives));
+  RETURN_IF_ERROR(CheckRange("eval_negatives", FLAGS_eval_negatives, -1, kMaxNegatives));
   RETURN_IF_ERROR(CheckPositive("progress_every_steps", FLAGS_progress_every_steps));
   if (FLAGS_max_bad_lines < 0) return Status::InvalidArgument("--max_bad_lines must be >= 0");
   if (FLAGS_compute_threads < 0) return Status::InvalidArgument("--compute_threads must be >= 0");
@@ -521,6 +580,13 @@ StatusOr<job::JobOptions> JobOptionsFromFlags() {
   host_model.device = ops::Device::Cpu();
   StatusOr<std::unique_ptr<models::Model>> probe = models::CreateModel(host_model);
   if (!probe.ok()) return probe.status();
+  // Local mode runs every worker in this process; under mpirun each worker
+  // is a process of its own.
+#if EMBER_WITH_MPI
+  RETURN_IF_ERROR(CheckStepMemory(job, job::LaunchedByMpi() ? 1 : job.num_workers));
+#else
+  RETURN_IF_ERROR(CheckStepMemory(job, job.num_workers));
+#endif
   return job;
 }
 

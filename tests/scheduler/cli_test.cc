@@ -82,6 +82,30 @@ TEST_F(CliTest, BadInvocationsExitTwoWithTheReason) {
                    "--server_threads must be between 1 and 256; got 0");
 }
 
+// Size flags have documented maxima, and a step that could not fit in this
+// machine's memory is refused before anything is allocated (a huge
+// --batch_size ended in an uncaught std::bad_alloc, a huge --max_seq_len in
+// a CHECK or a job that made no progress).
+TEST_F(CliTest, HugeSizeFlagsAreRefusedNamingTheFlagAndItsBound) {
+  const std::string binary = std::string(EMBER_BINARY_PATH);
+  const std::string files = " --train_files=" + binary;
+  ExpectUsageError("train" + files + " --batch_size=2000000000",
+                   "--batch_size must be between 1 and 1048576; got 2000000000");
+  ExpectUsageError("train" + files + " --model=bst --data_format=interactions --max_seq_len=100000000",
+                   "--max_seq_len must be between 0 and 8192; got 100000000");
+  ExpectUsageError("train" + files + " --embedding_dim=100000", "--embedding_dim must be between 1 and 4096");
+  ExpectUsageError("train" + files + " --hidden=1024,10000000", "a layer of 10000000 units; at most 65536");
+  ExpectUsageError("train" + files + " --num_workers=100000", "--num_workers must be between 1 and 1024");
+  ExpectUsageError("train" + files + " --neg_per_pos=1000000000", "--neg_per_pos must be between 0 and 100000");
+  // Within every bound, but bst's attention scores alone (heads x L x L
+  // floats per sample) exceed any machine's memory.
+  ExpectUsageError("train" + files + " --model=bst --data_format=interactions --max_seq_len=8192 --batch_size=1000000",
+                   "ResourceExhausted: --batch_size=1000000 --max_seq_len=8192");
+  const CommandResult huge = RunEmber("train" + files + " --model=bst --data_format=interactions --max_seq_len=8192 "
+                                      "--batch_size=1000000");
+  EXPECT_NE(huge.output.find("more than this machine's"), std::string::npos) << huge.output;
+}
+
 TEST_F(CliTest, DeviceFlagIsCheckedAndAMissingGpuStopsTheJobAtStart) {
   const std::string binary = std::string(EMBER_BINARY_PATH);
   ExpectUsageError("train --train_files=" + binary + " --device=tpu", "--device=tpu: expected cpu or cuda");
