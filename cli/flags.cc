@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
+#include <string_view>
 
 #include "common/files.h"
 #if EMBER_WITH_MPI
@@ -288,6 +290,79 @@ void PrintVerbHelp(const VerbInfo& verb) {
     std::printf("  --%s (%s, default: %s)\n      %s\n", name, info.type.c_str(),
                 info.default_value.empty() ? "\"\"" : info.default_value.c_str(), info.description.c_str());
   }
+}
+
+namespace {
+
+constexpr int kMaxFlagfileDepth = 8;
+
+Status CheckFlagfile(const std::string& path, int depth);
+
+// One "--name[=value]" (or "-name"); *used_next when the value was `next`.
+Status CheckFlag(std::string_view arg, const char* next, bool* used_next, int depth) {
+  *used_next = false;
+  std::string_view body = arg.substr(arg.starts_with("--") ? 2 : 1);
+  const size_t equals = body.find('=');
+  const std::string name(body.substr(0, equals));
+  std::optional<std::string> value;
+  if (equals != std::string_view::npos) value = std::string(body.substr(equals + 1));
+  gflags::CommandLineFlagInfo info;
+  if (!gflags::GetCommandLineFlagInfo(name.c_str(), &info)) {
+    gflags::CommandLineFlagInfo negated;
+    if (name.starts_with("no") && !value && gflags::GetCommandLineFlagInfo(name.substr(2).c_str(), &negated) &&
+        negated.type == "bool") {
+      return Status::OK();
+    }
+    return Status::InvalidArgument("unknown flag ", arg, " (`ember <verb> --help` lists the flags)");
+  }
+  if (!value && info.type != "bool") {
+    if (next == nullptr) return Status::InvalidArgument("flag --", name, " needs a value (--", name, "=VALUE)");
+    value = next;
+    *used_next = true;
+  }
+  if (name == "flagfile") {
+    for (std::string_view file : SplitString(*value, ',')) RETURN_IF_ERROR(CheckFlagfile(std::string(file), depth + 1));
+    return Status::OK();
+  }
+  if (value && gflags::SetCommandLineOption(name.c_str(), value->c_str()).empty()) {
+    return Status::InvalidArgument("--", name, "=", *value, ": not a valid ", info.type, " value");
+  }
+  return Status::OK();
+}
+
+Status CheckFlagfile(const std::string& path, int depth) {
+  if (depth > kMaxFlagfileDepth) {
+    return Status::InvalidArgument("--flagfile=", path, ": flag files nested deeper than ", kMaxFlagfileDepth);
+  }
+  StatusOr<std::string> text = ReadFileToString(path);
+  if (!text.ok()) return text.status().WithContext("--flagfile=" + path);
+  int line_number = 0;
+  for (std::string_view line : SplitString(*text, '\n')) {
+    ++line_number;
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) line.remove_suffix(1);
+    // gflags reads "--flag=value" lines; the rest (comments, blank lines
+    // and program-name filters) it skips.
+    if (!line.starts_with("-")) continue;
+    bool used_next = false;
+    Status checked = CheckFlag(line, nullptr, &used_next, depth);
+    if (!checked.ok()) return checked.WithContext(path + ":" + std::to_string(line_number));
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Status CheckCommandLine(const std::vector<char*>& args) {
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
+    if (arg == "--") break;
+    if (!arg.starts_with("-") || arg == "-") continue;  // a positional argument
+    bool used_next = false;
+    RETURN_IF_ERROR(CheckFlag(arg, i + 1 < args.size() ? args[i + 1] : nullptr, &used_next, 0));
+    if (used_next) ++i;
+  }
+  return Status::OK();
 }
 
 Status CheckFlagsBelongToVerb(const VerbInfo& verb) {

@@ -31,6 +31,13 @@ extern const VerbInfo kExportFlags;   // ember export PATH --out=DIR
 const VerbInfo* FindVerb(const std::string& verb);
 // Prints the verb's summary and each of its flags: name, default, meaning.
 void PrintVerbHelp(const VerbInfo& verb);
+// Checks a command line (args[0] the program, the verb already removed)
+// before gflags parses it, because gflags exits with 1 on any error where
+// ember promises 2: an unknown flag, a value its type refuses (a bad
+// integer), a --flagfile that cannot be read (nested ones too), and the same
+// inside every flag file. InvalidArgument naming the flag, the value or the
+// file. Sets the flags it checks (the parse after it sets them again).
+Status CheckCommandLine(const std::vector<char*>& args);
 // InvalidArgument naming an ember flag that was set but does not apply.
 Status CheckFlagsBelongToVerb(const VerbInfo& verb);
 // Logs the value of every flag of the verb once.

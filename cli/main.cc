@@ -323,6 +323,11 @@ int main(int argc, char** argv) {
       return 0;
     }
   }
+  ember::Status command_line = CheckCommandLine(args);
+  if (!command_line.ok()) {
+    std::fprintf(stderr, "ember %s: %s\n", verb.c_str(), command_line.ToString().c_str());
+    return 2;
+  }
   int new_argc = static_cast<int>(args.size());
   char** new_argv = args.data();
   gflags::SetUsageMessage(kUsage);

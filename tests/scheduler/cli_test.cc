@@ -106,6 +106,35 @@ TEST_F(CliTest, HugeSizeFlagsAreRefusedNamingTheFlagAndItsBound) {
   EXPECT_NE(huge.output.find("more than this machine's"), std::string::npos) << huge.output;
 }
 
+// gflags exits with 1 on these; ember's bad flags exit 2 naming the flag,
+// the value or the file.
+TEST_F(CliTest, UnknownFlagsBadValuesAndMissingFlagfilesExitTwo) {
+  const std::string files = " --train_files=" + std::string(EMBER_BINARY_PATH);
+  ExpectUsageError("train" + files + " --no_such_flag=3", "unknown flag --no_such_flag=3");
+  ExpectUsageError("train" + files + " --batch_size=12x", "--batch_size=12x: not a valid int32 value");
+  ExpectUsageError("train" + files + " --batch_size=99999999999", "--batch_size=99999999999: not a valid int32");
+  ExpectUsageError("train" + files + " --sync=maybe", "--sync=maybe: not a valid bool value");
+  ExpectUsageError("train" + files + " --batch_size", "flag --batch_size needs a value");
+  ExpectUsageError("train" + files + " --flagfile=" + dir_ + "/none.flags", dir_ + "/none.flags");
+  {
+    std::FILE* flags = std::fopen((dir_ + "/bad.flags").c_str(), "w");
+    ASSERT_NE(flags, nullptr);
+    std::fputs("# a comment\n--batch_size=64\n--flagfile=" , flags);
+    std::fputs((dir_ + "/inner.flags\n").c_str(), flags);
+    std::fclose(flags);
+    flags = std::fopen((dir_ + "/inner.flags").c_str(), "w");
+    ASSERT_NE(flags, nullptr);
+    std::fputs("--epochs=2\n--learning_rat=0.1\n", flags);
+    std::fclose(flags);
+  }
+  ExpectUsageError("train" + files + " --flagfile=" + dir_ + "/bad.flags",
+                   dir_ + "/inner.flags:2: unknown flag --learning_rat=0.1");
+  // --noNAME for a bool, and a value in the next argument, are gflags' own forms.
+  const CommandResult forms = RunEmber("train" + files + " --nosync --batch_size 64 --model=xgboost");
+  EXPECT_EQ(forms.exit_code, 2);
+  EXPECT_NE(forms.output.find("unknown --model 'xgboost'"), std::string::npos) << forms.output;
+}
+
 TEST_F(CliTest, DeviceFlagIsCheckedAndAMissingGpuStopsTheJobAtStart) {
   const std::string binary = std::string(EMBER_BINARY_PATH);
   ExpectUsageError("train --train_files=" + binary + " --device=tpu", "--device=tpu: expected cpu or cuda");
