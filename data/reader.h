@@ -46,6 +46,16 @@ struct ReaderPosition {
   bool operator==(const ReaderPosition&) const = default;
 };
 
+// The end of a pass that skipped malformed lines and returned no record:
+// DataLoss saying so (the lines' warnings name each), so that a job never
+// trains or evaluates on nothing and exits 0. OK otherwise, an empty part
+// included.
+inline Status CheckPassReadRecords(const ReaderPosition& end) {
+  if (end.records > 0 || end.bad_lines == 0) return Status::OK();
+  return Status::DataLoss("every line read was malformed (", end.bad_lines,
+                          " lines, no record; the warnings above name each line and why)");
+}
+
 class Reader {
  public:
   virtual ~Reader() = default;

@@ -398,7 +398,11 @@ Status Worker::RunEpoch(int epoch, const data::ReaderPosition* start, bool* stop
         reader_status = more.status();
         break;
       }
-      if (!*more) break;
+      if (!*more) {
+        reader_status = data::CheckPassReadRecords(reader.position())
+                            .WithContext("worker " + std::to_string(options_.rank) + ", --train_files");
+        break;
+      }
       prepared->end = reader.position();
       model_->PrepareInputs(prepared->batch, &prepared->inputs);
       if (!queue.Push(std::move(prepared))) break;
@@ -593,7 +597,11 @@ Status Worker::Evaluate(int epoch) {
   std::vector<float> probabilities;
   while (true) {
     ASSIGN_OR_RETURN(bool more, reader.Next(&p.batch));
-    if (!more) break;
+    if (!more) {
+      RETURN_IF_ERROR(data::CheckPassReadRecords(reader.position())
+                          .WithContext("worker " + std::to_string(options_.rank) + ", --eval_files"));
+      break;
+    }
     model_->PrepareInputs(p.batch, &p.inputs);
     RETURN_IF_ERROR(StartPull(client_.get(), tables, /*create=*/false, /*slot=*/0, host_staging_.get(), &p));
     RETURN_IF_ERROR(FinishPull(client_.get(), model_->device(), device_staging_.get(), &p));

@@ -1,5 +1,6 @@
 #include "data/internal/criteo_format.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstring>
@@ -27,10 +28,25 @@ bool IsHexToken(std::string_view token) {
 }
 
 
+bool ParseFields(std::string_view line, CriteoRecord* record, std::string* error);
+
 }  // namespace
 
 bool ParseCriteoLine(std::string_view line, CriteoRecord* record, std::string* error) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (ParseFields(line, record, error)) return true;
+  // One field short is Criteo's own test split, which carries no label: the
+  // fields then fail one column off, so name the cause instead.
+  if (std::count(line.begin(), line.end(), '\t') == kCriteoNumFields - 2) {
+    *error = "has " + std::to_string(kCriteoNumFields - 1) + " tab-separated fields, want " +
+             std::to_string(kCriteoNumFields) + " (the label column first, then 13 dense and 26 categorical)";
+  }
+  return false;
+}
+
+namespace {
+
+bool ParseFields(std::string_view line, CriteoRecord* record, std::string* error) {
   const char* p = line.data();
   const char* const end = p + line.size();
   for (int i = 0; i < kCriteoNumFields; ++i) {
@@ -81,4 +97,5 @@ bool ParseCriteoLine(std::string_view line, CriteoRecord* record, std::string* e
   return true;
 }
 
+}  // namespace
 }  // namespace ember::data::internal

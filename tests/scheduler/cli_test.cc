@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "common/files.h"
@@ -346,6 +347,34 @@ TEST_F(CliTest, AutoResumeRefusesAFolderWithoutACompleteCheckpoint) {
       << resumed.output;
   EXPECT_TRUE(std::filesystem::exists(damaged + "/dense.bin")) << "the damaged checkpoint is left as it was";
   EXPECT_FALSE(std::filesystem::exists(damaged + "/MANIFEST"));
+}
+
+// A file whose every line is malformed trains or evaluates on nothing: the
+// job says so and fails rather than exiting 0 with no step taken. A Criteo
+// test file (no label column) is the case users meet.
+TEST_F(CliTest, InputsWithNoWellFormedLineFailTheJob) {
+  ASSERT_EQ(RunEmber("gen-data --out_dir=" + dir_ + " --train_rows=2000 --test_rows=200 --seed=5").exit_code, 0);
+  {
+    std::ofstream garbage(dir_ + "/garbage.tsv");
+    for (int i = 0; i < 50; ++i) garbage << "not\ta\tcriteo\tline\n";
+  }
+  {
+    // The test split with its label column cut off.
+    std::ifstream in(dir_ + "/test.tsv");
+    std::ofstream out(dir_ + "/unlabelled.tsv");
+    for (std::string line; std::getline(in, line);) out << line.substr(line.find('\t') + 1) << '\n';
+  }
+  const CommandResult train = RunEmber("train --model=lr --train_files=" + dir_ + "/garbage.tsv");
+  EXPECT_EQ(train.exit_code, 1) << train.output;
+  EXPECT_NE(train.output.find("--train_files: every line read was malformed (50 lines, no record"), std::string::npos)
+      << train.output;
+  const CommandResult eval =
+      RunEmber("train --model=lr --train_files=" + dir_ + "/train.tsv --eval_files=" + dir_ + "/unlabelled.tsv");
+  EXPECT_EQ(eval.exit_code, 1) << eval.output;
+  EXPECT_NE(eval.output.find("--eval_files: every line read was malformed (200 lines"), std::string::npos)
+      << eval.output;
+  EXPECT_NE(eval.output.find("(the label column first, then 13 dense and 26 categorical)"), std::string::npos)
+      << eval.output;
 }
 
 }  // namespace
