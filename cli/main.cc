@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/flag_definitions.h"
 #include "cli/flags.h"
 #include "storage/checkpoint.h"
 #include "storage/shard.h"
@@ -29,14 +30,6 @@
 #if EMBER_WITH_MPI
 #include "job/mpi_job.h"
 #endif
-
-DECLARE_string(bind_interface);
-DECLARE_string(port_range);
-DECLARE_string(job_token_file);
-DECLARE_bool(curve);
-DECLARE_string(dense_sync);
-DECLARE_int32(heartbeat_interval_ms);
-DECLARE_int32(heartbeat_timeout);
 
 namespace ember::cli {
 namespace {

@@ -1,7 +1,6 @@
 #include "data/interactions.h"
 
 #include <algorithm>
-#include <charconv>
 #include <functional>
 #include <numeric>
 #include <string_view>
@@ -11,6 +10,7 @@
 #include "common/files.h"
 #include "common/logging.h"
 #include "common/random.h"
+#include "data/internal/interaction_format.h"
 
 namespace ember::data {
 namespace {
@@ -18,61 +18,6 @@ namespace {
 constexpr uint32_t kUserField = 0;
 constexpr uint32_t kItemField = 1;
 constexpr int kLoggedBadLines = 100;
-
-// Splits `line` by `separator`; " " means runs of spaces and tabs.
-void SplitFields(std::string_view line, const std::string& separator, std::vector<std::string_view>* fields) {
-  fields->clear();
-  if (separator == " ") {
-    size_t i = 0;
-    while (i < line.size()) {
-      while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-      if (i == line.size()) break;
-      size_t end = i;
-      while (end < line.size() && line[end] != ' ' && line[end] != '\t') ++end;
-      fields->push_back(line.substr(i, end - i));
-      i = end;
-    }
-    return;
-  }
-  size_t begin = 0;
-  while (true) {
-    const size_t at = line.find(separator, begin);
-    if (at == std::string_view::npos) {
-      fields->push_back(line.substr(begin));
-      return;
-    }
-    fields->push_back(line.substr(begin, at - begin));
-    begin = at + separator.size();
-  }
-}
-
-bool IsNumber(std::string_view text) {
-  double value;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  return error == std::errc() && end == text.data() + text.size() && !text.empty();
-}
-
-std::string DetectSeparator(std::string_view first_line) {
-  if (first_line.find("::") != std::string_view::npos) return "::";
-  if (first_line.find('\t') != std::string_view::npos) return "\t";
-  if (first_line.find(',') != std::string_view::npos) return ",";
-  return " ";
-}
-
-bool HasDigit(std::string_view text) {
-  return std::any_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-// A header: a non-number as the rating or the timestamp, or, with only two
-// fields, two names without a digit (`user,item`).
-bool IsHeader(const std::vector<std::string_view>& fields) {
-  if (fields.size() < 2) return false;
-  if (fields.size() == 2) return !HasDigit(fields[0]) && !HasDigit(fields[1]);
-  for (size_t i = 2; i < fields.size() && i < 4; ++i) {
-    if (!IsNumber(fields[i])) return true;
-  }
-  return false;
-}
 
 // Calls fn(line number, line) for every line of the file at `path`
 // (numbers from 1, a trailing '\r' removed); stops at fn's first error.
@@ -109,20 +54,12 @@ StatusOr<std::shared_ptr<const InteractionData>> InteractionData::Load(const Int
   for (const std::string& path : options.files) {
     std::string separator = options.separator;
     RETURN_IF_ERROR(ForEachLine(path, [&](int64_t line_number, std::string_view line) -> Status {
-      if (separator.empty()) separator = DetectSeparator(line);
-      SplitFields(line, separator, &fields);
-      if (line_number == 1 && IsHeader(fields)) return Status::OK();
+      if (separator.empty()) separator = internal::DetectSeparator(line);
+      internal::SplitFields(line, separator, &fields);
+      if (line_number == 1 && internal::IsHeader(fields)) return Status::OK();
       std::string reason;
-      int64_t time = 0;
-      if (fields.size() < 2 || fields[0].empty() || fields[1].empty()) {
-        reason = "needs a user and an item";
-      } else if (fields.size() >= 4) {
-        auto [ptr, error] = std::from_chars(fields[3].data(), fields[3].data() + fields[3].size(), time);
-        if (error != std::errc() || ptr != fields[3].data() + fields[3].size()) {
-          reason = "the timestamp is not an integer";
-        }
-      }
-      if (!reason.empty()) {
+      internal::Interaction interaction;
+      if (!internal::ParseInteraction(fields, &interaction, &reason)) {
         ++data->bad_lines_;
         if (data->bad_lines_ <= kLoggedBadLines) LOG(WARNING) << path << ":" << line_number << ": " << reason;
         if (options.max_bad_lines >= 0 && data->bad_lines_ > options.max_bad_lines) {
@@ -131,16 +68,17 @@ StatusOr<std::shared_ptr<const InteractionData>> InteractionData::Load(const Int
         }
         return Status::OK();
       }
-      auto [user_it, new_user] = user_index.try_emplace(std::string(fields[0]), static_cast<int32_t>(events.size()));
+      auto [user_it, new_user] =
+          user_index.try_emplace(std::string(interaction.user), static_cast<int32_t>(events.size()));
       if (new_user) {
         events.emplace_back();
         data->users_.emplace_back();
-        data->users_.back().key = HashFieldToken(kUserField, fields[0]);
+        data->users_.back().key = HashFieldToken(kUserField, interaction.user);
       }
       auto [item_it, new_item] =
-          item_index.try_emplace(std::string(fields[1]), static_cast<int32_t>(data->item_keys_.size()));
-      if (new_item) data->item_keys_.push_back(HashFieldToken(kItemField, fields[1]));
-      events[user_it->second].push_back({time, sequence++, item_it->second});
+          item_index.try_emplace(std::string(interaction.item), static_cast<int32_t>(data->item_keys_.size()));
+      if (new_item) data->item_keys_.push_back(HashFieldToken(kItemField, interaction.item));
+      events[user_it->second].push_back({interaction.time, sequence++, item_it->second});
       return Status::OK();
     }));
   }
@@ -223,14 +161,10 @@ StatusOr<std::shared_ptr<const InteractionData>> InteractionData::Load(const Int
     const std::string& path = options.eval_negatives_file;
     RETURN_IF_ERROR(ForEachLine(path, [&](int64_t line_number, std::string_view line) -> Status {
       if (line.empty()) return Status::OK();
-      SplitFields(line, "\t", &fields);
-      const std::string_view pair = fields[0];
-      const size_t comma = pair.find(',');
-      if (pair.size() < 5 || pair.front() != '(' || pair.back() != ')' || comma == std::string_view::npos) {
+      std::string_view user_token, item_token;
+      if (!internal::ParseNegativesLine(line, &fields, &user_token, &item_token)) {
         return Status::InvalidArgument(path, ":", line_number, ": expected (user,item)<TAB>negatives...");
       }
-      const std::string_view user_token = pair.substr(1, comma - 1);
-      const std::string_view item_token = pair.substr(comma + 1, pair.size() - comma - 2);
       auto found = user_by_key.find(HashFieldToken(kUserField, user_token));
       if (found == user_by_key.end()) {
         return Status::InvalidArgument(path, ":", line_number, ": user '", user_token, "' is not in the interactions");

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages ember builds and tests with. Idempotent: a
-# second run installs nothing. Run as root (or with sudo) on Debian 12.
+# Installs the Debian packages ember builds and tests with (clang and its
+# libFuzzer runtime for launch/fuzz.sh). Idempotent: a second run installs
+# nothing. Run as root (or with sudo) on Debian 12.
 # CUDA and NCCL are not Debian packages here: they come with the CUDA
 # toolkit where it is installed (CMake finds nvcc); without them the build
 # is CPU-only.
@@ -15,6 +16,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas-dev
   python3
+  clang libclang-rt-14-dev
 )
 # Optional: the end-to-end benchmark compares with PyTorch.
 if [[ "${EMBER_WITH_TORCH:-0}" == "1" ]]; then packages+=(python3-torch python3-numpy); fi

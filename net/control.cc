@@ -1,7 +1,5 @@
 #include "net/control.h"
 
-#include <cstring>
-
 #include "common/coding.h"
 
 namespace ember::net {
@@ -128,8 +126,10 @@ Status DecodeControl(const std::vector<zmq::message_t>& frames, uint64_t expecte
     }
     out->probabilities.resize(n);
     out->labels.resize(n);
-    std::memcpy(out->probabilities.data(), frames[1].data(), frames[1].size());
-    std::memcpy(out->labels.data(), frames[2].data(), frames[2].size());
+    // Not a memcpy: an eval result of no samples has empty vectors, whose
+    // data() may be null, and memcpy takes no null pointer even for 0 bytes.
+    DecodeFloats(static_cast<const char*>(frames[1].data()), n, out->probabilities.data());
+    DecodeFloats(static_cast<const char*>(frames[2].data()), n, out->labels.data());
     if (frames.size() == 4) {
       const char* p = static_cast<const char*>(frames[3].data());
       for (size_t i = 0; i < n; ++i) out->groups.push_back(DecodeFixed64(p + 8 * i));

@@ -675,7 +675,11 @@ Status ExportCheckpoint(const std::string& dir, const std::string& out_dir, cons
     std::vector<int64_t> shape;
   };
   std::vector<IndexEntry> index;
-  for (auto& [table_id, table] : tables) {
+  for (auto& table_entry : tables) {
+    // Not a structured binding: the row callback below captures table_id,
+    // which clang before 16 refuses for a binding.
+    const auto table_id = table_entry.first;
+    auto& table = table_entry.second;
     if (table.row_floats == 0) {
       return Status::InvalidArgument("checkpoint ", dir, ": table ", table_id,
                                      " has no rows file and no table.", table_id, ".row_floats in its config");
