@@ -61,6 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     default:
       FUZZ_CHECK(messages.size() == 1 && message.numbers.empty() && message.text.empty());
+      FUZZ_CHECK(message.eval_offset == 0 && message.eval_last);
       break;
   }
   return 0;

@@ -130,9 +130,15 @@ void ControlSeeds() {
   m.labels = {0.f, 1.f};
   m.groups = {11, 12};
   seed("eval_result", m);
+  m.eval_offset = 32768;
+  m.eval_last = false;
+  seed("eval_result_part", m);
   m.probabilities.clear();
   m.labels.clear();
   m.groups.clear();
+  m.eval_offset = 0;
+  m.eval_last = true;
+  seed("regression-empty_eval_result", m);  // no samples: DecodeFloats of nothing
   m.type = net::ControlType::kFailed;
   m.text = "worker 2: data/train.tsv:3: bad line";
   seed("failed", m);

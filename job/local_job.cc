@@ -19,6 +19,14 @@
 #include "storage/sparse_table.h"
 
 namespace ember::job {
+namespace {
+
+// The connections a socket bound for `peers` connections of the job's own
+// may hold (ServerOptions and SchedulerOptions::max_connections): room for
+// reconnects and for the ranks' tools, then no more.
+int MaxConnectionsFor(int peers) { return 2 * peers + 64; }
+
+}  // namespace
 
 ps::ServerOptions ServerOptionsFor(const JobOptions& options, const JobWiring& wiring, int server_rank,
                                    std::string bind_endpoint) {
@@ -40,6 +48,8 @@ ps::ServerOptions ServerOptionsFor(const JobOptions& options, const JobWiring& w
   server.ttl_steps = options.ttl_steps;
   server.restore_from = wiring.resume.path;
   server.restore_num_servers = wiring.resume.num_servers;
+  // Each worker's client, and the scheduler's two (stop and checkpoints).
+  server.max_connections = MaxConnectionsFor(wiring.num_workers + 2);
   return server;
 }
 
@@ -61,6 +71,8 @@ scheduler::SchedulerOptions SchedulerOptionsFor(const JobOptions& options, const
   scheduler.num_servers = options.num_servers;
   scheduler.config = ModelConfig(options, wiring.tables);
   scheduler.resumed_from = wiring.resume.path;
+  // Each worker's control socket, and every rank's heartbeats.
+  scheduler.max_connections = MaxConnectionsFor(2 * wiring.num_workers + options.num_servers);
   return scheduler;
 }
 

@@ -52,7 +52,11 @@ Status SendControl(zmq::socket_t* socket, const ControlMessage& message) {
       }
       break;
     }
-    case ControlType::kEvalResult:
+    case ControlType::kEvalResult: {
+      char part[16];
+      EncodeFixed64(part, message.eval_offset);
+      EncodeFixed64(part + 8, message.eval_last ? 1 : 0);
+      frames.emplace_back(part, sizeof(part));
       frames.emplace_back(message.probabilities.data(), sizeof(float) * message.probabilities.size());
       frames.emplace_back(message.labels.data(), sizeof(float) * message.labels.size());
       if (!message.groups.empty()) {
@@ -61,9 +65,16 @@ Status SendControl(zmq::socket_t* socket, const ControlMessage& message) {
         frames.emplace_back(groups.data(), groups.size());
       }
       break;
+    }
     default:
       if (HasText(message.type)) frames.emplace_back(message.text.data(), message.text.size());
       break;
+  }
+  for (const zmq::message_t& frame : frames) {
+    if (frame.size() > kMaxControlFrameBytes) {
+      return Status::InvalidArgument("control message of type ", static_cast<int>(message.type), ": a frame of ",
+                                     frame.size(), " bytes, at most ", kMaxControlFrameBytes);
+    }
   }
   try {
     for (size_t i = 0; i < frames.size(); ++i) {
@@ -102,6 +113,8 @@ Status DecodeControl(const std::vector<zmq::message_t>& frames, uint64_t expecte
   out->groups.clear();
   out->text.clear();
   out->dense_checksum = 0;
+  out->eval_offset = 0;
+  out->eval_last = true;
   const size_t numbers = NumberCount(out->type);
   if (numbers > 0) {
     const size_t expected_frames = out->type == ControlType::kDone ? 3 : 2;
@@ -116,22 +129,28 @@ Status DecodeControl(const std::vector<zmq::message_t>& frames, uint64_t expecte
     const char* p = static_cast<const char*>(frames[1].data());
     for (size_t i = 0; i < numbers; ++i) out->numbers.push_back(DecodeDouble(p + 8 * i));
   } else if (out->type == ControlType::kEvalResult) {
-    if ((frames.size() != 3 && frames.size() != 4) || frames[1].size() != frames[2].size() ||
-        frames[1].size() % sizeof(float) != 0) {
-      return Status::DataLoss("eval result needs two float frames of equal length (and an optional group frame)");
+    if ((frames.size() != 4 && frames.size() != 5) || frames[1].size() != 16 || frames[2].size() != frames[3].size() ||
+        frames[2].size() % sizeof(float) != 0) {
+      return Status::DataLoss(
+          "eval result needs a 16-byte part frame, two float frames of equal length (and an optional group frame)");
     }
-    const size_t n = frames[1].size() / sizeof(float);
-    if (frames.size() == 4 && frames[3].size() != 8 * n) {
-      return Status::DataLoss("eval result group frame of ", frames[3].size(), " bytes for ", n, " samples");
+    const char* part = static_cast<const char*>(frames[1].data());
+    out->eval_offset = DecodeFixed64(part);
+    const uint64_t last = DecodeFixed64(part + 8);
+    if (last > 1) return Status::DataLoss("eval result part's last flag is ", last, ", want 0 or 1");
+    out->eval_last = last == 1;
+    const size_t n = frames[2].size() / sizeof(float);
+    if (frames.size() == 5 && frames[4].size() != 8 * n) {
+      return Status::DataLoss("eval result group frame of ", frames[4].size(), " bytes for ", n, " samples");
     }
     out->probabilities.resize(n);
     out->labels.resize(n);
     // Not a memcpy: an eval result of no samples has empty vectors, whose
     // data() may be null, and memcpy takes no null pointer even for 0 bytes.
-    DecodeFloats(static_cast<const char*>(frames[1].data()), n, out->probabilities.data());
-    DecodeFloats(static_cast<const char*>(frames[2].data()), n, out->labels.data());
-    if (frames.size() == 4) {
-      const char* p = static_cast<const char*>(frames[3].data());
+    DecodeFloats(static_cast<const char*>(frames[2].data()), n, out->probabilities.data());
+    DecodeFloats(static_cast<const char*>(frames[3].data()), n, out->labels.data());
+    if (frames.size() == 5) {
+      const char* p = static_cast<const char*>(frames[4].data());
       for (size_t i = 0; i < n; ++i) out->groups.push_back(DecodeFixed64(p + 8 * i));
     }
   } else if (HasText(out->type)) {

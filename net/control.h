@@ -24,15 +24,23 @@
 namespace ember::net {
 
 inline constexpr uint32_t kControlMagic = 0x54434d45;  // "EMCT"
-// 2: DONE carries the dense checksum; 3: HEARTBEAT; 4: CHECKPOINT_*
-inline constexpr uint16_t kControlVersion = 5;
+// 2: DONE carries the dense checksum; 3: HEARTBEAT; 4: CHECKPOINT_*;
+// 5: EVAL_RESULT's groups; 6: EVAL_RESULT in parts
+inline constexpr uint16_t kControlVersion = 6;
 inline constexpr size_t kControlHeaderSize = 32;
+// The largest frame of any control message. The scheduler's socket drops a
+// peer that sends a larger one before it is buffered; SendControl refuses
+// to send one (InvalidArgument).
+inline constexpr size_t kMaxControlFrameBytes = size_t{256} << 10;
+// Samples per EVAL_RESULT message: a worker's result goes out in parts of
+// at most this many (its largest frame, the groups, is 8 bytes a sample).
+inline constexpr size_t kMaxEvalSamplesPerMessage = kMaxControlFrameBytes / sizeof(uint64_t);
 
 enum class ControlType : uint16_t {
   kRegister = 1,    // worker -> scheduler: I am up
   kStart = 2,       // scheduler -> worker: every worker is up; train
   kProgress = 3,    // worker -> scheduler: [samples, loss_sum, steps] doubles
-  kEvalResult = 4,  // worker -> scheduler: [probabilities f32[]][labels f32[]][groups u64[], optional]
+  kEvalResult = 4,  // worker -> scheduler: [offset u64, last u64][probabilities f32[]][labels f32[]][groups u64[], optional]
   kDone = 5,        // worker -> scheduler: [train samples, train seconds] doubles, [dense checksum u64]
   kFailed = 6,      // worker -> scheduler: [message bytes]
   kHeartbeat = 7,   // any process -> scheduler, and the scheduler's answer: rank = WORLD rank, step = sequence
@@ -53,6 +61,8 @@ struct ControlMessage {
   std::vector<double> numbers;                   // kProgress, kDone
   std::vector<float> probabilities, labels;      // kEvalResult
   std::vector<uint64_t> groups;                  // kEvalResult: per sample its user (for GAUC), or empty
+  uint64_t eval_offset = 0;                      // kEvalResult: samples of this worker's result in earlier parts
+  bool eval_last = true;                         // kEvalResult: the result's last part
   std::string text;                              // kFailed, kCheckpointWrite/Written/Done
   uint64_t dense_checksum = 0;                   // kDone: DenseChecksum of the final dense parameters
 };

@@ -57,9 +57,10 @@ struct ClientOptions {
   // server applies one while the next is on the wire (and the client copies
   // pulled rows while the rest arrive). The servers see several requests;
   // under --sync only the last carries the end of the step, and the
-  // per-key results are those of one message. 0: one message per server.
-  // Default: 4096
-  size_t max_keys_per_message = 4096;
+  // per-key results are those of one message. The servers' own
+  // max_keys_per_message must be at least this (they refuse larger frames).
+  // 0: one message per server. Default: kMaxKeysPerMessage
+  size_t max_keys_per_message = kMaxKeysPerMessage;
 };
 
 using Ticket = uint64_t;

@@ -1,5 +1,6 @@
 #include "ps/server.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <deque>
@@ -14,11 +15,12 @@
 
 #include "common/logging.h"
 #include "common/part_runner.h"
-#include "ps/wire.h"
+#include "net/connection_cap.h"
 #include "net/curve.h"
-#include "storage/sparse_table.h"
 #include "net/zmq_util.h"
+#include "ps/wire.h"
 #include "storage/shard.h"
+#include "storage/sparse_table.h"
 
 namespace ember::ps {
 namespace {
@@ -123,6 +125,7 @@ struct Server::Impl {
   zmq::context_t* context;
   ServerOptions options;
   std::unique_ptr<zmq::socket_t> socket;
+  std::unique_ptr<net::ConnectionCap> connection_cap;  // tcp with max_connections only
   mutable std::mutex endpoint_mu;
   std::string endpoint;
   std::unique_ptr<storage::RocksTier> cold;  // null without a memory budget
@@ -174,10 +177,18 @@ Status Server::Impl::Bind() {
     s->set(zmq::sockopt::rcvtimeo, options.poll_interval_ms);
     s->set(zmq::sockopt::sndhwm, 0);
     s->set(zmq::sockopt::rcvhwm, 0);
-    // libzmq drops a peer that sends one frame larger than this before the
-    // server allocates it.
-    s->set(zmq::sockopt::maxmsgsize, options.max_frame_bytes);
+    // libzmq drops a peer that sends one frame larger than any request of a
+    // client can need, before the server allocates it.
+    int max_dim = 0;
+    for (const sparse::TableConfig& table : options.tables) max_dim = std::max(max_dim, table.dim);
+    s->set(zmq::sockopt::maxmsgsize, options.max_keys_per_message == 0
+                                         ? int64_t{-1}
+                                         : static_cast<int64_t>(MaxRequestFrameBytes(options.max_keys_per_message, max_dim)));
     RETURN_IF_ERROR(net::ApplyCurveServer(s.get(), options.curve).WithContext("server " + std::to_string(options.rank)));
+    if (options.max_connections > 0 && options.bind_endpoint.starts_with("tcp://")) {
+      ASSIGN_OR_RETURN(connection_cap, net::ConnectionCap::Start(context, s.get(), options.max_connections,
+                                                                 "server " + std::to_string(options.rank)));
+    }
     s->bind(options.bind_endpoint);
     std::string resolved = s->get(zmq::sockopt::last_endpoint);
     {

@@ -46,6 +46,7 @@
 
 #include "common/status.h"
 #include "net/curve.h"
+#include "ps/wire.h"
 #include "storage/rocks_tier.h"
 #include "sparse/table_config.h"
 
@@ -66,9 +67,12 @@ struct ServerOptions {
   std::vector<sparse::TableConfig> tables;
   int poll_interval_ms = 50;    // how often Run checks for Stop(). Default: 50 ms
   int linger_ms = 1000;         // how long unsent replies outlive the socket. Default: 1 s
-  // Largest frame a peer may send; libzmq disconnects a peer that sends a
-  // larger one. Default: 1 GiB (a push of 4M rows of 64 floats).
-  int64_t max_frame_bytes = int64_t{1} << 30;
+  // The most keys a client puts in one request (ClientOptions's field of
+  // the same name). The socket takes no frame larger than such a request
+  // needs (MaxRequestFrameBytes with the widest table): libzmq disconnects a
+  // peer that sends one, before it is buffered. 0: any size. Default:
+  // kMaxKeysPerMessage
+  size_t max_keys_per_message = kMaxKeysPerMessage;
   // --sync: the number of workers whose pushes make a step; 0: asynchronous
   // (pushes applied on receipt, pulls answered at once). Default: 0
   int sync_workers = 0;
@@ -97,6 +101,10 @@ struct ServerOptions {
   // a peer without the job's server public key gets no answer. Default:
   // empty, plain.
   net::CurveKeys curve;
+  // A tcp bind_endpoint holds at most this many connections: each one past
+  // it is closed on accept and logged (net/connection_cap.h). The job sets
+  // it from the peers it has (job/local_job.h). 0: no cap. Default: 0
+  int max_connections = 0;
 };
 
 struct ServerStats {

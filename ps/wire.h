@@ -43,6 +43,22 @@ inline constexpr size_t kStatsFixedEntries = 3;
 // list its reply may carry.
 inline constexpr size_t kMaxCheckpointPathBytes = 4096;
 inline constexpr size_t kMaxCheckpointReplyBytes = size_t{16} << 20;
+// Most keys a client puts in one PULL or PUSH (ClientOptions and
+// ServerOptions::max_keys_per_message default to it): a larger request goes
+// out as several messages.
+inline constexpr size_t kMaxKeysPerMessage = 4096;
+
+// The largest frame a client of a server whose widest table has `max_dim`
+// floats per row sends, when its requests carry at most `max_keys` keys:
+// the PUSH's gradient frame, its key frame, or a CHECKPOINT's directory.
+// The server's socket drops a peer that sends a larger frame before it is
+// buffered (ServerOptions::max_keys_per_message).
+inline constexpr size_t MaxRequestFrameBytes(size_t max_keys, int max_dim) {
+  const size_t row_bytes = sizeof(float) * static_cast<size_t>(max_dim > 0 ? max_dim : 0);
+  const size_t payload = max_keys * (row_bytes > sizeof(uint64_t) ? row_bytes : sizeof(uint64_t));
+  const size_t fixed = kMaxCheckpointPathBytes > kHeaderBytes ? kMaxCheckpointPathBytes : kHeaderBytes;
+  return payload > fixed ? payload : fixed;
+}
 
 enum class MessageType : uint16_t {
   kHello = 1,

@@ -21,7 +21,7 @@ using Clock = std::chrono::steady_clock;
 // order (so the metrics do not depend on the order the results arrive in).
 struct EvalGather {
   int reports = 0;
-  std::vector<bool> reported;  // by worker rank
+  std::vector<bool> reported;  // by worker rank: its last part arrived
   std::vector<std::vector<float>> probabilities, labels;  // by worker rank
   std::vector<std::vector<uint64_t>> groups;               // by worker rank; empty: no GAUC
 };
@@ -34,10 +34,15 @@ Scheduler::Scheduler(zmq::context_t* context, SchedulerOptions options)
 Status Scheduler::Bind() {
   socket_ = std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::router);
   socket_->set(zmq::sockopt::linger, 0);
-  // A peer that sends a larger frame is dropped by libzmq before it is
-  // buffered; an eval result is 4 bytes per example of one worker's part.
-  socket_->set(zmq::sockopt::maxmsgsize, int64_t{1} << 30);
+  // A peer that sends a larger frame than any control message has is
+  // dropped by libzmq before the frame is buffered (eval results come in
+  // parts: net/control.h).
+  socket_->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(net::kMaxControlFrameBytes));
   RETURN_IF_ERROR(net::ApplyCurveServer(socket_.get(), options_.curve).WithContext("scheduler control socket"));
+  if (options_.max_connections > 0 && options_.bind_endpoint.starts_with("tcp://")) {
+    ASSIGN_OR_RETURN(connection_cap_,
+                     net::ConnectionCap::Start(context_, socket_.get(), options_.max_connections, "scheduler"));
+  }
   try {
     socket_->bind(options_.bind_endpoint);
   } catch (const zmq::error_t& e) {
@@ -391,16 +396,21 @@ Status Scheduler::Coordinate(JobResult* result) {
         gather.probabilities.resize(num_workers);
         gather.labels.resize(num_workers);
         gather.groups.resize(num_workers);
-        if (routing_ids[rank].empty() || routing_ids[rank] != routing_id || gather.reported[rank]) {
-          LOG_IF(WARNING, CountDropped()) << "dropped an eval result of epoch " << message.epoch << " from rank "
-                                          << rank << ": not registered from that peer, or a second one"
+        // The parts of one worker's result arrive in order (one DEALER).
+        if (routing_ids[rank].empty() || routing_ids[rank] != routing_id || gather.reported[rank] ||
+            message.eval_offset != gather.labels[rank].size()) {
+          LOG_IF(WARNING, CountDropped()) << "dropped an eval result part of epoch " << message.epoch << " from rank "
+                                          << rank << " at sample " << message.eval_offset
+                                          << ": not registered from that peer, out of order, or after the last part"
                                           << DroppedSoFar();
           break;
         }
+        auto append = [](auto& to, const auto& from) { to.insert(to.end(), from.begin(), from.end()); };
+        append(gather.probabilities[rank], message.probabilities);
+        append(gather.labels[rank], message.labels);
+        append(gather.groups[rank], message.groups);
+        if (!message.eval_last) break;
         gather.reported[rank] = true;
-        gather.probabilities[rank] = std::move(message.probabilities);
-        gather.labels[rank] = std::move(message.labels);
-        gather.groups[rank] = std::move(message.groups);
         if (++gather.reports == num_workers) {
           std::vector<float> probabilities, labels;
           std::vector<uint64_t> groups;

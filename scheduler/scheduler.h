@@ -29,6 +29,7 @@
 #include "common/logging.h"
 #include "common/status.h"
 #include "ps/client.h"
+#include "net/connection_cap.h"
 #include "net/curve.h"
 #include "sparse/table_config.h"
 #include "net/control.h"
@@ -59,6 +60,10 @@ struct SchedulerOptions {
   // the servers a CURVE client, with the job's keys (net/curve.h). Default:
   // empty, plain.
   net::CurveKeys curve;
+  // A tcp bind_endpoint holds at most this many connections: each one past
+  // it is closed on accept and logged (net/connection_cap.h). 0: no cap.
+  // Default: 0
+  int max_connections = 0;
   // Checkpoints (docs/checkpoint_format.md): the scheduler leads them when
   // checkpoint_dir is set. Workers stop at the same step and report READY;
   // the scheduler opens <dir>/step-N.tmp/, has every server and worker write
@@ -153,6 +158,7 @@ class Scheduler {
   zmq::context_t* context_;
   SchedulerOptions options_;
   std::unique_ptr<zmq::socket_t> socket_;
+  std::unique_ptr<net::ConnectionCap> connection_cap_;  // tcp with max_connections only
   std::string endpoint_;
   std::ofstream metrics_;
   int failed_worker_ = -1;

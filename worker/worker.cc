@@ -109,7 +109,8 @@ Status Worker::Run() {
       failed.type = ControlType::kFailed;
       failed.job_token = options_.job_token;
       failed.rank = options_.rank;
-      failed.text = status.ToString();
+      // A control frame is at most kMaxControlFrameBytes.
+      failed.text = status.ToString().substr(0, net::kMaxControlFrameBytes);
       Report(failed).IgnoreError();
     }
   }
@@ -178,10 +179,10 @@ Status Worker::Train() {
 
   bool stop = MaxStepsReached(global_step_);
   for (int epoch = first_epoch; epoch < options_.epochs && !stop; ++epoch) {
-    const auto epoch_start = Clock::now();
+    epoch_start_ = Clock::now();
     RETURN_IF_ERROR(RunEpoch(epoch, resume_position ? &*resume_position : nullptr, &stop));
     resume_position.reset();
-    train_seconds_ += SecondsSince(epoch_start);
+    train_seconds_ += SecondsSince(epoch_start_);
     if (!options_.eval_files.empty() || interactions()) RETURN_IF_ERROR(Evaluate(epoch));
     // The end of an epoch is a checkpoint (unless max_steps took one just now).
     if (options_.checkpoints && !stop) RETURN_IF_ERROR(Checkpoint(epoch, data::ReaderPosition{}, /*epoch_done=*/true));
@@ -322,7 +323,8 @@ Status Worker::Checkpoint(int epoch, const data::ReaderPosition& position, bool 
   state.epoch = epoch;
   state.global_step = global_step_;
   state.samples_trained = samples_trained_;
-  state.train_seconds = train_seconds_;
+  // Mid-epoch, the epoch's seconds so far too (at its end they are in).
+  state.train_seconds = train_seconds_ + (epoch_done ? 0.0 : SecondsSince(epoch_start_));
   state.reader_file_index = position.file_index;
   state.reader_offset = position.offset;
   state.reader_line = position.line;
@@ -593,6 +595,25 @@ Status Worker::Evaluate(int epoch) {
   result.rank = options_.rank;
   result.epoch = epoch;
   result.step = global_step_;
+  // The result goes out in parts of at most kMaxEvalSamplesPerMessage
+  // samples as it fills (net/control.h), the last part when the pass ends.
+  auto send_parts = [&](bool last) -> Status {
+    while (result.labels.size() >= net::kMaxEvalSamplesPerMessage || last) {
+      ControlMessage part = result;
+      const size_t n = std::min(result.labels.size(), net::kMaxEvalSamplesPerMessage);
+      part.probabilities.assign(result.probabilities.begin(), result.probabilities.begin() + static_cast<ptrdiff_t>(n));
+      part.labels.assign(result.labels.begin(), result.labels.begin() + static_cast<ptrdiff_t>(n));
+      if (!result.groups.empty()) part.groups.assign(result.groups.begin(), result.groups.begin() + static_cast<ptrdiff_t>(n));
+      part.eval_last = last && n == result.labels.size();
+      RETURN_IF_ERROR(Report(part));
+      result.probabilities.erase(result.probabilities.begin(), result.probabilities.begin() + static_cast<ptrdiff_t>(n));
+      result.labels.erase(result.labels.begin(), result.labels.begin() + static_cast<ptrdiff_t>(n));
+      if (!result.groups.empty()) result.groups.erase(result.groups.begin(), result.groups.begin() + static_cast<ptrdiff_t>(n));
+      result.eval_offset += n;
+      if (part.eval_last) break;
+    }
+    return Status::OK();
+  };
   PreparedBatch p;
   std::vector<float> probabilities;
   while (true) {
@@ -618,8 +639,9 @@ Status Worker::Evaluate(int epoch) {
         result.groups.push_back(users.NumKeys(b) > 0 ? users.keys[users.offsets[b]] : 0);
       }
     }
+    RETURN_IF_ERROR(send_parts(/*last=*/false));
   }
-  return Report(result);
+  return send_parts(/*last=*/true);
 }
 
 }  // namespace ember::worker

@@ -24,6 +24,7 @@
 // together. Run() owns the calling thread; nothing here is shared.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -173,7 +174,12 @@ class Worker {
   std::unique_ptr<StagingBuffers> host_staging_, device_staging_;
   int64_t global_step_ = 0;
   int64_t samples_trained_ = 0;
+  // Seconds spent in the epochs that ended (and, after a resume, in the
+  // part of the current one before the checkpoint), and when this run of
+  // the current epoch began: a checkpoint records both together, so that a
+  // resumed job's samples_per_sec counts the time its samples took.
   double train_seconds_ = 0;
+  std::chrono::steady_clock::time_point epoch_start_;
 };
 
 }  // namespace ember::worker

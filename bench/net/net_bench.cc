@@ -101,6 +101,7 @@ class EmberPair {
     options.bind_endpoint = "tcp://127.0.0.1:*";
     options.job_token = kToken;
     options.tables = {Table()};
+    options.max_keys_per_message = max_keys_per_message;  // the frames of the client's requests
     server_ = std::make_unique<Server>(&server_context_, options);
     const Status bound = server_->Bind();
     if (!bound.ok()) LOG(FATAL) << bound;  // bench set-up, not a network result

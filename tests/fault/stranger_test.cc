@@ -40,11 +40,13 @@
 #include "storage/sparse_table.h"
 #include "ps/wire.h"
 #include "tests/fault/strangers.h"
+#include "tests/util/zmtp_peer.h"
 
 namespace ember::ps {
 namespace {
 
 using namespace strangers;  // NOLINT: the shared bad-message generators and their constants
+using namespace testing_util;  // NOLINT: the hand-rolled tcp peer (tests/util/zmtp_peer.h)
 
 using Clock = std::chrono::steady_clock;
 
@@ -52,17 +54,8 @@ constexpr uint64_t kSeed = 11;
 constexpr size_t kKeysPerStep = 4000;
 constexpr size_t kKeyPool = 20000;  // every key is created in the first 5 steps
 constexpr int64_t kMaxRssGrowthBytes = 64LL << 20;
+constexpr int kMaxConnections = 32;  // the server's cap; the valid client holds one
 
-// VmRSS (or another /proc/self/status field) in bytes; -1 when unreadable.
-int64_t StatusFieldBytes(const std::string& field) {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind(field + ":", 0) == 0) return std::stoll(line.substr(field.size() + 1)) * 1024;
-  }
-  return -1;
-}
-int64_t RssBytes() { return StatusFieldBytes("VmRSS"); }
 // Bytes that malloc has handed out and not got back, in every arena and in
 // mmapped blocks. Unlike VmRSS this does not count freed memory that glibc
 // keeps (how much it keeps depends on its adaptive trim threshold, which
@@ -161,98 +154,6 @@ StrangerReport RunDealerStranger(const std::string& endpoint, uint64_t seed, int
   return report;
 }
 
-// ---- Raw (non-ZMTP, or hand-rolled ZMTP) strangers. ----
-
-int ConnectTcp(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-// Writes all of `bytes`; false when the peer closed (that is allowed).
-bool WriteAll(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
-}
-
-// ZMTP 3.0 greeting (NULL mechanism, as client) and a READY command of a
-// DEALER. libzmq 4.3 drops a peer whose READY arrives in the same segment as
-// its greeting, so ZmtpConnect sends the two apart, as a real peer does.
-std::string ZmtpHandshake() {
-  std::string bytes;
-  bytes += '\xff';
-  bytes.append(8, '\0');
-  bytes += '\x7f';
-  bytes += '\x03';
-  bytes += '\x00';
-  std::string mechanism = "NULL";
-  mechanism.resize(20, '\0');
-  bytes += mechanism;
-  bytes += '\x00';          // as-server
-  bytes.append(31, '\0');   // filler
-  std::string ready = "\x05READY";
-  ready += '\x0b';
-  ready += "Socket-Type";
-  ready += std::string("\x00\x00\x00\x06", 4);
-  ready += "DEALER";
-  bytes += '\x04';  // command, short size
-  bytes += static_cast<char>(ready.size());
-  bytes += ready;
-  return bytes;
-}
-
-// A ZMTP frame header: flags (MORE = 1, LONG = 2) and size.
-std::string ZmtpFrameHeader(uint64_t size, bool more) {
-  std::string bytes;
-  if (size < 256) {
-    bytes += static_cast<char>(more ? 0x01 : 0x00);
-    bytes += static_cast<char>(size);
-  } else {
-    bytes += static_cast<char>(more ? 0x03 : 0x02);
-    for (int shift = 56; shift >= 0; shift -= 8) bytes += static_cast<char>(size >> shift);
-  }
-  return bytes;
-}
-
-constexpr size_t kZmtpGreetingBytes = 64;
-
-// Connects and does the ZMTP 3.0 NULL handshake: our greeting, the server's
-// greeting, our READY. -1 when the server does not answer within 2 s.
-int ZmtpConnect(int port) {
-  const int fd = ConnectTcp(port);
-  if (fd < 0) return -1;
-  const std::string handshake = ZmtpHandshake();
-  timeval timeout{2, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  char greeting[kZmtpGreetingBytes];
-  size_t got = 0;
-  bool ok = WriteAll(fd, handshake.substr(0, kZmtpGreetingBytes));
-  while (ok && got < kZmtpGreetingBytes) {
-    const ssize_t n = ::recv(fd, greeting + got, kZmtpGreetingBytes - got, 0);
-    ok = n > 0;
-    if (ok) got += static_cast<size_t>(n);
-  }
-  if (!ok || !WriteAll(fd, handshake.substr(kZmtpGreetingBytes))) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-int PortOf(const std::string& endpoint) { return std::stoi(endpoint.substr(endpoint.rfind(':') + 1)); }
-
 // ---- The fixture: a server, a valid client, and a local reference table. ----
 
 class StrangerTest : public ::testing::Test {
@@ -265,6 +166,7 @@ class StrangerTest : public ::testing::Test {
     options.job_token = kToken;
     options.seed = kSeed;
     options.tables = {Table()};
+    options.max_connections = kMaxConnections;
     server_ = std::make_unique<Server>(&context_, options);
     ASSERT_TRUE(server_->Bind().ok());
     endpoint_ = server_->endpoint();
@@ -537,6 +439,77 @@ TEST_F(StrangerTest, MessagesOfManyEmptyFramesDoNotAccumulateMemory) {
               "RSS %.1f -> %.1f -> %.1f MB (peak VmHWM %.1f MB)\n",
               held_before / 1e6, held_after_first / 1e6, static_cast<unsigned long long>(kFrames), held_after / 1e6,
               rss_before / 1e6, rss_after_first / 1e6, RssBytes() / 1e6, StatusFieldBytes("VmHWM") / 1e6);
+}
+
+// A peer without the token declares frames of 256 MiB, far past what a
+// request of kMaxKeysPerMessage keys of this server's one 16-float table
+// needs (256 KiB), and streams them. libzmq reads the frame's size, drops
+// the peer and never buffers the frame: each write fails within the
+// socket buffers' worth, and the server's RSS stays within a few MB (with
+// the old 1 GiB cap, four such frames took 1 GB). Then the valid client
+// trains on.
+TEST_F(StrangerTest, AFrameLargerThanAnyRequestDropsThePeerBeforeItIsBuffered) {
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(Step()) << failure_;
+  const int64_t rss_before = RssBytes();
+  constexpr uint64_t kFrameBytes = uint64_t{256} << 20;
+  constexpr int64_t kMaxSentBytes = int64_t{32} << 20;  // loopback's socket buffers, with room
+  const std::string chunk(1 << 20, 'x');
+  for (int peer = 0; peer < 4; ++peer) {
+    const int fd = ZmtpConnect(PortOf(endpoint_));
+    ASSERT_GE(fd, 0);
+    ASSERT_TRUE(WriteAll(fd, ZmtpFrameHeader(kFrameBytes, /*more=*/false)));
+    int64_t sent = 0;
+    while (sent < static_cast<int64_t>(kFrameBytes) && WriteAll(fd, chunk)) sent += static_cast<int64_t>(chunk.size());
+    ::close(fd);
+    EXPECT_LT(sent, kMaxSentBytes) << "peer " << peer << ": the server took " << sent << " bytes of the frame";
+  }
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(Step()) << failure_;
+  const int64_t rss_after = RssBytes();
+  EXPECT_LT(rss_after - rss_before, int64_t{16} << 20) << "RSS " << rss_before << " -> " << rss_after;
+  EXPECT_EQ(MaxRequestFrameBytes(kMaxKeysPerMessage, kDim), size_t{256} << 10);
+  std::printf("large frames: 4 peers declaring %llu MiB frames dropped; RSS %.1f -> %.1f MB\n",
+              static_cast<unsigned long long>(kFrameBytes >> 20), rss_before / 1e6, rss_after / 1e6);
+}
+
+// Connections past the server's cap are closed as they are accepted, and
+// only those: 40 plain tcp connections held open on top of the valid
+// client's leave exactly kMaxConnections open; once they are closed, as
+// many new ones are admitted again. The valid client trains throughout.
+TEST_F(StrangerTest, ConnectionsPastTheCapAreClosedAndTheRestServed) {
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Step()) << failure_;
+  const int port = PortOf(endpoint_);
+  // Holds `n` connections; returns how many the server closed within 3 s.
+  auto hold = [&](int n, std::vector<int>* fds) {
+    for (int i = 0; i < n; ++i) {
+      const int fd = ConnectTcp(port);
+      EXPECT_GE(fd, 0);
+      if (fd >= 0) fds->push_back(fd);
+    }
+    std::vector<bool> closed(fds->size(), false);
+    int closed_count = 0;
+    const auto settle_by = Clock::now() + std::chrono::seconds(3);
+    while (Clock::now() < settle_by) {
+      for (size_t i = 0; i < fds->size(); ++i) {
+        char byte;
+        if (!closed[i] && ::recv((*fds)[i], &byte, 1, MSG_DONTWAIT) == 0) {
+          closed[i] = true;
+          ++closed_count;
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return closed_count;
+  };
+  std::vector<int> fds;
+  const int excess = 40 - (kMaxConnections - 1);
+  EXPECT_EQ(hold(40, &fds), excess) << "40 connections and the client's, at most " << kMaxConnections;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Step()) << failure_;
+  for (int fd : fds) ::close(fd);
+  fds.clear();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the server closes its ends
+  EXPECT_EQ(hold(kMaxConnections - 1, &fds), 0) << "closed connections free their places";
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Step()) << failure_;
+  for (int fd : fds) ::close(fd);
 }
 
 }  // namespace

@@ -160,6 +160,15 @@ class CheckpointJobTest : public ::testing::Test {
     const int64_t killed_at = NewestStep(broken_dir);
     ASSERT_GE(killed_at, kN);
     ASSERT_LT(killed_at, 4 * kN) << "the job ended before the kill: nothing left to resume";
+    // The mid-epoch checkpoint holds the seconds its samples took.
+    const CommandResult inspect = RunShell(std::string(EMBER_BINARY_PATH) + " inspect " + StepDir(broken_dir, killed_at));
+    ASSERT_EQ(inspect.exit_code, 0) << inspect.output;
+    std::smatch worker0;
+    ASSERT_TRUE(std::regex_search(inspect.output, worker0, std::regex("worker 0: epoch 0, global_step [0-9]+, samples "
+                                                                      "[0-9]+, ([0-9.e+-]+) s;")))
+        << inspect.output;
+    const double checkpoint_seconds = std::stod(worker0[1].str());
+    EXPECT_GT(checkpoint_seconds, 0) << inspect.output;
 
     const CommandResult resumed = RunShell(Job("--num_servers=" + std::to_string(resume_servers) +
                                                " --checkpoint_dir=" + broken_dir + steps +
@@ -181,6 +190,12 @@ class CheckpointJobTest : public ::testing::Test {
       EXPECT_EQ(NumberOr(whole_final, field, -1), NumberOr(resumed_final, field, -2))
           << field;
     }
+    // The resumed job's samples_per_sec counts the seconds the checkpoint's
+    // samples took: at most samples over those seconds (it once divided
+    // every sample by the resumed run's seconds alone).
+    EXPECT_LE(NumberOr(resumed_final, "samples_per_sec", -1),
+              1.0001 * NumberOr(resumed_final, "samples", 0) / checkpoint_seconds)
+        << resumed_final;
     // The dense parameters and the dense optimizer's state, byte for byte.
     StatusOr<std::string> whole_dense = ReadFileToString(StepDir(whole_dir, 4 * kN) + "/dense.bin");
     StatusOr<std::string> resumed_dense = ReadFileToString(StepDir(broken_dir, 4 * kN) + "/dense.bin");

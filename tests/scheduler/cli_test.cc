@@ -377,5 +377,29 @@ TEST_F(CliTest, InputsWithNoWellFormedLineFailTheJob) {
       << eval.output;
 }
 
+// A worker's eval result goes to the scheduler in parts of at most
+// net::kMaxEvalSamplesPerMessage (32768) samples: 70,000 examples on one
+// worker are three parts, on two workers two each. The parts join in order:
+// `ember eval` of the scores file the job wrote gives the job's own AUC.
+TEST_F(CliTest, EvalResultsOfManyPartsJoinInOrder) {
+  ASSERT_EQ(RunEmber("gen-data --out_dir=" + dir_ + " --train_rows=30000 --test_rows=70000 --seed=6").exit_code, 0);
+  for (int workers : {1, 2}) {
+    const std::string metrics = dir_ + "/metrics.jsonl", scores = dir_ + "/scores.txt";
+    const CommandResult train = RunEmber("train --model=lr --num_workers=" + std::to_string(workers) +
+                                         " --train_files=" + dir_ + "/train.tsv --eval_files=" + dir_ +
+                                         "/test.tsv --metrics_out=" + metrics + " --eval_scores_out=" + scores);
+    ASSERT_EQ(train.exit_code, 0) << train.output;
+    EXPECT_NE(train.output.find("examples 70000"), std::string::npos) << train.output;
+    StatusOr<double> auc = JsonNumberField(testing_util::FinalMetricsLine(metrics), "test_auc");
+    ASSERT_TRUE(auc.ok());
+    EXPECT_GT(*auc, 0.57) << workers << " worker(s): scores joined to the wrong labels give 0.5";
+    const CommandResult eval = RunEmber("eval --eval_files=" + dir_ + "/test.tsv --scores=" + scores);
+    ASSERT_EQ(eval.exit_code, 0) << eval.output;
+    StatusOr<double> eval_auc = JsonNumberField(eval.output, "test_auc");
+    ASSERT_TRUE(eval_auc.ok()) << eval.output;
+    EXPECT_NEAR(*eval_auc, *auc, 1e-6) << workers << " worker(s): the scores file is the job's, in file order";
+  }
+}
+
 }  // namespace
 }  // namespace ember
