@@ -32,6 +32,11 @@ np=$((1 + servers + workers))
 # --oversubscribe: more processes than cores is fine for the scheduler and servers.
 # The role counts come after the user's flags: a --flagfile that sets them
 # must not override -s and -w.
+# Every rank is on this machine: MPI's messages go over shared memory
+# (btl self,vader: no tcp BTL, whose listener binds every interface), and
+# the launch's out-of-band channel over loopback. mpirun's own PMIx
+# listeners still bind every interface (no MCA parameter of Debian 12's
+# OpenMPI 4.1 moves them).
 # shellcheck disable=SC2086
-exec mpirun --oversubscribe --bind-to none -np "$np" ${MPIRUN_ARGS:-} \
+exec mpirun --oversubscribe --bind-to none --mca btl self,vader --mca oob_tcp_if_include lo -np "$np" ${MPIRUN_ARGS:-} \
   "$ember" train --bind_interface=127.0.0.1 "$@" --num_servers="$servers" --num_workers="$workers"
