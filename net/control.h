@@ -32,6 +32,8 @@ inline constexpr size_t kControlHeaderSize = 32;
 // peer that sends a larger one before it is buffered; SendControl refuses
 // to send one (InvalidArgument).
 inline constexpr size_t kMaxControlFrameBytes = size_t{256} << 10;
+// Most payload frames of any control message (EVAL_RESULT with groups).
+inline constexpr size_t kMaxControlPayloadFrames = 4;
 // Samples per EVAL_RESULT message: a worker's result goes out in parts of
 // at most this many (its largest frame, the groups, is 8 bytes a sample).
 inline constexpr size_t kMaxEvalSamplesPerMessage = kMaxControlFrameBytes / sizeof(uint64_t);

@@ -295,10 +295,10 @@ Status Scheduler::Coordinate(JobResult* result) {
       return Status::DeadlineExceeded(registered, " of ", num_workers, " workers registered in ",
                                       options_.register_timeout_ms / 1000, " s");
     }
-    // The routing id, the header and at most two payload frames, plus one so
-    // that a longer message still fails to decode; frames past that are
-    // dropped as they are read, so no message costs more than a few frames.
-    constexpr size_t kMaxKeptFrames = 5;
+    // The routing id, the header and the most payload frames a message has,
+    // plus one so that a longer message still fails to decode; frames past
+    // that are dropped as they are read, so no message costs more than a few.
+    constexpr size_t kMaxKeptFrames = 2 + net::kMaxControlPayloadFrames + 1;
     std::vector<zmq::message_t> frames;
     try {
       zmq::message_t first;
