@@ -12,11 +12,6 @@
 #include "fuzz/fuzz_util.h"
 #include "storage/checkpoint_files.h"
 
-extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
-  ember::fuzz::QuietLogging();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ember;
   static fuzz::TempFile file;

@@ -19,11 +19,6 @@ constexpr uint64_t kJobToken = 0x00c0ffee5eed1234;
 
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
-  ember::fuzz::QuietLogging();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ember;
   std::vector<std::vector<char>> frames = fuzz::SplitFrames(data, size);

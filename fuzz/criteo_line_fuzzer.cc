@@ -10,11 +10,6 @@
 #include "data/internal/criteo_format.h"
 #include "fuzz/fuzz_util.h"
 
-extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
-  ember::fuzz::QuietLogging();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ember::data::internal;
   const std::string_view line(reinterpret_cast<const char*>(data), size);

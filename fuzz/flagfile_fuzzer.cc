@@ -32,11 +32,6 @@ bool NamesAFlagWithSideEffects(std::string text) {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
-  ember::fuzz::QuietLogging();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ember;
   const std::string contents(reinterpret_cast<const char*>(data), size);

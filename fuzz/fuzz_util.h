@@ -69,6 +69,18 @@ inline void TouchBytes(const char* data, size_t n) {
 // Only FATAL log lines: a decoder's warnings would drown libFuzzer's output.
 inline void QuietLogging() { FLAGS_minloglevel = google::GLOG_FATAL; }
 
+}  // namespace ember::fuzz
+
+// Every target's libFuzzer start-up: quiet logging. One fuzzer per binary
+// includes this header, so it is defined once per binary (make_corpus
+// defines it unused).
+extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
+  ember::fuzz::QuietLogging();
+  return 0;
+}
+
+namespace ember::fuzz {
+
 // One file per fuzzing process under $TMPDIR (or /tmp), rewritten with each
 // input and removed at exit.
 class TempFile {

@@ -76,11 +76,6 @@ void CheckLoaded(const ember::data::InteractionData& data) {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
-  ember::fuzz::QuietLogging();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ember;
   ParseLines(std::string_view(reinterpret_cast<const char*>(data), size));

@@ -9,11 +9,6 @@
 #include "data/schema.h"
 #include "fuzz/fuzz_util.h"
 
-extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
-  ember::fuzz::QuietLogging();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ember;
   const std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -48,11 +48,6 @@ void CheckWellFormed(const Batch& batch, const ember::data::Schema& schema) {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
-  ember::fuzz::QuietLogging();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ember;
   std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -75,11 +75,6 @@ void ReadPayload(const ps::MessageHeader& h, const std::vector<std::string_view>
 }  // namespace
 }  // namespace ember::fuzz
 
-extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
-  ember::fuzz::QuietLogging();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ember;
   const std::vector<std::vector<char>> frames = fuzz::SplitFrames(data, size);
