@@ -11,6 +11,8 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <bit>
 #include <cstring>
 #include <filesystem>
@@ -34,7 +36,8 @@ Status RocksStatus(const rocksdb::Status& s, const std::string& what) {
   if (s.IsCorruption()) return Status::DataLoss(message);
   if (s.IsInvalidArgument()) return Status::InvalidArgument(message);
   if (s.IsNotSupported()) return Status::Unimplemented(message);
-  if (s.IsBusy() || s.IsTimedOut() || s.IsTryAgain()) return Status::Unavailable(message);
+  if (s.IsTimedOut()) return Status::DeadlineExceeded(message);
+  if (s.IsBusy() || s.IsTryAgain()) return Status::Unavailable(message);
   if (s.IsIncomplete() || s.IsShutdownInProgress() || s.IsAborted()) return Status::Aborted(message);
   if (s.IsNoSpace() || s.IsMemoryLimit()) return Status::ResourceExhausted(message);
   return Status::Internal(message);  // IOError and the rest
@@ -126,10 +129,26 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const RocksTierOptions& options) {
   return family;
 }
 
-rocksdb::WriteOptions NoWal() {
+// No WAL (the tier is a cache), and no waiting inside RocksDB: a write it
+// would stall or slow down fails with Incomplete, and WriteWithinDeadline
+// decides how long to retry.
+rocksdb::WriteOptions NoWalNoStall() {
   rocksdb::WriteOptions write;
   write.disableWAL = true;
+  write.no_slowdown = true;
   return write;
+}
+
+// The clock of ReadOptions::deadline: microseconds since the epoch, as
+// RocksDB's default SystemClock::NowMicros counts them.
+std::chrono::microseconds NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch());
+}
+
+std::string Seconds(std::chrono::microseconds t) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.3g s", static_cast<double>(t.count()) * 1e-6);
+  return text;
 }
 
 }  // namespace
@@ -139,6 +158,10 @@ std::string ColumnFamilyName(uint32_t table_id) { return "table-" + std::to_stri
 StatusOr<std::unique_ptr<RocksTier>> RocksTier::Open(const RocksTierOptions& options,
                                                      const std::vector<sparse::TableConfig>& tables) {
   if (options.path.empty()) return Status::InvalidArgument("RocksTier::Open: empty path");
+  if (options.stall_timeout.count() <= 0) {
+    return Status::InvalidArgument("RocksTier::Open(", options.path, "): stall_timeout must be positive, not ",
+                                   options.stall_timeout.count(), " us");
+  }
   std::error_code error;
   std::filesystem::remove_all(options.path, error);
   if (error) {
@@ -248,8 +271,7 @@ void RocksTier::WriteLoop() {
         written = batch.Put(families_[static_cast<size_t>(f)], rocksdb::Slice(key_bytes, kKeyBytes),
                             rocksdb::Slice(write.rows.data() + i * write.row_bytes, write.row_bytes));
       }
-      if (written.ok()) written = db_->Write(NoWal(), &batch);
-      status = RocksStatus(written, what);
+      status = written.ok() ? WriteWithinDeadline(&batch, what) : RocksStatus(written, what);
     } catch (const std::bad_alloc&) {  // reported as a refused write, not std::terminate
       status = Status::ResourceExhausted(what, ": out of memory");
     }
@@ -322,11 +344,19 @@ Status RocksTier::ReadFromDb(int f, std::span<const Key> keys, int row_floats, f
   std::vector<rocksdb::PinnableSlice> values(n);
   std::vector<rocksdb::Status> statuses(n);
   const bool sorted = std::is_sorted(keys.begin(), keys.end());  // numeric order is the big-endian bytes' order
-  db_->MultiGet(rocksdb::ReadOptions(), family, n, slices.data(), values.data(), statuses.data(), sorted);
+  rocksdb::ReadOptions read;
+  read.deadline = NowMicros() + options_.stall_timeout;
+  read.io_timeout = options_.stall_timeout;
+  db_->MultiGet(read, family, n, slices.data(), values.data(), statuses.data(), sorted);
   const size_t row_bytes = static_cast<size_t>(row_floats) * sizeof(float);
   for (size_t i = 0; i < n; ++i) {
     found[i] = 0;
     if (statuses[i].IsNotFound()) continue;
+    if (statuses[i].IsTimedOut()) {
+      return Status::DeadlineExceeded("rocksdb MultiGet(", options_.path, ", ", ColumnFamilyName(table_id), ", ", n,
+                                      " keys): not done within ", Seconds(options_.stall_timeout),
+                                      " (a stalled or very slow disk under ", options_.path, "?)");
+    }
     RETURN_IF_ERROR(RocksStatus(statuses[i], "rocksdb MultiGet(" + options_.path + ", " + ColumnFamilyName(table_id) +
                                                  ", key " + std::to_string(keys[i]) + ")"));
     if (values[i].size() != row_bytes) {
@@ -397,9 +427,31 @@ Status RocksTier::Delete(uint32_t table_id, std::span<const Key> keys) {
     RETURN_IF_ERROR(RocksStatus(batch.Delete(family, rocksdb::Slice(key_bytes, kKeyBytes)),
                                 "rocksdb WriteBatch::Delete(" + options_.path + ")"));
   }
-  return RocksStatus(db_->Write(NoWal(), &batch), "rocksdb Write(" + options_.path + ", " + ColumnFamilyName(table_id) +
-                                                      ", " + std::to_string(keys.size()) + " deletes)");
+  return WriteWithinDeadline(&batch, "rocksdb Write(" + options_.path + ", " + ColumnFamilyName(table_id) + ", " +
+                                        std::to_string(keys.size()) + " deletes)");
 }
+
+Status RocksTier::WriteWithinDeadline(rocksdb::WriteBatch* batch, const std::string& what) {
+  const auto start = std::chrono::steady_clock::now();
+  auto pause = std::chrono::microseconds(500);
+  while (true) {
+    const rocksdb::Status written = db_->Write(NoWalNoStall(), batch);
+    if (!written.IsIncomplete()) return RocksStatus(written, what);
+    // Stalled: RocksDB's flushes or compactions are behind. Retry, backing
+    // off to 20 ms, until the deadline.
+    const auto waited = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
+    if (waited >= options_.stall_timeout) {
+      return Status::DeadlineExceeded(what, ": RocksDB has held the write back for ", Seconds(waited),
+                                      " (its flushes to disk are not keeping up: a stalled or very slow disk under ",
+                                      options_.path, "?)");
+    }
+    std::this_thread::sleep_for(std::min(pause, options_.stall_timeout - waited));
+    pause = std::min(pause * 2, std::chrono::microseconds(20'000));
+  }
+}
+
+void RocksTier::PauseBackgroundWorkForTest() { db_->PauseBackgroundWork().PermitUncheckedError(); }
+void RocksTier::ContinueBackgroundWorkForTest() { db_->ContinueBackgroundWork().PermitUncheckedError(); }
 
 namespace {
 

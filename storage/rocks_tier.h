@@ -24,6 +24,11 @@
 // the last checkpoint). Per batch call one mutex is taken (uncontended but
 // for the writer's hand-over); none per key.
 //
+// Nothing waits on RocksDB without a deadline (RocksTierOptions::
+// stall_timeout): a write it holds back (its flushes behind a stalled disk)
+// and a MultiGet that reads too slowly fail with DeadlineExceeded naming the
+// path, which the server, as any tier error, turns into the end of the job.
+//
 // Every rocksdb::Status is turned into an ember Status in one place
 // (RocksStatus in rocks_tier.cc), naming the call, the path and the table.
 // Thread-compatible: the server thread owns it and its tables (the writer
@@ -35,6 +40,7 @@
 //   RETURN_IF_ERROR(cold->Checkpoint("/ckpt/step-000123/server-0/rocks"));
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -53,6 +59,7 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class WriteBatch;
 }  // namespace rocksdb
 
 namespace ember::storage {
@@ -66,12 +73,20 @@ struct RocksTierOptions {
   // bench's rows but cost ~35% of the tiered throughput (0.17 vs 0.26 M keys/s).
   bool lz4_compression = false;
   int64_t write_buffer_bytes = 16 << 20;  // memtable size per column family. Default: 16 MiB
+  // How long one write-back, Delete or MultiGet may wait on RocksDB before
+  // it fails with DeadlineExceeded naming the path: a write RocksDB holds
+  // back because its flushes do not keep up (a stalled or very slow disk), a
+  // MultiGet whose file reads take this long. Default: 20 s, under the 60 s a
+  // worker waits for a reply (ps::ClientOptions::timeout_ms), so the server
+  // names its disk before the worker blames the server.
+  std::chrono::microseconds stall_timeout = std::chrono::seconds(20);
 };
 
 class RocksTier {
  public:
   // Deletes what `options.path` holds, then creates the DB with one column
-  // family per table. InvalidArgument on an empty path; FailedPrecondition
+  // family per table. InvalidArgument on an empty path or a stall_timeout
+  // that is not positive; FailedPrecondition
   // when the path cannot be cleared, or the RocksDB error (IOError ->
   // Internal) when the DB cannot be created, naming the path.
   static StatusOr<std::unique_ptr<RocksTier>> Open(const RocksTierOptions& options,
@@ -113,6 +128,11 @@ class RocksTier {
   // `dir`, which must not exist. Errors name dir.
   Status Checkpoint(const std::string& dir);
 
+  // For tests: stops and restarts RocksDB's flushes and compactions, which
+  // is what a disk that stops answering does to them (writes then stall).
+  void PauseBackgroundWorkForTest();
+  void ContinueBackgroundWorkForTest();
+
   // Keys MultiGet has read from a write in flight (for tests and the
   // curious: how often a row came back before its write-back ended).
   int64_t reads_from_writes_in_flight() const { return reads_from_writes_in_flight_; }
@@ -143,6 +163,10 @@ class RocksTier {
   Status WaitForWrite(int f);
   // The writer thread: writes queued families' rows until stop_.
   void WriteLoop();
+  // Writes `batch` (no WAL) within options_.stall_timeout: a write RocksDB
+  // would hold back (a write stall) is retried until then, and then fails
+  // with DeadlineExceeded naming `what` and the path.
+  Status WriteWithinDeadline(rocksdb::WriteBatch* batch, const std::string& what);
   // RocksDB lookups of keys (no write in flight for them) into rows/found.
   Status ReadFromDb(int f, std::span<const Key> keys, int row_floats, float* rows, uint8_t* found);
 

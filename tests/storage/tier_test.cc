@@ -12,12 +12,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -727,6 +729,80 @@ TEST_F(TierTest, FailedWriteBackIsReportedAndItsRowsStayReadable) {
   ASSERT_EQ(done, pid);
   ASSERT_TRUE(WIFEXITED(wstatus)) << "the child died of signal " << WTERMSIG(wstatus);
   EXPECT_EQ(WEXITSTATUS(wstatus), 0) << "the child's checks failed (its output is above)";
+}
+
+// A disk that stops answering stops RocksDB's flushes; once its memtables
+// are full, RocksDB holds every write back. The write-back then fails within
+// the tier's deadline, naming the path (before: it waited forever inside
+// RocksDB, and the job died 60 s later of a worker's PULL timeout), and the
+// rows it held stay readable from the copy.
+TEST_F(TierTest, StalledFlushesFailTheWriteBackWithinTheDeadline) {
+  const sparse::TableConfig config = Table(sparse::SparseOptimizerType::kSgd, /*dim=*/30);
+  const int row_floats = SparseTable::RowFloats(config);
+  RocksTierOptions options;
+  options.path = dir_ + "/rocks-stalled";
+  options.write_buffer_bytes = 256 << 10;
+  options.stall_timeout = std::chrono::milliseconds(300);
+  auto opened = RocksTier::Open(options, {config});
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  std::unique_ptr<RocksTier> cold = std::move(opened).value();
+  cold->PauseBackgroundWorkForTest();
+  std::vector<Key> keys(2000);
+  std::vector<float> values(keys.size() * static_cast<size_t>(row_floats));
+  const auto start = std::chrono::steady_clock::now();
+  Status status;
+  int batch = 0;
+  for (; batch < 100 && status.ok(); ++batch) {  // 256 KB a batch
+    for (size_t i = 0; i < keys.size(); ++i) keys[i] = static_cast<Key>(batch) * 10'000 + i;
+    for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(batch) + static_cast<float>(i) * 1e-3f;
+    status = cold->PutRows(config.id, keys, RowPointers(values, row_floats), row_floats);
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_FALSE(status.ok()) << "100 batches of 256 KB written into 256 KiB memtables that are never flushed";
+  EXPECT_EQ(status.code(), StatusCode::kDeadlineExceeded) << status;
+  EXPECT_NE(status.message().find(options.path), std::string_view::npos) << status;
+  EXPECT_NE(status.message().find("write-back"), std::string_view::npos) << status;
+  EXPECT_LT(seconds, 30.0) << "the stalled write was not given up";
+  // The batch refused last (batch - 1) was not taken; the one before is the
+  // stalled write: its rows come from the copy.
+  const int stalled = batch - 2;
+  for (size_t i = 0; i < keys.size(); ++i) keys[i] = static_cast<Key>(stalled) * 10'000 + i;
+  std::vector<float> got(values.size());
+  std::vector<uint8_t> found;
+  ASSERT_TRUE(cold->MultiGet(config.id, keys, row_floats, got.data(), &found).ok());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    ASSERT_TRUE(found[i]) << "key " << keys[i];
+    ASSERT_EQ(got[i * row_floats], static_cast<float>(stalled) + static_cast<float>(i * row_floats) * 1e-3f);
+  }
+  const Status deleted = cold->Delete(config.id, keys);
+  EXPECT_EQ(deleted.code(), StatusCode::kDeadlineExceeded) << "the failure is reported again: " << deleted;
+  cold->ContinueBackgroundWorkForTest();
+}
+
+// A MultiGet past the tier's deadline fails with DeadlineExceeded naming
+// the path (RocksDB checks the deadline between its batches of 32 keys, so
+// 5,000 keys under a 1 us deadline always pass it).
+TEST_F(TierTest, MultiGetPastTheDeadlineFailsNamingThePath) {
+  const sparse::TableConfig config = Table(sparse::SparseOptimizerType::kSgd, /*dim=*/6);
+  const int row_floats = SparseTable::RowFloats(config);
+  RocksTierOptions options;
+  options.path = dir_ + "/rocks-slow";
+  options.stall_timeout = std::chrono::microseconds(1);
+  auto opened = RocksTier::Open(options, {config});
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  std::unique_ptr<RocksTier> cold = std::move(opened).value();
+  std::vector<Key> keys(5000);
+  std::iota(keys.begin(), keys.end(), Key{1});
+  std::vector<float> values(keys.size() * static_cast<size_t>(row_floats), 0.5f);
+  ASSERT_TRUE(cold->PutRows(config.id, keys, RowPointers(values, row_floats), row_floats).ok());
+  ASSERT_TRUE(cold->WaitForWrites().ok());
+  std::vector<uint8_t> found;
+  const Status status = cold->MultiGet(config.id, keys, row_floats, values.data(), &found);
+  EXPECT_EQ(status.code(), StatusCode::kDeadlineExceeded) << status;
+  EXPECT_NE(status.message().find(options.path), std::string_view::npos) << status;
+
+  options.stall_timeout = std::chrono::microseconds(0);
+  EXPECT_EQ(RocksTier::Open(options, {config}).status().code(), StatusCode::kInvalidArgument);
 }
 
 // Checkpoints written before the tier's KeyComparator (RocksDB's bytewise
