@@ -34,9 +34,11 @@ np=$((1 + servers + workers))
 # must not override -s and -w.
 # Every rank is on this machine: MPI's messages go over shared memory
 # (btl self,vader: no tcp BTL, whose listener binds every interface), and
-# the launch's out-of-band channel over loopback. mpirun's own PMIx
-# listeners still bind every interface (no MCA parameter of Debian 12's
-# OpenMPI 4.1 moves them).
+# the launch's out-of-band channel over loopback (PMIx listens on 127.0.0.1).
+# mpirun's own out-of-band listener still binds 0.0.0.0 and :: (OpenMPI 4.1's
+# oob/tcp binds the wildcard address whatever oob_tcp_if_include says; seen
+# with strace -k: orte_oob_tcp_start_listening); the ranks' sockets are all
+# on loopback (tests/mpi/run_local_loopback_test.sh).
 # shellcheck disable=SC2086
 exec mpirun --oversubscribe --bind-to none --mca btl self,vader --mca oob_tcp_if_include lo -np "$np" ${MPIRUN_ARGS:-} \
   "$ember" train --bind_interface=127.0.0.1 "$@" --num_servers="$servers" --num_workers="$workers"
