@@ -3,9 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <deque>
 #include <iomanip>
-#include <map>
 #include <mutex>
 #include <sstream>
 #include <string_view>
@@ -18,6 +16,7 @@
 #include "net/connection_cap.h"
 #include "net/curve.h"
 #include "net/zmq_util.h"
+#include "ps/step_barrier.h"
 #include "ps/wire.h"
 #include "storage/shard.h"
 #include "storage/sparse_table.h"
@@ -28,7 +27,6 @@ namespace {
 // --sync: how many steps past the last applied one a push or pull may be
 // tagged (a worker is at most one step ahead; the rest is slack). Bounds
 // what a misbehaving peer can make the server buffer.
-constexpr uint64_t kMaxStepsAhead = 4;
 
 std::string PeerName(const zmq::message_t& identity) {
   std::ostringstream out;
@@ -47,15 +45,8 @@ struct Server::Impl {
     MessageHeader header;
     std::vector<zmq::message_t> frames;
   };
-  // The pushes of one step, per worker rank, in arrival order.
-  struct StepPushes {
-    std::vector<std::vector<HeldMessage>> by_rank;
-    std::vector<uint8_t> ended;  // 1 once the rank's kFlagEndOfStep push arrived
-    int ended_count = 0;
-  };
-
   Impl(zmq::context_t* context_in, ServerOptions options_in)
-      : context(context_in), options(std::move(options_in)), rows(options.tables.size()) {}
+      : context(context_in), options(std::move(options_in)), barrier(options.sync_workers), rows(options.tables.size()) {}
 
   Status Bind();
   Status Run();
@@ -145,13 +136,12 @@ struct Server::Impl {
   uint32_t push_clock = 0;
   uint32_t next_expiry = 0;  // --ttl_steps: push_clock at which tables are next swept
   std::vector<std::string_view> views;
-  // --sync state: steps [0, applied_steps) are applied.
-  uint64_t applied_steps = 0;
-  std::map<uint64_t, StepPushes> pending_steps;
-  std::deque<HeldMessage> held_pulls;
+  // --sync: the pushes and pulls that wait for a step.
+  StepBarrier<HeldMessage> barrier;
   // Stats, written by the serving thread, read by stats().
   std::vector<std::atomic<int64_t>> rows;
   std::atomic<int64_t> rejected{0}, pulls{0}, pushes{0};
+  std::atomic<int64_t> buffered_pushes{0}, held_pulls{0};  // the barrier's, after each message
 };
 
 Status Server::Impl::Bind() {
@@ -227,7 +217,7 @@ Status Server::Impl::CreateTables() {
     ASSIGN_OR_RETURN(storage::ServerState state,
                      storage::LoadShards(options.restore_from, options.restore_num_servers, options.rank,
                                          options.num_servers, table_pointers()));
-    applied_steps = state.applied_steps;
+    barrier.StartAt(state.applied_steps);
     push_clock = state.push_clock;
     int64_t restored = 0, restored_bytes = 0;
     for (size_t i = 0; i < tables.size(); ++i) {
@@ -239,7 +229,7 @@ Status Server::Impl::CreateTables() {
     LOG(INFO) << "server " << options.rank << " restored " << restored << " rows (" << restored_bytes / 1e6
               << " MB of keys and rows) in " << seconds << " s (" << (seconds > 0 ? restored_bytes / 1e6 / seconds : 0)
               << " MB/s) from " << options.restore_from
-              << " (" << options.restore_num_servers << " server(s) wrote it); step " << applied_steps;
+              << " (" << options.restore_num_servers << " server(s) wrote it); step " << barrier.applied_steps();
   }
   if (options.ttl_steps > 0) next_expiry = push_clock + std::max<uint32_t>(1, options.ttl_steps / 4);
   return Status::OK();
@@ -366,6 +356,10 @@ Status Server::Impl::Handle(std::vector<zmq::message_t>& frames) {
   zmq::message_t requester(identity.data(), identity.size());
   Status status = Dispatch(h, frames);
   if (!status.ok()) (void)SendError(requester, h, status);
+  if (sync()) {
+    buffered_pushes.store(static_cast<int64_t>(barrier.buffered_pushes()), std::memory_order_relaxed);
+    held_pulls.store(static_cast<int64_t>(barrier.held_pulls()), std::memory_order_relaxed);
+  }
   return status;
 }
 
@@ -388,14 +382,10 @@ Status Server::Impl::Dispatch(const MessageHeader& h, std::vector<zmq::message_t
       return Send(identity, reply, &entries, nullptr);
     }
     case MessageType::kPull:
-      if (sync() && (h.flags & kFlagNoCreate) == 0 && h.step > applied_steps) {
-        if (h.step > applied_steps + kMaxStepsAhead) {
-          return Refuse(identity, h,
-                        Status::InvalidArgument("PULL of step ", h.step, " from worker ", h.aux, ", but step ",
-                                                applied_steps, " is not applied yet (--sync)"));
-        }
-        held_pulls.push_back({h, std::move(frames)});
-        return Status::OK();
+      if (sync() && (h.flags & kFlagNoCreate) == 0 && barrier.MustHoldPull(h.step)) {
+        zmq::message_t requester(identity.data(), identity.size());  // the frames move into the barrier
+        const Status held = barrier.HoldPull(h.aux, h.step, HeldMessage{h, std::move(frames)});
+        return held.ok() ? held : Refuse(requester, h, held);
       }
       return HandlePull(identity, h, frames[2]);
     case MessageType::kPush:
@@ -443,7 +433,7 @@ Status Server::Impl::HandlePull(zmq::message_t& identity, const MessageHeader& h
   zmq::message_t values(n * row_bytes);
   // A creating pull of step t is answered after step t - 1 is applied
   // (--sync): its rows' last step is then t, the applied steps.
-  const uint32_t now = sync() ? static_cast<uint32_t>(applied_steps) : push_clock;
+  const uint32_t now = sync() ? static_cast<uint32_t>(barrier.applied_steps()) : push_clock;
   RETURN_IF_ERROR(table->PullBatch(static_cast<const char*>(keys.data()), n, create, now,
                                    static_cast<char*>(values.data())));
   rows[index].store(table->num_rows(), std::memory_order_relaxed);
@@ -479,15 +469,15 @@ Status Server::Impl::HandlePush(zmq::message_t& identity, const MessageHeader& h
 
 Status Server::Impl::HandleCheckpoint(zmq::message_t& identity, const MessageHeader& h, const zmq::message_t& dir) {
   const std::string path(static_cast<const char*>(dir.data()), dir.size());
-  if (sync() && (h.step != applied_steps || !pending_steps.empty())) {
+  if (sync() && (h.step != barrier.applied_steps() || barrier.buffered_steps() > 0)) {
     return Refuse(identity, h,
-                  Status::FailedPrecondition("CHECKPOINT of step ", h.step, " while ", applied_steps,
-                                             " steps are applied and ", pending_steps.size(),
+                  Status::FailedPrecondition("CHECKPOINT of step ", h.step, " while ", barrier.applied_steps(),
+                                             " steps are applied and ", barrier.buffered_steps(),
                                              " are buffered (--sync)"));
   }
   storage::ServerState state;
   state.rank = options.rank;
-  state.applied_steps = applied_steps;
+  state.applied_steps = barrier.applied_steps();
   state.push_clock = push_clock;
   StatusOr<std::vector<storage::FileEntry>> files =
       storage::WriteShard(path, options.rank, state, table_pointers(), cold.get());
@@ -520,59 +510,23 @@ Status Server::Impl::MaybeExpire() {
 
 Status Server::Impl::BufferPush(const MessageHeader& h, std::vector<zmq::message_t>& frames) {
   zmq::message_t& identity = frames[0];
-  const auto num_workers = static_cast<uint32_t>(options.sync_workers);
-  if (h.aux >= num_workers) {
-    return Refuse(identity, h,
-                  Status::InvalidArgument("PUSH from worker rank ", h.aux, ", but the job has ", num_workers,
-                                          " workers (--sync)"));
-  }
-  if (h.step < applied_steps || h.step >= applied_steps + kMaxStepsAhead) {
-    return Refuse(identity, h,
-                  Status::InvalidArgument("PUSH of step ", h.step, " from worker ", h.aux, " while step ",
-                                          applied_steps, " is the next to apply (--sync)"));
-  }
-  StepPushes& step = pending_steps[h.step];
-  if (step.by_rank.empty()) {
-    step.by_rank.resize(num_workers);
-    step.ended.assign(num_workers, 0);
-  }
-  if (step.ended[h.aux]) {
-    return Refuse(identity, h,
-                  Status::InvalidArgument("PUSH of step ", h.step, " from worker ", h.aux,
-                                          " after that worker ended the step (--sync)"));
-  }
   const bool ends_step = (h.flags & kFlagEndOfStep) != 0;
-  step.by_rank[h.aux].push_back({h, std::move(frames)});
-  if (ends_step) {
-    step.ended[h.aux] = 1;
-    ++step.ended_count;
-  }
+  zmq::message_t requester(identity.data(), identity.size());  // frames move into the barrier when it takes them
+  const Status buffered = barrier.AddPush(h.aux, h.step, ends_step, HeldMessage{h, std::move(frames)});
+  if (!buffered.ok()) return Refuse(requester, h, buffered);
   return ApplyCompleteSteps();
 }
 
 Status Server::Impl::ApplyCompleteSteps() {
-  bool applied_any = false;
-  for (;;) {
-    auto it = pending_steps.find(applied_steps);
-    if (it == pending_steps.end() || it->second.ended_count < options.sync_workers) break;
-    for (auto& pushes_of_rank : it->second.by_rank) {
-      for (HeldMessage& push : pushes_of_rank) {
-        RETURN_IF_ERROR(HandlePush(push.frames[0], push.header, push.frames[2], push.frames[3]));
-      }
+  if (!barrier.StepComplete()) return Status::OK();
+  while (barrier.StepComplete()) {
+    for (HeldMessage& push : barrier.PopStep()) {
+      RETURN_IF_ERROR(HandlePush(push.frames[0], push.header, push.frames[2], push.frames[3]));
     }
-    pending_steps.erase(it);
-    ++applied_steps;
-    applied_any = true;
-    VLOG(1) << "server " << options.rank << " applied step " << applied_steps - 1;
+    VLOG(1) << "server " << options.rank << " applied step " << barrier.applied_steps() - 1;
   }
-  if (!applied_any) return Status::OK();
-  for (auto it = held_pulls.begin(); it != held_pulls.end();) {
-    if (it->header.step > applied_steps) {
-      ++it;
-      continue;
-    }
-    RETURN_IF_ERROR(HandlePull(it->frames[0], it->header, it->frames[2]));
-    it = held_pulls.erase(it);
+  for (HeldMessage& pull : barrier.ReleasePulls()) {
+    RETURN_IF_ERROR(HandlePull(pull.frames[0], pull.header, pull.frames[2]));
   }
   return Status::OK();
 }
@@ -600,6 +554,8 @@ ServerStats Server::stats() const {
   s.rejected_messages = impl_->rejected.load();
   s.pulls = impl_->pulls.load();
   s.pushes = impl_->pushes.load();
+  s.sync_buffered_pushes = impl_->buffered_pushes.load(std::memory_order_relaxed);
+  s.sync_held_pulls = impl_->held_pulls.load(std::memory_order_relaxed);
   return s;
 }
 

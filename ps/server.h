@@ -111,6 +111,10 @@ struct ServerStats {
   std::vector<int64_t> rows_per_table;  // in the order of ServerOptions::tables
   int64_t rejected_messages = 0;
   int64_t pulls = 0, pushes = 0;        // requests served
+  // --sync: pushes buffered until every worker ends their step, and creating
+  // pulls held until the steps before theirs are applied. Filled only by
+  // Server::stats() (not sent over the wire).
+  int64_t sync_buffered_pushes = 0, sync_held_pulls = 0;
   // Per table, in the order of ServerOptions::tables: SparseTable::Checksum.
   // Filled only by PsClient::Stats(/*with_checksums=*/true).
   std::vector<uint64_t> checksum_per_table;

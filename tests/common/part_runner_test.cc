@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
 #include <set>
 #include <thread>
 #include <vector>
@@ -50,8 +51,20 @@ TEST(PartRunnerTest, OnePartRunsOnTheCaller) {
   }
 }
 
+// The process's threads, from /proc/self/task.
+int ThreadCount() {
+  int threads = 0;
+  for ([[maybe_unused]] const auto& task : std::filesystem::directory_iterator("/proc/self/task")) ++threads;
+  return threads;
+}
+
 TEST(PartRunnerTest, DestroyedWithoutAJobStopsItsThreads) {
-  for (int i = 0; i < 100; ++i) PartRunner runner(4);  // must not hang
+  const int before = ThreadCount();
+  for (int i = 0; i < 100; ++i) {
+    PartRunner runner(4);
+    ASSERT_EQ(ThreadCount(), before + 3) << "a runner of 4 parts runs 3 threads of its own";
+  }
+  EXPECT_EQ(ThreadCount(), before) << "every runner's threads were joined";
 }
 
 }  // namespace

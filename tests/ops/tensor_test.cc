@@ -16,8 +16,15 @@ TEST(DeviceTest, NamesAndEquality) {
   EXPECT_TRUE(Device::Cuda(0) == Device::Cuda());
   EXPECT_FALSE(Device::Cuda(0) == Device::Cuda(1));
   EXPECT_FALSE(Device::Cpu() == Device::Cuda(0));
-  // Never crashes, with or without a GPU.
-  EXPECT_EQ(CudaAvailable(), CudaDeviceCount() > 0);
+  // With or without a GPU, memory on a device past the last usable one is
+  // refused with a Status, not a crash; a build without CUDA sees none.
+  const StatusOr<Tensor> past_the_last = Tensor::Allocate({2}, Device::Cuda(CudaDeviceCount()));
+  EXPECT_FALSE(past_the_last.ok());
+#if !EMBER_WITH_CUDA
+  EXPECT_EQ(CudaDeviceCount(), 0);
+  EXPECT_FALSE(CudaAvailable());
+  EXPECT_EQ(past_the_last.status().code(), StatusCode::kUnimplemented) << past_the_last.status();
+#endif
 }
 
 TEST(TensorTest, ShapesViewsAndCopies) {

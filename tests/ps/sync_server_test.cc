@@ -52,7 +52,17 @@ class SyncServerTest : public ::testing::Test {
     EXPECT_TRUE(client->Connect().ok());
     return client;
   }
-  static void Settle() { std::this_thread::sleep_for(std::chrono::milliseconds(50)); }
+  // Waits (up to 10 s) until the server's barrier holds `pushes` buffered
+  // pushes and `pulls` held pulls: the arrivals so far have been received.
+  static bool WaitForBarrier(ServerThread& server, int64_t pushes, int64_t pulls) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < give_up) {
+      const ServerStats stats = server.server().stats();
+      if (stats.sync_buffered_pushes == pushes && stats.sync_held_pulls == pulls) return true;
+      std::this_thread::yield();
+    }
+    return false;
+  }
 
   zmq::context_t context_;
 };
@@ -94,7 +104,7 @@ TEST_F(SyncServerTest, PushesArrivingOneZeroAreAppliedZeroOne) {
   float after = -1;
   auto held = worker1->Pull(kTable, keys, &after);  // step 1: held until step 0 is applied
   ASSERT_TRUE(held.ok());
-  Settle();
+  ASSERT_TRUE(WaitForBarrier(server, /*pushes=*/1, /*pulls=*/1)) << "rank 1's push and pull did not arrive";
   auto observer = Worker(0, 1, table);
   auto stats = observer->Stats();
   ASSERT_TRUE(stats.ok()) << stats.status();
@@ -127,11 +137,14 @@ TEST_F(SyncServerTest, AdagradStepIsAppliedInRankOrderWhateverTheArrival) {
   for (uint32_t r = 0; r < 3; ++r) storage::ApplySparseOptimizer(table.optimizer, 2, grads[r].data(), r + 1, value.data(), state.data());
 
   std::vector<Ticket> pushes(3);
-  for (int r : {2, 0, 1}) {  // arrival order
+  int64_t arrived = 0;
+  for (int r : {2, 0, 1}) {  // arrival order: each push is at the server before the next is sent
     auto push = workers[r]->Push(kTable, keys, grads[r], /*end_of_step=*/true);
     ASSERT_TRUE(push.ok());
     pushes[r] = *push;
-    Settle();
+    if (++arrived < 3) {
+      ASSERT_TRUE(WaitForBarrier(server, arrived, 0)) << "rank " << r << "'s push did not arrive";
+    }
   }
   for (int r = 0; r < 3; ++r) ASSERT_TRUE(workers[r]->Wait(pushes[r]).ok());
   workers[0]->set_step(1);
