@@ -64,7 +64,8 @@ DEFINE_int32(ranking_k, 10, "interactions: the K of the HR@K and NDCG@K evaluati
 // Model.
 DEFINE_string(model, "wide_deep",
               "Model: lr (FTRL logistic regression), wide_deep (Cheng et al. 2016), deepfm "
-              "(Guo et al. 2017), dcn (DCN-v2, Wang et al. 2021), dlrm (Naumov et al. 2019); with "
+              "(Guo et al. 2017), dcn (DCN-v2, Wang et al. 2021), dlrm (Naumov et al. 2019), youtube_ranking "
+              "(Covington et al. 2016: a click weighted by its watch time, the weight column of a --schema); with "
               "--data_format=interactions: ncf (He et al. 2017; --ncf_variant), din (Zhou et al. 2018), bst (Chen et "
               "al. 2019) or youtube_retrieval (Covington et al. 2016, sampled softmax). See docs/models.md.");
 DEFINE_int32(max_seq_len, 20,

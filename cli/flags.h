@@ -45,7 +45,7 @@ void LogEffectiveFlags(const VerbInfo& verb);
 
 StatusOr<job::JobOptions> JobOptionsFromFlags();
 StatusOr<data::SyntheticOptions> SyntheticOptionsFromFlags();
-// gen-data's --kind ("criteo" or "sequences") and the options of the latter.
+// gen-data's --kind: "criteo", "sequences" or "watch".
 std::string GenDataKind();
 StatusOr<data::SequenceSyntheticOptions> SequenceOptionsFromFlags();
 StatusOr<data::WatchSyntheticOptions> WatchOptionsFromFlags();

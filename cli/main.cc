@@ -1,6 +1,6 @@
 // cli/main.cc: the ember binary. `ember <verb> [--flags]`.
 //
-// Verbs: train, eval, gen-data. `ember <verb> --help` lists the verb's flags
+// Verbs: train, eval, gen-data, inspect, export. `ember <verb> --help` lists the verb's flags
 // with their meaning and defaults. Flags become Options structs here, are
 // validated into a Status, and the effective configuration is logged once;
 // library code never reads FLAGS_*.
@@ -41,7 +41,8 @@ constexpr char kUsage[] =
     "  train     train a model (local mode: scheduler, servers and workers as threads of this process;\n"
     "            under mpirun: one process per role)\n"
     "  eval      AUC and logloss of a scores file against the labels of --eval_files\n"
-    "  gen-data  write Criteo-format train/test files from a known click model (or behaviour sequences)\n"
+    "  gen-data  write generated data whose truth is known: --kind=criteo (Criteo TSV from a click model),\n"
+    "            sequences (behaviour sequences) or watch (video impressions with watch times)\n"
     "  inspect   ember inspect PATH: verify a checkpoint and print what it holds\n"
     "  export    ember export PATH --out=DIR: a checkpoint's tables and dense parameters as .npy files\n"
     "\n"

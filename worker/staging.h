@@ -4,8 +4,8 @@
 // GPU worker, so that the copies to and from the device are asynchronous;
 // plain host memory on a CPU worker); on a GPU, the rows' device copies.
 //
-// Plain host buffers (a CPU worker's) are allocated afresh on every View:
-// reusing them measured slower. Kept buffers come in slots: the batch of
+// Plain host buffers (a CPU worker's) are allocated afresh on every View
+// (bench/README.md says why). Kept buffers come in slots: the batch of
 // step k uses slot k % 2 for its rows,
 // so the pull of step k+1 lands in the other slot while step k computes;
 // one more slot holds the row gradients of the step being pushed. A buffer
