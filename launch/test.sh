@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs the whole test suite with ctest,
-# then the fuzz targets for a few seconds each (launch/fuzz.sh, a clang
-# build of its own in build-fuzz/). EMBER_FUZZ_SECONDS=0 skips the fuzzing.
+# then the sanitized runs (launch/sanitize.sh, clang builds of their own in
+# build-asan/ and build-tsan/): the unit tests under ASan+UBSan and under
+# TSan, and the fuzz targets for a few seconds each. EMBER_SANITIZE=0 skips
+# them; EMBER_FUZZ_SECONDS=0 skips only the fuzzing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash launch/install-deps.sh
@@ -11,4 +13,4 @@ bash launch/build.sh
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
   ctest --output-on-failure --timeout 600 -j"$(nproc)"
 )
-if [[ "${EMBER_FUZZ_SECONDS:-5}" != "0" ]]; then bash launch/fuzz.sh; fi
+if [[ "${EMBER_SANITIZE:-1}" != "0" ]]; then bash launch/sanitize.sh; fi
