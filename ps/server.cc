@@ -24,10 +24,6 @@
 namespace ember::ps {
 namespace {
 
-// --sync: how many steps past the last applied one a push or pull may be
-// tagged (a worker is at most one step ahead; the rest is slack). Bounds
-// what a misbehaving peer can make the server buffer.
-
 std::string PeerName(const zmq::message_t& identity) {
   std::ostringstream out;
   out << "0x" << std::hex << std::setfill('0');
@@ -55,7 +51,9 @@ struct Server::Impl {
   // requester has been sent it as an error reply.
   Status Handle(std::vector<zmq::message_t>& frames);
   // Handle's work after ParseMessage accepted the request.
-  Status Dispatch(const MessageHeader& h, std::vector<zmq::message_t>& frames);
+  // `requester` is a copy of frames[0], kept for the reply when a held
+  // --sync request's frames have moved into the barrier.
+  Status Dispatch(const MessageHeader& h, std::vector<zmq::message_t>& frames, zmq::message_t& requester);
   void Reject(const zmq::message_t& identity, const MessageHeader& header, bool authenticated, const Status& why);
   Status Send(zmq::message_t& identity, const MessageHeader& header, zmq::message_t* payload0,
               zmq::message_t* payload1);
@@ -64,7 +62,7 @@ struct Server::Impl {
   Status HandlePush(zmq::message_t& identity, const MessageHeader& h, const zmq::message_t& keys,
                     const zmq::message_t& grads);
   // --sync: buffers a PUSH, then applies every step that is complete.
-  Status BufferPush(const MessageHeader& h, std::vector<zmq::message_t>& frames);
+  Status BufferPush(const MessageHeader& h, std::vector<zmq::message_t>& frames, zmq::message_t& requester);
   // --sync: applies the buffered steps that every worker ended, in step and
   // rank order, then answers the held pulls they release.
   Status ApplyCompleteSteps();
@@ -354,7 +352,7 @@ Status Server::Impl::Handle(std::vector<zmq::message_t>& frames) {
   // A held --sync request keeps the frames; the reply of a failure needs the
   // identity after that.
   zmq::message_t requester(identity.data(), identity.size());
-  Status status = Dispatch(h, frames);
+  Status status = Dispatch(h, frames, requester);
   if (!status.ok()) (void)SendError(requester, h, status);
   if (sync()) {
     buffered_pushes.store(static_cast<int64_t>(barrier.buffered_pushes()), std::memory_order_relaxed);
@@ -363,7 +361,8 @@ Status Server::Impl::Handle(std::vector<zmq::message_t>& frames) {
   return status;
 }
 
-Status Server::Impl::Dispatch(const MessageHeader& h, std::vector<zmq::message_t>& frames) {
+Status Server::Impl::Dispatch(const MessageHeader& h, std::vector<zmq::message_t>& frames,
+                              zmq::message_t& requester) {
   zmq::message_t& identity = frames[0];
   switch (static_cast<MessageType>(h.type)) {
     case MessageType::kHello: {
@@ -383,13 +382,12 @@ Status Server::Impl::Dispatch(const MessageHeader& h, std::vector<zmq::message_t
     }
     case MessageType::kPull:
       if (sync() && (h.flags & kFlagNoCreate) == 0 && barrier.MustHoldPull(h.step)) {
-        zmq::message_t requester(identity.data(), identity.size());  // the frames move into the barrier
         const Status held = barrier.HoldPull(h.aux, h.step, HeldMessage{h, std::move(frames)});
         return held.ok() ? held : Refuse(requester, h, held);
       }
       return HandlePull(identity, h, frames[2]);
     case MessageType::kPush:
-      if (sync()) return BufferPush(h, frames);
+      if (sync()) return BufferPush(h, frames, requester);
       return HandlePush(identity, h, frames[2], frames[3]);
     case MessageType::kStats: {
       const bool with_checksums = (h.flags & kFlagChecksums) != 0;
@@ -508,23 +506,22 @@ Status Server::Impl::MaybeExpire() {
   return Status::OK();
 }
 
-Status Server::Impl::BufferPush(const MessageHeader& h, std::vector<zmq::message_t>& frames) {
-  zmq::message_t& identity = frames[0];
+Status Server::Impl::BufferPush(const MessageHeader& h, std::vector<zmq::message_t>& frames,
+                                zmq::message_t& requester) {
   const bool ends_step = (h.flags & kFlagEndOfStep) != 0;
-  zmq::message_t requester(identity.data(), identity.size());  // frames move into the barrier when it takes them
   const Status buffered = barrier.AddPush(h.aux, h.step, ends_step, HeldMessage{h, std::move(frames)});
   if (!buffered.ok()) return Refuse(requester, h, buffered);
   return ApplyCompleteSteps();
 }
 
 Status Server::Impl::ApplyCompleteSteps() {
-  if (!barrier.StepComplete()) return Status::OK();
-  while (barrier.StepComplete()) {
+  if (!barrier.StepComplete()) return Status::OK();  // nothing applied: no pull to release
+  do {
     for (HeldMessage& push : barrier.PopStep()) {
       RETURN_IF_ERROR(HandlePush(push.frames[0], push.header, push.frames[2], push.frames[3]));
     }
     VLOG(1) << "server " << options.rank << " applied step " << barrier.applied_steps() - 1;
-  }
+  } while (barrier.StepComplete());
   for (HeldMessage& pull : barrier.ReleasePulls()) {
     RETURN_IF_ERROR(HandlePull(pull.frames[0], pull.header, pull.frames[2]));
   }

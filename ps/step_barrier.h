@@ -30,7 +30,8 @@ class StepBarrier {
  public:
   // How many steps past the next one to apply a worker may be: a push or
   // pull further ahead breaks the protocol (a worker runs at most one step
-  // ahead of the slowest).
+  // ahead of the slowest; the rest is slack). Bounds what a misbehaving
+  // peer can make the server buffer.
   static constexpr uint64_t kMaxStepsAhead = 4;
 
   explicit StepBarrier(int num_workers) : num_workers_(static_cast<uint32_t>(num_workers)) {}
