@@ -2,23 +2,20 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <iomanip>
 #include <mutex>
 #include <sstream>
 #include <string_view>
-#include <unordered_map>
 
 #include <zmq_addon.hpp>
 
 #include "common/logging.h"
-#include "common/part_runner.h"
 #include "net/connection_cap.h"
 #include "net/curve.h"
 #include "net/zmq_util.h"
+#include "ps/server_shard.h"
 #include "ps/step_barrier.h"
 #include "ps/wire.h"
-#include "storage/shard.h"
 #include "storage/sparse_table.h"
 
 namespace ember::ps {
@@ -58,6 +55,8 @@ struct Server::Impl {
   Status Send(zmq::message_t& identity, const MessageHeader& header, zmq::message_t* payload0,
               zmq::message_t* payload1);
   Status SendError(zmq::message_t& identity, const MessageHeader& request, const Status& error);
+  // Stores every table's row count for stats().
+  void CountRows();
   Status HandlePull(zmq::message_t& identity, const MessageHeader& h, const zmq::message_t& keys);
   Status HandlePush(zmq::message_t& identity, const MessageHeader& h, const zmq::message_t& keys,
                     const zmq::message_t& grads);
@@ -66,34 +65,9 @@ struct Server::Impl {
   // --sync: applies the buffered steps that every worker ended, in step and
   // rank order, then answers the held pulls they release.
   Status ApplyCompleteSteps();
-  // Creates the tables (and the RocksDB tier under a memory budget), then
-  // loads options.restore_from when set.
-  Status CreateTables();
   // Writes this server's shard of a checkpoint into `dir`; the reply lists
   // its files.
   Status HandleCheckpoint(zmq::message_t& identity, const MessageHeader& h, const zmq::message_t& dir);
-  // "table wide: 1234 rows (567 in memory), ..."; tiered tables add
-  // " [RocksDB: L lookups / F found]".
-  std::string TablesSummary() const {
-    std::string summary;
-    for (const auto& table : tables) {
-      summary += (summary.empty() ? "table " : ", table ") + table->config().name + ": " +
-                 std::to_string(table->num_rows()) + " rows (" + std::to_string(table->memory_rows()) +
-                 " in memory)";
-      if (cold != nullptr) {
-        summary += " [RocksDB: " + std::to_string(table->cold_lookups()) + " lookups / " +
-                   std::to_string(table->cold_found()) + " found]";
-      }
-    }
-    return summary;
-  }
-  // --ttl_steps: deletes expired rows every ttl_steps / 4 steps of push_clock.
-  Status MaybeExpire();
-  std::vector<storage::SparseTable*> table_pointers() const {
-    std::vector<storage::SparseTable*> out;
-    for (const auto& table : tables) out.push_back(table.get());
-    return out;
-  }
   // An authenticated request that breaks the --sync protocol: counted,
   // logged and answered with InvalidArgument.
   Status Refuse(zmq::message_t& identity, const MessageHeader& h, const Status& why) {
@@ -106,10 +80,6 @@ struct Server::Impl {
                                      request.request_id);
     return reply;
   }
-  storage::SparseTable* TableById(uint32_t id) {
-    auto it = table_by_id.find(id);
-    return it == table_by_id.end() ? nullptr : tables[it->second].get();
-  }
 
   zmq::context_t* context;
   ServerOptions options;
@@ -117,22 +87,13 @@ struct Server::Impl {
   std::unique_ptr<net::ConnectionCap> connection_cap;  // tcp with max_connections only
   mutable std::mutex endpoint_mu;
   std::string endpoint;
-  std::unique_ptr<storage::RocksTier> cold;  // null without a memory budget
-  // The memory tier's budget, shared by the tables (declared before them:
-  // they point to it).
-  std::unique_ptr<storage::SharedMemoryBudget> budget;
-  // --server_threads: splits the tables' batches (null with one thread;
-  // declared before the tables, which point to it).
-  std::unique_ptr<PartRunner> runner;
-  std::vector<std::unique_ptr<storage::SparseTable>> tables;
-  std::unordered_map<uint32_t, size_t> table_by_id;
+  std::unique_ptr<ServerShard> shard;  // created by Bind
   TableDimFn table_dim;
   std::atomic<bool> stop{false};
   bool shutdown_requested = false;
   // A row's "last step": the job's applied steps under --sync (the same in
   // every run), else this server's count of pushes applied.
   uint32_t push_clock = 0;
-  uint32_t next_expiry = 0;  // --ttl_steps: push_clock at which tables are next swept
   std::vector<std::string_view> views;
   // --sync: the pushes and pulls that wait for a step.
   StepBarrier<HeldMessage> barrier;
@@ -154,11 +115,13 @@ Status Server::Impl::Bind() {
   if (options.bind_endpoint.empty()) {
     return Status::InvalidArgument("server ", options.rank, ": empty bind_endpoint");
   }
-  RETURN_IF_ERROR(CreateTables().WithContext("server " + std::to_string(options.rank)));
-  table_dim = [this](uint32_t id) -> int {
-    auto it = table_by_id.find(id);
-    return it == table_by_id.end() ? -1 : tables[it->second]->dim();
-  };
+  StatusOr<std::unique_ptr<ServerShard>> created = ServerShard::Create(options);
+  if (!created.ok()) return created.status().WithContext("server " + std::to_string(options.rank));
+  shard = *std::move(created);
+  barrier.StartAt(shard->restored().applied_steps);
+  push_clock = shard->restored().push_clock;
+  CountRows();
+  table_dim = [this](uint32_t id) { return shard->dim(id); };
   try {
     auto s = std::make_unique<zmq::socket_t>(*context, zmq::socket_type::router);
     s->set(zmq::sockopt::linger, options.linger_ms);
@@ -187,51 +150,10 @@ Status Server::Impl::Bind() {
   } catch (const zmq::error_t& e) {
     return net::ZmqStatus(e, "server " + std::to_string(options.rank) + " bind", options.bind_endpoint);
   }
-  LOG(INFO) << "server " << options.rank << " bound " << endpoint << " with " << tables.size() << " table(s)";
+  LOG(INFO) << "server " << options.rank << " bound " << endpoint << " with " << shard->tables().size() << " table(s)";
   return Status::OK();
 }
 
-Status Server::Impl::CreateTables() {
-  if (options.memory_bytes < 0) return Status::InvalidArgument("memory_bytes = ", options.memory_bytes);
-  if (options.memory_bytes > 0) {
-    ASSIGN_OR_RETURN(cold, storage::RocksTier::Open(options.rocks, options.tables));
-  }
-  tables.clear();
-  if (options.threads > 1) runner = std::make_unique<PartRunner>(options.threads);
-  budget = std::make_unique<storage::SharedMemoryBudget>(options.memory_bytes);
-  for (size_t i = 0; i < options.tables.size(); ++i) {
-    storage::TierOptions tier;
-    tier.cold = cold.get();
-    tier.shared = budget.get();
-    tier.min_count = options.min_count;
-    tier.ttl_steps = options.ttl_steps;
-    tables.push_back(std::make_unique<storage::SparseTable>(options.tables[i], options.seed, tier));
-    tables.back()->set_runner(runner.get());
-    budget->Add(tables.back().get());
-    table_by_id[options.tables[i].id] = i;
-  }
-  if (!options.restore_from.empty()) {
-    const auto start = std::chrono::steady_clock::now();
-    ASSIGN_OR_RETURN(storage::ServerState state,
-                     storage::LoadShards(options.restore_from, options.restore_num_servers, options.rank,
-                                         options.num_servers, table_pointers()));
-    barrier.StartAt(state.applied_steps);
-    push_clock = state.push_clock;
-    int64_t restored = 0, restored_bytes = 0;
-    for (size_t i = 0; i < tables.size(); ++i) {
-      rows[i].store(tables[i]->num_rows(), std::memory_order_relaxed);
-      restored += tables[i]->num_rows();
-      restored_bytes += tables[i]->num_rows() * (8 + 4 * int64_t{tables[i]->row_floats()});
-    }
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    LOG(INFO) << "server " << options.rank << " restored " << restored << " rows (" << restored_bytes / 1e6
-              << " MB of keys and rows) in " << seconds << " s (" << (seconds > 0 ? restored_bytes / 1e6 / seconds : 0)
-              << " MB/s) from " << options.restore_from
-              << " (" << options.restore_num_servers << " server(s) wrote it); step " << barrier.applied_steps();
-  }
-  if (options.ttl_steps > 0) next_expiry = push_clock + std::max<uint32_t>(1, options.ttl_steps / 4);
-  return Status::OK();
-}
 
 Status Server::Impl::Run() {
   if (socket == nullptr) return Status::FailedPrecondition("server ", options.rank, ": Run before a successful Bind");
@@ -272,11 +194,11 @@ Status Server::Impl::Run() {
       return handled;
     }
     if (shutdown_requested) {
-      LOG(INFO) << "server " << options.rank << " stops on SHUTDOWN; " << TablesSummary();
+      LOG(INFO) << "server " << options.rank << " stops on SHUTDOWN; " << shard->Summary();
       return Status::OK();
     }
   }
-  LOG(INFO) << "server " << options.rank << " stopped; " << TablesSummary();
+  LOG(INFO) << "server " << options.rank << " stopped; " << shard->Summary();
   return Status::OK();
 }
 
@@ -364,6 +286,7 @@ Status Server::Impl::Handle(std::vector<zmq::message_t>& frames) {
 Status Server::Impl::Dispatch(const MessageHeader& h, std::vector<zmq::message_t>& frames,
                               zmq::message_t& requester) {
   zmq::message_t& identity = frames[0];
+  const std::vector<std::unique_ptr<storage::SparseTable>>& tables = shard->tables();
   switch (static_cast<MessageType>(h.type)) {
     case MessageType::kHello: {
       MessageHeader reply = ReplyHeader(h);
@@ -420,8 +343,8 @@ Status Server::Impl::Dispatch(const MessageHeader& h, std::vector<zmq::message_t
 }
 
 Status Server::Impl::HandlePull(zmq::message_t& identity, const MessageHeader& h, const zmq::message_t& keys) {
-  storage::SparseTable* table = TableById(h.table_id);
-  const size_t index = table_by_id[h.table_id];
+  storage::SparseTable* table = shard->table(h.table_id);
+  const int index = shard->index_of(h.table_id);
   const bool create = (h.flags & kFlagNoCreate) == 0;
   const size_t n = h.item_count;
   const size_t dim = static_cast<size_t>(table->dim());
@@ -446,8 +369,7 @@ Status Server::Impl::HandlePull(zmq::message_t& identity, const MessageHeader& h
 
 Status Server::Impl::HandlePush(zmq::message_t& identity, const MessageHeader& h, const zmq::message_t& keys,
                                 const zmq::message_t& grads) {
-  storage::SparseTable* table = TableById(h.table_id);
-  const size_t index = table_by_id[h.table_id];
+  storage::SparseTable* table = shard->table(h.table_id);
   const size_t n = h.item_count;
   // The rows' last step: under --sync the worker's step; else the count of
   // push requests, which advances at a request's last message (all the
@@ -457,8 +379,8 @@ Status Server::Impl::HandlePush(zmq::message_t& identity, const MessageHeader& h
   // Gradients are read in place from the frame (no per-row copy).
   RETURN_IF_ERROR(table->PushBatch(static_cast<const char*>(keys.data()), static_cast<const char*>(grads.data()), n,
                                    stamp));
-  RETURN_IF_ERROR(MaybeExpire());
-  rows[index].store(table->num_rows(), std::memory_order_relaxed);
+  RETURN_IF_ERROR(shard->MaybeExpire(push_clock));
+  CountRows();
   pushes.fetch_add(1, std::memory_order_relaxed);
   MessageHeader reply = ReplyHeader(h);
   reply.item_count = n;
@@ -478,7 +400,7 @@ Status Server::Impl::HandleCheckpoint(zmq::message_t& identity, const MessageHea
   state.applied_steps = barrier.applied_steps();
   state.push_clock = push_clock;
   StatusOr<std::vector<storage::FileEntry>> files =
-      storage::WriteShard(path, options.rank, state, table_pointers(), cold.get());
+      shard->WriteCheckpoint(path, state);
   if (!files.ok()) {
     LOG(ERROR) << "server " << options.rank << " could not write its shard of checkpoint step " << h.step << ": "
                << files.status();
@@ -493,17 +415,8 @@ Status Server::Impl::HandleCheckpoint(zmq::message_t& identity, const MessageHea
   return Send(identity, reply, &payload, nullptr);
 }
 
-Status Server::Impl::MaybeExpire() {
-  if (options.ttl_steps == 0 || push_clock < next_expiry) return Status::OK();
-  int64_t expired = 0;
-  for (size_t i = 0; i < tables.size(); ++i) {
-    ASSIGN_OR_RETURN(int64_t n, tables[i]->Expire(push_clock));
-    expired += n;
-    rows[i].store(tables[i]->num_rows(), std::memory_order_relaxed);
-  }
-  VLOG(1) << "server " << options.rank << " expired " << expired << " rows at step " << push_clock;
-  next_expiry = push_clock + std::max<uint32_t>(1, options.ttl_steps / 4);
-  return Status::OK();
+void Server::Impl::CountRows() {
+  for (size_t i = 0; i < rows.size(); ++i) rows[i].store(shard->tables()[i]->num_rows(), std::memory_order_relaxed);
 }
 
 Status Server::Impl::BufferPush(const MessageHeader& h, std::vector<zmq::message_t>& frames,
