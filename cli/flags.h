@@ -1,5 +1,6 @@
-// cli/flags.h: every command-line flag of the ember binary, the verbs they
-// belong to, and their conversion into validated Options structs.
+// cli/flags.h: the conversion of the ember binary's flags
+// (cli/flag_definitions.h) into validated Options structs; InvalidArgument
+// naming the flag for a value out of its range.
 #pragma once
 
 #include <string>
@@ -13,35 +14,6 @@
 #include "job/local_job.h"
 
 namespace ember::cli {
-
-struct VerbInfo {
-  const char* name;
-  const char* summary;
-  std::vector<const char*> flags;  // the flags this verb reads
-  const char* argument = nullptr;  // the one positional argument it takes ("PATH"), or none
-};
-
-extern const VerbInfo kTrainFlags;
-extern const VerbInfo kEvalFlags;
-extern const VerbInfo kGenDataFlags;
-extern const VerbInfo kInspectFlags;  // ember inspect PATH
-extern const VerbInfo kExportFlags;   // ember export PATH --out=DIR
-
-// nullptr for an unknown verb.
-const VerbInfo* FindVerb(const std::string& verb);
-// Prints the verb's summary and each of its flags: name, default, meaning.
-void PrintVerbHelp(const VerbInfo& verb);
-// Checks a command line (args[0] the program, the verb already removed)
-// before gflags parses it, because gflags exits with 1 on any error where
-// ember promises 2: an unknown flag, a value its type refuses (a bad
-// integer), a --flagfile that cannot be read (nested ones too), and the same
-// inside every flag file. InvalidArgument naming the flag, the value or the
-// file. Sets the flags it checks (the parse after it sets them again).
-Status CheckCommandLine(const std::vector<char*>& args);
-// InvalidArgument naming an ember flag that was set but does not apply.
-Status CheckFlagsBelongToVerb(const VerbInfo& verb);
-// Logs the value of every flag of the verb once.
-void LogEffectiveFlags(const VerbInfo& verb);
 
 StatusOr<job::JobOptions> JobOptionsFromFlags();
 StatusOr<data::SyntheticOptions> SyntheticOptionsFromFlags();
