@@ -1,3 +1,7 @@
+// ps/client.cc: PsClient's one state machine — requests split over the
+// servers and chunked, their tickets, and the replies matched back to them
+// (about 550 lines; the parts share the request table and are not separable
+// without exposing it).
 #include "ps/client.h"
 
 #include <cerrno>
