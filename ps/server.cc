@@ -117,7 +117,7 @@ Status Server::Impl::Bind() {
   }
   StatusOr<std::unique_ptr<ServerShard>> created = ServerShard::Create(options);
   if (!created.ok()) return created.status().WithContext("server " + std::to_string(options.rank));
-  shard = *std::move(created);
+  shard = std::move(*created);
   barrier.StartAt(shard->restored().applied_steps);
   push_clock = shard->restored().push_clock;
   CountRows();
