@@ -16,9 +16,8 @@
 // runs), at the port of the server's "server 0 bound tcp://127.0.0.1:PORT"
 // line; the server rank's pid is found as failure_test does
 // (the ember binary, this test's data directory, OMPI_COMM_WORLD_RANK).
-// Every mpirun runs under `timeout` in its own process group.
-#include <signal.h>
-#include <sys/wait.h>
+// Every mpirun runs under `timeout` in its own process group
+// (tests/util/background_process.h).
 #include <unistd.h>
 
 #include <algorithm>
@@ -40,6 +39,7 @@
 
 #include "common/files.h"
 #include "tests/fault/strangers.h"
+#include "tests/util/background_process.h"
 #include "tests/util/command.h"
 #include "tests/util/processes.h"
 
@@ -142,45 +142,31 @@ class MpiStrangerTest : public ::testing::Test {
     ASSERT_EQ(gen.exit_code, 0) << gen.output;
   }
   void TearDown() override {
-    if (mpirun_ > 0) {  // a failed assertion left it running
-      ::kill(-mpirun_, SIGKILL);
-      ::waitpid(mpirun_, nullptr, 0);
-    }
+    mpirun_.reset();  // a failed assertion left it running: its group is killed
     if (!dir_.empty()) std::filesystem::remove_all(dir_);
   }
 
   // Starts `mpirun -np 4 ember train` in its own process group, its output to log_path(name).
   void StartJob(const std::string& name) {
     const std::string command =
-        testing_util::MpirunEnvironment() + "exec timeout -k 5 " + std::to_string(kMpiTimeoutSeconds) +
+        "env " + testing_util::MpirunEnvironment() + "timeout -k 5 " + std::to_string(kMpiTimeoutSeconds) +
         " mpirun --oversubscribe -np 4 " +
         EMBER_BINARY_PATH + " train --model=wide_deep --hidden=32,16 --embedding_dim=8 --batch_size=256 " +
         "--num_servers=1 --compute_threads=1 --deterministic --progress_every_steps=20 --train_files=" + dir_ +
-        "/train.tsv --eval_files=" + dir_ + "/test.tsv --metrics_out=" + dir_ + "/" + name + ".jsonl > " +
-        log_path(name) + " 2>&1";
-    mpirun_ = ::fork();
-    ASSERT_GE(mpirun_, 0);
-    if (mpirun_ == 0) {
-      ::setpgid(0, 0);
-      ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ::setpgid(mpirun_, mpirun_);
+        "/train.tsv --eval_files=" + dir_ + "/test.tsv --metrics_out=" + dir_ + "/" + name + ".jsonl";
+    mpirun_ = std::make_unique<testing_util::BackgroundProcess>(command, log_path(name));
+    ASSERT_TRUE(mpirun_->started());
   }
 
-  // True (and the exit code in *exit_code) once mpirun has ended.
-  bool Ended(int* exit_code) {
-    int status = 0;
-    if (::waitpid(mpirun_, &status, WNOHANG) != mpirun_) return false;
-    mpirun_ = -1;
-    *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return true;
-  }
+  // mpirun's exit code once it has ended: `timeout` ends it after
+  // kMpiTimeoutSeconds (exit code 124), so this wait is bounded; past that
+  // and the grace of `timeout -k` it fails as hung.
   int WaitJob() {
-    int status = 0;
-    ::waitpid(mpirun_, &status, 0);
-    mpirun_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (!mpirun_->WaitForExit(std::chrono::seconds(kMpiTimeoutSeconds + 15))) {
+      ADD_FAILURE() << "mpirun outlived its timeout";
+      mpirun_->Kill9();
+    }
+    return mpirun_->exit_code();
   }
 
   std::string log_path(const std::string& name) const { return dir_ + "/" + name + ".log"; }
@@ -190,7 +176,7 @@ class MpiStrangerTest : public ::testing::Test {
   }
 
   std::string dir_;
-  pid_t mpirun_ = -1;
+  std::unique_ptr<testing_util::BackgroundProcess> mpirun_;
 };
 
 TEST_F(MpiStrangerTest, TenThousandBadMessagesOnTheServerPortChangeNothing) {
@@ -205,7 +191,6 @@ TEST_F(MpiStrangerTest, TenThousandBadMessagesOnTheServerPortChangeNothing) {
   const auto deadline = Clock::now() + std::chrono::seconds(kMpiTimeoutSeconds);
   const std::string bound = "server 0 bound tcp://127.0.0.1:";
   std::string endpoint;
-  int exit_code = -1;
   while (endpoint.empty() && Clock::now() < deadline) {
     const std::string log = Log("stranger");
     const size_t at = log.find(bound);
@@ -216,7 +201,7 @@ TEST_F(MpiStrangerTest, TenThousandBadMessagesOnTheServerPortChangeNothing) {
       endpoint = "tcp://127.0.0.1:" + std::to_string(std::atoi(log.c_str() + at + bound.size()));
       break;
     }
-    ASSERT_FALSE(Ended(&exit_code)) << "mpirun ended before its server bound\n" << log;
+    ASSERT_FALSE(mpirun_->Exited()) << "mpirun ended before its server bound\n" << log;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   ASSERT_FALSE(endpoint.empty()) << Log("stranger");
@@ -239,12 +224,12 @@ TEST_F(MpiStrangerTest, TenThousandBadMessagesOnTheServerPortChangeNothing) {
   while (Clock::now() < deadline) {
     rejected = MaxRejectedLogged(Log("stranger"));
     if (rejected >= report.sent) break;
-    if ((ended = Ended(&exit_code))) break;
+    if ((ended = mpirun_->Exited())) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   const int64_t rss_last = RssBytes(server);
   const double stranger_seconds = std::chrono::duration<double>(Clock::now() - stranger_start).count();
-  if (!ended) exit_code = WaitJob();
+  const int exit_code = ended ? mpirun_->exit_code() : WaitJob();
   const double job_seconds = std::chrono::duration<double>(Clock::now() - stranger_start).count();
   const std::string log = Log("stranger");
   rejected = MaxRejectedLogged(log);

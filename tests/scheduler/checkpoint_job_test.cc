@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "common/files.h"
+#include "tests/util/background_process.h"
 #include "tests/util/command.h"
 
 namespace ember {
@@ -27,62 +28,15 @@ using testing_util::CommandResult;
 using testing_util::FinalMetricsLine;
 using testing_util::JsonStringList;
 using testing_util::RunShell;
+// The jobs these tests kill: a process group of their own, killed and reaped
+// at the end of its scope.
+using Background = testing_util::BackgroundProcess;
 
 // A number field of a JSON line, or `missing`.
 double NumberOr(const std::string& json, const std::string& name, double missing) {
   StatusOr<double> value = JsonNumberField(json, name);
   return value.ok() ? *value : missing;
 }
-
-// A process started in the background with its output going to a file.
-class Background {
- public:
-  Background(const std::string& command, const std::string& output_path) : output_path_(output_path) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::setpgid(0, 0);
-      const std::string shell = "exec " + command + " > " + output_path + " 2>&1";
-      ::execl("/bin/sh", "sh", "-c", shell.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-  }
-  ~Background() {
-    if (pid_ > 0 && !reaped_) Kill9();
-  }
-  // Waits until the output holds `text` (true) or the process ended or
-  // `timeout` passed (false).
-  bool WaitForOutput(const std::string& text, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (output().find(text) != std::string::npos) return true;
-      if (Exited()) return output().find(text) != std::string::npos;
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    return false;
-  }
-  // kill -9 of the whole process group (the command may be `timeout ...
-  // ember`, whose ember would outlive a kill of `timeout` alone).
-  void Kill9() {
-    ::kill(-pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    reaped_ = true;
-  }
-  bool Exited() {
-    if (reaped_) return true;
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) reaped_ = true;
-    return reaped_;
-  }
-  std::string output() const {
-    StatusOr<std::string> text = ReadFileToString(output_path_);
-    return text.ok() ? *text : "";
-  }
-
- private:
-  std::string output_path_;
-  pid_t pid_ = -1;
-  bool reaped_ = false;
-};
 
 // The generated data every test trains on.
 std::string* data_dir = nullptr;

@@ -12,6 +12,7 @@
 #include "common/files.h"
 #include "common/random.h"
 #include "ops/tensor.h"
+#include "tests/util/background_process.h"
 #include "tests/util/command.h"
 
 namespace ember {
@@ -306,10 +307,10 @@ TEST_F(CliTest, DenseSyncFlagIsChecked) {
 TEST_F(CliTest, SecondJobOnACheckpointFolderIsRefusedNamingTheFirst) {
   ASSERT_EQ(RunEmber("gen-data --out_dir=" + dir_ + " --train_rows=20000 --test_rows=100 --seed=4").exit_code, 0);
   const std::string job = "train --model=lr --train_files=" + dir_ + "/train.tsv --checkpoint_dir=" + dir_ + "/ckpt";
-  const CommandResult started = testing_util::RunShell(
-      "(timeout -k 5 120 " + std::string(EMBER_BINARY_PATH) + " " + job +
-      " --epochs=1000 --checkpoint_every_steps=20 > " + dir_ + "/first.log 2>&1 & echo $!)");
-  ASSERT_EQ(started.exit_code, 0) << started.output;
+  testing_util::BackgroundProcess first("timeout -k 5 120 " + std::string(EMBER_BINARY_PATH) + " " + job +
+                                            " --epochs=1000 --checkpoint_every_steps=20",
+                                        dir_ + "/first.log");
+  ASSERT_TRUE(first.started());
   // The first job holds the lock once its LOCK file names it.
   std::string holder;
   for (int i = 0; i < 200 && holder.find(" pid ") == std::string::npos; ++i) {
@@ -317,13 +318,13 @@ TEST_F(CliTest, SecondJobOnACheckpointFolderIsRefusedNamingTheFirst) {
     const StatusOr<std::string> text = ReadFileToString(dir_ + "/ckpt/LOCK");
     holder = text.ok() ? *text : "";
   }
-  ASSERT_NE(holder.find(" pid "), std::string::npos) << holder;
+  ASSERT_NE(holder.find(" pid "), std::string::npos) << holder << "\n" << first.output();
   const std::string pid = holder.substr(holder.find(" pid ") + 5, holder.find('\n') - holder.find(" pid ") - 5);
   char host[256] = {};
   ASSERT_EQ(gethostname(host, sizeof(host) - 1), 0);
 
   const CommandResult second = RunEmber(job + " --epochs=1");
-  testing_util::RunShell("kill " + pid);
+  first.Kill9();
   EXPECT_NE(second.exit_code, 0) << second.output;
   EXPECT_NE(second.output.find("--checkpoint_dir=" + dir_ + "/ckpt: checkpoint folder " + dir_ +
                                "/ckpt is in use by another job (host " + host + " pid " + pid),

@@ -8,7 +8,6 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,6 +29,7 @@
 #include "storage/optimizer.h"
 #include "storage/rocks_tier.h"
 #include "storage/sparse_table.h"
+#include "tests/util/background_process.h"
 
 namespace ember::storage {
 namespace {
@@ -697,38 +697,20 @@ TEST_F(TierTest, WriteBackUnderAFileSizeLimitChild) {
 
 TEST_F(TierTest, FailedWriteBackIsReportedAndItsRowsStayReadable) {
   const std::string path = dir_ + "/rocks-limited";
-  // Everything the child needs is made before the fork: between fork and
-  // exec only async-signal-safe calls.
-  std::string variable = "EMBER_TIER_TEST_LIMITED_DB=" + path;
-  std::string filter = "--gtest_filter=TierTest.WriteBackUnderAFileSizeLimitChild";
-  std::string name = "tier_test";
-  std::vector<char*> env;
-  for (char** e = environ; *e != nullptr; ++e) env.push_back(*e);
-  env.push_back(variable.data());
-  env.push_back(nullptr);
-  char* const argv[] = {name.data(), filter.data(), nullptr};
-  const pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    execve("/proc/self/exe", argv, env.data());
-    _exit(127);
-  }
+  char self[4096] = {};
+  ASSERT_GT(::readlink("/proc/self/exe", self, sizeof(self) - 1), 0);
+  testing_util::BackgroundProcess child("env EMBER_TIER_TEST_LIMITED_DB=" + path + " " + self +
+                                            " --gtest_filter=TierTest.WriteBackUnderAFileSizeLimitChild",
+                                        dir_ + "/child.log");
+  ASSERT_TRUE(child.started());
   // RocksDB could stall writes forever instead of failing them: give up
   // after 120 s.
-  int wstatus = 0;
-  pid_t done = 0;
-  for (int waited_ms = 0; waited_ms < 120'000 && done == 0; waited_ms += 50) {
-    done = waitpid(pid, &wstatus, WNOHANG);
-    if (done == 0) usleep(50'000);
-  }
-  if (done == 0) {
-    kill(pid, SIGKILL);
-    waitpid(pid, &wstatus, 0);
-    FAIL() << "the child hung: a failed write-back stalled instead of failing";
-  }
-  ASSERT_EQ(done, pid);
-  ASSERT_TRUE(WIFEXITED(wstatus)) << "the child died of signal " << WTERMSIG(wstatus);
-  EXPECT_EQ(WEXITSTATUS(wstatus), 0) << "the child's checks failed (its output is above)";
+  ASSERT_TRUE(child.WaitForExit(std::chrono::seconds(120)))
+      << "the child hung: a failed write-back stalled instead of failing\n" << child.output();
+  ASSERT_EQ(child.signal(), 0) << "the child died of signal " << child.signal() << "\n" << child.output();
+  EXPECT_EQ(child.exit_code(), 0) << "the child's checks failed\n" << child.output();
+  EXPECT_NE(child.output().find("[  PASSED  ] 1 test."), std::string::npos) << "the child did not run\n"
+                                                                             << child.output();
 }
 
 // A disk that stops answering stops RocksDB's flushes; once its memtables
