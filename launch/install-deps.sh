@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages ember builds and tests with (clang and its
-# libFuzzer runtime for launch/fuzz.sh). Idempotent: a second run installs
-# nothing. Run as root (or with sudo) on Debian 12.
+# libFuzzer runtime for launch/fuzz.sh); EMBER_TEST_DEPS=1 adds those only
+# the test suite needs. Idempotent: a second run installs nothing. Run as
+# root (or with sudo) on Debian 12.
 # CUDA and NCCL are not Debian packages here: they come with the CUDA
 # toolkit where it is installed (CMake finds nvcc); without them the build
 # is CPU-only.
@@ -18,6 +19,9 @@ packages=(
   python3
   clang libclang-rt-14-dev
 )
+# Only the test suite (launch/test.sh sets EMBER_TEST_DEPS=1): a single-node
+# SLURM for tests/mpi/slurm_test.sh. Building and training need none of it.
+if [[ "${EMBER_TEST_DEPS:-0}" == "1" ]]; then packages+=(slurm-wlm munge); fi
 # Optional: the end-to-end benchmark compares with PyTorch.
 if [[ "${EMBER_WITH_TORCH:-0}" == "1" ]]; then packages+=(python3-torch python3-numpy); fi
 

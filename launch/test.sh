@@ -6,7 +6,7 @@
 # them; EMBER_FUZZ_SECONDS=0 skips only the fuzzing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash launch/install-deps.sh
+EMBER_TEST_DEPS=1 bash launch/install-deps.sh
 bash launch/build.sh
 (
   cd "${BUILD_DIR:-build}"
