@@ -38,7 +38,7 @@ DEFINE_string(schema, "",
 DEFINE_string(schema_delimiter, ",",
               "--data_format=schema: the one character between a line's fields (\\t or tab for a tab). No "
               "quoting: a quote is part of its field.");
-DEFINE_bool(schema_header, false, "--data_format=schema: the first line of every file is a header, not a record.");
+DEFINE_bool(schema_header, false, "--data_format=schema: files may start with a header line, detected per file: a first line whose label field is not a number is the header (read past), one whose label is a number is a record, and one with another field count than --schema is an error naming the file.");
 DEFINE_string(interaction_separator, "",
               "interactions: the field separator (::, a tab given as \\t, a comma, or one character). Default: "
               "detected from the first line (::, tab, comma, whitespace). A first line with a non-numeric rating or "

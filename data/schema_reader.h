@@ -4,7 +4,9 @@
 // Each line holds exactly schema.columns.size() fields separated by the one
 // character `delimiter` (no quoting: a quote is part of the field); a
 // trailing '\r' is ignored; the last line needs no '\n'. With `header`, the
-// first line of every file is not a record.
+// first line of each file is its header when its label field is not a
+// number, a record when it is, and an error (InvalidArgument naming file:1)
+// when its field count is not the schema's.
 //
 //   label      a number equal to 0 or 1 ("1", "0.0", "1e0")
 //   weight     a finite number >= 0 -> Batch::weights (empty when the
@@ -52,7 +54,7 @@ struct SchemaReaderOptions {
   std::vector<std::string> files;  // read in this order. REQUIRED, non-empty.
   Schema schema;                   // REQUIRED (from ParseSchema)
   char delimiter = ',';            // between the fields of a line. Default: ','
-  bool header = false;             // every file's first line is a header. Default: false
+  bool header = false;             // files may start with a header, detected per file. Default: false
   int batch_size = 512;            // records per batch, > 0. Default: 512
   // As CriteoReaderOptions: past this many malformed lines in one pass,
   // Next() fails; 0 fails on the first, negative means no limit. Default: 1000

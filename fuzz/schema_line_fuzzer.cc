@@ -65,8 +65,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string_view line = NextLine(&text);
     if (line.size() > data::internal::kMaxLineBytes) continue;  // LineReader drops it unparsed
     const Batch before = batch;
+    bool is_header = true;
+    const Status classified = parser.ClassifyFirstLine(line, &is_header);
     if (parser.AppendLine(line, &batch, &reason)) {
       FUZZ_CHECK(batch.size == before.size + 1);
+      // A valid record is never taken for a header (nor refused as one).
+      FUZZ_CHECK(classified.ok() && !is_header);
     } else {
       FUZZ_CHECK(!reason.empty());
       FUZZ_CHECK(batch.size == before.size && batch.labels == before.labels && batch.dense == before.dense);

@@ -241,6 +241,11 @@ Status LineReader::Refill() {
   return Status::OK();
 }
 
+Status LineParser::ClassifyFirstLine(std::string_view /*line*/, bool* is_header) {
+  *is_header = true;
+  return Status::OK();
+}
+
 Status LineReader::Fail(Status status, Batch* batch) {
   CloseFile();
   error_ = status;
@@ -333,9 +338,13 @@ StatusOr<bool> LineReader::Next(Batch* batch) {
       ++file_index_;
       continue;
     }
-    if (skip_header_line_) {  // the file's first line, whatever it holds
+    if (skip_header_line_) {  // the file's first line: a header, a record, or an error
       skip_header_line_ = false;
-      continue;
+      bool is_header = true;
+      if (Status classified = parser_->ClassifyFirstLine(line, &is_header); !classified.ok()) {
+        return Fail(Status::InvalidArgument(name_, ": ", path, ":1: ", classified.message()), batch);
+      }
+      if (is_header) continue;
     }
 
     bool ok = false;

@@ -9,8 +9,10 @@
 // max_bad_lines per pass), and keeps the ReaderPosition of the last record
 // returned for checkpoints (see data/reader.h and data/README.md for the
 // position and Seek contract). With skip_header, the first line of every
-// file is read past, by the part whose range holds byte 0 only; it still
-// counts in line numbers.
+// file may be a header: the parser decides per file (ClassifyFirstLine)
+// whether it is one (read past), a record, or neither (the reader fails
+// naming file:1). Only the part whose range holds byte 0 sees it; it counts
+// in line numbers.
 //
 // Thread-compatible: one reader and its parser are one thread's objects.
 //
@@ -51,6 +53,12 @@ class LineParser {
   // size. On a malformed line returns false, leaves *batch unchanged and
   // sets *reason to a one-line reason naming the field.
   virtual bool AppendLine(std::string_view line, Batch* batch, std::string* reason) = 0;
+  // With skip_header, the first line of every file: sets *is_header when
+  // `line` is the file's header (then it is no record), clears it when the
+  // line is to be parsed as a record. InvalidArgument with a one-line
+  // reason when it is neither (a header that does not match the format).
+  // Default: every first line is a header.
+  virtual Status ClassifyFirstLine(std::string_view line, bool* is_header);
 };
 
 struct LineReaderOptions {
@@ -59,7 +67,7 @@ struct LineReaderOptions {
   int64_t max_bad_lines = 1000;    // negative: no limit
   int part = 0;                    // 0 <= part < num_parts
   int num_parts = 1;
-  bool skip_header = false;        // every file's first line is not a record
+  bool skip_header = false;        // a file's first line may be a header (ClassifyFirstLine)
 };
 
 class LineReader {

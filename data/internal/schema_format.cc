@@ -34,6 +34,29 @@ SchemaLineParser::SchemaLineParser(const Schema& schema, char delimiter)
       dense_(static_cast<size_t>(num_dense_)),
       key_ends_(static_cast<size_t>(num_categorical_)) {}
 
+Status SchemaLineParser::ClassifyFirstLine(std::string_view line, bool* is_header) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  std::vector<std::string_view> fields;
+  size_t begin = 0;
+  while (true) {
+    const size_t next = line.find(delimiter_, begin);
+    fields.push_back(line.substr(begin, next == std::string_view::npos ? std::string_view::npos : next - begin));
+    if (next == std::string_view::npos) break;
+    begin = next + 1;
+  }
+  if (fields.size() != columns_.size()) {
+    return Status::InvalidArgument("the first line has ", fields.size(), " fields where the schema has ",
+                                   columns_.size(), ": neither a header of its columns nor a record (",
+                                   QuoteField(line), ")");
+  }
+  for (size_t i = 0; i < columns_.size(); ++i) {
+    if (columns_[i].type != ColumnType::kLabel) continue;
+    float label = 0;
+    *is_header = !ParseNumber(fields[i], &label);
+  }
+  return Status::OK();
+}
+
 void SchemaLineParser::ShapeBatch(int capacity, Batch* batch) {
   if (batch->fields.size() != static_cast<size_t>(num_categorical_)) batch->fields.resize(num_categorical_);
   batch->num_dense = num_dense_;

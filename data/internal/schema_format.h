@@ -33,6 +33,10 @@ class SchemaLineParser : public LineParser {
 
   void ShapeBatch(int capacity, Batch* batch) override;
   bool AppendLine(std::string_view line, Batch* batch, std::string* reason) override;
+  // A header has the schema's number of fields and a label field that is
+  // not a number (a column name); a line of that many fields whose label is
+  // a number is a record. Another field count: InvalidArgument naming both.
+  Status ClassifyFirstLine(std::string_view line, bool* is_header) override;
 
  private:
   const std::vector<SchemaColumn> columns_;
