@@ -9,6 +9,7 @@
 #include "common/hash.h"
 #include "common/logging.h"
 #include "net/control.h"
+#include "net/zmq_util.h"
 #include "ps/client.h"
 
 namespace ember::scheduler {
@@ -22,6 +23,16 @@ ReporterOptions ReporterOptionsOf(const SchedulerOptions& options) {
   reporter.metrics_out = options.metrics_out;
   reporter.eval_scores_out = options.eval_scores_out;
   return reporter;
+}
+
+// The messages the scheduler sends, as error messages name them.
+std::string ControlTypeName(net::ControlType type) {
+  switch (type) {
+    case net::ControlType::kStart: return "START";
+    case net::ControlType::kCheckpointWrite: return "CHECKPOINT_WRITE";
+    case net::ControlType::kCheckpointDone: return "CHECKPOINT_DONE";
+    default: return "control type " + std::to_string(static_cast<int>(type));
+  }
 }
 
 }  // namespace
@@ -47,7 +58,7 @@ Status Scheduler::Bind() {
   try {
     socket_->bind(options_.bind_endpoint);
   } catch (const zmq::error_t& e) {
-    return Status::Unavailable("scheduler cannot bind ", options_.bind_endpoint, ": ", e.what());
+    return net::ZmqStatus(e, "scheduler bind", options_.bind_endpoint);
   }
   endpoint_ = socket_->get(zmq::sockopt::last_endpoint);
   return reporter_.Open();
@@ -145,7 +156,7 @@ StatusOr<bool> Scheduler::ReceiveFrames(std::vector<zmq::message_t>* frames) {
       more = into->more();
     }
   } catch (const zmq::error_t& e) {
-    return Status::Unavailable("scheduler receive failed: ", e.what());
+    return net::ZmqStatus(e, "scheduler recv", endpoint_);
   }
   return true;
 }
@@ -367,7 +378,8 @@ Status Scheduler::SendToWorker(int rank, const net::ControlMessage& message) {
   try {
     socket_->send(zmq::buffer(worker_routing_ids_[rank]), zmq::send_flags::sndmore);
   } catch (const zmq::error_t& e) {
-    return Status::Unavailable("cannot reach worker ", rank, ": ", e.what());
+    return net::ZmqStatus(e, "scheduler send " + ControlTypeName(message.type) + " to worker " + std::to_string(rank),
+                          endpoint_);
   }
   return net::SendControl(socket_.get(), message);
 }

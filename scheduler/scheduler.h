@@ -88,9 +88,10 @@ struct SchedulerOptions {
 class Scheduler {
  public:
   Scheduler(zmq::context_t* context, SchedulerOptions options);
-  // Binds the control socket and opens metrics_out. Unavailable naming the
-  // endpoint on failure; InvalidArgument naming --metrics_out when that file
-  // cannot be written. Once.
+  // Binds the control socket and opens metrics_out: InvalidArgument for a
+  // malformed endpoint, Unavailable when it is in use or cannot be bound
+  // (the message names the endpoint); InvalidArgument naming --metrics_out
+  // when that file cannot be written. Once.
   Status Bind();
   std::string endpoint() const { return endpoint_; }
   // The rank of the worker whose FAILED report ended Run(); -1 if none did.
