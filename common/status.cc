@@ -37,18 +37,6 @@ std::string Status::ToString() const {
   return out;
 }
 
-bool Status::IsRetryable() const {
-  switch (code()) {
-    case StatusCode::kUnavailable:
-    case StatusCode::kDeadlineExceeded:
-    case StatusCode::kAborted:
-    case StatusCode::kResourceExhausted:
-      return true;
-    default:
-      return false;
-  }
-}
-
 Status Status::WithContext(std::string_view prefix) const {
   if (ok()) return *this;
   std::string message(prefix);

@@ -2,8 +2,8 @@
 //
 // A Status is cheap when OK (one null pointer) and carries a canonical code
 // plus a message otherwise. The code is a small integer that fits in a wire
-// reply header, so a server's error crosses processes intact; whether a
-// caller may retry follows from the code (see IsRetryable).
+// reply header, so a server's error crosses processes intact and a caller
+// can decide by it.
 //
 //   Status s = reader.Open(path);
 //   if (!s.ok()) LOG(ERROR) << s;
@@ -85,9 +85,6 @@ class [[nodiscard]] Status {
   std::string_view message() const { return state_ ? std::string_view(state_->message) : std::string_view(); }
   // "OK" or "InvalidArgument: <message>".
   std::string ToString() const;
-  // True for codes where the same call may succeed later (Unavailable,
-  // DeadlineExceeded, Aborted, ResourceExhausted).
-  bool IsRetryable() const;
   // Returns a copy whose message is "<prefix>: <message>"; OK stays OK.
   Status WithContext(std::string_view prefix) const;
   // Marks a Status as deliberately unchecked (best-effort calls).

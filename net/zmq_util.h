@@ -1,4 +1,4 @@
-// net/zmq_util.h: ZeroMQ errors as Status, in one place (internal to ps/).
+// net/zmq_util.h: ZeroMQ errors as Status, in one place for every module above net/.
 #pragma once
 
 #include <string_view>

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "common/logging.h"
+#include "net/zmq_util.h"
 
 namespace ember::scheduler {
 namespace {
@@ -63,8 +64,9 @@ Status HeartbeatSender::Start() {
   try {
     socket_->connect(options_.scheduler_endpoint);
   } catch (const zmq::error_t& e) {
-    return Status::Unavailable("heartbeat socket of rank ", options_.world_rank, " cannot connect to the scheduler at ",
-                               options_.scheduler_endpoint, ": ", e.what());
+    const std::string call =
+        "heartbeat socket of rank " + std::to_string(options_.world_rank) + " connect to the scheduler";
+    return net::ZmqStatus(e, call, options_.scheduler_endpoint);
   }
   thread_ = std::thread([this] { Loop(); });
   return Status::OK();
@@ -100,7 +102,8 @@ void HeartbeatSender::Loop() {
     try {
       received = zmq::recv_multipart(*socket_, std::back_inserter(frames)).has_value();
     } catch (const zmq::error_t& e) {
-      LOG(WARNING) << "heartbeat receive failed: " << e.what();
+      LOG(WARNING) << net::ZmqStatus(e, "heartbeat socket of rank " + std::to_string(options_.world_rank) + " recv",
+                                     options_.scheduler_endpoint);
     }
     if (received) {
       net::ControlMessage answer;
@@ -167,7 +170,8 @@ Status HeartbeatMonitor::OnHeartbeat(zmq::socket_t* socket, const std::string& r
       return Status::Unavailable("heartbeat answer to rank ", message.rank, " would block");
     }
   } catch (const zmq::error_t& e) {
-    return Status::Unavailable("heartbeat answer to rank ", message.rank, ": ", e.what());
+    return net::ZmqStatus(e, "heartbeat answer to rank " + std::to_string(message.rank),
+                          entry->rank.role + " on host " + entry->rank.host);
   }
   return net::SendControl(socket, answer);
 }

@@ -1,11 +1,11 @@
-// scheduler/heartbeat.h: failure detection by heartbeats (DESIGN.md,
-// "Failure").
+// scheduler/heartbeat.h: failure detection by heartbeats under mpirun
+// (scheduler/README.md, "Failure detection").
 //
 // Every process of an mpirun job other than the scheduler runs one
 // HeartbeatSender: a thread with its own DEALER socket to the scheduler's
 // control endpoint that sends a HEARTBEAT control message (its WORLD rank)
 // every `interval` and reads the scheduler's answers. The scheduler's
-// HeartbeatMonitor, fed by Scheduler::Coordinate on the scheduler's thread,
+// HeartbeatMonitor, fed by Scheduler::Run on the scheduler's thread,
 // records the time of each rank's last heartbeat, answers it, and declares
 // a rank silent for longer than `timeout` dead. Each side calls its
 // `on_dead` callback with one line that names the dead rank, its role and
@@ -79,8 +79,9 @@ class HeartbeatSender {
   HeartbeatSender& operator=(const HeartbeatSender&) = delete;
   ~HeartbeatSender();  // Stop()
 
-  // Connects the socket and starts the thread. Unavailable naming the
-  // endpoint when the socket cannot connect. Once.
+  // Connects the socket and starts the thread. InvalidArgument for a
+  // malformed endpoint, Unavailable when the socket cannot connect; the
+  // message names the rank and the endpoint. Once.
   Status Start();
   // Sends a last "leaving" heartbeat and joins the thread (within about
   // 100 ms plus the socket's 1 s linger). Idempotent.
@@ -123,7 +124,8 @@ class HeartbeatMonitor {
   // Records the heartbeat `message` (type kHeartbeat, rank = world rank) that
   // came from `routing_id` on the scheduler's ROUTER `socket`, and answers
   // it on that socket. DataLoss for a rank that is not watched (the message
-  // is dropped); Unavailable when the answer cannot be sent.
+  // is dropped); Unavailable when the answer cannot be sent (a socket
+  // error: net::ZmqStatus's code, naming the rank, its role and host).
   Status OnHeartbeat(zmq::socket_t* socket, const std::string& routing_id, const net::ControlMessage& message);
 
   // OK while every watched rank was heard from within the timeout.

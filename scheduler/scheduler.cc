@@ -1,35 +1,47 @@
 #include "scheduler/scheduler.h"
 
+#include <algorithm>
 #include <chrono>
-#include <cmath>
-#include <cstdio>
 #include <future>
-#include <map>
+#include <optional>
+#include <utility>
 
-#include "common/files.h"
+#include "common/hash.h"
 #include "common/logging.h"
-#include "common/metrics.h"
-#include "ps/client.h"
 #include "net/control.h"
+#include "net/zmq_util.h"
+#include "ps/client.h"
 
 namespace ember::scheduler {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// One epoch's evaluation results, kept by worker rank and joined in rank
-// order (so the metrics do not depend on the order the results arrive in).
-struct EvalGather {
-  int reports = 0;
-  std::vector<bool> reported;  // by worker rank: its last part arrived
-  std::vector<std::vector<float>> probabilities, labels;  // by worker rank
-  std::vector<std::vector<uint64_t>> groups;               // by worker rank; empty: no GAUC
-};
+ReporterOptions ReporterOptionsOf(const SchedulerOptions& options) {
+  ReporterOptions reporter;
+  reporter.out = options.report_out;
+  reporter.metrics_out = options.metrics_out;
+  reporter.eval_scores_out = options.eval_scores_out;
+  return reporter;
+}
+
+// The messages the scheduler sends, as error messages name them.
+std::string ControlTypeName(net::ControlType type) {
+  switch (type) {
+    case net::ControlType::kStart: return "START";
+    case net::ControlType::kCheckpointWrite: return "CHECKPOINT_WRITE";
+    case net::ControlType::kCheckpointDone: return "CHECKPOINT_DONE";
+    default: return "control type " + std::to_string(static_cast<int>(type));
+  }
+}
 
 }  // namespace
 
 Scheduler::Scheduler(zmq::context_t* context, SchedulerOptions options)
-    : context_(context), options_(std::move(options)) {}
+    : context_(context),
+      options_(std::move(options)),
+      reporter_(ReporterOptionsOf(options_)),
+      evals_(options_.num_workers, options_.ranking_k) {}
 
 Status Scheduler::Bind() {
   socket_ = std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::router);
@@ -46,21 +58,10 @@ Status Scheduler::Bind() {
   try {
     socket_->bind(options_.bind_endpoint);
   } catch (const zmq::error_t& e) {
-    return Status::Unavailable("scheduler cannot bind ", options_.bind_endpoint, ": ", e.what());
+    return net::ZmqStatus(e, "scheduler bind", options_.bind_endpoint);
   }
   endpoint_ = socket_->get(zmq::sockopt::last_endpoint);
-  if (!options_.metrics_out.empty()) {
-    metrics_.open(options_.metrics_out, std::ios::trunc);
-    if (!metrics_) return Status::InvalidArgument("cannot write --metrics_out=", options_.metrics_out);
-  }
-  return Status::OK();
-}
-
-void Scheduler::WriteMetrics(const std::string& json_line) {
-  if (metrics_.is_open()) {
-    metrics_ << json_line << '\n';
-    metrics_.flush();
-  }
+  return reporter_.Open();
 }
 
 StatusOr<JobResult> Scheduler::Run() {
@@ -99,56 +100,196 @@ StatusOr<JobResult> Scheduler::Run() {
   if (stop.ok()) stop = servers.ShutdownServers();
   if (!stop.ok()) LOG(WARNING) << "could not stop every server: " << stop;
   RETURN_IF_ERROR(status);
-  JsonObject final_line;
-  final_line.Add("event", "final").Add("steps", result.steps).Add("samples", result.samples);
-  if (!result.evals.empty()) {
-    final_line.Add("test_auc", result.evals.back().auc).Add("test_logloss", result.evals.back().logloss);
-    if (!std::isnan(result.evals.back().gauc)) final_line.Add("test_gauc", result.evals.back().gauc);
-    if (result.evals.back().ranking_k > 0) {
-      const std::string k = std::to_string(result.evals.back().ranking_k);
-      final_line.Add("test_hr@" + k, result.evals.back().hit_rate).Add("test_ndcg@" + k, result.evals.back().ndcg);
-    }
-  }
-  final_line.Add("samples_per_sec", result.samples_per_sec);
-  const auto hex_list = [](const std::vector<uint64_t>& checksums) {
-    std::string list;
-    for (uint64_t checksum : checksums) {
-      char hex[17];
-      std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(checksum));
-      if (!list.empty()) list.push_back(',');
-      list.append(hex);
-    }
-    return list;
-  };
-  final_line.Add("dense_checksums", hex_list(result.dense_checksums));
-  final_line.Add("sparse_checksums", hex_list(result.sparse_checksums));
-  final_line.Add("table_checksums", hex_list(result.table_checksums));
-  WriteMetrics(final_line.ToString());
-  std::printf("final: steps %lld, samples %lld, %.0f samples/s", static_cast<long long>(result.steps),
-              static_cast<long long>(result.samples), result.samples_per_sec);
-  if (!result.evals.empty()) {
-    std::printf(", test AUC %.5f, test logloss %.5f", result.evals.back().auc, result.evals.back().logloss);
-    if (result.evals.back().ranking_k > 0) {
-      std::printf(", test HR@%d %.5f, test NDCG@%d %.5f", result.evals.back().ranking_k, result.evals.back().hit_rate,
-                  result.evals.back().ranking_k, result.evals.back().ndcg);
-    }
-  }
-  std::printf("\n");
-  std::fflush(stdout);
+  reporter_.Final(result);
   return result;
 }
 
-Status Scheduler::SendToWorker(const std::string& routing_id, const net::ControlMessage& message) {
-  try {
-    socket_->send(zmq::buffer(routing_id), zmq::send_flags::sndmore);
-  } catch (const zmq::error_t& e) {
-    return Status::Unavailable("cannot reach worker ", message.rank, ": ", e.what());
+Status Scheduler::Coordinate(JobResult* result) {
+  const int num_workers = options_.num_workers;
+  worker_routing_ids_.assign(num_workers, std::string());
+  worker_done_.assign(num_workers, false);
+  result->dense_checksums.assign(num_workers, 0);
+  progress_ = ProgressWindow{};
+  const auto job_start = Clock::now();
+  int receive_timeout_ms = -1;
+  while (done_workers_ < num_workers) {
+    if (heartbeats_ != nullptr) RETURN_IF_ERROR(heartbeats_->Check());
+    RETURN_IF_ERROR(PollCheckpoint(result));
+    // Wake up often while the servers write a checkpoint (their answer comes
+    // on another thread), else about once a second.
+    const int timeout_ms = round_.servers.valid() ? 2 : 1000;
+    if (timeout_ms != receive_timeout_ms) {
+      socket_->set(zmq::sockopt::rcvtimeo, timeout_ms);
+      receive_timeout_ms = timeout_ms;
+    }
+    // Checked on every pass: heartbeats (or strangers) may keep the socket
+    // busy so that a receive never times out.
+    if (registered_workers_ < num_workers &&
+        Clock::now() - job_start > std::chrono::milliseconds(options_.register_timeout_ms)) {
+      return Status::DeadlineExceeded(registered_workers_, " of ", num_workers, " workers registered in ",
+                                      options_.register_timeout_ms / 1000, " s");
+    }
+    std::vector<zmq::message_t> frames;
+    ASSIGN_OR_RETURN(const bool received, ReceiveFrames(&frames));
+    if (received) RETURN_IF_ERROR(Dispatch(std::move(frames), result));
   }
-  return net::SendControl(socket_.get(), message);
+  result->samples_per_sec = max_train_seconds_ > 0 ? result->samples / max_train_seconds_ : 0;
+  return Status::OK();
 }
 
-Status Scheduler::OnCheckpointMessage(const net::ControlMessage& message, const std::vector<std::string>& routing_ids,
-                                      JobResult* result) {
+StatusOr<bool> Scheduler::ReceiveFrames(std::vector<zmq::message_t>* frames) {
+  // The routing id, the header and the most payload frames a message has,
+  // plus one so that a longer message still fails to decode; frames past
+  // that are dropped as they are read, so no message costs more than a few.
+  constexpr size_t kMaxKeptFrames = 2 + net::kMaxControlPayloadFrames + 1;
+  try {
+    zmq::message_t first;
+    if (!socket_->recv(first, zmq::recv_flags::none)) return false;
+    bool more = first.more();
+    frames->push_back(std::move(first));
+    zmq::message_t dropped;
+    while (more) {
+      zmq::message_t* into = frames->size() < kMaxKeptFrames ? &frames->emplace_back() : &dropped;
+      if (!socket_->recv(*into, zmq::recv_flags::none)) {
+        return Status::Internal("scheduler: a multipart message ended early");
+      }
+      more = into->more();
+    }
+  } catch (const zmq::error_t& e) {
+    return net::ZmqStatus(e, "scheduler recv", endpoint_);
+  }
+  return true;
+}
+
+Status Scheduler::Dispatch(std::vector<zmq::message_t> frames, JobResult* result) {
+  if (frames.size() < 2) {
+    LOG_IF(WARNING, CountDropped()) << "dropped a control message of " << frames.size() << " frames"
+                                    << DroppedSoFar();
+    return Status::OK();
+  }
+  const std::string routing_id = frames[0].to_string();
+  frames.erase(frames.begin());
+  net::ControlMessage message;
+  Status decoded = net::DecodeControl(frames, options_.job_token, &message);
+  if (decoded.ok() && message.type == net::ControlType::kHeartbeat) {  // rank is the world rank here
+    Status answered = heartbeats_ == nullptr ? Status::FailedPrecondition("heartbeats are off")
+                                             : heartbeats_->OnHeartbeat(socket_.get(), routing_id, message);
+    LOG_IF(WARNING, !answered.ok() && CountDropped()) << "dropped a heartbeat: " << answered << DroppedSoFar();
+    return Status::OK();
+  }
+  if (!decoded.ok() || message.rank >= static_cast<uint32_t>(options_.num_workers)) {
+    LOG_IF(WARNING, CountDropped())
+        << "dropped a control message: "
+        << (decoded.ok() ? Status::DataLoss("rank ", message.rank, " out of range") : decoded) << DroppedSoFar();
+    return Status::OK();
+  }
+  const int rank = static_cast<int>(message.rank);
+  switch (message.type) {
+    case net::ControlType::kRegister:
+      return OnRegister(rank, routing_id);
+    case net::ControlType::kProgress:
+      OnProgress(message);
+      return Status::OK();
+    case net::ControlType::kEvalResult:
+      OnEvalResult(message, routing_id, result);
+      return Status::OK();
+    case net::ControlType::kDone:
+      OnDone(message, routing_id, result);
+      return Status::OK();
+    case net::ControlType::kFailed:
+      LOG(ERROR) << "worker " << rank << " failed: " << message.text;
+      // The job cannot finish without this worker: stop now; the caller
+      // tears the rest down.
+      failed_worker_ = rank;
+      return Status::Aborted("worker ", rank, " failed: ", message.text);
+    case net::ControlType::kCheckpointReady:
+    case net::ControlType::kCheckpointWritten:
+      if (!IsRegisteredPeer(rank, routing_id)) {
+        LOG_IF(WARNING, CountDropped()) << "dropped a checkpoint message from rank " << rank
+                                        << ": not registered from that peer" << DroppedSoFar();
+        return Status::OK();
+      }
+      return OnCheckpointMessage(message, result);
+    case net::ControlType::kStart:
+    case net::ControlType::kCheckpointWrite:
+    case net::ControlType::kCheckpointDone:
+      LOG_IF(WARNING, CountDropped()) << "dropped a control message of type " << static_cast<int>(message.type)
+                                      << " sent to the scheduler by rank " << rank << DroppedSoFar();
+      return Status::OK();
+    case net::ControlType::kHeartbeat:  // answered above
+      return Status::OK();
+  }
+  return Status::OK();
+}
+
+bool Scheduler::IsRegisteredPeer(int rank, const std::string& routing_id) const {
+  return !worker_routing_ids_[rank].empty() && worker_routing_ids_[rank] == routing_id;
+}
+
+Status Scheduler::OnRegister(int rank, const std::string& routing_id) {
+  const int num_workers = options_.num_workers;
+  if (!worker_routing_ids_[rank].empty()) {
+    LOG_IF(WARNING, CountDropped()) << "worker " << rank << " registered twice; keeping the first" << DroppedSoFar();
+    return Status::OK();
+  }
+  worker_routing_ids_[rank] = routing_id;
+  LOG(INFO) << "worker " << rank << " registered (" << ++registered_workers_ << "/" << num_workers << ")";
+  if (registered_workers_ < num_workers) return Status::OK();
+  RETURN_IF_ERROR(SendToEveryWorker(net::ControlType::kStart, /*step=*/0, /*text=*/""));
+  LOG(INFO) << "all " << num_workers << " workers registered; training starts";
+  return Status::OK();
+}
+
+void Scheduler::OnProgress(const net::ControlMessage& message) {
+  progress_.samples += static_cast<int64_t>(message.numbers[0]);
+  progress_.loss_sum += message.numbers[1];
+  last_step_ = std::max<int64_t>(last_step_, static_cast<int64_t>(message.step));
+  // A line per report of rank 0: the windows of all workers since the last.
+  if (message.rank != 0 && options_.num_workers != 1) return;
+  const double seconds = std::chrono::duration<double>(Clock::now() - progress_.start).count();
+  const double rate = seconds > 0 ? progress_.samples / seconds : 0;
+  const double loss = progress_.samples > 0 ? progress_.loss_sum / progress_.samples : 0;
+  reporter_.Progress(last_step_, static_cast<int64_t>(message.epoch), rate, loss);
+  progress_ = ProgressWindow{};
+}
+
+void Scheduler::OnEvalResult(const net::ControlMessage& message, const std::string& routing_id, JobResult* result) {
+  if (!IsRegisteredPeer(static_cast<int>(message.rank), routing_id)) {
+    LOG_IF(WARNING, CountDropped()) << "dropped an eval result part of epoch " << message.epoch << " from rank "
+                                    << message.rank << ": not registered from that peer" << DroppedSoFar();
+    return;
+  }
+  // The parts of one worker's result arrive in order (one DEALER).
+  StatusOr<std::optional<EpochEvaluation>> complete = evals_.Add(message);
+  if (!complete.ok()) {
+    LOG_IF(WARNING, CountDropped()) << "dropped an " << complete.status().message() << DroppedSoFar();
+    return;
+  }
+  if (!complete->has_value()) return;
+  const EpochEvaluation& evaluation = **complete;
+  reporter_.Eval(evaluation.metrics);
+  const Status written = reporter_.EvalScores(evaluation.probabilities);
+  if (!written.ok()) LOG(ERROR) << "--eval_scores_out: " << written;
+  result->evals.push_back(evaluation.metrics);
+}
+
+void Scheduler::OnDone(const net::ControlMessage& message, const std::string& routing_id, JobResult* result) {
+  const int rank = static_cast<int>(message.rank);
+  if (!IsRegisteredPeer(rank, routing_id) || worker_done_[rank]) {
+    LOG_IF(WARNING, CountDropped()) << "dropped a DONE from rank " << rank
+                                    << ": not registered from that peer, or a second one" << DroppedSoFar();
+    return;
+  }
+  worker_done_[rank] = true;
+  result->samples += static_cast<int64_t>(message.numbers[0]);
+  max_train_seconds_ = std::max(max_train_seconds_, message.numbers[1]);
+  result->steps = std::max<int64_t>(result->steps, static_cast<int64_t>(message.step));
+  result->dense_checksums[rank] = message.dense_checksum;
+  ++done_workers_;
+  LOG(INFO) << "worker " << rank << " done after " << message.step << " steps";
+}
+
+Status Scheduler::OnCheckpointMessage(const net::ControlMessage& message, JobResult* result) {
   const int num_workers = options_.num_workers;
   const auto step = static_cast<int64_t>(message.step);
   if (options_.checkpoint_dir.empty()) {
@@ -158,18 +299,6 @@ Status Scheduler::OnCheckpointMessage(const net::ControlMessage& message, const 
     return Status::Internal("worker ", message.rank, " is at the checkpoint of step ", step, " while the one of step ",
                             round_.step, " is in progress");
   }
-  auto to_workers = [&](net::ControlType type, const std::string& text) -> Status {
-    for (int r = 0; r < num_workers; ++r) {
-      net::ControlMessage out;
-      out.type = type;
-      out.job_token = options_.job_token;
-      out.rank = static_cast<uint32_t>(r);
-      out.step = message.step;
-      out.text = text;
-      RETURN_IF_ERROR(SendToWorker(routing_ids[r], out));
-    }
-    return Status::OK();
-  };
   const std::string what = "checkpoint step " + std::to_string(step);
   if (message.type == net::ControlType::kCheckpointReady) {
     if (round_.step == -1) {
@@ -182,9 +311,8 @@ Status Scheduler::OnCheckpointMessage(const net::ControlMessage& message, const 
     // PREPARE: every worker finished step N and its pushes are applied; the
     // servers snapshot their shards while the workers write their state.
     ASSIGN_OR_RETURN(round_.tmp_dir, storage::BeginCheckpoint(options_.checkpoint_dir, step));
-    std::printf("%s: writing %s\n", what.c_str(), round_.tmp_dir.c_str());
-    std::fflush(stdout);
-    RETURN_IF_ERROR(to_workers(net::ControlType::kCheckpointWrite, round_.tmp_dir));
+    reporter_.CheckpointWriting(step, round_.tmp_dir);
+    RETURN_IF_ERROR(SendToEveryWorker(net::ControlType::kCheckpointWrite, message.step, round_.tmp_dir));
     if (checkpoint_client_ == nullptr) {
       ps::ClientOptions client_options;
       client_options.server_endpoints = options_.server_endpoints;
@@ -238,278 +366,34 @@ Status Scheduler::PollCheckpoint(JobResult* result) {
   int64_t bytes = 0;
   for (const storage::FileEntry& file : round_.files) bytes += file.bytes;
   const double seconds = std::chrono::duration<double>(Clock::now() - round_.start).count();
-  std::printf("%s: committed %s (%.1f MB in %.2f s, %.0f MB/s)\n", what.c_str(), committed.c_str(), bytes / 1e6,
-              seconds, seconds > 0 ? bytes / 1e6 / seconds : 0.0);
-  std::fflush(stdout);
-  WriteMetrics(JsonObject()
-                   .Add("event", "checkpoint")
-                   .Add("step", step)
-                   .Add("path", committed)
-                   .Add("bytes", bytes)
-                   .Add("seconds", seconds)
-                   .ToString());
+  reporter_.CheckpointCommitted(step, committed, bytes, seconds);
   if (heartbeats_ != nullptr) heartbeats_->set_newest_checkpoint(committed);
   result->checkpoints.push_back(committed);
   round_ = CheckpointRound{};
-  for (int r = 0; r < options_.num_workers; ++r) {
-    net::ControlMessage done;
-    done.type = net::ControlType::kCheckpointDone;
-    done.job_token = options_.job_token;
-    done.rank = static_cast<uint32_t>(r);
-    done.step = static_cast<uint64_t>(step);
-    done.text = committed;
-    RETURN_IF_ERROR(SendToWorker(worker_routing_ids_[r], done));
-  }
-  return Status::OK();
+  return SendToEveryWorker(net::ControlType::kCheckpointDone, static_cast<uint64_t>(step), committed);
 }
 
-Status Scheduler::Coordinate(JobResult* result) {
-  const int num_workers = options_.num_workers;
-  std::vector<std::string> routing_ids(num_workers);
-  int registered = 0, finished = 0;
-  std::vector<bool> done(num_workers, false);
-  std::map<int, EvalGather> evals;
-  double max_train_seconds = 0;
-  // Progress since the last printed line.
-  int64_t window_samples = 0, window_steps = 0, last_step = 0;
-  double window_loss = 0;
-  auto window_start = Clock::now();
-  result->dense_checksums.assign(num_workers, 0);
-  const auto job_start = Clock::now();
 
-  int receive_timeout_ms = -1;
-  while (finished < num_workers) {
-    if (heartbeats_ != nullptr) RETURN_IF_ERROR(heartbeats_->Check());
-    RETURN_IF_ERROR(PollCheckpoint(result));
-    // Wake up often while the servers write a checkpoint (their answer comes
-    // on another thread), else about once a second.
-    const int timeout_ms = round_.servers.valid() ? 2 : 1000;
-    if (timeout_ms != receive_timeout_ms) {
-      socket_->set(zmq::sockopt::rcvtimeo, timeout_ms);
-      receive_timeout_ms = timeout_ms;
-    }
-    // Checked on every pass: heartbeats (or strangers) may keep the socket
-    // busy so that a receive never times out.
-    if (registered < num_workers &&
-        Clock::now() - job_start > std::chrono::milliseconds(options_.register_timeout_ms)) {
-      return Status::DeadlineExceeded(registered, " of ", num_workers, " workers registered in ",
-                                      options_.register_timeout_ms / 1000, " s");
-    }
-    // The routing id, the header and the most payload frames a message has,
-    // plus one so that a longer message still fails to decode; frames past
-    // that are dropped as they are read, so no message costs more than a few.
-    constexpr size_t kMaxKeptFrames = 2 + net::kMaxControlPayloadFrames + 1;
-    std::vector<zmq::message_t> frames;
-    try {
-      zmq::message_t first;
-      if (!socket_->recv(first, zmq::recv_flags::none)) continue;
-      bool more = first.more();
-      frames.push_back(std::move(first));
-      zmq::message_t dropped;
-      while (more) {
-        zmq::message_t* into = frames.size() < kMaxKeptFrames ? &frames.emplace_back() : &dropped;
-        if (!socket_->recv(*into, zmq::recv_flags::none)) {
-          return Status::Internal("scheduler: a multipart message ended early");
-        }
-        more = into->more();
-      }
-    } catch (const zmq::error_t& e) {
-      return Status::Unavailable("scheduler receive failed: ", e.what());
-    }
-    if (frames.size() < 2) {
-      LOG_IF(WARNING, CountDropped()) << "dropped a control message of " << frames.size() << " frames"
-                                      << DroppedSoFar();
-      continue;
-    }
-    const std::string routing_id = frames[0].to_string();
-    frames.erase(frames.begin());
-    net::ControlMessage message;
-    Status decoded = net::DecodeControl(frames, options_.job_token, &message);
-    if (decoded.ok() && message.type == net::ControlType::kHeartbeat) {  // rank is the world rank here
-      Status answered = heartbeats_ == nullptr ? Status::FailedPrecondition("heartbeats are off")
-                                               : heartbeats_->OnHeartbeat(socket_.get(), routing_id, message);
-      LOG_IF(WARNING, !answered.ok() && CountDropped()) << "dropped a heartbeat: " << answered << DroppedSoFar();
-      continue;
-    }
-    if (!decoded.ok() || message.rank >= static_cast<uint32_t>(num_workers)) {
-      LOG_IF(WARNING, CountDropped())
-          << "dropped a control message: "
-          << (decoded.ok() ? Status::DataLoss("rank ", message.rank, " out of range") : decoded) << DroppedSoFar();
-      continue;
-    }
-    const int rank = static_cast<int>(message.rank);
-    switch (message.type) {
-      case net::ControlType::kRegister: {
-        if (!routing_ids[rank].empty()) {
-          LOG_IF(WARNING, CountDropped()) << "worker " << rank << " registered twice; keeping the first"
-                                          << DroppedSoFar();
-          break;
-        }
-        routing_ids[rank] = routing_id;
-        worker_routing_ids_ = routing_ids;
-        LOG(INFO) << "worker " << rank << " registered (" << ++registered << "/" << num_workers << ")";
-        if (registered == num_workers) {
-          for (int r = 0; r < num_workers; ++r) {
-            net::ControlMessage start;
-            start.type = net::ControlType::kStart;
-            start.job_token = options_.job_token;
-            start.rank = r;
-            try {
-              socket_->send(zmq::buffer(routing_ids[r]), zmq::send_flags::sndmore);
-            } catch (const zmq::error_t& e) {
-              return Status::Unavailable("cannot start worker ", r, ": ", e.what());
-            }
-            RETURN_IF_ERROR(net::SendControl(socket_.get(), start));
-          }
-          LOG(INFO) << "all " << num_workers << " workers registered; training starts";
-        }
-        break;
-      }
-      case net::ControlType::kProgress: {
-        window_samples += static_cast<int64_t>(message.numbers[0]);
-        window_loss += message.numbers[1];
-        window_steps += static_cast<int64_t>(message.numbers[2]);
-        last_step = std::max<int64_t>(last_step, static_cast<int64_t>(message.step));
-        const double seconds = std::chrono::duration<double>(Clock::now() - window_start).count();
-        if (rank == 0 || num_workers == 1) {
-          const double rate = seconds > 0 ? window_samples / seconds : 0;
-          const double loss = window_samples > 0 ? window_loss / window_samples : 0;
-          std::printf("step %lld  epoch %u  %.0f samples/s  loss %.5f\n", static_cast<long long>(last_step),
-                      message.epoch, rate, loss);
-          std::fflush(stdout);
-          WriteMetrics(JsonObject()
-                           .Add("event", "progress")
-                           .Add("step", last_step)
-                           .Add("epoch", static_cast<int64_t>(message.epoch))
-                           .Add("samples_per_sec", rate)
-                           .Add("loss", loss)
-                           .ToString());
-          window_samples = window_steps = 0;
-          window_loss = 0;
-          window_start = Clock::now();
-        }
-        break;
-      }
-      case net::ControlType::kEvalResult: {
-        EvalGather& gather = evals[message.epoch];
-        gather.reported.resize(num_workers, false);
-        gather.probabilities.resize(num_workers);
-        gather.labels.resize(num_workers);
-        gather.groups.resize(num_workers);
-        // The parts of one worker's result arrive in order (one DEALER).
-        if (routing_ids[rank].empty() || routing_ids[rank] != routing_id || gather.reported[rank] ||
-            message.eval_offset != gather.labels[rank].size()) {
-          LOG_IF(WARNING, CountDropped()) << "dropped an eval result part of epoch " << message.epoch << " from rank "
-                                          << rank << " at sample " << message.eval_offset
-                                          << ": not registered from that peer, out of order, or after the last part"
-                                          << DroppedSoFar();
-          break;
-        }
-        auto append = [](auto& to, const auto& from) { to.insert(to.end(), from.begin(), from.end()); };
-        append(gather.probabilities[rank], message.probabilities);
-        append(gather.labels[rank], message.labels);
-        append(gather.groups[rank], message.groups);
-        if (!message.eval_last) break;
-        gather.reported[rank] = true;
-        if (++gather.reports == num_workers) {
-          std::vector<float> probabilities, labels;
-          std::vector<uint64_t> groups;
-          for (int r = 0; r < num_workers; ++r) {
-            probabilities.insert(probabilities.end(), gather.probabilities[r].begin(), gather.probabilities[r].end());
-            labels.insert(labels.end(), gather.labels[r].begin(), gather.labels[r].end());
-            groups.insert(groups.end(), gather.groups[r].begin(), gather.groups[r].end());
-          }
-          EvalMetrics metrics;
-          metrics.epoch = static_cast<int>(message.epoch);
-          metrics.examples = static_cast<int64_t>(labels.size());
-          metrics.auc = ComputeAuc(probabilities, labels);
-          metrics.logloss = ComputeLogloss(probabilities, labels);
-          JsonObject line;
-          line.Add("event", "eval")
-              .Add("epoch", static_cast<int64_t>(metrics.epoch))
-              .Add("examples", metrics.examples)
-              .Add("test_auc", metrics.auc)
-              .Add("test_logloss", metrics.logloss);
-          std::printf("eval  epoch %d  examples %lld  AUC %.5f  logloss %.5f", metrics.epoch,
-                      static_cast<long long>(metrics.examples), metrics.auc, metrics.logloss);
-          if (groups.size() == labels.size() && !groups.empty()) {
-            // Every worker sent a user per sample (--gauc_field).
-            metrics.gauc = ComputeGauc(probabilities, labels, groups);
-            line.Add("test_gauc", metrics.gauc);
-            std::printf("  GAUC %.5f", metrics.gauc);
-          }
-          if (options_.ranking_k > 0) {
-            // Each worker's part holds whole groups, and the parts are joined
-            // in rank order, so the groups are intact.
-            const RankingMetrics ranking = ComputeGroupedLeaveOneOut(probabilities, labels, options_.ranking_k);
-            metrics.ranking_k = options_.ranking_k;
-            metrics.ranking_users = ranking.users;
-            metrics.hit_rate = ranking.hit_rate;
-            metrics.ndcg = ranking.ndcg;
-            const std::string k = std::to_string(options_.ranking_k);
-            line.Add("test_users", ranking.users)
-                .Add("test_hr@" + k, ranking.hit_rate)
-                .Add("test_ndcg@" + k, ranking.ndcg);
-            std::printf("  users %lld  HR@%d %.5f  NDCG@%d %.5f", static_cast<long long>(ranking.users),
-                        options_.ranking_k, ranking.hit_rate, options_.ranking_k, ranking.ndcg);
-          }
-          std::printf("\n");
-          std::fflush(stdout);
-          WriteMetrics(line.ToString());
-          if (!options_.eval_scores_out.empty()) {
-            std::string text;
-            char number[32];
-            for (float p : probabilities) {
-              text.append(number, static_cast<size_t>(std::snprintf(number, sizeof(number), "%.9g\n", p)));
-            }
-            const Status written = WriteFileAtomically(options_.eval_scores_out, text);
-            if (!written.ok()) LOG(ERROR) << "--eval_scores_out: " << written;
-          }
-          result->evals.push_back(metrics);
-          evals.erase(message.epoch);
-        }
-        break;
-      }
-      case net::ControlType::kDone:
-        if (routing_ids[rank].empty() || routing_ids[rank] != routing_id || done[rank]) {
-          LOG_IF(WARNING, CountDropped()) << "dropped a DONE from rank " << rank
-                                          << ": not registered from that peer, or a second one" << DroppedSoFar();
-          break;
-        }
-        done[rank] = true;
-        result->samples += static_cast<int64_t>(message.numbers[0]);
-        max_train_seconds = std::max(max_train_seconds, message.numbers[1]);
-        result->steps = std::max<int64_t>(result->steps, static_cast<int64_t>(message.step));
-        result->dense_checksums[rank] = message.dense_checksum;
-        ++finished;
-        LOG(INFO) << "worker " << rank << " done after " << message.step << " steps";
-        break;
-      case net::ControlType::kFailed:
-        LOG(ERROR) << "worker " << rank << " failed: " << message.text;
-        // The job cannot finish without this worker: stop now; the caller
-        // tears the rest down.
-        failed_worker_ = rank;
-        return Status::Aborted("worker ", rank, " failed: ", message.text);
-      case net::ControlType::kCheckpointReady:
-      case net::ControlType::kCheckpointWritten:
-        if (routing_ids[rank].empty() || routing_ids[rank] != routing_id) {
-          LOG_IF(WARNING, CountDropped()) << "dropped a checkpoint message from rank " << rank
-                                          << ": not registered from that peer" << DroppedSoFar();
-          break;
-        }
-        RETURN_IF_ERROR(OnCheckpointMessage(message, routing_ids, result));
-        break;
-      case net::ControlType::kStart:
-      case net::ControlType::kCheckpointWrite:
-      case net::ControlType::kCheckpointDone:
-        LOG_IF(WARNING, CountDropped()) << "dropped a control message of type " << static_cast<int>(message.type)
-                                        << " sent to the scheduler by rank " << rank << DroppedSoFar();
-        break;
-      case net::ControlType::kHeartbeat:  // answered above
-        break;
-    }
+Status Scheduler::SendToWorker(int rank, const net::ControlMessage& message) {
+  try {
+    socket_->send(zmq::buffer(worker_routing_ids_[rank]), zmq::send_flags::sndmore);
+  } catch (const zmq::error_t& e) {
+    return net::ZmqStatus(e, "scheduler send " + ControlTypeName(message.type) + " to worker " + std::to_string(rank),
+                          endpoint_);
   }
-  result->samples_per_sec = max_train_seconds > 0 ? result->samples / max_train_seconds : 0;
+  return net::SendControl(socket_.get(), message);
+}
+
+Status Scheduler::SendToEveryWorker(net::ControlType type, uint64_t step, const std::string& text) {
+  for (int r = 0; r < options_.num_workers; ++r) {
+    net::ControlMessage message;
+    message.type = type;
+    message.job_token = options_.job_token;
+    message.rank = static_cast<uint32_t>(r);
+    message.step = step;
+    message.text = text;
+    RETURN_IF_ERROR(SendToWorker(r, message));
+  }
   return Status::OK();
 }
 

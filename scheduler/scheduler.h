@@ -2,38 +2,43 @@
 //
 // The scheduler binds the control socket, waits until every worker has
 // registered, starts them together, and then gathers what they report:
-// progress (printed as one line per report interval: step, epoch,
-// samples/s, loss), evaluation scores (it computes AUC and logloss over all
-// workers' scores of an epoch), and DONE or FAILED. When every worker has
-// finished it stops the servers and writes the final metrics.
+// progress (one line per report interval: step, epoch, samples/s, loss),
+// evaluation results (AUC and logloss over all workers' scores of an epoch:
+// scheduler/eval_aggregator.h), checkpoint rounds, and DONE or FAILED. When
+// every worker has finished it stops the servers and writes the final
+// metrics. What it prints and writes goes through one Reporter
+// (scheduler/reporter.h).
 //
 //   Scheduler scheduler(&context, options);
 //   RETURN_IF_ERROR(scheduler.Bind());
 //   ... start servers and workers, pointing them at scheduler.endpoint() ...
 //   StatusOr<JobResult> result = scheduler.Run();
 //
-// Run() owns the calling thread.
+// Run() owns the calling thread; a Scheduler runs one job.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
-#include <fstream>
 #include <future>
-#include <limits>
+#include <iostream>
+#include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
 #include <zmq.hpp>
-#include <zmq_addon.hpp>
 
 #include "common/logging.h"
 #include "common/status.h"
-#include "ps/client.h"
 #include "net/connection_cap.h"
-#include "net/curve.h"
-#include "sparse/table_config.h"
 #include "net/control.h"
+#include "net/curve.h"
+#include "ps/client.h"
+#include "scheduler/eval_aggregator.h"
 #include "scheduler/heartbeat.h"
+#include "scheduler/job_result.h"
+#include "scheduler/reporter.h"
+#include "sparse/table_config.h"
 #include "storage/checkpoint.h"
 
 namespace ember::scheduler {
@@ -51,6 +56,9 @@ struct SchedulerOptions {
   // HR@ranking_k and NDCG@ranking_k to AUC and logloss. Default: 0, off
   int ranking_k = 0;
   std::string metrics_out;                    // Default: none. JSON lines file
+  // The progress, eval, checkpoint and final lines (scheduler/reporter.h);
+  // not owned. Default: std::cout
+  std::ostream* report_out = &std::cout;
   // Each evaluation's scores (the model's probabilities), one per line in
   // worker-rank order (for files split by byte ranges: the eval files'
   // order), rewritten after every epoch. Default: none
@@ -77,43 +85,13 @@ struct SchedulerOptions {
   std::string resumed_from;                   // the checkpoint this run resumed from; Default: none
 };
 
-struct EvalMetrics {
-  int epoch = 0;
-  int64_t examples = 0;
-  double auc = 0;
-  double logloss = 0;
-  // GAUC over the users the workers sent (WorkerOptions::gauc_field); NaN
-  // when they sent none.
-  double gauc = std::numeric_limits<double>::quiet_NaN();
-  // With SchedulerOptions::ranking_k > 0: HR@K and NDCG@K over the groups
-  // (users); NaN otherwise.
-  int ranking_k = 0;
-  int64_t ranking_users = 0;
-  double hit_rate = std::numeric_limits<double>::quiet_NaN();
-  double ndcg = std::numeric_limits<double>::quiet_NaN();
-};
-
-struct JobResult {
-  int64_t steps = 0;
-  int64_t samples = 0;
-  double samples_per_sec = 0;
-  std::vector<EvalMetrics> evals;  // one per epoch when there are eval files
-  std::vector<int64_t> rows_per_server;  // rows of all tables held by each server at the end
-  std::vector<uint64_t> dense_checksums;  // per worker rank: worker::DenseChecksum of its final dense parameters
-  // Per server rank: its tables' SparseTable::Checksum, chained in table
-  // order (h = Mix64(h ^ checksum)). Bitwise-equal rows give equal values.
-  std::vector<uint64_t> sparse_checksums;
-  // Per table (in table order): the sum over servers of SparseTable::Checksum,
-  // which does not depend on how keys are sharded (a job of 2 servers and
-  // one of 3 with the same rows give the same values).
-  std::vector<uint64_t> table_checksums;
-  std::vector<std::string> checkpoints;  // committed by this run, oldest first
-};
-
 class Scheduler {
  public:
   Scheduler(zmq::context_t* context, SchedulerOptions options);
-  // Binds the control socket. Unavailable naming the endpoint on failure.
+  // Binds the control socket and opens metrics_out: InvalidArgument for a
+  // malformed endpoint, Unavailable when it is in use or cannot be bound
+  // (the message names the endpoint); InvalidArgument naming --metrics_out
+  // when that file cannot be written. Once.
   Status Bind();
   std::string endpoint() const { return endpoint_; }
   // The rank of the worker whose FAILED report ended Run(); -1 if none did.
@@ -132,7 +110,33 @@ class Scheduler {
   StatusOr<JobResult> Run();
 
  private:
+  // The loop of Run: receives and dispatches until every worker is done.
   Status Coordinate(JobResult* result);
+  // Receives one message's frames (the routing id first) into *frames,
+  // waiting at most the socket's receive timeout; false when none came.
+  StatusOr<bool> ReceiveFrames(std::vector<zmq::message_t>* frames);
+  // Decodes one message and hands it to its handler; drops (and logs, at a
+  // bounded rate) what is malformed or comes from no known worker.
+  Status Dispatch(std::vector<zmq::message_t> frames, JobResult* result);
+
+  // The handlers, one per message type a worker sends.
+  Status OnRegister(int rank, const std::string& routing_id);
+  void OnProgress(const net::ControlMessage& message);
+  void OnEvalResult(const net::ControlMessage& message, const std::string& routing_id, JobResult* result);
+  void OnDone(const net::ControlMessage& message, const std::string& routing_id, JobResult* result);
+  // Handles a worker's READY / WRITTEN; runs the round's phases as they
+  // complete.
+  Status OnCheckpointMessage(const net::ControlMessage& message, JobResult* result);
+  // Commits the round once every worker and every server wrote its files.
+  Status PollCheckpoint(JobResult* result);
+
+  // Whether `rank` registered from the peer `routing_id`.
+  bool IsRegisteredPeer(int rank, const std::string& routing_id) const;
+  // Sends `message` to worker `rank` (registered).
+  Status SendToWorker(int rank, const net::ControlMessage& message);
+  // Sends a message of `type` with `step` and `text` to every worker.
+  Status SendToEveryWorker(net::ControlType type, uint64_t step, const std::string& text);
+
   // A checkpoint in progress: the workers that reported READY and WRITTEN.
   struct CheckpointRound {
     int64_t step = -1;
@@ -143,31 +147,39 @@ class Scheduler {
     std::chrono::steady_clock::time_point start;
     std::future<StatusOr<std::vector<std::string>>> servers;  // the servers' file lists
   };
-  // Handles a worker's READY / WRITTEN; runs the round's phases as they
-  // complete. `routing_ids` reach the workers.
-  Status OnCheckpointMessage(const net::ControlMessage& message, const std::vector<std::string>& routing_ids,
-                             JobResult* result);
-  // Commits the round once every worker and every server wrote its files.
-  Status PollCheckpoint(JobResult* result);
-  Status SendToWorker(const std::string& routing_id, const net::ControlMessage& message);
-  std::vector<std::string> worker_routing_ids_;
-  CheckpointRound round_;
-  std::unique_ptr<ps::PsClient> checkpoint_client_;  // asks the servers to write their shards
-  void WriteMetrics(const std::string& json_line);
+  // The PROGRESS reports summed since the last progress line.
+  struct ProgressWindow {
+    int64_t samples = 0;
+    double loss_sum = 0;
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  };
 
   zmq::context_t* context_;
   SchedulerOptions options_;
+  Reporter reporter_;
   std::unique_ptr<zmq::socket_t> socket_;
   std::unique_ptr<net::ConnectionCap> connection_cap_;  // tcp with max_connections only
   std::string endpoint_;
-  std::ofstream metrics_;
   int failed_worker_ = -1;
+  HeartbeatMonitor* heartbeats_ = nullptr;
+
+  // Membership and the workers' reports, by worker rank.
+  std::vector<std::string> worker_routing_ids_;  // empty: not registered
+  int registered_workers_ = 0;
+  std::vector<bool> worker_done_;
+  int done_workers_ = 0;
+  double max_train_seconds_ = 0;  // the slowest worker's, from DONE
+  int64_t last_step_ = 0;         // the newest step a PROGRESS named
+  ProgressWindow progress_;
+  EvalAggregator evals_;
+  CheckpointRound round_;
+  std::unique_ptr<ps::PsClient> checkpoint_client_;  // asks the servers to write their shards
+
   // Control messages dropped so far (strangers, wrong tokens, protocol
   // breaks): the first 100 are logged one line each, then every 1000th.
   int64_t dropped_messages_ = 0;
   bool CountDropped() { return ShouldLogNth(++dropped_messages_); }
   std::string DroppedSoFar() const { return " [dropped so far: " + std::to_string(dropped_messages_) + "]"; }
-  HeartbeatMonitor* heartbeats_ = nullptr;
 };
 
 }  // namespace ember::scheduler

@@ -32,8 +32,6 @@ TEST(StatusTest, FactoriesConcatenateArguments) {
   Status s = Status::NotFound("table ", 3, " key ", 42u);
   EXPECT_EQ(s.code(), StatusCode::kNotFound);
   EXPECT_EQ(s.ToString(), "NotFound: table 3 key 42");
-  EXPECT_FALSE(s.IsRetryable());
-  EXPECT_TRUE(Status::Unavailable("x").IsRetryable());
   EXPECT_EQ(s.WithContext("pull").message(), "pull: table 3 key 42");
 }
 
