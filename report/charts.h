@@ -37,9 +37,9 @@ struct Point {
 };
 
 struct Series {
-  int run = 0;        // index into ReportData::runs
-  std::string label;  // the run's label, plus " server N" for a per-server series
-  int dash = 0;       // 0: solid; 1, 2, ...: the run's second, third, ... series in the chart
+  int run = 0;                // index into ReportData::runs
+  std::string label;          // the run's label, plus " server N" for a per-server series
+  int dash = 0;               // 0: solid; 1, 2, ...: the run's second, third, ... series in the chart
   std::vector<Point> points;  // in file order
 };
 

@@ -13,11 +13,20 @@ std::string EscapeHtml(std::string_view text) {
   std::string out;
   for (const char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -35,8 +44,9 @@ std::string RenderReportPage(const ReportData& data) {
   page += kPageStyle;
   page += "</style>\n</head>\n<body>\n";
   page += "<header><h1>ember report</h1><p id=\"subtitle\">" + EscapeHtml(labels) + "</p></header>\n";
-  page += "<main id=\"report\"><noscript><p class=\"error\">This page draws its charts with JavaScript; the series "
-          "are the JSON of the element ember-data in its source.</p></noscript></main>\n";
+  page +=
+      "<main id=\"report\"><noscript><p class=\"error\">This page draws its charts with JavaScript; the series "
+      "are the JSON of the element ember-data in its source.</p></noscript></main>\n";
   // ToJson escapes '<', '>' and '&' in strings, so no "</script>" can end
   // the element early.
   page += "<script id=\"ember-data\" type=\"application/json\">";
@@ -47,8 +57,7 @@ std::string RenderReportPage(const ReportData& data) {
   return page;
 }
 
-Status WriteReport(const std::vector<std::string>& metrics_paths, const std::string& out_path,
-                   ReportSummary* summary) {
+Status WriteReport(const std::vector<std::string>& metrics_paths, const std::string& out_path, ReportSummary* summary) {
   if (metrics_paths.empty()) return Status::InvalidArgument("no metrics files given");
   std::vector<MetricsFile> runs;
   for (size_t i = 0; i < metrics_paths.size(); ++i) {

@@ -9,9 +9,9 @@ namespace ember::report {
 namespace {
 
 TEST(JsonTest, ParsesAMetricsLine) {
-  StatusOr<JsonValue> line = ParseJson(
-      R"({"event": "eval", "epoch": 2, "test_auc": 0.71597007361884379, "test_gauc": null, "ok": true, )"
-      R"("list": [1, -2.5e3, "x"], "nested": {"a": {}}})");
+  StatusOr<JsonValue> line =
+      ParseJson(R"({"event": "eval", "epoch": 2, "test_auc": 0.71597007361884379, "test_gauc": null, "ok": true, )"
+                R"("list": [1, -2.5e3, "x"], "nested": {"a": {}}})");
   ASSERT_TRUE(line.ok()) << line.status();
   ASSERT_TRUE(line->is_object());
   EXPECT_EQ(line->Find("event")->string(), "eval");

@@ -35,18 +35,19 @@ struct RunValues {
   std::string Text() const {
     std::string text;
     for (size_t i = 0; i < steps.size(); ++i) {
-      text += "{\"event\": \"progress\", \"step\": " + Number(steps[i]) + ", \"epoch\": 0, \"samples_per_sec\": " +
-              Number(samples_per_sec[i]) + ", \"loss\": " + Number(loss[i]) + "}\n";
+      text += "{\"event\": \"progress\", \"step\": " + Number(steps[i]) +
+              ", \"epoch\": 0, \"samples_per_sec\": " + Number(samples_per_sec[i]) + ", \"loss\": " + Number(loss[i]) +
+              "}\n";
     }
     for (size_t i = 0; i < checkpoint_steps.size(); ++i) {
       text += "{\"event\": \"checkpoint\", \"step\": " + Number(checkpoint_steps[i]) + ", \"path\": \"ckpt/step-" +
               std::to_string(i) + "\", \"bytes\": " + Number(checkpoint_bytes[i]) + ", \"seconds\": 0.25}\n";
     }
     for (size_t e = 0; e < auc.size(); ++e) {
-      text += "{\"event\": \"eval\", \"epoch\": " + std::to_string(e) + ", \"examples\": 4000, \"test_auc\": " +
-              (std::isnan(auc[e]) ? std::string("null") : Number(auc[e])) + ", \"test_logloss\": " +
-              Number(logloss[e]) + (hr.empty() ? "" : ", \"test_users\": 50, \"test_hr@10\": " + Number(hr[e])) +
-              "}\n";
+      text += "{\"event\": \"eval\", \"epoch\": " + std::to_string(e) +
+              ", \"examples\": 4000, \"test_auc\": " + (std::isnan(auc[e]) ? std::string("null") : Number(auc[e])) +
+              ", \"test_logloss\": " + Number(logloss[e]) +
+              (hr.empty() ? "" : ", \"test_users\": 50, \"test_hr@10\": " + Number(hr[e])) + "}\n";
     }
     text += "{\"event\": \"final\", \"steps\": " + Number(steps.back()) + ", \"test_auc\": " + Number(auc.back()) +
             ", \"dense_checksums\": \"86817615f55af956\"}\n";
@@ -77,7 +78,8 @@ class ReportPageTest : public ::testing::Test {
     const size_t start = page->find(open);
     EXPECT_NE(start, std::string::npos);
     const size_t end = page->find("</script>", start);
-    StatusOr<JsonValue> data = ParseJson(std::string_view(*page).substr(start + open.size(), end - start - open.size()));
+    StatusOr<JsonValue> data =
+        ParseJson(std::string_view(*page).substr(start + open.size(), end - start - open.size()));
     EXPECT_TRUE(data.ok()) << data.status();
     return data.ok() ? *data : JsonValue();
   }
@@ -143,8 +145,8 @@ TEST_F(ReportPageTest, EmbedsEachRunsSeriesAsTheFileHoldsThem) {
   std::vector<std::string> ids;
   for (const JsonValue& chart : data.Find("charts")->items()) ids.push_back(chart.Find("id")->string());
   EXPECT_EQ(ids, (std::vector<std::string>{"progress.samples_per_sec", "progress.loss", "eval.test_auc",
-                                           "eval.test_logloss", "eval.test_hr@10", "eval.examples",
-                                           "eval.test_users", "checkpoint.bytes", "checkpoint.seconds"}));
+                                           "eval.test_logloss", "eval.test_hr@10", "eval.examples", "eval.test_users",
+                                           "checkpoint.bytes", "checkpoint.seconds"}));
   EXPECT_EQ(summary.runs, 2);
   EXPECT_EQ(summary.charts, 9);
 
