@@ -218,6 +218,10 @@ DEFINE_int32(server_threads, 1,
              "row updated by one thread, so the rows are the same for any count. A message of fewer than 512 keys "
              "per thread stays on one. More than 1 pays only where the server has cores to spare.");
 DEFINE_int32(ttl_steps, 0, "Expiry: rows not pulled or pushed for this many steps are deleted. 0: never.");
-DEFINE_string(out, "", "export: the directory for the .npy files and index.json. Required.");
+DEFINE_string(out, "",
+              "export: the directory for the .npy files and index.json. report: the HTML file to write. Required.");
 DEFINE_string(scores, "", "eval: file of predicted probabilities, one per line, in the order of --eval_files.");
+DEFINE_string(metrics, "",
+              "report: the --metrics_out files (JSON lines) of the runs to draw, comma-separated paths or globs; "
+              "each run is labelled by its file name. Required.");
 

@@ -88,3 +88,4 @@ DECLARE_int32(server_threads);
 DECLARE_int32(ttl_steps);
 DECLARE_string(out);
 DECLARE_string(scores);
+DECLARE_string(metrics);

@@ -349,6 +349,23 @@ StatusOr<data::WatchSyntheticOptions> WatchOptionsFromFlags() {
 
 std::string ExportOutFlag() { return FLAGS_out; }
 
+StatusOr<ReportFlags> ReportFlagsFromFlags() {
+  ReportFlags flags;
+  if (FLAGS_metrics.empty()) return Status::InvalidArgument("--metrics=FILE[,FILE...] is required");
+  if (FLAGS_out.empty()) return Status::InvalidArgument("--out=FILE (the HTML page to write) is required");
+  StatusOr<std::vector<std::string>> files = ExpandFileList(FLAGS_metrics);
+  if (!files.ok()) return files.status().WithContext("--metrics");
+  flags.metrics_files = std::move(*files);
+  for (const std::string& file : flags.metrics_files) {
+    std::error_code error;
+    if (file == FLAGS_out || std::filesystem::equivalent(file, FLAGS_out, error)) {
+      return Status::InvalidArgument("--out=", FLAGS_out, " is one of the --metrics files; it would be overwritten");
+    }
+  }
+  flags.out = FLAGS_out;
+  return flags;
+}
+
 StatusOr<EvalFlags> EvalFlagsFromFlags() {
   EvalFlags flags;
   if (FLAGS_eval_files.empty()) return Status::InvalidArgument("--eval_files is required");

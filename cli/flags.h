@@ -35,4 +35,12 @@ StatusOr<EvalFlags> EvalFlagsFromFlags();
 // export: --out.
 std::string ExportOutFlag();
 
+struct ReportFlags {
+  std::vector<std::string> metrics_files;  // --metrics, expanded
+  std::string out;                         // --out
+};
+// InvalidArgument for a missing --metrics or --out, a --metrics path or
+// pattern that names no file, or an --out that is one of the metrics files.
+StatusOr<ReportFlags> ReportFlagsFromFlags();
+
 }  // namespace ember::cli

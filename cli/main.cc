@@ -1,6 +1,6 @@
 // cli/main.cc: the ember binary. `ember <verb> [--flags]`.
 //
-// Verbs: train, eval, gen-data, inspect, export. `ember <verb> --help` lists the verb's flags
+// Verbs: train, eval, report, gen-data, inspect, export. `ember <verb> --help` lists the verb's flags
 // with their meaning and defaults. Flags become Options structs here, are
 // validated into a Status, and the effective configuration is logged once;
 // library code never reads FLAGS_*.
@@ -28,6 +28,7 @@
 #include "data/synthetic.h"
 #include "net/curve.h"
 #include "job/local_job.h"
+#include "report/page.h"
 #if EMBER_WITH_MPI
 #include "job/mpi_job.h"
 #endif
@@ -42,6 +43,8 @@ constexpr char kUsage[] =
     "  train     train a model (local mode: scheduler, servers and workers as threads of this process;\n"
     "            under mpirun: one process per role)\n"
     "  eval      AUC and logloss of a scores file against the labels of --eval_files\n"
+    "  report    ember report --metrics=FILE[,FILE...] --out=report.html: one HTML page with the curves of\n"
+    "            one or more runs (loss, samples/s, every evaluation metric, checkpoints), no network needed\n"
     "  gen-data  write generated data whose truth is known: --kind=criteo (Criteo TSV from a click model),\n"
     "            sequences (behaviour sequences) or watch (video impressions with watch times)\n"
     "  inspect   ember inspect PATH: verify a checkpoint and print what it holds\n"
@@ -268,6 +271,23 @@ int RunEval() {
   return 0;
 }
 
+int RunReport() {
+  StatusOr<ReportFlags> flags = ReportFlagsFromFlags();
+  if (!flags.ok()) {
+    std::fprintf(stderr, "ember report: %s\n", flags.status().ToString().c_str());
+    return 2;
+  }
+  report::ReportSummary summary;
+  Status status = report::WriteReport(flags->metrics_files, flags->out, &summary);
+  if (!status.ok()) {
+    std::fprintf(stderr, "ember report: %s\n", status.ToString().c_str());
+    return 1;
+  }
+  std::printf("wrote %s: %d run%s, %d charts, %d series\n", flags->out.c_str(), summary.runs,
+              summary.runs == 1 ? "" : "s", summary.charts, summary.series);
+  return 0;
+}
+
 int RunInspect(const std::string& path) {
   StatusOr<std::string> summary = storage::InspectCheckpoint(path);
   if (!summary.ok()) {
@@ -351,5 +371,6 @@ int main(int argc, char** argv) {
   if (verb == "gen-data") return RunGenData();
   if (verb == "inspect") return RunInspect(path);
   if (verb == "export") return RunExport(path);
+  if (verb == "report") return RunReport();
   return RunEval();
 }

@@ -45,6 +45,14 @@ const VerbInfo kExportFlags = {
 const VerbInfo kEvalFlags = {
     "eval", "Computes AUC and logloss of --scores against the labels of --eval_files; prints one JSON line.",
     {"eval_files", "scores", "max_bad_lines", "data_format", "schema", "schema_delimiter", "schema_header"}};
+const VerbInfo kReportFlags = {
+    "report",
+    "ember report --metrics=FILE[,FILE...] --out=report.html: writes one self-contained HTML page (no network "
+    "needed) with the curves of the runs whose `train --metrics_out` files --metrics names, each run in a colour "
+    "of its own in every chart: training loss and samples/s over steps, every evaluation metric (AUC, logloss, "
+    "GAUC, HR@K, NDCG@K) over epochs, checkpoint sizes and times, the counters of any other event with a step, "
+    "and each run's final line.",
+    {"metrics", "out"}};
 const VerbInfo kGenDataFlags = {
     "gen-data",
     "--kind=criteo: writes --out_dir/train.tsv and test.tsv in Criteo format from a known logistic click model, "
@@ -56,7 +64,7 @@ const VerbInfo kGenDataFlags = {
      "vocab_scale", "num_users", "num_items"}};
 
 const VerbInfo* FindVerb(const std::string& verb) {
-  for (const VerbInfo* info : {&kTrainFlags, &kEvalFlags, &kGenDataFlags, &kInspectFlags, &kExportFlags}) {
+  for (const VerbInfo* info : {&kTrainFlags, &kEvalFlags, &kReportFlags, &kGenDataFlags, &kInspectFlags, &kExportFlags}) {
     if (verb == info->name) return info;
   }
   return nullptr;

@@ -1,5 +1,5 @@
-// cli/verbs.h: the verbs of the ember binary (train, eval, gen-data,
-// inspect, export), the flags each reads, their --help, and the checks of a
+// cli/verbs.h: the verbs of the ember binary (train, eval, report,
+// gen-data, inspect, export), the flags each reads, their --help, and the checks of a
 // command line before gflags parses it.
 #pragma once
 
@@ -19,6 +19,7 @@ struct VerbInfo {
 
 extern const VerbInfo kTrainFlags;
 extern const VerbInfo kEvalFlags;
+extern const VerbInfo kReportFlags;   // ember report --metrics=FILE,... --out=FILE
 extern const VerbInfo kGenDataFlags;
 extern const VerbInfo kInspectFlags;  // ember inspect PATH
 extern const VerbInfo kExportFlags;   // ember export PATH --out=DIR

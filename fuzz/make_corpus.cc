@@ -221,6 +221,26 @@ void DataSeeds() {
   Seed("interaction", "ncf_negatives", "(0,32)\t1064\t174\t2791\n(1,1072)\t3542\n");
 }
 
+// ---- metrics files, as the scheduler writes them (scheduler/README.md).
+
+void ReportSeeds() {
+  Seed("metrics_file", "wide_deep",
+       "{\"event\": \"progress\", \"step\": 2, \"epoch\": 0, \"samples_per_sec\": 6789.6851077321126, "
+       "\"loss\": 0.57770820273988555}\n"
+       "{\"event\": \"checkpoint\", \"step\": 10, \"path\": \"ckpt/step-000000000010\", \"bytes\": 4416355, "
+       "\"seconds\": 0.504}\n"
+       "{\"event\": \"eval\", \"epoch\": 0, \"examples\": 4000, \"test_auc\": 0.67684209358231862, "
+       "\"test_logloss\": 0.53983878903710625}\n"
+       "{\"event\": \"final\", \"steps\": 30, \"samples\": 60000, \"test_auc\": 0.71597007361884379, "
+       "\"samples_per_sec\": 10734.329143105238, \"dense_checksums\": \"86817615f55af956\"}\n");
+  Seed("metrics_file", "din",
+       "{\"event\": \"eval\", \"epoch\": 0, \"examples\": 202000, \"test_auc\": 0.8075, \"test_logloss\": 0.1946, "
+       "\"test_gauc\": null, \"test_users\": 2000, \"test_hr@10\": 0.5605, \"test_ndcg@10\": 0.3415}\r\n\n");
+  Seed("metrics_file", "servers",
+       "{\"event\": \"server\", \"step\": 10, \"server\": 1, \"rows\": 120, \"note\": \"a\\u00e9\\ud83d\\ude00<\\/\", "
+       "\"list\": [1, -2.5e3, true, {\"x\": []}]}\n");
+}
+
 }  // namespace
 }  // namespace ember::fuzz
 
@@ -234,5 +254,6 @@ int main(int argc, char** argv) {
   ember::fuzz::ControlSeeds();
   ember::fuzz::CheckpointSeeds();
   ember::fuzz::DataSeeds();
+  ember::fuzz::ReportSeeds();
   return 0;
 }

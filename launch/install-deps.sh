@@ -20,8 +20,9 @@ packages=(
   clang libclang-rt-14-dev
 )
 # Only the test suite (launch/test.sh sets EMBER_TEST_DEPS=1): a single-node
-# SLURM for tests/mpi/slurm_test.sh. Building and training need none of it.
-if [[ "${EMBER_TEST_DEPS:-0}" == "1" ]]; then packages+=(slurm-wlm munge); fi
+# SLURM for tests/mpi/slurm_test.sh, and chromium (headless) for
+# tests/report/report_browser_test.py. Building and training need none of it.
+if [[ "${EMBER_TEST_DEPS:-0}" == "1" ]]; then packages+=(slurm-wlm munge chromium); fi
 # Optional: the end-to-end benchmark compares with PyTorch.
 if [[ "${EMBER_WITH_TORCH:-0}" == "1" ]]; then packages+=(python3-torch python3-numpy); fi
 

@@ -20,7 +20,8 @@ declare -A allowed=(
   [worker]="common ops data sparse models storage net ps"
   [scheduler]="common sparse storage net ps"
   [job]="common ops data sparse models storage net ps worker scheduler"
-  [cli]="common ops data sparse models storage net ps worker scheduler job"
+  [report]="common"
+  [cli]="common ops data sparse models storage net ps worker scheduler job report"
 )
 # folder: system headers it must not include (extended regular expression).
 declare -A forbidden_system=(
