@@ -14,6 +14,7 @@
 #include "common/checksum.h"
 #include "common/files.h"
 #include "common/logging.h"
+#include "storage/crash_point.h"
 #include "storage/internal/checkpoint_util.h"
 
 namespace ember::storage {
@@ -133,6 +134,7 @@ Status CommitCheckpoint(const std::string& root, int64_t step, const Manifest& m
                               " bytes, its entry says ", file.bytes);
     }
   }
+  ReachCrashPoint(CrashPoint::kBeforeManifest);
   ASSIGN_OR_RETURN(const std::string text, EncodeManifest(relative));
   ASSIGN_OR_RETURN(FileEntry unused, WriteWholeFile(tmp + "/" + kManifestName, text));
   (void)unused;
@@ -145,11 +147,13 @@ Status CommitCheckpoint(const std::string& root, int64_t step, const Manifest& m
   if (ec) return Status::Internal("cannot list ", tmp, ": ", ec.message());
   for (const std::string& dir : dirs) RETURN_IF_ERROR(FsyncPath(dir));
   RETURN_IF_ERROR(FsyncPath(tmp));
+  ReachCrashPoint(CrashPoint::kBeforeRename);
 
   if (IsDir(final_dir)) {
     // Swap atomically: step-N always names a complete checkpoint.
     if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, final_dir.c_str(), RENAME_EXCHANGE) == 0) {
       RETURN_IF_ERROR(FsyncPath(root));
+      ReachCrashPoint(CrashPoint::kAfterRename);
       return RemoveTree(tmp);  // now holds the replaced checkpoint
     }
     if (errno != EINVAL && errno != ENOSYS) {
@@ -165,12 +169,14 @@ Status CommitCheckpoint(const std::string& root, int64_t step, const Manifest& m
       return Status::Internal("cannot rename ", tmp, " to ", final_dir, ": ", std::strerror(errno));
     }
     RETURN_IF_ERROR(FsyncPath(root));
+    ReachCrashPoint(CrashPoint::kAfterRename);
     return RemoveTree(old);
   }
   if (::rename(tmp.c_str(), final_dir.c_str()) != 0) {
     return Status::Internal("cannot rename ", tmp, " to ", final_dir, ": ", std::strerror(errno));
   }
   RETURN_IF_ERROR(FsyncPath(root));
+  ReachCrashPoint(CrashPoint::kAfterRename);
   return Status::OK();
 }
 
@@ -263,6 +269,7 @@ Status PruneCheckpoints(const std::string& root, int keep) {
       return Status::Internal("cannot remove ", manifest, ": ", std::strerror(errno));
     }
     RETURN_IF_ERROR(FsyncPath(dir));
+    ReachCrashPoint(CrashPoint::kPruneManifestRemoved);
     RETURN_IF_ERROR(RemoveTree(dir));
     removed = true;
   }

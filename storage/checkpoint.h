@@ -22,6 +22,9 @@
 //   ASSIGN_OR_RETURN(Manifest manifest, VerifyCheckpoint(dir));
 //   RETURN_IF_ERROR(CompareConfig(manifest, config_now));
 //
+// The protocol's steps are crash points (storage/crash_point.h) that a test
+// can make the process die at.
+//
 // Functions are thread-safe with respect to each other on distinct roots;
 // one process (the scheduler) runs the protocol on a given root.
 #pragma once
