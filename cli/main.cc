@@ -18,7 +18,7 @@
 #include "cli/flag_definitions.h"
 #include "cli/flags.h"
 #include "cli/verbs.h"
-#include "storage/checkpoint.h"
+#include "storage/checkpoint_dump.h"
 #include "storage/shard.h"
 #include "common/files.h"
 #include "common/logging.h"

@@ -78,6 +78,22 @@ Status WriteFileAtomically(const std::string& path, std::string_view contents) {
   return Status::OK();
 }
 
+std::string JsonEscape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+      out += buf;
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
 void JsonObject::AddName(std::string_view name) {
   if (!body_.empty()) body_ += ", ";
   body_ += '"';
@@ -106,16 +122,7 @@ JsonObject& JsonObject::Add(std::string_view name, int64_t value) {
 JsonObject& JsonObject::Add(std::string_view name, std::string_view value) {
   AddName(name);
   body_ += '"';
-  for (char c : value) {
-    if (c == '"' || c == '\\') body_ += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-      body_ += buf;
-      continue;
-    }
-    body_ += c;
-  }
+  body_ += JsonEscape(value);
   body_ += '"';
   return *this;
 }

@@ -25,8 +25,14 @@ StatusOr<std::string> ReadFileToString(const std::string& path);
 // never see half a file. Internal with the path and errno text on failure.
 Status WriteFileAtomically(const std::string& path, std::string_view contents);
 
+// `text` as the inside of a JSON string: '"' and '\' get a backslash,
+// control characters (below 0x20) become \u00XX; other bytes, UTF-8
+// included, are copied as they are.
+std::string JsonEscape(std::string_view text);
+
 // A JSON object built one field at a time: {"a": 1, "b": "x"}. Doubles are
-// written with 17 significant digits; non-finite values become null.
+// written with 17 significant digits; non-finite values become null;
+// strings go through JsonEscape.
 class JsonObject {
  public:
   JsonObject& Add(std::string_view name, double value);

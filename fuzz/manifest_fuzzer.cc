@@ -1,4 +1,4 @@
-// fuzz/manifest_fuzzer.cc: a checkpoint's MANIFEST (storage/checkpoint.h,
+// fuzz/manifest_fuzzer.cc: a checkpoint's MANIFEST (storage/manifest.h,
 // DecodeManifest). The input is decoded as it is, and again with a right
 // checksum line appended: the checksum gates every other check, and a
 // fuzzer cannot forge one. A MANIFEST that decodes and that EncodeManifest
@@ -10,7 +10,7 @@
 
 #include "common/checksum.h"
 #include "fuzz/fuzz_util.h"
-#include "storage/checkpoint.h"
+#include "storage/manifest.h"
 
 namespace {
 

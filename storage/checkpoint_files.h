@@ -2,8 +2,10 @@
 // writer and one reader per format, each written through a checksummed,
 // buffered FileWriter whose FileEntry (path, bytes, checksum) goes into the
 // MANIFEST. The byte layouts are specified in docs/checkpoint_format.md; the
-// directory protocol (MANIFEST, commit, prune, verify) is in
-// storage/checkpoint.h.
+// MANIFEST is storage/manifest.h and the directory protocol (commit, prune,
+// verify) storage/checkpoint.h. One header for the formats; each has its own
+// .cc: checkpoint_files.cc (FileEntry, FileWriter, checksums), rows_file.cc,
+// dense_file.cc, state_files.cc.
 //
 //   RowsFileWriter rows;
 //   RETURN_IF_ERROR(rows.Open(dir + "/server-0/table-3.rows", /*table_id=*/3,

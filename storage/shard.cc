@@ -4,6 +4,7 @@
 #include <system_error>
 
 #include "common/hash.h"
+#include "storage/crash_point.h"
 
 namespace ember::storage {
 namespace {
@@ -58,6 +59,7 @@ StatusOr<std::vector<FileEntry>> WriteShard(const std::string& checkpoint_dir, i
     ASSIGN_OR_RETURN(std::vector<FileEntry> rocks_files, ChecksumTree(rocks_dir));
     for (FileEntry& entry : rocks_files) files.push_back(RelativeTo(checkpoint_dir, std::move(entry)));
   }
+  ReachCrashPoint(CrashPoint::kShardWritten);
   return files;
 }
 

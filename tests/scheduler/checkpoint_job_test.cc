@@ -11,12 +11,12 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <regex>
 #include <string>
 #include <thread>
 
 #include "common/files.h"
+#include "storage/checkpoint_dump.h"
 #include "tests/util/background_process.h"
 #include "tests/util/command.h"
 
@@ -173,42 +173,104 @@ TEST_F(CheckpointJobTest, ResumeAfterKillIsExact) { ExpectExactResume(/*resume_s
 
 TEST_F(CheckpointJobTest, ResumeOntoThreeServersIsExact) { ExpectExactResume(/*resume_servers=*/3); }
 
-// kill -9 at random points while checkpoints are being written: the newest
-// complete checkpoint always verifies, and the job resumes from it.
+// A crash (SIGKILL) at every named step of the checkpoint protocol
+// (storage/crash_point.h), one run per step on one checkpoint root, each
+// run resuming from what the one before left. After each: the step was
+// reached and the process died by SIGKILL; the checkpoint before the one
+// being written is complete (it verifies and inspects as `ember inspect`
+// does it, in this process), and so is the one being written when the step
+// comes after its rename; the newest complete one is the one the step says;
+// and the next run resumes from it. Each point hit prints one line.
 TEST_F(CheckpointJobTest, KillDuringCheckpointsLeavesTheLastOneComplete) {
-  std::mt19937 random(20261128);
+  struct Crash {
+    const char* point;
+    int nth;         // the arrival that kills (each of the 2 servers writes a shard)
+    bool committed;  // whether the checkpoint being written is complete at the crash
+  };
+  // The first run starts fresh, so it crashes in its second checkpoint
+  // (arrival 3: its first shard). prune-manifest-removed comes when a run's
+  // commit finds more than --keep_checkpoints=2 complete ones (here the
+  // run's second commit); it is not last, so that a run resumes beside the
+  // half-pruned checkpoint.
+  const Crash crashes[] = {
+      {"shard-written", 3, false},          {"before-manifest", 1, false}, {"before-rename", 1, false},
+      {"prune-manifest-removed", 1, true},  {"after-rename", 1, true},
+  };
   const std::string root = run_dir_ + "/ckpt";
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    SCOPED_TRACE("attempt " + std::to_string(attempt));
-    {
-      Background run(Job("--num_servers=2 --checkpoint_dir=" + root +
-                         " --checkpoint_every_steps=3 --keep_checkpoints=2 --resume=auto"),
-                     run_dir_ + "/run.log");
-      // Past a commit of this run, then into the writing of a later checkpoint.
-      ASSERT_TRUE(run.WaitForOutput("committed", std::chrono::seconds(120))) << run.output();
-      const size_t writing = run.output().rfind(": writing");
-      ASSERT_TRUE(run.WaitForOutput(": writing", std::chrono::seconds(60)));
-      for (int i = 0; i < 60000 && run.output().rfind(": writing") == writing; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      }
-      // A checkpoint of this job takes ~20 ms from "writing" to "committed".
-      std::this_thread::sleep_for(std::chrono::microseconds(random() % 10000));
-      run.Kill9();
-      const bool mid_checkpoint = run.output().rfind("committed") < run.output().rfind(": writing");
-      std::printf("attempt %d: killed %s\n", attempt, mid_checkpoint ? "while a checkpoint was being written"
-                                                                       : "between checkpoints");
+  // The step of the last "checkpoint step <N>: committed" line of `output`, or -1.
+  auto last_committed = [](const std::string& output) {
+    const std::regex line("checkpoint step ([0-9]+): committed");
+    int64_t step = -1;
+    for (std::sregex_iterator it(output.begin(), output.end(), line), end; it != end; ++it) {
+      step = std::stoll((*it)[1].str());
     }
+    return step;
+  };
+  // The highest step of a step-N or step-N.tmp directory under root: the
+  // checkpoint a crash interrupted (each run goes past the steps of the last).
+  auto highest_step_dir = [](const std::string& root) {
+    int64_t highest = -1;
+    for (const auto& entry : fs::directory_iterator(root)) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind("step-", 0) == 0) highest = std::max<int64_t>(highest, std::stoll(name.substr(5)));
+    }
+    return highest;
+  };
+  int64_t resumed_from = -1;
+  for (const Crash& crash : crashes) {
+    const std::string crash_at = std::string(crash.point) + ":" + std::to_string(crash.nth);
+    SCOPED_TRACE("EMBER_TEST_CRASH_AT=" + crash_at);
+    // --max_steps: a point never reached ends the job instead of its epochs.
+    const CommandResult run =
+        RunShell("{ EMBER_TEST_CRASH_AT=" + crash_at + " " +
+                 Job("--num_servers=2 --checkpoint_dir=" + root +
+                     " --checkpoint_every_steps=3 --keep_checkpoints=2 --resume=auto --max_steps=" +
+                     std::to_string(std::max<int64_t>(resumed_from, 0) + 20)) +
+                 "; echo \"job exit status $?\"; }");
+    ASSERT_NE(run.output.find("crash point " + std::string(crash.point) + " reached"), std::string::npos)
+        << run.output;
+    // The shell's status of a command killed by signal 9.
+    ASSERT_NE(run.output.find("job exit status " + std::to_string(128 + SIGKILL)), std::string::npos)
+        << run.output;
+    if (resumed_from >= 0) {
+      EXPECT_NE(run.output.find("resuming from " + StepDir(root, resumed_from)), std::string::npos) << run.output;
+    }
+    const int64_t written = highest_step_dir(root);
+    const int64_t committed_before = last_committed(run.output);
+    const int64_t previous = committed_before >= 0 ? committed_before : resumed_from;
+    ASSERT_GE(previous, 3) << run.output;
+    ASSERT_GT(written, previous) << run.output;
+    const StatusOr<std::string> previous_inspect = storage::InspectCheckpoint(StepDir(root, previous));
+    EXPECT_TRUE(previous_inspect.ok()) << previous_inspect.status();
     const int64_t newest = NewestStep(root);
-    ASSERT_GE(newest, 3);
-    const CommandResult inspect = RunShell(std::string(EMBER_BINARY_PATH) + " inspect " + StepDir(root, newest));
-    ASSERT_EQ(inspect.exit_code, 0) << inspect.output;
+    if (crash.committed) {
+      EXPECT_EQ(newest, written);
+      const StatusOr<std::string> written_inspect = storage::InspectCheckpoint(StepDir(root, written));
+      EXPECT_TRUE(written_inspect.ok()) << written_inspect.status();
+    } else {
+      EXPECT_EQ(newest, previous);
+      EXPECT_TRUE(fs::exists(StepDir(root, written) + ".tmp"));
+      EXPECT_FALSE(fs::exists(StepDir(root, written) + "/MANIFEST"));
+    }
+    if (std::string(crash.point) == "prune-manifest-removed") {
+      // The checkpoint being pruned lost its MANIFEST first: it no longer
+      // counts as complete, and inspect refuses it.
+      int64_t half_pruned = -1;
+      for (const auto& entry : fs::directory_iterator(root)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind("step-", 0) == 0 && name.find('.') == std::string::npos &&
+            !fs::exists(entry.path() / "MANIFEST")) {
+          half_pruned = std::stoll(name.substr(5));
+        }
+      }
+      ASSERT_GE(half_pruned, 0) << "no checkpoint is half pruned";
+      EXPECT_LT(half_pruned, previous);
+      EXPECT_FALSE(storage::InspectCheckpoint(StepDir(root, half_pruned)).ok());
+    }
+    std::printf("crash point %s hit: SIGKILL in the checkpoint of step %lld; newest complete step %lld verified\n",
+                crash_at.c_str(), static_cast<long long>(written), static_cast<long long>(newest));
+    resumed_from = newest;
   }
-  const int64_t newest = NewestStep(root);
-  const CommandResult finish =
-      RunShell(Job("--num_servers=2 --checkpoint_dir=" + root + " --resume=auto --max_steps=" +
-                   std::to_string(newest + 2)));
-  ASSERT_EQ(finish.exit_code, 0) << finish.output;
-  EXPECT_NE(finish.output.find("resuming from " + StepDir(root, newest)), std::string::npos) << finish.output;
 }
 
 TEST_F(CheckpointJobTest, CorruptedOrTruncatedFileIsRefusedNamingIt) {

@@ -21,6 +21,7 @@
 #include "common/checksum.h"
 #include "common/files.h"
 #include "storage/checkpoint.h"
+#include "storage/checkpoint_dump.h"
 #include "storage/checkpoint_files.h"
 #include "storage/npy.h"
 
