@@ -23,25 +23,19 @@
 #include <pthread.h>
 
 #include "common/coding.h"
+#include "storage/internal/rocks_format.h"
 
 namespace ember::storage {
-namespace {
 
-// The one place where a rocksdb::Status becomes an ember Status: `what` names
-// the call and its arguments (path, table, key).
-Status RocksStatus(const rocksdb::Status& s, const std::string& what) {
-  if (s.ok()) return Status::OK();
-  const std::string message = what + ": " + s.ToString();
-  if (s.IsNotFound()) return Status::NotFound(message);
-  if (s.IsCorruption()) return Status::DataLoss(message);
-  if (s.IsInvalidArgument()) return Status::InvalidArgument(message);
-  if (s.IsNotSupported()) return Status::Unimplemented(message);
-  if (s.IsTimedOut()) return Status::DeadlineExceeded(message);
-  if (s.IsBusy() || s.IsTryAgain()) return Status::Unavailable(message);
-  if (s.IsIncomplete() || s.IsShutdownInProgress() || s.IsAborted()) return Status::Aborted(message);
-  if (s.IsNoSpace() || s.IsMemoryLimit()) return Status::ResourceExhausted(message);
-  return Status::Internal(message);  // IOError and the rest
-}
+using internal::DecodeKey;
+using internal::DecodeRow;
+using internal::EncodeKey;
+using internal::IterateRows;
+using internal::KeyComparator;
+using internal::kKeyBytes;
+using internal::RocksStatus;
+
+namespace {
 
 // RocksDB counts every read and write in a thread-local PerfContext by
 // default (kEnableCount); ember never reads it. The calling thread's level is
@@ -49,52 +43,6 @@ Status RocksStatus(const rocksdb::Status& s, const std::string& what) {
 // Deep run, reaching that thread-local context (__tls_get_addr, the
 // PerfContext's TLS init) was ~6% of all CPU samples, and ~1.4% after.
 void SkipPerfCounters() { rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable); }
-
-constexpr size_t kKeyBytes = 8;
-
-void EncodeKey(Key key, char* out) {
-  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(key >> (56 - 8 * i));
-}
-
-Key DecodeKey(const char* in) {
-  Key key = 0;
-  for (int i = 0; i < 8; ++i) key = (key << 8) | static_cast<unsigned char>(in[i]);
-  return key;
-}
-
-// Row bytes (little-endian floats, any alignment) -> floats.
-void DecodeRow(const char* bytes, int row_floats, float* row) {
-  DecodeFloats(bytes, static_cast<size_t>(row_floats), row);
-}
-
-// Orders keys as BytewiseComparator does (big-endian 8-byte keys: numeric
-// order), comparing 8-byte keys as two integers instead of through memcmp.
-class KeyComparator final : public rocksdb::Comparator {
- public:
-  const char* Name() const override { return "ember.BigEndianKey"; }
-  int Compare(const rocksdb::Slice& a, const rocksdb::Slice& b) const override {
-    if (a.size() == kKeyBytes && b.size() == kKeyBytes) {
-      uint64_t x, y;
-      std::memcpy(&x, a.data(), kKeyBytes);
-      std::memcpy(&y, b.data(), kKeyBytes);
-      if constexpr (std::endian::native == std::endian::little) {
-        x = __builtin_bswap64(x);
-        y = __builtin_bswap64(y);
-      }
-      return x < y ? -1 : (x > y ? 1 : 0);
-    }
-    return a.compare(b);
-  }
-  bool Equal(const rocksdb::Slice& a, const rocksdb::Slice& b) const override { return a == b; }
-  void FindShortestSeparator(std::string*, const rocksdb::Slice&) const override {}  // keys stay whole
-  void FindShortSuccessor(std::string*) const override {}
-  bool CanKeysWithDifferentByteContentsBeEqual() const override { return false; }
-};
-
-const rocksdb::Comparator* Keys() {
-  static const KeyComparator* comparator = new KeyComparator();  // never destroyed: a DB may outlive exit()
-  return comparator;
-}
 
 rocksdb::Options DbOptions(const RocksTierOptions& options) {
   rocksdb::Options db_options;
@@ -108,7 +56,7 @@ rocksdb::Options DbOptions(const RocksTierOptions& options) {
 
 rocksdb::ColumnFamilyOptions FamilyOptions(const RocksTierOptions& options) {
   rocksdb::ColumnFamilyOptions family;
-  family.comparator = Keys();
+  family.comparator = KeyComparator();
   rocksdb::BlockBasedTableOptions table;
   if (options.block_cache_bytes > 0) {
     table.block_cache = rocksdb::NewLRUCache(static_cast<size_t>(options.block_cache_bytes));
@@ -453,35 +401,6 @@ Status RocksTier::WriteWithinDeadline(rocksdb::WriteBatch* batch, const std::str
 void RocksTier::PauseBackgroundWorkForTest() { db_->PauseBackgroundWork().PermitUncheckedError(); }
 void RocksTier::ContinueBackgroundWorkForTest() { db_->ContinueBackgroundWork().PermitUncheckedError(); }
 
-namespace {
-
-// Iterates `family` of `db`; fn gets each decoded row. `where` names the DB
-// in messages.
-Status IterateRows(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, const std::string& where, int row_floats,
-                   const std::function<Status(Key, const float*)>& fn) {
-  const size_t row_bytes = static_cast<size_t>(row_floats) * sizeof(float);
-  std::vector<float> row(static_cast<size_t>(row_floats));
-  rocksdb::ReadOptions read;
-  read.fill_cache = false;  // a scan: keep the hot blocks
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read, family));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    const rocksdb::Slice key = it->key();
-    const rocksdb::Slice value = it->value();
-    if (key.size() != kKeyBytes) {
-      return Status::DataLoss(where, ": a key of ", key.size(), " bytes, want ", kKeyBytes);
-    }
-    const Key decoded = DecodeKey(key.data());
-    if (value.size() != row_bytes) {
-      return Status::DataLoss(where, " key ", decoded, ": value of ", value.size(), " bytes, want ", row_bytes);
-    }
-    DecodeRow(value.data(), row_floats, row.data());
-    RETURN_IF_ERROR(fn(decoded, row.data()));
-  }
-  return RocksStatus(it->status(), "rocksdb Iterator(" + where + ")");
-}
-
-}  // namespace
-
 Status RocksTier::ForEachRow(uint32_t table_id, int row_floats, const std::function<Status(Key, const float*)>& fn) {
   ASSIGN_OR_RETURN(const int f, FamilyIndexOrError(table_id, "ForEachRow"));
   RETURN_IF_ERROR(WaitForWrite(f));
@@ -518,7 +437,7 @@ Status ForEachCheckpointRow(const std::string& dir, uint32_t table_id, int row_f
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   rocksdb::ColumnFamilyOptions family_options;
-  family_options.comparator = Keys();
+  family_options.comparator = KeyComparator();
   for (const std::string& name : names) descriptors.emplace_back(name, family_options);
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;

@@ -30,7 +30,8 @@
 // path, which the server, as any tier error, turns into the end of the job.
 //
 // Every rocksdb::Status is turned into an ember Status in one place
-// (RocksStatus in rocks_tier.cc), naming the call, the path and the table.
+// (RocksStatus, storage/internal/rocks_format.h, beside the key and value
+// encoding), naming the call, the path and the table.
 // Thread-compatible: the server thread owns it and its tables (the writer
 // thread is internal).
 //

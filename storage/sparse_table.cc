@@ -1,12 +1,19 @@
+// SparseTable (sparse_table.h): construction and budget, the batch calls
+// and their split across threads, the traffic with the RocksDB tier (loads of
+// a batch's misses, CLOCK write-back), the whole-table calls. Expire is in
+// sparse_table_expiry.cc; the slots, CLOCK marks, admission counters and row
+// meta are the types of storage/internal/.
 #include "storage/sparse_table.h"
 
 #include <algorithm>
 #include <bit>
+#include <cstring>
 #include <limits>
 
 #include "common/coding.h"
 #include "common/logging.h"
 #include "common/part_runner.h"
+#include "storage/optimizer.h"
 
 namespace ember::storage {
 
@@ -16,8 +23,9 @@ SparseTable::SparseTable(sparse::TableConfig config, uint64_t seed, TierOptions 
       tier_(tier),
       tiered_(tier.budget_bytes() > 0),
       admission_(tier.min_count > 1),
-      state_floats_(sparse::OptimizerStateFloats(config_.optimizer.type, config_.dim)),
-      row_floats_(RowFloats(config_)) {
+      layout_(config_),
+      slots_(layout_.row_floats()),
+      pending_(tier.min_count) {
   parts_.resize(1);
   parts_[0].grad_row.resize(static_cast<size_t>(config_.dim));
   CHECK(!tiered_ || tier_.cold != nullptr)
@@ -44,59 +52,18 @@ int64_t SparseTable::MaxMemoryRows() const {
   return left > 0 ? left / ChargePerRow() : 0;
 }
 
-uint32_t SparseTable::TakeSlot(uint32_t slot) {
-  if (!free_slots_.empty()) {
-    free_slots_.pop_back();
-  } else {
-    ++next_slot_;
-    if (slot / kRowsPerSlab >= slabs_.size()) {
-      slabs_.emplace_back(new float[static_cast<size_t>(kRowsPerSlab) * row_floats_]);
-      if (tiered_) {
-        slot_keys_.resize(slabs_.size() * kRowsPerSlab);
-        flags_.resize(slabs_.size() * kRowsPerSlab, kFree);
-      }
-    }
-  }
-  return slot;
-}
-
-uint32_t SparseTable::InsertKey(Key key) {
-  bool inserted = false;
-  const uint32_t candidate = NextFreeSlot();
-  const uint32_t slot = index_.FindOrInsert(key, candidate, &inserted);
-  DCHECK(inserted);
-  return TakeSlot(slot);
-}
-
-void SparseTable::FreeSlot(uint32_t slot) {
-  free_slots_.push_back(slot);
-  if (tiered_) flags_[slot] = kFree;
-}
-
-void SparseTable::SetMeta(float* row, uint32_t count, uint32_t step) const {
-  row[config_.dim + state_floats_] = std::bit_cast<float>(count);
-  row[config_.dim + state_floats_ + 1] = std::bit_cast<float>(step);
-}
-
 float* SparseTable::CreateRow(Key key, uint32_t slot, uint32_t step) {
-  float* row = RowAt(slot);
+  float* row = slots_.RowAt(slot);
   InitRowValue(config_, seed_, key, row);
-  InitOptimizerState(config_.optimizer, config_.dim, row + config_.dim);
-  SetMeta(row, 0, step);
-  if (tiered_) {
-    slot_keys_[slot] = key;
-    flags_[slot] = 1;  // used once
-  }
+  InitOptimizerState(config_.optimizer, config_.dim, layout_.State(row));
+  layout_.SetMeta(row, 0, step);
+  if (tiered_) clock_.PlaceNew(slot, key);
   return row;
 }
 
-void SparseTable::Push(Key key, const float* grad, uint32_t step) {
-  float* row = FindOrCreateRow(key);
-  float* meta = row + config_.dim + state_floats_;
-  const uint32_t count = std::bit_cast<uint32_t>(meta[0]) + 1;
-  meta[0] = std::bit_cast<float>(count);
-  meta[1] = std::bit_cast<float>(step);
-  ApplySparseOptimizer(config_.optimizer, config_.dim, grad, count, row, row + config_.dim);
+void SparseTable::EraseMemoryRow(Key key) {
+  const uint32_t slot = slots_.Erase(key);
+  if (tiered_) clock_.Free(slot);
 }
 
 namespace {
@@ -148,51 +115,34 @@ inline Key KeyAt(const char* key_bytes, size_t i) {
   return DecodeFixed64(key_bytes + 8 * i);
 }
 
-inline bool Expired(uint32_t last_step, uint32_t ttl_steps, uint32_t now_step) {
-  return static_cast<uint64_t>(last_step) + ttl_steps < now_step;
-}
-
 }  // namespace
 
 inline float* SparseTable::RowForUpdate(Key key, bool count, uint32_t step) {
   if (!admission_) {
     bool inserted = false;
-    const uint32_t candidate = NextFreeSlot();
-    const uint32_t slot = index_.FindOrInsert(key, candidate, &inserted);
-    if (inserted) return CreateRow(key, TakeSlot(candidate), step);
+    const uint32_t slot = slots_.FindOrInsert(key, &inserted);
+    if (inserted) return CreateRow(key, slot, step);
     if (tiered_) TouchInStep(slot, step);
-    return RowAt(slot);
+    return slots_.RowAt(slot);
   }
-  const uint32_t slot = index_.Find(key);
-  if (slot != KeyIndex::kNotFound) {
+  const uint32_t slot = slots_.Find(key);
+  if (slot != internal::RowSlots::kNotFound) {
     if (tiered_) TouchInStep(slot, step);
-    return RowAt(slot);
+    return slots_.RowAt(slot);
   }
-  if (!count) return nullptr;
-  KeyIndex::Entry* entry = pending_.FindEntry(key);
-  uint32_t seen = 1;
-  if (entry == nullptr) {
-    bool inserted = false;
-    pending_.FindOrInsert(key, seen, &inserted);
-    entry = pending_.FindEntry(key);
-  } else {
-    seen = ++entry->slot;
-  }
-  entry->aux = step;
-  if (seen < tier_.min_count) return nullptr;
-  pending_.Erase(key);
-  return CreateRow(key, InsertKey(key), step);
+  if (!count || !pending_.CountAndAdmit(key, step)) return nullptr;
+  return CreateRow(key, slots_.Insert(key), step);
 }
 
 inline float* SparseTable::TieredRowForUpdate(const char* key_bytes, size_t i, bool count, uint32_t step) {
   const uint32_t slot = batch_slots_[i];
-  if (slot == KeyIndex::kNotFound) return RowForUpdate(KeyAt(key_bytes, i), count, step);
+  if (slot == internal::RowSlots::kNotFound) return RowForUpdate(KeyAt(key_bytes, i), count, step);
   TouchInStep(slot, step);
-  return RowAt(slot);
+  return slots_.RowAt(slot);
 }
 
 inline float* SparseTable::BatchRowForUpdate(const char* key_bytes, size_t n, size_t i, bool count, uint32_t step) {
-  if (i + kIndexAhead < n) index_.Prefetch(KeyAt(key_bytes, i + kIndexAhead));
+  if (i + kIndexAhead < n) slots_.Prefetch(KeyAt(key_bytes, i + kIndexAhead));
   return tiered_ ? TieredRowForUpdate(key_bytes, i, count, step) : RowForUpdate(KeyAt(key_bytes, i), count, step);
 }
 
@@ -205,24 +155,24 @@ Status SparseTable::LoadMisses(const char* key_bytes, size_t n) {
   miss_keys_.clear();
   batch_slots_.resize(n);
   for (size_t i = 0; i < n; ++i) {
-    if (i + kIndexAhead < n) index_.Prefetch(KeyAt(key_bytes, i + kIndexAhead));
+    if (i + kIndexAhead < n) slots_.Prefetch(KeyAt(key_bytes, i + kIndexAhead));
     const Key key = KeyAt(key_bytes, i);
-    batch_slots_[i] = index_.Find(key);
-    if (batch_slots_[i] == KeyIndex::kNotFound) miss_keys_.push_back(key);
+    batch_slots_[i] = slots_.Find(key);
+    if (batch_slots_[i] == internal::RowSlots::kNotFound) miss_keys_.push_back(key);
   }
   if (miss_keys_.empty()) return Status::OK();
   std::sort(miss_keys_.begin(), miss_keys_.end());
   miss_keys_.erase(std::unique(miss_keys_.begin(), miss_keys_.end()), miss_keys_.end());
-  miss_rows_.resize(miss_keys_.size() * static_cast<size_t>(row_floats_));
-  RETURN_IF_ERROR(tier_.cold->MultiGet(config_.id, miss_keys_, row_floats_, miss_rows_.data(), &miss_found_));
+  const size_t row_floats = static_cast<size_t>(layout_.row_floats());
+  miss_rows_.resize(miss_keys_.size() * row_floats);
+  RETURN_IF_ERROR(
+      tier_.cold->MultiGet(config_.id, miss_keys_, layout_.row_floats(), miss_rows_.data(), &miss_found_));
   CountColdLookups();
-  const size_t row_bytes = static_cast<size_t>(row_floats_) * sizeof(float);
   for (size_t j = 0; j < miss_keys_.size(); ++j) {
     if (!miss_found_[j]) continue;
-    const uint32_t slot = InsertKey(miss_keys_[j]);
-    std::memcpy(RowAt(slot), miss_rows_.data() + j * static_cast<size_t>(row_floats_), row_bytes);
-    slot_keys_[slot] = miss_keys_[j];
-    flags_[slot] = kHasColdCopy;  // no use yet: the batch's own access counts one
+    const uint32_t slot = slots_.Insert(miss_keys_[j]);
+    std::memcpy(slots_.RowAt(slot), miss_rows_.data() + j * row_floats, layout_.row_bytes());
+    clock_.PlaceLoaded(slot, miss_keys_[j]);
     --cold_only_rows_;
   }
   return Status::OK();
@@ -231,43 +181,21 @@ Status SparseTable::LoadMisses(const char* key_bytes, size_t n) {
 Status SparseTable::EvictTo(int64_t max_rows) {
   const int64_t excess = memory_rows() - max_rows;
   if (excess <= 0) return Status::OK();
+  clock_.PickVictims(static_cast<size_t>(excess), slots_.slot_end(), &victim_slots_);
   victim_keys_.clear();
-  victim_slots_.clear();
   victim_rows_.clear();
-  // Each full turn of the hand takes one use off every row, so kMaxUses + 1
-  // turns find `excess` (<= memory rows) victims.
-  while (static_cast<int64_t>(victim_slots_.size()) < excess) {
-    const uint32_t slot = hand_;
-    hand_ = hand_ + 1 >= next_slot_ ? 0 : hand_ + 1;
-    const uint8_t flags = flags_[slot];
-    if (flags & kFree) continue;
-    if (flags & kUseMask) {
-      flags_[slot] = flags - 1;  // one use fewer
-      continue;
-    }
-    flags_[slot] = flags | kFree;  // not picked twice
-    victim_slots_.push_back(slot);
-  }
-  // In key order: RocksDB's memtable skiplist starts each insert from where
-  // the previous one ended (not measured apart: within this VM's noise), and
-  // the tier keeps its write-back copy sorted without a permutation.
-  std::sort(victim_slots_.begin(), victim_slots_.end(),
-            [&](uint32_t a, uint32_t b) { return slot_keys_[a] < slot_keys_[b]; });
   for (uint32_t slot : victim_slots_) {
-    victim_keys_.push_back(slot_keys_[slot]);
-    victim_rows_.push_back(RowAt(slot));
+    victim_keys_.push_back(clock_.KeyOf(slot));
+    victim_rows_.push_back(slots_.RowAt(slot));
   }
   // PutRows copies the rows (its writer thread writes them): the slots are
   // free when it returns.
-  Status written = tier_.cold->PutRows(config_.id, victim_keys_, victim_rows_, row_floats_);
+  Status written = tier_.cold->PutRows(config_.id, victim_keys_, victim_rows_, layout_.row_floats());
   if (!written.ok()) {
-    for (uint32_t slot : victim_slots_) flags_[slot] &= ~kFree;  // still in memory
+    clock_.KeepVictims(victim_slots_);  // still in memory
     return written.WithContext("evicting " + std::to_string(victim_keys_.size()) + " rows of table " + config_.name);
   }
-  for (size_t i = 0; i < victim_slots_.size(); ++i) {
-    index_.Erase(victim_keys_[i]);
-    FreeSlot(victim_slots_[i]);
-  }
+  for (Key key : victim_keys_) EraseMemoryRow(key);
   cold_only_rows_ += static_cast<int64_t>(victim_slots_.size());
   return Status::OK();
 }
@@ -301,7 +229,7 @@ bool SparseTable::SplitBatch(size_t n) const {
 template <typename TouchFn, typename UpdateFn>
 const std::vector<uint32_t>& SparseTable::UpdateMemoryRowsByParts(const char* key_bytes, size_t n, TouchFn&& touch,
                                                                    UpdateFn&& update) {
-  const size_t row_bytes = static_cast<size_t>(row_floats_) * sizeof(float);
+  const size_t row_bytes = layout_.row_bytes();
   const int parts = runner_->parts();
   // Sized here, so that the parts allocate nothing (PartRunner's jobs must
   // not throw); part 0's `left` takes every part's.
@@ -323,11 +251,11 @@ const std::vector<uint32_t>& SparseTable::UpdateMemoryRowsByParts(const char* ke
       m += PartOfKey(KeyAt(key_bytes, i), parts) == part ? 1 : 0;
     }
     auto lookup = [&](size_t j) -> float* {
-      if (j + kIndexAhead < m) index_.Prefetch(KeyAt(key_bytes, mine[j + kIndexAhead]));
-      const uint32_t slot = index_.Find(KeyAt(key_bytes, mine[j]));
-      if (slot == KeyIndex::kNotFound) return nullptr;
+      if (j + kIndexAhead < m) slots_.Prefetch(KeyAt(key_bytes, mine[j + kIndexAhead]));
+      const uint32_t slot = slots_.Find(KeyAt(key_bytes, mine[j]));
+      if (slot == internal::RowSlots::kNotFound) return nullptr;
       touch(slot);
-      return RowAt(slot);
+      return slots_.RowAt(slot);
     };
     ForEachRowAhead(m, row_bytes, lookup, [&](size_t j, float* row) {
       if (row == nullptr) {
@@ -362,32 +290,31 @@ Status SparseTable::PullBatch(const char* key_bytes, size_t n, bool create, uint
     };
     if (SplitBatch(n)) {
       const auto touch = [&](uint32_t slot) {
-        if (tiered_) Touch(slot);
+        if (tiered_) clock_.Touch(slot);
       };
       const auto read = [&](size_t i, float* row, int /*part*/) { EncodeFloats(row, dim, out + i * row_bytes); };
       for (const uint32_t i : UpdateMemoryRowsByParts(key_bytes, n, touch, read)) absent(i);
     } else {
       for (size_t i = 0; i < n; ++i) {
-        if (i + kIndexAhead < n) index_.Prefetch(KeyAt(key_bytes, i + kIndexAhead));
-        const uint32_t slot = index_.Find(KeyAt(key_bytes, i));
-        if (slot == KeyIndex::kNotFound) {
+        if (i + kIndexAhead < n) slots_.Prefetch(KeyAt(key_bytes, i + kIndexAhead));
+        const uint32_t slot = slots_.Find(KeyAt(key_bytes, i));
+        if (slot == internal::RowSlots::kNotFound) {
           absent(i);
           continue;
         }
-        if (tiered_) Touch(slot);
-        EncodeFloats(RowAt(slot), dim, out + i * row_bytes);
+        if (tiered_) clock_.Touch(slot);
+        EncodeFloats(slots_.RowAt(slot), dim, out + i * row_bytes);
       }
     }
     if (miss_keys_.empty()) return Status::OK();
     // Cold rows are read, not loaded: a read-only pull changes nothing.
-    miss_rows_.resize(miss_keys_.size() * static_cast<size_t>(row_floats_));
-    RETURN_IF_ERROR(tier_.cold->MultiGet(config_.id, miss_keys_, row_floats_, miss_rows_.data(), &miss_found_));
+    const size_t row_floats = static_cast<size_t>(layout_.row_floats());
+    miss_rows_.resize(miss_keys_.size() * row_floats);
+    RETURN_IF_ERROR(
+        tier_.cold->MultiGet(config_.id, miss_keys_, layout_.row_floats(), miss_rows_.data(), &miss_found_));
     CountColdLookups();
     for (size_t j = 0; j < miss_keys_.size(); ++j) {
-      if (miss_found_[j]) {
-        EncodeFloats(miss_rows_.data() + j * static_cast<size_t>(row_floats_), dim,
-                     out + miss_positions_[j] * row_bytes);
-      }
+      if (miss_found_[j]) EncodeFloats(miss_rows_.data() + j * row_floats, dim, out + miss_positions_[j] * row_bytes);
     }
     return Status::OK();
   }
@@ -396,7 +323,7 @@ Status SparseTable::PullBatch(const char* key_bytes, size_t n, bool create, uint
     if (row == nullptr) {
       std::memset(out + i * row_bytes, 0, row_bytes);
     } else {
-      row[config_.dim + state_floats_ + 1] = std::bit_cast<float>(step);
+      layout_.SetLastStep(row, step);
       EncodeFloats(row, dim, out + i * row_bytes);
     }
   };
@@ -407,10 +334,9 @@ Status SparseTable::PullBatch(const char* key_bytes, size_t n, bool create, uint
       pull(i, RowForUpdate(KeyAt(key_bytes, i), /*count=*/true, step), 0);
     }
   } else {
-    // A plain loop: looking rows up ahead (as PushBatch does) made pulls of
-    // 10k keys slower (ps_bench BM_TablePull: 37-40 M keys/s against 44-47
-    // for this loop) and those of 100k keys only ~4% faster: a pull's work
-    // per row is one copy, which the row's lookup already dominates.
+    // A plain loop: a pull's work per row is one copy, which the row's
+    // lookup already dominates, so looking rows up ahead (as PushBatch does)
+    // does not pay (bench/README.md, "Pushes made cheaper").
     for (size_t i = 0; i < n; ++i) pull(i, BatchRowForUpdate(key_bytes, n, i, /*count=*/true, step), 0);
   }
   if (tiered_) return EvictTo(MaxMemoryRows());
@@ -425,17 +351,14 @@ Status SparseTable::PushBatch(const char* key_bytes, const char* grad_bytes, siz
   if (tiered_) RETURN_IF_ERROR(LoadMisses(key_bytes, n));
   const auto push = [&](size_t i, float* row, int part) {
     if (row == nullptr) return;  // not admitted: dropped
-    float* meta = row + config_.dim + state_floats_;
-    const uint32_t count = std::bit_cast<uint32_t>(meta[0]) + 1;
-    meta[0] = std::bit_cast<float>(count);
-    meta[1] = std::bit_cast<float>(step);
+    const uint32_t count = layout_.CountPush(row, step);
     const char* grad = grad_bytes + i * grad_bytes_per_row;
     if (adagrad_from_wire) {
-      ApplyAdagradFromWire(config_.optimizer.learning_rate, config_.dim, grad, row, row + config_.dim);
+      ApplyAdagradFromWire(config_.optimizer.learning_rate, config_.dim, grad, row, layout_.State(row));
     } else {
       float* grad_row = parts_[static_cast<size_t>(part)].grad_row.data();
       DecodeFloats(grad, dim, grad_row);
-      ApplySparseOptimizer(config_.optimizer, config_.dim, grad_row, count, row, row + config_.dim);
+      ApplySparseOptimizer(config_.optimizer, config_.dim, grad_row, count, row, layout_.State(row));
     }
   };
   if (SplitBatch(n)) {
@@ -446,131 +369,65 @@ Status SparseTable::PushBatch(const char* key_bytes, const char* grad_bytes, siz
     }
   } else {
     auto lookup = [&](size_t i) { return BatchRowForUpdate(key_bytes, n, i, /*count=*/false, step); };
-    ForEachRowAhead(n, static_cast<size_t>(row_floats_) * sizeof(float), lookup,
-                    [&](size_t i, float* row) { push(i, row, 0); });
+    ForEachRowAhead(n, layout_.row_bytes(), lookup, [&](size_t i, float* row) { push(i, row, 0); });
   }
   if (tiered_) return EvictTo(MaxMemoryRows());
   return Status::OK();
 }
 
-StatusOr<int64_t> SparseTable::Expire(uint32_t now_step) {
-  const uint32_t ttl = tier_.ttl_steps;
-  if (ttl == 0) return int64_t{0};
-  int64_t deleted = 0;
-  std::vector<Key> cold_deletes;
-  // Cold rows first, while the memory index still tells which cold copies
-  // are stale (a memory row decides for its key).
-  if (tiered_) {
-    RETURN_IF_ERROR(tier_.cold->ForEachRow(config_.id, row_floats_, [&](Key key, const float* row) {
-      if (index_.Find(key) == KeyIndex::kNotFound && Expired(LastStepOf(row), ttl, now_step)) {
-        cold_deletes.push_back(key);
-      }
-      return Status::OK();
-    }));
-  }
-  const int64_t cold_only_expired = static_cast<int64_t>(cold_deletes.size());
-  std::vector<Key> memory_expired;
-  index_.ForEach([&](Key key, uint32_t slot) {
-    if (Expired(LastStepOf(RowAt(slot)), ttl, now_step)) memory_expired.push_back(key);
-  });
-  if (tiered_) {
-    for (Key key : memory_expired) {
-      if (flags_[index_.Find(key)] & kHasColdCopy) cold_deletes.push_back(key);
-    }
-    RETURN_IF_ERROR(tier_.cold->Delete(config_.id, cold_deletes));
-    cold_only_rows_ -= cold_only_expired;
-    deleted += cold_only_expired;
-  }
-  for (Key key : memory_expired) FreeSlot(index_.Erase(key));
-  deleted += static_cast<int64_t>(memory_expired.size());
-  std::vector<Key> pending_expired;
-  pending_.ForEachEntry([&](const KeyIndex::Entry& e) {
-    if (Expired(e.aux, ttl, now_step)) pending_expired.push_back(e.key);
-  });
-  for (Key key : pending_expired) pending_.Erase(key);
-  return deleted;
-}
-
 Status SparseTable::ForEachRow(const std::function<void(Key, const float* row)>& fn) {
   ForEachMemoryRow(fn);
   if (!tiered_) return Status::OK();
-  return tier_.cold->ForEachRow(config_.id, row_floats_, [&](Key key, const float* row) {
-    if (index_.Find(key) == KeyIndex::kNotFound) fn(key, row);
+  return tier_.cold->ForEachRow(config_.id, layout_.row_floats(), [&](Key key, const float* row) {
+    if (slots_.Find(key) == internal::RowSlots::kNotFound) fn(key, row);
     return Status::OK();
   });
 }
 
 void SparseTable::ForEachMemoryRow(const std::function<void(Key, const float* row)>& fn) const {
-  index_.ForEach([&](Key key, uint32_t slot) { fn(key, RowAt(slot)); });
+  slots_.ForEach([&](Key key, uint32_t slot) { fn(key, slots_.RowAt(slot)); });
 }
 
 void SparseTable::ForEachPendingCount(
     const std::function<void(Key, uint32_t count, uint32_t last_step)>& fn) const {
-  pending_.ForEachEntry([&](const KeyIndex::Entry& e) { fn(e.key, e.slot, e.aux); });
+  pending_.ForEach(fn);
 }
 
 Status SparseTable::InsertRow(Key key, const float* row) {
-  const size_t row_bytes = static_cast<size_t>(row_floats_) * sizeof(float);
   pending_.Erase(key);
-  uint32_t slot = index_.Find(key);
-  if (slot == KeyIndex::kNotFound) {
-    uint8_t flags = 1;
+  uint32_t slot = slots_.Find(key);
+  if (slot == internal::RowSlots::kNotFound) {
+    bool in_cold = false;
     if (tiered_) {
-      miss_rows_.resize(static_cast<size_t>(row_floats_));
-      bool in_cold = false;
-      RETURN_IF_ERROR(tier_.cold->Get(config_.id, key, row_floats_, miss_rows_.data(), &in_cold));
-      if (in_cold) {
-        flags |= kHasColdCopy;
-        --cold_only_rows_;
-      }
+      miss_rows_.resize(static_cast<size_t>(layout_.row_floats()));
+      RETURN_IF_ERROR(tier_.cold->Get(config_.id, key, layout_.row_floats(), miss_rows_.data(), &in_cold));
+      if (in_cold) --cold_only_rows_;
     }
-    slot = InsertKey(key);
-    if (tiered_) {
-      slot_keys_[slot] = key;
-      flags_[slot] = flags;
-    }
+    slot = slots_.Insert(key);
+    if (tiered_) clock_.PlaceNew(slot, key, /*has_cold_copy=*/in_cold);
   } else if (tiered_) {
-    Touch(slot);
+    clock_.Touch(slot);
   }
-  std::memcpy(RowAt(slot), row, row_bytes);
+  std::memcpy(slots_.RowAt(slot), row, layout_.row_bytes());
   if (tiered_ && memory_rows() > MaxMemoryRows() + kInsertSlackRows) return EvictTo(MaxMemoryRows());
   return Status::OK();
 }
 
-void SparseTable::SetPendingCount(Key key, uint32_t count, uint32_t last_step) {
-  if (count == 0 || count == KeyIndex::kNotFound) {
-    pending_.Erase(key);
-    return;
-  }
-  bool inserted = false;
-  pending_.FindOrInsert(key, count, &inserted);
-  KeyIndex::Entry* entry = pending_.FindEntry(key);
-  entry->slot = count;
-  entry->aux = last_step;
-}
-
-uint32_t SparseTable::UpdateCount(const float* row, int dim, int state_floats) {
-  return std::bit_cast<uint32_t>(row[dim + state_floats]);
-}
-
-uint32_t SparseTable::LastStepOf(const float* row) const {
-  return std::bit_cast<uint32_t>(row[config_.dim + state_floats_ + 1]);
-}
+void SparseTable::SetPendingCount(Key key, uint32_t count, uint32_t last_step) { pending_.Set(key, count, last_step); }
 
 StatusOr<uint64_t> SparseTable::Checksum() {
+  const int row_floats = layout_.row_floats();
   uint64_t sum = 0;
   RETURN_IF_ERROR(ForEachRow([&](Key key, const float* row) {
     uint64_t h = Mix64(key);
-    for (int i = 0; i < row_floats_; ++i) h = Mix64(h ^ std::bit_cast<uint32_t>(row[i]));
+    for (int i = 0; i < row_floats; ++i) h = Mix64(h ^ std::bit_cast<uint32_t>(row[i]));
     sum += h;
   }));
   return sum;
 }
 
 size_t SparseTable::MemoryBytes() const {
-  return slabs_.size() * static_cast<size_t>(kRowsPerSlab) * row_floats_ * sizeof(float) + index_.MemoryBytes() +
-         pending_.MemoryBytes() + slot_keys_.capacity() * sizeof(Key) + flags_.capacity() +
-         free_slots_.capacity() * sizeof(uint32_t);
+  return slots_.MemoryBytes() + pending_.MemoryBytes() + clock_.MemoryBytes();
 }
 
 }  // namespace ember::storage

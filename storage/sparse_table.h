@@ -4,25 +4,26 @@
 //
 // Rows live in slabs (contiguous float arrays of kRowsPerSlab rows each; a
 // row never moves while it is in memory) addressed through a KeyIndex from
-// key to row slot. A row is
+// key to row slot (internal/row_slots.h). A row is
 //   [value: dim floats][optimizer state: OptimizerStateFloats floats][meta: 2 words]
-// where meta is {update count, last step} as uint32 stored bit for bit.
+// where meta is {update count, last step} as uint32 stored bit for bit
+// (internal/row_layout.h).
 //
-// Tiers (TierOptions). With memory_bytes == 0 every row stays in memory (the
-// path of old, as fast). With a budget, rows past it go to `cold` (a
-// RocksTier, one column family per table): after each batch a CLOCK hand
+// Tiers (TierOptions). With memory_bytes == 0 every row stays in memory (no
+// per-slot CLOCK data, no RocksDB). With a budget, rows past it go to `cold`
+// (a RocksTier, one column family per table): after each batch a CLOCK hand
 // evicts rows down to the budget, written back bit for bit in one
 // WriteBatch; their slots are reused. The hand's mark per slot is a 2-bit use
 // count (GCLOCK; a push or creating pull adds one per step, up to 3; the hand
 // takes one off and evicts at 0), so a row used in several steps outlives a
-// row used once: fewer misses than a reference bit (see kMaxUses). A batch's
-// misses are looked up in RocksDB with one MultiGet and loaded; a loaded
-// row's cold copy stays (stale) until the row is evicted again. Row pointers
-// stay valid during a batch, so eviction runs after it: the memory tier may
-// exceed its budget by one batch's rows. RocksDB's own memory (block cache,
-// memtables: RocksTierOptions) and the RocksTier's write-back buffers (a copy
-// of each table's last eviction, and its WriteBatch while it is written) are
-// outside memory_bytes.
+// row used once: fewer misses than a reference bit
+// (internal/clock_eviction.h). A batch's misses are looked up in RocksDB with
+// one MultiGet and loaded; a loaded row's cold copy stays (stale) until the
+// row is evicted again. Row pointers stay valid during a batch, so eviction
+// runs after it: the memory tier may exceed its budget by one batch's rows.
+// RocksDB's own memory (block cache, memtables: RocksTierOptions) and the
+// RocksTier's write-back buffers (a copy of each table's last eviction, and
+// its WriteBatch while it is written) are outside memory_bytes.
 //
 // A server's tables share one budget (SharedMemoryBudget): each gets a part
 // in proportion to the bytes all its rows would take in memory.
@@ -38,8 +39,9 @@
 //
 // Admission (min_count > 1): a key absent from both tiers gets a row on its
 // min_count-th creating pull; until then it reads as zeros and pushes to it
-// are dropped. Expiry (ttl_steps > 0): Expire deletes rows whose last step
-// (set by pushes and creating pulls) is older than ttl_steps, in both tiers.
+// are dropped (internal/admission.h). Expiry (ttl_steps > 0): Expire deletes
+// rows whose last step (set by pushes and creating pulls) is older than
+// ttl_steps, in both tiers (sparse_table_expiry.cc).
 //
 // Threads (set_runner, --server_threads): a batch call may split its keys
 // across a PartRunner's threads by key hash; each row is then updated by one
@@ -54,17 +56,16 @@
 //   ASSIGN_OR_RETURN(int64_t expired, table.Expire(step));
 #pragma once
 
-#include <bit>
 #include <cstdint>
-#include <cstring>
 #include <functional>
-#include <memory>
 #include <vector>
 
 #include "common/hash.h"
 #include "common/status.h"
-#include "storage/key_index.h"
-#include "storage/optimizer.h"
+#include "storage/internal/admission.h"
+#include "storage/internal/clock_eviction.h"
+#include "storage/internal/row_layout.h"
+#include "storage/internal/row_slots.h"
 #include "storage/rocks_tier.h"
 #include "sparse/table_config.h"
 
@@ -113,7 +114,7 @@ struct TierOptions {
 
 class SparseTable {
  public:
-  static constexpr uint32_t kRowsPerSlab = 4096;
+  static constexpr uint32_t kRowsPerSlab = internal::RowSlots::kRowsPerSlab;
   // Bytes charged per memory row on top of its floats (see the header comment).
   static constexpr int64_t kRowOverheadBytes = 8 + 1 + 4 + 46;
 
@@ -127,15 +128,13 @@ class SparseTable {
   const TierOptions& tier() const { return tier_; }
   int dim() const { return config_.dim; }
   // Floats per row, value + state + meta.
-  int row_floats() const { return row_floats_; }
+  int row_floats() const { return layout_.row_floats(); }
   // Floats per row of a table of `config`: value + optimizer state + meta.
-  static int RowFloats(const sparse::TableConfig& config) {
-    return config.dim + sparse::OptimizerStateFloats(config.optimizer.type, config.dim) + 2;
-  }
+  static int RowFloats(const sparse::TableConfig& config) { return internal::RowLayout(config).row_floats(); }
   // Rows in both tiers (each key once).
-  int64_t num_rows() const { return static_cast<int64_t>(index_.size()) + cold_only_rows_; }
+  int64_t num_rows() const { return static_cast<int64_t>(slots_.size()) + cold_only_rows_; }
   // Rows in the memory tier.
-  int64_t memory_rows() const { return static_cast<int64_t>(index_.size()); }
+  int64_t memory_rows() const { return static_cast<int64_t>(slots_.size()); }
   // Tiered: keys looked up in RocksDB (memory misses), and how many of them
   // RocksDB held.
   int64_t cold_lookups() const { return cold_lookups_; }
@@ -144,7 +143,7 @@ class SparseTable {
   // INT64_MAX without a budget.
   int64_t MaxMemoryRows() const;
   // Bytes a memory row is charged: its floats and kRowOverheadBytes.
-  int64_t ChargePerRow() const { return static_cast<int64_t>(row_floats_) * 4 + kRowOverheadBytes; }
+  int64_t ChargePerRow() const { return static_cast<int64_t>(row_floats()) * 4 + kRowOverheadBytes; }
 
   // Splits the work of PullBatch and PushBatch across the parts of `runner`
   // by key hash: each part looks up and updates (or reads), in batch order,
@@ -214,93 +213,39 @@ class SparseTable {
   // counters.
   size_t MemoryBytes() const;
 
-  // ---- Single-key calls of the memory tier, for tables without a tier or
-  // admission (tests, benches): they neither look at the cold tier nor
-  // count admission.
+  // ---- Inspection (tests, benches).
 
-  // The memory row of `key`, or nullptr.
-  float* FindRow(Key key) {
-    const uint32_t slot = index_.Find(key);
-    return slot == KeyIndex::kNotFound ? nullptr : RowAt(slot);
+  // The memory row of `key` (row_floats floats), or nullptr when it has
+  // none in memory; neither the cold tier nor the counters are looked at and
+  // nothing changes. Valid until the next call that changes the table.
+  const float* MemoryRow(Key key) const {
+    const uint32_t slot = slots_.Find(key);
+    return slot == internal::RowSlots::kNotFound ? nullptr : slots_.RowAt(slot);
   }
-  // The memory row of `key`, created with the initializer when absent.
-  float* FindOrCreateRow(Key key) {
-    bool inserted = false;
-    const uint32_t candidate = NextFreeSlot();
-    const uint32_t slot = index_.FindOrInsert(key, candidate, &inserted);
-    if (!inserted) return RowAt(slot);
-    return CreateRow(key, TakeSlot(candidate), /*step=*/0);
-  }
-  // Hints the CPU to fetch key's index entry (call a few keys ahead).
-  void Prefetch(Key key) const { index_.Prefetch(key); }
-  // Copies key's value (dim floats) to `out`. A missing row is created when
-  // `create`, else reads as zeros and nothing is created.
-  void Pull(Key key, bool create, float* out) {
-    const float* row = create ? FindOrCreateRow(key) : FindRow(key);
-    if (row == nullptr) {
-      std::memset(out, 0, sizeof(float) * static_cast<size_t>(config_.dim));
-    } else {
-      std::memcpy(out, row, sizeof(float) * static_cast<size_t>(config_.dim));
-    }
-  }
-  // Applies the table's optimizer with gradient `grad` (dim floats) to key's
-  // row, creating it first when absent; records `step` as its last step.
-  void Push(Key key, const float* grad, uint32_t step);
-
-  // Meta of a row (see above).
-  static uint32_t UpdateCount(const float* row, int dim, int state_floats);
-  uint32_t UpdateCountOf(const float* row) const { return UpdateCount(row, config_.dim, state_floats_); }
-  uint32_t LastStepOf(const float* row) const;
-  // The optimizer state part of a row.
-  float* StateOf(float* row) const { return row + config_.dim; }
+  // Meta of a row (see above), and its optimizer state.
+  uint32_t UpdateCountOf(const float* row) const { return layout_.UpdateCount(row); }
+  uint32_t LastStepOf(const float* row) const { return layout_.LastStep(row); }
+  const float* StateOf(const float* row) const { return layout_.State(row); }
 
  private:
-  // flags_ bits, per slot (tiered tables only).
-  // GCLOCK: bits 0-1 count a row's uses (one per step at most), up to
-  // kMaxUses; the hand takes one off, and evicts a row at 0. kMaxUses 1 is
-  // plain CLOCK (a reference bit). Measured on tier_bench's Zipf(1.05)
-  // stream, 10% of the rows in memory: 3 misses 0.318 of the keys, 1 misses
-  // 0.343 (an oracle holding the hottest rows: 0.227).
-  static constexpr uint8_t kUseMask = 3;
-  static constexpr uint8_t kMaxUses = 3;
-  static constexpr uint8_t kFree = 4;         // no row (on the free list, or being evicted)
-  static constexpr uint8_t kHasColdCopy = 8;  // RocksDB holds a (stale) copy of this key
-
-  void Touch(uint32_t slot) {
-    const uint8_t flags = flags_[slot];
-    if ((flags & kUseMask) < kMaxUses) flags_[slot] = flags + 1;
-  }
-  // A push or creating pull: one use per step (the pull and the push of one
-  // step count once). Sets the row's last step to `step` at once, as does
-  // the creation of a row, so a key twice in a batch counts once however far
-  // ahead of their updates its rows are looked up (ForEachRowAhead, split
+  // A push or creating pull: one CLOCK use per step (the pull and the push
+  // of one step count once). Sets the row's last step to `step` at once, as
+  // does the creation of a row, so a key twice in a batch counts once however
+  // far ahead of their updates its rows are looked up (ForEachRowAhead, split
   // batches): the uses, hence the evictions, are those of a plain loop.
   void TouchInStep(uint32_t slot, uint32_t step) {
-    float* row = RowAt(slot);
-    if (LastStepOf(row) == step) return;
-    Touch(slot);
-    row[config_.dim + state_floats_ + 1] = std::bit_cast<float>(step);
+    float* row = slots_.RowAt(slot);
+    if (layout_.LastStep(row) == step) return;
+    clock_.Touch(slot);
+    layout_.SetLastStep(row, step);
   }
-
-  float* RowAt(uint32_t slot) {
-    return slabs_[slot / kRowsPerSlab].get() + static_cast<size_t>(slot % kRowsPerSlab) * row_floats_;
-  }
-  const float* RowAt(uint32_t slot) const {
-    return slabs_[slot / kRowsPerSlab].get() + static_cast<size_t>(slot % kRowsPerSlab) * row_floats_;
-  }
-  // The slot the next new row gets: the free list's last, else a fresh one.
-  uint32_t NextFreeSlot() const { return free_slots_.empty() ? next_slot_ : free_slots_.back(); }
-  // Takes `slot` (== NextFreeSlot()) for a new row of `key`; grows slabs.
-  uint32_t TakeSlot(uint32_t slot);
-  // Writes the initial row of `key` into `slot`, last step `step` (a batch's
-  // step: see TouchInStep).
+  // Writes the initial row of `key` into its new `slot`, last step `step` (a
+  // batch's step: see TouchInStep).
   float* CreateRow(Key key, uint32_t slot, uint32_t step);
-  // Inserts key -> a new slot (key absent) and returns it.
-  uint32_t InsertKey(Key key);
-  // Frees the slot of a key just erased from the index.
-  void FreeSlot(uint32_t slot);
-  // The row a push or creating pull updates: the memory row (marked
-  // referenced), else (the key being in neither tier) a new row if the key
+  // Erases key's memory row (present) and frees its slot.
+  void EraseMemoryRow(Key key);
+  // The row a push or creating pull updates: the memory row (one CLOCK use
+  // in the step), else (the key being in neither tier) a new row if the key
   // is admitted (counting this pull when `count`), else nullptr.
   float* RowForUpdate(Key key, bool count, uint32_t step);
   // Tiered: loads the batch's keys found in RocksDB but not in memory, and
@@ -332,30 +277,23 @@ class SparseTable {
   bool SplitBatch(size_t n) const;
   // Tiered: adds the last MultiGet (miss_keys_, miss_found_) to the lookup counts.
   void CountColdLookups();
-  // Tiered: CLOCK-evicts memory rows until at most `max_rows` remain.
+  // Tiered: CLOCK-evicts memory rows until at most `max_rows` remain,
+  // writing them back to the cold tier.
   Status EvictTo(int64_t max_rows);
-  void SetMeta(float* row, uint32_t count, uint32_t step) const;
 
   sparse::TableConfig config_;
   uint64_t seed_;
   TierOptions tier_;
   bool tiered_;     // tier_.budget_bytes() > 0
   bool admission_;  // min_count > 1
-  int state_floats_;
-  int row_floats_;
-  KeyIndex index_;
-  std::vector<std::unique_ptr<float[]>> slabs_;
-  uint32_t next_slot_ = 0;
-  std::vector<uint32_t> free_slots_;
-  // Tiered only, per slot: its key and flags; the CLOCK hand.
-  std::vector<Key> slot_keys_;
-  std::vector<uint8_t> flags_;
-  uint32_t hand_ = 0;
+  internal::RowLayout layout_;
+  internal::RowSlots slots_;
+  // Tiered only: the slots' keys and CLOCK marks.
+  internal::ClockEviction clock_;
   // Keys whose only copy is in RocksDB.
   int64_t cold_only_rows_ = 0;
   int64_t cold_lookups_ = 0, cold_found_ = 0;
-  // Admission counters: key -> {slot: count, aux: last step counted}.
-  KeyIndex pending_;
+  internal::AdmissionCounters pending_;
   // Splits batches across its parts (set_runner); not owned.
   PartRunner* runner_ = nullptr;
   // Per part of runner_ (one cache line apart, as the parts fill them at

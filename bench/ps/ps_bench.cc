@@ -215,14 +215,17 @@ BENCHMARK(BM_Push)
     ->UseRealTime();
 
 // ---- The server's table alone (no transport): what a PULL or PUSH costs
-// the serving thread per key. Arg 0: the per-key loop (index prefetched 8
-// keys ahead, one lookup and copy per key); arg 1: PullBatch / PushBatch
-// (chunks, rows prefetched). The table holds 111k rows, as net_bench's.
+// the serving thread per key: PullBatch / PushBatch (index entries
+// prefetched, pushes' rows looked up ahead). The table holds 111k rows, as
+// net_bench's.
 
 struct TableFixture {
   TableFixture() : table(Config(), 1) {
     const std::vector<Key> all = RandomKeys(111'000);
-    for (Key key : all) table.FindOrCreateRow(key);
+    std::vector<char> rows(all.size() * kDim * sizeof(float));
+    const Status created = table.PullBatch(reinterpret_cast<const char*>(all.data()), all.size(), /*create=*/true,
+                                           /*step=*/0, rows.data());
+    CHECK(created.ok()) << created;
   }
   static sparse::TableConfig Config() {
     sparse::TableConfig config;
@@ -236,14 +239,13 @@ struct TableFixture {
   storage::SparseTable table;
 };
 
-// Args of BM_TablePull and BM_TablePush: keys; batch 0 (single-key calls) or
-// 1 (the batch call); parts, the threads a batch is split across
-// (SparseTable::set_runner). Real time: the parts run on other threads.
+// Args of BM_TablePull and BM_TablePush: keys; parts, the threads a batch is
+// split across (SparseTable::set_runner). Real time: the parts run on other
+// threads.
 void TableArgs(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"keys", "batch", "parts"});
+  b->ArgNames({"keys", "parts"});
   for (int64_t keys : {10'000, 100'000}) {
-    b->Args({keys, 0, 1});
-    for (int64_t parts : {1, 2}) b->Args({keys, 1, parts});
+    for (int64_t parts : {1, 2}) b->Args({keys, parts});
   }
   b->Unit(benchmark::kMicrosecond)->UseRealTime();
 }
@@ -251,20 +253,13 @@ void TableArgs(benchmark::internal::Benchmark* b) {
 void BM_TablePull(benchmark::State& state) {
   const size_t batch = static_cast<size_t>(state.range(0));
   TableFixture f;
-  PartRunner runner(static_cast<int>(state.range(2)));
+  PartRunner runner(static_cast<int>(state.range(1)));
   f.table.set_runner(&runner);
   const std::vector<Key> keys = RandomKeys(batch);
   std::vector<char> out(batch * kDim * sizeof(float));
   for (auto _ : state) {
-    if (state.range(1) == 0) {
-      for (size_t i = 0; i < batch; ++i) {
-        if (i + 8 < batch) f.table.Prefetch(keys[i + 8]);
-        EncodeFloats(f.table.FindOrCreateRow(keys[i]), kDim, out.data() + i * kDim * sizeof(float));
-      }
-    } else {
-      Status pulled = f.table.PullBatch(reinterpret_cast<const char*>(keys.data()), batch, true, /*step=*/1, out.data());
-      if (!pulled.ok()) state.SkipWithError(pulled.ToString().c_str());
-    }
+    Status pulled = f.table.PullBatch(reinterpret_cast<const char*>(keys.data()), batch, true, /*step=*/1, out.data());
+    if (!pulled.ok()) state.SkipWithError(pulled.ToString().c_str());
     benchmark::DoNotOptimize(out.data());
   }
   SetThroughput(state, batch);
@@ -274,24 +269,16 @@ BENCHMARK(BM_TablePull)->Apply(TableArgs);
 void BM_TablePush(benchmark::State& state) {
   const size_t batch = static_cast<size_t>(state.range(0));
   TableFixture f;
-  PartRunner runner(static_cast<int>(state.range(2)));
+  PartRunner runner(static_cast<int>(state.range(1)));
   f.table.set_runner(&runner);
   const std::vector<Key> keys = RandomKeys(batch);
-  std::vector<float> grads(batch * kDim, 0.01f), row(kDim);
+  std::vector<float> grads(batch * kDim, 0.01f);
   uint32_t step = 0;
   for (auto _ : state) {
     ++step;
-    if (state.range(1) == 0) {
-      for (size_t i = 0; i < batch; ++i) {
-        if (i + 8 < batch) f.table.Prefetch(keys[i + 8]);
-        DecodeFloats(reinterpret_cast<const char*>(grads.data() + i * kDim), kDim, row.data());
-        f.table.Push(keys[i], row.data(), step);
-      }
-    } else {
-      Status pushed = f.table.PushBatch(reinterpret_cast<const char*>(keys.data()),
-                                        reinterpret_cast<const char*>(grads.data()), batch, step);
-      if (!pushed.ok()) state.SkipWithError(pushed.ToString().c_str());
-    }
+    Status pushed = f.table.PushBatch(reinterpret_cast<const char*>(keys.data()),
+                                      reinterpret_cast<const char*>(grads.data()), batch, step);
+    if (!pushed.ok()) state.SkipWithError(pushed.ToString().c_str());
   }
   SetThroughput(state, batch);
 }

@@ -146,12 +146,12 @@ PassFigures Pass(SparseTable* table, const std::vector<std::vector<Key>>& batche
   for (const auto& batch : batches) {
     ++*step;
     if (count_misses) {
-      for (Key key : batch) pull_misses += table->FindRow(key) == nullptr;
+      for (Key key : batch) pull_misses += table->MemoryRow(key) == nullptr;
     }
     const char* key_bytes = reinterpret_cast<const char*>(batch.data());
     Check(table->PullBatch(key_bytes, batch.size(), /*create=*/true, *step, reinterpret_cast<char*>(rows.data())));
     if (count_misses) {
-      for (Key key : batch) push_misses += table->FindRow(key) == nullptr;
+      for (Key key : batch) push_misses += table->MemoryRow(key) == nullptr;
     }
     Check(table->PushBatch(key_bytes, reinterpret_cast<const char*>(grads.data()), batch.size(), *step));
     keys += static_cast<int64_t>(batch.size());

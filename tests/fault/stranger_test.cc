@@ -8,8 +8,9 @@
 //   - a hand-written ZMTP 3.0 peer that declares absurd frame sizes.
 // Checked: the server keeps serving, every bad ember message is counted in
 // rejected_messages (and an authenticated sender gets its error reply), the
-// valid client's pulls all succeed with exactly the rows a local
-// SparseTable computes, and the process's RSS stays bounded.
+// valid client's pulls all succeed with exactly the rows the reference
+// table (tests/util/reference_table.h) computes, and the process's RSS
+// stays bounded.
 // Everything runs under one deadline per test (well below ctest's 60 s).
 #include <arpa/inet.h>
 #include <malloc.h>
@@ -37,9 +38,9 @@
 #include "common/random.h"
 #include "ps/client.h"
 #include "ps/server.h"
-#include "storage/sparse_table.h"
 #include "ps/wire.h"
 #include "tests/fault/strangers.h"
+#include "tests/util/reference_table.h"
 #include "tests/util/zmtp_peer.h"
 
 namespace ember::ps {
@@ -180,7 +181,7 @@ class StrangerTest : public ::testing::Test {
     client_options.timeout_ms = 10000;
     client_ = std::make_unique<PsClient>(&context_, client_options);
     ASSERT_TRUE(client_->Connect().ok());
-    reference_ = std::make_unique<storage::SparseTable>(Table(), kSeed);
+    reference_ = std::make_unique<testing_util::ReferenceTable>(Table(), kSeed);
     Rng rng(5);
     key_pool_.resize(kKeyPool);
     for (Key& key : key_pool_) key = rng.Next();
@@ -257,7 +258,7 @@ class StrangerTest : public ::testing::Test {
   std::thread serving_;
   Status run_status_;
   std::unique_ptr<PsClient> client_;
-  std::unique_ptr<storage::SparseTable> reference_;
+  std::unique_ptr<testing_util::ReferenceTable> reference_;
   std::vector<Key> key_pool_;
   int64_t steps_ = 0;
   uint32_t pushes_ = 0;

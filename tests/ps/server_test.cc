@@ -13,10 +13,10 @@
 #include "common/random.h"
 #include "ps/client.h"
 #include "storage/optimizer.h"
-#include "storage/sparse_table.h"
 #include "ps/wire.h"
 #include "ps_test_util.h"
 #include "tests/util/log_capture.h"
+#include "tests/util/reference_table.h"
 
 namespace ember::ps {
 namespace {
@@ -140,7 +140,7 @@ TEST_F(PsInprocTest, TwoServersSplitKeysEvenlyAndServeTheSameRows) {
 
   // Every row equals what one in-memory table with the same seed holds,
   // whichever server owns it, before and after a push.
-  storage::SparseTable reference(deep, 11);
+  testing_util::ReferenceTable reference(deep, 11);
   std::vector<float> want(16);
   for (size_t i = 0; i < keys.size(); ++i) {
     reference.Pull(keys[i], true, want.data());

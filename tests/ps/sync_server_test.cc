@@ -230,10 +230,16 @@ TEST_F(SyncServerTest, ChecksumIgnoresRowCreationOrder) {
   sparse::TableConfig table = MakeTable(kTable, 4, sparse::SparseOptimizerType::kAdagrad);
   storage::SparseTable forward(table, 9), backward(table, 9);
   std::vector<float> grad = {0.5f, -1.f, 2.f, 0.25f};
-  for (Key k = 1; k <= 5000; ++k) forward.Push(k, grad.data(), 1);
-  for (Key k = 5000; k >= 1; --k) backward.Push(k, grad.data(), 1);
+  // Pushes key k alone: the rows are created in the order of the pushes.
+  const auto push = [&](storage::SparseTable& t, Key k) {
+    ASSERT_TRUE(t.PushBatch(reinterpret_cast<const char*>(&k), reinterpret_cast<const char*>(grad.data()), 1,
+                            /*step=*/1)
+                    .ok());
+  };
+  for (Key k = 1; k <= 5000; ++k) push(forward, k);
+  for (Key k = 5000; k >= 1; --k) push(backward, k);
   EXPECT_EQ(*forward.Checksum(), *backward.Checksum());
-  backward.Push(77, grad.data(), 1);
+  push(backward, 77);
   EXPECT_NE(*forward.Checksum(), *backward.Checksum());
 
   ServerThread server(&context_, Options(0, table, 0));
@@ -245,7 +251,10 @@ TEST_F(SyncServerTest, ChecksumIgnoresRowCreationOrder) {
   auto stats = client->Stats(/*with_checksums=*/true);
   ASSERT_TRUE(stats.ok()) << stats.status();
   storage::SparseTable same(table, 5);
-  for (Key k : keys) same.FindOrCreateRow(k);
+  std::vector<float> same_rows(rows.size());
+  ASSERT_TRUE(same.PullBatch(reinterpret_cast<const char*>(keys.data()), keys.size(), /*create=*/true, /*step=*/0,
+                             reinterpret_cast<char*>(same_rows.data()))
+                  .ok());
   EXPECT_EQ((*stats)[0].rows_per_table, std::vector<int64_t>{3});
   EXPECT_EQ((*stats)[0].checksum_per_table, std::vector<uint64_t>{*same.Checksum()});
   auto plain = client->Stats();

@@ -7,8 +7,8 @@
 #include "common/logging.h"
 #include "common/random.h"
 #include "ps/client.h"
-#include "storage/sparse_table.h"
 #include "ps_test_util.h"
+#include "tests/util/reference_table.h"
 
 namespace ember::ps {
 namespace {
@@ -53,7 +53,7 @@ TEST(PsTcpTest, TwoServersOnEphemeralPorts) {
   std::vector<float> after(rows.size());
   auto again = client.Pull(3, keys, after.data());
   ASSERT_TRUE(client.Wait(*again).ok());
-  storage::SparseTable reference(table, 5);
+  testing_util::ReferenceTable reference(table, 5);
   std::vector<float> want(16);
   for (size_t i = 0; i < keys.size(); ++i) {
     reference.Push(keys[i], grads.data() + i * 16, 1);

@@ -1,5 +1,6 @@
 // Each sparse optimizer over three steps against values computed by hand
-// (independent float64 arithmetic; the derivation of step 1 is spelled out).
+// (independent float64 arithmetic; the derivation of step 1 is spelled out),
+// applied through a SparseTable's batch calls as a server applies them.
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -25,14 +26,26 @@ sparse::TableConfig Table(sparse::SparseOptimizerType type, int dim) {
   return table;
 }
 
+// A push of one key's gradient (dim floats): a batch of one.
+void PushOne(SparseTable& table, Key key, const float* grad, uint32_t step) {
+  ASSERT_TRUE(
+      table.PushBatch(reinterpret_cast<const char*>(&key), reinterpret_cast<const char*>(grad), 1, step).ok());
+}
+
+// A pull of one key's value into `out` (dim floats): a batch of one.
+void PullOne(SparseTable& table, Key key, bool create, float* out) {
+  ASSERT_TRUE(table.PullBatch(reinterpret_cast<const char*>(&key), 1, create, /*step=*/0, reinterpret_cast<char*>(out))
+                  .ok());
+}
+
 // Pushes grads[step] to key 1 and checks the value after each step.
 void ExpectSteps(const sparse::TableConfig& config, const std::vector<std::vector<float>>& grads,
                  const std::vector<std::vector<double>>& want) {
   SparseTable table(config, /*seed=*/1);
   std::vector<float> value(config.dim);
   for (size_t step = 0; step < grads.size(); ++step) {
-    table.Push(/*key=*/1, grads[step].data(), static_cast<uint32_t>(step + 1));
-    table.Pull(1, /*create=*/false, value.data());
+    PushOne(table, /*key=*/1, grads[step].data(), static_cast<uint32_t>(step + 1));
+    PullOne(table, 1, /*create=*/false, value.data());
     for (int i = 0; i < config.dim; ++i) {
       EXPECT_NEAR(value[i], want[step][i], 2e-6 * (1 + std::fabs(want[step][i])))
           << "step " << step + 1 << " coordinate " << i;
@@ -58,8 +71,8 @@ TEST(SparseOptimizerTest, AdagradThreeSteps) {
               {{-0.0953462589, -0.0845154255}, {-0.183907747, -0.0845154255}, {-0.143418931, -0.182625916}});
   SparseTable table(config, 1);
   const float grad[2] = {1.0f, 0.5f};
-  table.Push(5, grad, 1);
-  const float* state = table.StateOf(table.FindRow(5));
+  PushOne(table, 5, grad, 1);
+  const float* state = table.StateOf(table.MemoryRow(5));
   EXPECT_NEAR(state[0], 1.1, 1e-6);
   EXPECT_NEAR(state[1], 0.35, 1e-6);
 }
@@ -109,10 +122,10 @@ TEST(SparseOptimizerTest, FtrlThreeStepsWithL1HoldingACoordinateAtZero) {
 
   SparseTable table(config, 1);
   for (size_t step = 0; step < grads.size(); ++step) {
-    table.Push(3, grads[step].data(), static_cast<uint32_t>(step + 1));
-    EXPECT_EQ(table.FindRow(3)[1], 0.0f) << "step " << step + 1;  // exactly, not nearly
+    PushOne(table, 3, grads[step].data(), static_cast<uint32_t>(step + 1));
+    EXPECT_EQ(table.MemoryRow(3)[1], 0.0f) << "step " << step + 1;  // exactly, not nearly
   }
-  const float* z = table.StateOf(table.FindRow(3));
+  const float* z = table.StateOf(table.MemoryRow(3));
   const float* n = z + 2;
   EXPECT_NEAR(z[0], 2.59800531, 1e-5);
   EXPECT_NEAR(z[1], 0.5, 1e-6);
@@ -136,12 +149,12 @@ TEST(SparseOptimizerTest, AdamThreeStepsWithPerRowStepCount) {
   // correction at t = 1: its first step is -lr * sign(g), whatever the step.
   SparseTable table(config, 1);
   const float grad[2] = {3.0f, -0.25f};
-  for (int i = 0; i < 5; ++i) table.Push(10, grad, static_cast<uint32_t>(i + 1));
-  table.Push(11, grad, 6);
-  const float* row = table.FindRow(11);
+  for (int i = 0; i < 5; ++i) PushOne(table, 10, grad, static_cast<uint32_t>(i + 1));
+  PushOne(table, 11, grad, 6);
+  const float* row = table.MemoryRow(11);
   EXPECT_NEAR(row[0], -0.1, 1e-6);
   EXPECT_NEAR(row[1], 0.1, 1e-6);
-  EXPECT_EQ(table.UpdateCountOf(table.FindRow(10)), 5u);
+  EXPECT_EQ(table.UpdateCountOf(table.MemoryRow(10)), 5u);
   EXPECT_EQ(table.UpdateCountOf(row), 1u);
   EXPECT_EQ(table.LastStepOf(row), 6u);
 }
@@ -152,12 +165,12 @@ TEST(InitializerTest, DependsOnSeedTableAndKeyOnlyNotOnArrivalOrder) {
   config.init_scale = 0.5f;
   SparseTable forward(config, 42), backward(config, 42), other_seed(config, 43);
   std::vector<float> a(8), b(8), c(8);
-  for (Key key = 0; key < 100; ++key) forward.Pull(key, true, a.data());
-  for (Key key = 100; key-- > 0;) backward.Pull(key, true, b.data());
+  for (Key key = 0; key < 100; ++key) PullOne(forward, key, true, a.data());
+  for (Key key = 100; key-- > 0;) PullOne(backward, key, true, b.data());
   for (Key key = 0; key < 100; ++key) {
-    forward.Pull(key, false, a.data());
-    backward.Pull(key, false, b.data());
-    other_seed.Pull(key, true, c.data());
+    PullOne(forward, key, false, a.data());
+    PullOne(backward, key, false, b.data());
+    PullOne(other_seed, key, true, c.data());
     EXPECT_EQ(a, b) << "key " << key;
     EXPECT_NE(a, c) << "key " << key;
   }
