@@ -23,9 +23,8 @@
 #include "common/files.h"
 #include "common/logging.h"
 #include "common/metrics.h"
-#include "data/criteo_reader.h"
-#include "data/schema_reader.h"
 #include "data/synthetic.h"
+#include "data/text_reader.h"
 #include "net/curve.h"
 #include "job/local_job.h"
 #include "report/page.h"
@@ -224,28 +223,24 @@ int RunEval() {
     std::fprintf(stderr, "ember eval: %s\n", scores.status().ToString().c_str());
     return 1;
   }
-  std::unique_ptr<data::Reader> reader;
-  if (flags->data_format == "schema") {
-    data::SchemaReaderOptions reader_options;
-    reader_options.files = flags->eval_files;
-    reader_options.schema = flags->schema;
-    reader_options.delimiter = flags->schema_delimiter;
-    reader_options.header = flags->schema_header;
-    reader_options.batch_size = 4096;
-    reader_options.max_bad_lines = flags->max_bad_lines;
-    reader = std::make_unique<data::SchemaReader>(std::move(reader_options));
-  } else {
-    data::CriteoReaderOptions reader_options;
-    reader_options.files = flags->eval_files;
-    reader_options.batch_size = 4096;
-    reader_options.max_bad_lines = flags->max_bad_lines;
-    reader = std::make_unique<data::CriteoReader>(std::move(reader_options));
+  data::TextReaderOptions reader_options;
+  reader_options.format = flags->data_format;
+  reader_options.files = flags->eval_files;
+  reader_options.schema = flags->schema;
+  reader_options.delimiter = flags->schema_delimiter;
+  reader_options.header = flags->schema_header;
+  reader_options.batch_size = 4096;
+  reader_options.max_bad_lines = flags->max_bad_lines;
+  StatusOr<std::unique_ptr<data::Reader>> reader = data::MakeTextReader(std::move(reader_options));
+  if (!reader.ok()) {
+    std::fprintf(stderr, "ember eval: %s\n", reader.status().ToString().c_str());
+    return 1;
   }
   std::vector<float> labels;
-  Status status = reader->Open();
+  Status status = (*reader)->Open();
   data::Batch batch;
   while (status.ok()) {
-    StatusOr<bool> more = reader->Next(&batch);
+    StatusOr<bool> more = (*reader)->Next(&batch);
     if (!more.ok()) status = more.status();
     if (!status.ok() || !*more) break;
     labels.insert(labels.end(), batch.labels.begin(), batch.labels.end());

@@ -10,8 +10,7 @@
 #include "common/blocking_queue.h"
 #include "common/hash.h"
 #include "common/logging.h"
-#include "data/criteo_reader.h"
-#include "data/schema_reader.h"
+#include "data/text_reader.h"
 
 namespace ember::worker {
 namespace {
@@ -197,17 +196,7 @@ Status Worker::Train() {
   return Report(done);
 }
 
-data::CriteoReaderOptions Worker::ReaderOptionsFor(const std::vector<std::string>& files) const {
-  data::CriteoReaderOptions reader_options;
-  reader_options.files = files;
-  reader_options.batch_size = options_.batch_size;
-  reader_options.max_bad_lines = options_.max_bad_lines;
-  reader_options.part = options_.rank;
-  reader_options.num_parts = options_.num_workers;
-  return reader_options;
-}
-
-std::unique_ptr<data::Reader> Worker::MakeReader(int epoch, bool eval) const {
+StatusOr<std::unique_ptr<data::Reader>> Worker::MakeReader(int epoch, bool eval) const {
   if (interactions()) {
     data::InteractionReaderOptions reader_options;
     using Mode = data::InteractionReaderOptions::Mode;
@@ -219,22 +208,19 @@ std::unique_ptr<data::Reader> Worker::MakeReader(int epoch, bool eval) const {
     reader_options.seed = options_.model.seed;
     reader_options.part = options_.rank;
     reader_options.num_parts = options_.num_workers;
-    return std::make_unique<data::InteractionReader>(interaction_data_, reader_options);
+    return std::unique_ptr<data::Reader>(std::make_unique<data::InteractionReader>(interaction_data_, reader_options));
   }
-  data::CriteoReaderOptions criteo = ReaderOptionsFor(eval ? options_.eval_files : options_.train_files);
-  if (options_.data_format == "schema") {
-    data::SchemaReaderOptions reader_options;
-    reader_options.files = std::move(criteo.files);
-    reader_options.schema = options_.schema;
-    reader_options.delimiter = options_.schema_delimiter;
-    reader_options.header = options_.schema_header;
-    reader_options.batch_size = criteo.batch_size;
-    reader_options.max_bad_lines = criteo.max_bad_lines;
-    reader_options.part = criteo.part;
-    reader_options.num_parts = criteo.num_parts;
-    return std::make_unique<data::SchemaReader>(std::move(reader_options));
-  }
-  return std::make_unique<data::CriteoReader>(std::move(criteo));
+  data::TextReaderOptions reader_options;
+  reader_options.format = options_.data_format;
+  reader_options.files = eval ? options_.eval_files : options_.train_files;
+  reader_options.schema = options_.schema;
+  reader_options.delimiter = options_.schema_delimiter;
+  reader_options.header = options_.schema_header;
+  reader_options.batch_size = options_.batch_size;
+  reader_options.max_bad_lines = options_.max_bad_lines;
+  reader_options.part = options_.rank;
+  reader_options.num_parts = options_.num_workers;
+  return data::MakeTextReader(std::move(reader_options));
 }
 
 StatusOr<ControlMessage> Worker::ReceiveControl(int timeout_ms, const std::string& what) {
@@ -380,7 +366,7 @@ Status Worker::Checkpoint(int epoch, const data::ReaderPosition& position, bool 
 }
 
 Status Worker::RunEpoch(int epoch, const data::ReaderPosition* start, bool* stop) {
-  std::unique_ptr<data::Reader> reader_ptr = MakeReader(epoch, /*eval=*/false);
+  ASSIGN_OR_RETURN(std::unique_ptr<data::Reader> reader_ptr, MakeReader(epoch, /*eval=*/false));
   data::Reader& reader = *reader_ptr;
   RETURN_IF_ERROR(reader.Open());
   if (start != nullptr) RETURN_IF_ERROR(reader.Seek(*start));
@@ -585,7 +571,7 @@ StatusOr<float> Worker::SumOverWorkers(float batch_size, ops::Tensor* grads) {
 }
 
 Status Worker::Evaluate(int epoch) {
-  std::unique_ptr<data::Reader> reader_ptr = MakeReader(epoch, /*eval=*/true);
+  ASSIGN_OR_RETURN(std::unique_ptr<data::Reader> reader_ptr, MakeReader(epoch, /*eval=*/true));
   data::Reader& reader = *reader_ptr;
   RETURN_IF_ERROR(reader.Open());
   const auto& tables = model_->tables();

@@ -33,7 +33,6 @@
 #include <zmq_addon.hpp>
 
 #include "common/status.h"
-#include "data/criteo_reader.h"
 #include "data/interactions.h"
 #include "data/reader.h"
 #include "data/schema.h"
@@ -152,11 +151,9 @@ class Worker {
   // samples; returns the number of those samples (0: every worker's part is
   // done, *grads untouched).
   StatusOr<float> SumOverWorkers(float batch_size, ops::Tensor* grads);
-  // This worker's part of `files`, in batches of options_.batch_size.
-  data::CriteoReaderOptions ReaderOptionsFor(const std::vector<std::string>& files) const;
   // The reader of epoch `epoch`'s training pass (eval: the evaluation pass)
   // over this worker's part, not yet opened.
-  std::unique_ptr<data::Reader> MakeReader(int epoch, bool eval) const;
+  StatusOr<std::unique_ptr<data::Reader>> MakeReader(int epoch, bool eval) const;
   bool interactions() const { return options_.data_format == "interactions"; }
   Status Report(const net::ControlMessage& message);
 
