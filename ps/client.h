@@ -1,9 +1,10 @@
 // ps/client.h: the worker's side of pull and push.
 //
-// One PsClient per worker thread, with one DEALER socket per server. Keys of
-// a request are split by OwnerOfKey over the servers, one message per server,
-// all in flight at once; a request is named by a Ticket and completed by
-// Wait. While a thread waits for one ticket, replies to the others are
+// One PsClient per worker thread, with one DEALER socket per server; the
+// worker's step pipeline sees it as a PullPushClient (pull_push_client.h).
+// Keys of a request are split by OwnerOfKey over the servers, one message per
+// server, all in flight at once; a request is named by a Ticket and completed
+// by Wait. While a thread waits for one ticket, replies to the others are
 // received and applied (pulled rows land in their out_rows), so pulls and
 // pushes of several steps can overlap (the worker's pipeline).
 //
@@ -32,6 +33,7 @@
 
 #include "common/hash.h"
 #include "common/status.h"
+#include "ps/pull_push_client.h"
 #include "ps/server.h"
 #include "sparse/table_config.h"
 
@@ -63,13 +65,11 @@ struct ClientOptions {
   size_t max_keys_per_message = kMaxKeysPerMessage;
 };
 
-using Ticket = uint64_t;
-
-class PsClient {
+class PsClient : public PullPushClient {
  public:
   // `context` must outlive the client.
   PsClient(zmq::context_t* context, ClientOptions options);
-  ~PsClient();
+  ~PsClient() override;
   PsClient(const PsClient&) = delete;
   PsClient& operator=(const PsClient&) = delete;
 
@@ -87,7 +87,7 @@ class PsClient {
   // created. keys and out_rows must stay alive until Wait. InvalidArgument
   // for an unknown table; FailedPrecondition before Connect; Unavailable
   // when a send fails (then there is nothing to Wait for).
-  StatusOr<Ticket> Pull(uint32_t table, std::span<const Key> keys, float* out_rows, bool create = true);
+  StatusOr<Ticket> Pull(uint32_t table, std::span<const Key> keys, float* out_rows, bool create = true) override;
 
   // Starts an asynchronous push of gradients grads[keys.size() * dim] for
   // unique `keys`; the client copies what it needs before returning.
@@ -97,18 +97,18 @@ class PsClient {
   // goes to every server, as an empty push to those that own none of `keys`,
   // so that each server learns that the worker's step is complete.
   StatusOr<Ticket> Push(uint32_t table, std::span<const Key> keys, std::span<const float> grads,
-                        bool end_of_step = false);
+                        bool end_of_step = false) override;
 
   // The step stamped on the PULLs and PUSHes started from now on. Under
   // --sync a server applies the pushes of step t before it answers a
   // creating pull of step t + 1. Default: 0
-  void set_step(uint64_t step);
+  void set_step(uint64_t step) override;
 
   // Blocks until every server answered request `ticket`: OK, the first
   // error Status a server replied with, DataLoss for a malformed reply,
   // DeadlineExceeded after timeout_ms (late replies are then dropped).
   // NotFound for a ticket that is not in flight. A ticket is waited once.
-  Status Wait(Ticket ticket);
+  Status Wait(Ticket ticket) override;
 
   // Asks every server to stop and waits for each to acknowledge.
   Status ShutdownServers();
