@@ -22,6 +22,12 @@
 // A worker whose part of the data ends before the others' keeps joining the
 // allreduce with an empty batch until every worker is done, so epochs end
 // together. Run() owns the calling thread; nothing here is shared.
+//
+// Where each part lives: stages 1-7 of a training pass in StepPipeline
+// (step_pipeline.h), stage 5 in DenseStep (dense_step.h), the messages with
+// the scheduler in ControlChannel (control_channel.h), dense.bin and the
+// DONE checksum in dense_state.h; this file sets them up and runs the
+// epochs, the evaluation and the checkpoints.
 #pragma once
 
 #include <chrono>
@@ -29,20 +35,24 @@
 #include <string>
 #include <vector>
 
+#include <memory>
+
 #include <zmq.hpp>
-#include <zmq_addon.hpp>
 
 #include "common/status.h"
 #include "data/interactions.h"
 #include "data/reader.h"
 #include "data/schema.h"
 #include "models/model.h"
+#include "net/curve.h"
 #include "ops/dense_optimizer.h"
 #include "ps/client.h"
-#include "net/control.h"
-#include "storage/checkpoint.h"
+#include "storage/checkpoint_files.h"
+#include "worker/control_channel.h"
+#include "worker/dense_step.h"
 #include "worker/dense_sync.h"
 #include "worker/staging.h"
+#include "worker/step_pipeline.h"
 
 namespace ember::worker {
 
@@ -108,14 +118,11 @@ struct WorkerOptions {
   std::string resume_from;
 };
 
-// A 64-bit checksum of the bits of `values` (docs/wire_format.md, section
-// 8): equal for bitwise-equal buffers. Sent in DONE so that the scheduler
-// can show that every replica ended with the same dense parameters.
-uint64_t DenseChecksum(const float* values, int64_t count);
-// The same of a tensor on any device (copied to the host first).
-StatusOr<uint64_t> DenseChecksum(const ops::Tensor& values);
-
-class Worker {
+// One worker of a job: registers with the scheduler, trains every epoch
+// through a StepPipeline, evaluates, takes the checkpoints the scheduler
+// leads, and reports DONE. The pipeline's Progress and Checkpoint events
+// come back here.
+class Worker : private StepEvents {
  public:
   // `sync` is shared with the other workers and outlives Run.
   Worker(zmq::context_t* context, WorkerOptions options, DenseSync* sync);
@@ -126,51 +133,43 @@ class Worker {
 
  private:
   Status Train();
+  // Builds the model, connects the client to every server, creates the
+  // dense optimizer, the dense step and the staging buffers.
+  Status SetUp();
   // One pass over this worker's part of the train files, from `start` (the
   // part's beginning, or a resumed position). Sets *stop when max_steps is
   // reached.
   Status RunEpoch(int epoch, const data::ReaderPosition* start, bool* stop);
-  // The two-phase checkpoint of step global_step_ on this worker's side:
-  // READY, write worker-<r>.state (and dense.bin on rank 0) where the
+  // StepEvents: PROGRESS to the scheduler; the checkpoint of a step.
+  Status Progress(int epoch, int64_t global_step, double samples, double loss_sum, double steps) override;
+  Status Checkpoint(int epoch, int64_t global_step, const data::ReaderPosition& trained) override;
+  // The two-phase checkpoint of step counters_.global_step on this worker's
+  // side: READY, write worker-<r>.state (and dense.bin on rank 0) where the
   // scheduler says, WRITTEN, wait for DONE.
-  Status Checkpoint(int epoch, const data::ReaderPosition& position, bool epoch_done);
+  Status WriteCheckpoint(int epoch, const data::ReaderPosition& position, bool epoch_done);
   // Loads options_.resume_from into the model, the optimizer and the
   // counters; returns this worker's saved state.
   StatusOr<storage::WorkerState> Resume();
-  // Receives the next control message from the scheduler (after timeout_ms:
-  // DeadlineExceeded naming `what`).
-  StatusOr<net::ControlMessage> ReceiveControl(int timeout_ms, const std::string& what);
-  bool CheckpointDue(int64_t step) const {
-    return options_.checkpoints && ((options_.checkpoint_every_steps > 0 && step % options_.checkpoint_every_steps == 0) ||
-                                    MaxStepsReached(step));
-  }
-  bool MaxStepsReached(int64_t step) const { return options_.max_steps > 0 && step >= options_.max_steps; }
   Status Evaluate(int epoch);
-  // The dense sync of one step: *grads (this worker's mean gradient over its
-  // batch of batch_size samples) becomes the mean over every worker's
-  // samples; returns the number of those samples (0: every worker's part is
-  // done, *grads untouched).
-  StatusOr<float> SumOverWorkers(float batch_size, ops::Tensor* grads);
   // The reader of epoch `epoch`'s training pass (eval: the evaluation pass)
   // over this worker's part, not yet opened.
   StatusOr<std::unique_ptr<data::Reader>> MakeReader(int epoch, bool eval) const;
   bool interactions() const { return options_.data_format == "interactions"; }
-  Status Report(const net::ControlMessage& message);
+  StepPipelineOptions PipelineOptions() const;
 
   zmq::context_t* context_;
   WorkerOptions options_;
   DenseSync* sync_;
+  ControlChannel control_;
   std::unique_ptr<models::Model> model_;
   std::shared_ptr<const data::InteractionData> interaction_data_;  // interactions: loaded once
   std::unique_ptr<ps::PsClient> client_;
   std::unique_ptr<ops::DenseOptimizer> optimizer_;
-  std::unique_ptr<zmq::socket_t> control_;
-  ops::Tensor sync_buffer_;  // [dense grads * batch size | batch size] on the model's device
+  std::unique_ptr<DenseStep> dense_step_;
   // Host buffers of the pulled rows and of the row gradients (pinned on a
   // GPU worker), and the rows' buffers on the model's device (GPU only).
   std::unique_ptr<StagingBuffers> host_staging_, device_staging_;
-  int64_t global_step_ = 0;
-  int64_t samples_trained_ = 0;
+  TrainingCounters counters_;
   // Seconds spent in the epochs that ended (and, after a resume, in the
   // part of the current one before the checkpoint), and when this run of
   // the current epoch began: a checkpoint records both together, so that a
