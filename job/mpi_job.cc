@@ -424,7 +424,11 @@ StatusOr<scheduler::JobResult> RunRole(const JobOptions& options, const MpiJobOp
       sync = std::move(*nccl);
     }
 #endif
-    if (sync == nullptr) sync = std::make_unique<worker::MpiDenseSync>(workers_comm);
+    if (sync == nullptr) {
+      StatusOr<std::unique_ptr<worker::MpiDenseSync>> mpi_sync = worker::MpiDenseSync::Create(workers_comm);
+      if (!mpi_sync.ok()) AbortJob(world_rank, role, host, mpi_sync.status());
+      sync = std::move(*mpi_sync);
+    }
     Status status;
     {
       worker::Worker worker(&context, worker_options, sync.get());

@@ -14,9 +14,11 @@ Status MpiStatus(int code, std::string_view call) {
   return Status::Internal(call, " failed: MPI error ", code, " (", std::string(text, length), ")");
 }
 
-MpiDenseSync::MpiDenseSync(MPI_Comm workers) : workers_(workers) {
-  if (MPI_Comm_size(workers_, &num_workers_) != MPI_SUCCESS) num_workers_ = 1;
-  if (MPI_Comm_rank(workers_, &rank_) != MPI_SUCCESS) rank_ = 0;
+StatusOr<std::unique_ptr<MpiDenseSync>> MpiDenseSync::Create(MPI_Comm workers) {
+  int num_workers = 0, rank = 0;
+  RETURN_IF_ERROR(MpiStatus(MPI_Comm_size(workers, &num_workers), "MPI_Comm_size(workers)"));
+  RETURN_IF_ERROR(MpiStatus(MPI_Comm_rank(workers, &rank), "MPI_Comm_rank(workers)"));
+  return std::unique_ptr<MpiDenseSync>(new MpiDenseSync(workers, num_workers, rank));
 }
 
 Status MpiDenseSync::AllreduceSum(ops::Tensor* buffer) {

@@ -23,12 +23,13 @@
 // except Abort, which is thread-safe.
 //
 //   MPI_Comm workers;  // from MPI_Comm_split
-//   MpiDenseSync sync(workers);
-//   RETURN_IF_ERROR(sync.AllreduceSum(&buffer));   // a host tensor
+//   ASSIGN_OR_RETURN(std::unique_ptr<MpiDenseSync> sync, MpiDenseSync::Create(workers));
+//   RETURN_IF_ERROR(sync->AllreduceSum(&buffer));   // a host tensor
 #pragma once
 
 #include <mpi.h>
 
+#include <memory>
 #include <mutex>
 #include <string_view>
 #include <vector>
@@ -44,9 +45,10 @@ Status MpiStatus(int code, std::string_view call);
 
 class MpiDenseSync : public DenseSync {
  public:
-  // `workers` must outlive this object; it holds exactly the workers, and
-  // its rank order is the workers' rank order.
-  explicit MpiDenseSync(MPI_Comm workers);
+  // `workers` must outlive the sync; it holds exactly the workers, and its
+  // rank order is the workers' rank order. Internal naming the call when
+  // MPI_Comm_size or MPI_Comm_rank of `workers` fails.
+  static StatusOr<std::unique_ptr<MpiDenseSync>> Create(MPI_Comm workers);
   // The sum over all workers, the same bits on each. Aborted after Abort;
   // InvalidArgument when count does not fit an MPI count; Internal for an
   // MPI error.
@@ -58,9 +60,12 @@ class MpiDenseSync : public DenseSync {
   Status aborted() const;
 
  private:
+  MpiDenseSync(MPI_Comm workers, int num_workers, int rank)
+      : workers_(workers), num_workers_(num_workers), rank_(rank) {}
+
   MPI_Comm workers_;
-  int num_workers_ = 1;
-  int rank_ = 0;
+  int num_workers_;
+  int rank_;
   std::vector<float> incoming_;  // one chunk from the previous worker
   mutable std::mutex mu_;
   Status aborted_;

@@ -25,6 +25,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -86,12 +87,16 @@ int Main(int argc, char** argv) {
     std::printf("%-5s %10s %12s %10s %12s %10s %10s\n", "sync", "floats", "ember ms", "ember GB/s", "raw ms",
                 "raw GB/s", "ember/raw");
   }
-  MpiDenseSync mpi_sync(MPI_COMM_WORLD);
+  StatusOr<std::unique_ptr<MpiDenseSync>> mpi_sync = MpiDenseSync::Create(MPI_COMM_WORLD);
+  if (!mpi_sync.ok()) {
+    std::fprintf(stderr, "dense_sync_bench: %s\n", mpi_sync.status().ToString().c_str());
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  }
   for (int64_t n = 10'000; n <= max_floats; n *= 10) {
     std::vector<float> buffer(static_cast<size_t>(n), 1.0f / static_cast<float>(size));
     const int count = static_cast<int>(n);
     ops::Tensor view = ops::Tensor::View(buffer.data(), {n});
-    const double ember = MedianSeconds(reps, [&] { return mpi_sync.AllreduceSum(&view).ok(); });
+    const double ember = MedianSeconds(reps, [&] { return (*mpi_sync)->AllreduceSum(&view).ok(); });
     const double raw = MedianSeconds(reps, [&] {
       return MPI_Allreduce(MPI_IN_PLACE, buffer.data(), count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD) == MPI_SUCCESS;
     });

@@ -2,7 +2,8 @@
 // chunk in the order its header documents, so every worker gets the same
 // bits, exactly those of the documented order. The binary runs itself under
 // `mpirun -np W` (W = 2, 3, 4): the Child case does the work on every rank
-// and fails its rank (so mpirun exits non-zero) on any wrong bit.
+// and fails its rank (so mpirun exits non-zero) on any wrong bit; then
+// Create refuses a communicator that MPI refuses (Internal, not one worker).
 #include <gtest/gtest.h>
 #include <mpi.h>
 
@@ -10,6 +11,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -46,7 +48,9 @@ TEST(MpiDenseSyncTest, Child) {
   int rank = 0, size = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
-  MpiDenseSync sync(MPI_COMM_WORLD);
+  StatusOr<std::unique_ptr<MpiDenseSync>> created = MpiDenseSync::Create(MPI_COMM_WORLD);
+  ASSERT_TRUE(created.ok()) << created.status();
+  MpiDenseSync& sync = **created;
   EXPECT_EQ(sync.num_workers(), size);
   // Empty, shorter than the worker count, uneven chunks, and a large buffer;
   // then a small one again (the scratch chunk only grows).
@@ -72,6 +76,13 @@ TEST(MpiDenseSyncTest, Child) {
   ops::Tensor one = ops::Tensor::View(&x, {1});
   const Status aborted = sync.AllreduceSum(&one);
   EXPECT_EQ(aborted.code(), StatusCode::kAborted) << aborted;
+  // A communicator MPI refuses: Create fails, naming the call, instead of
+  // making a sync of one worker.
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  MPI_Comm_set_errhandler(MPI_COMM_SELF, MPI_ERRORS_RETURN);
+  StatusOr<std::unique_ptr<MpiDenseSync>> refused = MpiDenseSync::Create(MPI_COMM_NULL);
+  EXPECT_EQ(refused.status().code(), StatusCode::kInternal) << refused.status();
+  EXPECT_NE(refused.status().message().find("MPI_Comm_size(workers)"), std::string::npos) << refused.status();
   MPI_Finalize();
 }
 
