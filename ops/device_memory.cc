@@ -53,7 +53,7 @@ StatusOr<void*> AllocateBytes(size_t bytes, Device device) {
       if (error != cudaSuccess) {
         (void)cudaGetLastError();  // clear the sticky-free error state
         return Status::ResourceExhausted("cudaMallocAsync(", bytes, " bytes) on ", device.DebugString(), ": ",
-                                         cudaGetErrorString(error));
+                                         CudaErrorText(error));
       }
       return ptr;
 #else
@@ -84,7 +84,7 @@ StatusOr<void*> AllocatePinnedBytes(size_t bytes) {
   const cudaError_t error = cudaMallocHost(&ptr, bytes);
   if (error != cudaSuccess) {
     (void)cudaGetLastError();
-    return Status::ResourceExhausted("cudaMallocHost(", bytes, " bytes): ", cudaGetErrorString(error));
+    return Status::ResourceExhausted("cudaMallocHost(", bytes, " bytes): ", CudaErrorText(error));
   }
   return ptr;
 #else
@@ -122,7 +122,7 @@ Status Copy(void* dst, Device dst_device, const void* src, Device src_device, si
                                   : cudaMemcpy(dst, src, bytes, cudaMemcpyDefault);
   if (error != cudaSuccess) {
     return Status::Internal(async ? "cudaMemcpyAsync(" : "cudaMemcpy(", bytes, " bytes, ", src_device.DebugString(),
-                            " -> ", dst_device.DebugString(), "): ", cudaGetErrorString(error));
+                            " -> ", dst_device.DebugString(), "): ", CudaErrorText(error));
   }
   return Status::OK();
 #else
@@ -157,18 +157,13 @@ Status ZeroBytes(void* ptr, Device device, size_t bytes) {
 }
 
 #if EMBER_WITH_CUDA
-Status CudaStatus(cudaError_t error, const char* call) {
-  if (error == cudaSuccess) return Status::OK();
-  return Status::Internal(call, ": ", cudaGetErrorName(error), " (", cudaGetErrorString(error), ")");
-}
-
 Status SetCudaDevice(int index) {
   int current = -1;
   EMBER_CUDA_RETURN_IF_ERROR(cudaGetDevice(&current));
   if (current == index) return Status::OK();
   const cudaError_t error = cudaSetDevice(index);
   if (error != cudaSuccess) {
-    return Status::InvalidArgument("cudaSetDevice(", index, "): ", cudaGetErrorString(error));
+    return Status::InvalidArgument("cudaSetDevice(", index, "): ", CudaErrorText(error));
   }
   return Status::OK();
 }

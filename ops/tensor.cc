@@ -60,7 +60,7 @@ int DetectCudaDevices() {
   const cudaError_t error = cudaGetDeviceCount(&count);
   if (error != cudaSuccess) {
     (void)cudaGetLastError();
-    LOG(INFO) << "CUDA unavailable: cudaGetDeviceCount: " << cudaGetErrorString(error);
+    LOG(INFO) << "CUDA unavailable: cudaGetDeviceCount: " << CudaErrorText(error);
     return 0;
   }
   return count;

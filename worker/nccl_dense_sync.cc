@@ -11,18 +11,16 @@
 #include <vector>
 
 #include "common/logging.h"
+#include "ops/cuda_status.h"
 #include "worker/mpi_dense_sync.h"
 
 namespace ember::worker {
 namespace {
 
-std::string CudaText(cudaError_t error) {
-  return std::string(cudaGetErrorName(error)) + ": " + cudaGetErrorString(error);
-}
-
+// `call` on GPU `device` (ops::CudaStatus, the one translation).
 Status CudaStatus(cudaError_t error, std::string_view call, int device) {
   if (error == cudaSuccess) return Status::OK();
-  return Status::Internal(call, " on GPU ", device, " failed: ", CudaText(error));
+  return ops::CudaStatus(error, std::string(call) + " on GPU " + std::to_string(device));
 }
 
 Status NcclStatus(ncclResult_t result, std::string_view call, ncclComm_t comm) {
@@ -74,12 +72,14 @@ Status CheckProbes(const std::vector<Probe>& probes) {
     const std::string who = "--dense_sync=nccl: worker " + std::to_string(w) + " on host " + p.host;
     if (p.visible == 0) {
       std::string why = who + " has no GPU (0 visible";
-      if (p.cuda_error != 0) why += "; cudaGetDeviceCount: " + CudaText(static_cast<cudaError_t>(p.cuda_error));
+      if (p.cuda_error != 0) {
+        why += "; cudaGetDeviceCount: " + ops::CudaErrorText(static_cast<cudaError_t>(p.cuda_error));
+      }
       return Status::FailedPrecondition(why, ")", hint);
     }
     if (p.cuda_error != 0) {
       return Status::FailedPrecondition(who, ": ", p.failed_call, " on GPU ", p.device,
-                                        " failed: ", CudaText(static_cast<cudaError_t>(p.cuda_error)));
+                                        " failed: ", ops::CudaErrorText(static_cast<cudaError_t>(p.cuda_error)));
     }
   }
   for (size_t a = 0; a < probes.size(); ++a) {

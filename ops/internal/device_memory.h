@@ -1,6 +1,6 @@
 // ops/internal/device_memory.h: raw allocation and copies on the CPU or a
-// CUDA device, the one place where CUDA runtime errors become a Status.
-// Private to ops/.
+// CUDA device. CUDA runtime errors become a Status through ops/cuda_status.h
+// (allocation failures as ResourceExhausted). Private to ops/.
 #pragma once
 
 #include <cstddef>
@@ -10,6 +10,8 @@
 
 #if EMBER_WITH_CUDA
 #include <cuda_runtime.h>
+
+#include "ops/cuda_status.h"
 #endif
 
 namespace ember::ops::internal {
@@ -32,8 +34,8 @@ Status CopyBytesAsync(void* dst, Device dst_device, const void* src, Device src_
 Status ZeroBytes(void* ptr, Device device, size_t bytes);
 
 #if EMBER_WITH_CUDA
-// OK for cudaSuccess; Internal naming `call` and the CUDA error otherwise.
-Status CudaStatus(cudaError_t error, const char* call);
+// The kernels' launchers check their launches with it (ops/cuda_status.h).
+using ::ember::ops::CudaStatus;
 // Makes `index` the calling thread's current device (no-op when it already is).
 Status SetCudaDevice(int index);
 // Blocks in a grid-stride loop launch: enough to fill the device, capped.
