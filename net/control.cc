@@ -1,15 +1,19 @@
 #include "net/control.h"
 
 #include "common/coding.h"
+#include "net/zmq_util.h"
 
 namespace ember::net {
 namespace {
 
 size_t NumberCount(ControlType type) {
   switch (type) {
-    case ControlType::kProgress: return 3;
-    case ControlType::kDone: return 2;
-    default: return 0;
+    case ControlType::kProgress:
+      return 3;
+    case ControlType::kDone:
+      return 2;
+    default:
+      return 0;
   }
 }
 
@@ -82,7 +86,7 @@ Status SendControl(zmq::socket_t* socket, const ControlMessage& message) {
       if (!socket->send(frames[i], flags)) return Status::Unavailable("control send would block");
     }
   } catch (const zmq::error_t& e) {
-    return Status::Unavailable("control send failed: ", e.what());
+    return ZmqStatus(e, "control send of type " + std::to_string(static_cast<int>(message.type)), "the peer");
   }
   return Status::OK();
 }
@@ -98,7 +102,8 @@ Status DecodeControl(const std::vector<zmq::message_t>& frames, uint64_t expecte
     return Status::DataLoss("control version ", DecodeFixed16(h + 4), ", expected ", kControlVersion);
   }
   const uint16_t type = DecodeFixed16(h + 6);
-  if (type < static_cast<uint16_t>(ControlType::kRegister) || type > static_cast<uint16_t>(ControlType::kCheckpointDone)) {
+  if (type < static_cast<uint16_t>(ControlType::kRegister) ||
+      type > static_cast<uint16_t>(ControlType::kCheckpointDone)) {
     return Status::DataLoss("unknown control type ", type);
   }
   out->type = static_cast<ControlType>(type);
@@ -123,7 +128,8 @@ Status DecodeControl(const std::vector<zmq::message_t>& frames, uint64_t expecte
                               out->type == ControlType::kDone ? " and one 8-byte checksum frame" : "");
     }
     if (out->type == ControlType::kDone) {
-      if (frames[2].size() != 8) return Status::DataLoss("DONE checksum frame of ", frames[2].size(), " bytes, expected 8");
+      if (frames[2].size() != 8)
+        return Status::DataLoss("DONE checksum frame of ", frames[2].size(), " bytes, expected 8");
       out->dense_checksum = DecodeFixed64(static_cast<const char*>(frames[2].data()));
     }
     const char* p = static_cast<const char*>(frames[1].data());
