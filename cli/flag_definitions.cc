@@ -38,7 +38,10 @@ DEFINE_string(schema, "",
 DEFINE_string(schema_delimiter, ",",
               "--data_format=schema: the one character between a line's fields (\\t or tab for a tab). No "
               "quoting: a quote is part of its field.");
-DEFINE_bool(schema_header, false, "--data_format=schema: files may start with a header line, detected per file: a first line whose label field is not a number is the header (read past), one whose label is a number is a record, and one with another field count than --schema is an error naming the file.");
+DEFINE_bool(schema_header, false,
+            "--data_format=schema: files may start with a header line, detected per file: a first line whose label "
+            "field is not a number is the header (read past), one whose label is a number is a record, and one with "
+            "another field count than --schema is an error naming the file.");
 DEFINE_string(interaction_separator, "",
               "interactions: the field separator (::, a tab given as \\t, a comma, or one character). Default: "
               "detected from the first line (::, tab, comma, whitespace). A first line with a non-numeric rating or "
@@ -78,7 +81,8 @@ DEFINE_string(ncf_variant, "neumf",
               "ncf: gmf (user and item embeddings of --embedding_dim, elementwise product, a linear output), mlp "
               "(user and item embeddings of --ncf_mlp_embedding_dim, concatenated, an MLP of --hidden with ReLU) or "
               "neumf (both, their outputs concatenated into one linear output).");
-DEFINE_int32(ncf_mlp_embedding_dim, 32, "ncf (mlp, neumf): dimension of the MLP tower's user and item embeddings. At most 4096.");
+DEFINE_int32(ncf_mlp_embedding_dim, 32,
+             "ncf (mlp, neumf): dimension of the MLP tower's user and item embeddings. At most 4096.");
 DEFINE_int32(embedding_dim, 16,
              "wide_deep, deepfm, dcn, dlrm: dimension of each field's embedding (dlrm: also the bottom MLP's "
              "output). ncf: the GMF embeddings (predictive factors). din, bst, youtube_retrieval: the item (and "
@@ -88,8 +92,9 @@ DEFINE_string(hidden, "1024,512,256",
               "ncf (mlp, neumf): the MLP tower's layers (ReLU on each; the last is its output). din, bst: the top "
               "MLP's hidden layers. youtube_retrieval: the user tower's layers (the last is the user vector's "
               "width and the softmax item embeddings'). Each at most 65536 (so is each of --bottom_hidden).");
-DEFINE_int32(cross_layers, 3,
-             "dcn: DCN-v2 cross layers x_{l+1} = x0 * (W_l x_l + b_l) + x_l (full-rank W_l) before the MLP. At most 64.");
+DEFINE_int32(
+    cross_layers, 3,
+    "dcn: DCN-v2 cross layers x_{l+1} = x0 * (W_l x_l + b_l) + x_l (full-rank W_l) before the MLP. At most 64.");
 DEFINE_string(bottom_hidden, "64",
               "dlrm: hidden sizes of the bottom MLP over the dense features, comma-separated (its output has "
               "--embedding_dim units; ReLU after every layer). Empty: one layer.");
@@ -153,10 +158,12 @@ DEFINE_string(device, "cpu",
               "cuda. Checkpoints do not depend on it: a job checkpointed on one device resumes on the other.");
 DEFINE_string(dense_sync, "mpi",
               "Under mpirun: how the workers sum their dense gradients each step. mpi: a ring allreduce over MPI "
-              "that adds each element in one fixed order (CPU; the same bits on every worker and run). nccl: ncclAllReduce on one GPU per worker: GPU (local "
+              "that adds each element in one fixed order (CPU; the same bits on every worker and run). nccl: "
+              "ncclAllReduce on one GPU per worker: GPU (local "
               "rank % GPUs it sees), the local rank counting the workers on its host, so ranks that each see only "
               "their own GPU take it; a job where two workers would share a GPU is refused. With --device=cuda the "
-              "gradients are summed in GPU memory; with --device=cpu they are copied to the GPU and back. With --deterministic, NCCL keeps to its Ring and Tree algorithms "
+              "gradients are summed in GPU memory; with --device=cpu they are copied to the GPU and back. With "
+              "--deterministic, NCCL keeps to its Ring and Tree algorithms "
               "(NCCL_ALGO, unless set). Needs a build with NCCL. Local mode sums in memory and takes only mpi.");
 DEFINE_int32(heartbeat_interval_ms, 1000,
              "Under mpirun: every server and worker sends the scheduler a heartbeat this often (milliseconds), "
@@ -192,9 +199,12 @@ DEFINE_string(checkpoint_dir, "",
               "Where checkpoints go: <dir>/step-<N>/ (docs/checkpoint_format.md). Empty: no checkpoints. With it, "
               "a checkpoint is taken every --checkpoint_every_steps, at the end of every epoch and at --max_steps. "
               "The job holds <dir>/LOCK for its life: a second job on the same folder is refused at start.");
-DEFINE_int64(checkpoint_every_steps, 0, "A checkpoint every this many global steps (0: only at epoch ends and --max_steps).");
-DEFINE_int32(keep_checkpoints, 3, "How many of the newest checkpoints to keep under --checkpoint_dir (older ones are deleted).");
-DEFINE_int64(max_steps, 0, "Stop after this many global steps (then evaluate and, with --checkpoint_dir, checkpoint). 0: no limit.");
+DEFINE_int64(checkpoint_every_steps, 0,
+             "A checkpoint every this many global steps (0: only at epoch ends and --max_steps).");
+DEFINE_int32(keep_checkpoints, 3,
+             "How many of the newest checkpoints to keep under --checkpoint_dir (older ones are deleted).");
+DEFINE_int64(max_steps, 0,
+             "Stop after this many global steps (then evaluate and, with --checkpoint_dir, checkpoint). 0: no limit.");
 DEFINE_string(resume, "",
               "Continue a job: 'auto' takes the newest complete checkpoint under --checkpoint_dir (a fresh start when "
               "the folder holds no step directory; refused when its step directories all lack a MANIFEST), or "
@@ -224,4 +234,3 @@ DEFINE_string(scores, "", "eval: file of predicted probabilities, one per line, 
 DEFINE_string(metrics, "",
               "report: the --metrics_out files (JSON lines) of the runs to draw, comma-separated paths or globs; "
               "each run is labelled by its file name. Required.");
-

@@ -42,8 +42,7 @@ StatusOr<std::vector<int64_t>> ParseSizes(const std::string& flag, const std::st
       return Status::InvalidArgument("--", flag, "=", text, ": '", p, "' is not a positive integer");
     }
     if (value > kMaxLayerWidth) {
-      return Status::InvalidArgument("--", flag, "=", text, ": a layer of ", value, " units; at most ",
-                                     kMaxLayerWidth);
+      return Status::InvalidArgument("--", flag, "=", text, ": a layer of ", value, " units; at most ", kMaxLayerWidth);
     }
     sizes.push_back(value);
   }
@@ -56,14 +55,17 @@ Status SchemaFromFlags(data::Schema* schema, char* delimiter) {
   const bool schema_format = FLAGS_data_format == "schema";
   if (!schema_format) {
     if (!FLAGS_schema.empty() || FLAGS_schema_delimiter != "," || FLAGS_schema_header) {
-      return Status::InvalidArgument("--schema, --schema_delimiter and --schema_header apply only to "
-                                     "--data_format=schema; got --data_format=", FLAGS_data_format);
+      return Status::InvalidArgument(
+          "--schema, --schema_delimiter and --schema_header apply only to "
+          "--data_format=schema; got --data_format=",
+          FLAGS_data_format);
     }
     return Status::OK();
   }
   if (FLAGS_schema.empty()) {
-    return Status::InvalidArgument("--data_format=schema needs --schema (the column types, e.g. "
-                                   "label,dense*3,cat*20)");
+    return Status::InvalidArgument(
+        "--data_format=schema needs --schema (the column types, e.g. "
+        "label,dense*3,cat*20)");
   }
   StatusOr<data::Schema> parsed = data::ParseSchema(FLAGS_schema);
   if (!parsed.ok()) return parsed.status().WithContext("--schema=" + FLAGS_schema);
@@ -110,9 +112,9 @@ Status CheckStepMemory(const job::JobOptions& job, int local_workers) {
   if (physical <= 0 || bytes <= physical) return Status::OK();
   return Status::ResourceExhausted(
       "--batch_size=", job.worker.batch_size, sequences ? " --max_seq_len=" + std::to_string(model.max_seq_len) : "",
-      " --embedding_dim=", model.embedding_dim, " --hidden=", FLAGS_hidden, ": one training step of --model=",
-      model.name, " takes at least ", bytes / double(int64_t{1} << 30), " GiB (", local_workers,
-      " worker(s) in this process), more than this machine's ", physical / double(int64_t{1} << 30),
+      " --embedding_dim=", model.embedding_dim, " --hidden=", FLAGS_hidden,
+      ": one training step of --model=", model.name, " takes at least ", bytes / double(int64_t{1} << 30), " GiB (",
+      local_workers, " worker(s) in this process), more than this machine's ", physical / double(int64_t{1} << 30),
       " GiB of memory; make the batch or the model smaller");
 }
 
@@ -288,8 +290,8 @@ StatusOr<job::JobOptions> JobOptionsFromFlags() {
   host_model.device = ops::Device::Cpu();
   StatusOr<std::unique_ptr<models::Model>> probe = models::CreateModel(host_model);
   if (!probe.ok()) return probe.status();
-  // Local mode runs every worker in this process; under mpirun each worker
-  // is a process of its own.
+    // Local mode runs every worker in this process; under mpirun each worker
+    // is a process of its own.
 #if EMBER_WITH_MPI
   RETURN_IF_ERROR(CheckStepMemory(job, job::LaunchedByMpi() ? 1 : job.num_workers));
 #else

@@ -18,16 +18,16 @@
 #include "cli/flag_definitions.h"
 #include "cli/flags.h"
 #include "cli/verbs.h"
-#include "storage/checkpoint_dump.h"
-#include "storage/shard.h"
 #include "common/files.h"
 #include "common/logging.h"
 #include "common/metrics.h"
 #include "data/synthetic.h"
 #include "data/text_reader.h"
-#include "net/curve.h"
 #include "job/local_job.h"
+#include "net/curve.h"
 #include "report/page.h"
+#include "storage/checkpoint_dump.h"
+#include "storage/shard.h"
 #if EMBER_WITH_MPI
 #include "job/mpi_job.h"
 #endif
@@ -68,8 +68,8 @@ StatusOr<job::MpiJobOptions> MpiJobOptionsFromFlags() {
     char tail = 0;
     if (std::sscanf(FLAGS_port_range.c_str(), "%d-%d%c", &first, &last, &tail) != 2 || first < 1 || last > 65535 ||
         first > last) {
-      return Status::InvalidArgument("--port_range=", FLAGS_port_range, ": expected FIRST-LAST with 1 <= FIRST <= ",
-                                     "LAST <= 65535, e.g. 40000-40100");
+      return Status::InvalidArgument("--port_range=", FLAGS_port_range,
+                                     ": expected FIRST-LAST with 1 <= FIRST <= ", "LAST <= 65535, e.g. 40000-40100");
     }
     mpi.port_min = first;
     mpi.port_max = last;
@@ -185,9 +185,9 @@ int RunGenData() {
     std::fprintf(stderr, "ember gen-data: %s\n", status.ToString().c_str());
     return 1;
   }
-  std::printf("wrote %s/train.tsv (%lld rows, CTR %.4f), %s/test.tsv (%lld rows, CTR %.4f)\n",
-              options->out_dir.c_str(), static_cast<long long>(options->train_rows), summary.train_ctr,
-              options->out_dir.c_str(), static_cast<long long>(options->test_rows), summary.test_ctr);
+  std::printf("wrote %s/train.tsv (%lld rows, CTR %.4f), %s/test.tsv (%lld rows, CTR %.4f)\n", options->out_dir.c_str(),
+              static_cast<long long>(options->train_rows), summary.train_ctr, options->out_dir.c_str(),
+              static_cast<long long>(options->test_rows), summary.test_ctr);
   std::printf("oracle on test: AUC %.5f, logloss %.5f (%s/oracle.json)\n", summary.test_auc, summary.test_logloss,
               options->out_dir.c_str());
   return 0;

@@ -17,17 +17,70 @@ const VerbInfo kTrainFlags = {
     "Trains --model on --train_files and evaluates on --eval_files after every epoch. Runs the scheduler, "
     "--num_servers servers and --num_workers workers as threads of this process (local mode). Under mpirun, "
     "rank 0 is the scheduler, ranks 1..--num_servers the servers and the rest the workers.",
-    {"train_files", "eval_files", "model", "batch_size", "epochs", "num_servers", "num_workers", "seed",
-     "metrics_out", "eval_scores_out", "max_bad_lines", "embedding_dim", "hidden", "wide_crosses", "dense_optimizer",
-     "dense_learning_rate", "deep_optimizer", "deep_learning_rate", "ftrl_alpha", "ftrl_beta", "ftrl_l1", "ftrl_l2",
-     "compute_threads", "sync", "deterministic", "progress_every_steps", "bind_interface", "port_range", "job_token_file",
-     "curve", "dense_sync", "heartbeat_interval_ms", "heartbeat_timeout", "cross_layers", "bottom_hidden", "checkpoint_dir",
-     "checkpoint_every_steps", "keep_checkpoints", "max_steps", "resume", "server_threads", "server_memory_bytes",
+    {"train_files",
+     "eval_files",
+     "model",
+     "batch_size",
+     "epochs",
+     "num_servers",
+     "num_workers",
+     "seed",
+     "metrics_out",
+     "eval_scores_out",
+     "max_bad_lines",
+     "embedding_dim",
+     "hidden",
+     "wide_crosses",
+     "dense_optimizer",
+     "dense_learning_rate",
+     "deep_optimizer",
+     "deep_learning_rate",
+     "ftrl_alpha",
+     "ftrl_beta",
+     "ftrl_l1",
+     "ftrl_l2",
+     "compute_threads",
+     "sync",
+     "deterministic",
+     "progress_every_steps",
+     "bind_interface",
+     "port_range",
+     "job_token_file",
+     "curve",
+     "dense_sync",
+     "heartbeat_interval_ms",
+     "heartbeat_timeout",
+     "cross_layers",
+     "bottom_hidden",
+     "checkpoint_dir",
+     "checkpoint_every_steps",
+     "keep_checkpoints",
+     "max_steps",
+     "resume",
+     "server_threads",
+     "server_memory_bytes",
      "server_storage_dir",
-     "rocksdb_block_cache_bytes", "rocksdb_write_buffer_bytes", "min_count", "ttl_steps", "data_format", "schema",
-     "schema_delimiter", "schema_header", "interaction_separator", "neg_per_pos", "eval_negatives",
-     "eval_negatives_file", "holdout_validation", "ranking_k", "gauc_field", "ncf_variant", "ncf_mlp_embedding_dim",
-     "max_seq_len", "attention_heads", "embedding_init_scale", "device"}};
+     "rocksdb_block_cache_bytes",
+     "rocksdb_write_buffer_bytes",
+     "min_count",
+     "ttl_steps",
+     "data_format",
+     "schema",
+     "schema_delimiter",
+     "schema_header",
+     "interaction_separator",
+     "neg_per_pos",
+     "eval_negatives",
+     "eval_negatives_file",
+     "holdout_validation",
+     "ranking_k",
+     "gauc_field",
+     "ncf_variant",
+     "ncf_mlp_embedding_dim",
+     "max_seq_len",
+     "attention_heads",
+     "embedding_init_scale",
+     "device"}};
 const VerbInfo kInspectFlags = {
     "inspect",
     "ember inspect PATH: verifies the checkpoint at PATH (every file's size and checksum) and prints what it "
@@ -43,7 +96,8 @@ const VerbInfo kExportFlags = {
     {"out"},
     "PATH"};
 const VerbInfo kEvalFlags = {
-    "eval", "Computes AUC and logloss of --scores against the labels of --eval_files; prints one JSON line.",
+    "eval",
+    "Computes AUC and logloss of --scores against the labels of --eval_files; prints one JSON line.",
     {"eval_files", "scores", "max_bad_lines", "data_format", "schema", "schema_delimiter", "schema_header"}};
 const VerbInfo kReportFlags = {
     "report",
@@ -64,7 +118,8 @@ const VerbInfo kGenDataFlags = {
      "vocab_scale", "num_users", "num_items"}};
 
 const VerbInfo* FindVerb(const std::string& verb) {
-  for (const VerbInfo* info : {&kTrainFlags, &kEvalFlags, &kReportFlags, &kGenDataFlags, &kInspectFlags, &kExportFlags}) {
+  for (const VerbInfo* info :
+       {&kTrainFlags, &kEvalFlags, &kReportFlags, &kGenDataFlags, &kInspectFlags, &kExportFlags}) {
     if (verb == info->name) return info;
   }
   return nullptr;

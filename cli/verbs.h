@@ -19,7 +19,7 @@ struct VerbInfo {
 
 extern const VerbInfo kTrainFlags;
 extern const VerbInfo kEvalFlags;
-extern const VerbInfo kReportFlags;   // ember report --metrics=FILE,... --out=FILE
+extern const VerbInfo kReportFlags;  // ember report --metrics=FILE,... --out=FILE
 extern const VerbInfo kGenDataFlags;
 extern const VerbInfo kInspectFlags;  // ember inspect PATH
 extern const VerbInfo kExportFlags;   // ember export PATH --out=DIR

@@ -97,8 +97,7 @@ void Checksum64::Update(const void* data, size_t n) {
 uint64_t Checksum64::value() const {
   uint64_t h;
   if (total_ >= 32) {
-    h = std::rotl(lanes_[0], 1) + std::rotl(lanes_[1], 7) + std::rotl(lanes_[2], 12) +
-        std::rotl(lanes_[3], 18);
+    h = std::rotl(lanes_[0], 1) + std::rotl(lanes_[1], 7) + std::rotl(lanes_[2], 12) + std::rotl(lanes_[3], 18);
     for (int i = 0; i < 4; ++i) h = MergeRound(h, lanes_[i]);
   } else {
     h = seed_ + kP5;
@@ -139,9 +138,12 @@ bool ParseHex64(std::string_view text, uint64_t* value) {
   uint64_t v = 0;
   for (char c : text) {
     int d;
-    if (c >= '0' && c <= '9') d = c - '0';
-    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-    else return false;
+    if (c >= '0' && c <= '9')
+      d = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      d = c - 'a' + 10;
+    else
+      return false;
     v = (v << 4) | static_cast<uint64_t>(d);
   }
   *value = v;

@@ -10,10 +10,10 @@ namespace {
 thread_local std::string t_role = "main";
 
 void PrefixWithRole(std::ostream& s, const google::LogMessageInfo& l, void*) {
-  s << l.severity[0] << std::setw(2) << std::setfill('0') << 1 + l.time.month() << std::setw(2)
-    << l.time.day() << ' ' << std::setw(2) << l.time.hour() << ':' << std::setw(2) << l.time.min()
-    << ':' << std::setw(2) << l.time.sec() << '.' << std::setw(6) << l.time.usec() << ' '
-    << std::setfill(' ') << t_role << ' ' << l.filename << ':' << l.line_number << ']';
+  s << l.severity[0] << std::setw(2) << std::setfill('0') << 1 + l.time.month() << std::setw(2) << l.time.day() << ' '
+    << std::setw(2) << l.time.hour() << ':' << std::setw(2) << l.time.min() << ':' << std::setw(2) << l.time.sec()
+    << '.' << std::setw(6) << l.time.usec() << ' ' << std::setfill(' ') << t_role << ' ' << l.filename << ':'
+    << l.line_number << ']';
 }
 
 std::atomic<bool> g_initialized{false};

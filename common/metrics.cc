@@ -82,8 +82,7 @@ double ComputeGauc(std::span<const float> scores, std::span<const float> labels,
 RankingMetrics ComputeLeaveOneOut(std::span<const float> positive_scores, std::span<const float> negative_scores,
                                   int num_negatives, int k) {
   RankingMetrics metrics;
-  const size_t users =
-      num_negatives > 0 ? std::min(positive_scores.size(), negative_scores.size() / num_negatives) : 0;
+  const size_t users = num_negatives > 0 ? std::min(positive_scores.size(), negative_scores.size() / num_negatives) : 0;
   metrics.users = static_cast<int64_t>(users);
   if (users == 0 || k <= 0 || AnyNan(positive_scores.first(users)) ||
       AnyNan(negative_scores.first(users * static_cast<size_t>(num_negatives)))) {

@@ -53,31 +53,57 @@ class [[nodiscard]] Status {
 
   static Status OK() { return Status(); }
   template <typename... Args>
-  static Status InvalidArgument(Args&&... args) { return Make(StatusCode::kInvalidArgument, std::forward<Args>(args)...); }
+  static Status InvalidArgument(Args&&... args) {
+    return Make(StatusCode::kInvalidArgument, std::forward<Args>(args)...);
+  }
   template <typename... Args>
-  static Status NotFound(Args&&... args) { return Make(StatusCode::kNotFound, std::forward<Args>(args)...); }
+  static Status NotFound(Args&&... args) {
+    return Make(StatusCode::kNotFound, std::forward<Args>(args)...);
+  }
   template <typename... Args>
-  static Status AlreadyExists(Args&&... args) { return Make(StatusCode::kAlreadyExists, std::forward<Args>(args)...); }
+  static Status AlreadyExists(Args&&... args) {
+    return Make(StatusCode::kAlreadyExists, std::forward<Args>(args)...);
+  }
   template <typename... Args>
-  static Status FailedPrecondition(Args&&... args) { return Make(StatusCode::kFailedPrecondition, std::forward<Args>(args)...); }
+  static Status FailedPrecondition(Args&&... args) {
+    return Make(StatusCode::kFailedPrecondition, std::forward<Args>(args)...);
+  }
   template <typename... Args>
-  static Status Unavailable(Args&&... args) { return Make(StatusCode::kUnavailable, std::forward<Args>(args)...); }
+  static Status Unavailable(Args&&... args) {
+    return Make(StatusCode::kUnavailable, std::forward<Args>(args)...);
+  }
   template <typename... Args>
-  static Status DeadlineExceeded(Args&&... args) { return Make(StatusCode::kDeadlineExceeded, std::forward<Args>(args)...); }
+  static Status DeadlineExceeded(Args&&... args) {
+    return Make(StatusCode::kDeadlineExceeded, std::forward<Args>(args)...);
+  }
   template <typename... Args>
-  static Status Aborted(Args&&... args) { return Make(StatusCode::kAborted, std::forward<Args>(args)...); }
+  static Status Aborted(Args&&... args) {
+    return Make(StatusCode::kAborted, std::forward<Args>(args)...);
+  }
   template <typename... Args>
-  static Status ResourceExhausted(Args&&... args) { return Make(StatusCode::kResourceExhausted, std::forward<Args>(args)...); }
+  static Status ResourceExhausted(Args&&... args) {
+    return Make(StatusCode::kResourceExhausted, std::forward<Args>(args)...);
+  }
   template <typename... Args>
-  static Status OutOfRange(Args&&... args) { return Make(StatusCode::kOutOfRange, std::forward<Args>(args)...); }
+  static Status OutOfRange(Args&&... args) {
+    return Make(StatusCode::kOutOfRange, std::forward<Args>(args)...);
+  }
   template <typename... Args>
-  static Status DataLoss(Args&&... args) { return Make(StatusCode::kDataLoss, std::forward<Args>(args)...); }
+  static Status DataLoss(Args&&... args) {
+    return Make(StatusCode::kDataLoss, std::forward<Args>(args)...);
+  }
   template <typename... Args>
-  static Status Internal(Args&&... args) { return Make(StatusCode::kInternal, std::forward<Args>(args)...); }
+  static Status Internal(Args&&... args) {
+    return Make(StatusCode::kInternal, std::forward<Args>(args)...);
+  }
   template <typename... Args>
-  static Status Unimplemented(Args&&... args) { return Make(StatusCode::kUnimplemented, std::forward<Args>(args)...); }
+  static Status Unimplemented(Args&&... args) {
+    return Make(StatusCode::kUnimplemented, std::forward<Args>(args)...);
+  }
   template <typename... Args>
-  static Status Cancelled(Args&&... args) { return Make(StatusCode::kCancelled, std::forward<Args>(args)...); }
+  static Status Cancelled(Args&&... args) {
+    return Make(StatusCode::kCancelled, std::forward<Args>(args)...);
+  }
 
   bool ok() const { return state_ == nullptr; }
   StatusCode code() const { return state_ ? state_->code : StatusCode::kOk; }
@@ -90,9 +116,7 @@ class [[nodiscard]] Status {
   // Marks a Status as deliberately unchecked (best-effort calls).
   void IgnoreError() const {}
 
-  bool operator==(const Status& other) const {
-    return code() == other.code() && message() == other.message();
-  }
+  bool operator==(const Status& other) const { return code() == other.code() && message() == other.message(); }
 
  private:
   template <typename... Args>
@@ -139,16 +163,15 @@ class [[nodiscard]] StatusOr {
 #define EMBER_CONCAT_(a, b) EMBER_CONCAT_INNER_(a, b)
 
 // Returns the Status of `expr` from the enclosing function unless it is OK.
-#define RETURN_IF_ERROR(expr)                         \
-  do {                                                \
-    ::ember::Status _ember_status = (expr);           \
-    if (!_ember_status.ok()) return _ember_status;    \
+#define RETURN_IF_ERROR(expr)                      \
+  do {                                             \
+    ::ember::Status _ember_status = (expr);        \
+    if (!_ember_status.ok()) return _ember_status; \
   } while (0)
 
 // `ASSIGN_OR_RETURN(auto x, F());` declares x from F()'s value, or returns its
 // Status from the enclosing function.
-#define ASSIGN_OR_RETURN(lhs, expr) \
-  ASSIGN_OR_RETURN_IMPL_(EMBER_CONCAT_(_ember_statusor_, __LINE__), lhs, expr)
+#define ASSIGN_OR_RETURN(lhs, expr) ASSIGN_OR_RETURN_IMPL_(EMBER_CONCAT_(_ember_statusor_, __LINE__), lhs, expr)
 #define ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
   auto tmp = (expr);                           \
   if (!tmp.ok()) return tmp.status();          \

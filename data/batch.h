@@ -33,9 +33,9 @@ struct SparseField {
 };
 
 struct Batch {
-  int64_t size = 0;                 // samples in this batch
-  int num_dense = 0;                // dense features per sample
-  std::vector<float> labels;        // size
+  int64_t size = 0;           // samples in this batch
+  int num_dense = 0;          // dense features per sample
+  std::vector<float> labels;  // size
   // Per-sample loss weights: size, or empty when every weight is 1 (only
   // the SchemaReader with a weight column fills it).
   std::vector<float> weights;

@@ -100,19 +100,19 @@ class InteractionData {
     // Item indices of every interaction before the test item, in time order
     // (the validation item, if any, last).
     std::vector<int32_t> train_items;
-    bool has_validation = false;       // the last train item is held out from training
-    int32_t test_item = -1;            // -1: not evaluated
-    std::vector<int32_t> rated;        // every item the user interacted with, sorted
-    std::vector<Key> eval_negatives;   // item keys of the eval group's negatives
+    bool has_validation = false;      // the last train item is held out from training
+    int32_t test_item = -1;           // -1: not evaluated
+    std::vector<int32_t> rated;       // every item the user interacted with, sorted
+    std::vector<Key> eval_negatives;  // item keys of the eval group's negatives
   };
 
   // Parses the files, splits, and draws (or reads) the eval negatives.
   // NotFound / InvalidArgument naming the file and line.
   static StatusOr<std::shared_ptr<const InteractionData>> Load(const InteractionDataOptions& options);
 
-  const std::vector<User>& users() const { return users_; }        // in order of first appearance
+  const std::vector<User>& users() const { return users_; }         // in order of first appearance
   const std::vector<Key>& item_keys() const { return item_keys_; }  // by item index
-  int64_t num_interactions() const { return num_interactions_; }  // distinct (user, item) pairs
+  int64_t num_interactions() const { return num_interactions_; }    // distinct (user, item) pairs
   // Per item index: in how many users' training targets it appears.
   const std::vector<int64_t>& train_counts() const { return train_counts_; }
   int64_t bad_lines() const { return bad_lines_; }
@@ -171,13 +171,13 @@ class InteractionReader : public Reader {
   std::shared_ptr<const InteractionData> data_;
   InteractionReaderOptions options_;
   bool open_ = false;
-  int64_t next_ = 0;       // next sample of the pass
+  int64_t next_ = 0;  // next sample of the pass
   int64_t pass_size_ = 0;
   // train: (user index, position in its train_items) of the pass's
   // positives, shuffled.
   std::vector<std::pair<int32_t, int32_t>> positives_;
-  int64_t cached_positive_ = -1;      // whose negatives negatives_ holds
-  std::vector<int32_t> negatives_;    // item indices
+  int64_t cached_positive_ = -1;    // whose negatives negatives_ holds
+  std::vector<int32_t> negatives_;  // item indices
   // eval: (user index, offset of its group's first row) per evaluated user.
   std::vector<std::pair<int32_t, int64_t>> groups_;
 };

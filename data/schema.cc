@@ -29,22 +29,33 @@ bool ParseSeparator(std::string_view text, char* separator) {
 
 std::string SeparatorName(char separator) {
   switch (separator) {
-    case '\t': return "tab";
-    case ' ': return "space";
-    case ',': return "comma";
-    default: return std::string(1, separator);
+    case '\t':
+      return "tab";
+    case ' ':
+      return "space";
+    case ',':
+      return "comma";
+    default:
+      return std::string(1, separator);
   }
 }
 
 std::string ColumnName(const SchemaColumn& column) {
   switch (column.type) {
-    case ColumnType::kLabel: return "label";
-    case ColumnType::kWeight: return "weight";
-    case ColumnType::kDense: return "dense";
-    case ColumnType::kLogDense: return "logdense";
-    case ColumnType::kCategorical: return "cat";
-    case ColumnType::kMulti: return "multi:" + SeparatorName(column.separator);
-    case ColumnType::kSkip: return "skip";
+    case ColumnType::kLabel:
+      return "label";
+    case ColumnType::kWeight:
+      return "weight";
+    case ColumnType::kDense:
+      return "dense";
+    case ColumnType::kLogDense:
+      return "logdense";
+    case ColumnType::kCategorical:
+      return "cat";
+    case ColumnType::kMulti:
+      return "multi:" + SeparatorName(column.separator);
+    case ColumnType::kSkip:
+      return "skip";
   }
   return "?";
 }
@@ -168,8 +179,8 @@ Status CheckSchemaDelimiter(const Schema& schema, char delimiter) {
     const SchemaColumn& column = schema.columns[i];
     if (column.type == ColumnType::kMulti && column.separator == delimiter) {
       return Status::InvalidArgument("schema column ", i + 1, " (", ColumnName(column),
-                                     ") separates its tokens with the column delimiter '",
-                                     SeparatorName(delimiter), "'");
+                                     ") separates its tokens with the column delimiter '", SeparatorName(delimiter),
+                                     "'");
     }
   }
   return Status::OK();

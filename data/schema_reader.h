@@ -59,7 +59,7 @@ struct SchemaReaderOptions {
   // As CriteoReaderOptions: past this many malformed lines in one pass,
   // Next() fails; 0 fails on the first, negative means no limit. Default: 1000
   int64_t max_bad_lines = 1000;
-  int part = 0;                    // 0 <= part < num_parts. Default: 0 of 1
+  int part = 0;  // 0 <= part < num_parts. Default: 0 of 1
   int num_parts = 1;
 };
 

@@ -20,15 +20,19 @@ namespace {
 // Vocabulary of C1..C26 at vocab_scale 1: most fields small, a long tail of
 // larger ones. The first kNumInteractingFields may take part in interactions.
 constexpr std::array<int32_t, SyntheticModel::kNumCategorical> kBaseVocabSizes = {
-    2,   3,   4,   5,   7,    10,   12,   16,   24,   32,   50,    64,    100,
+    2,   3,   4,   5,   7,   10,   12,   16,   24,   32,   50,   64,    100,
     128, 200, 300, 500, 800, 1000, 1500, 2000, 3000, 5000, 8000, 12000, 20000};
 constexpr int kNumInteractingFields = 21;  // vocab <= 2000
 constexpr int kCalibrationRows = 50'000;
 constexpr size_t kWriteBufferBytes = size_t{8} << 20;
 
 // Stream tags: the model, the calibration sample, the train and test rows.
-enum : uint64_t { kModelStream = 0x6d6f64656c, kCalibrationStream = 0x63616c6962, kTrainStream = 0x747261696e,
-                  kTestStream = 0x74657374 };
+enum : uint64_t {
+  kModelStream = 0x6d6f64656c,
+  kCalibrationStream = 0x63616c6962,
+  kTrainStream = 0x747261696e,
+  kTestStream = 0x74657374
+};
 Rng StreamRng(uint64_t seed, uint64_t tag) { return Rng(Mix64(seed ^ Mix64(tag))); }
 
 double Sigmoid(double z) { return 1.0 / (1.0 + std::exp(-z)); }
@@ -83,7 +87,8 @@ Status ValidateOptions(const SyntheticOptions& o) {
   if (o.test_rows < 1) return bad("test_rows", o.test_rows, "must be >= 1");
   if (!(o.target_ctr > 0 && o.target_ctr < 1)) return bad("target_ctr", o.target_ctr, "must be in (0, 1)");
   if (!(o.logit_stddev > 0 && o.logit_stddev < 100)) return bad("logit_stddev", o.logit_stddev, "must be in (0, 100)");
-  if (!(o.zipf_exponent >= 0 && o.zipf_exponent <= 10)) return bad("zipf_exponent", o.zipf_exponent, "must be in [0, 10]");
+  if (!(o.zipf_exponent >= 0 && o.zipf_exponent <= 10))
+    return bad("zipf_exponent", o.zipf_exponent, "must be in [0, 10]");
   if (!(o.vocab_scale > 0 && o.vocab_scale <= 1000)) return bad("vocab_scale", o.vocab_scale, "must be in (0, 1000]");
   if (!(o.missing_rate >= 0 && o.missing_rate < 1)) return bad("missing_rate", o.missing_rate, "must be in [0, 1)");
   if (!(o.dense_missing_rate >= 0 && o.dense_missing_rate < 1)) {
@@ -101,8 +106,9 @@ Status ValidateOptions(const SyntheticOptions& o) {
   if (!(o.interaction_stddev >= 0)) return bad("interaction_stddev", o.interaction_stddev, "must be >= 0");
   if (!(o.dense_weight_stddev >= 0)) return bad("dense_weight_stddev", o.dense_weight_stddev, "must be >= 0");
   if (o.token_weight_stddev + o.dense_weight_stddev + (o.num_interactions > 0 ? o.interaction_stddev : 0) <= 0) {
-    return Status::InvalidArgument("SyntheticOptions: token_weight_stddev, interaction_stddev and "
-                                   "dense_weight_stddev are all 0; the labels would carry no signal");
+    return Status::InvalidArgument(
+        "SyntheticOptions: token_weight_stddev, interaction_stddev and "
+        "dense_weight_stddev are all 0; the labels would carry no signal");
   }
   return Status::OK();
 }
@@ -164,7 +170,8 @@ StatusOr<SyntheticModel> SyntheticModel::Create(const SyntheticOptions& options)
       const int32_t vocab = m.vocab_sizes_[field];
       for (int32_t r = 0; r <= vocab; ++r) {
         const double stddev = entry_stddev * std::pow(Shrinkage(options, r == vocab ? 0 : r), 0.25);
-        for (int k = 0; k < rank; ++k) vectors[static_cast<size_t>(r) * rank + k] = static_cast<float>(rng.Normal(0.0, stddev));
+        for (int k = 0; k < rank; ++k)
+          vectors[static_cast<size_t>(r) * rank + k] = static_cast<float>(rng.Normal(0.0, stddev));
       }
     };
     fill(inter.u, inter.field_a);
@@ -224,9 +231,12 @@ double SyntheticModel::DenseTerm(int j, float d) const {
   const DenseResponse& r = dense_[j];
   const double t = (d - r.center) / r.sigma;
   switch (r.kind) {
-    case 0: return r.weight * t;
-    case 1: return r.weight * std::tanh(2.0 * t);
-    default: return r.weight * std::exp(-t * t);
+    case 0:
+      return r.weight * t;
+    case 1:
+      return r.weight * std::tanh(2.0 * t);
+    default:
+      return r.weight * std::exp(-t * t);
   }
 }
 
@@ -409,10 +419,10 @@ Status GenerateSyntheticCriteo(const SyntheticOptions& options, SyntheticSummary
   }
   const std::string dir = options.out_dir + "/";
   FileMetrics train, test;
-  RETURN_IF_ERROR(WriteRows(model, StreamRng(options.seed, kTrainStream), options.train_rows, dir + "train.tsv",
-                            tokens, &train));
-  RETURN_IF_ERROR(WriteRows(model, StreamRng(options.seed, kTestStream), options.test_rows, dir + "test.tsv",
-                            tokens, &test));
+  RETURN_IF_ERROR(
+      WriteRows(model, StreamRng(options.seed, kTrainStream), options.train_rows, dir + "train.tsv", tokens, &train));
+  RETURN_IF_ERROR(
+      WriteRows(model, StreamRng(options.seed, kTestStream), options.test_rows, dir + "test.tsv", tokens, &test));
   JsonObject json;
   json.Add("test_auc", test.auc)
       .Add("test_logloss", test.logloss)

@@ -53,9 +53,8 @@ Status GenerateSyntheticSequences(const SequenceSyntheticOptions& options, int64
                       : static_cast<int32_t>(rng.UniformInt(options.num_clusters));
       }
       const double u = rng.Uniform() * total;
-      const auto rank = static_cast<int32_t>(
-          std::min<ptrdiff_t>(std::upper_bound(cumulative.begin(), cumulative.end(), u) - cumulative.begin(),
-                              per_cluster - 1));
+      const auto rank = static_cast<int32_t>(std::min<ptrdiff_t>(
+          std::upper_bound(cumulative.begin(), cumulative.end(), u) - cumulative.begin(), per_cluster - 1));
       text.append(std::to_string(user)).append(" ").append(std::to_string(cluster * per_cluster + rank + 1));
       text.push_back('\n');
       ++count;

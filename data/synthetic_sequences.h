@@ -32,15 +32,15 @@
 namespace ember::data {
 
 struct SequenceSyntheticOptions {
-  std::string out_dir;              // REQUIRED; created if needed
-  int64_t num_users = 2000;         // >= 1. Default: 2000
-  int32_t num_items = 1000;         // a multiple of num_clusters. Default: 1000
-  int32_t num_clusters = 20;        // >= 1. Default: 20
-  int32_t min_length = 8;           // >= 1. Default: 8
-  int32_t max_length = 24;          // >= min_length. Default: 24
+  std::string out_dir;                 // REQUIRED; created if needed
+  int64_t num_users = 2000;            // >= 1. Default: 2000
+  int32_t num_items = 1000;            // a multiple of num_clusters. Default: 1000
+  int32_t num_clusters = 20;           // >= 1. Default: 20
+  int32_t min_length = 8;              // >= 1. Default: 8
+  int32_t max_length = 24;             // >= min_length. Default: 24
   double successor_probability = 0.8;  // in [0, 1]. Default: 0.8
-  double zipf_exponent = 1.0;       // of the item ranks within a cluster, >= 0. Default: 1
-  uint64_t seed = 1;                // Default: 1
+  double zipf_exponent = 1.0;          // of the item ranks within a cluster, >= 0. Default: 1
+  uint64_t seed = 1;                   // Default: 1
 };
 
 // Writes out_dir/interactions.txt and out_dir/truth.json (the options, the

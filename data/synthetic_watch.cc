@@ -25,9 +25,9 @@ class ZipfSampler {
   }
   int32_t Draw(Rng* rng) const {
     const double u = rng->Uniform() * cumulative_.back();
-    return static_cast<int32_t>(std::min<ptrdiff_t>(
-        std::upper_bound(cumulative_.begin(), cumulative_.end(), u) - cumulative_.begin(),
-        static_cast<ptrdiff_t>(cumulative_.size()) - 1));
+    return static_cast<int32_t>(
+        std::min<ptrdiff_t>(std::upper_bound(cumulative_.begin(), cumulative_.end(), u) - cumulative_.begin(),
+                            static_cast<ptrdiff_t>(cumulative_.size()) - 1));
   }
 
  private:
@@ -70,7 +70,9 @@ Status GenerateSyntheticWatch(const WatchSyntheticOptions& options) {
   auto draw = [&](Rng* rng) {
     return Impression{users.Draw(rng), videos.Draw(rng), static_cast<int32_t>(rng->UniformInt(kHours))};
   };
-  auto click_logit = [&](const Impression& x) { return click_user[x.user] + click_video[x.video] + click_hour[x.hour]; };
+  auto click_logit = [&](const Impression& x) {
+    return click_user[x.user] + click_video[x.video] + click_hour[x.hour];
+  };
   // The bias that gives the target CTR over a sample of impressions (bisection).
   Rng calibration(Mix64(options.seed ^ 0x63616c6962ULL));
   std::vector<double> logits(20'000);

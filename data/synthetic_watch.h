@@ -30,13 +30,13 @@
 namespace ember::data {
 
 struct WatchSyntheticOptions {
-  std::string out_dir;              // REQUIRED; created if needed
-  int64_t train_rows = 200'000;     // >= 1. Default: 200k
-  int64_t test_rows = 20'000;       // >= 1. Default: 20k
-  int32_t num_users = 2000;         // >= 1. Default: 2000
-  int32_t num_videos = 1000;        // >= 1. Default: 1000
-  double target_ctr = 0.1;          // in (0, 1). Default: 0.1
-  uint64_t seed = 1;                // Default: 1
+  std::string out_dir;           // REQUIRED; created if needed
+  int64_t train_rows = 200'000;  // >= 1. Default: 200k
+  int64_t test_rows = 20'000;    // >= 1. Default: 20k
+  int32_t num_users = 2000;      // >= 1. Default: 2000
+  int32_t num_videos = 1000;     // >= 1. Default: 1000
+  double target_ctr = 0.1;       // in (0, 1). Default: 0.1
+  uint64_t seed = 1;             // Default: 1
 };
 
 // Writes the three files. InvalidArgument naming a bad option; the file

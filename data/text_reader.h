@@ -31,11 +31,11 @@ struct TextReaderOptions {
   // format "schema" only: the columns (REQUIRED there), the delimiter and
   // whether every file starts with a header line.
   Schema schema;
-  char delimiter = ',';            // Default: ','
-  bool header = false;             // Default: false
-  int batch_size = 512;            // Default: 512
-  int64_t max_bad_lines = 1000;    // Default: 1000
-  int part = 0;                    // 0 <= part < num_parts. Default: 0 of 1
+  char delimiter = ',';          // Default: ','
+  bool header = false;           // Default: false
+  int batch_size = 512;          // Default: 512
+  int64_t max_bad_lines = 1000;  // Default: 1000
+  int part = 0;                  // 0 <= part < num_parts. Default: 0 of 1
   int num_parts = 1;
 };
 

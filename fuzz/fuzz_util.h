@@ -58,12 +58,12 @@ inline void TouchBytes(const char* data, size_t n) {
 
 // A property of the decoded value that must hold: abort (a crash to
 // libFuzzer) with the message otherwise.
-#define FUZZ_CHECK(condition)                                                             \
-  do {                                                                                    \
-    if (!(condition)) {                                                                   \
+#define FUZZ_CHECK(condition)                                                                 \
+  do {                                                                                        \
+    if (!(condition)) {                                                                       \
       std::fprintf(stderr, "%s:%d: FUZZ_CHECK failed: %s\n", __FILE__, __LINE__, #condition); \
-      std::abort();                                                                       \
-    }                                                                                     \
+      std::abort();                                                                           \
+    }                                                                                         \
   } while (0)
 
 // Only FATAL log lines: a decoder's warnings would drown libFuzzer's output.
@@ -87,8 +87,7 @@ class TempFile {
  public:
   TempFile() {
     const char* dir = std::getenv("TMPDIR");
-    path_ = std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") + "/ember_fuzz." +
-            std::to_string(::getpid());
+    path_ = std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") + "/ember_fuzz." + std::to_string(::getpid());
   }
   ~TempFile() { std::remove(path_.c_str()); }
   TempFile(const TempFile&) = delete;

@@ -79,7 +79,8 @@ void WireSeeds() {
   Seed("wire", "stats_reply", JoinFrames({Header(MessageType::kStatsReply, 0, 0, 5, stats.size()), stats}));
   const std::string dir = "/ckpt/step-000000000010.tmp";
   Seed("wire", "checkpoint", JoinFrames({Header(MessageType::kCheckpoint, 0, 0, dir.size(), dir.size()), dir}));
-  const std::string list = storage::FormatFileEntry({dir + "/server-0/table-3.rows", 112, 0x0123456789abcdefULL}) + "\n";
+  const std::string list =
+      storage::FormatFileEntry({dir + "/server-0/table-3.rows", 112, 0x0123456789abcdefULL}) + "\n";
   Seed("wire", "checkpoint_reply",
        JoinFrames({Header(MessageType::kCheckpointReply, 0, 0, list.size(), list.size()), list}));
   ps::MessageHeader error = ps::MakeHeader(MessageType::kPullReply, kJobToken, 7);
@@ -213,10 +214,12 @@ void DataSeeds() {
   Seed("schema_line", "csv", "label,weight,dense,logdense,cat,multi:|,skip\n,\n1,2.5,0.5,3,a,x|y|z,junk\n0,0, ,,b,,\n");
   Seed("schema_line", "tsv", "label,dense*2,cat*2\ntab\n1\t1e3\t-2\tc1\tc2\r\n0.0\t\t\t\t\n");
 
-  Seed("interaction", "movielens", "1::1193::5::978300760\n1::661::3::978302109\n2::1193::4::978298413\n"
-                                   "2::914::3::978301968\n2::661::5::978300000\n");
-  Seed("interaction", "csv_header", "userId,movieId,rating,timestamp\n1,31,2.5,1260759144\n1,1029,3.0,1260759179\n"
-                                    "2,31,4,1260759185\n");
+  Seed("interaction", "movielens",
+       "1::1193::5::978300760\n1::661::3::978302109\n2::1193::4::978298413\n"
+       "2::914::3::978301968\n2::661::5::978300000\n");
+  Seed("interaction", "csv_header",
+       "userId,movieId,rating,timestamp\n1,31,2.5,1260759144\n1,1029,3.0,1260759179\n"
+       "2,31,4,1260759185\n");
   Seed("interaction", "pairs", "u1 i1\nu1 i2\nu1 i3\nu2 i1\nu2 i3\n");
   Seed("interaction", "ncf_negatives", "(0,32)\t1064\t174\t2791\n(1,1072)\t3542\n");
 }

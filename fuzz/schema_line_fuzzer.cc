@@ -75,7 +75,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK(!reason.empty());
       FUZZ_CHECK(batch.size == before.size && batch.labels == before.labels && batch.dense == before.dense);
       for (size_t f = 0; f < batch.fields.size(); ++f) {
-        FUZZ_CHECK(batch.fields[f].keys == before.fields[f].keys && batch.fields[f].offsets == before.fields[f].offsets);
+        FUZZ_CHECK(batch.fields[f].keys == before.fields[f].keys &&
+                   batch.fields[f].offsets == before.fields[f].offsets);
       }
     }
     CheckWellFormed(batch, *schema);

@@ -22,10 +22,14 @@ constexpr uint64_t kJobToken = 0x00c0ffee5eed1234;
 // Three tables, as a server would know them.
 int TableDim(uint32_t table_id) {
   switch (table_id) {
-    case 1: return 16;
-    case 3: return 8;
-    case 7: return 1;
-    default: return -1;
+    case 1:
+      return 16;
+    case 3:
+      return 8;
+    case 7:
+      return 1;
+    default:
+      return -1;
   }
 }
 

@@ -13,10 +13,10 @@
 
 #include "common/logging.h"
 #include "models/model.h"
-#include "worker/device.h"
 #include "ps/server.h"
 #include "storage/checkpoint.h"
 #include "storage/sparse_table.h"
+#include "worker/device.h"
 
 namespace ember::job {
 namespace {
@@ -53,7 +53,8 @@ ps::ServerOptions ServerOptionsFor(const JobOptions& options, const JobWiring& w
   return server;
 }
 
-scheduler::SchedulerOptions SchedulerOptionsFor(const JobOptions& options, const JobWiring& wiring, std::string bind_endpoint) {
+scheduler::SchedulerOptions SchedulerOptionsFor(const JobOptions& options, const JobWiring& wiring,
+                                                std::string bind_endpoint) {
   scheduler::SchedulerOptions scheduler;
   scheduler.bind_endpoint = std::move(bind_endpoint);
   scheduler.num_workers = wiring.num_workers;
@@ -132,8 +133,9 @@ std::vector<std::pair<std::string, std::string>> ModelConfig(const JobOptions& o
   if (options.worker.data_format == "schema") {  // the keys' field numbers and the features follow the schema
     const char delimiter = options.worker.schema_delimiter;
     add("schema", data::FormatSchema(options.worker.schema));
-    add("schema_delimiter", delimiter == '\t' ? std::string("tab") : delimiter == ' ' ? std::string("space")
-                                                                                        : std::string(1, delimiter));
+    add("schema_delimiter", delimiter == '\t'  ? std::string("tab")
+                            : delimiter == ' ' ? std::string("space")
+                                               : std::string(1, delimiter));
     add("schema_header", options.worker.schema_header ? 1 : 0);
   }
   add("seed", options.seed);
@@ -188,8 +190,7 @@ StatusOr<ResumePoint> PrepareResume(const JobOptions& options, const std::vector
   RETURN_IF_ERROR(resolved.status().WithContext("--resume=" + options.resume));
   point.path = *std::move(resolved);
   ASSIGN_OR_RETURN(storage::Manifest manifest, storage::VerifyCheckpoint(point.path));
-  RETURN_IF_ERROR(storage::CompareConfig(manifest, ModelConfig(options, tables))
-                      .WithContext("--resume=" + point.path));
+  RETURN_IF_ERROR(storage::CompareConfig(manifest, ModelConfig(options, tables)).WithContext("--resume=" + point.path));
   if (manifest.num_workers != num_workers) {
     return Status::FailedPrecondition("--resume=", point.path, ": the checkpoint holds the reader positions of ",
                                       manifest.num_workers, " workers, and this job has ", num_workers,

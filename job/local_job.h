@@ -22,13 +22,13 @@
 namespace ember::job {
 
 struct JobOptions {
-  worker::WorkerOptions worker;   // rank, endpoints and token are filled in per worker
-  int num_servers = 1;            // Default: 1
-  int num_workers = 1;            // Default: 1
+  worker::WorkerOptions worker;  // rank, endpoints and token are filled in per worker
+  int num_servers = 1;           // Default: 1
+  int num_workers = 1;           // Default: 1
   uint64_t seed = 1;
-  std::string metrics_out;        // Default: none
-  std::string eval_scores_out;    // Default: none (scheduler::SchedulerOptions::eval_scores_out)
-  int compute_threads = 0;        // OpenBLAS threads; Default 0: cores / workers (at least 1)
+  std::string metrics_out;      // Default: none
+  std::string eval_scores_out;  // Default: none (scheduler::SchedulerOptions::eval_scores_out)
+  int compute_threads = 0;      // OpenBLAS threads; Default 0: cores / workers (at least 1)
   // --sync: servers apply the pushes of step t, in worker-rank order,
   // before they answer pulls of step t+1 (ps/server.h). Default: false
   bool sync = false;
@@ -39,8 +39,8 @@ struct JobOptions {
   bool deterministic = false;
   // Checkpoints (docs/checkpoint_format.md). The worker options say when
   // (worker.checkpoint_every_steps, worker.max_steps); these say where.
-  std::string checkpoint_dir;     // Default: none, no checkpoints
-  int keep_checkpoints = 3;       // Default: 3
+  std::string checkpoint_dir;  // Default: none, no checkpoints
+  int keep_checkpoints = 3;    // Default: 3
   // --resume: "auto" (the newest complete checkpoint under checkpoint_dir;
   // a fresh start when there is none) or a checkpoint directory. Default:
   // empty, a fresh start.
@@ -65,8 +65,8 @@ struct JobOptions {
 
 // A checkpoint to resume from, checked against the job's configuration.
 struct ResumePoint {
-  std::string path;              // empty: a fresh start
-  int num_servers = 0;           // that wrote it
+  std::string path;     // empty: a fresh start
+  int num_servers = 0;  // that wrote it
   int64_t step = 0;
 };
 
@@ -98,8 +98,8 @@ struct JobWiring {
   int num_workers = 1;
   uint64_t job_token = 0;
   std::vector<sparse::TableConfig> tables;
-  net::CurveKeys curve;  // Default: empty, plain sockets
-  ResumePoint resume;   // Default: a fresh start
+  net::CurveKeys curve;     // Default: empty, plain sockets
+  ResumePoint resume;       // Default: a fresh start
   std::string storage_dir;  // where the servers' RocksDB tiers live (one folder per server)
 };
 // Where the servers' RocksDB tiers live: options.server_storage_dir, or
@@ -107,7 +107,8 @@ struct JobWiring {
 StatusOr<std::string> StorageDirFor(const JobOptions& options, uint64_t job_token);
 ps::ServerOptions ServerOptionsFor(const JobOptions& options, const JobWiring& wiring, int server_rank,
                                    std::string bind_endpoint);
-scheduler::SchedulerOptions SchedulerOptionsFor(const JobOptions& options, const JobWiring& wiring, std::string bind_endpoint);
+scheduler::SchedulerOptions SchedulerOptionsFor(const JobOptions& options, const JobWiring& wiring,
+                                                std::string bind_endpoint);
 // worker_rank computes on `device` (worker::WorkerDevice).
 worker::WorkerOptions WorkerOptionsFor(const JobOptions& options, const JobWiring& wiring, int worker_rank,
                                        ops::Device device, std::string scheduler_endpoint,

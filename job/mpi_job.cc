@@ -18,9 +18,9 @@
 #include "common/files.h"
 #include "common/logging.h"
 #include "models/model.h"
-#include "worker/device.h"
 #include "net/curve.h"
 #include "ps/server.h"
+#include "worker/device.h"
 #include "worker/mpi_dense_sync.h"
 #if EMBER_WITH_NCCL
 #include "worker/nccl_dense_sync.h"
@@ -72,11 +72,12 @@ std::string RoleOf(int world_rank, int num_servers) {
 // The scheduler's watch over every other rank: a dead rank's line, then
 // MPI_Abort (on the scheduler's thread).
 scheduler::HeartbeatMonitorOptions MonitorOptions(const MpiJobOptions& mpi, uint64_t job_token,
-                                       const std::vector<PeerInfo>& peers, int num_servers) {
+                                                  const std::vector<PeerInfo>& peers, int num_servers) {
   scheduler::HeartbeatMonitorOptions options;
   options.heartbeat = mpi.heartbeat;
   options.job_token = job_token;
-  for (int r = 1; r < static_cast<int>(peers.size()); ++r) options.ranks.push_back({r, RoleOf(r, num_servers), peers[r].host});
+  for (int r = 1; r < static_cast<int>(peers.size()); ++r)
+    options.ranks.push_back({r, RoleOf(r, num_servers), peers[r].host});
   options.on_dead = [](const std::string& line) {
     std::fprintf(stderr, "%s\n", line.c_str());
     std::fflush(stderr);
@@ -91,7 +92,7 @@ scheduler::HeartbeatMonitorOptions MonitorOptions(const MpiJobOptions& mpi, uint
 // answering: its line, then exit 1 from the heartbeat thread (MPI_Abort is
 // not called off the main thread); mpirun then ends the job.
 scheduler::HeartbeatSenderOptions SenderOptions(const MpiJobOptions& mpi, uint64_t job_token, const PeerInfo& scheduler,
-                                     int world_rank) {
+                                                int world_rank) {
   scheduler::HeartbeatSenderOptions options;
   options.heartbeat = mpi.heartbeat;
   options.scheduler_endpoint = scheduler.endpoint;
@@ -222,8 +223,12 @@ StatusOr<scheduler::JobResult> RunRole(const JobOptions& options, const MpiJobOp
   const bool is_server = world_rank >= 1 && world_rank <= num_servers;
   const bool is_worker = world_rank > num_servers;
   const std::string role = RoleOf(world_rank, num_servers);
-  SetThreadRole(is_scheduler ? "scheduler" : is_server ? "server" : "worker",
-                is_scheduler ? 0 : is_server ? world_rank - 1 : world_rank - 1 - num_servers);
+  SetThreadRole(is_scheduler ? "scheduler"
+                : is_server  ? "server"
+                             : "worker",
+                is_scheduler ? 0
+                : is_server  ? world_rank - 1
+                             : world_rank - 1 - num_servers);
 
   char host_name[MPI_MAX_PROCESSOR_NAME] = {};
   int host_length = 0;
@@ -232,9 +237,9 @@ StatusOr<scheduler::JobResult> RunRole(const JobOptions& options, const MpiJobOp
 
   // OpenBLAS threads: the cores of this host shared by the workers on it.
   MPI_Comm host_comm = MPI_COMM_NULL;
-  RETURN_IF_ERROR(MpiStatus(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, world_rank, MPI_INFO_NULL,
-                                                &host_comm),
-                            "MPI_Comm_split_type(MPI_COMM_TYPE_SHARED)"));
+  RETURN_IF_ERROR(
+      MpiStatus(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, world_rank, MPI_INFO_NULL, &host_comm),
+                "MPI_Comm_split_type(MPI_COMM_TYPE_SHARED)"));
   int worker_flag = is_worker ? 1 : 0, workers_on_host = 1, workers_before = 0;
   RETURN_IF_ERROR(MpiStatus(MPI_Allreduce(&worker_flag, &workers_on_host, 1, MPI_INT, MPI_SUM, host_comm),
                             "MPI_Allreduce(workers on this host)"));
@@ -386,7 +391,8 @@ StatusOr<scheduler::JobResult> RunRole(const JobOptions& options, const MpiJobOp
   std::unique_ptr<scheduler::HeartbeatMonitor> heartbeat_monitor;
   std::unique_ptr<scheduler::HeartbeatSender> heartbeat_sender;
   if (is_scheduler) {
-    heartbeat_monitor = std::make_unique<scheduler::HeartbeatMonitor>(MonitorOptions(mpi, job_token, peers, num_servers));
+    heartbeat_monitor =
+        std::make_unique<scheduler::HeartbeatMonitor>(MonitorOptions(mpi, job_token, peers, num_servers));
     scheduler->set_heartbeat_monitor(heartbeat_monitor.get());
   } else {
     scheduler::HeartbeatSenderOptions sender_options = SenderOptions(mpi, job_token, peers[0], world_rank);

@@ -37,8 +37,8 @@
 #include <string>
 
 #include "common/status.h"
-#include "scheduler/heartbeat.h"
 #include "job/local_job.h"
+#include "scheduler/heartbeat.h"
 #include "scheduler/scheduler.h"
 
 namespace ember::job {
@@ -47,11 +47,11 @@ struct MpiJobOptions {
   // IP address the scheduler and servers bind; with 0.0.0.0 (every
   // interface) peers connect to the host's name. Default: loopback
   std::string bind_interface = "127.0.0.1";
-  int port_min = 0;                          // ports to bind, [port_min, port_max]. Default 0, 0: ephemeral
+  int port_min = 0;  // ports to bind, [port_min, port_max]. Default 0, 0: ephemeral
   int port_max = 0;
-  std::string job_token_file;                // Default: none: rank 0 draws a random 64-bit token
-  bool num_workers_given = false;            // --num_workers was set: it must equal size - 1 - num_servers
-  scheduler::HeartbeatOptions heartbeat;                // --heartbeat_interval_ms, --heartbeat_timeout (scheduler/heartbeat.h)
+  std::string job_token_file;             // Default: none: rank 0 draws a random 64-bit token
+  bool num_workers_given = false;         // --num_workers was set: it must equal size - 1 - num_servers
+  scheduler::HeartbeatOptions heartbeat;  // --heartbeat_interval_ms, --heartbeat_timeout (scheduler/heartbeat.h)
   // --curve: CurveZMQ on every tcp socket of the job. Rank 0 makes one
   // server keypair (net::MakeCurveKeys) and sends it to every rank with
   // MPI_Bcast; servers and scheduler bind CURVE servers, every client

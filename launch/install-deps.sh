@@ -17,7 +17,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas-dev
   python3
-  clang libclang-rt-14-dev
+  clang clang-format libclang-rt-14-dev
 )
 # Only the test suite (launch/test.sh sets EMBER_TEST_DEPS=1): a single-node
 # SLURM for tests/mpi/slurm_test.sh, and chromium (headless) for

@@ -73,12 +73,12 @@ Status BstModel::TrainStep(const data::Batch& batch, const std::vector<SparseInp
   RETURN_IF_ERROR(ops::SequencePoolBackward(dpooled_, lengths, dim_, /*mean=*/true, &do_));
   RETURN_IF_ERROR(ops::AddColumns(dx_, 0, dim_, &do_, 0));
   const ops::Tensor do_rows = do_.Reshaped({n * positions_, dim_});
-  RETURN_IF_ERROR(norm2_.Backward(do_rows, &dsum2_));         // d(a + FFN(a))
+  RETURN_IF_ERROR(norm2_.Backward(do_rows, &dsum2_));  // d(a + FFN(a))
   RETURN_IF_ERROR(ffn_.Backward(dsum2_, &da_));
-  RETURN_IF_ERROR(ops::AddInto(dsum2_, &da_));                 // the residual path
-  RETURN_IF_ERROR(norm1_.Backward(da_, &dsum1_));              // d(s + attention(s))
+  RETURN_IF_ERROR(ops::AddInto(dsum2_, &da_));     // the residual path
+  RETURN_IF_ERROR(norm1_.Backward(da_, &dsum1_));  // d(s + attention(s))
   RETURN_IF_ERROR(attention_.Backward(dsum1_.Reshaped({n, positions_ * dim_}), &dseq_));
-  RETURN_IF_ERROR(ops::AddInto(dsum1_, &dseq_));               // the residual path
+  RETURN_IF_ERROR(ops::AddInto(dsum1_, &dseq_));  // the residual path
   row_grads->resize(tables_.size());
   ops::Tensor& item_grads = (*row_grads)[kItemsTable];
   ASSIGN_OR_RETURN(item_grads, ops::Tensor::AllocateZeros({index_[kItemsTable].num_unique, dim_}, device()));

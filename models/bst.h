@@ -52,7 +52,8 @@ class BstModel : public internal::UserItemHistoryModel {
   ops::Mlp ffn_, top_;
   internal::HistoryIndex history_;
   // [B, P*D] unless noted; the transformer's row-wise parts see [B*P, D] views.
-  ops::Tensor seq_, attended_, sum1_ /*s + attention(s)*/, a_, ffn_out_, sum2_ /*a + FFN(a)*/, o_, pooled_ /*[B, D]*/, user_ /*[B, D]*/, x_ /*[B, 3D]*/;
+  ops::Tensor seq_, attended_, sum1_ /*s + attention(s)*/, a_, ffn_out_, sum2_ /*a + FFN(a)*/, o_, pooled_ /*[B, D]*/,
+      user_ /*[B, D]*/, x_ /*[B, 3D]*/;
   ops::Tensor dlogits_, dx_, dpooled_, duser_, do_, dsum2_, da_, dsum1_, dseq_;
 };
 

@@ -45,11 +45,11 @@ class DcnModel : public internal::EmbeddingModel {
   std::unique_ptr<ops::CrossNetwork> cross_;
   std::unique_ptr<ops::Mlp> deep_;
   // Per-step buffers, kept to avoid reallocation.
-  ops::Tensor input_;      // [B, input_width_]: x0 = embeddings | dense features
-  ops::Tensor cross_out_;  // [B, input_width_]
-  ops::Tensor mlp_out_;    // [B, 1]
+  ops::Tensor input_;       // [B, input_width_]: x0 = embeddings | dense features
+  ops::Tensor cross_out_;   // [B, input_width_]
+  ops::Tensor mlp_out_;     // [B, 1]
   ops::Tensor dcross_out_;  // [B, input_width_]
-  ops::Tensor dinput_;     // [B, input_width_]
+  ops::Tensor dinput_;      // [B, input_width_]
 };
 
 }  // namespace ember::models

@@ -115,8 +115,10 @@ static StatusOr<std::unique_ptr<Model>> BuildModel(const ModelOptions& options) 
 
 StatusOr<std::unique_ptr<Model>> CreateModel(const ModelOptions& options) {
   ASSIGN_OR_RETURN(std::unique_ptr<Model> model, BuildModel(options));
-  RETURN_IF_ERROR(model->dense_params()->Finalize(options.seed).WithContext(
-      "the dense parameters of --model=" + options.name + " on " + options.device.DebugString()));
+  RETURN_IF_ERROR(
+      model->dense_params()
+          ->Finalize(options.seed)
+          .WithContext("the dense parameters of --model=" + options.name + " on " + options.device.DebugString()));
   return model;
 }
 

@@ -36,7 +36,7 @@ namespace ember::models {
 // one field (or one crossed pair of fields) of one sample.
 struct SparseInput {
   std::vector<Key> keys;                      // every occurrence, bag group after bag group
-  sparse::UniqueKeys unique;                      // unique keys and keys -> unique row
+  sparse::UniqueKeys unique;                  // unique keys and keys -> unique row
   std::vector<int32_t> group_begin;           // group g's keys start at keys[group_begin[g]]
   std::vector<std::vector<int32_t>> offsets;  // per group: batch+1 offsets relative to group_begin[g]
   void Clear();
@@ -44,7 +44,7 @@ struct SparseInput {
 
 // What one step produced, for metrics.
 struct StepResult {
-  double mean_loss = 0;            // mean over the batch
+  double mean_loss = 0;              // mean over the batch
   std::vector<float> probabilities;  // one per sample
 };
 
@@ -61,21 +61,21 @@ struct ModelOptions {
   std::string name = "wide_deep";
   int num_dense = 13;
   int num_categorical = 26;
-  int embedding_dim = 16;                // Default: 16
+  int embedding_dim = 16;  // Default: 16
   std::vector<int64_t> hidden = {1024, 512, 256};
   std::vector<FieldCross> wide_crosses;  // Default: none
   uint64_t seed = 1;
-  sparse::SparseOptimizerConfig wide_optimizer;   // Default set by CreateModel: FTRL
-  sparse::SparseOptimizerConfig deep_optimizer;   // Default set by CreateModel: AdaGrad
+  sparse::SparseOptimizerConfig wide_optimizer;  // Default set by CreateModel: FTRL
+  sparse::SparseOptimizerConfig deep_optimizer;  // Default set by CreateModel: AdaGrad
   float embedding_init_scale = 0.01f;
-  int cross_layers = 3;                  // dcn: cross layers. Default: 3
+  int cross_layers = 3;                       // dcn: cross layers. Default: 3
   std::vector<int64_t> bottom_hidden = {64};  // dlrm: bottom MLP hidden sizes. Default: 64
-  std::string ncf_variant = "neumf";     // ncf: "gmf", "mlp" or "neumf". Default: neumf
-  int ncf_mlp_embedding_dim = 32;        // ncf: the MLP tower's embeddings. Default: 32
+  std::string ncf_variant = "neumf";          // ncf: "gmf", "mlp" or "neumf". Default: neumf
+  int ncf_mlp_embedding_dim = 32;             // ncf: the MLP tower's embeddings. Default: 32
   // din, bst, youtube_retrieval: the latest history items a sample reads
   // (0: no history; the same network without the sequence). Default: 20
   int max_seq_len = 20;
-  int attention_heads = 2;               // bst: heads of the self-attention. Default: 2
+  int attention_heads = 2;  // bst: heads of the self-attention. Default: 2
   // Where the dense parameters live and the dense part computes (--device).
   // Default: the CPU
   ops::Device device = ops::Device::Cpu();

@@ -36,8 +36,8 @@ class NcfModel : public Model {
   Status TrainStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
                    const std::vector<ops::Tensor>& rows, std::vector<ops::Tensor>* row_grads,
                    StepResult* result) override;
-  Status Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                 const std::vector<ops::Tensor>& rows, std::vector<float>* probabilities) override;
+  Status Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs, const std::vector<ops::Tensor>& rows,
+                 std::vector<float>* probabilities) override;
 
  private:
   Status Forward(const data::Batch& batch, const std::vector<SparseInput>& inputs,
@@ -53,11 +53,11 @@ class NcfModel : public Model {
   // Per-step buffers.
   std::vector<internal::TableIndex> index_;  // the step's inputs on device()
   internal::LogisticLoss loss_;
-  ops::Tensor gmf_emb_;   // [B, 2*gmf_dim]: p_u | q_i
+  ops::Tensor gmf_emb_;                            // [B, 2*gmf_dim]: p_u | q_i
   ops::Tensor gmf_user_, gmf_item_, gmf_product_;  // [B, gmf_dim] each: p_u, q_i, p_u * q_i
-  ops::Tensor mlp_emb_;   // [B, 2*mlp_dim]
-  ops::Tensor tower_y_;   // [B, tower_out]
-  ops::Tensor concat_;    // [B, gmf_dim + tower_out]
+  ops::Tensor mlp_emb_;                            // [B, 2*mlp_dim]
+  ops::Tensor tower_y_;                            // [B, tower_out]
+  ops::Tensor concat_;                             // [B, gmf_dim + tower_out]
   ops::Tensor logits_, dlogits_, dconcat_, dgmf_emb_, dtower_y_, dmlp_emb_;
   ops::Tensor dgmf_product_, dgmf_user_, dgmf_item_;
 };

@@ -51,8 +51,7 @@ StatusOr<std::vector<FieldCross>> ParseFieldCrosses(std::string_view text, int n
   return crosses;
 }
 
-WideDeepModel::WideDeepModel(ModelOptions options, bool with_deep)
-    : Model(std::move(options)), with_deep_(with_deep) {
+WideDeepModel::WideDeepModel(ModelOptions options, bool with_deep) : Model(std::move(options)), with_deep_(with_deep) {
   tables_.push_back(WidePart::Table(kWideTable, "wide", options_));
   if (with_deep_) {
     tables_.push_back(FieldEmbeddings::Table(kDeepTable, "deep", options_));

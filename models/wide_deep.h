@@ -29,8 +29,8 @@ class WideDeepModel : public Model {
   Status TrainStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
                    const std::vector<ops::Tensor>& rows, std::vector<ops::Tensor>* row_grads,
                    StepResult* result) override;
-  Status Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                 const std::vector<ops::Tensor>& rows, std::vector<float>* probabilities) override;
+  Status Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs, const std::vector<ops::Tensor>& rows,
+                 std::vector<float>* probabilities) override;
 
  private:
   static constexpr int kWideTable = 0;
@@ -41,12 +41,12 @@ class WideDeepModel : public Model {
 
   const bool with_deep_;
   int64_t deep_input_width_ = 0;
-  std::unique_ptr<ops::Mlp> deep_;            // wide_deep: the deep MLP
+  std::unique_ptr<ops::Mlp> deep_;             // wide_deep: the deep MLP
   std::unique_ptr<ops::Linear> dense_linear_;  // lr: the dense features' weights; none without dense features
   internal::WidePart wide_;                    // the wide part (sparse table 0)
   std::vector<internal::TableIndex> index_;    // the step's inputs on device()
   internal::LogisticLoss loss_;
-  ops::Tensor dense_features_;                 // the batch's dense features on device()
+  ops::Tensor dense_features_;  // the batch's dense features on device()
   // Per-step buffers, kept to avoid reallocation.
   ops::Tensor deep_input_;    // [B, fields*dim + dense] or [B, dense]
   ops::Tensor dense_out_;     // [B, 1]

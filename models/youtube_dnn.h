@@ -57,8 +57,8 @@ class YouTubeRetrievalModel : public Model {
   Status TrainStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
                    const std::vector<ops::Tensor>& rows, std::vector<ops::Tensor>* row_grads,
                    StepResult* result) override;
-  Status Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                 const std::vector<ops::Tensor>& rows, std::vector<float>* probabilities) override;
+  Status Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs, const std::vector<ops::Tensor>& rows,
+                 std::vector<float>* probabilities) override;
 
  private:
   Status Forward(const data::Batch& batch, const std::vector<SparseInput>& inputs,
@@ -68,8 +68,8 @@ class YouTubeRetrievalModel : public Model {
   std::unique_ptr<ops::Mlp> tower_;
   std::vector<internal::TableIndex> index_;  // the step's inputs on device()
   internal::HistoryIndex history_;
-  std::vector<int32_t> classes_;             // every group's class: its positive, 0
-  ops::IndexTensor targets_;                 // classes_ on device()
+  std::vector<int32_t> classes_;  // every group's class: its positive, 0
+  ops::IndexTensor targets_;      // classes_ on device()
   ops::Tensor seq_, pooled_, user_, item_, logits_;
   ops::Tensor dlogits_, duser_, ditem_, dpooled_, dseq_;
 };
@@ -83,8 +83,8 @@ class YouTubeRankingModel : public Model {
   Status TrainStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
                    const std::vector<ops::Tensor>& rows, std::vector<ops::Tensor>* row_grads,
                    StepResult* result) override;
-  Status Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                 const std::vector<ops::Tensor>& rows, std::vector<float>* probabilities) override;
+  Status Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs, const std::vector<ops::Tensor>& rows,
+                 std::vector<float>* probabilities) override;
 
  private:
   Status Forward(const data::Batch& batch, const std::vector<SparseInput>& inputs,
@@ -93,7 +93,7 @@ class YouTubeRankingModel : public Model {
   std::unique_ptr<ops::Mlp> tower_;
   std::vector<internal::TableIndex> index_;  // the step's inputs on device()
   internal::LogisticLoss loss_;
-  ops::Tensor dense_features_;               // the batch's dense features on device()
+  ops::Tensor dense_features_;  // the batch's dense features on device()
   ops::Tensor x_, logits_, dlogits_, dx_;
 };
 

@@ -76,7 +76,7 @@ int CountConnectionsOn(int port) {
 }  // namespace
 
 StatusOr<std::unique_ptr<ConnectionCap>> ConnectionCap::Start(zmq::context_t* context, zmq::socket_t* socket,
-                                                               int max_connections, std::string name) {
+                                                              int max_connections, std::string name) {
   if (max_connections < 1) return Status::InvalidArgument(name, ": max_connections = ", max_connections, ", want >= 1");
   // One inproc name per watched socket in the process.
   static std::atomic<uint64_t> next_id{0};

@@ -36,7 +36,7 @@ class ConnectionCap {
   // from the thread that owns the socket. InvalidArgument for
   // max_connections < 1; Unavailable if libzmq cannot start the monitor.
   static StatusOr<std::unique_ptr<ConnectionCap>> Start(zmq::context_t* context, zmq::socket_t* socket,
-                                                         int max_connections, std::string name);
+                                                        int max_connections, std::string name);
   ~ConnectionCap();  // stops the watching thread; the socket may close before or after
   ConnectionCap(const ConnectionCap&) = delete;
   ConnectionCap& operator=(const ConnectionCap&) = delete;

@@ -39,19 +39,20 @@ inline constexpr size_t kMaxControlPayloadFrames = 4;
 inline constexpr size_t kMaxEvalSamplesPerMessage = kMaxControlFrameBytes / sizeof(uint64_t);
 
 enum class ControlType : uint16_t {
-  kRegister = 1,    // worker -> scheduler: I am up
-  kStart = 2,       // scheduler -> worker: every worker is up; train
-  kProgress = 3,    // worker -> scheduler: [samples, loss_sum, steps] doubles
-  kEvalResult = 4,  // worker -> scheduler: [offset u64, last u64][probabilities f32[]][labels f32[]][groups u64[], optional]
-  kDone = 5,        // worker -> scheduler: [train samples, train seconds] doubles, [dense checksum u64]
-  kFailed = 6,      // worker -> scheduler: [message bytes]
-  kHeartbeat = 7,   // any process -> scheduler, and the scheduler's answer: rank = WORLD rank, step = sequence
-                    // number, epoch = 1 in the last heartbeat of a process that ends normally (scheduler/heartbeat.h)
+  kRegister = 1,  // worker -> scheduler: I am up
+  kStart = 2,     // scheduler -> worker: every worker is up; train
+  kProgress = 3,  // worker -> scheduler: [samples, loss_sum, steps] doubles
+  kEvalResult =
+      4,      // worker -> scheduler: [offset u64, last u64][probabilities f32[]][labels f32[]][groups u64[], optional]
+  kDone = 5,  // worker -> scheduler: [train samples, train seconds] doubles, [dense checksum u64]
+  kFailed = 6,     // worker -> scheduler: [message bytes]
+  kHeartbeat = 7,  // any process -> scheduler, and the scheduler's answer: rank = WORLD rank, step = sequence
+                   // number, epoch = 1 in the last heartbeat of a process that ends normally (scheduler/heartbeat.h)
   // The two-phase checkpoint (docs/checkpoint_format.md); step = the checkpoint's step.
-  kCheckpointReady = 8,    // worker -> scheduler: I finished step N, my pushes are applied; I wait
-  kCheckpointWrite = 9,    // scheduler -> worker: [directory]: write your files into it
-  kCheckpointWritten = 10, // worker -> scheduler: [file list, one "path bytes checksum" line per file]
-  kCheckpointDone = 11,    // scheduler -> worker: [committed directory]: go on
+  kCheckpointReady = 8,     // worker -> scheduler: I finished step N, my pushes are applied; I wait
+  kCheckpointWrite = 9,     // scheduler -> worker: [directory]: write your files into it
+  kCheckpointWritten = 10,  // worker -> scheduler: [file list, one "path bytes checksum" line per file]
+  kCheckpointDone = 11,     // scheduler -> worker: [committed directory]: go on
 };
 
 struct ControlMessage {
@@ -60,13 +61,13 @@ struct ControlMessage {
   uint32_t rank = 0;
   uint32_t epoch = 0;
   uint64_t step = 0;
-  std::vector<double> numbers;                   // kProgress, kDone
-  std::vector<float> probabilities, labels;      // kEvalResult
-  std::vector<uint64_t> groups;                  // kEvalResult: per sample its user (for GAUC), or empty
-  uint64_t eval_offset = 0;                      // kEvalResult: samples of this worker's result in earlier parts
-  bool eval_last = true;                         // kEvalResult: the result's last part
-  std::string text;                              // kFailed, kCheckpointWrite/Written/Done
-  uint64_t dense_checksum = 0;                   // kDone: DenseChecksum of the final dense parameters
+  std::vector<double> numbers;               // kProgress, kDone
+  std::vector<float> probabilities, labels;  // kEvalResult
+  std::vector<uint64_t> groups;              // kEvalResult: per sample its user (for GAUC), or empty
+  uint64_t eval_offset = 0;                  // kEvalResult: samples of this worker's result in earlier parts
+  bool eval_last = true;                     // kEvalResult: the result's last part
+  std::string text;                          // kFailed, kCheckpointWrite/Written/Done
+  uint64_t dense_checksum = 0;               // kDone: DenseChecksum of the final dense parameters
 };
 
 // Sends `message` on `socket` (a DEALER, or a ROUTER after the peer's

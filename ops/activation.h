@@ -43,7 +43,6 @@ Status BiasActivation(const Tensor& bias, Activation activation, Tensor* y);
 //   dpre = dy * act'(.) (from the output y; dpre may alias dy),
 //   dbias[j] += sum_b dpre[b, j] (ACCUMULATES).
 // y, dy, dpre are [B, n] matrices with equal shapes; dbias is [n].
-Status ActivationBiasBackward(const Tensor& y, const Tensor& dy, Activation activation, Tensor* dpre,
-                              Tensor* dbias);
+Status ActivationBiasBackward(const Tensor& y, const Tensor& dy, Activation activation, Tensor* dpre, Tensor* dbias);
 
 }  // namespace ember::ops

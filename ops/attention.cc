@@ -35,8 +35,8 @@ TargetAttention::TargetAttention(ParameterSet* params, const std::string& name, 
 
 Status TargetAttention::Forward(const Tensor& seq, const Tensor& target, const IndexTensor& lengths, Tensor* out) {
   if (seq.ndim() != 2 || seq.dim(1) % dim_ != 0) {
-    return Status::InvalidArgument("TargetAttention ", name_, ": history ", seq.ShapeString(), " is not [B, L*",
-                                   dim_, "]");
+    return Status::InvalidArgument("TargetAttention ", name_, ": history ", seq.ShapeString(), " is not [B, L*", dim_,
+                                   "]");
   }
   const int64_t batch = seq.dim(0), seq_len = seq.dim(1) / dim_;
   RETURN_IF_ERROR(Ensure({batch * seq_len, 4 * dim_}, seq.device(), &features_));
@@ -56,8 +56,8 @@ Status TargetAttention::Backward(const Tensor& dout, Tensor* dseq, Tensor* dtarg
   RETURN_IF_ERROR(Ensure(seq_.shape(), seq_.device(), dseq));
   RETURN_IF_ERROR(Ensure({batch, dim_}, seq_.device(), dtarget));
   RETURN_IF_ERROR(Ensure({batch, seq_len}, seq_.device(), &dweights_));
-  RETURN_IF_ERROR(WeightedSequencePoolBackward(seq_, scores_.Reshaped({batch, seq_len}), lengths_, dout, dim_, dseq,
-                                               &dweights_));
+  RETURN_IF_ERROR(
+      WeightedSequencePoolBackward(seq_, scores_.Reshaped({batch, seq_len}), lengths_, dout, dim_, dseq, &dweights_));
   RETURN_IF_ERROR(mlp_.Backward(dweights_.Reshaped({batch * seq_len, 1}), &dfeatures_));
   RETURN_IF_ERROR(SetZero(dtarget));
   return TargetAttentionFeaturesBackward(seq_, target_, dfeatures_, dim_, dseq, dtarget);

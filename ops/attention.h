@@ -75,8 +75,8 @@ class MultiHeadSelfAttention {
   ParameterSet* params_;
   int positions_id_;
   Linear q_, k_, v_, o_;
-  Tensor x_;                       // the last Forward's input (shallow)
-  IndexTensor key_lengths_;        // lengths[b] for every (b, head, query) row of the scores
+  Tensor x_;                 // the last Forward's input (shallow)
+  IndexTensor key_lengths_;  // lengths[b] for every (b, head, query) row of the scores
   Tensor h_, query_, key_, value_, scores_, attention_, heads_out_;
   Tensor dheads_out_, dattention_, dscores_, dquery_, dkey_, dvalue_, dh_, dpart_;
 };

@@ -14,21 +14,21 @@ Status BiasAdd(const Tensor& bias, Tensor* y) {
   switch (y->device().type) {
     case DeviceType::kCpu:
       return cpu::BiasAdd(bias, y);
-    EMBER_OPS_CUDA_CASE(y->device(), BiasAdd, bias, y)
+      EMBER_OPS_CUDA_CASE(y->device(), BiasAdd, bias, y)
   }
   return Status::Internal("BiasAdd: unknown device");
 }
 
 Status BiasBackward(const Tensor& dy, Tensor* dbias) {
   if (dbias->ndim() != 1 || dy.ndim() < 1 || dbias->dim(0) != dy.cols()) {
-    return Status::InvalidArgument("BiasBackward: dbias ", dbias->ShapeString(),
-                                   " does not match the rows of dy ", dy.ShapeString());
+    return Status::InvalidArgument("BiasBackward: dbias ", dbias->ShapeString(), " does not match the rows of dy ",
+                                   dy.ShapeString());
   }
   RETURN_IF_ERROR(internal::CheckDevice("BiasBackward", "dbias", dbias->device(), dy.device()));
   switch (dy.device().type) {
     case DeviceType::kCpu:
       return cpu::BiasBackward(dy, dbias);
-    EMBER_OPS_CUDA_CASE(dy.device(), BiasBackward, dy, dbias)
+      EMBER_OPS_CUDA_CASE(dy.device(), BiasBackward, dy, dbias)
   }
   return Status::Internal("BiasBackward: unknown device");
 }

@@ -33,7 +33,7 @@ Status ColumnOp(const char* op, const Tensor& src, int64_t src_col, int64_t widt
   switch (dst->device().type) {
     case DeviceType::kCpu:
       return cpu::CopyColumns(block, src, add, dst);
-    EMBER_OPS_CUDA_CASE(dst->device(), CopyColumns, block, src, add, dst)
+      EMBER_OPS_CUDA_CASE(dst->device(), CopyColumns, block, src, add, dst)
   }
   return Status::Internal(op, ": unknown device");
 }
@@ -61,7 +61,7 @@ Status RowScale(const Tensor& x, const Tensor& scale, Tensor* out) {
   switch (x.device().type) {
     case DeviceType::kCpu:
       return cpu::RowScale(x, scale, out);
-    EMBER_OPS_CUDA_CASE(x.device(), RowScale, x, scale, out)
+      EMBER_OPS_CUDA_CASE(x.device(), RowScale, x, scale, out)
   }
   return Status::Internal("RowScale: unknown device");
 }
@@ -83,7 +83,7 @@ Status Multiply(const Tensor& a, const Tensor& b, Tensor* out) {
   switch (a.device().type) {
     case DeviceType::kCpu:
       return cpu::Multiply(a, b, out);
-    EMBER_OPS_CUDA_CASE(a.device(), Multiply, a, b, out)
+      EMBER_OPS_CUDA_CASE(a.device(), Multiply, a, b, out)
   }
   return Status::Internal("Multiply: unknown device");
 }
@@ -100,7 +100,7 @@ Status RowDot(const Tensor& a, const Tensor& b, Tensor* out) {
   switch (a.device().type) {
     case DeviceType::kCpu:
       return cpu::RowDot(a, b, out);
-    EMBER_OPS_CUDA_CASE(a.device(), RowDot, a, b, out)
+      EMBER_OPS_CUDA_CASE(a.device(), RowDot, a, b, out)
   }
   return Status::Internal("RowDot: unknown device");
 }
@@ -121,7 +121,7 @@ Status AddRowSums(const Tensor& x, Tensor* out) {
   switch (x.device().type) {
     case DeviceType::kCpu:
       return cpu::AddRowSums(x, out);
-    EMBER_OPS_CUDA_CASE(x.device(), AddRowSums, x, out)
+      EMBER_OPS_CUDA_CASE(x.device(), AddRowSums, x, out)
   }
   return Status::Internal("AddRowSums: unknown device");
 }
@@ -132,7 +132,7 @@ Status BroadcastColumns(const Tensor& dout, Tensor* dx) {
   switch (dx->device().type) {
     case DeviceType::kCpu:
       return cpu::BroadcastColumns(dout, dx);
-    EMBER_OPS_CUDA_CASE(dx->device(), BroadcastColumns, dout, dx)
+      EMBER_OPS_CUDA_CASE(dx->device(), BroadcastColumns, dout, dx)
   }
   return Status::Internal("BroadcastColumns: unknown device");
 }

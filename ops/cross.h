@@ -24,8 +24,7 @@ namespace ember::ops {
 // matrices (rows() == B, cols() == d); w is [d, d], b is [d]. *pre must be
 // kept for CrossBackward. InvalidArgument (with the shapes) on a shape or
 // device mismatch, or when *out aliases x0, xl or *pre.
-Status CrossForward(const Tensor& x0, const Tensor& xl, const Tensor& w, const Tensor& b, Tensor* pre,
-                    Tensor* out);
+Status CrossForward(const Tensor& x0, const Tensor& xl, const Tensor& w, const Tensor& b, Tensor* pre, Tensor* out);
 
 // The gradients of CrossForward given dout [B, d] and its pre:
 //   dpre = dout ⊙ x0           (scratch [B, d], overwritten),

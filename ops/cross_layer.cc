@@ -72,8 +72,8 @@ Status CrossNetwork::Backward(const Tensor& dy, Tensor* dx) {
   const int64_t rows = x0_.rows();
   const Device device = x0_.device();
   if (dy.ndim() < 1 || dy.rows() != rows || dy.cols() != dim_ || !(dy.device() == device)) {
-    return Status::InvalidArgument("CrossNetwork ", name_, ": dy ", dy.DebugString(), ", expected [", rows, ", ",
-                                   dim_, "] on ", device.DebugString());
+    return Status::InvalidArgument("CrossNetwork ", name_, ": dy ", dy.DebugString(), ", expected [", rows, ", ", dim_,
+                                   "] on ", device.DebugString());
   }
   RETURN_IF_ERROR(EnsureMatrix(rows, dim_, device, &dpre_));
   RETURN_IF_ERROR(EnsureMatrix(rows, dim_, device, &grad_a_));
@@ -98,8 +98,8 @@ Status CrossNetwork::Backward(const Tensor& dy, Tensor* dx) {
     const size_t i = static_cast<size_t>(l);
     const Tensor& input = l == 0 ? x0_ : inputs_[i];
     Tensor* downstream = upstream == &grad_a_ ? &grad_b_ : &grad_a_;
-    RETURN_IF_ERROR(CrossBackward(x0_, input, weights_[i], pre_[i], *upstream, &dpre_, &dx0, downstream,
-                                  &dweights_[i], &dbiases_[i]));
+    RETURN_IF_ERROR(CrossBackward(x0_, input, weights_[i], pre_[i], *upstream, &dpre_, &dx0, downstream, &dweights_[i],
+                                  &dbiases_[i]));
     upstream = downstream;
   }
   // x_0 is x0: the gradient along the layers' residual path joins the sum.

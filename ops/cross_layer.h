@@ -57,11 +57,11 @@ class CrossNetwork {
   std::vector<int> weight_ids_, bias_ids_;
   bool bound_ = false;
   std::vector<Tensor> weights_, biases_, dweights_, dbiases_;  // views into the ParameterSet
-  std::vector<int64_t> x0_shape_;  // the last Forward input's shape
-  Tensor x0_;                    // the last Forward input viewed as [B, dim] (shallow)
-  std::vector<Tensor> inputs_;   // x_l for l >= 1 (x_0 is x0_), owned
-  std::vector<Tensor> pre_;      // x_l W_l + b_l, owned
-  Tensor dpre_, dx0_scratch_, grad_a_, grad_b_;  // backward scratch, owned
+  std::vector<int64_t> x0_shape_;                              // the last Forward input's shape
+  Tensor x0_;                                                  // the last Forward input viewed as [B, dim] (shallow)
+  std::vector<Tensor> inputs_;                                 // x_l for l >= 1 (x_0 is x0_), owned
+  std::vector<Tensor> pre_;                                    // x_l W_l + b_l, owned
+  Tensor dpre_, dx0_scratch_, grad_a_, grad_b_;                // backward scratch, owned
 };
 
 }  // namespace ember::ops

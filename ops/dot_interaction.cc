@@ -29,7 +29,7 @@ Status DotInteractionForward(const Tensor& x, int64_t num_vectors, int64_t dim, 
   switch (x.device().type) {
     case DeviceType::kCpu:
       return cpu::DotInteractionForward(x, num_vectors, dim, out);
-    EMBER_OPS_CUDA_CASE(x.device(), DotInteractionForward, x, num_vectors, dim, out)
+      EMBER_OPS_CUDA_CASE(x.device(), DotInteractionForward, x, num_vectors, dim, out)
   }
   return Status::Internal("DotInteractionForward: unknown device");
 }
@@ -45,7 +45,7 @@ Status DotInteractionBackward(const Tensor& x, const Tensor& dout, int64_t num_v
   switch (x.device().type) {
     case DeviceType::kCpu:
       return cpu::DotInteractionBackward(x, dout, num_vectors, dim, dx);
-    EMBER_OPS_CUDA_CASE(x.device(), DotInteractionBackward, x, dout, num_vectors, dim, dx)
+      EMBER_OPS_CUDA_CASE(x.device(), DotInteractionBackward, x, dout, num_vectors, dim, dx)
   }
   return Status::Internal("DotInteractionBackward: unknown device");
 }

@@ -24,7 +24,7 @@ Status DropoutForward(const Tensor& x, float rate, uint64_t seed, Tensor* y, Ten
   switch (x.device().type) {
     case DeviceType::kCpu:
       return cpu::DropoutForward(x, rate, seed, y, mask);
-    EMBER_OPS_CUDA_CASE(x.device(), DropoutForward, x, rate, seed, y, mask)
+      EMBER_OPS_CUDA_CASE(x.device(), DropoutForward, x, rate, seed, y, mask)
   }
   return Status::Internal("DropoutForward: unknown device");
 }
@@ -36,7 +36,7 @@ Status DropoutBackward(const Tensor& dy, const Tensor& mask, Tensor* dx) {
   switch (dy.device().type) {
     case DeviceType::kCpu:
       return cpu::DropoutBackward(dy, mask, dx);
-    EMBER_OPS_CUDA_CASE(dy.device(), DropoutBackward, dy, mask, dx)
+      EMBER_OPS_CUDA_CASE(dy.device(), DropoutBackward, dy, mask, dx)
   }
   return Status::Internal("DropoutBackward: unknown device");
 }

@@ -29,26 +29,26 @@ StatusOr<PoolMode> ParsePoolMode(std::string_view name) {
   return Status::InvalidArgument("unknown pooling mode '", name, "'; expected sum or mean");
 }
 
-Status EmbeddingPoolForward(const Tensor& rows, const IndexTensor& ids, const IndexTensor& offsets,
-                            PoolMode mode, int64_t col_offset, Tensor* out) {
+Status EmbeddingPoolForward(const Tensor& rows, const IndexTensor& ids, const IndexTensor& offsets, PoolMode mode,
+                            int64_t col_offset, Tensor* out) {
   RETURN_IF_ERROR(CheckPoolShapes("EmbeddingPoolForward", rows, ids, offsets, col_offset, *out));
   if (out->rows() == 0 || rows.dim(1) == 0) return Status::OK();
   switch (out->device().type) {
     case DeviceType::kCpu:
       return cpu::EmbeddingPoolForward(rows, ids, offsets, mode, col_offset, out);
-    EMBER_OPS_CUDA_CASE(out->device(), EmbeddingPoolForward, rows, ids, offsets, mode, col_offset, out)
+      EMBER_OPS_CUDA_CASE(out->device(), EmbeddingPoolForward, rows, ids, offsets, mode, col_offset, out)
   }
   return Status::Internal("EmbeddingPoolForward: unknown device");
 }
 
-Status EmbeddingPoolBackward(const Tensor& dout, int64_t col_offset, const IndexTensor& ids,
-                             const IndexTensor& offsets, PoolMode mode, Tensor* drows) {
+Status EmbeddingPoolBackward(const Tensor& dout, int64_t col_offset, const IndexTensor& ids, const IndexTensor& offsets,
+                             PoolMode mode, Tensor* drows) {
   RETURN_IF_ERROR(CheckPoolShapes("EmbeddingPoolBackward", *drows, ids, offsets, col_offset, dout));
   if (dout.rows() == 0 || drows->dim(1) == 0) return Status::OK();
   switch (dout.device().type) {
     case DeviceType::kCpu:
       return cpu::EmbeddingPoolBackward(dout, col_offset, ids, offsets, mode, drows);
-    EMBER_OPS_CUDA_CASE(dout.device(), EmbeddingPoolBackward, dout, col_offset, ids, offsets, mode, drows)
+      EMBER_OPS_CUDA_CASE(dout.device(), EmbeddingPoolBackward, dout, col_offset, ids, offsets, mode, drows)
   }
   return Status::Internal("EmbeddingPoolBackward: unknown device");
 }

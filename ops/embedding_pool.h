@@ -36,13 +36,13 @@ StatusOr<PoolMode> ParsePoolMode(std::string_view name);
 // Writes the pooled [B, D] block into out[:, col_offset : col_offset + D);
 // the other columns of *out are left untouched.
 // InvalidArgument on a shape, range or device mismatch.
-Status EmbeddingPoolForward(const Tensor& rows, const IndexTensor& ids, const IndexTensor& offsets,
-                            PoolMode mode, int64_t col_offset, Tensor* out);
+Status EmbeddingPoolForward(const Tensor& rows, const IndexTensor& ids, const IndexTensor& offsets, PoolMode mode,
+                            int64_t col_offset, Tensor* out);
 
 // drows[ids[i], :] += dout[b, col_offset : col_offset + D) (divided by the
 // bag's length for kMean) for every occurrence i of bag b. ACCUMULATES:
 // duplicate ids add up. InvalidArgument on a shape, range or device mismatch.
-Status EmbeddingPoolBackward(const Tensor& dout, int64_t col_offset, const IndexTensor& ids,
-                             const IndexTensor& offsets, PoolMode mode, Tensor* drows);
+Status EmbeddingPoolBackward(const Tensor& dout, int64_t col_offset, const IndexTensor& ids, const IndexTensor& offsets,
+                             PoolMode mode, Tensor* drows);
 
 }  // namespace ember::ops

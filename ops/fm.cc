@@ -26,7 +26,7 @@ Status FmInteractionForward(const Tensor& x, int64_t num_fields, int64_t dim, Te
   switch (x.device().type) {
     case DeviceType::kCpu:
       return cpu::FmInteractionForward(x, num_fields, dim, out);
-    EMBER_OPS_CUDA_CASE(x.device(), FmInteractionForward, x, num_fields, dim, out)
+      EMBER_OPS_CUDA_CASE(x.device(), FmInteractionForward, x, num_fields, dim, out)
   }
   return Status::Internal("FmInteractionForward: unknown device");
 }
@@ -42,7 +42,7 @@ Status FmInteractionBackward(const Tensor& x, const Tensor& dout, int64_t num_fi
   switch (x.device().type) {
     case DeviceType::kCpu:
       return cpu::FmInteractionBackward(x, dout, num_fields, dim, dx);
-    EMBER_OPS_CUDA_CASE(x.device(), FmInteractionBackward, x, dout, num_fields, dim, dx)
+      EMBER_OPS_CUDA_CASE(x.device(), FmInteractionBackward, x, dout, num_fields, dim, dx)
   }
   return Status::Internal("FmInteractionBackward: unknown device");
 }

@@ -41,13 +41,13 @@ Status LayerNormForward(const Tensor& x, const Tensor& gamma, const Tensor& beta
   switch (x.device().type) {
     case DeviceType::kCpu:
       return cpu::LayerNormForward(x, gamma, beta, epsilon, y, mean, rstd);
-    EMBER_OPS_CUDA_CASE(x.device(), LayerNormForward, x, gamma, beta, epsilon, y, mean, rstd)
+      EMBER_OPS_CUDA_CASE(x.device(), LayerNormForward, x, gamma, beta, epsilon, y, mean, rstd)
   }
   return Status::Internal(kOp, ": unknown device");
 }
 
-Status LayerNormBackward(const Tensor& x, const Tensor& gamma, const Tensor& mean, const Tensor& rstd,
-                         const Tensor& dy, Tensor* dx, Tensor* dgamma, Tensor* dbeta) {
+Status LayerNormBackward(const Tensor& x, const Tensor& gamma, const Tensor& mean, const Tensor& rstd, const Tensor& dy,
+                         Tensor* dx, Tensor* dgamma, Tensor* dbeta) {
   constexpr const char* kOp = "LayerNormBackward";
   RETURN_IF_ERROR(CheckLayerNormShapes(kOp, x, gamma, mean, rstd));
   RETURN_IF_ERROR(CheckLike(kOp, "dy", dy, x));
@@ -58,7 +58,7 @@ Status LayerNormBackward(const Tensor& x, const Tensor& gamma, const Tensor& mea
   switch (x.device().type) {
     case DeviceType::kCpu:
       return cpu::LayerNormBackward(x, gamma, mean, rstd, dy, dx, dgamma, dbeta);
-    EMBER_OPS_CUDA_CASE(x.device(), LayerNormBackward, x, gamma, mean, rstd, dy, dx, dgamma, dbeta)
+      EMBER_OPS_CUDA_CASE(x.device(), LayerNormBackward, x, gamma, mean, rstd, dy, dx, dgamma, dbeta)
   }
   return Status::Internal(kOp, ": unknown device");
 }

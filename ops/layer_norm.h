@@ -29,7 +29,7 @@ Status LayerNormForward(const Tensor& x, const Tensor& gamma, const Tensor& beta
 // dx (overwritten, x's shape) = rstd * (g - mean_n(g) - xhat * mean_n(g * xhat)) with g = dy * gamma and
 // xhat = (x - mean) * rstd; dgamma[n] += sum_b dy * xhat, dbeta[n] += sum_b dy (ACCUMULATED, like every
 // parameter gradient). InvalidArgument on a shape or device mismatch.
-Status LayerNormBackward(const Tensor& x, const Tensor& gamma, const Tensor& mean, const Tensor& rstd,
-                         const Tensor& dy, Tensor* dx, Tensor* dgamma, Tensor* dbeta);
+Status LayerNormBackward(const Tensor& x, const Tensor& gamma, const Tensor& mean, const Tensor& rstd, const Tensor& dy,
+                         Tensor* dx, Tensor* dgamma, Tensor* dbeta);
 
 }  // namespace ember::ops

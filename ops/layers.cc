@@ -42,8 +42,8 @@ Status Linear::BindParameters() {
 Status Linear::Forward(const Tensor& x, Tensor* y) {
   if (!bound_) RETURN_IF_ERROR(BindParameters());
   if (x.ndim() < 2 || x.cols() != in_ || !(x.device() == params_->device())) {
-    return Status::InvalidArgument("Linear ", name_, ": input ", x.DebugString(), ", expected [B, ", in_,
-                                   "] on ", params_->device().DebugString());
+    return Status::InvalidArgument("Linear ", name_, ": input ", x.DebugString(), ", expected [B, ", in_, "] on ",
+                                   params_->device().DebugString());
   }
   RETURN_IF_ERROR(EnsureMatrix(x.rows(), out_, x.device(), y));
   RETURN_IF_ERROR(LinearForward(x, weight_, y));
@@ -58,8 +58,8 @@ Status Linear::Backward(const Tensor& dy, Tensor* dx) {
     return Status::FailedPrecondition("Linear ", name_, ": Backward without a Forward");
   }
   if (dy.ndim() < 1 || dy.rows() != x_.rows() || dy.cols() != out_ || !(dy.device() == x_.device())) {
-    return Status::InvalidArgument("Linear ", name_, ": dy ", dy.DebugString(), ", expected [", x_.rows(), ", ",
-                                   out_, "] on ", x_.device().DebugString());
+    return Status::InvalidArgument("Linear ", name_, ": dy ", dy.DebugString(), ", expected [", x_.rows(), ", ", out_,
+                                   "] on ", x_.device().DebugString());
   }
   const Tensor* dpre = &dy;
   if (activation_ == Activation::kNone) {

@@ -64,9 +64,9 @@ class Linear {
   int bias_id_;
   bool bound_ = false;
   Tensor weight_, bias_, dweight_, dbias_;  // views into the ParameterSet
-  Tensor x_;     // the last Forward input (shallow)
-  Tensor y_;     // the last Forward output (shallow), for the activation's gradient
-  Tensor dpre_;  // gradient before the activation, owned
+  Tensor x_;                                // the last Forward input (shallow)
+  Tensor y_;                                // the last Forward output (shallow), for the activation's gradient
+  Tensor dpre_;                             // gradient before the activation, owned
 };
 
 // Linear -> act -> Linear -> act -> ... -> Linear -> output_activation.

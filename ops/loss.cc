@@ -22,8 +22,7 @@ Status CheckLossInputs(const char* op, const Tensor& logits, const Tensor& label
 
 }  // namespace
 
-Status BceWithLogitsForward(const Tensor& logits, const Tensor& labels, const Tensor& weights,
-                            double* mean_loss) {
+Status BceWithLogitsForward(const Tensor& logits, const Tensor& labels, const Tensor& weights, double* mean_loss) {
   RETURN_IF_ERROR(CheckLossInputs("BceWithLogitsForward", logits, labels, weights));
   if (logits.empty()) {
     *mean_loss = 0;
@@ -32,24 +31,23 @@ Status BceWithLogitsForward(const Tensor& logits, const Tensor& labels, const Te
   switch (logits.device().type) {
     case DeviceType::kCpu:
       return cpu::BceWithLogitsForward(logits, labels, weights, mean_loss);
-    EMBER_OPS_CUDA_CASE(logits.device(), BceWithLogitsForward, logits, labels, weights, mean_loss)
+      EMBER_OPS_CUDA_CASE(logits.device(), BceWithLogitsForward, logits, labels, weights, mean_loss)
   }
   return Status::Internal("BceWithLogitsForward: unknown device");
 }
 
-Status BceWithLogitsBackward(const Tensor& logits, const Tensor& labels, const Tensor& weights,
-                             Tensor* dlogits) {
+Status BceWithLogitsBackward(const Tensor& logits, const Tensor& labels, const Tensor& weights, Tensor* dlogits) {
   RETURN_IF_ERROR(CheckLossInputs("BceWithLogitsBackward", logits, labels, weights));
   if (dlogits->numel() != logits.numel()) {
-    return Status::InvalidArgument("BceWithLogitsBackward: dlogits ", dlogits->ShapeString(),
-                                   " does not match logits ", logits.ShapeString());
+    return Status::InvalidArgument("BceWithLogitsBackward: dlogits ", dlogits->ShapeString(), " does not match logits ",
+                                   logits.ShapeString());
   }
   RETURN_IF_ERROR(internal::CheckDevice("BceWithLogitsBackward", "dlogits", dlogits->device(), logits.device()));
   if (logits.empty()) return Status::OK();
   switch (logits.device().type) {
     case DeviceType::kCpu:
       return cpu::BceWithLogitsBackward(logits, labels, weights, dlogits);
-    EMBER_OPS_CUDA_CASE(logits.device(), BceWithLogitsBackward, logits, labels, weights, dlogits)
+      EMBER_OPS_CUDA_CASE(logits.device(), BceWithLogitsBackward, logits, labels, weights, dlogits)
   }
   return Status::Internal("BceWithLogitsBackward: unknown device");
 }
@@ -63,7 +61,7 @@ Status MseForward(const Tensor& predictions, const Tensor& targets, const Tensor
   switch (predictions.device().type) {
     case DeviceType::kCpu:
       return cpu::MseForward(predictions, targets, weights, mean_loss);
-    EMBER_OPS_CUDA_CASE(predictions.device(), MseForward, predictions, targets, weights, mean_loss)
+      EMBER_OPS_CUDA_CASE(predictions.device(), MseForward, predictions, targets, weights, mean_loss)
   }
   return Status::Internal("MseForward: unknown device");
 }
@@ -79,7 +77,7 @@ Status MseBackward(const Tensor& predictions, const Tensor& targets, const Tenso
   switch (predictions.device().type) {
     case DeviceType::kCpu:
       return cpu::MseBackward(predictions, targets, weights, dpredictions);
-    EMBER_OPS_CUDA_CASE(predictions.device(), MseBackward, predictions, targets, weights, dpredictions)
+      EMBER_OPS_CUDA_CASE(predictions.device(), MseBackward, predictions, targets, weights, dpredictions)
   }
   return Status::Internal("MseBackward: unknown device");
 }

@@ -18,13 +18,11 @@ namespace ember::ops {
 
 // *mean_loss = sum_b w_b * l(z_b, y_b) / B (accumulated in double; 0 for
 // B == 0). On CUDA this waits for the device. InvalidArgument on a mismatch.
-Status BceWithLogitsForward(const Tensor& logits, const Tensor& labels, const Tensor& weights,
-                            double* mean_loss);
+Status BceWithLogitsForward(const Tensor& logits, const Tensor& labels, const Tensor& weights, double* mean_loss);
 
 // dlogits = w * (sigmoid(z) - y) / B (overwritten; same numel as logits;
 // may alias logits). InvalidArgument on a mismatch.
-Status BceWithLogitsBackward(const Tensor& logits, const Tensor& labels, const Tensor& weights,
-                             Tensor* dlogits);
+Status BceWithLogitsBackward(const Tensor& logits, const Tensor& labels, const Tensor& weights, Tensor* dlogits);
 
 // Mean squared error over B predictions p and targets y (same shapes and
 // weights as above): *mean_loss = sum_b w_b * (p_b - y_b)^2 / B (accumulated

@@ -9,7 +9,8 @@ namespace {
 
 // x [B, N]; alpha and each of `per_column` hold N values; each of `like_x`
 // has x's element count; all on x's device.
-Status CheckShapes(const char* op, const Tensor& x, std::initializer_list<std::pair<const char*, const Tensor*>> per_column,
+Status CheckShapes(const char* op, const Tensor& x,
+                   std::initializer_list<std::pair<const char*, const Tensor*>> per_column,
                    std::initializer_list<std::pair<const char*, const Tensor*>> like_x) {
   if (x.ndim() != 2) return Status::InvalidArgument(op, ": x ", x.ShapeString(), " is not [B, N]");
   for (const auto& [name, t] : per_column) {
@@ -36,25 +37,24 @@ Status PreluForward(const Tensor& x, const Tensor& alpha, Tensor* y) {
   switch (x.device().type) {
     case DeviceType::kCpu:
       return cpu::PreluForward(x, alpha, y);
-    EMBER_OPS_CUDA_CASE(x.device(), PreluForward, x, alpha, y)
+      EMBER_OPS_CUDA_CASE(x.device(), PreluForward, x, alpha, y)
   }
   return Status::Internal("PreluForward: unknown device");
 }
 
 Status PreluBackward(const Tensor& x, const Tensor& alpha, const Tensor& dy, Tensor* dx, Tensor* dalpha) {
-  RETURN_IF_ERROR(
-      CheckShapes("PreluBackward", x, {{"alpha", &alpha}, {"dalpha", dalpha}}, {{"dy", &dy}, {"dx", dx}}));
+  RETURN_IF_ERROR(CheckShapes("PreluBackward", x, {{"alpha", &alpha}, {"dalpha", dalpha}}, {{"dy", &dy}, {"dx", dx}}));
   if (x.numel() == 0) return Status::OK();
   switch (x.device().type) {
     case DeviceType::kCpu:
       return cpu::PreluBackward(x, alpha, dy, dx, dalpha);
-    EMBER_OPS_CUDA_CASE(x.device(), PreluBackward, x, alpha, dy, dx, dalpha)
+      EMBER_OPS_CUDA_CASE(x.device(), PreluBackward, x, alpha, dy, dx, dalpha)
   }
   return Status::Internal("PreluBackward: unknown device");
 }
 
-Status DiceForward(const Tensor& x, const Tensor& alpha, float epsilon, bool batch_stats, Tensor* mean,
-                   Tensor* rstd, Tensor* y) {
+Status DiceForward(const Tensor& x, const Tensor& alpha, float epsilon, bool batch_stats, Tensor* mean, Tensor* rstd,
+                   Tensor* y) {
   RETURN_IF_ERROR(CheckShapes("DiceForward", x, {{"alpha", &alpha}, {"mean", mean}, {"rstd", rstd}}, {{"y", y}}));
   if (!(epsilon > 0.f)) return Status::InvalidArgument("DiceForward: epsilon ", epsilon, " must be > 0");
   if (batch_stats && x.rows() == 0) return Status::InvalidArgument("DiceForward: batch statistics of 0 rows");
@@ -62,7 +62,7 @@ Status DiceForward(const Tensor& x, const Tensor& alpha, float epsilon, bool bat
   switch (x.device().type) {
     case DeviceType::kCpu:
       return cpu::DiceForward(x, alpha, epsilon, batch_stats, mean, rstd, y);
-    EMBER_OPS_CUDA_CASE(x.device(), DiceForward, x, alpha, epsilon, batch_stats, mean, rstd, y)
+      EMBER_OPS_CUDA_CASE(x.device(), DiceForward, x, alpha, epsilon, batch_stats, mean, rstd, y)
   }
   return Status::Internal("DiceForward: unknown device");
 }
@@ -76,7 +76,7 @@ Status DiceBackward(const Tensor& x, const Tensor& alpha, const Tensor& mean, co
   switch (x.device().type) {
     case DeviceType::kCpu:
       return cpu::DiceBackward(x, alpha, mean, rstd, dy, dx, dalpha);
-    EMBER_OPS_CUDA_CASE(x.device(), DiceBackward, x, alpha, mean, rstd, dy, dx, dalpha)
+      EMBER_OPS_CUDA_CASE(x.device(), DiceBackward, x, alpha, mean, rstd, dy, dx, dalpha)
   }
   return Status::Internal("DiceBackward: unknown device");
 }

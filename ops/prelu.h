@@ -33,8 +33,8 @@ Status PreluBackward(const Tensor& x, const Tensor& alpha, const Tensor& dy, Ten
 // into *mean and *rstd ([N] each); otherwise reads them. Then y as above.
 // InvalidArgument on a shape or device mismatch, epsilon <= 0, or
 // batch_stats with B == 0.
-Status DiceForward(const Tensor& x, const Tensor& alpha, float epsilon, bool batch_stats, Tensor* mean,
-                   Tensor* rstd, Tensor* y);
+Status DiceForward(const Tensor& x, const Tensor& alpha, float epsilon, bool batch_stats, Tensor* mean, Tensor* rstd,
+                   Tensor* y);
 // The gradient of a training forward (batch statistics, so it flows through
 // the mean and variance too): dx overwritten; dalpha[n] += sum_b dy * (1 - p) * x.
 Status DiceBackward(const Tensor& x, const Tensor& alpha, const Tensor& mean, const Tensor& rstd, const Tensor& dy,

@@ -39,12 +39,12 @@ Status CheckHeads(const char* op, const char* name, const Tensor& t, int64_t seq
   return Status::OK();
 }
 
-#define EMBER_SEQUENCE_DISPATCH(device, op, ...)     \
-  switch ((device).type) {                           \
-    case DeviceType::kCpu:                           \
-      return cpu::op(__VA_ARGS__);                   \
-    EMBER_OPS_CUDA_CASE(device, op, __VA_ARGS__)     \
-  }                                                  \
+#define EMBER_SEQUENCE_DISPATCH(device, op, ...)   \
+  switch ((device).type) {                         \
+    case DeviceType::kCpu:                         \
+      return cpu::op(__VA_ARGS__);                 \
+      EMBER_OPS_CUDA_CASE(device, op, __VA_ARGS__) \
+  }                                                \
   return Status::Internal(#op ": unknown device")
 
 }  // namespace

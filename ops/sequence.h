@@ -49,8 +49,7 @@ Status TargetAttentionFeaturesBackward(const Tensor& seq, const Tensor& target, 
 
 // scores = scale * Q_bh K_bh^T per sample b and head h: q, k [B*L, H*dh] ->
 // scores [B*H*L, L].
-Status HeadScoresForward(const Tensor& q, const Tensor& k, int64_t seq_len, int64_t heads, float scale,
-                         Tensor* scores);
+Status HeadScoresForward(const Tensor& q, const Tensor& k, int64_t seq_len, int64_t heads, float scale, Tensor* scores);
 // dq, dk (overwritten) from dscores.
 Status HeadScoresBackward(const Tensor& q, const Tensor& k, const Tensor& dscores, int64_t seq_len, int64_t heads,
                           float scale, Tensor* dq, Tensor* dk);

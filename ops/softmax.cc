@@ -40,7 +40,7 @@ Status MaskedSoftmaxForward(const Tensor& x, const IndexTensor& lengths, Tensor*
   switch (x.device().type) {
     case DeviceType::kCpu:
       return cpu::MaskedSoftmaxForward(x, lengths, y);
-    EMBER_OPS_CUDA_CASE(x.device(), MaskedSoftmaxForward, x, lengths, y)
+      EMBER_OPS_CUDA_CASE(x.device(), MaskedSoftmaxForward, x, lengths, y)
   }
   return Status::Internal(kOp, ": unknown device");
 }
@@ -48,8 +48,8 @@ Status MaskedSoftmaxForward(const Tensor& x, const IndexTensor& lengths, Tensor*
 Status MaskedSoftmaxBackward(const Tensor& y, const Tensor& dy, Tensor* dx) {
   constexpr const char* kOp = "MaskedSoftmaxBackward";
   if (y.ndim() != 2 || dy.numel() != y.numel() || dx->numel() != y.numel()) {
-    return Status::InvalidArgument(kOp, ": y ", y.ShapeString(), ", dy ", dy.ShapeString(), ", dx ",
-                                   dx->ShapeString(), "; expected y [B, N] and dy, dx alike");
+    return Status::InvalidArgument(kOp, ": y ", y.ShapeString(), ", dy ", dy.ShapeString(), ", dx ", dx->ShapeString(),
+                                   "; expected y [B, N] and dy, dx alike");
   }
   RETURN_IF_ERROR(internal::CheckDevice(kOp, "dy", dy.device(), y.device()));
   RETURN_IF_ERROR(internal::CheckDevice(kOp, "dx", dx->device(), y.device()));
@@ -57,7 +57,7 @@ Status MaskedSoftmaxBackward(const Tensor& y, const Tensor& dy, Tensor* dx) {
   switch (y.device().type) {
     case DeviceType::kCpu:
       return cpu::MaskedSoftmaxBackward(y, dy, dx);
-    EMBER_OPS_CUDA_CASE(y.device(), MaskedSoftmaxBackward, y, dy, dx)
+      EMBER_OPS_CUDA_CASE(y.device(), MaskedSoftmaxBackward, y, dy, dx)
   }
   return Status::Internal(kOp, ": unknown device");
 }
@@ -72,7 +72,7 @@ Status SoftmaxCrossEntropyForward(const Tensor& logits, const Tensor& log_q, con
   switch (logits.device().type) {
     case DeviceType::kCpu:
       return cpu::SoftmaxCrossEntropyForward(logits, log_q, per_row, targets, mean_loss);
-    EMBER_OPS_CUDA_CASE(logits.device(), SoftmaxCrossEntropyForward, logits, log_q, per_row, targets, mean_loss)
+      EMBER_OPS_CUDA_CASE(logits.device(), SoftmaxCrossEntropyForward, logits, log_q, per_row, targets, mean_loss)
   }
   return Status::Internal("SoftmaxCrossEntropyForward: unknown device");
 }
@@ -90,7 +90,7 @@ Status SoftmaxCrossEntropyBackward(const Tensor& logits, const Tensor& log_q, co
   switch (logits.device().type) {
     case DeviceType::kCpu:
       return cpu::SoftmaxCrossEntropyBackward(logits, log_q, per_row, targets, dlogits);
-    EMBER_OPS_CUDA_CASE(logits.device(), SoftmaxCrossEntropyBackward, logits, log_q, per_row, targets, dlogits)
+      EMBER_OPS_CUDA_CASE(logits.device(), SoftmaxCrossEntropyBackward, logits, log_q, per_row, targets, dlogits)
   }
   return Status::Internal(kOp, ": unknown device");
 }

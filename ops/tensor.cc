@@ -49,8 +49,7 @@ StatusOr<std::shared_ptr<T>> AllocateShared(int64_t numel, Device device) {
 template <typename T>
 std::shared_ptr<T> AllocateOrDie(int64_t numel, Device device) {
   StatusOr<std::shared_ptr<T>> storage = AllocateShared<T>(numel, device);
-  CHECK(storage.ok()) << "allocating " << numel << " elements on " << device.DebugString() << ": "
-                      << storage.status();
+  CHECK(storage.ok()) << "allocating " << numel << " elements on " << device.DebugString() << ": " << storage.status();
   return std::move(storage).value();
 }
 
@@ -259,8 +258,7 @@ IndexTensor IndexTensor::Slice(int64_t begin, int64_t count) const {
 
 StatusOr<std::vector<int32_t>> IndexTensor::ToVector() const {
   std::vector<int32_t> values(static_cast<size_t>(numel_));
-  RETURN_IF_ERROR(internal::CopyBytes(values.data(), Device::Cpu(), data_, device_,
-                                      values.size() * sizeof(int32_t)));
+  RETURN_IF_ERROR(internal::CopyBytes(values.data(), Device::Cpu(), data_, device_, values.size() * sizeof(int32_t)));
   return values;
 }
 

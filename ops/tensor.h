@@ -130,7 +130,8 @@ class Tensor {
  private:
   // Inline, so that a loop over data() keeps its pointer in a register.
   float* host_data() const {
-    if (!device_.is_cpu()) [[unlikely]] DieOnHostAccess(DebugString());
+    if (!device_.is_cpu()) [[unlikely]]
+      DieOnHostAccess(DebugString());
     return data_;
   }
   std::shared_ptr<float> storage_;  // null for views and the empty tensor
@@ -174,7 +175,8 @@ class IndexTensor {
 
  private:
   int32_t* host_data() const {
-    if (!device_.is_cpu()) [[unlikely]] DieOnHostAccess(DebugString());
+    if (!device_.is_cpu()) [[unlikely]]
+      DieOnHostAccess(DebugString());
     return data_;
   }
   std::shared_ptr<int32_t> storage_;

@@ -11,8 +11,8 @@
 #include <zmq_addon.hpp>
 
 #include "common/logging.h"
-#include "ps/wire.h"
 #include "net/zmq_util.h"
+#include "ps/wire.h"
 
 namespace ember::ps {
 
@@ -34,8 +34,7 @@ struct PsClient::Impl {
     std::vector<std::string>* replies = nullptr;  // CHECKPOINT: each server's file list
   };
 
-  Impl(zmq::context_t* context_in, ClientOptions options_in)
-      : context(context_in), options(std::move(options_in)) {}
+  Impl(zmq::context_t* context_in, ClientOptions options_in) : context(context_in), options(std::move(options_in)) {}
 
   int num_servers() const { return static_cast<int>(options.server_endpoints.size()); }
   const sparse::TableConfig* TableById(uint32_t id) const {
@@ -132,7 +131,8 @@ Status PsClient::Impl::SendTo(int server, const MessageHeader& header, zmq::mess
   zmq::socket_t& socket = *sockets[static_cast<size_t>(server)];
   try {
     bool sent = socket.send(header_frame, payload0 ? zmq::send_flags::sndmore : zmq::send_flags::none).has_value();
-    if (sent && payload0) sent = socket.send(*payload0, payload1 ? zmq::send_flags::sndmore : zmq::send_flags::none).has_value();
+    if (sent && payload0)
+      sent = socket.send(*payload0, payload1 ? zmq::send_flags::sndmore : zmq::send_flags::none).has_value();
     if (sent && payload1) sent = socket.send(*payload1, zmq::send_flags::none).has_value();
     if (!sent) {
       return Status::Unavailable("send ", MessageTypeName(header.type), " to server ", server, " (",
@@ -141,7 +141,7 @@ Status PsClient::Impl::SendTo(int server, const MessageHeader& header, zmq::mess
     }
   } catch (const zmq::error_t& e) {
     return net::ZmqStatus(e, "send " + MessageTypeName(header.type) + " to server " + std::to_string(server),
-                     options.server_endpoints[static_cast<size_t>(server)]);
+                          options.server_endpoints[static_cast<size_t>(server)]);
   }
   return Status::OK();
 }
@@ -173,9 +173,10 @@ StatusOr<Ticket> PsClient::Impl::StartControl(MessageType type, std::vector<Serv
 }
 
 StatusOr<Ticket> PsClient::Impl::StartSplit(MessageType type, uint32_t table_id, std::span<const Key> keys,
-                                            const float* grads, float* out_rows, bool create,
-                                            bool end_of_step, bool partial) {
-  if (sockets.empty()) return Status::FailedPrecondition("PsClient: ", MessageTypeName(static_cast<uint16_t>(type)), " before Connect");
+                                            const float* grads, float* out_rows, bool create, bool end_of_step,
+                                            bool partial) {
+  if (sockets.empty())
+    return Status::FailedPrecondition("PsClient: ", MessageTypeName(static_cast<uint16_t>(type)), " before Connect");
   const sparse::TableConfig* table = TableById(table_id);
   if (table == nullptr) {
     return Status::InvalidArgument(MessageTypeName(static_cast<uint16_t>(type)), " of unknown table ", table_id);
@@ -278,10 +279,9 @@ StatusOr<Ticket> PsClient::Impl::StartChunked(MessageType type, uint32_t table_i
   for (size_t begin = 0; begin < keys.size(); begin += chunk) {
     const size_t count = std::min(chunk, keys.size() - begin);
     const bool last = begin + count == keys.size();
-    StatusOr<Ticket> part = StartSplit(type, table_id, keys.subspan(begin, count),
-                                       grads == nullptr ? nullptr : grads + begin * dim,
-                                       out_rows == nullptr ? nullptr : out_rows + begin * dim, create,
-                                       end_of_step && last, /*partial=*/!last);
+    StatusOr<Ticket> part = StartSplit(
+        type, table_id, keys.subspan(begin, count), grads == nullptr ? nullptr : grads + begin * dim,
+        out_rows == nullptr ? nullptr : out_rows + begin * dim, create, end_of_step && last, /*partial=*/!last);
     if (!part.ok()) {
       for (Ticket started : parts) Wait(started).IgnoreError();  // nothing may stay in flight
       return part.status();
@@ -318,7 +318,8 @@ Status PsClient::Impl::Wait(Ticket ticket) {
   if (it == requests.end()) return Status::NotFound("ticket ", ticket, " is not in flight");
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.timeout_ms);
   while (it->second.outstanding > 0) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       std::string missing;
       for (size_t s = 0; s < it->second.awaiting.size(); ++s) {
@@ -326,9 +327,9 @@ Status PsClient::Impl::Wait(Ticket ticket) {
         if (!missing.empty()) missing += ", ";
         missing += std::to_string(s) + " (" + options.server_endpoints[s] + ")";
       }
-      const Status status = Status::DeadlineExceeded(MessageTypeName(static_cast<uint16_t>(it->second.type)),
-                                                     " ticket ", ticket, ": no reply within ", options.timeout_ms,
-                                                     " ms from server(s) ", missing);
+      const Status status =
+          Status::DeadlineExceeded(MessageTypeName(static_cast<uint16_t>(it->second.type)), " ticket ", ticket,
+                                   ": no reply within ", options.timeout_ms, " ms from server(s) ", missing);
       Release(it->second);
       requests.erase(it);
       return status;
@@ -362,7 +363,7 @@ Status PsClient::Impl::ReceiveAll(int server) {
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;
       return net::ZmqStatus(e, "PsClient recv from server " + std::to_string(server),
-                       options.server_endpoints[static_cast<size_t>(server)]);
+                            options.server_endpoints[static_cast<size_t>(server)]);
     }
     HandleReply(server, frames);
   }
@@ -372,8 +373,8 @@ void PsClient::Impl::BadReply(int server, const Status& why) {
   ++bad_replies;
   if (ShouldLogNth(bad_replies)) {
     LOG(WARNING) << "PsClient dropped a reply from server " << server << " ("
-                 << options.server_endpoints[static_cast<size_t>(server)] << "): " << why << " [bad replies so far: "
-                 << bad_replies << "]";
+                 << options.server_endpoints[static_cast<size_t>(server)] << "): " << why
+                 << " [bad replies so far: " << bad_replies << "]";
   }
 }
 
@@ -402,8 +403,9 @@ void PsClient::Impl::HandleReply(int server, std::vector<zmq::message_t>& reply)
     return Finish(request, server, Status::DataLoss("malformed reply from server ", server, ": ", parsed.message()));
   }
   if (h.type != static_cast<uint16_t>(ReplyTypeOf(request.type))) {
-    const Status wrong = Status::DataLoss("server ", server, " answered ", MessageTypeName(static_cast<uint16_t>(request.type)),
-                                          " request_id ", h.request_id, " with ", MessageTypeName(h.type));
+    const Status wrong =
+        Status::DataLoss("server ", server, " answered ", MessageTypeName(static_cast<uint16_t>(request.type)),
+                         " request_id ", h.request_id, " with ", MessageTypeName(h.type));
     BadReply(server, wrong);
     return Finish(request, server, wrong);
   }
@@ -434,9 +436,9 @@ void PsClient::Impl::HandleReply(int server, std::vector<zmq::message_t>& reply)
           }
         }
         if (!found) {
-          return Finish(request, server,
-                        Status::FailedPrecondition("server ", server, " has no table ", table.id, " ('", table.name,
-                                                   "')"));
+          return Finish(
+              request, server,
+              Status::FailedPrecondition("server ", server, " has no table ", table.id, " ('", table.name, "')"));
         }
       }
       return Finish(request, server, Status::OK());
@@ -463,8 +465,8 @@ void PsClient::Impl::HandleReply(int server, std::vector<zmq::message_t>& reply)
     case MessageType::kPush:
       if (h.item_count != request.items_by_server[s]) {
         return Finish(request, server,
-                      Status::DataLoss("server ", server, " applied ", h.item_count, " of ",
-                                       request.items_by_server[s], " pushed rows"));
+                      Status::DataLoss("server ", server, " applied ", h.item_count, " of ", request.items_by_server[s],
+                                       " pushed rows"));
       }
       return Finish(request, server, Status::OK());
     case MessageType::kStats: {
@@ -547,8 +549,8 @@ StatusOr<std::vector<std::string>> PsClient::Checkpoint(uint64_t step, const std
 StatusOr<std::vector<ServerStats>> PsClient::Stats(bool with_checksums) {
   if (impl_->sockets.empty()) return Status::FailedPrecondition("PsClient: Stats before Connect");
   std::vector<ServerStats> stats(static_cast<size_t>(impl_->num_servers()));
-  ASSIGN_OR_RETURN(Ticket ticket, impl_->StartControl(MessageType::kStats, &stats,
-                                                      with_checksums ? kFlagChecksums : uint16_t{0}));
+  ASSIGN_OR_RETURN(Ticket ticket,
+                   impl_->StartControl(MessageType::kStats, &stats, with_checksums ? kFlagChecksums : uint16_t{0}));
   RETURN_IF_ERROR(impl_->Wait(ticket).WithContext("STATS"));
   return stats;
 }

@@ -39,7 +39,10 @@ struct Server::Impl {
     std::vector<zmq::message_t> frames;
   };
   Impl(zmq::context_t* context_in, ServerOptions options_in)
-      : context(context_in), options(std::move(options_in)), barrier(options.sync_workers), rows(options.tables.size()) {}
+      : context(context_in),
+        options(std::move(options_in)),
+        barrier(options.sync_workers),
+        rows(options.tables.size()) {}
 
   Status Bind();
   Status Run();
@@ -76,8 +79,8 @@ struct Server::Impl {
   }
   bool sync() const { return options.sync_workers > 0; }
   MessageHeader ReplyHeader(const MessageHeader& request) const {
-    MessageHeader reply = MakeHeader(ReplyTypeOf(static_cast<MessageType>(request.type)), options.job_token,
-                                     request.request_id);
+    MessageHeader reply =
+        MakeHeader(ReplyTypeOf(static_cast<MessageType>(request.type)), options.job_token, request.request_id);
     return reply;
   }
 
@@ -132,10 +135,11 @@ Status Server::Impl::Bind() {
     // client can need, before the server allocates it.
     int max_dim = 0;
     for (const sparse::TableConfig& table : options.tables) max_dim = std::max(max_dim, table.dim);
-    s->set(zmq::sockopt::maxmsgsize, options.max_keys_per_message == 0
-                                         ? int64_t{-1}
-                                         : static_cast<int64_t>(MaxRequestFrameBytes(options.max_keys_per_message, max_dim)));
-    RETURN_IF_ERROR(net::ApplyCurveServer(s.get(), options.curve).WithContext("server " + std::to_string(options.rank)));
+    s->set(zmq::sockopt::maxmsgsize, options.max_keys_per_message == 0 ? int64_t{-1}
+                                                                       : static_cast<int64_t>(MaxRequestFrameBytes(
+                                                                             options.max_keys_per_message, max_dim)));
+    RETURN_IF_ERROR(
+        net::ApplyCurveServer(s.get(), options.curve).WithContext("server " + std::to_string(options.rank)));
     if (options.max_connections > 0 && options.bind_endpoint.starts_with("tcp://")) {
       ASSIGN_OR_RETURN(connection_cap, net::ConnectionCap::Start(context, s.get(), options.max_connections,
                                                                  "server " + std::to_string(options.rank)));
@@ -153,7 +157,6 @@ Status Server::Impl::Bind() {
   LOG(INFO) << "server " << options.rank << " bound " << endpoint << " with " << shard->tables().size() << " table(s)";
   return Status::OK();
 }
-
 
 Status Server::Impl::Run() {
   if (socket == nullptr) return Status::FailedPrecondition("server ", options.rank, ": Run before a successful Bind");
@@ -210,8 +213,7 @@ void Server::Impl::Reject(const zmq::message_t& identity, const MessageHeader& h
                  << (authenticated ? "authenticated " + MessageTypeName(header.type) + " request_id " +
                                          std::to_string(header.request_id)
                                    : std::string("unauthenticated, no reply"))
-                 << "): " << why
-                 << " [rejected so far: " << n << "]";
+                 << "): " << why << " [rejected so far: " << n << "]";
   }
 }
 
@@ -222,13 +224,14 @@ Status Server::Impl::Send(zmq::message_t& identity, const MessageHeader& header,
   try {
     socket->send(identity, zmq::send_flags::sndmore);
     socket->send(header_frame, payload0 != nullptr ? zmq::send_flags::sndmore : zmq::send_flags::none);
-    if (payload0 != nullptr) socket->send(*payload0, payload1 != nullptr ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    if (payload0 != nullptr)
+      socket->send(*payload0, payload1 != nullptr ? zmq::send_flags::sndmore : zmq::send_flags::none);
     if (payload1 != nullptr) socket->send(*payload1, zmq::send_flags::none);
   } catch (const zmq::error_t& e) {
     if (e.num() == ETERM) return net::ZmqStatus(e, "server " + std::to_string(options.rank) + " send", endpoint);
     // A peer that went away is not the server's failure.
-    LOG(WARNING) << "server " << options.rank << " could not reply " << MessageTypeName(header.type)
-                 << " to peer " << PeerName(identity) << ": " << e.what();
+    LOG(WARNING) << "server " << options.rank << " could not reply " << MessageTypeName(header.type) << " to peer "
+                 << PeerName(identity) << ": " << e.what();
   }
   return Status::OK();
 }
@@ -269,8 +272,8 @@ Status Server::Impl::Handle(std::vector<zmq::message_t>& frames) {
     }
     return Status::OK();
   }
-  VLOG(1) << "server " << options.rank << " " << MessageTypeName(h.type) << " request_id " << h.request_id
-          << " table " << h.table_id << " items " << h.item_count;
+  VLOG(1) << "server " << options.rank << " " << MessageTypeName(h.type) << " request_id " << h.request_id << " table "
+          << h.table_id << " items " << h.item_count;
   // A held --sync request keeps the frames; the reply of a failure needs the
   // identity after that.
   zmq::message_t requester(identity.data(), identity.size());
@@ -283,8 +286,7 @@ Status Server::Impl::Handle(std::vector<zmq::message_t>& frames) {
   return status;
 }
 
-Status Server::Impl::Dispatch(const MessageHeader& h, std::vector<zmq::message_t>& frames,
-                              zmq::message_t& requester) {
+Status Server::Impl::Dispatch(const MessageHeader& h, std::vector<zmq::message_t>& frames, zmq::message_t& requester) {
   zmq::message_t& identity = frames[0];
   const std::vector<std::unique_ptr<storage::SparseTable>>& tables = shard->tables();
   switch (static_cast<MessageType>(h.type)) {
@@ -355,8 +357,8 @@ Status Server::Impl::HandlePull(zmq::message_t& identity, const MessageHeader& h
   // A creating pull of step t is answered after step t - 1 is applied
   // (--sync): its rows' last step is then t, the applied steps.
   const uint32_t now = sync() ? static_cast<uint32_t>(barrier.applied_steps()) : push_clock;
-  RETURN_IF_ERROR(table->PullBatch(static_cast<const char*>(keys.data()), n, create, now,
-                                   static_cast<char*>(values.data())));
+  RETURN_IF_ERROR(
+      table->PullBatch(static_cast<const char*>(keys.data()), n, create, now, static_cast<char*>(values.data())));
   rows[index].store(table->num_rows(), std::memory_order_relaxed);
   pulls.fetch_add(1, std::memory_order_relaxed);
   MessageHeader reply = ReplyHeader(h);
@@ -377,8 +379,8 @@ Status Server::Impl::HandlePush(zmq::message_t& identity, const MessageHeader& h
   const uint32_t stamp = sync() ? static_cast<uint32_t>(h.step + 1) : push_clock + 1;
   if (sync() || (h.flags & kFlagPartial) == 0) push_clock = stamp;
   // Gradients are read in place from the frame (no per-row copy).
-  RETURN_IF_ERROR(table->PushBatch(static_cast<const char*>(keys.data()), static_cast<const char*>(grads.data()), n,
-                                   stamp));
+  RETURN_IF_ERROR(
+      table->PushBatch(static_cast<const char*>(keys.data()), static_cast<const char*>(grads.data()), n, stamp));
   RETURN_IF_ERROR(shard->MaybeExpire(push_clock));
   CountRows();
   pushes.fetch_add(1, std::memory_order_relaxed);
@@ -390,17 +392,16 @@ Status Server::Impl::HandlePush(zmq::message_t& identity, const MessageHeader& h
 Status Server::Impl::HandleCheckpoint(zmq::message_t& identity, const MessageHeader& h, const zmq::message_t& dir) {
   const std::string path(static_cast<const char*>(dir.data()), dir.size());
   if (sync() && (h.step != barrier.applied_steps() || barrier.buffered_steps() > 0)) {
-    return Refuse(identity, h,
-                  Status::FailedPrecondition("CHECKPOINT of step ", h.step, " while ", barrier.applied_steps(),
-                                             " steps are applied and ", barrier.buffered_steps(),
-                                             " are buffered (--sync)"));
+    return Refuse(
+        identity, h,
+        Status::FailedPrecondition("CHECKPOINT of step ", h.step, " while ", barrier.applied_steps(),
+                                   " steps are applied and ", barrier.buffered_steps(), " are buffered (--sync)"));
   }
   storage::ServerState state;
   state.rank = options.rank;
   state.applied_steps = barrier.applied_steps();
   state.push_clock = push_clock;
-  StatusOr<std::vector<storage::FileEntry>> files =
-      shard->WriteCheckpoint(path, state);
+  StatusOr<std::vector<storage::FileEntry>> files = shard->WriteCheckpoint(path, state);
   if (!files.ok()) {
     LOG(ERROR) << "server " << options.rank << " could not write its shard of checkpoint step " << h.step << ": "
                << files.status();

@@ -47,26 +47,24 @@
 #include "common/status.h"
 #include "net/curve.h"
 #include "ps/wire.h"
-#include "storage/rocks_tier.h"
 #include "sparse/table_config.h"
+#include "storage/rocks_tier.h"
 
-namespace ember::ps {
-
-}  // namespace ember::ps
+namespace ember::ps {}  // namespace ember::ps
 namespace ember::storage {
 class SparseTable;
 }  // namespace ember::storage
 namespace ember::ps {
 
 struct ServerOptions {
-  int rank = 0;                 // this server's index in [0, num_servers)
-  int num_servers = 1;          // servers in the job (keys are theirs by OwnerOfKey)
-  std::string bind_endpoint;    // "inproc://ember-server-0" or "tcp://127.0.0.1:*". REQUIRED.
-  uint64_t job_token = 0;       // every message must carry it
-  uint64_t seed = 1;            // initializer seed; Default: 1
+  int rank = 0;               // this server's index in [0, num_servers)
+  int num_servers = 1;        // servers in the job (keys are theirs by OwnerOfKey)
+  std::string bind_endpoint;  // "inproc://ember-server-0" or "tcp://127.0.0.1:*". REQUIRED.
+  uint64_t job_token = 0;     // every message must carry it
+  uint64_t seed = 1;          // initializer seed; Default: 1
   std::vector<sparse::TableConfig> tables;
-  int poll_interval_ms = 50;    // how often Run checks for Stop(). Default: 50 ms
-  int linger_ms = 1000;         // how long unsent replies outlive the socket. Default: 1 s
+  int poll_interval_ms = 50;  // how often Run checks for Stop(). Default: 50 ms
+  int linger_ms = 1000;       // how long unsent replies outlive the socket. Default: 1 s
   // The most keys a client puts in one request (ClientOptions's field of
   // the same name). The socket takes no frame larger than such a request
   // needs (MaxRequestFrameBytes with the widest table): libzmq disconnects a
@@ -110,7 +108,7 @@ struct ServerOptions {
 struct ServerStats {
   std::vector<int64_t> rows_per_table;  // in the order of ServerOptions::tables
   int64_t rejected_messages = 0;
-  int64_t pulls = 0, pushes = 0;        // requests served
+  int64_t pulls = 0, pushes = 0;  // requests served
   // --sync: pushes buffered until every worker ends their step, and creating
   // pulls held until the steps before theirs are applied. Filled only by
   // Server::stats() (not sent over the wire).

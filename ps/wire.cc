@@ -12,25 +12,37 @@ constexpr size_t kMaxErrorMessageBytes = 1 << 16;
 
 struct Expect {
   size_t frames = 0;
-  bool table = false;      // table_id must name a table and value_dim match its dim
+  bool table = false;          // table_id must name a table and value_dim match its dim
   uint16_t flags_allowed = 0;  // the flags this type may carry
-  bool aux_allowed = false;     // aux and step may be non-zero
+  bool aux_allowed = false;    // aux and step may be non-zero
 };
 
 Expect ExpectFor(MessageType type) {
   switch (type) {
-    case MessageType::kHello: return {0, false, 0, false};
-    case MessageType::kHelloReply: return {1, false, 0, true};
-    case MessageType::kPull: return {1, true, kFlagNoCreate, true};
-    case MessageType::kPullReply: return {1, true, 0, false};
-    case MessageType::kPush: return {2, true, kFlagEndOfStep | kFlagPartial, true};
-    case MessageType::kPushReply: return {0, false, 0, false};
-    case MessageType::kStats: return {0, false, kFlagChecksums, false};
-    case MessageType::kStatsReply: return {1, false, 0, false};
-    case MessageType::kShutdown: return {0, false, 0, false};
-    case MessageType::kShutdownReply: return {0, false, 0, false};
-    case MessageType::kCheckpoint: return {1, false, 0, true};
-    case MessageType::kCheckpointReply: return {1, false, 0, false};
+    case MessageType::kHello:
+      return {0, false, 0, false};
+    case MessageType::kHelloReply:
+      return {1, false, 0, true};
+    case MessageType::kPull:
+      return {1, true, kFlagNoCreate, true};
+    case MessageType::kPullReply:
+      return {1, true, 0, false};
+    case MessageType::kPush:
+      return {2, true, kFlagEndOfStep | kFlagPartial, true};
+    case MessageType::kPushReply:
+      return {0, false, 0, false};
+    case MessageType::kStats:
+      return {0, false, kFlagChecksums, false};
+    case MessageType::kStatsReply:
+      return {1, false, 0, false};
+    case MessageType::kShutdown:
+      return {0, false, 0, false};
+    case MessageType::kShutdownReply:
+      return {0, false, 0, false};
+    case MessageType::kCheckpoint:
+      return {1, false, 0, true};
+    case MessageType::kCheckpointReply:
+      return {1, false, 0, false};
   }
   return {};
 }
@@ -58,18 +70,30 @@ bool IsKnownMessageType(uint16_t type) {
 
 std::string MessageTypeName(uint16_t type) {
   switch (static_cast<MessageType>(type)) {
-    case MessageType::kHello: return "HELLO";
-    case MessageType::kPull: return "PULL";
-    case MessageType::kPush: return "PUSH";
-    case MessageType::kStats: return "STATS";
-    case MessageType::kShutdown: return "SHUTDOWN";
-    case MessageType::kHelloReply: return "HELLO_REPLY";
-    case MessageType::kPullReply: return "PULL_REPLY";
-    case MessageType::kPushReply: return "PUSH_REPLY";
-    case MessageType::kStatsReply: return "STATS_REPLY";
-    case MessageType::kShutdownReply: return "SHUTDOWN_REPLY";
-    case MessageType::kCheckpoint: return "CHECKPOINT";
-    case MessageType::kCheckpointReply: return "CHECKPOINT_REPLY";
+    case MessageType::kHello:
+      return "HELLO";
+    case MessageType::kPull:
+      return "PULL";
+    case MessageType::kPush:
+      return "PUSH";
+    case MessageType::kStats:
+      return "STATS";
+    case MessageType::kShutdown:
+      return "SHUTDOWN";
+    case MessageType::kHelloReply:
+      return "HELLO_REPLY";
+    case MessageType::kPullReply:
+      return "PULL_REPLY";
+    case MessageType::kPushReply:
+      return "PUSH_REPLY";
+    case MessageType::kStatsReply:
+      return "STATS_REPLY";
+    case MessageType::kShutdownReply:
+      return "SHUTDOWN_REPLY";
+    case MessageType::kCheckpoint:
+      return "CHECKPOINT";
+    case MessageType::kCheckpointReply:
+      return "CHECKPOINT_REPLY";
   }
   return "TYPE(" + std::to_string(type) + ")";
 }

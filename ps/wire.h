@@ -97,18 +97,18 @@ inline MessageType ReplyTypeOf(MessageType request) {
 struct MessageHeader {
   uint32_t magic = kWireMagic;
   uint16_t version = kWireVersion;
-  uint16_t type = 0;          // a MessageType value; raw so unknown values survive decoding
-  uint16_t status_code = 0;   // a StatusCode; 0 in requests and successful replies
-  uint16_t flags = 0;         // kFlagNoCreate on PULL, kFlagEndOfStep and kFlagPartial on PUSH, kFlagChecksums on STATS
-  uint32_t table_id = 0;      // PULL, PUSH and their replies; 0 elsewhere
+  uint16_t type = 0;         // a MessageType value; raw so unknown values survive decoding
+  uint16_t status_code = 0;  // a StatusCode; 0 in requests and successful replies
+  uint16_t flags = 0;        // kFlagNoCreate on PULL, kFlagEndOfStep and kFlagPartial on PUSH, kFlagChecksums on STATS
+  uint32_t table_id = 0;     // PULL, PUSH and their replies; 0 elsewhere
   uint64_t job_token = 0;
-  uint64_t request_id = 0;    // chosen by the client, echoed by the server
-  uint64_t item_count = 0;    // keys, table entries or stats entries (per type)
-  uint64_t payload_bytes = 0; // sum of the sizes of the frames after the header
-  uint32_t value_dim = 0;     // floats per row for PULL, PULL_REPLY, PUSH; 0 elsewhere
-  uint32_t aux = 0;           // HELLO_REPLY: the server's rank; PULL, PUSH: the worker's rank; 0 elsewhere
-  uint64_t step = 0;          // PULL, PUSH: the worker's global step (--sync orders by it); CHECKPOINT:
-                              // the checkpoint's step; 0 elsewhere
+  uint64_t request_id = 0;     // chosen by the client, echoed by the server
+  uint64_t item_count = 0;     // keys, table entries or stats entries (per type)
+  uint64_t payload_bytes = 0;  // sum of the sizes of the frames after the header
+  uint32_t value_dim = 0;      // floats per row for PULL, PULL_REPLY, PUSH; 0 elsewhere
+  uint32_t aux = 0;            // HELLO_REPLY: the server's rank; PULL, PUSH: the worker's rank; 0 elsewhere
+  uint64_t step = 0;           // PULL, PUSH: the worker's global step (--sync orders by it); CHECKPOINT:
+                               // the checkpoint's step; 0 elsewhere
 };
 
 MessageHeader MakeHeader(MessageType type, uint64_t job_token, uint64_t request_id);
@@ -147,7 +147,7 @@ Status ValidateMessage(const MessageHeader& header, std::span<const size_t> payl
 // ValidateMessage; the first failure is returned.
 // *authenticated is set to true exactly when magic, version and token are
 // right, i.e. when the sender may be sent an error reply.
-Status ParseMessage(std::span<const std::string_view> frames, uint64_t job_token,
-                    const TableDimFn& table_dim, MessageHeader* header, bool* authenticated);
+Status ParseMessage(std::span<const std::string_view> frames, uint64_t job_token, const TableDimFn& table_dim,
+                    MessageHeader* header, bool* authenticated);
 
 }  // namespace ember::ps

@@ -27,10 +27,9 @@ StatusOr<std::optional<EpochEvaluation>> EvalAggregator::Add(const net::ControlM
   const bool complete = found != epochs_.end() && found->second.complete[rank];
   const size_t samples_in = found == epochs_.end() ? 0 : found->second.labels[rank].size();
   if (complete || part.eval_offset != samples_in) {
-    return Status::FailedPrecondition("eval result part of epoch ", part.epoch, " from rank ", rank, " at sample ",
-                                      part.eval_offset, ": ",
-                                      complete ? "after the last part" : "out of order, expected sample " +
-                                                                             std::to_string(samples_in));
+    return Status::FailedPrecondition(
+        "eval result part of epoch ", part.epoch, " from rank ", rank, " at sample ", part.eval_offset, ": ",
+        complete ? "after the last part" : "out of order, expected sample " + std::to_string(samples_in));
   }
   if (found == epochs_.end()) {
     found = epochs_.emplace(part.epoch, Epoch{}).first;

@@ -112,8 +112,7 @@ void HeartbeatSender::Loop() {
         last_answer = HeartbeatClock::now();
       } else {
         LOG(WARNING) << "dropped a heartbeat answer: "
-                     << (decoded.ok() ? Status::DataLoss("type ", static_cast<int>(answer.type), " rank ",
-                                                         answer.rank)
+                     << (decoded.ok() ? Status::DataLoss("type ", static_cast<int>(answer.type), " rank ", answer.rank)
                                       : decoded);
       }
     }
@@ -191,9 +190,9 @@ Status HeartbeatMonitor::Check() {
     if (silent_longest == nullptr || entry.last_heard < silent_longest->last_heard) silent_longest = &entry;
   }
   if (silent_longest == nullptr) return Status::OK();
-  const std::string line = DeadRankLine(silent_longest->rank.world_rank, silent_longest->rank.role,
-                                        silent_longest->rank.host, Seconds(now - silent_longest->last_heard),
-                                        options_.newest_checkpoint);
+  const std::string line =
+      DeadRankLine(silent_longest->rank.world_rank, silent_longest->rank.role, silent_longest->rank.host,
+                   Seconds(now - silent_longest->last_heard), options_.newest_checkpoint);
   if (options_.on_dead) options_.on_dead(line);
   return Status::Aborted(line);
 }

@@ -40,15 +40,15 @@
 #include <zmq_addon.hpp>
 
 #include "common/status.h"
-#include "net/curve.h"
 #include "net/control.h"
+#include "net/curve.h"
 
 namespace ember::scheduler {
 
 using HeartbeatClock = std::chrono::steady_clock;
 
 struct HeartbeatOptions {
-  std::chrono::milliseconds interval{1000};  // between two heartbeats. Default: 1 s
+  std::chrono::milliseconds interval{1000};   // between two heartbeats. Default: 1 s
   std::chrono::milliseconds timeout{10'000};  // silence after which a peer is dead. Default: 10 s
 };
 
@@ -65,8 +65,8 @@ struct HeartbeatSenderOptions {
   std::string scheduler_endpoint;  // REQUIRED: the scheduler's control endpoint
   std::string scheduler_host;      // for the dead line
   uint64_t job_token = 0;
-  uint32_t world_rank = 0;         // this process's rank in MPI_COMM_WORLD (>= 1)
-  net::CurveKeys curve;             // --curve: the job's keys (net/curve.h). Default: empty, plain
+  uint32_t world_rank = 0;  // this process's rank in MPI_COMM_WORLD (>= 1)
+  net::CurveKeys curve;     // --curve: the job's keys (net/curve.h). Default: empty, plain
   // Called once, on the sender's thread, with the dead line when the
   // scheduler has not answered for `timeout`. Default: print it to stderr.
   std::function<void(const std::string& line)> on_scheduler_dead;
@@ -109,8 +109,8 @@ struct WatchedRank {
 struct HeartbeatMonitorOptions {
   HeartbeatOptions heartbeat;
   uint64_t job_token = 0;
-  std::vector<WatchedRank> ranks;           // every rank that heartbeats (not the scheduler)
-  std::string newest_checkpoint = "none";   // named in the dead line
+  std::vector<WatchedRank> ranks;          // every rank that heartbeats (not the scheduler)
+  std::string newest_checkpoint = "none";  // named in the dead line
   // Called with the dead line of the first rank found silent past the
   // timeout, on the scheduler's thread. Default: none (Check returns Aborted).
   std::function<void(const std::string& line)> on_dead;

@@ -32,8 +32,8 @@ struct JobResult {
   int64_t steps = 0;
   int64_t samples = 0;
   double samples_per_sec = 0;
-  std::vector<EvalMetrics> evals;  // one per epoch when there are eval files
-  std::vector<int64_t> rows_per_server;  // rows of all tables held by each server at the end
+  std::vector<EvalMetrics> evals;         // one per epoch when there are eval files
+  std::vector<int64_t> rows_per_server;   // rows of all tables held by each server at the end
   std::vector<uint64_t> dense_checksums;  // per worker rank: worker::DenseChecksum of its final dense parameters
   // Per server rank: its tables' SparseTable::Checksum, chained in table
   // order (h = Mix64(h ^ checksum)). Bitwise-equal rows give equal values.

@@ -46,9 +46,7 @@ Status Reporter::Open() {
   return Status::OK();
 }
 
-void Reporter::WriteLine(const std::string& line) {
-  *options_.out << line << '\n' << std::flush;
-}
+void Reporter::WriteLine(const std::string& line) { *options_.out << line << '\n' << std::flush; }
 
 void Reporter::WriteJson(const std::string& json_line) {
   if (metrics_.is_open()) {

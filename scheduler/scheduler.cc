@@ -28,10 +28,14 @@ ReporterOptions ReporterOptionsOf(const SchedulerOptions& options) {
 // The messages the scheduler sends, as error messages name them.
 std::string ControlTypeName(net::ControlType type) {
   switch (type) {
-    case net::ControlType::kStart: return "START";
-    case net::ControlType::kCheckpointWrite: return "CHECKPOINT_WRITE";
-    case net::ControlType::kCheckpointDone: return "CHECKPOINT_DONE";
-    default: return "control type " + std::to_string(static_cast<int>(type));
+    case net::ControlType::kStart:
+      return "START";
+    case net::ControlType::kCheckpointWrite:
+      return "CHECKPOINT_WRITE";
+    case net::ControlType::kCheckpointDone:
+      return "CHECKPOINT_DONE";
+    default:
+      return "control type " + std::to_string(static_cast<int>(type));
   }
 }
 
@@ -66,7 +70,8 @@ Status Scheduler::Bind() {
 
 StatusOr<JobResult> Scheduler::Run() {
   SetThreadRole("scheduler", 0);
-  if (heartbeats_ != nullptr && !options_.resumed_from.empty()) heartbeats_->set_newest_checkpoint(options_.resumed_from);
+  if (heartbeats_ != nullptr && !options_.resumed_from.empty())
+    heartbeats_->set_newest_checkpoint(options_.resumed_from);
   JobResult result;
   Status status = Coordinate(&result);
   // Stop the servers whatever happened.
@@ -163,8 +168,7 @@ StatusOr<bool> Scheduler::ReceiveFrames(std::vector<zmq::message_t>* frames) {
 
 Status Scheduler::Dispatch(std::vector<zmq::message_t> frames, JobResult* result) {
   if (frames.size() < 2) {
-    LOG_IF(WARNING, CountDropped()) << "dropped a control message of " << frames.size() << " frames"
-                                    << DroppedSoFar();
+    LOG_IF(WARNING, CountDropped()) << "dropped a control message of " << frames.size() << " frames" << DroppedSoFar();
     return Status::OK();
   }
   const std::string routing_id = frames[0].to_string();
@@ -178,9 +182,10 @@ Status Scheduler::Dispatch(std::vector<zmq::message_t> frames, JobResult* result
     return Status::OK();
   }
   if (!decoded.ok() || message.rank >= static_cast<uint32_t>(options_.num_workers)) {
-    LOG_IF(WARNING, CountDropped())
-        << "dropped a control message: "
-        << (decoded.ok() ? Status::DataLoss("rank ", message.rank, " out of range") : decoded) << DroppedSoFar();
+    LOG_IF(WARNING, CountDropped()) << "dropped a control message: "
+                                    << (decoded.ok() ? Status::DataLoss("rank ", message.rank, " out of range")
+                                                     : decoded)
+                                    << DroppedSoFar();
     return Status::OK();
   }
   const int rank = static_cast<int>(message.rank);
@@ -293,7 +298,8 @@ Status Scheduler::OnCheckpointMessage(const net::ControlMessage& message, JobRes
   const int num_workers = options_.num_workers;
   const auto step = static_cast<int64_t>(message.step);
   if (options_.checkpoint_dir.empty()) {
-    return Status::FailedPrecondition("worker ", message.rank, " asked for a checkpoint, but there is no --checkpoint_dir");
+    return Status::FailedPrecondition("worker ", message.rank,
+                                      " asked for a checkpoint, but there is no --checkpoint_dir");
   }
   if (round_.step != -1 && round_.step != step) {
     return Status::Internal("worker ", message.rank, " is at the checkpoint of step ", step, " while the one of step ",
@@ -372,7 +378,6 @@ Status Scheduler::PollCheckpoint(JobResult* result) {
   round_ = CheckpointRound{};
   return SendToEveryWorker(net::ControlType::kCheckpointDone, static_cast<uint64_t>(step), committed);
 }
-
 
 Status Scheduler::SendToWorker(int rank, const net::ControlMessage& message) {
   try {

@@ -44,10 +44,10 @@
 namespace ember::scheduler {
 
 struct SchedulerOptions {
-  std::string bind_endpoint;                  // REQUIRED: "inproc://..." or "tcp://host:*"
+  std::string bind_endpoint;  // REQUIRED: "inproc://..." or "tcp://host:*"
   int num_workers = 1;
   std::vector<std::string> server_endpoints;  // REQUIRED: to stop the servers at the end
-  std::vector<sparse::TableConfig> tables;        // the job's tables (for the servers' client)
+  std::vector<sparse::TableConfig> tables;    // the job's tables (for the servers' client)
   uint64_t job_token = 0;
   int epochs = 1;
   bool has_eval = false;
@@ -55,7 +55,7 @@ struct SchedulerOptions {
   // starts at each positive row; data/interactions.h) and the scheduler adds
   // HR@ranking_k and NDCG@ranking_k to AUC and logloss. Default: 0, off
   int ranking_k = 0;
-  std::string metrics_out;                    // Default: none. JSON lines file
+  std::string metrics_out;  // Default: none. JSON lines file
   // The progress, eval, checkpoint and final lines (scheduler/reporter.h);
   // not owned. Default: std::cout
   std::ostream* report_out = &std::cout;
@@ -63,7 +63,7 @@ struct SchedulerOptions {
   // worker-rank order (for files split by byte ranges: the eval files'
   // order), rewritten after every epoch. Default: none
   std::string eval_scores_out;
-  int register_timeout_ms = 120'000;          // Default: 2 min for every worker to register
+  int register_timeout_ms = 120'000;  // Default: 2 min for every worker to register
   // --curve: the control ROUTER is a CURVE server, and the client that stops
   // the servers a CURVE client, with the job's keys (net/curve.h). Default:
   // empty, plain.
@@ -79,10 +79,10 @@ struct SchedulerOptions {
   // shape), renames the folder to step-N/, keeps the newest
   // keep_checkpoints, and lets the workers go on. Default: none
   std::string checkpoint_dir;
-  int keep_checkpoints = 3;                   // Default: 3
-  int num_servers = 1;                        // recorded in the MANIFEST
+  int keep_checkpoints = 3;                                 // Default: 3
+  int num_servers = 1;                                      // recorded in the MANIFEST
   std::vector<std::pair<std::string, std::string>> config;  // the model configuration (MANIFEST)
-  std::string resumed_from;                   // the checkpoint this run resumed from; Default: none
+  std::string resumed_from;                                 // the checkpoint this run resumed from; Default: none
 };
 
 class Scheduler {

@@ -19,8 +19,8 @@
 namespace ember::sparse {
 
 struct UniqueKeys {
-  std::vector<Key> keys;        // distinct keys, in order of first occurrence
-  std::vector<int32_t> inverse; // keys[inverse[i]] == input[i]
+  std::vector<Key> keys;         // distinct keys, in order of first occurrence
+  std::vector<int32_t> inverse;  // keys[inverse[i]] == input[i]
 };
 
 // Fills *out from `keys` (fewer than 2^31 of them), reusing out's capacity.

@@ -10,16 +10,19 @@ StatusOr<SparseOptimizerType> ParseSparseOptimizerType(std::string_view name) {
   if (name == "adagrad") return SparseOptimizerType::kAdagrad;
   if (name == "ftrl") return SparseOptimizerType::kFtrl;
   if (name == "adam") return SparseOptimizerType::kAdam;
-  return Status::InvalidArgument("unknown sparse optimizer '", name,
-                                 "' (expected sgd, adagrad, ftrl or adam)");
+  return Status::InvalidArgument("unknown sparse optimizer '", name, "' (expected sgd, adagrad, ftrl or adam)");
 }
 
 std::string_view SparseOptimizerTypeName(SparseOptimizerType type) {
   switch (type) {
-    case SparseOptimizerType::kSgd: return "sgd";
-    case SparseOptimizerType::kAdagrad: return "adagrad";
-    case SparseOptimizerType::kFtrl: return "ftrl";
-    case SparseOptimizerType::kAdam: return "adam";
+    case SparseOptimizerType::kSgd:
+      return "sgd";
+    case SparseOptimizerType::kAdagrad:
+      return "adagrad";
+    case SparseOptimizerType::kFtrl:
+      return "ftrl";
+    case SparseOptimizerType::kAdam:
+      return "adam";
   }
   return "unknown";
 }
@@ -28,24 +31,26 @@ StatusOr<InitializerType> ParseInitializerType(std::string_view name) {
   if (name == "zeros") return InitializerType::kZeros;
   if (name == "normal") return InitializerType::kNormal;
   if (name == "uniform") return InitializerType::kUniform;
-  return Status::InvalidArgument("unknown initializer '", name,
-                                 "' (expected zeros, normal or uniform)");
+  return Status::InvalidArgument("unknown initializer '", name, "' (expected zeros, normal or uniform)");
 }
 
 int OptimizerStateFloats(SparseOptimizerType type, int dim) {
   switch (type) {
-    case SparseOptimizerType::kSgd: return 0;
-    case SparseOptimizerType::kAdagrad: return dim;
-    case SparseOptimizerType::kFtrl: return 2 * dim;
-    case SparseOptimizerType::kAdam: return 2 * dim;
+    case SparseOptimizerType::kSgd:
+      return 0;
+    case SparseOptimizerType::kAdagrad:
+      return dim;
+    case SparseOptimizerType::kFtrl:
+      return 2 * dim;
+    case SparseOptimizerType::kAdam:
+      return 2 * dim;
   }
   return 0;
 }
 
 Status ValidateTableConfig(const TableConfig& table) {
   const auto bad = [&](std::string_view field, auto value, std::string_view want) {
-    return Status::InvalidArgument("table ", table.id, " ('", table.name, "'): ", field, " = ", value,
-                                   ", want ", want);
+    return Status::InvalidArgument("table ", table.id, " ('", table.name, "'): ", field, " = ", value, ", want ", want);
   };
   constexpr int kMaxDim = 1 << 16;
   if (table.dim < 1 || table.dim > kMaxDim) return bad("dim", table.dim, "1..65536");

@@ -28,8 +28,8 @@ std::string_view SparseOptimizerTypeName(SparseOptimizerType type);
 
 struct SparseOptimizerConfig {
   SparseOptimizerType type = SparseOptimizerType::kAdagrad;  // Default: AdaGrad
-  float learning_rate = 0.05f;        // sgd, adagrad, adam. Default: 0.05
-  float initial_accumulator = 0.1f;   // adagrad: the accumulator of a new row. Default: 0.1
+  float learning_rate = 0.05f;                               // sgd, adagrad, adam. Default: 0.05
+  float initial_accumulator = 0.1f;                          // adagrad: the accumulator of a new row. Default: 0.1
   // FTRL-Proximal, McMahan et al. 2013 ("Ad Click Prediction: a View from
   // the Trenches"), Algorithm 1, per coordinate.
   float ftrl_alpha = 0.05f, ftrl_beta = 1.0f, ftrl_l1 = 1.0f, ftrl_l2 = 1.0f;
@@ -43,12 +43,12 @@ enum class InitializerType : uint8_t { kZeros, kNormal, kUniform };
 StatusOr<InitializerType> ParseInitializerType(std::string_view name);
 
 struct TableConfig {
-  uint32_t id = 0;          // unique in the job; the wire carries it
-  std::string name;         // for messages and checkpoints
-  int dim = 1;              // floats per row, >= 1
+  uint32_t id = 0;   // unique in the job; the wire carries it
+  std::string name;  // for messages and checkpoints
+  int dim = 1;       // floats per row, >= 1
   SparseOptimizerConfig optimizer;
   InitializerType initializer = InitializerType::kZeros;  // Default: zeros
-  float init_scale = 0.01f;  // stddev for normal, half-width for uniform
+  float init_scale = 0.01f;                               // stddev for normal, half-width for uniform
   // A row's initial value depends only on (seed, table id, key), not on the
   // order in which keys arrive, so runs are reproducible.
 };

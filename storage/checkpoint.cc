@@ -130,8 +130,8 @@ Status CommitCheckpoint(const std::string& root, int64_t step, const Manifest& m
       return Status::DataLoss("checkpoint ", tmp, ": listed file ", file.path, " is missing: ", std::strerror(errno));
     }
     if (static_cast<uint64_t>(st.st_size) != file.bytes) {
-      return Status::DataLoss("checkpoint ", tmp, ": ", file.path, " has ", st.st_size,
-                              " bytes, its entry says ", file.bytes);
+      return Status::DataLoss("checkpoint ", tmp, ": ", file.path, " has ", st.st_size, " bytes, its entry says ",
+                              file.bytes);
     }
   }
   ReachCrashPoint(CrashPoint::kBeforeManifest);
@@ -195,9 +195,9 @@ StatusOr<std::string> ResolveResume(const std::string& root, const std::string& 
         names += (i > 0 ? ", " : "") + CheckpointName(listing.incomplete[i]);
       }
       if (listing.incomplete.size() > 10) names += ", ...";
-      return Status::DataLoss("no complete checkpoint under ", root, ": ", listing.incomplete.size(),
-                              " step director", listing.incomplete.size() == 1 ? "y" : "ies", " without a MANIFEST (",
-                              names, "); refusing to start fresh over them: resume one by path once its MANIFEST "
+      return Status::DataLoss("no complete checkpoint under ", root, ": ", listing.incomplete.size(), " step director",
+                              listing.incomplete.size() == 1 ? "y" : "ies", " without a MANIFEST (", names,
+                              "); refusing to start fresh over them: resume one by path once its MANIFEST "
                               "is back, or move them away");
     }
     if (listing.complete.empty()) {
@@ -212,9 +212,8 @@ StatusOr<std::string> ResolveResume(const std::string& root, const std::string& 
     return root + "/" + CheckpointName(listing.complete.back());
   }
   int64_t step;
-  const std::string dir = !spec.empty() && ParseInt(std::string_view(spec), &step)
-                              ? root + "/" + CheckpointName(step)
-                              : spec;
+  const std::string dir =
+      !spec.empty() && ParseInt(std::string_view(spec), &step) ? root + "/" + CheckpointName(step) : spec;
   if (!IsDir(dir)) return Status::NotFound("resume checkpoint ", dir, " does not exist");
   if (!IsFile(dir + "/" + kManifestName)) {
     return Status::NotFound("resume checkpoint ", dir, " is incomplete (no MANIFEST)");
@@ -305,13 +304,13 @@ StatusOr<Manifest> VerifyCheckpoint(const std::string& dir) {
     const std::string path = dir + "/" + file.path;
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) {
-      return Status::DataLoss("checkpoint file ", path, " is missing (listed in the MANIFEST with ",
-                              file.bytes, " bytes)");
+      return Status::DataLoss("checkpoint file ", path, " is missing (listed in the MANIFEST with ", file.bytes,
+                              " bytes)");
     }
     if (static_cast<uint64_t>(st.st_size) != file.bytes) {
       return Status::DataLoss("checkpoint file ", path, " is ",
-                              static_cast<uint64_t>(st.st_size) < file.bytes ? "truncated" : "too long",
-                              ": ", st.st_size, " bytes, the MANIFEST says ", file.bytes);
+                              static_cast<uint64_t>(st.st_size) < file.bytes ? "truncated" : "too long", ": ",
+                              st.st_size, " bytes, the MANIFEST says ", file.bytes);
     }
     ASSIGN_OR_RETURN(const FileEntry actual, ChecksumFile(path));
     if (actual.bytes != file.bytes || actual.checksum != file.checksum) {

@@ -38,8 +38,7 @@ bool ParseRowsPath(std::string_view path, int* server, uint32_t* table_id) {
   if (slash == std::string_view::npos) return false;
   const std::string_view file = path.substr(slash + 1);
   if (!file.starts_with("table-")) return false;
-  return ParseInt(path.substr(7, slash - 7), server) &&
-         ParseInt(file.substr(6, file.size() - 6 - 5), table_id);
+  return ParseInt(path.substr(7, slash - 7), server) && ParseInt(file.substr(6, file.size() - 6 - 5), table_id);
 }
 
 struct TableInfo {
@@ -106,11 +105,10 @@ StatusOr<std::string> InspectCheckpoint(const std::string& dir) {
     if (named != tables.end() && !named->second.name.empty()) out << " (" << named->second.name << ")";
     uint64_t rows = 0, counts = 0;
     for (const auto& [server, info] : by_server) rows += info.num_rows, counts += info.num_counts;
-    out << ": " << rows << " rows, " << counts << " pending counts, "
-        << by_server.begin()->second.row_floats << " floats per row\n";
+    out << ": " << rows << " rows, " << counts << " pending counts, " << by_server.begin()->second.row_floats
+        << " floats per row\n";
     for (const auto& [server, info] : by_server) {
-      out << "    server-" << server << ": " << info.num_rows << " rows, " << info.num_counts
-          << " pending counts\n";
+      out << "    server-" << server << ": " << info.num_rows << " rows, " << info.num_counts << " pending counts\n";
     }
   }
   for (const FileEntry& file : manifest.files) {
@@ -123,16 +121,13 @@ StatusOr<std::string> InspectCheckpoint(const std::string& dir) {
       }
     } else if (file.path.starts_with("worker-") && file.path.ends_with(".state")) {
       ASSIGN_OR_RETURN(const WorkerState w, ReadWorkerState(path));
-      out << "worker " << w.rank << ": epoch " << w.epoch << (w.epoch_done ? " (done)" : "")
-          << ", global_step " << w.global_step << ", samples " << w.samples_trained << ", "
-          << w.train_seconds << " s; reader at file " << w.reader_file_index << " byte "
-          << w.reader_offset << " line " << w.reader_line << " (" << w.reader_records
-          << " records, " << w.reader_bad_lines << " bad lines this epoch); rng "
-          << Hex64(w.rng_state) << "\n";
+      out << "worker " << w.rank << ": epoch " << w.epoch << (w.epoch_done ? " (done)" : "") << ", global_step "
+          << w.global_step << ", samples " << w.samples_trained << ", " << w.train_seconds << " s; reader at file "
+          << w.reader_file_index << " byte " << w.reader_offset << " line " << w.reader_line << " (" << w.reader_records
+          << " records, " << w.reader_bad_lines << " bad lines this epoch); rng " << Hex64(w.rng_state) << "\n";
     } else if (file.path.ends_with("/server.state")) {
       ASSIGN_OR_RETURN(const ServerState s, ReadServerState(path));
-      out << "server " << s.rank << ": applied_steps " << s.applied_steps << ", push_clock "
-          << s.push_clock << "\n";
+      out << "server " << s.rank << ": applied_steps " << s.applied_steps << ", push_clock " << s.push_clock << "\n";
     }
   }
   return out.str();
@@ -180,13 +175,13 @@ Status ExportCheckpoint(const std::string& dir, const std::string& out_dir, cons
     const auto table_id = table_entry.first;
     auto& table = table_entry.second;
     if (table.row_floats == 0) {
-      return Status::InvalidArgument("checkpoint ", dir, ": table ", table_id,
-                                     " has no rows file and no table.", table_id, ".row_floats in its config");
+      return Status::InvalidArgument("checkpoint ", dir, ": table ", table_id, " has no rows file and no table.",
+                                     table_id, ".row_floats in its config");
     }
     if (table.dim == 0) table.dim = table.row_floats;
     if (table.dim > table.row_floats) {
-      return Status::InvalidArgument("checkpoint ", dir, ": table ", table_id, " has dim ", table.dim,
-                                     " > row_floats ", table.row_floats);
+      return Status::InvalidArgument("checkpoint ", dir, ": table ", table_id, " has dim ", table.dim, " > row_floats ",
+                                     table.row_floats);
     }
     std::string name = table.name.empty() ? "table-" + std::to_string(table_id) : table.name;
     std::replace(name.begin(), name.end(), '/', '.');
@@ -201,8 +196,7 @@ Status ExportCheckpoint(const std::string& dir, const std::string& out_dir, cons
         auto [it, inserted] = owner.emplace(key, source);
         if (!inserted) {
           if (memory && duplicate.ok()) {
-            duplicate = Status::DataLoss("table ", table_id, " key ", key, " is in both ", it->second,
-                                         " and ", source);
+            duplicate = Status::DataLoss("table ", table_id, " key ", key, " is in both ", it->second, " and ", source);
           }
           return;  // a memory row wins over a cold one
         }
@@ -231,8 +225,8 @@ Status ExportCheckpoint(const std::string& dir, const std::string& out_dir, cons
     }
     const int64_t n = static_cast<int64_t>(keys.size());
     RETURN_IF_ERROR(WriteNpy(out_dir + "/" + name + ".keys.npy", NpyDtype::kUint64, {n}, sorted_keys.data()).status());
-    RETURN_IF_ERROR(WriteNpy(out_dir + "/" + name + ".values.npy", NpyDtype::kFloat32,
-                             {n, static_cast<int64_t>(dim)}, sorted_values.data())
+    RETURN_IF_ERROR(WriteNpy(out_dir + "/" + name + ".values.npy", NpyDtype::kFloat32, {n, static_cast<int64_t>(dim)},
+                             sorted_values.data())
                         .status());
     const std::string what = "table " + std::to_string(table_id);
     index.push_back({name + ".keys.npy", "uint64", what + " keys", {n}});
@@ -248,7 +242,8 @@ Status ExportCheckpoint(const std::string& dir, const std::string& out_dir, cons
       std::string name = array.name;
       std::replace(name.begin(), name.end(), '/', '.');
       const std::string relative = "dense/" + name + ".npy";
-      RETURN_IF_ERROR(WriteNpy(out_dir + "/" + relative, NpyDtype::kFloat32, array.shape, array.values.data()).status());
+      RETURN_IF_ERROR(
+          WriteNpy(out_dir + "/" + relative, NpyDtype::kFloat32, array.shape, array.values.data()).status());
       index.push_back({relative, "float32", "dense " + array.name, array.shape});
     }
   }

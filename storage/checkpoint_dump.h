@@ -27,8 +27,7 @@ StatusOr<std::string> InspectCheckpoint(const std::string& dir);
 
 // Reads the cold (RocksDB) rows of one table of one server shard:
 // (shard_dir = "<dir>/server-<s>", table_id, row_floats, row_fn).
-using ColdRowsFn = std::function<Status(const std::string& shard_dir, uint32_t table_id,
-                                        int row_floats,
+using ColdRowsFn = std::function<Status(const std::string& shard_dir, uint32_t table_id, int row_floats,
                                         const std::function<void(Key, const float*)>& row_fn)>;
 
 // VerifyCheckpoint, then writes under out_dir (created if needed):
@@ -40,7 +39,6 @@ using ColdRowsFn = std::function<Status(const std::string& shard_dir, uint32_t t
 // key; every dense array as dense/<name>.npy ('/' in names -> '.'); and
 // index.json listing every file with dtype and shape. DataLoss if a key is in
 // two shards' memory rows.
-Status ExportCheckpoint(const std::string& dir, const std::string& out_dir,
-                        const ColdRowsFn& cold_rows = {});
+Status ExportCheckpoint(const std::string& dir, const std::string& out_dir, const ColdRowsFn& cold_rows = {});
 
 }  // namespace ember::storage

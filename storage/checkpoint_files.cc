@@ -34,16 +34,15 @@ StatusOr<std::vector<FileEntry>> ParseFileEntries(std::string_view text) {
     begin = end + 1;
     if (line.empty()) continue;
     const size_t second = line.rfind(' ');
-    const size_t first = second == std::string_view::npos || second == 0 ? std::string_view::npos
-                                                                         : line.rfind(' ', second - 1);
+    const size_t first =
+        second == std::string_view::npos || second == 0 ? std::string_view::npos : line.rfind(' ', second - 1);
     FileEntry file;
     uint64_t bytes = 0;
     const std::string_view bytes_text =
         first == std::string_view::npos ? std::string_view() : line.substr(first + 1, second - first - 1);
     const auto parsed = std::from_chars(bytes_text.data(), bytes_text.data() + bytes_text.size(), bytes);
     if (first == std::string_view::npos || first == 0 || parsed.ec != std::errc() ||
-        parsed.ptr != bytes_text.data() + bytes_text.size() ||
-        !ParseHex64(line.substr(second + 1), &file.checksum)) {
+        parsed.ptr != bytes_text.data() + bytes_text.size() || !ParseHex64(line.substr(second + 1), &file.checksum)) {
       return Status::DataLoss("bad file list line '", line, "': want '<path> <bytes> <16 hex digits>'");
     }
     file.path = std::string(line.substr(0, first));

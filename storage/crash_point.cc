@@ -30,8 +30,8 @@ struct CrashPlan {
 [[noreturn]] void BadVariable(const std::string& value) {
   std::string names;
   for (std::string_view name : kNames) names += (names.empty() ? "" : ", ") + std::string(name);
-  std::fprintf(stderr, "%s='%s' is not <point>[:<nth>] with nth >= 1 and point one of: %s\n", kVariable,
-               value.c_str(), names.c_str());
+  std::fprintf(stderr, "%s='%s' is not <point>[:<nth>] with nth >= 1 and point one of: %s\n", kVariable, value.c_str(),
+               names.c_str());
   std::abort();
 }
 

@@ -69,8 +69,7 @@ StatusOr<std::vector<DenseArray>> ReadDenseFile(const std::string& path) {
   ASSIGN_OR_RETURN(const std::string contents, ReadFileToString(path));
   std::string_view in(contents);
   auto truncated = [&](std::string_view where) {
-    return Status::DataLoss("dense file ", path, " is truncated (", contents.size(), " bytes, in ",
-                            where, ")");
+    return Status::DataLoss("dense file ", path, " is truncated (", contents.size(), " bytes, in ", where, ")");
   };
   if (in.size() < 16) return truncated("the header");
   if (DecodeFixed32(in.data()) != kDenseMagic) return Status::DataLoss(path, " is not a dense file (bad magic)");
@@ -87,8 +86,8 @@ StatusOr<std::vector<DenseArray>> ReadDenseFile(const std::string& path) {
     const uint32_t name_len = DecodeFixed32(in.data());
     const uint32_t ndim = DecodeFixed32(in.data() + 4);
     if (name_len == 0 || name_len > 4096 || ndim > 64) {
-      return Status::DataLoss("dense file ", path, ": array ", i, " has a corrupt header (name of ",
-                              name_len, " bytes, ", ndim, " dims)");
+      return Status::DataLoss("dense file ", path, ": array ", i, " has a corrupt header (name of ", name_len,
+                              " bytes, ", ndim, " dims)");
     }
     in.remove_prefix(8);
     if (in.size() < name_len + 8ull * ndim + 8) return truncated("array " + std::to_string(i));
@@ -120,8 +119,8 @@ StatusOr<std::vector<DenseArray>> ReadDenseFile(const std::string& path) {
     arrays.push_back(std::move(array));
   }
   if (!in.empty()) {
-    return Status::DataLoss("dense file ", path, " has ", in.size(), " unexpected bytes after its ",
-                            num_arrays, " arrays");
+    return Status::DataLoss("dense file ", path, " has ", in.size(), " unexpected bytes after its ", num_arrays,
+                            " arrays");
   }
   return arrays;
 }

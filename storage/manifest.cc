@@ -39,7 +39,8 @@ StatusOr<std::string> EncodeManifest(const Manifest& manifest) {
       << "num_workers " << manifest.num_workers << '\n'
       << "config_hash " << Hex64(ConfigHash(manifest.config)) << '\n';
   for (const auto& [key, value] : manifest.config) {
-    if (key.empty() || HasSpace(key)) return Status::InvalidArgument("MANIFEST config key '", key, "' is empty or has whitespace");
+    if (key.empty() || HasSpace(key))
+      return Status::InvalidArgument("MANIFEST config key '", key, "' is empty or has whitespace");
     if (value.find_first_of("\n\r") != std::string::npos) {
       return Status::InvalidArgument("MANIFEST config value of '", key, "' has a newline");
     }
@@ -59,9 +60,8 @@ StatusOr<Manifest> DecodeManifest(std::string_view text, const std::string& sour
   if (text.empty() || text.back() != '\n') {
     return Status::DataLoss(source, ": truncated MANIFEST (", text.size(), " bytes, no final newline)");
   }
-  const size_t last_start = text.rfind('\n', text.size() - 2) == std::string_view::npos
-                                ? 0
-                                : text.rfind('\n', text.size() - 2) + 1;
+  const size_t last_start =
+      text.rfind('\n', text.size() - 2) == std::string_view::npos ? 0 : text.rfind('\n', text.size() - 2) + 1;
   const std::string_view last = text.substr(last_start, text.size() - 1 - last_start);
   uint64_t stored = 0;
   if (last.substr(0, 9) != "checksum " || !ParseHex64(last.substr(9), &stored)) {
@@ -92,7 +92,8 @@ StatusOr<Manifest> DecodeManifest(std::string_view text, const std::string& sour
     const std::string keyword(line.substr(0, space));
     const std::string_view rest = line.substr(space + 1);
     if (line_no == 1) {
-      if (keyword != kManifestMagic) return error("not an ember MANIFEST (first line must be '", kManifestMagic, " <version>')");
+      if (keyword != kManifestMagic)
+        return error("not an ember MANIFEST (first line must be '", kManifestMagic, " <version>')");
       if (!ParseInt(rest, &manifest.format_version)) return error("bad format version");
       if (manifest.format_version != kCheckpointFormatVersion) {
         return Status::FailedPrecondition(source, ":1: checkpoint format version ", manifest.format_version,
@@ -123,12 +124,18 @@ StatusOr<Manifest> DecodeManifest(std::string_view text, const std::string& sour
     }
     if (!seen.insert(keyword).second) return error("'", keyword, "' given twice");
     bool ok;
-    if (keyword == "step") ok = ParseInt(rest, &manifest.step) && manifest.step >= 0;
-    else if (keyword == "epoch") ok = ParseInt(rest, &manifest.epoch);
-    else if (keyword == "num_servers") ok = ParseInt(rest, &manifest.num_servers) && manifest.num_servers >= 0;
-    else if (keyword == "num_workers") ok = ParseInt(rest, &manifest.num_workers) && manifest.num_workers >= 0;
-    else if (keyword == "config_hash") ok = have_hash = ParseHex64(rest, &manifest.config_hash);
-    else return error("unknown keyword '", keyword, "'");
+    if (keyword == "step")
+      ok = ParseInt(rest, &manifest.step) && manifest.step >= 0;
+    else if (keyword == "epoch")
+      ok = ParseInt(rest, &manifest.epoch);
+    else if (keyword == "num_servers")
+      ok = ParseInt(rest, &manifest.num_servers) && manifest.num_servers >= 0;
+    else if (keyword == "num_workers")
+      ok = ParseInt(rest, &manifest.num_workers) && manifest.num_workers >= 0;
+    else if (keyword == "config_hash")
+      ok = have_hash = ParseHex64(rest, &manifest.config_hash);
+    else
+      return error("unknown keyword '", keyword, "'");
     if (!ok) return error("bad value for '", keyword, "'");
   }
   if (line_no == 0) return Status::DataLoss(source, ": empty MANIFEST");
@@ -137,8 +144,8 @@ StatusOr<Manifest> DecodeManifest(std::string_view text, const std::string& sour
   }
   const uint64_t hash = ConfigHash(manifest.config);
   if (hash != manifest.config_hash) {
-    return Status::DataLoss(source, ": config_hash ", Hex64(manifest.config_hash),
-                            " does not match the config lines (", Hex64(hash), ")");
+    return Status::DataLoss(source, ": config_hash ", Hex64(manifest.config_hash), " does not match the config lines (",
+                            Hex64(hash), ")");
   }
   return manifest;
 }

@@ -59,8 +59,8 @@ StatusOr<FileEntry> NpyWriter::Finish() {
   return file_.Close();
 }
 
-StatusOr<FileEntry> WriteNpy(const std::string& path, NpyDtype dtype,
-                             const std::vector<int64_t>& shape, const void* data) {
+StatusOr<FileEntry> WriteNpy(const std::string& path, NpyDtype dtype, const std::vector<int64_t>& shape,
+                             const void* data) {
   NpyWriter npy;
   RETURN_IF_ERROR(npy.Open(path, dtype, shape));
   uint64_t numel = 1;

@@ -47,7 +47,7 @@ class NpyWriter {
 };
 
 // One call: writes prod(shape) elements at `data`.
-StatusOr<FileEntry> WriteNpy(const std::string& path, NpyDtype dtype,
-                             const std::vector<int64_t>& shape, const void* data);
+StatusOr<FileEntry> WriteNpy(const std::string& path, NpyDtype dtype, const std::vector<int64_t>& shape,
+                             const void* data);
 
 }  // namespace ember::storage

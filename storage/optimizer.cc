@@ -38,8 +38,8 @@ void InitOptimizerState(const sparse::SparseOptimizerConfig& optimizer, int dim,
   std::fill(state, state + n, start);
 }
 
-void ApplySparseOptimizer(const sparse::SparseOptimizerConfig& o, int dim, const float* grad,
-                          uint32_t update_count, float* value, float* state) {
+void ApplySparseOptimizer(const sparse::SparseOptimizerConfig& o, int dim, const float* grad, uint32_t update_count,
+                          float* value, float* state) {
   switch (o.type) {
     case sparse::SparseOptimizerType::kSgd: {
       const float lr = o.learning_rate;
@@ -130,8 +130,7 @@ void AdagradLanes(float lr, int i, int dim, const char* grad_bytes, float* value
 // 8 lanes at a time where the CPU has AVX2 (chosen at run time: the build
 // targets plain x86-64). Fewer instructions per row let the core keep more
 // rows' memory reads in flight: `ps_bench` BM_TablePush, bench/README.md.
-__attribute__((target("avx2"))) void AdagradAvx2(float lr, int dim, const char* grad_bytes, float* value,
-                                                 float* acc) {
+__attribute__((target("avx2"))) void AdagradAvx2(float lr, int dim, const char* grad_bytes, float* value, float* acc) {
   const __m256 lr8 = _mm256_set1_ps(lr);
   int i = 0;
   for (; i + 8 <= dim; i += 8) {

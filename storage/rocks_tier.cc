@@ -11,9 +11,9 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cstdio>
-#include <bit>
 #include <cstring>
 #include <filesystem>
 #include <new>
@@ -138,8 +138,8 @@ StatusOr<std::unique_ptr<RocksTier>> RocksTier::Open(const RocksTierOptions& opt
   try {
     tier->writer_ = std::thread([t = tier.get()] { t->WriteLoop(); });
   } catch (const std::system_error& e) {
-    return Status::ResourceExhausted("RocksTier::Open(", options.path, "): cannot start the write-back thread: ",
-                                     e.what());
+    return Status::ResourceExhausted("RocksTier::Open(", options.path,
+                                     "): cannot start the write-back thread: ", e.what());
   }
   return tier;
 }
@@ -181,7 +181,8 @@ Status RocksTier::WaitForWrite(int f) {
   Write& write = writes_[static_cast<size_t>(f)];
   std::unique_lock<std::mutex> lock(mu_);
   written_.wait(lock, [&] { return write.state != Write::State::kQueued; });
-  if (write.InFlightOrFailed()) return write.status.WithContext("an earlier write-back");  // kept: its rows stay readable
+  if (write.InFlightOrFailed())
+    return write.status.WithContext("an earlier write-back");  // kept: its rows stay readable
   return Status::OK();
 }
 
@@ -245,8 +246,8 @@ Status RocksTier::MultiGet(uint32_t table_id, std::span<const Key> keys, int row
   if (!in_flight) return ReadFromDb(f, keys, row_floats, rows, found->data());
   const size_t row_bytes = static_cast<size_t>(row_floats) * sizeof(float);
   if (write.row_bytes != row_bytes) {
-    return Status::InvalidArgument("RocksTier::MultiGet: ", options_.path, " ", ColumnFamilyName(table_id), ": rows of ",
-                                   row_bytes, " bytes asked, ", write.row_bytes, " written");
+    return Status::InvalidArgument("RocksTier::MultiGet: ", options_.path, " ", ColumnFamilyName(table_id),
+                                   ": rows of ", row_bytes, " bytes asked, ", write.row_bytes, " written");
   }
   // Keys of the write in flight come from its copy (the last of duplicates),
   // the rest from RocksDB.
@@ -376,7 +377,7 @@ Status RocksTier::Delete(uint32_t table_id, std::span<const Key> keys) {
                                 "rocksdb WriteBatch::Delete(" + options_.path + ")"));
   }
   return WriteWithinDeadline(&batch, "rocksdb Write(" + options_.path + ", " + ColumnFamilyName(table_id) + ", " +
-                                        std::to_string(keys.size()) + " deletes)");
+                                         std::to_string(keys.size()) + " deletes)");
 }
 
 Status RocksTier::WriteWithinDeadline(rocksdb::WriteBatch* batch, const std::string& what) {

@@ -79,9 +79,8 @@ StatusOr<RowsFileInfo> ReadRowsInfoFromFd(int fd, const std::string& path) {
   const uint64_t body = size - kRowsHeaderBytes - kRowsFooterBytes;
   if (info.num_rows > body / record_bytes || info.num_counts > body / kCountRecordBytes ||
       info.num_rows * record_bytes + info.num_counts * kCountRecordBytes != body) {
-    return Status::DataLoss("rows file ", path, " has ", size, " bytes, but its footer says ",
-                            info.num_rows, " rows of ", row_floats, " floats and ", info.num_counts,
-                            " counts");
+    return Status::DataLoss("rows file ", path, " has ", size, " bytes, but its footer says ", info.num_rows,
+                            " rows of ", row_floats, " floats and ", info.num_counts, " counts");
   }
   return info;
 }
@@ -90,8 +89,8 @@ StatusOr<RowsFileInfo> ReadRowsInfoFromFd(int fd, const std::string& path) {
 
 Status RowsFileWriter::Open(const std::string& path, uint32_t table_id, int row_floats) {
   if (row_floats < 1 || row_floats > kMaxRowFloats) {
-    return Status::InvalidArgument("rows file ", path, ": row_floats ", row_floats,
-                                   " outside [1, ", kMaxRowFloats, "]");
+    return Status::InvalidArgument("rows file ", path, ": row_floats ", row_floats, " outside [1, ", kMaxRowFloats,
+                                   "]");
   }
   table_id_ = table_id;
   row_floats_ = row_floats;
@@ -150,13 +149,12 @@ Status ReadRowsFile(const std::string& path, uint32_t table_id, int row_floats,
   ScopedFd fd(raw_fd);
   ASSIGN_OR_RETURN(const RowsFileInfo info, ReadRowsInfoFromFd(fd.get(), path));
   if (info.table_id != table_id) {
-    return Status::FailedPrecondition("rows file ", path, " holds table ", info.table_id,
-                                      ", expected table ", table_id);
+    return Status::FailedPrecondition("rows file ", path, " holds table ", info.table_id, ", expected table ",
+                                      table_id);
   }
   if (info.row_floats != row_floats) {
-    return Status::FailedPrecondition("rows file ", path, " has ", info.row_floats,
-                                      " floats per row of table ", table_id, ", expected ",
-                                      row_floats);
+    return Status::FailedPrecondition("rows file ", path, " has ", info.row_floats, " floats per row of table ",
+                                      table_id, ", expected ", row_floats);
   }
   ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   const size_t record_bytes = 8 + 4 * static_cast<size_t>(row_floats);

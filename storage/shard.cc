@@ -91,11 +91,11 @@ StatusOr<ServerState> LoadShards(const std::string& checkpoint_dir, int old_num_
       // Cold rows first: a row of the .rows file replaces a stale cold copy.
       RETURN_IF_ERROR(ForEachShardColdRow(shard_dir.string(), id, row_floats, keep_row));
       RETURN_IF_ERROR(inserted);
-      RETURN_IF_ERROR(ReadRowsFile(
-          (shard_dir / TableFileName(id)).string(), id, row_floats, keep_row,
-          [&](Key key, uint32_t count, uint32_t last_step) {
-            if (OwnerOfKey(key, num_servers) == rank) table->SetPendingCount(key, count, last_step);
-          }));
+      RETURN_IF_ERROR(ReadRowsFile((shard_dir / TableFileName(id)).string(), id, row_floats, keep_row,
+                                   [&](Key key, uint32_t count, uint32_t last_step) {
+                                     if (OwnerOfKey(key, num_servers) == rank)
+                                       table->SetPendingCount(key, count, last_step);
+                                   }));
       RETURN_IF_ERROR(inserted);
     }
   }

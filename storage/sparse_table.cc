@@ -29,8 +29,8 @@ SparseTable::SparseTable(sparse::TableConfig config, uint64_t seed, TierOptions 
   parts_.resize(1);
   parts_[0].grad_row.resize(static_cast<size_t>(config_.dim));
   CHECK(!tiered_ || tier_.cold != nullptr)
-      << "table " << config_.name << " (id " << config_.id << "): a memory budget of "
-      << tier_.budget_bytes() << " bytes needs a cold tier";
+      << "table " << config_.name << " (id " << config_.id << "): a memory budget of " << tier_.budget_bytes()
+      << " bytes needs a cold tier";
 }
 
 int64_t SharedMemoryBudget::PartOf(const SparseTable& table) const {
@@ -165,8 +165,7 @@ Status SparseTable::LoadMisses(const char* key_bytes, size_t n) {
   miss_keys_.erase(std::unique(miss_keys_.begin(), miss_keys_.end()), miss_keys_.end());
   const size_t row_floats = static_cast<size_t>(layout_.row_floats());
   miss_rows_.resize(miss_keys_.size() * row_floats);
-  RETURN_IF_ERROR(
-      tier_.cold->MultiGet(config_.id, miss_keys_, layout_.row_floats(), miss_rows_.data(), &miss_found_));
+  RETURN_IF_ERROR(tier_.cold->MultiGet(config_.id, miss_keys_, layout_.row_floats(), miss_rows_.data(), &miss_found_));
   CountColdLookups();
   for (size_t j = 0; j < miss_keys_.size(); ++j) {
     if (!miss_found_[j]) continue;
@@ -228,7 +227,7 @@ bool SparseTable::SplitBatch(size_t n) const {
 
 template <typename TouchFn, typename UpdateFn>
 const std::vector<uint32_t>& SparseTable::UpdateMemoryRowsByParts(const char* key_bytes, size_t n, TouchFn&& touch,
-                                                                   UpdateFn&& update) {
+                                                                  UpdateFn&& update) {
   const size_t row_bytes = layout_.row_bytes();
   const int parts = runner_->parts();
   // Sized here, so that the parts allocate nothing (PartRunner's jobs must
@@ -388,8 +387,7 @@ void SparseTable::ForEachMemoryRow(const std::function<void(Key, const float* ro
   slots_.ForEach([&](Key key, uint32_t slot) { fn(key, slots_.RowAt(slot)); });
 }
 
-void SparseTable::ForEachPendingCount(
-    const std::function<void(Key, uint32_t count, uint32_t last_step)>& fn) const {
+void SparseTable::ForEachPendingCount(const std::function<void(Key, uint32_t count, uint32_t last_step)>& fn) const {
   pending_.ForEach(fn);
 }
 
@@ -426,8 +424,6 @@ StatusOr<uint64_t> SparseTable::Checksum() {
   return sum;
 }
 
-size_t SparseTable::MemoryBytes() const {
-  return slots_.MemoryBytes() + pending_.MemoryBytes() + clock_.MemoryBytes();
-}
+size_t SparseTable::MemoryBytes() const { return slots_.MemoryBytes() + pending_.MemoryBytes() + clock_.MemoryBytes(); }
 
 }  // namespace ember::storage

@@ -62,12 +62,12 @@
 
 #include "common/hash.h"
 #include "common/status.h"
+#include "sparse/table_config.h"
 #include "storage/internal/admission.h"
 #include "storage/internal/clock_eviction.h"
 #include "storage/internal/row_layout.h"
 #include "storage/internal/row_slots.h"
 #include "storage/rocks_tier.h"
-#include "sparse/table_config.h"
 
 namespace ember {
 class PartRunner;
@@ -103,9 +103,9 @@ struct TierOptions {
   int64_t memory_bytes =
       0;  // this table's memory-tier budget (slabs + index + admission counters); 0: unlimited, no eviction
   SharedMemoryBudget* shared = nullptr;  // when set: the budget is this table's part of it (memory_bytes unused)
-  RocksTier* cold = nullptr;  // where rows past the budget go; required with a budget; not owned
-  uint32_t min_count = 0;     // admission: a key gets a row once seen this often by creating pulls; 0 or 1: at once
-  uint32_t ttl_steps = 0;     // expiry: 0 never
+  RocksTier* cold = nullptr;             // where rows past the budget go; required with a budget; not owned
+  uint32_t min_count = 0;  // admission: a key gets a row once seen this often by creating pulls; 0 or 1: at once
+  uint32_t ttl_steps = 0;  // expiry: 0 never
 
   // The budget configured: the shared one's bytes when set, else
   // memory_bytes; 0: no tier.

@@ -43,8 +43,7 @@ StatusOr<FileEntry> WriteWorkerState(const std::string& path, const WorkerState&
 StatusOr<WorkerState> ReadWorkerState(const std::string& path) {
   ASSIGN_OR_RETURN(const std::string contents, ReadFileToString(path));
   if (contents.size() != kWorkerStateBytes) {
-    return Status::DataLoss("worker state ", path, " has ", contents.size(), " bytes, expected ",
-                            kWorkerStateBytes);
+    return Status::DataLoss("worker state ", path, " has ", contents.size(), " bytes, expected ", kWorkerStateBytes);
   }
   const char* in = contents.data();
   if (DecodeFixed32(in) != kWorkerMagic) return Status::DataLoss(path, " is not a worker state file (bad magic)");
@@ -82,8 +81,7 @@ StatusOr<FileEntry> WriteServerState(const std::string& path, const ServerState&
 StatusOr<ServerState> ReadServerState(const std::string& path) {
   ASSIGN_OR_RETURN(const std::string contents, ReadFileToString(path));
   if (contents.size() != kServerStateBytes) {
-    return Status::DataLoss("server state ", path, " has ", contents.size(), " bytes, expected ",
-                            kServerStateBytes);
+    return Status::DataLoss("server state ", path, " has ", contents.size(), " bytes, expected ", kServerStateBytes);
   }
   const char* in = contents.data();
   if (DecodeFixed32(in) != kServerMagic) return Status::DataLoss(path, " is not a server state file (bad magic)");

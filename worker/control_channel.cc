@@ -94,8 +94,8 @@ StatusOr<ControlMessage> ControlChannel::AwaitCheckpoint(ControlType awaited, co
                                                          int timeout_ms) {
   ASSIGN_OR_RETURN(ControlMessage answer, Receive(timeout_ms, what));
   if (answer.type != awaited || answer.step != static_cast<uint64_t>(step)) {
-    return Status::Internal("expected ", what, " of step ", step, ", got control type ",
-                            static_cast<int>(answer.type), " of step ", answer.step);
+    return Status::Internal("expected ", what, " of step ", step, ", got control type ", static_cast<int>(answer.type),
+                            " of step ", answer.step);
   }
   return answer;
 }

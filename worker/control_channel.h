@@ -34,8 +34,8 @@ namespace ember::worker {
 struct ControlChannelOptions {
   std::string scheduler_endpoint;  // REQUIRED
   uint64_t job_token = 0;
-  int rank = 0;                    // this worker's rank
-  net::CurveKeys curve;            // --curve: a CURVE client of curve.server_public. Default: plain
+  int rank = 0;          // this worker's rank
+  net::CurveKeys curve;  // --curve: a CURVE client of curve.server_public. Default: plain
 };
 
 class ControlChannel {

@@ -44,7 +44,8 @@ StatusOr<storage::FileEntry> WriteDenseState(const std::string& path, ops::Param
   ASSIGN_OR_RETURN(std::vector<float> state_values, HostFloats(optimizer_state));
   arrays.push_back({kOptimizerStateArray, {optimizer_state.numel()}, std::move(state_values)});
   const auto step_count = static_cast<uint64_t>(optimizer->step_count());
-  arrays.push_back({kOptimizerStepArray, {2},
+  arrays.push_back({kOptimizerStepArray,
+                    {2},
                     {std::bit_cast<float>(static_cast<uint32_t>(step_count)),
                      std::bit_cast<float>(static_cast<uint32_t>(step_count >> 32))}});
   return storage::WriteDenseFile(path, arrays);

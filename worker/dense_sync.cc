@@ -31,8 +31,7 @@ class LocalDenseSyncGroup::Member : public DenseSync {
   ops::Tensor staging_;  // host copy of a device buffer
 };
 
-LocalDenseSyncGroup::LocalDenseSyncGroup(int num_workers)
-    : num_workers_(num_workers), buffers_(num_workers, nullptr) {
+LocalDenseSyncGroup::LocalDenseSyncGroup(int num_workers) : num_workers_(num_workers), buffers_(num_workers, nullptr) {
   for (int r = 0; r < num_workers; ++r) members_.push_back(std::make_unique<Member>(this, r));
 }
 

@@ -8,8 +8,9 @@ StatusOr<ops::DeviceType> ParseDeviceFlag(std::string_view value) {
 #if EMBER_WITH_CUDA
     return ops::DeviceType::kCuda;
 #else
-    return Status::InvalidArgument("--device=cuda: this ember was built without CUDA (EMBER_WITH_CUDA=OFF, or no "
-                                   "nvcc at build time); rebuild with the CUDA toolkit or use --device=cpu");
+    return Status::InvalidArgument(
+        "--device=cuda: this ember was built without CUDA (EMBER_WITH_CUDA=OFF, or no "
+        "nvcc at build time); rebuild with the CUDA toolkit or use --device=cpu");
 #endif
   }
   return Status::InvalidArgument("--device=", value, ": expected cpu or cuda");

@@ -43,9 +43,9 @@ void Pause(int polls) {
 // What each worker reports of itself before any NCCL call.
 struct Probe {
   int local_rank = 0;
-  int visible = 0;         // GPUs cudaGetDeviceCount sees
-  int device = -1;         // the one it takes, -1 for none
-  int cuda_error = 0;      // the first CUDA error of the set-up, 0 for none
+  int visible = 0;     // GPUs cudaGetDeviceCount sees
+  int device = -1;     // the one it takes, -1 for none
+  int cuda_error = 0;  // the first CUDA error of the set-up, 0 for none
   char failed_call[32] = {};
   unsigned char uuid[16] = {};
   char host[MPI_MAX_PROCESSOR_NAME] = {};
@@ -65,8 +65,9 @@ std::string UuidText(const unsigned char (&uuid)[16]) {
 // The reason the workers cannot form the communicator, or OK; the same on
 // every worker, as every worker holds every probe.
 Status CheckProbes(const std::vector<Probe>& probes) {
-  const std::string hint = "; NCCL needs a GPU of its own per worker: start at most as many workers per host as it "
-                           "has GPUs, or use --dense_sync=mpi";
+  const std::string hint =
+      "; NCCL needs a GPU of its own per worker: start at most as many workers per host as it "
+      "has GPUs, or use --dense_sync=mpi";
   for (size_t w = 0; w < probes.size(); ++w) {
     const Probe& p = probes[w];
     const std::string who = "--dense_sync=nccl: worker " + std::to_string(w) + " on host " + p.host;
@@ -158,16 +159,17 @@ StatusOr<std::unique_ptr<NcclDenseSync>> NcclDenseSync::Create(MPI_Comm workers,
   // Every worker learns whether every worker has a GPU of its own, so that
   // all fail alike instead of some waiting in NCCL for the others.
   std::vector<Probe> probes(static_cast<size_t>(size));
-  RETURN_IF_ERROR(MpiStatus(MPI_Allgather(&mine, sizeof(Probe), MPI_BYTE, probes.data(), sizeof(Probe), MPI_BYTE,
-                                          workers),
-                            "MPI_Allgather(GPUs of the workers)"));
+  RETURN_IF_ERROR(
+      MpiStatus(MPI_Allgather(&mine, sizeof(Probe), MPI_BYTE, probes.data(), sizeof(Probe), MPI_BYTE, workers),
+                "MPI_Allgather(GPUs of the workers)"));
   RETURN_IF_ERROR(CheckProbes(probes));
 
   if (deterministic) {
     const char* algo = std::getenv("NCCL_ALGO");
     if (algo == nullptr) {
-      return Status::FailedPrecondition("NcclDenseSync::Create(deterministic): NCCL_ALGO is not set; call "
-                                        "NcclDenseSync::PrepareEnvironment(true) before any thread starts");
+      return Status::FailedPrecondition(
+          "NcclDenseSync::Create(deterministic): NCCL_ALGO is not set; call "
+          "NcclDenseSync::PrepareEnvironment(true) before any thread starts");
     }
     if (std::string_view(algo) != kFixedOrderAlgorithms) {
       LOG(WARNING) << "--deterministic with --dense_sync=nccl: NCCL_ALGO=" << algo << " (set outside ember) is kept; "
@@ -176,15 +178,15 @@ StatusOr<std::unique_ptr<NcclDenseSync>> NcclDenseSync::Create(MPI_Comm workers,
   }
   IdMessage id_message;
   if (rank == 0) id_message.result = static_cast<int>(ncclGetUniqueId(&id_message.id));
-  RETURN_IF_ERROR(MpiStatus(MPI_Bcast(&id_message, sizeof(IdMessage), MPI_BYTE, 0, workers),
-                            "MPI_Bcast(NCCL unique id)"));
+  RETURN_IF_ERROR(
+      MpiStatus(MPI_Bcast(&id_message, sizeof(IdMessage), MPI_BYTE, 0, workers), "MPI_Bcast(NCCL unique id)"));
   RETURN_IF_ERROR(NcclStatus(static_cast<ncclResult_t>(id_message.result), "ncclGetUniqueId on worker 0", nullptr));
 
   ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
   config.blocking = 0;
   ncclComm_t comm = nullptr;
-  const std::string init = "ncclCommInitRankConfig(" + std::to_string(size) + " workers, rank " +
-                           std::to_string(rank) + ", GPU " + std::to_string(mine.device) + ")";
+  const std::string init = "ncclCommInitRankConfig(" + std::to_string(size) + " workers, rank " + std::to_string(rank) +
+                           ", GPU " + std::to_string(mine.device) + ")";
   const ncclResult_t started = ncclCommInitRankConfig(&comm, size, id_message.id, rank, &config);
   sync->comm_ = comm;
   if (started != ncclSuccess && started != ncclInProgress) return sync->Fail(NcclStatus(started, init, comm));

@@ -72,8 +72,7 @@ class NcclDenseSync : public DenseSync {
   // 0 ..."). Internal for an MPI, CUDA or NCCL error after that.
   // FailedPrecondition when `deterministic` and NCCL_ALGO is not set
   // (PrepareEnvironment(true) was not called).
-  static StatusOr<std::unique_ptr<NcclDenseSync>> Create(MPI_Comm workers, const std::string& host,
-                                                         bool deterministic);
+  static StatusOr<std::unique_ptr<NcclDenseSync>> Create(MPI_Comm workers, const std::string& host, bool deterministic);
   // Sets the environment NCCL reads at communicator init: NCCL_ALGO for
   // `deterministic` (see the header comment); warns when NCCL_COMM_BLOCKING
   // would make calls block. Call before any thread starts (setenv is not
@@ -122,7 +121,7 @@ class NcclDenseSync : public DenseSync {
   float* device_buffer_ = nullptr;
   float* pinned_buffer_ = nullptr;  // cudaMallocHost: copies that never block the host
   int64_t capacity_ = 0;            // floats in each buffer
-  Status failed_;  // the worker thread's: set once, returned by every later call
+  Status failed_;                   // the worker thread's: set once, returned by every later call
   std::atomic<bool> abort_requested_{false};
   mutable std::mutex mu_;
   Status abort_why_;  // guarded by mu_

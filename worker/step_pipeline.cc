@@ -104,8 +104,7 @@ Status StepPipeline::RunEpoch(int epoch, data::Reader* reader, TrainingCounters*
 
 Status StepPipeline::StartPull(PreparedBatch* p, int64_t step) {
   client_->set_step(static_cast<uint64_t>(step));
-  return internal::StartPull(client_, model_->tables(), /*create=*/true, static_cast<int>(step % 2), host_staging_,
-                             p)
+  return internal::StartPull(client_, model_->tables(), /*create=*/true, static_cast<int>(step % 2), host_staging_, p)
       .WithContext("worker " + std::to_string(options_.rank) + ", pull of step " + std::to_string(step));
 }
 
@@ -124,8 +123,8 @@ Status StepPipeline::WaitAll(std::vector<ps::Ticket>* tickets, const char* what,
 }
 
 StatusOr<std::vector<ps::Ticket>> StepPipeline::PushRowGradients(const PreparedBatch* current,
-                                                                  const std::vector<ops::Tensor>& host_row_grads,
-                                                                  int64_t step) {
+                                                                 const std::vector<ops::Tensor>& host_row_grads,
+                                                                 int64_t step) {
   const auto& tables = model_->tables();
   std::vector<ps::Ticket> pushes;
   client_->set_step(static_cast<uint64_t>(step));
@@ -203,8 +202,8 @@ Status StepPipeline::TrainPass(int epoch, Prefetcher* prefetcher, data::ReaderPo
           host_row_grads[t] = row_grads[t];
           continue;
         }
-        ASSIGN_OR_RETURN(host_row_grads[t], host_staging_->View(StagingBuffers::kGradientSlot, t,
-                                                                row_grads[t].rows(), row_grads[t].cols()));
+        ASSIGN_OR_RETURN(host_row_grads[t], host_staging_->View(StagingBuffers::kGradientSlot, t, row_grads[t].rows(),
+                                                                row_grads[t].cols()));
         RETURN_IF_ERROR(ops::CopyIntoAsync(row_grads[t], &host_row_grads[t]));
       }
       report_loss += result.mean_loss * batch_size;

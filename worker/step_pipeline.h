@@ -49,9 +49,9 @@ struct PreparedBatch;
 }
 
 struct StepPipelineOptions {
-  int rank = 0;                    // the worker's rank, for messages
-  int prefetch_batches = 4;        // batches the reader thread prepares ahead. Default: 4
-  int progress_every_steps = 50;   // > 0. Default: 50
+  int rank = 0;                   // the worker's rank, for messages
+  int prefetch_batches = 4;       // batches the reader thread prepares ahead. Default: 4
+  int progress_every_steps = 50;  // > 0. Default: 50
   // --sync: the pull of t+1 after the push of t, and a push to every server
   // each step (see ps/server.h). Default: false
   bool sync = false;
@@ -106,8 +106,8 @@ class StepPipeline {
  private:
   class Prefetcher;
   // The steps of one pass, batches from `prefetcher`.
-  Status TrainPass(int epoch, Prefetcher* prefetcher, data::ReaderPosition trained_position,
-                   TrainingCounters* counters, bool* stop);
+  Status TrainPass(int epoch, Prefetcher* prefetcher, data::ReaderPosition trained_position, TrainingCounters* counters,
+                   bool* stop);
   // Starts the pulls of p's keys, stamped with `step`.
   Status StartPull(internal::PreparedBatch* p, int64_t step);
   // Waits for the pulls of p (of step `step`) and puts the rows on the device.
@@ -118,7 +118,7 @@ class StepPipeline {
   // Pushes the row gradients of `current` (nullptr: none; under --sync
   // empty pushes) stamped with `step`; returns their tickets.
   StatusOr<std::vector<ps::Ticket>> PushRowGradients(const internal::PreparedBatch* current,
-                                                      const std::vector<ops::Tensor>& host_row_grads, int64_t step);
+                                                     const std::vector<ops::Tensor>& host_row_grads, int64_t step);
 
   const StepPipelineOptions options_;
   models::Model* model_;

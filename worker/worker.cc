@@ -16,9 +16,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double SecondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 // How long a worker waits for the scheduler during a checkpoint.
 constexpr int kCheckpointWaitMs = 30 * 60 * 1000;
@@ -242,8 +240,8 @@ Status Worker::Evaluate(int epoch) {
       break;
     }
     model_->PrepareInputs(p.batch, &p.inputs);
-    RETURN_IF_ERROR(internal::StartPull(client_.get(), model_->tables(), /*create=*/false, /*slot=*/0,
-                                        host_staging_.get(), &p));
+    RETURN_IF_ERROR(
+        internal::StartPull(client_.get(), model_->tables(), /*create=*/false, /*slot=*/0, host_staging_.get(), &p));
     RETURN_IF_ERROR(internal::FinishPull(client_.get(), model_->device(), device_staging_.get(), &p));
     RETURN_IF_ERROR(model_->Predict(p.batch, p.inputs, p.device_rows, &probabilities));
     users.clear();

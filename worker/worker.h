@@ -57,9 +57,9 @@
 namespace ember::worker {
 
 struct WorkerOptions {
-  int rank = 0;                         // in [0, num_workers)
+  int rank = 0;  // in [0, num_workers)
   int num_workers = 1;
-  std::string scheduler_endpoint;       // REQUIRED
+  std::string scheduler_endpoint;             // REQUIRED
   std::vector<std::string> server_endpoints;  // REQUIRED, one per server
   uint64_t job_token = 0;
   // --curve: the control socket and the PsClient are CURVE clients of the
@@ -84,18 +84,18 @@ struct WorkerOptions {
   // (files, max_bad_lines and seed are filled in by the worker from the
   // fields above and model.seed).
   data::InteractionDataOptions interactions;
-  int neg_per_pos = 4;                   // interactions: train negatives per positive. Default: 4
+  int neg_per_pos = 4;  // interactions: train negatives per positive. Default: 4
   // The categorical field whose (first) key names the user of an eval
   // sample: sent with the scores so that the scheduler reports GAUC. -1:
   // none. Default: -1 (the cli sets 0, the user, for interactions)
   int gauc_field = -1;
-  int batch_size = 512;                  // Default: 512
-  int epochs = 1;                        // Default: 1
-  int64_t max_bad_lines = 1000;          // Default: 1000
-  int progress_every_steps = 50;         // Default: 50
+  int batch_size = 512;           // Default: 512
+  int epochs = 1;                 // Default: 1
+  int64_t max_bad_lines = 1000;   // Default: 1000
+  int progress_every_steps = 50;  // Default: 50
   models::ModelOptions model;
   ops::DenseOptimizerOptions dense_optimizer;
-  int prefetch_batches = 4;              // Default: 4
+  int prefetch_batches = 4;  // Default: 4
   // --sync: pushes tagged with the step, one to every server per step, and
   // the next pull only after this step's push (see ps/server.h). The
   // servers must run with ServerOptions::sync_workers = num_workers.

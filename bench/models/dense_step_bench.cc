@@ -30,13 +30,13 @@
 namespace ember {
 namespace {
 
-#define BENCH_CHECK_OK(expr)                                            \
-  do {                                                                  \
-    const ::ember::Status _s = (expr);                                  \
-    if (!_s.ok()) {                                                     \
+#define BENCH_CHECK_OK(expr)                                                            \
+  do {                                                                                  \
+    const ::ember::Status _s = (expr);                                                  \
+    if (!_s.ok()) {                                                                     \
       std::fprintf(stderr, "dense_step_bench: %s: %s\n", #expr, _s.ToString().c_str()); \
-      std::exit(1);                                                     \
-    }                                                                   \
+      std::exit(1);                                                                     \
+    }                                                                                   \
   } while (0)
 
 template <typename F>
@@ -153,13 +153,13 @@ int Main(int argc, char** argv) {
     flops += 3.0 * 2.0 * static_cast<double>(batch_size) * static_cast<double>(shape[0] * shape[1]);
   }
   const double step_rate = static_cast<double>(batch_size) / step, bound_rate = static_cast<double>(batch_size) / bound;
-  std::printf("dense_step_bench %s on %s, batch %lld, %lld dense parameters, %.2f MFLOP/sample in GEMMs\n", name.c_str(),
-              device.DebugString().c_str(), static_cast<long long>(batch_size),
+  std::printf("dense_step_bench %s on %s, batch %lld, %lld dense parameters, %.2f MFLOP/sample in GEMMs\n",
+              name.c_str(), device.DebugString().c_str(), static_cast<long long>(batch_size),
               static_cast<long long>(params->size()), flops / static_cast<double>(batch_size) / 1e6);
   std::printf("  dense step (TrainStep + Adam): %8.2f ms  %10.0f samples/s  %7.1f GFLOP/s\n", step * 1e3, step_rate,
               flops / step / 1e9);
-  std::printf("  GEMMs alone (the bound):       %8.2f ms  %10.0f samples/s  %7.1f GFLOP/s\n", bound * 1e3,
-              bound_rate, flops / bound / 1e9);
+  std::printf("  GEMMs alone (the bound):       %8.2f ms  %10.0f samples/s  %7.1f GFLOP/s\n", bound * 1e3, bound_rate,
+              flops / bound / 1e9);
   std::printf("  step / bound: %.2f of the bound's samples/s\n", step_rate / bound_rate);
   std::printf("  reproduce: build/bench/models/dense_step_bench %s %s %d %lld\n", name.c_str(), device_name.c_str(),
               steps, static_cast<long long>(batch_size));

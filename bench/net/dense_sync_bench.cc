@@ -67,8 +67,8 @@ double MedianSeconds(int reps, const std::function<bool()>& fn) {
 void PrintRow(int rank, const char* kind, int64_t n, double ember_seconds, double raw_seconds) {
   if (rank != 0) return;
   const double bytes = static_cast<double>(n) * sizeof(float);
-  std::printf("%-5s %10lld %12.3f %10.3f %12.3f %10.3f %9.0f%%\n", kind, static_cast<long long>(n),
-              ember_seconds * 1e3, bytes / ember_seconds / 1e9, raw_seconds * 1e3, bytes / raw_seconds / 1e9,
+  std::printf("%-5s %10lld %12.3f %10.3f %12.3f %10.3f %9.0f%%\n", kind, static_cast<long long>(n), ember_seconds * 1e3,
+              bytes / ember_seconds / 1e9, raw_seconds * 1e3, bytes / raw_seconds / 1e9,
               100.0 * raw_seconds / ember_seconds);
   std::fflush(stdout);
 }

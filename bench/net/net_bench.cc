@@ -263,10 +263,11 @@ int Main(int argc, char** argv) {
       argc > 4 ? static_cast<size_t>(std::atoll(argv[4])) : ClientOptions().max_keys_per_message;
   const int server_threads = argc > 5 ? std::max(1, std::atoi(argv[5])) : 1;
   const std::vector<size_t> batches = {1'000, 10'000, 100'000};
-  std::printf("net_bench: tcp loopback, 1 server, 1 client, dim %d (AdaGrad), %d reps x >= %.2f s, "
-              "max_keys_per_message %zu, server threads %d, %u CPUs, load %s\n",
-              kDim, reps, min_seconds, max_keys_per_message, server_threads, std::thread::hardware_concurrency(),
-              LoadAverage().c_str());
+  std::printf(
+      "net_bench: tcp loopback, 1 server, 1 client, dim %d (AdaGrad), %d reps x >= %.2f s, "
+      "max_keys_per_message %zu, server threads %d, %u CPUs, load %s\n",
+      kDim, reps, min_seconds, max_keys_per_message, server_threads, std::thread::hardware_concurrency(),
+      LoadAverage().c_str());
   std::printf("%-6s %-5s %14s %10s %14s %10s %10s\n", "keys", "op", "ember keys/s", "ember GB/s", "raw keys/s",
               "raw GB/s", "ember/raw");
   EmberPair ember(max_keys_per_message, server_threads);

@@ -17,18 +17,16 @@ using namespace ember::ops;
 
 namespace {
 
-#define BENCH_CHECK_OK(expr)                                        \
-  do {                                                              \
-    const ::ember::Status _s = (expr);                              \
-    if (!_s.ok()) {                                                 \
+#define BENCH_CHECK_OK(expr)                                          \
+  do {                                                                \
+    const ::ember::Status _s = (expr);                                \
+    if (!_s.ok()) {                                                   \
       std::fprintf(stderr, "%s: %s\n", #expr, _s.ToString().c_str()); \
-      std::exit(1);                                                 \
-    }                                                               \
+      std::exit(1);                                                   \
+    }                                                                 \
   } while (0)
 
-double Seconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+double Seconds() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 }  // namespace
 

@@ -20,11 +20,11 @@
 #include "common/part_runner.h"
 #include "common/random.h"
 #include "ps/client.h"
+#include "ps/server.h"
+#include "ps/wire.h"
 #include "sparse/dedup.h"
 #include "storage/key_index.h"
-#include "ps/server.h"
 #include "storage/sparse_table.h"
-#include "ps/wire.h"
 
 namespace ember::ps {
 namespace {

@@ -34,9 +34,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using ember::storage::FileEntry;
 
-double Seconds(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double Seconds(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -130,13 +128,12 @@ int main(int argc, char** argv) {
     start = Clock::now();
     double sink = 0;
     uint64_t seen = 0;
-    auto status = ember::storage::ReadRowsFile(
-        rows_path, 1, row_floats,
-        [&](ember::Key, const float* row) {
-          sink += row[0];
-          ++seen;
-        },
-        {});
+    auto status = ember::storage::ReadRowsFile(rows_path, 1, row_floats,
+                                               [&](ember::Key, const float* row) {
+                                                 sink += row[0];
+                                                 ++seen;
+                                               },
+                                               {});
     if (!status.ok()) Die(status.ToString());
     if (seen != num_rows) Die("read back " + std::to_string(seen) + " rows of " + std::to_string(num_rows));
     rows_read.push_back(entry->bytes / Seconds(start) / 1e6);
@@ -160,11 +157,11 @@ int main(int argc, char** argv) {
   }
 
   std::printf("\n%llu MiB, rows of %d floats (%zu B records, %llu rows), dir %s, median of 3:\n",
-              static_cast<unsigned long long>(mib), row_floats, record_bytes,
-              static_cast<unsigned long long>(num_rows), dir.c_str());
+              static_cast<unsigned long long>(mib), row_floats, record_bytes, static_cast<unsigned long long>(num_rows),
+              dir.c_str());
   std::printf("(a) raw sequential write + fsync   %8.0f MB/s\n", Median(raw_write));
-  std::printf("(b) RowsFileWriter + fsync         %8.0f MB/s  (%.0f%% of raw; goal >= 50%%)\n",
-              Median(rows_write), 100 * Median(ratio));
+  std::printf("(b) RowsFileWriter + fsync         %8.0f MB/s  (%.0f%% of raw; goal >= 50%%)\n", Median(rows_write),
+              100 * Median(ratio));
   std::printf("(c) ReadRowsFile, cache dropped    %8.0f MB/s  (raw read %.0f MB/s)\n", Median(rows_read),
               Median(raw_read));
   std::printf("(d) Checksum64 in memory           %8.2f GB/s  (guard %016llx)\n", Median(checksum_speed),

@@ -27,7 +27,6 @@ bool IsHexToken(std::string_view token) {
   return true;
 }
 
-
 bool ParseFields(std::string_view line, CriteoRecord* record, std::string* error);
 
 }  // namespace

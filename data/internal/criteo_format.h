@@ -30,9 +30,7 @@ struct CriteoRecord {
 };
 
 // The dense transform: log(1+x) for x > 0, else 0 (also used for empty).
-inline float DenseTransform(int64_t x) {
-  return x > 0 ? static_cast<float>(std::log1p(static_cast<double>(x))) : 0.0f;
-}
+inline float DenseTransform(int64_t x) { return x > 0 ? static_cast<float>(std::log1p(static_cast<double>(x))) : 0.0f; }
 
 // The key of categorical field `field` (0-based: C1 is 0) holding `token`;
 // an empty token ("missing") is hashed like any other token.

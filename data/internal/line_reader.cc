@@ -116,8 +116,8 @@ Status LineReader::Seek(const ReaderPosition& p) {
                                    ") or line (", p.line, ")");
   }
   if (options_.max_bad_lines >= 0 && p.bad_lines > options_.max_bad_lines) {
-    return Status::InvalidArgument(name_, "::Seek: bad_lines ", p.bad_lines, " is past max_bad_lines=",
-                                   options_.max_bad_lines);
+    return Status::InvalidArgument(name_, "::Seek: bad_lines ", p.bad_lines,
+                                   " is past max_bad_lines=", options_.max_bad_lines);
   }
   auto commit = [&] {  // only once `p` is known to be good: a failed Seek changes nothing
     records_ = p.records;
@@ -141,9 +141,9 @@ Status LineReader::Seek(const ReaderPosition& p) {
   const int64_t range_begin = PartBoundary(size, options_.part, options_.num_parts);
   const int64_t range_end = PartBoundary(size, options_.part + 1, options_.num_parts);
   auto outside = [&](const char* why) {
-    return Status::InvalidArgument(name_, "::Seek: byte ", p.offset, " of ", path, " ", why, " (part ",
-                                   options_.part, " of ", options_.num_parts, " holds the lines starting in [",
-                                   range_begin, ", ", range_end, ") of its ", size, " bytes)");
+    return Status::InvalidArgument(name_, "::Seek: byte ", p.offset, " of ", path, " ", why, " (part ", options_.part,
+                                   " of ", options_.num_parts, " holds the lines starting in [", range_begin, ", ",
+                                   range_end, ") of its ", size, " bytes)");
   };
   if (p.offset < range_begin || p.offset > size) return outside("is outside this part's range");
   if (p.offset != range_begin) {
@@ -383,10 +383,10 @@ StatusOr<bool> LineReader::Next(Batch* batch) {
                    << (bad_ == kLoggedBadLines ? " (logging only every 1000th from now on)" : "");
     }
     if (options_.max_bad_lines >= 0 && bad_ > options_.max_bad_lines) {
-      return Fail(Status::InvalidArgument("too many malformed lines: ", bad_, " > max_bad_lines=",
-                                          options_.max_bad_lines, "; the last at ", path, ":", line_number, ": ",
-                                          reason),
-                  batch);
+      return Fail(
+          Status::InvalidArgument("too many malformed lines: ", bad_, " > max_bad_lines=", options_.max_bad_lines,
+                                  "; the last at ", path, ":", line_number, ": ", reason),
+          batch);
     }
   }
   SavePosition();

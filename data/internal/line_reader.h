@@ -67,7 +67,7 @@ struct LineReaderOptions {
   int64_t max_bad_lines = 1000;    // negative: no limit
   int part = 0;                    // 0 <= part < num_parts
   int num_parts = 1;
-  bool skip_header = false;        // a file's first line may be a header (ClassifyFirstLine)
+  bool skip_header = false;  // a file's first line may be a header (ClassifyFirstLine)
 };
 
 class LineReader {
@@ -107,7 +107,7 @@ class LineReader {
   int64_t range_end_ = 0;           // lines starting at or past this offset belong to the next part
   std::unique_ptr<char[]> buffer_;  // kBufferBytes; unread bytes are buffer_[begin_, end_)
   size_t begin_ = 0, end_ = 0;
-  int64_t buffer_offset_ = 0;       // file offset of buffer_[0]
+  int64_t buffer_offset_ = 0;  // file offset of buffer_[0]
   bool eof_ = false;
   bool skip_to_newline_ = false;    // dropping bytes through the next '\n'
   bool skip_header_line_ = false;   // the next line taken is the file's header
@@ -118,7 +118,7 @@ class LineReader {
   int64_t records_ = 0;
   int64_t bad_ = 0;
   Status error_;
-  ReaderPosition position_;         // after the last record returned; see SavePosition
+  ReaderPosition position_;  // after the last record returned; see SavePosition
 };
 
 }  // namespace ember::data::internal

@@ -17,8 +17,8 @@ namespace ember::models::internal {
 class EmbeddingModel : public Model {
  public:
   void PrepareInputs(const data::Batch& batch, std::vector<SparseInput>* inputs) const final;
-  Status Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                 const std::vector<ops::Tensor>& rows, std::vector<float>* probabilities) final;
+  Status Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs, const std::vector<ops::Tensor>& rows,
+                 std::vector<float>* probabilities) final;
 
  protected:
   static constexpr int kWideTable = 0;
@@ -36,9 +36,9 @@ class EmbeddingModel : public Model {
   WidePart first_order_;
   std::vector<TableIndex> index_;  // the step's inputs on device()
   LogisticLoss loss_;
-  ops::Tensor dense_features_;     // the batch's dense features on device()
-  ops::Tensor logits_;   // [B, 1]
-  ops::Tensor dlogits_;  // [B, 1]
+  ops::Tensor dense_features_;  // the batch's dense features on device()
+  ops::Tensor logits_;          // [B, 1]
+  ops::Tensor dlogits_;         // [B, 1]
 };
 
 }  // namespace ember::models::internal

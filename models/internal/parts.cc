@@ -46,7 +46,8 @@ Status TableIndex::Upload(const SparseInput& input, ops::Device device) {
   if (device.is_cpu()) {
     for (size_t g = 0; g < num_groups; ++g) {
       const std::vector<int32_t>& offsets = input.offsets[g];
-      groups[g].ids = ops::IndexTensor::View(const_cast<int32_t*>(inverse.data()) + input.group_begin[g], offsets.back());
+      groups[g].ids =
+          ops::IndexTensor::View(const_cast<int32_t*>(inverse.data()) + input.group_begin[g], offsets.back());
       groups[g].offsets =
           ops::IndexTensor::View(const_cast<int32_t*>(offsets.data()), static_cast<int64_t>(offsets.size()));
     }
@@ -214,8 +215,7 @@ Status WidePart::Backward(const ops::Tensor& dlogits, const TableIndex& index, o
   ASSIGN_OR_RETURN(*grads, ops::Tensor::AllocateZeros({index.num_unique, 1}, dlogits.device()));
   for (int64_t g = 0; g < groups; ++g) {
     const GroupIndex& group = index.groups[g];
-    RETURN_IF_ERROR(
-        ops::EmbeddingPoolBackward(dpooled_, g, group.ids, group.offsets, ops::PoolMode::kSum, grads));
+    RETURN_IF_ERROR(ops::EmbeddingPoolBackward(dpooled_, g, group.ids, group.offsets, ops::PoolMode::kSum, grads));
   }
   return Status::OK();
 }

@@ -33,8 +33,7 @@ struct ItemSequence {
   // A one-key group: rows of group `group` into columns [col, col+dim) of
   // *out ([B, C]); Backward accumulates dout's columns into *grads.
   static Status Forward(const TableIndex& index, int group, const ops::Tensor& rows, int64_t col, ops::Tensor* out);
-  static Status Backward(const ops::Tensor& dout, int64_t col, const TableIndex& index, int group,
-                         ops::Tensor* grads);
+  static Status Backward(const ops::Tensor& dout, int64_t col, const TableIndex& index, int group, ops::Tensor* grads);
 };
 
 // A history group laid out as a padded sequence: `positions` slots per
@@ -69,8 +68,8 @@ class HistoryIndex {
 class UserItemHistoryModel : public Model {
  public:
   void PrepareInputs(const data::Batch& batch, std::vector<SparseInput>* inputs) const final;
-  Status Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                 const std::vector<ops::Tensor>& rows, std::vector<float>* probabilities) final;
+  Status Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs, const std::vector<ops::Tensor>& rows,
+                 std::vector<float>* probabilities) final;
 
  protected:
   static constexpr int kItemsTable = 0;

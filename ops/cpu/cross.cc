@@ -21,8 +21,7 @@ Status CrossForwardElementwise(const Tensor& x0, const Tensor& xl, const Tensor&
   return Status::OK();
 }
 
-Status CrossBackwardElementwise(const Tensor& x0, const Tensor& pre, const Tensor& dout, Tensor* dpre,
-                                Tensor* dx0) {
+Status CrossBackwardElementwise(const Tensor& x0, const Tensor& pre, const Tensor& dout, Tensor* dpre, Tensor* dx0) {
   const int64_t n = x0.numel();
   const float* __restrict x = x0.data();
   const float* __restrict p = pre.data();

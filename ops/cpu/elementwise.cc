@@ -96,8 +96,7 @@ Status BiasActivation(const Tensor& bias, Activation activation, Tensor* y) {
   return Status::OK();
 }
 
-Status ActivationBiasBackward(const Tensor& y, const Tensor& dy, Activation activation, Tensor* dpre,
-                              Tensor* dbias) {
+Status ActivationBiasBackward(const Tensor& y, const Tensor& dy, Activation activation, Tensor* dpre, Tensor* dbias) {
   const int64_t rows = y.rows(), cols = y.cols();
   float* __restrict db = dbias->data();
   for (int64_t r = 0; r < rows; ++r) {

@@ -11,8 +11,8 @@ Status CheckIdsAndOffsets(const char* op, const IndexTensor& ids, const IndexTen
   const int32_t* off = offsets.data();
   const int64_t num_bags = offsets.numel() - 1;
   if (off[0] < 0 || off[num_bags] > ids.numel()) {
-    return Status::InvalidArgument(op, ": offsets span [", off[0], ", ", off[num_bags], ") outside ids [",
-                                   ids.numel(), "]");
+    return Status::InvalidArgument(op, ": offsets span [", off[0], ", ", off[num_bags], ") outside ids [", ids.numel(),
+                                   "]");
   }
   for (int64_t b = 0; b < num_bags; ++b) {
     if (off[b + 1] < off[b]) {
@@ -30,8 +30,8 @@ Status CheckIdsAndOffsets(const char* op, const IndexTensor& ids, const IndexTen
 
 }  // namespace
 
-Status EmbeddingPoolForward(const Tensor& rows, const IndexTensor& ids, const IndexTensor& offsets,
-                            PoolMode mode, int64_t col_offset, Tensor* out) {
+Status EmbeddingPoolForward(const Tensor& rows, const IndexTensor& ids, const IndexTensor& offsets, PoolMode mode,
+                            int64_t col_offset, Tensor* out) {
   RETURN_IF_ERROR(CheckIdsAndOffsets("EmbeddingPoolForward", ids, offsets, rows.rows()));
   const int64_t dim = rows.dim(1);
   const int64_t out_cols = out->dim(1);
@@ -57,8 +57,8 @@ Status EmbeddingPoolForward(const Tensor& rows, const IndexTensor& ids, const In
   return Status::OK();
 }
 
-Status EmbeddingPoolBackward(const Tensor& dout, int64_t col_offset, const IndexTensor& ids,
-                             const IndexTensor& offsets, PoolMode mode, Tensor* drows) {
+Status EmbeddingPoolBackward(const Tensor& dout, int64_t col_offset, const IndexTensor& ids, const IndexTensor& offsets,
+                             PoolMode mode, Tensor* drows) {
   RETURN_IF_ERROR(CheckIdsAndOffsets("EmbeddingPoolBackward", ids, offsets, drows->rows()));
   const int64_t dim = drows->dim(1);
   const int64_t out_cols = dout.dim(1);

@@ -27,8 +27,8 @@ Status LayerNormForward(const Tensor& x, const Tensor& gamma, const Tensor& beta
   return Status::OK();
 }
 
-Status LayerNormBackward(const Tensor& x, const Tensor& gamma, const Tensor& mean, const Tensor& rstd,
-                         const Tensor& dy, Tensor* dx, Tensor* dgamma, Tensor* dbeta) {
+Status LayerNormBackward(const Tensor& x, const Tensor& gamma, const Tensor& mean, const Tensor& rstd, const Tensor& dy,
+                         Tensor* dx, Tensor* dgamma, Tensor* dbeta) {
   const int64_t n = x.dim(1);
   const float inv_n = 1.f / static_cast<float>(n);
   for (int64_t b = 0; b < x.rows(); ++b) {

@@ -6,8 +6,7 @@
 
 namespace ember::ops::cpu {
 
-Status BceWithLogitsForward(const Tensor& logits, const Tensor& labels, const Tensor& weights,
-                            double* mean_loss) {
+Status BceWithLogitsForward(const Tensor& logits, const Tensor& labels, const Tensor& weights, double* mean_loss) {
   const int64_t n = logits.numel();
   const float* z = logits.data();
   const float* y = labels.data();
@@ -22,8 +21,7 @@ Status BceWithLogitsForward(const Tensor& logits, const Tensor& labels, const Te
   return Status::OK();
 }
 
-Status BceWithLogitsBackward(const Tensor& logits, const Tensor& labels, const Tensor& weights,
-                             Tensor* dlogits) {
+Status BceWithLogitsBackward(const Tensor& logits, const Tensor& labels, const Tensor& weights, Tensor* dlogits) {
   const int64_t n = logits.numel();
   const float inv_batch = 1.f / static_cast<float>(n);
   const float* z = logits.data();

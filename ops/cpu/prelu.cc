@@ -39,8 +39,8 @@ Status PreluBackward(const Tensor& x, const Tensor& alpha, const Tensor& dy, Ten
   return Status::OK();
 }
 
-Status DiceForward(const Tensor& x, const Tensor& alpha, float epsilon, bool batch_stats, Tensor* mean,
-                   Tensor* rstd, Tensor* y) {
+Status DiceForward(const Tensor& x, const Tensor& alpha, float epsilon, bool batch_stats, Tensor* mean, Tensor* rstd,
+                   Tensor* y) {
   const int64_t n = x.dim(1), rows = x.rows();
   for (int64_t c = 0; c < n; ++c) {
     if (batch_stats) {

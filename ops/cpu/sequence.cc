@@ -35,8 +35,7 @@ Status WeightedSequencePoolForward(const Tensor& x, const Tensor& weights, const
   const int64_t seq_len = x.dim(1) / dim;
   for (int64_t b = 0; b < x.rows(); ++b) {
     for (int64_t d = 0; d < dim; ++d) {
-      out->data()[b * dim + d] =
-          WeightedPoolElement(x.data(), weights.data(), lengths.data(), seq_len, dim, b, d);
+      out->data()[b * dim + d] = WeightedPoolElement(x.data(), weights.data(), lengths.data(), seq_len, dim, b, d);
     }
   }
   return Status::OK();
@@ -49,7 +48,8 @@ Status WeightedSequencePoolBackward(const Tensor& x, const Tensor& weights, cons
     for (int64_t j = 0; j < seq_len; ++j) {
       const bool real = j < lengths.data()[b];
       for (int64_t d = 0; d < dim; ++d) {
-        dx->data()[(b * seq_len + j) * dim + d] = real ? weights.data()[b * seq_len + j] * dout.data()[b * dim + d] : 0.f;
+        dx->data()[(b * seq_len + j) * dim + d] =
+            real ? weights.data()[b * seq_len + j] * dout.data()[b * dim + d] : 0.f;
       }
       dweights->data()[b * seq_len + j] =
           WeightedPoolGradWeight(x.data(), lengths.data(), dout.data(), seq_len, dim, b, j);

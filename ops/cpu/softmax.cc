@@ -56,15 +56,16 @@ Status SoftmaxCrossEntropyForward(const Tensor& logits, const Tensor& log_q, boo
     float max = -std::numeric_limits<float>::infinity();
     for (int64_t c = 0; c < cols; ++c) max = std::max(max, Adjusted(logits, log_q, per_row, b, c));
     double sum = 0;
-    for (int64_t c = 0; c < cols; ++c) sum += std::exp(static_cast<double>(Adjusted(logits, log_q, per_row, b, c)) - max);
+    for (int64_t c = 0; c < cols; ++c)
+      sum += std::exp(static_cast<double>(Adjusted(logits, log_q, per_row, b, c)) - max);
     total += max + std::log(sum) - Adjusted(logits, log_q, per_row, b, targets.data()[b]);
   }
   *mean_loss = total / static_cast<double>(logits.rows());
   return Status::OK();
 }
 
-Status SoftmaxCrossEntropyBackward(const Tensor& logits, const Tensor& log_q, bool per_row,
-                                   const IndexTensor& targets, Tensor* dlogits) {
+Status SoftmaxCrossEntropyBackward(const Tensor& logits, const Tensor& log_q, bool per_row, const IndexTensor& targets,
+                                   Tensor* dlogits) {
   const int64_t cols = logits.dim(1);
   const float inv_batch = 1.f / static_cast<float>(logits.rows());
   for (int64_t b = 0; b < logits.rows(); ++b) {

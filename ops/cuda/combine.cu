@@ -46,8 +46,8 @@ long long MatrixCols(const Tensor& t) { return t.ndim() == 1 ? 1 : t.cols(); }
 }  // namespace
 
 Status CopyColumns(const ColumnBlock& block, const Tensor& src, bool add, Tensor* dst) {
-  CopyColumnsKernel<<<internal::GridSize(block.rows * block.width, kThreads), kThreads>>>(
-      block, src.device_data(), add, dst->device_data());
+  CopyColumnsKernel<<<internal::GridSize(block.rows * block.width, kThreads), kThreads>>>(block, src.device_data(), add,
+                                                                                          dst->device_data());
   return internal::CudaStatus(cudaGetLastError(), "CopyColumnsKernel");
 }
 
@@ -66,8 +66,8 @@ Status RowDot(const Tensor& a, const Tensor& b, Tensor* out) {
 
 Status RowScale(const Tensor& x, const Tensor& scale, Tensor* out) {
   const long long n = x.numel();
-  RowScaleKernel<<<internal::GridSize(n, kThreads), kThreads>>>(n, MatrixCols(x), x.device_data(),
-                                                                scale.device_data(), out->device_data());
+  RowScaleKernel<<<internal::GridSize(n, kThreads), kThreads>>>(n, MatrixCols(x), x.device_data(), scale.device_data(),
+                                                                out->device_data());
   return internal::CudaStatus(cudaGetLastError(), "RowScaleKernel");
 }
 

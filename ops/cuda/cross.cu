@@ -33,17 +33,16 @@ __global__ void CrossBackwardKernel(long long n, const float* x0, const float* p
 Status CrossForwardElementwise(const Tensor& x0, const Tensor& xl, const Tensor& b, Tensor* pre, Tensor* out) {
   const long long n = x0.numel();
   if (n == 0) return Status::OK();
-  CrossForwardKernel<<<internal::GridSize(n, kThreads), kThreads>>>(n, x0.cols(), x0.device_data(), xl.device_data(), b.device_data(),
-                                                                    pre->device_data(), out->device_data());
+  CrossForwardKernel<<<internal::GridSize(n, kThreads), kThreads>>>(
+      n, x0.cols(), x0.device_data(), xl.device_data(), b.device_data(), pre->device_data(), out->device_data());
   return internal::CudaStatus(cudaGetLastError(), "CrossForwardKernel");
 }
 
-Status CrossBackwardElementwise(const Tensor& x0, const Tensor& pre, const Tensor& dout, Tensor* dpre,
-                                Tensor* dx0) {
+Status CrossBackwardElementwise(const Tensor& x0, const Tensor& pre, const Tensor& dout, Tensor* dpre, Tensor* dx0) {
   const long long n = x0.numel();
   if (n == 0) return Status::OK();
-  CrossBackwardKernel<<<internal::GridSize(n, kThreads), kThreads>>>(n, x0.device_data(), pre.device_data(), dout.device_data(),
-                                                                     dpre->device_data(), dx0->device_data());
+  CrossBackwardKernel<<<internal::GridSize(n, kThreads), kThreads>>>(
+      n, x0.device_data(), pre.device_data(), dout.device_data(), dpre->device_data(), dx0->device_data());
   return internal::CudaStatus(cudaGetLastError(), "CrossBackwardKernel");
 }
 

@@ -59,8 +59,8 @@ __global__ void DotInteractionBackwardKernel(long long batch, long long num_vect
 
 Status DotInteractionForward(const Tensor& x, int64_t /*num_vectors*/, int64_t dim, Tensor* out) {
   const long long batch = x.rows(), pairs = out->dim(1);
-  DotInteractionForwardKernel<<<internal::GridSize(batch * pairs, kThreads), kThreads>>>(batch, dim, x.dim(1), pairs,
-                                                                                         x.device_data(), out->device_data());
+  DotInteractionForwardKernel<<<internal::GridSize(batch * pairs, kThreads), kThreads>>>(
+      batch, dim, x.dim(1), pairs, x.device_data(), out->device_data());
   return internal::CudaStatus(cudaGetLastError(), "DotInteractionForwardKernel");
 }
 

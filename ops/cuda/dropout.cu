@@ -34,8 +34,8 @@ Status DropoutForward(const Tensor& x, float rate, uint64_t seed, Tensor* y, Ten
 }
 
 Status DropoutBackward(const Tensor& dy, const Tensor& mask, Tensor* dx) {
-  DropoutBackwardKernel<<<internal::GridSize(dy.numel(), kThreads), kThreads>>>(dy.numel(), dy.device_data(), mask.device_data(),
-                                                                                dx->device_data());
+  DropoutBackwardKernel<<<internal::GridSize(dy.numel(), kThreads), kThreads>>>(dy.numel(), dy.device_data(),
+                                                                                mask.device_data(), dx->device_data());
   return internal::CudaStatus(cudaGetLastError(), "DropoutBackwardKernel");
 }
 

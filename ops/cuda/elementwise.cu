@@ -162,10 +162,9 @@ Status BiasActivation(const Tensor& bias, Activation activation, Tensor* y) {
   return internal::CudaStatus(cudaGetLastError(), "BiasActivationKernel");
 }
 
-Status ActivationBiasBackward(const Tensor& y, const Tensor& dy, Activation activation, Tensor* dpre,
-                              Tensor* dbias) {
-  return LaunchColumnGrad(y.rows(), y.cols(), static_cast<int>(activation), y.device_data(), dy.device_data(), dpre->device_data(),
-                          dbias->device_data());
+Status ActivationBiasBackward(const Tensor& y, const Tensor& dy, Activation activation, Tensor* dpre, Tensor* dbias) {
+  return LaunchColumnGrad(y.rows(), y.cols(), static_cast<int>(activation), y.device_data(), dy.device_data(),
+                          dpre->device_data(), dbias->device_data());
 }
 
 Status AddInto(const Tensor& x, Tensor* sum) {

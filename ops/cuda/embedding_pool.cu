@@ -91,24 +91,25 @@ size_t Aligned(size_t bytes) { return (bytes + 255) / 256 * 256; }
 
 }  // namespace
 
-Status EmbeddingPoolForward(const Tensor& rows, const IndexTensor& ids, const IndexTensor& offsets,
-                            PoolMode mode, int64_t col_offset, Tensor* out) {
+Status EmbeddingPoolForward(const Tensor& rows, const IndexTensor& ids, const IndexTensor& offsets, PoolMode mode,
+                            int64_t col_offset, Tensor* out) {
   const long long num_bags = offsets.numel() - 1, dim = rows.dim(1);
   PoolForwardKernel<<<internal::GridSize(num_bags * dim, kThreads), kThreads>>>(
-      num_bags, dim, rows.rows(), out->dim(1), col_offset, mode == PoolMode::kMean, rows.device_data(), ids.device_data(),
-      offsets.device_data(), out->device_data());
+      num_bags, dim, rows.rows(), out->dim(1), col_offset, mode == PoolMode::kMean, rows.device_data(),
+      ids.device_data(), offsets.device_data(), out->device_data());
   return internal::CudaStatus(cudaGetLastError(), "PoolForwardKernel");
 }
 
-Status EmbeddingPoolBackward(const Tensor& dout, int64_t col_offset, const IndexTensor& ids,
-                             const IndexTensor& offsets, PoolMode mode, Tensor* drows) {
+Status EmbeddingPoolBackward(const Tensor& dout, int64_t col_offset, const IndexTensor& ids, const IndexTensor& offsets,
+                             PoolMode mode, Tensor* drows) {
   const long long num_bags = offsets.numel() - 1, dim = drows->dim(1);
   // The occurrences the bags cover: ids[first, last).
   int first = 0, last = 0;
-  RETURN_IF_ERROR(internal::CudaStatus(
-      cudaMemcpy(&first, offsets.device_data(), sizeof(int), cudaMemcpyDeviceToHost), "cudaMemcpy(offsets[0])"));
-  RETURN_IF_ERROR(internal::CudaStatus(
-      cudaMemcpy(&last, offsets.device_data() + num_bags, sizeof(int), cudaMemcpyDeviceToHost), "cudaMemcpy(offsets[B])"));
+  RETURN_IF_ERROR(internal::CudaStatus(cudaMemcpy(&first, offsets.device_data(), sizeof(int), cudaMemcpyDeviceToHost),
+                                       "cudaMemcpy(offsets[0])"));
+  RETURN_IF_ERROR(
+      internal::CudaStatus(cudaMemcpy(&last, offsets.device_data() + num_bags, sizeof(int), cudaMemcpyDeviceToHost),
+                           "cudaMemcpy(offsets[B])"));
   const int count = last - first;
   if (count <= 0) return Status::OK();
   // Scratch: bag_of, order, sorted ids, sorted order, then cub's temporary storage.
@@ -127,12 +128,12 @@ Status EmbeddingPoolBackward(const Tensor& dout, int64_t col_offset, const Index
   int* sorted_order = reinterpret_cast<int*>(base + 3 * ints);
   void* sort_storage = base + 4 * ints;
   OccurrencesKernel<<<internal::GridSize(num_bags, kThreads), kThreads>>>(num_bags, offsets.device_data(), first,
-                                                                           bag_of, order);
+                                                                          bag_of, order);
   RETURN_IF_ERROR(internal::CudaStatus(cudaGetLastError(), "OccurrencesKernel"));
-  RETURN_IF_ERROR(internal::CudaStatus(
-      cub::DeviceRadixSort::SortPairs(sort_storage, sort_bytes, ids.device_data() + first, sorted_ids, order,
-                                      sorted_order, count),
-      "cub::DeviceRadixSort::SortPairs"));
+  RETURN_IF_ERROR(
+      internal::CudaStatus(cub::DeviceRadixSort::SortPairs(sort_storage, sort_bytes, ids.device_data() + first,
+                                                           sorted_ids, order, sorted_order, count),
+                           "cub::DeviceRadixSort::SortPairs"));
   PoolBackwardSortedKernel<<<internal::GridSize(static_cast<long long>(count) * dim, kThreads), kThreads>>>(
       count, dim, drows->rows(), dout.dim(1), col_offset, mode == PoolMode::kMean, dout.device_data(),
       offsets.device_data(), sorted_ids, sorted_order, bag_of, drows->device_data());

@@ -55,8 +55,8 @@ Status FmInteractionForward(const Tensor& x, int64_t num_fields, int64_t dim, Te
 
 Status FmInteractionBackward(const Tensor& x, const Tensor& dout, int64_t num_fields, int64_t dim, Tensor* dx) {
   const long long batch = x.rows();
-  FmBackwardKernel<<<internal::GridSize(batch * dim, kThreads), kThreads>>>(batch, num_fields, dim, x.dim(1), x.device_data(),
-                                                                            dout.device_data(), dx->device_data());
+  FmBackwardKernel<<<internal::GridSize(batch * dim, kThreads), kThreads>>>(
+      batch, num_fields, dim, x.dim(1), x.device_data(), dout.device_data(), dx->device_data());
   return internal::CudaStatus(cudaGetLastError(), "FmBackwardKernel");
 }
 

@@ -81,17 +81,20 @@ __global__ void LayerNormParamGradKernel(long long rows, long long n, const floa
 Status LayerNormForward(const Tensor& x, const Tensor& gamma, const Tensor& beta, float epsilon, Tensor* y,
                         Tensor* mean, Tensor* rstd) {
   LayerNormForwardKernel<<<static_cast<unsigned>(x.rows()), kThreads>>>(
-      x.dim(1), epsilon, x.device_data(), gamma.device_data(), beta.device_data(), y->device_data(), mean->device_data(), rstd->device_data());
+      x.dim(1), epsilon, x.device_data(), gamma.device_data(), beta.device_data(), y->device_data(),
+      mean->device_data(), rstd->device_data());
   return internal::CudaStatus(cudaGetLastError(), "LayerNormForwardKernel");
 }
 
-Status LayerNormBackward(const Tensor& x, const Tensor& gamma, const Tensor& mean, const Tensor& rstd,
-                         const Tensor& dy, Tensor* dx, Tensor* dgamma, Tensor* dbeta) {
+Status LayerNormBackward(const Tensor& x, const Tensor& gamma, const Tensor& mean, const Tensor& rstd, const Tensor& dy,
+                         Tensor* dx, Tensor* dgamma, Tensor* dbeta) {
   LayerNormInputGradKernel<<<static_cast<unsigned>(x.rows()), kThreads>>>(
-      x.dim(1), x.device_data(), gamma.device_data(), mean.device_data(), rstd.device_data(), dy.device_data(), dx->device_data());
+      x.dim(1), x.device_data(), gamma.device_data(), mean.device_data(), rstd.device_data(), dy.device_data(),
+      dx->device_data());
   RETURN_IF_ERROR(internal::CudaStatus(cudaGetLastError(), "LayerNormInputGradKernel"));
-  LayerNormParamGradKernel<<<internal::GridSize(x.dim(1), kThreads), kThreads>>>(x.rows(), x.dim(1), x.device_data(), mean.device_data(),
-                                                              rstd.device_data(), dy.device_data(), dgamma->device_data(), dbeta->device_data());
+  LayerNormParamGradKernel<<<internal::GridSize(x.dim(1), kThreads), kThreads>>>(
+      x.rows(), x.dim(1), x.device_data(), mean.device_data(), rstd.device_data(), dy.device_data(),
+      dgamma->device_data(), dbeta->device_data());
   return internal::CudaStatus(cudaGetLastError(), "LayerNormParamGradKernel");
 }
 

@@ -51,8 +51,8 @@ Status LinearForward(const Tensor& x, const Tensor& w, Tensor* y) {
   ASSIGN_OR_RETURN(cublasHandle_t handle, CurrentHandle());
   const float one = 1.f, zero = 0.f;
   // y^T[out, B] = w^T[out, in] @ x^T[in, B]
-  return CublasStatus(cublasSgemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, out, batch, in, &one, w.device_data(), out, x.device_data(),
-                                  in, &zero, y->device_data(), out),
+  return CublasStatus(cublasSgemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, out, batch, in, &one, w.device_data(), out,
+                                  x.device_data(), in, &zero, y->device_data(), out),
                       "cublasSgemm(LinearForward)");
 }
 
@@ -66,13 +66,13 @@ Status LinearBackward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor
   const float one = 1.f, zero = 0.f;
   if (dx != nullptr) {
     // dx^T[in, B] = w[in, out] @ dy^T[out, B]; w is stored as w^T (col-major out x in).
-    RETURN_IF_ERROR(CublasStatus(cublasSgemm(handle, CUBLAS_OP_T, CUBLAS_OP_N, in, batch, out, &one, w.device_data(), out,
-                                             dy.device_data(), out, &zero, dx->device_data(), in),
+    RETURN_IF_ERROR(CublasStatus(cublasSgemm(handle, CUBLAS_OP_T, CUBLAS_OP_N, in, batch, out, &one, w.device_data(),
+                                             out, dy.device_data(), out, &zero, dx->device_data(), in),
                                  "cublasSgemm(LinearBackward dx)"));
   }
   // dw^T[out, in] += dy^T[out, B] @ x[B, in]; x is stored as x^T (col-major in x B).
-  return CublasStatus(cublasSgemm(handle, CUBLAS_OP_N, CUBLAS_OP_T, out, in, batch, &one, dy.device_data(), out, x.device_data(),
-                                  in, &one, dw->device_data(), out),
+  return CublasStatus(cublasSgemm(handle, CUBLAS_OP_N, CUBLAS_OP_T, out, in, batch, &one, dy.device_data(), out,
+                                  x.device_data(), in, &one, dw->device_data(), out),
                       "cublasSgemm(LinearBackward dw)");
 }
 

@@ -43,8 +43,7 @@ __global__ void MseGradKernel(long long n, float scale, const float* p, const fl
   }
 }
 
-__global__ void BceGradKernel(long long n, float inv_batch, const float* z, const float* y, const float* w,
-                              float* dz) {
+__global__ void BceGradKernel(long long n, float inv_batch, const float* z, const float* y, const float* w, float* dz) {
   for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<long long>(gridDim.x) * blockDim.x) {
     const float zi = z[i];
@@ -78,7 +77,8 @@ template <typename Loss>
 Status MeanLoss(const char* kernel, const Tensor& z, const Tensor& y, const Tensor& weights, double* mean_loss) {
   const long long n = z.numel();
   ASSIGN_OR_RETURN(double* total, Scratch());
-  LossKernel<Loss><<<1, kReduceThreads>>>(n, z.device_data(), y.device_data(), weights.empty() ? nullptr : weights.device_data(), total);
+  LossKernel<Loss><<<1, kReduceThreads>>>(n, z.device_data(), y.device_data(),
+                                          weights.empty() ? nullptr : weights.device_data(), total);
   RETURN_IF_ERROR(internal::CudaStatus(cudaGetLastError(), kernel));
   double host_total = 0;
   EMBER_CUDA_RETURN_IF_ERROR(cudaMemcpy(&host_total, total, sizeof(double), cudaMemcpyDeviceToHost));
@@ -88,8 +88,7 @@ Status MeanLoss(const char* kernel, const Tensor& z, const Tensor& y, const Tens
 
 }  // namespace
 
-Status BceWithLogitsForward(const Tensor& logits, const Tensor& labels, const Tensor& weights,
-                            double* mean_loss) {
+Status BceWithLogitsForward(const Tensor& logits, const Tensor& labels, const Tensor& weights, double* mean_loss) {
   return MeanLoss<BceLoss>("BceLossKernel", logits, labels, weights, mean_loss);
 }
 
@@ -100,21 +99,18 @@ Status MseForward(const Tensor& predictions, const Tensor& targets, const Tensor
 Status MseBackward(const Tensor& predictions, const Tensor& targets, const Tensor& weights, Tensor* dpredictions) {
   const long long n = predictions.numel();
   constexpr int kThreads = 256;
-  MseGradKernel<<<internal::GridSize(n, kThreads), kThreads>>>(n, 2.f / static_cast<float>(n), predictions.device_data(),
-                                                               targets.device_data(),
-                                                               weights.empty() ? nullptr : weights.device_data(),
-                                                               dpredictions->device_data());
+  MseGradKernel<<<internal::GridSize(n, kThreads), kThreads>>>(
+      n, 2.f / static_cast<float>(n), predictions.device_data(), targets.device_data(),
+      weights.empty() ? nullptr : weights.device_data(), dpredictions->device_data());
   return internal::CudaStatus(cudaGetLastError(), "MseGradKernel");
 }
 
-Status BceWithLogitsBackward(const Tensor& logits, const Tensor& labels, const Tensor& weights,
-                             Tensor* dlogits) {
+Status BceWithLogitsBackward(const Tensor& logits, const Tensor& labels, const Tensor& weights, Tensor* dlogits) {
   const long long n = logits.numel();
   constexpr int kThreads = 256;
-  BceGradKernel<<<internal::GridSize(n, kThreads), kThreads>>>(n, 1.f / static_cast<float>(n), logits.device_data(),
-                                                               labels.device_data(),
-                                                               weights.empty() ? nullptr : weights.device_data(),
-                                                               dlogits->device_data());
+  BceGradKernel<<<internal::GridSize(n, kThreads), kThreads>>>(
+      n, 1.f / static_cast<float>(n), logits.device_data(), labels.device_data(),
+      weights.empty() ? nullptr : weights.device_data(), dlogits->device_data());
   return internal::CudaStatus(cudaGetLastError(), "BceGradKernel");
 }
 

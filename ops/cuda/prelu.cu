@@ -98,22 +98,25 @@ Status PreluForward(const Tensor& x, const Tensor& alpha, Tensor* y) {
 }
 
 Status PreluBackward(const Tensor& x, const Tensor& alpha, const Tensor& dy, Tensor* dx, Tensor* dalpha) {
-  PreluBackwardKernel<<<internal::GridSize(x.dim(1), kThreads), kThreads>>>(
-      x.rows(), x.dim(1), x.device_data(), alpha.device_data(), dy.device_data(), dx->device_data(), dalpha->device_data());
+  PreluBackwardKernel<<<internal::GridSize(x.dim(1), kThreads), kThreads>>>(x.rows(), x.dim(1), x.device_data(),
+                                                                            alpha.device_data(), dy.device_data(),
+                                                                            dx->device_data(), dalpha->device_data());
   return internal::CudaStatus(cudaGetLastError(), "PreluBackwardKernel");
 }
 
-Status DiceForward(const Tensor& x, const Tensor& alpha, float epsilon, bool batch_stats, Tensor* mean,
-                   Tensor* rstd, Tensor* y) {
+Status DiceForward(const Tensor& x, const Tensor& alpha, float epsilon, bool batch_stats, Tensor* mean, Tensor* rstd,
+                   Tensor* y) {
   DiceForwardKernel<<<internal::GridSize(x.dim(1), kThreads), kThreads>>>(
-      x.rows(), x.dim(1), epsilon, batch_stats, x.device_data(), alpha.device_data(), mean->device_data(), rstd->device_data(), y->device_data());
+      x.rows(), x.dim(1), epsilon, batch_stats, x.device_data(), alpha.device_data(), mean->device_data(),
+      rstd->device_data(), y->device_data());
   return internal::CudaStatus(cudaGetLastError(), "DiceForwardKernel");
 }
 
 Status DiceBackward(const Tensor& x, const Tensor& alpha, const Tensor& mean, const Tensor& rstd, const Tensor& dy,
                     Tensor* dx, Tensor* dalpha) {
   DiceBackwardKernel<<<internal::GridSize(x.dim(1), kThreads), kThreads>>>(
-      x.rows(), x.dim(1), x.device_data(), alpha.device_data(), mean.device_data(), rstd.device_data(), dy.device_data(), dx->device_data(), dalpha->device_data());
+      x.rows(), x.dim(1), x.device_data(), alpha.device_data(), mean.device_data(), rstd.device_data(),
+      dy.device_data(), dx->device_data(), dalpha->device_data());
   return internal::CudaStatus(cudaGetLastError(), "DiceBackwardKernel");
 }
 

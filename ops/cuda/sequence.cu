@@ -13,7 +13,7 @@ using namespace ::ember::ops::internal;
 
 constexpr int kThreads = 256;
 
-#define EMBER_FOR_EACH_ELEMENT(i, n)                                                    \
+#define EMBER_FOR_EACH_ELEMENT(i, n)                                                         \
   for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; i < (n); \
        i += static_cast<long long>(gridDim.x) * blockDim.x)
 
@@ -47,8 +47,8 @@ __global__ void WeightedPoolGradKernel(long long rows, long long seq_len, long l
   }
 }
 
-__global__ void FeaturesKernel(long long rows, long long seq_len, long long dim, const float* seq,
-                               const float* target, float* features) {
+__global__ void FeaturesKernel(long long rows, long long seq_len, long long dim, const float* seq, const float* target,
+                               float* features) {
   EMBER_FOR_EACH_ELEMENT(i, rows * 4 * dim) {
     features[i] = FeatureElement(seq, target, seq_len, dim, i / (4 * dim), i % (4 * dim));
   }
@@ -64,7 +64,9 @@ __global__ void FeaturesGradSeqKernel(long long batch, long long seq_len, long l
 
 __global__ void FeaturesGradTargetKernel(long long batch, long long seq_len, long long dim, const float* seq,
                                          const float* dfeatures, float* dtarget) {
-  EMBER_FOR_EACH_ELEMENT(i, batch * dim) { dtarget[i] += FeatureGradTarget(seq, dfeatures, seq_len, dim, i / dim, i % dim); }
+  EMBER_FOR_EACH_ELEMENT(i, batch * dim) {
+    dtarget[i] += FeatureGradTarget(seq, dfeatures, seq_len, dim, i / dim, i % dim);
+  }
 }
 
 __global__ void ScoresKernel(long long rows, long long seq_len, long long heads, long long width, float scale,
@@ -82,8 +84,8 @@ __global__ void ScoresGradKernel(long long rows, long long seq_len, long long he
   }
 }
 
-__global__ void ApplyKernel(long long rows, long long seq_len, long long heads, long long width,
-                            const float* attention, const float* v, float* out) {
+__global__ void ApplyKernel(long long rows, long long seq_len, long long heads, long long width, const float* attention,
+                            const float* v, float* out) {
   EMBER_FOR_EACH_ELEMENT(i, rows * width) {
     out[i] = ApplyElement(attention, v, seq_len, heads, width, i / width, i % width);
   }
@@ -110,8 +112,8 @@ unsigned Grid(long long n) { return static_cast<unsigned>(internal::GridSize(n, 
 }  // namespace
 
 Status SequencePoolForward(const Tensor& x, const IndexTensor& lengths, int64_t dim, bool mean, Tensor* out) {
-  PoolKernel<<<Grid(x.rows() * dim), kThreads>>>(x.rows(), x.dim(1) / dim, dim, mean, x.device_data(), lengths.device_data(),
-                                                 out->device_data());
+  PoolKernel<<<Grid(x.rows() * dim), kThreads>>>(x.rows(), x.dim(1) / dim, dim, mean, x.device_data(),
+                                                 lengths.device_data(), out->device_data());
   return internal::CudaStatus(cudaGetLastError(), "PoolKernel");
 }
 
@@ -123,15 +125,16 @@ Status SequencePoolBackward(const Tensor& dout, const IndexTensor& lengths, int6
 
 Status WeightedSequencePoolForward(const Tensor& x, const Tensor& weights, const IndexTensor& lengths, int64_t dim,
                                    Tensor* out) {
-  WeightedPoolKernel<<<Grid(x.rows() * dim), kThreads>>>(x.rows(), x.dim(1) / dim, dim, x.device_data(), weights.device_data(),
-                                                         lengths.device_data(), out->device_data());
+  WeightedPoolKernel<<<Grid(x.rows() * dim), kThreads>>>(
+      x.rows(), x.dim(1) / dim, dim, x.device_data(), weights.device_data(), lengths.device_data(), out->device_data());
   return internal::CudaStatus(cudaGetLastError(), "WeightedPoolKernel");
 }
 
 Status WeightedSequencePoolBackward(const Tensor& x, const Tensor& weights, const IndexTensor& lengths,
                                     const Tensor& dout, int64_t dim, Tensor* dx, Tensor* dweights) {
-  WeightedPoolGradKernel<<<Grid(x.numel()), kThreads>>>(x.rows(), x.dim(1) / dim, dim, x.device_data(), weights.device_data(),
-                                                        lengths.device_data(), dout.device_data(), dx->device_data(), dweights->device_data());
+  WeightedPoolGradKernel<<<Grid(x.numel()), kThreads>>>(x.rows(), x.dim(1) / dim, dim, x.device_data(),
+                                                        weights.device_data(), lengths.device_data(),
+                                                        dout.device_data(), dx->device_data(), dweights->device_data());
   return internal::CudaStatus(cudaGetLastError(), "WeightedPoolGradKernel");
 }
 
@@ -144,8 +147,8 @@ Status TargetAttentionFeaturesForward(const Tensor& seq, const Tensor& target, i
 Status TargetAttentionFeaturesBackward(const Tensor& seq, const Tensor& target, const Tensor& dfeatures, int64_t dim,
                                        Tensor* dseq, Tensor* dtarget) {
   const long long seq_len = seq.dim(1) / dim;
-  FeaturesGradSeqKernel<<<Grid(seq.numel()), kThreads>>>(seq.rows(), seq_len, dim, target.device_data(), dfeatures.device_data(),
-                                                         dseq->device_data());
+  FeaturesGradSeqKernel<<<Grid(seq.numel()), kThreads>>>(seq.rows(), seq_len, dim, target.device_data(),
+                                                         dfeatures.device_data(), dseq->device_data());
   RETURN_IF_ERROR(internal::CudaStatus(cudaGetLastError(), "FeaturesGradSeqKernel"));
   FeaturesGradTargetKernel<<<Grid(seq.rows() * dim), kThreads>>>(seq.rows(), seq_len, dim, seq.device_data(),
                                                                  dfeatures.device_data(), dtarget->device_data());
@@ -161,21 +164,22 @@ Status HeadScoresForward(const Tensor& q, const Tensor& k, int64_t seq_len, int6
 
 Status HeadScoresBackward(const Tensor& q, const Tensor& k, const Tensor& dscores, int64_t seq_len, int64_t heads,
                           float scale, Tensor* dq, Tensor* dk) {
-  ScoresGradKernel<<<Grid(q.numel()), kThreads>>>(q.rows(), seq_len, heads, q.dim(1), scale, q.device_data(), k.device_data(),
-                                                  dscores.device_data(), dq->device_data(), dk->device_data());
+  ScoresGradKernel<<<Grid(q.numel()), kThreads>>>(q.rows(), seq_len, heads, q.dim(1), scale, q.device_data(),
+                                                  k.device_data(), dscores.device_data(), dq->device_data(),
+                                                  dk->device_data());
   return internal::CudaStatus(cudaGetLastError(), "ScoresGradKernel");
 }
 
 Status HeadApplyForward(const Tensor& attention, const Tensor& v, int64_t seq_len, int64_t heads, Tensor* out) {
-  ApplyKernel<<<Grid(v.numel()), kThreads>>>(v.rows(), seq_len, heads, v.dim(1), attention.device_data(), v.device_data(),
-                                             out->device_data());
+  ApplyKernel<<<Grid(v.numel()), kThreads>>>(v.rows(), seq_len, heads, v.dim(1), attention.device_data(),
+                                             v.device_data(), out->device_data());
   return internal::CudaStatus(cudaGetLastError(), "ApplyKernel");
 }
 
 Status HeadApplyBackward(const Tensor& attention, const Tensor& v, const Tensor& dout, int64_t seq_len, int64_t heads,
                          Tensor* dattention, Tensor* dv) {
-  ApplyGradAttentionKernel<<<Grid(attention.numel()), kThreads>>>(attention.rows(), seq_len, heads, v.dim(1),
-                                                                  v.device_data(), dout.device_data(), dattention->device_data());
+  ApplyGradAttentionKernel<<<Grid(attention.numel()), kThreads>>>(
+      attention.rows(), seq_len, heads, v.dim(1), v.device_data(), dout.device_data(), dattention->device_data());
   RETURN_IF_ERROR(internal::CudaStatus(cudaGetLastError(), "ApplyGradAttentionKernel"));
   ApplyGradValueKernel<<<Grid(v.numel()), kThreads>>>(v.rows(), seq_len, heads, v.dim(1), attention.device_data(),
                                                       dout.device_data(), dv->device_data());

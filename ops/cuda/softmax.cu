@@ -30,7 +30,9 @@ struct Max {
 };
 struct Sum {
   template <typename T>
-  __device__ T operator()(T a, T b) const { return a + b; }
+  __device__ T operator()(T a, T b) const {
+    return a + b;
+  }
 };
 
 __device__ float AdjustedAt(const float* logits, const float* log_q, bool per_row, long long cols, long long b,
@@ -79,8 +81,8 @@ __global__ void CrossEntropyKernel(long long cols, float inv_batch, const float*
   const float sum = BlockReduce(partial_sum, shared, Sum());
   const int target = targets[b];
   if (row_loss != nullptr && threadIdx.x == 0) {
-    row_loss[b] = static_cast<double>(max) + log(static_cast<double>(sum)) -
-                  AdjustedAt(logits, log_q, per_row, cols, b, target);
+    row_loss[b] =
+        static_cast<double>(max) + log(static_cast<double>(sum)) - AdjustedAt(logits, log_q, per_row, cols, b, target);
   }
   if (dlogits != nullptr) {
     for (long long c = threadIdx.x; c < cols; c += blockDim.x) {
@@ -107,8 +109,8 @@ Status MaskedSoftmaxForward(const Tensor& x, const IndexTensor& lengths, Tensor*
 }
 
 Status MaskedSoftmaxBackward(const Tensor& y, const Tensor& dy, Tensor* dx) {
-  MaskedSoftmaxBackwardKernel<<<static_cast<unsigned>(y.rows()), kThreads>>>(y.dim(1), y.device_data(), dy.device_data(),
-                                                                              dx->device_data());
+  MaskedSoftmaxBackwardKernel<<<static_cast<unsigned>(y.rows()), kThreads>>>(y.dim(1), y.device_data(),
+                                                                             dy.device_data(), dx->device_data());
   return internal::CudaStatus(cudaGetLastError(), "MaskedSoftmaxBackwardKernel");
 }
 
@@ -136,14 +138,14 @@ Status SoftmaxCrossEntropyForward(const Tensor& logits, const Tensor& log_q, boo
   return Status::OK();
 }
 
-Status SoftmaxCrossEntropyBackward(const Tensor& logits, const Tensor& log_q, bool per_row,
-                                   const IndexTensor& targets, Tensor* dlogits) {
+Status SoftmaxCrossEntropyBackward(const Tensor& logits, const Tensor& log_q, bool per_row, const IndexTensor& targets,
+                                   Tensor* dlogits) {
   // dlogits may alias logits: BlockReduce's barriers order every read of the
   // row for its max and sum before the first write, and after them each
   // thread reads only the elements it writes.
   CrossEntropyKernel<<<static_cast<unsigned>(logits.rows()), kThreads>>>(
-      logits.dim(1), 1.f / static_cast<float>(logits.rows()), logits.device_data(), log_q.empty() ? nullptr : log_q.device_data(),
-      per_row, targets.device_data(), nullptr, dlogits->device_data());
+      logits.dim(1), 1.f / static_cast<float>(logits.rows()), logits.device_data(),
+      log_q.empty() ? nullptr : log_q.device_data(), per_row, targets.device_data(), nullptr, dlogits->device_data());
   return internal::CudaStatus(cudaGetLastError(), "CrossEntropyKernel");
 }
 

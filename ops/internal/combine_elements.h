@@ -15,8 +15,8 @@ struct ColumnBlock {
   int64_t rows, width, src_cols, src_col, dst_cols, dst_col;
 };
 
-EMBER_HOST_DEVICE inline void CopyColumnElement(const ColumnBlock& g, const float* src, float* dst, bool add,
-                                                int64_t r, int64_t k) {
+EMBER_HOST_DEVICE inline void CopyColumnElement(const ColumnBlock& g, const float* src, float* dst, bool add, int64_t r,
+                                                int64_t k) {
   const float v = src[r * g.src_cols + g.src_col + k];
   float* out = dst + r * g.dst_cols + g.dst_col + k;
   *out = add ? *out + v : v;

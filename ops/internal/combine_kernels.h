@@ -11,12 +11,12 @@
 
 namespace ember::ops {
 
-#define EMBER_OPS_DECLARE_COMBINE_KERNELS                                                            \
-  Status CopyColumns(const internal::ColumnBlock& block, const Tensor& src, bool add, Tensor* dst);  \
-  Status Multiply(const Tensor& a, const Tensor& b, Tensor* out);                                    \
-  Status RowDot(const Tensor& a, const Tensor& b, Tensor* out);                                      \
-  Status RowScale(const Tensor& x, const Tensor& scale, Tensor* out);                                \
-  Status AddRowSums(const Tensor& x, Tensor* out);                                                   \
+#define EMBER_OPS_DECLARE_COMBINE_KERNELS                                                           \
+  Status CopyColumns(const internal::ColumnBlock& block, const Tensor& src, bool add, Tensor* dst); \
+  Status Multiply(const Tensor& a, const Tensor& b, Tensor* out);                                   \
+  Status RowDot(const Tensor& a, const Tensor& b, Tensor* out);                                     \
+  Status RowScale(const Tensor& x, const Tensor& scale, Tensor* out);                               \
+  Status AddRowSums(const Tensor& x, Tensor* out);                                                  \
   Status BroadcastColumns(const Tensor& dout, Tensor* dx);
 
 namespace cpu {

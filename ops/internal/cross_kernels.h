@@ -8,13 +8,11 @@
 
 namespace ember::ops {
 
-#define EMBER_OPS_DECLARE_CROSS_KERNELS                                                                \
-  /* pre += b (row-wise); out = x0 * pre + xl. */                                                       \
-  Status CrossForwardElementwise(const Tensor& x0, const Tensor& xl, const Tensor& b, Tensor* pre,      \
-                                 Tensor* out);                                                          \
-  /* dpre = dout * x0; dx0 += dout * pre. */                                                            \
-  Status CrossBackwardElementwise(const Tensor& x0, const Tensor& pre, const Tensor& dout, Tensor* dpre, \
-                                  Tensor* dx0);
+#define EMBER_OPS_DECLARE_CROSS_KERNELS                                                                          \
+  /* pre += b (row-wise); out = x0 * pre + xl. */                                                                \
+  Status CrossForwardElementwise(const Tensor& x0, const Tensor& xl, const Tensor& b, Tensor* pre, Tensor* out); \
+  /* dpre = dout * x0; dx0 += dout * pre. */                                                                     \
+  Status CrossBackwardElementwise(const Tensor& x0, const Tensor& pre, const Tensor& dout, Tensor* dpre, Tensor* dx0);
 
 namespace cpu {
 EMBER_OPS_DECLARE_CROSS_KERNELS

@@ -45,8 +45,7 @@ inline unsigned int GridSize(long long n, int threads_per_block) {
   if (blocks > 4096) blocks = 4096;
   return static_cast<unsigned int>(blocks);
 }
-#define EMBER_CUDA_RETURN_IF_ERROR(call) \
-  RETURN_IF_ERROR(::ember::ops::internal::CudaStatus((call), #call))
+#define EMBER_CUDA_RETURN_IF_ERROR(call) RETURN_IF_ERROR(::ember::ops::internal::CudaStatus((call), #call))
 #endif
 
 }  // namespace ember::ops::internal

@@ -10,10 +10,10 @@
 // Inside `switch (device.type)`: the CUDA case, which makes the tensors'
 // device current and calls cuda::op, or Unimplemented in a CPU-only build.
 #if EMBER_WITH_CUDA
-#define EMBER_OPS_CUDA_CASE(device, op, ...)                               \
-  case ::ember::ops::DeviceType::kCuda: {                                  \
+#define EMBER_OPS_CUDA_CASE(device, op, ...)                                \
+  case ::ember::ops::DeviceType::kCuda: {                                   \
     RETURN_IF_ERROR(::ember::ops::internal::SetCudaDevice((device).index)); \
-    return ::ember::ops::cuda::op(__VA_ARGS__);                            \
+    return ::ember::ops::cuda::op(__VA_ARGS__);                             \
   }
 #else
 #define EMBER_OPS_CUDA_CASE(device, op, ...) \
@@ -43,7 +43,8 @@ inline Status CheckIndexRange(const char* op, const char* name, const IndexTenso
   }
   for (int64_t i = 0; i < values->numel(); ++i) {
     const int32_t v = values->data()[i];
-    if (v < lo || v > hi) return Status::InvalidArgument(op, ": ", name, "[", i, "] = ", v, ", outside [", lo, ", ", hi, "]");
+    if (v < lo || v > hi)
+      return Status::InvalidArgument(op, ": ", name, "[", i, "] = ", v, ", outside [", lo, ", ", hi, "]");
   }
   return Status::OK();
 }

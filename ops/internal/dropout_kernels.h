@@ -20,7 +20,7 @@ EMBER_HOST_DEVICE inline float DropoutUniform(uint64_t seed, uint64_t i) {
   return static_cast<float>(z >> 40) * (1.0f / 16777216.0f);
 }
 
-#define EMBER_OPS_DECLARE_DROPOUT_KERNELS                                                    \
+#define EMBER_OPS_DECLARE_DROPOUT_KERNELS                                                     \
   Status DropoutForward(const Tensor& x, float rate, uint64_t seed, Tensor* y, Tensor* mask); \
   Status DropoutBackward(const Tensor& dy, const Tensor& mask, Tensor* dx);
 

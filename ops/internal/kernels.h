@@ -25,35 +25,29 @@ struct DenseStepParams {
   float bias_correction2 = 1;  // 1 - beta2^t
 };
 
-#define EMBER_OPS_DECLARE_KERNELS                                                                       \
-  Status LinearForward(const Tensor& x, const Tensor& w, Tensor* y);                                    \
-  Status LinearBackward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor* dx, Tensor* dw);    \
-  Status BiasAdd(const Tensor& bias, Tensor* y);                                                        \
-  Status AddInto(const Tensor& x, Tensor* sum);                                                         \
-  Status Scale(float factor, Tensor* t);                                                                \
-  Status BiasBackward(const Tensor& dy, Tensor* dbias);                                                 \
-  Status ActivationForward(Activation activation, const Tensor& x, Tensor* y);                          \
-  Status ActivationBackward(Activation activation, const Tensor& y, const Tensor& dy, Tensor* dx);      \
-  Status BiasActivation(const Tensor& bias, Activation activation, Tensor* y);                          \
-  Status ActivationBiasBackward(const Tensor& y, const Tensor& dy, Activation activation, Tensor* dpre, \
-                                Tensor* dbias);                                                         \
-  Status BceWithLogitsForward(const Tensor& logits, const Tensor& labels, const Tensor& weights,        \
-                              double* mean_loss);                                                       \
-  Status BceWithLogitsBackward(const Tensor& logits, const Tensor& labels, const Tensor& weights,       \
-                               Tensor* dlogits);                                                        \
-  Status MseForward(const Tensor& predictions, const Tensor& targets, const Tensor& weights,             \
-                    double* mean_loss);                                                                 \
-  Status MseBackward(const Tensor& predictions, const Tensor& targets, const Tensor& weights,            \
-                     Tensor* dpredictions);                                                             \
-  Status EmbeddingPoolForward(const Tensor& rows, const IndexTensor& ids, const IndexTensor& offsets,   \
-                              PoolMode mode, int64_t col_offset, Tensor* out);                          \
-  Status EmbeddingPoolBackward(const Tensor& dout, int64_t col_offset, const IndexTensor& ids,          \
-                               const IndexTensor& offsets, PoolMode mode, Tensor* drows);               \
-  Status SgdStep(const DenseStepParams& p, int64_t n, float* values, const float* grads);               \
-  Status AdagradStep(const DenseStepParams& p, int64_t n, float* values, const float* grads,            \
-                     float* accumulators);                                                              \
-  Status AdamStep(const DenseStepParams& p, int64_t n, float* values, const float* grads, float* m,     \
-                  float* v);
+#define EMBER_OPS_DECLARE_KERNELS                                                                                    \
+  Status LinearForward(const Tensor& x, const Tensor& w, Tensor* y);                                                 \
+  Status LinearBackward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor* dx, Tensor* dw);                 \
+  Status BiasAdd(const Tensor& bias, Tensor* y);                                                                     \
+  Status AddInto(const Tensor& x, Tensor* sum);                                                                      \
+  Status Scale(float factor, Tensor* t);                                                                             \
+  Status BiasBackward(const Tensor& dy, Tensor* dbias);                                                              \
+  Status ActivationForward(Activation activation, const Tensor& x, Tensor* y);                                       \
+  Status ActivationBackward(Activation activation, const Tensor& y, const Tensor& dy, Tensor* dx);                   \
+  Status BiasActivation(const Tensor& bias, Activation activation, Tensor* y);                                       \
+  Status ActivationBiasBackward(const Tensor& y, const Tensor& dy, Activation activation, Tensor* dpre,              \
+                                Tensor* dbias);                                                                      \
+  Status BceWithLogitsForward(const Tensor& logits, const Tensor& labels, const Tensor& weights, double* mean_loss); \
+  Status BceWithLogitsBackward(const Tensor& logits, const Tensor& labels, const Tensor& weights, Tensor* dlogits);  \
+  Status MseForward(const Tensor& predictions, const Tensor& targets, const Tensor& weights, double* mean_loss);     \
+  Status MseBackward(const Tensor& predictions, const Tensor& targets, const Tensor& weights, Tensor* dpredictions); \
+  Status EmbeddingPoolForward(const Tensor& rows, const IndexTensor& ids, const IndexTensor& offsets, PoolMode mode, \
+                              int64_t col_offset, Tensor* out);                                                      \
+  Status EmbeddingPoolBackward(const Tensor& dout, int64_t col_offset, const IndexTensor& ids,                       \
+                               const IndexTensor& offsets, PoolMode mode, Tensor* drows);                            \
+  Status SgdStep(const DenseStepParams& p, int64_t n, float* values, const float* grads);                            \
+  Status AdagradStep(const DenseStepParams& p, int64_t n, float* values, const float* grads, float* accumulators);   \
+  Status AdamStep(const DenseStepParams& p, int64_t n, float* values, const float* grads, float* m, float* v);
 
 namespace cpu {
 EMBER_OPS_DECLARE_KERNELS

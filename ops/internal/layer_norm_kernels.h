@@ -8,9 +8,9 @@
 
 namespace ember::ops {
 
-#define EMBER_OPS_DECLARE_LAYER_NORM_KERNELS                                                                   \
+#define EMBER_OPS_DECLARE_LAYER_NORM_KERNELS                                                                  \
   Status LayerNormForward(const Tensor& x, const Tensor& gamma, const Tensor& beta, float epsilon, Tensor* y, \
-                          Tensor* mean, Tensor* rstd);                                                         \
+                          Tensor* mean, Tensor* rstd);                                                        \
   Status LayerNormBackward(const Tensor& x, const Tensor& gamma, const Tensor& mean, const Tensor& rstd,      \
                            const Tensor& dy, Tensor* dx, Tensor* dgamma, Tensor* dbeta);
 

@@ -56,15 +56,15 @@ EMBER_HOST_DEVICE inline float FeatureElement(const float* seq, const float* tar
 }
 
 // The gradient of position j's features with respect to e (its element d).
-EMBER_HOST_DEVICE inline float FeatureGradSeq(const float* target, const float* dfeatures, int64_t seq_len,
-                                              int64_t dim, int64_t b, int64_t j, int64_t d) {
+EMBER_HOST_DEVICE inline float FeatureGradSeq(const float* target, const float* dfeatures, int64_t seq_len, int64_t dim,
+                                              int64_t b, int64_t j, int64_t d) {
   const float* g = dfeatures + (b * seq_len + j) * 4 * dim;
   return g[d] + g[2 * dim + d] + target[b * dim + d] * g[3 * dim + d];
 }
 
 // The gradient of every position's features with respect to t (element d).
-EMBER_HOST_DEVICE inline float FeatureGradTarget(const float* seq, const float* dfeatures, int64_t seq_len,
-                                                 int64_t dim, int64_t b, int64_t d) {
+EMBER_HOST_DEVICE inline float FeatureGradTarget(const float* seq, const float* dfeatures, int64_t seq_len, int64_t dim,
+                                                 int64_t b, int64_t d) {
   float sum = 0.f;
   for (int64_t j = 0; j < seq_len; ++j) {
     const float* g = dfeatures + (b * seq_len + j) * 4 * dim;
@@ -120,8 +120,8 @@ EMBER_HOST_DEVICE inline float ApplyGradAttention(const float* v, const float* d
 }
 
 // HeadApplyBackward: dv[b*L + j, h*dh + d] = sum_i A[(b*H + h)*L + i, j] * dout[b*L + i, h*dh + d].
-EMBER_HOST_DEVICE inline float ApplyGradValue(const float* attention, const float* dout, int64_t seq_len,
-                                              int64_t heads, int64_t width, int64_t row, int64_t col) {
+EMBER_HOST_DEVICE inline float ApplyGradValue(const float* attention, const float* dout, int64_t seq_len, int64_t heads,
+                                              int64_t width, int64_t row, int64_t col) {
   const int64_t head_dim = width / heads, b = row / seq_len, j = row % seq_len, h = col / head_dim;
   const float* block = attention + (b * heads + h) * seq_len * seq_len;
   float sum = 0.f;

@@ -9,12 +9,12 @@
 
 namespace ember::ops {
 
-#define EMBER_OPS_DECLARE_SOFTMAX_KERNELS                                                                  \
-  Status MaskedSoftmaxForward(const Tensor& x, const IndexTensor& lengths, Tensor* y);                      \
-  Status MaskedSoftmaxBackward(const Tensor& y, const Tensor& dy, Tensor* dx);                              \
-  Status SoftmaxCrossEntropyForward(const Tensor& logits, const Tensor& log_q, bool log_q_per_row,          \
-                                    const IndexTensor& targets, double* mean_loss);                         \
-  Status SoftmaxCrossEntropyBackward(const Tensor& logits, const Tensor& log_q, bool log_q_per_row,         \
+#define EMBER_OPS_DECLARE_SOFTMAX_KERNELS                                                           \
+  Status MaskedSoftmaxForward(const Tensor& x, const IndexTensor& lengths, Tensor* y);              \
+  Status MaskedSoftmaxBackward(const Tensor& y, const Tensor& dy, Tensor* dx);                      \
+  Status SoftmaxCrossEntropyForward(const Tensor& logits, const Tensor& log_q, bool log_q_per_row,  \
+                                    const IndexTensor& targets, double* mean_loss);                 \
+  Status SoftmaxCrossEntropyBackward(const Tensor& logits, const Tensor& log_q, bool log_q_per_row, \
                                      const IndexTensor& targets, Tensor* dlogits);
 
 namespace cpu {

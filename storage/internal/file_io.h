@@ -19,8 +19,7 @@ namespace ember::storage::internal {
 
 // The little-endian uint32 of a four-character magic ("EMRW").
 constexpr uint32_t FourCc(const char (&s)[5]) {
-  return static_cast<uint32_t>(static_cast<uint8_t>(s[0])) |
-         (static_cast<uint32_t>(static_cast<uint8_t>(s[1])) << 8) |
+  return static_cast<uint32_t>(static_cast<uint8_t>(s[0])) | (static_cast<uint32_t>(static_cast<uint8_t>(s[1])) << 8) |
          (static_cast<uint32_t>(static_cast<uint8_t>(s[2])) << 16) |
          (static_cast<uint32_t>(static_cast<uint8_t>(s[3])) << 24);
 }

@@ -33,12 +33,12 @@ TEST(MetricsTest, NanScoresGiveNanMetricsAndReturn) {
   std::vector<uint64_t> groups(scores.size());
   for (size_t i = 0; i < groups.size(); ++i) groups[i] = i % 10;
   EXPECT_TRUE(std::isnan(ComputeGauc(scores, labels, groups)));
-  const RankingMetrics nan_positive = ComputeLeaveOneOut(std::vector<float>{nan, 0.9f},
-                                                         std::vector<float>{0.1f, 0.2f, 0.1f, 0.2f}, 2, 1);
+  const RankingMetrics nan_positive =
+      ComputeLeaveOneOut(std::vector<float>{nan, 0.9f}, std::vector<float>{0.1f, 0.2f, 0.1f, 0.2f}, 2, 1);
   EXPECT_TRUE(std::isnan(nan_positive.hit_rate));
   EXPECT_TRUE(std::isnan(nan_positive.ndcg));
-  const RankingMetrics nan_negative = ComputeLeaveOneOut(std::vector<float>{0.5f, 0.9f},
-                                                         std::vector<float>{0.1f, nan, 0.1f, 0.2f}, 2, 1);
+  const RankingMetrics nan_negative =
+      ComputeLeaveOneOut(std::vector<float>{0.5f, 0.9f}, std::vector<float>{0.1f, nan, 0.1f, 0.2f}, 2, 1);
   EXPECT_TRUE(std::isnan(nan_negative.hit_rate));
   const RankingMetrics grouped =
       ComputeGroupedLeaveOneOut(std::vector<float>{nan, 0.1f, 0.2f}, std::vector<float>{1, 0, 0}, 1);

@@ -35,9 +35,7 @@ TEST(StatusTest, FactoriesConcatenateArguments) {
   EXPECT_EQ(s.WithContext("pull").message(), "pull: table 3 key 42");
 }
 
-TEST(StatusTest, ReturnIfErrorPropagates) {
-  EXPECT_EQ(Chain(StatusCode::kDataLoss).code(), StatusCode::kDataLoss);
-}
+TEST(StatusTest, ReturnIfErrorPropagates) { EXPECT_EQ(Chain(StatusCode::kDataLoss).code(), StatusCode::kDataLoss); }
 
 TEST(StatusTest, StatusOrHoldsValueOrError) {
   int out = 0;

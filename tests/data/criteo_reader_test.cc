@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -117,11 +116,19 @@ TEST(CriteoReaderTest, ParsesValidLineDenseTransformKeysAndEmptyFields) {
   EXPECT_EQ(batch.num_dense, kDense);
   ASSERT_EQ(batch.fields.size(), static_cast<size_t>(kCats));
   EXPECT_EQ(batch.labels, std::vector<float>{1.0f});
-  const std::vector<float> want_dense = {0.0f, static_cast<float>(std::log(2.0)), 0.0f, 0.0f,
-                                         static_cast<float>(std::log(1001.0)), static_cast<float>(std::log(8.0)),
-                                         0.0f, static_cast<float>(std::log(3.0)), static_cast<float>(std::log(4.0)),
-                                         static_cast<float>(std::log(5.0)), static_cast<float>(std::log(6.0)),
-                                         static_cast<float>(std::log(7.0)), 0.0f};
+  const std::vector<float> want_dense = {0.0f,
+                                         static_cast<float>(std::log(2.0)),
+                                         0.0f,
+                                         0.0f,
+                                         static_cast<float>(std::log(1001.0)),
+                                         static_cast<float>(std::log(8.0)),
+                                         0.0f,
+                                         static_cast<float>(std::log(3.0)),
+                                         static_cast<float>(std::log(4.0)),
+                                         static_cast<float>(std::log(5.0)),
+                                         static_cast<float>(std::log(6.0)),
+                                         static_cast<float>(std::log(7.0)),
+                                         0.0f};
   ASSERT_EQ(batch.dense.size(), want_dense.size());
   for (int j = 0; j < kDense; ++j) EXPECT_FLOAT_EQ(batch.dense[j], want_dense[j]) << "I" << j + 1;
   for (int c = 0; c < kCats; ++c) {
@@ -188,7 +195,7 @@ TEST(CriteoReaderTest, SkipsAndLogsEachKindOfMalformedLine) {
     f.push_back("abc");
     add_bad(f, "has 41 tab-separated fields");
   }
-  add_bad({""}, "has 1 tab-separated fields");         // an empty line
+  add_bad({""}, "has 1 tab-separated fields");  // an empty line
   add_bad(with(3, 2, "1.5"), "dense field I2 is not an integer: '1.5'");
   add_bad(with(4, 13, "12x"), "dense field I13 is not an integer");
   add_bad(with(5, 1, "abc"), "dense field I1 is not an integer");
@@ -320,8 +327,7 @@ TEST(CriteoReaderTest, OpenReportsMissingFilesAndBadOptions) {
 
   EXPECT_EQ(CriteoReader({}).Open().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(CriteoReader({.files = {missing}, .batch_size = 0}).Open().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(CriteoReader({.files = {missing}, .part = 2, .num_parts = 2}).Open().code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(CriteoReader({.files = {missing}, .part = 2, .num_parts = 2}).Open().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(CriteoReader({.files = {dir.path()}}).Open().code(), StatusCode::kInvalidArgument);
 }
 
@@ -486,8 +492,8 @@ std::string MixedFile(int first, int count) {
 std::vector<std::string> WriteMixedFiles(const TempDir& dir) {
   std::string no_newline = MixedFile(300, 30);
   no_newline.pop_back();
-  return {dir.Write("a.tsv", MixedFile(0, 150)), dir.Write("b.tsv", MixedFile(150, 4)),
-          dir.Write("empty.tsv", ""), dir.Write("only_bad.tsv", "x\ny\n"), dir.Write("c.tsv", no_newline)};
+  return {dir.Write("a.tsv", MixedFile(0, 150)), dir.Write("b.tsv", MixedFile(150, 4)), dir.Write("empty.tsv", ""),
+          dir.Write("only_bad.tsv", "x\ny\n"), dir.Write("c.tsv", no_newline)};
 }
 
 // One pass from where the reader stands: its batches, position() before the
@@ -531,8 +537,8 @@ TEST(CriteoReaderPositionTest, SeekFromEveryBatchBoundaryContinuesExactlyAsTheUn
       for (int batch_size : {1, 5, 64}) {
         SCOPED_TRACE("part " + std::to_string(part) + " of " + std::to_string(num_parts) + ", batch_size " +
                      std::to_string(batch_size));
-        const CriteoReaderOptions options{.files = files, .batch_size = batch_size, .part = part,
-                                          .num_parts = num_parts};
+        const CriteoReaderOptions options{
+            .files = files, .batch_size = batch_size, .part = part, .num_parts = num_parts};
         CriteoReader reader(options);
         ASSERT_TRUE(reader.Open().ok());
         const Pass whole = ReadPass(&reader);
@@ -659,8 +665,8 @@ TEST(CriteoReaderPositionTest, SeekRefusesPositionsNotOfThisPart) {
   expect_refused(whole, {.file_index = 2}, "file_index 2 is not in [0, 1]");
   expect_refused(whole, {.file_index = -1}, "file_index -1");
   expect_refused(whole, {.file_index = 1, .offset = 3}, "end-of-pass position");
-  expect_refused(whole, {.offset = line_starts[2] + 5}, "byte " + std::to_string(line_starts[2] + 5) + " of " + file +
-                                                            " is not at a line start");
+  expect_refused(whole, {.offset = line_starts[2] + 5},
+                 "byte " + std::to_string(line_starts[2] + 5) + " of " + file + " is not at a line start");
   expect_refused(whole, {.offset = size + 1}, file + " is outside this part's range");
   expect_refused(whole, {.offset = -1}, file);
   expect_refused(whole, {.offset = line_starts[2], .records = -1}, "negative records");
@@ -682,7 +688,7 @@ TEST(CriteoReaderPositionTest, SeekRefusesPositionsNotOfThisPart) {
   expect_refused(middle, {.offset = *(next_part + 1)}, "is in the next part's range");
   expect_refused(middle, {.offset = size}, "is in the next part's range");
   EXPECT_TRUE(middle.Seek({.offset = *first}).ok());
-  EXPECT_TRUE(middle.Seek({.offset = *next_part}).ok());  // just after this part's last line
+  EXPECT_TRUE(middle.Seek({.offset = *next_part}).ok());   // just after this part's last line
   EXPECT_TRUE(middle.Seek({.offset = range_begin}).ok());  // the part's start, not a line start
 
   // A file gone since Open is NotFound.
@@ -693,8 +699,9 @@ TEST(CriteoReaderPositionTest, SeekRefusesPositionsNotOfThisPart) {
 TEST(CriteoReaderPositionTest, BadLineWarningAfterSeekNamesTheFileAndLine) {
   TempDir dir;
   std::string contents;
-  for (int i = 0; i < 100; ++i) contents += (i == 59 || i == 89 ? std::string("junk") + std::string(FixedLine(i).size() - 4, ' ')
-                                                  : FixedLine(i)) + "\n";
+  for (int i = 0; i < 100; ++i)
+    contents +=
+        (i == 59 || i == 89 ? std::string("junk") + std::string(FixedLine(i).size() - 4, ' ') : FixedLine(i)) + "\n";
   const std::string file = dir.Write("late_bad.tsv", contents);
   for (int part : {0, 1}) {
     SCOPED_TRACE("part " + std::to_string(part));

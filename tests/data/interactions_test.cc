@@ -250,10 +250,10 @@ TEST(InteractionReaderTest, EvalNegativesFileGivesTheGroups) {
   InteractionReader reader(*data, options);
   ASSERT_TRUE(reader.Open().ok());
   const std::vector<Sample> pass = ReadPass(&reader);
-  const std::vector<Sample> expected = {
-      {UserKey("u0"), ItemKey("i0"), 1.f}, {UserKey("u0"), ItemKey("i1"), 0.f}, {UserKey("u0"), ItemKey("i2"), 0.f},
-      {UserKey("u0"), ItemKey("i4"), 0.f}, {UserKey("u2"), ItemKey("i2"), 1.f}, {UserKey("u2"), ItemKey("i7"), 0.f},
-      {UserKey("u2"), ItemKey("i8"), 0.f}};
+  const std::vector<Sample> expected = {{UserKey("u0"), ItemKey("i0"), 1.f}, {UserKey("u0"), ItemKey("i1"), 0.f},
+                                        {UserKey("u0"), ItemKey("i2"), 0.f}, {UserKey("u0"), ItemKey("i4"), 0.f},
+                                        {UserKey("u2"), ItemKey("i2"), 1.f}, {UserKey("u2"), ItemKey("i7"), 0.f},
+                                        {UserKey("u2"), ItemKey("i8"), 0.f}};
   EXPECT_EQ(pass, expected);
   // The pair must be the user's held-out item.
   data_options.eval_negatives_file = dir.Write("wrong.negative", "(u0,i3)\ti1\n");
@@ -261,7 +261,6 @@ TEST(InteractionReaderTest, EvalNegativesFileGivesTheGroups) {
   data_options.eval_negatives_file = dir.Write("bad.negative", "u0,i0\ti1\n");
   EXPECT_EQ(Load(ratings, data_options).status().code(), StatusCode::kInvalidArgument);
 }
-
 
 // A user's lines in time order (no timestamps): u<u> rates i<u*10 + t> at
 // step t, t < length.
@@ -336,8 +335,9 @@ TEST(InteractionReaderTest, HistoryIsTheLatestItemsBeforeTheTargetAndBatchesHold
   for (int64_t b = 0; b < batch.size; ++b) {
     if (batch.fields[0].keys[b] != UserKey("u0")) continue;
     const SparseField& history = batch.fields[2];
-    EXPECT_EQ(std::vector<Key>(history.keys.begin() + history.offsets[b], history.keys.begin() + history.offsets[b + 1]),
-              std::vector<Key>(item_of_user0 + 3, item_of_user0 + 6));
+    EXPECT_EQ(
+        std::vector<Key>(history.keys.begin() + history.offsets[b], history.keys.begin() + history.offsets[b + 1]),
+        std::vector<Key>(item_of_user0 + 3, item_of_user0 + 6));
   }
 }
 

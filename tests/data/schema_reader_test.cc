@@ -195,10 +195,10 @@ std::string Rows(int first, int n, bool header) {
 
 TEST(SchemaReaderTest, HeaderSkippedOncePerFileAndPartsCoverEveryLineOnce) {
   TempDir dir;
-  const std::vector<std::string> files = {
-      dir.Write("a.csv", Rows(0, 100, true)), dir.Write("b.csv", Rows(100, 3, true)),
-      dir.Write("header_only.csv", "click,id,tags,w\n"), dir.Write("empty.csv", ""),
-      dir.Write("c.csv", Rows(103, 57, true))};
+  const std::vector<std::string> files = {dir.Write("a.csv", Rows(0, 100, true)),
+                                          dir.Write("b.csv", Rows(100, 3, true)),
+                                          dir.Write("header_only.csv", "click,id,tags,w\n"), dir.Write("empty.csv", ""),
+                                          dir.Write("c.csv", Rows(103, 57, true))};
   for (int num_parts = 1; num_parts <= 4; ++num_parts) {
     std::map<int, int> seen;  // row -> times read
     int64_t bad = 0;
@@ -290,18 +290,18 @@ TEST(SchemaReaderTest, AHeaderThatDoesNotMatchTheSchemaIsAnErrorNamingTheFile) {
 
 TEST(SchemaReaderTest, BadLinesAreCountedAndLoggedWithWholeFileLineNumbers) {
   TempDir dir;
-  std::string text = "label,w,x,c\n";               // line 1: header
-  text += "1,1,2,a\n";                              // 2
-  text += "1,1,2\n";                                // 3: too few fields
-  text += "1,1,2,a,b\n";                            // 4: too many
-  text += "2,1,2,a\n";                              // 5: label not 0/1
-  text += "yes,1,2,a\n";                            // 6: label not a number
-  text += "0,-1,2,a\n";                             // 7: negative weight
-  text += "0,,2,a\n";                               // 8: empty weight
-  text += "0,1,two,a\n";                            // 9: dense not a number
-  text += "0,1,nan,a\n";                            // 10: not finite
+  std::string text = "label,w,x,c\n";                   // line 1: header
+  text += "1,1,2,a\n";                                  // 2
+  text += "1,1,2\n";                                    // 3: too few fields
+  text += "1,1,2,a,b\n";                                // 4: too many
+  text += "2,1,2,a\n";                                  // 5: label not 0/1
+  text += "yes,1,2,a\n";                                // 6: label not a number
+  text += "0,-1,2,a\n";                                 // 7: negative weight
+  text += "0,,2,a\n";                                   // 8: empty weight
+  text += "0,1,two,a\n";                                // 9: dense not a number
+  text += "0,1,nan,a\n";                                // 10: not finite
   text += "0,1," + std::string(1100000, '7') + ",a\n";  // 11: over 1 MiB
-  text += "0,0.5,3,b\n";                            // 12
+  text += "0,0.5,3,b\n";                                // 12
   const std::string file = dir.Write("bad.csv", text);
   for (int num_parts : {1, 2}) {
     WarningSink sink;

@@ -23,26 +23,25 @@ TEST(SchemaTest, ParsesCriteoWithRepeats) {
 }
 
 TEST(SchemaTest, ParsesEveryTypeAndSeparator) {
-  StatusOr<Schema> schema =
-      ParseSchema(" skip , weight,dense,label,logdense*2,cat,multi:|,skip*2,multi:tab,multi:\\t,multi:**2,"
-                  "multi:comma,multi:space,multi:;*3");
+  StatusOr<Schema> schema = ParseSchema(
+      " skip , weight,dense,label,logdense*2,cat,multi:|,skip*2,multi:tab,multi:\\t,multi:**2,"
+      "multi:comma,multi:space,multi:;*3");
   ASSERT_TRUE(schema.ok()) << schema.status();
   const std::vector<SchemaColumn> want = {
-      {ColumnType::kSkip, 0},     {ColumnType::kWeight, 0},   {ColumnType::kDense, 0},
-      {ColumnType::kLabel, 0},    {ColumnType::kLogDense, 0}, {ColumnType::kLogDense, 0},
-      {ColumnType::kCategorical, 0}, {ColumnType::kMulti, '|'}, {ColumnType::kSkip, 0},
-      {ColumnType::kSkip, 0},     {ColumnType::kMulti, '\t'}, {ColumnType::kMulti, '\t'},
-      {ColumnType::kMulti, '*'},  {ColumnType::kMulti, '*'},  {ColumnType::kMulti, ','},
-      {ColumnType::kMulti, ' '},  {ColumnType::kMulti, ';'},  {ColumnType::kMulti, ';'},
-      {ColumnType::kMulti, ';'}};
+      {ColumnType::kSkip, 0},     {ColumnType::kWeight, 0},   {ColumnType::kDense, 0},       {ColumnType::kLabel, 0},
+      {ColumnType::kLogDense, 0}, {ColumnType::kLogDense, 0}, {ColumnType::kCategorical, 0}, {ColumnType::kMulti, '|'},
+      {ColumnType::kSkip, 0},     {ColumnType::kSkip, 0},     {ColumnType::kMulti, '\t'},    {ColumnType::kMulti, '\t'},
+      {ColumnType::kMulti, '*'},  {ColumnType::kMulti, '*'},  {ColumnType::kMulti, ','},     {ColumnType::kMulti, ' '},
+      {ColumnType::kMulti, ';'},  {ColumnType::kMulti, ';'},  {ColumnType::kMulti, ';'}};
   EXPECT_EQ(schema->columns, want);
   EXPECT_EQ(schema->num_dense(), 3);
   EXPECT_EQ(schema->num_categorical(), 11);
   EXPECT_TRUE(schema->has_weight());
   // FormatSchema folds the repeats and parses back to the same schema.
   const std::string spec = FormatSchema(*schema);
-  EXPECT_EQ(spec, "skip,weight,dense,label,logdense*2,cat,multi:|,skip*2,multi:tab*2,multi:**2,multi:comma,"
-                  "multi:space,multi:;*3");
+  EXPECT_EQ(spec,
+            "skip,weight,dense,label,logdense*2,cat,multi:|,skip*2,multi:tab*2,multi:**2,multi:comma,"
+            "multi:space,multi:;*3");
   StatusOr<Schema> again = ParseSchema(spec);
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(*again, *schema);

@@ -154,9 +154,7 @@ TEST(SyntheticTest, RejectsBadOptions) {
   EXPECT_EQ(code([](SyntheticOptions& o) { o.num_interactions = 1000; }), StatusCode::kInvalidArgument);
   EXPECT_EQ(code([](SyntheticOptions& o) { o.interaction_rank = 0; }), StatusCode::kInvalidArgument);
   EXPECT_EQ(code([](SyntheticOptions& o) { o.missing_rate = 1.0; }), StatusCode::kInvalidArgument);
-  EXPECT_EQ(code([](SyntheticOptions& o) {
-              o.token_weight_stddev = o.interaction_stddev = o.dense_weight_stddev = 0;
-            }),
+  EXPECT_EQ(code([](SyntheticOptions& o) { o.token_weight_stddev = o.interaction_stddev = o.dense_weight_stddev = 0; }),
             StatusCode::kInvalidArgument);
   Status status = GenerateSyntheticCriteo(SmallOptions("/proc/no/such/dir"), nullptr);
   EXPECT_FALSE(status.ok());
@@ -215,7 +213,8 @@ TEST(SyntheticTest, LogisticRegressionBySgdApproachesTheOracle) {
       for (int64_t b = 0; b < batch.size; ++b) {
         const float g = 1.0f / (1.0f + std::exp(-logit(batch, b))) - batch.labels[b];
         bias -= lr * g;
-        for (const SparseField& field : batch.fields) key_weight[field.keys[field.offsets[b]] & (kBuckets - 1)] -= lr * g;
+        for (const SparseField& field : batch.fields)
+          key_weight[field.keys[field.offsets[b]] & (kBuckets - 1)] -= lr * g;
         const float* dense = batch.DenseRow(b);
         for (int j = 0; j < 13; ++j) dense_weight[j] -= 0.2f * lr * g * dense[j];
       }

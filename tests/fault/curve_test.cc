@@ -12,8 +12,8 @@
 #include <zmq.hpp>
 
 #include "common/logging.h"
-#include "ps/client.h"
 #include "net/curve.h"
+#include "ps/client.h"
 #include "ps/server.h"
 #include "tests/ps/ps_test_util.h"
 

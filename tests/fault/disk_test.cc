@@ -51,15 +51,15 @@ class DiskTest : public ::testing::Test {
     ASSERT_NE(last, std::string::npos) << job.output;
     EXPECT_NE(job.output.find(reason, last), std::string::npos) << "the final line names the cause\n" << job.output;
     ASSERT_NE(job.output.find("committed " + dir_ + "/ckpt/step-"), std::string::npos)
-        << "no checkpoint before the disk filled\n" << job.output;
+        << "no checkpoint before the disk filled\n"
+        << job.output;
     std::string newest;
     for (const auto& entry : std::filesystem::directory_iterator(dir_ + "/ckpt")) {
       const std::string name = entry.path().filename().string();
       if (name.find('.') == std::string::npos && name > newest) newest = name;
     }
     ASSERT_FALSE(newest.empty());
-    const CommandResult inspect =
-        RunShell(std::string(EMBER_BINARY_PATH) + " inspect " + dir_ + "/ckpt/" + newest);
+    const CommandResult inspect = RunShell(std::string(EMBER_BINARY_PATH) + " inspect " + dir_ + "/ckpt/" + newest);
     EXPECT_EQ(inspect.exit_code, 0) << inspect.output;
   }
 
@@ -75,8 +75,8 @@ TEST_F(DiskTest, FullTmpfsUnderTheTierStopsTheJobNamingTheDisk) {
   if (RunShell(unshare + " sh -c '" + mount + "'").exit_code != 0) {
     GTEST_SKIP() << "cannot mount a tmpfs in a private mount namespace here";
   }
-  const CommandResult job = RunShell(unshare + " sh -c '" + mount + " && " +
-                                     TrainCommand("--rocksdb_write_buffer_bytes=262144") + "'");
+  const CommandResult job =
+      RunShell(unshare + " sh -c '" + mount + " && " + TrainCommand("--rocksdb_write_buffer_bytes=262144") + "'");
   ExpectStoppedWithIntactCheckpoint(job, "No space left on device");
 }
 
@@ -85,8 +85,8 @@ TEST_F(DiskTest, FileSizeLimitUnderTheTierStopsTheJobNamingTheDisk) {
   // ignored signal stays ignored across exec). 3 MiB: above every
   // checkpoint file of this job and the tier's flushed table files, below
   // what its compactions write.
-  const CommandResult job = RunShell("bash -c 'trap \"\" XFSZ; ulimit -f 3072; " +
-                                     TrainCommand("--rocksdb_write_buffer_bytes=262144") + "'");
+  const CommandResult job =
+      RunShell("bash -c 'trap \"\" XFSZ; ulimit -f 3072; " + TrainCommand("--rocksdb_write_buffer_bytes=262144") + "'");
   ExpectStoppedWithIntactCheckpoint(job, "File too large");
 }
 

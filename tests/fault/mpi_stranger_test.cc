@@ -57,7 +57,6 @@ constexpr int64_t kFirstSampleAfter = 1000;
 constexpr int64_t kMaxRssGrowthBytes = 64LL << 20;
 constexpr int kServerRank = 1;  // rank 0 is the scheduler, then the servers, then the workers
 
-
 using testing_util::ReadProcFile;
 using testing_util::RssBytes;
 
@@ -80,8 +79,8 @@ int64_t MaxRejectedLogged(const std::string& log) {
 
 struct StrangerReport {
   int64_t sent = 0;
-  int64_t replies = 0;          // must stay 0: nothing a stranger sends is authenticated
-  int64_t rss_first = -1;       // server VmRSS after kFirstSampleAfter messages
+  int64_t replies = 0;     // must stay 0: nothing a stranger sends is authenticated
+  int64_t rss_first = -1;  // server VmRSS after kFirstSampleAfter messages
 };
 
 // Sends `count` bad messages of every kind in turn to `endpoint`, from a
@@ -117,8 +116,8 @@ StrangerReport RunStranger(const std::string& endpoint, int64_t count, Clock::ti
     bool sent = true;
     for (size_t f = 0; f < m.frames.size() && sent; ++f) {
       const bool more = f + 1 < m.frames.size();
-      sent = socket->send(zmq::buffer(m.frames[f]), more ? zmq::send_flags::sndmore : zmq::send_flags::none)
-                 .has_value();
+      sent =
+          socket->send(zmq::buffer(m.frames[f]), more ? zmq::send_flags::sndmore : zmq::send_flags::none).has_value();
     }
     if (!sent) break;  // a send timed out: the server is gone or stuck
     ++report.sent;
@@ -150,8 +149,8 @@ class MpiStrangerTest : public ::testing::Test {
   void StartJob(const std::string& name) {
     const std::string command =
         "env " + testing_util::MpirunEnvironment() + "timeout -k 5 " + std::to_string(kMpiTimeoutSeconds) +
-        " mpirun --oversubscribe -np 4 " +
-        EMBER_BINARY_PATH + " train --model=wide_deep --hidden=32,16 --embedding_dim=8 --batch_size=256 " +
+        " mpirun --oversubscribe -np 4 " + EMBER_BINARY_PATH +
+        " train --model=wide_deep --hidden=32,16 --embedding_dim=8 --batch_size=256 " +
         "--num_servers=1 --compute_threads=1 --deterministic --progress_every_steps=20 --train_files=" + dir_ +
         "/train.tsv --eval_files=" + dir_ + "/test.tsv --metrics_out=" + dir_ + "/" + name + ".jsonl";
     mpirun_ = std::make_unique<testing_util::BackgroundProcess>(command, log_path(name));
@@ -241,8 +240,7 @@ TEST_F(MpiStrangerTest, TenThousandBadMessagesOnTheServerPortChangeNothing) {
   EXPECT_EQ(rejected, report.sent) << log;
   ASSERT_GT(report.rss_first, 0) << "the server was gone after " << kFirstSampleAfter << " bad messages";
   ASSERT_GT(rss_last, 0) << "training ended before the server rejected every bad message: make it longer";
-  EXPECT_LT(rss_last - report.rss_first, kMaxRssGrowthBytes)
-      << "server RSS " << report.rss_first << " -> " << rss_last;
+  EXPECT_LT(rss_last - report.rss_first, kMaxRssGrowthBytes) << "server RSS " << report.rss_first << " -> " << rss_last;
 
   // The strangers changed nothing.
   const std::string quiet = FinalLine("quiet"), noisy = FinalLine("stranger");
@@ -256,13 +254,13 @@ TEST_F(MpiStrangerTest, TenThousandBadMessagesOnTheServerPortChangeNothing) {
   ASSERT_TRUE(quiet_auc.ok() && noisy_auc.ok()) << quiet << "\n" << noisy;
   EXPECT_EQ(*quiet_auc, *noisy_auc);
   EXPECT_GT(*noisy_auc, 0.7);
-  std::printf("mpi stranger: %lld bad messages sent, %lld rejected by the server, %lld replies; server RSS "
-              "%.1f MB after %lld -> %.1f MB after the last (growth %.1f MB); test_auc %.6f (quiet %.6f); "
-              "all sent and rejected %.2f s after the server bound, the job ended %.2f s after it\n",
-              static_cast<long long>(report.sent), static_cast<long long>(rejected),
-              static_cast<long long>(report.replies), report.rss_first / 1e6,
-              static_cast<long long>(kFirstSampleAfter), rss_last / 1e6, (rss_last - report.rss_first) / 1e6,
-              *noisy_auc, *quiet_auc, stranger_seconds, job_seconds);
+  std::printf(
+      "mpi stranger: %lld bad messages sent, %lld rejected by the server, %lld replies; server RSS "
+      "%.1f MB after %lld -> %.1f MB after the last (growth %.1f MB); test_auc %.6f (quiet %.6f); "
+      "all sent and rejected %.2f s after the server bound, the job ended %.2f s after it\n",
+      static_cast<long long>(report.sent), static_cast<long long>(rejected), static_cast<long long>(report.replies),
+      report.rss_first / 1e6, static_cast<long long>(kFirstSampleAfter), rss_last / 1e6,
+      (rss_last - report.rss_first) / 1e6, *noisy_auc, *quiet_auc, stranger_seconds, job_seconds);
 }
 
 }  // namespace

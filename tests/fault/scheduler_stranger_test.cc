@@ -10,9 +10,9 @@
 
 #include <chrono>
 #include <cstdio>
-#include <vector>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <zmq.hpp>

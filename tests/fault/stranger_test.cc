@@ -46,7 +46,7 @@
 namespace ember::ps {
 namespace {
 
-using namespace strangers;  // NOLINT: the shared bad-message generators and their constants
+using namespace strangers;     // NOLINT: the shared bad-message generators and their constants
 using namespace testing_util;  // NOLINT: the hand-rolled tcp peer (tests/util/zmtp_peer.h)
 
 using Clock = std::chrono::steady_clock;
@@ -82,8 +82,8 @@ sparse::TableConfig Table() {
 struct StrangerReport {
   int64_t sent = 0;
   int64_t expected_replies = 0;
-  int64_t error_replies = 0;     // replies with a non-zero status code
-  int64_t other_replies = 0;     // anything else (must stay 0)
+  int64_t error_replies = 0;  // replies with a non-zero status code
+  int64_t other_replies = 0;  // anything else (must stay 0)
 };
 
 // Drains replies without blocking; with `until` set, waits for `want` until it.
@@ -102,10 +102,10 @@ void DrainReplies(zmq::socket_t& socket, StrangerReport* report, int64_t want, C
       continue;
     }
     MessageHeader h;
-    const bool error_reply = !reply.empty() && reply[0].size() == kHeaderBytes &&
-                             DecodeHeader(std::string_view(static_cast<const char*>(reply[0].data()), kHeaderBytes), &h)
-                                 .ok() &&
-                             h.status_code != 0 && h.job_token == kToken;
+    const bool error_reply =
+        !reply.empty() && reply[0].size() == kHeaderBytes &&
+        DecodeHeader(std::string_view(static_cast<const char*>(reply[0].data()), kHeaderBytes), &h).ok() &&
+        h.status_code != 0 && h.job_token == kToken;
     ++(error_reply ? report->error_replies : report->other_replies);
   }
 }
@@ -140,8 +140,8 @@ StrangerReport RunDealerStranger(const std::string& endpoint, uint64_t seed, int
     bool sent = true;
     for (size_t f = 0; f < m.frames.size() && sent; ++f) {
       const bool more = f + 1 < m.frames.size();
-      sent = socket->send(zmq::buffer(m.frames[f]), more ? zmq::send_flags::sndmore : zmq::send_flags::none)
-                 .has_value();
+      sent =
+          socket->send(zmq::buffer(m.frames[f]), more ? zmq::send_flags::sndmore : zmq::send_flags::none).has_value();
     }
     if (!sent) break;  // a send timed out: report what got out
     ++report.sent;
@@ -212,7 +212,8 @@ class StrangerTest : public ::testing::Test {
         const float got = rows[i * kDim + static_cast<size_t>(d)];
         if (!std::isfinite(got) || std::memcmp(&got, &want[static_cast<size_t>(d)], sizeof(float)) != 0) {
           return Fail("step " + std::to_string(steps_) + " key #" + std::to_string(i) + " dim " + std::to_string(d) +
-                      ": pulled " + std::to_string(got) + ", reference " + std::to_string(want[static_cast<size_t>(d)]));
+                      ": pulled " + std::to_string(got) + ", reference " +
+                      std::to_string(want[static_cast<size_t>(d)]));
         }
         grads[i * kDim + static_cast<size_t>(d)] = 0.1f * got + 0.01f * static_cast<float>(d - kDim / 2);
       }
@@ -312,10 +313,11 @@ TEST_F(StrangerTest, TenThousandBadMessagesAreRejectedWhileAValidClientTrains) {
   EXPECT_EQ((*stats)[0].rows_per_table[0], static_cast<int64_t>(kKeyPool)) << "a stranger created rows";
   const int64_t rss_after = RssBytes();
   EXPECT_LT(rss_after - rss_before, kMaxRssGrowthBytes) << "RSS " << rss_before << " -> " << rss_after;
-  std::printf("strangers: %lld bad messages (%lld answered with an error), rejected %lld; valid steps %lld; "
-              "RSS %.1f -> %.1f MB\n",
-              static_cast<long long>(total.sent), static_cast<long long>(total.error_replies),
-              static_cast<long long>(rejected), static_cast<long long>(steps_), rss_before / 1e6, rss_after / 1e6);
+  std::printf(
+      "strangers: %lld bad messages (%lld answered with an error), rejected %lld; valid steps %lld; "
+      "RSS %.1f -> %.1f MB\n",
+      static_cast<long long>(total.sent), static_cast<long long>(total.error_replies), static_cast<long long>(rejected),
+      static_cast<long long>(steps_), rss_before / 1e6, rss_after / 1e6);
 }
 
 TEST_F(StrangerTest, NonZmtpBytesAndAbsurdZmtpFrameSizesDoNotHurtTheServer) {
@@ -393,8 +395,10 @@ TEST_F(StrangerTest, NonZmtpBytesAndAbsurdZmtpFrameSizesDoNotHurtTheServer) {
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(Step()) << failure_;
   const int64_t rss_after = RssBytes();
   EXPECT_LT(rss_after - rss_before, kMaxRssGrowthBytes) << "RSS " << rss_before << " -> " << rss_after;
-  std::printf("raw strangers: %lld messages rejected (20 from the ZMTP peer, the rest random bytes read as ZMTP 1.0); valid steps %lld; RSS %.1f -> %.1f MB\n",
-              static_cast<long long>(rejected), static_cast<long long>(steps_), rss_before / 1e6, rss_after / 1e6);
+  std::printf(
+      "raw strangers: %lld messages rejected (20 from the ZMTP peer, the rest random bytes read as ZMTP 1.0); valid "
+      "steps %lld; RSS %.1f -> %.1f MB\n",
+      static_cast<long long>(rejected), static_cast<long long>(steps_), rss_before / 1e6, rss_after / 1e6);
 }
 
 // Messages of many empty frames, from a peer without the token. libzmq
@@ -436,10 +440,11 @@ TEST_F(StrangerTest, MessagesOfManyEmptyFramesDoNotAccumulateMemory) {
   const int64_t held_after = HeldHeapBytes();
   EXPECT_LT(held_after - held_before, 16LL << 20)
       << "four such messages left malloc holding " << held_before / 1e6 << " -> " << held_after / 1e6 << " MB";
-  std::printf("many-frames stranger: malloc holds %.1f -> %.1f MB after one %llu-frame message, %.1f MB after four; "
-              "RSS %.1f -> %.1f -> %.1f MB (peak VmHWM %.1f MB)\n",
-              held_before / 1e6, held_after_first / 1e6, static_cast<unsigned long long>(kFrames), held_after / 1e6,
-              rss_before / 1e6, rss_after_first / 1e6, RssBytes() / 1e6, StatusFieldBytes("VmHWM") / 1e6);
+  std::printf(
+      "many-frames stranger: malloc holds %.1f -> %.1f MB after one %llu-frame message, %.1f MB after four; "
+      "RSS %.1f -> %.1f -> %.1f MB (peak VmHWM %.1f MB)\n",
+      held_before / 1e6, held_after_first / 1e6, static_cast<unsigned long long>(kFrames), held_after / 1e6,
+      rss_before / 1e6, rss_after_first / 1e6, RssBytes() / 1e6, StatusFieldBytes("VmHWM") / 1e6);
 }
 
 // A peer without the token declares frames of 256 MiB, far past what a

@@ -170,7 +170,8 @@ inline BadMessage MakeBadMessage(Rng& rng, BadKind kind) {
           h.payload_bytes += 1;
           break;
         case 9:  // a reply type sent to a server: rejected, never answered
-          h.type = push ? static_cast<uint16_t>(MessageType::kPushReply) : static_cast<uint16_t>(MessageType::kPullReply);
+          h.type =
+              push ? static_cast<uint16_t>(MessageType::kPushReply) : static_cast<uint16_t>(MessageType::kPullReply);
           m.expect_reply = false;
           break;
         default:  // an unknown type: rejected, never answered

@@ -45,8 +45,7 @@ TEST(DcnModelTest, TablesAndCrossParameters) {
 
 TEST(DcnModelTest, ReachesOracleAucOnGeneratedData) {
   InitLogging("dcn_test");
-  testing_util::ExpectSmallJobReachesOracleAuc("dcn",
-                                               [](job::JobOptions* job) { job->worker.model.cross_layers = 2; });
+  testing_util::ExpectSmallJobReachesOracleAuc("dcn", [](job::JobOptions* job) { job->worker.model.cross_layers = 2; });
 }
 
 }  // namespace

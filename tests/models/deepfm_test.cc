@@ -4,7 +4,6 @@
 
 #include <gtest/gtest.h>
 
-
 #include "common/logging.h"
 #include "data/synthetic.h"
 #include "job/local_job.h"

@@ -83,7 +83,8 @@ StepOutput RunStep(const ModelCase& c, ops::Device device) {
   Rng rng(17);
   std::vector<ops::Tensor> rows;
   for (size_t t = 0; t < inputs.size(); ++t) {
-    ops::Tensor host = ops::Tensor::Empty({static_cast<int64_t>(inputs[t].unique.keys.size()), (*model)->tables()[t].dim});
+    ops::Tensor host =
+        ops::Tensor::Empty({static_cast<int64_t>(inputs[t].unique.keys.size()), (*model)->tables()[t].dim});
     for (int64_t i = 0; i < host.numel(); ++i) host.data()[i] = static_cast<float>(rng.Normal(0, 0.5));
     StatusOr<ops::Tensor> on_device = host.To(device);
     EXPECT_TRUE(on_device.ok()) << on_device.status();

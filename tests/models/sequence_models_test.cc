@@ -14,8 +14,8 @@
 #include "common/logging.h"
 #include "data/interactions.h"
 #include "data/synthetic_sequences.h"
-#include "models/model.h"
 #include "job/local_job.h"
+#include "models/model.h"
 #include "tests/util/model_batches.h"
 #include "tests/util/model_gradients.h"
 

@@ -59,8 +59,7 @@ TEST(WeightedLossTest, LogisticLossScalesEachSampleByItsWeight) {
 
   // Weights of the wrong length are refused.
   StepResult bad;
-  EXPECT_EQ(loss.Compute(LabelBatch(labels, {1.f, 2.f}), z, &dlogits, &bad).code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(loss.Compute(LabelBatch(labels, {1.f, 2.f}), z, &dlogits, &bad).code(), StatusCode::kInvalidArgument);
 }
 
 // A batch of `num_dense` (0 or 2) dense features and 2 fields (field 1 with

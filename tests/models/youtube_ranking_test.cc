@@ -15,8 +15,8 @@
 #include "common/logging.h"
 #include "data/schema.h"
 #include "data/synthetic_watch.h"
-#include "models/model.h"
 #include "job/local_job.h"
+#include "models/model.h"
 #include "tests/util/model_gradients.h"
 
 namespace ember::models {

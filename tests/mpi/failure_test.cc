@@ -43,9 +43,7 @@ using testing_util::ReadProcFile;
 
 // The pids of the job's ember processes (command line mentions `marker`),
 // by world rank.
-std::map<int, pid_t> RankPids(const std::string& marker) {
-  return testing_util::RankPids(EMBER_BINARY_PATH, marker);
-}
+std::map<int, pid_t> RankPids(const std::string& marker) { return testing_util::RankPids(EMBER_BINARY_PATH, marker); }
 
 // Alive and not a zombie.
 bool Alive(pid_t pid) {
@@ -86,8 +84,8 @@ class FailureTest : public ::testing::Test {
   void StartJob() {
     const std::string command =
         "env " + testing_util::MpirunEnvironment() + "timeout -k 5 " + std::to_string(kMpiTimeoutSeconds) +
-        " mpirun --oversubscribe -np 5 " +
-        EMBER_BINARY_PATH + " train --model=wide_deep --hidden=32,16 --embedding_dim=8 --batch_size=256 " +
+        " mpirun --oversubscribe -np 5 " + EMBER_BINARY_PATH +
+        " train --model=wide_deep --hidden=32,16 --embedding_dim=8 --batch_size=256 " +
         "--num_servers=2 --epochs=20 --train_files=" + dir_ + "/train.tsv --heartbeat_interval_ms=500 " +
         "--heartbeat_timeout=" + std::to_string(kHeartbeatTimeoutSeconds);
     mpirun_ = std::make_unique<testing_util::BackgroundProcess>(command, dir_ + "/mpirun.log");
@@ -118,7 +116,8 @@ class FailureTest : public ::testing::Test {
     EXPECT_EQ(::kill(pids.at(rank), signal), 0);
     const bool ended = mpirun_->WaitForExit(std::chrono::seconds(kHangSeconds));
     EXPECT_TRUE(ended) << "mpirun still runs " << kHangSeconds << " s after the fault to rank " << rank
-                       << ": the job hung\n" << Log();
+                       << ": the job hung\n"
+                       << Log();
     if (!ended) mpirun_->Kill9();
     return mpirun_->exit_code();
   }
@@ -140,9 +139,9 @@ class FailureTest : public ::testing::Test {
   void ExpectKilledRankNamed(int rank) {
     const std::string log = Log();
     const size_t notice = log.find("process rank " + std::to_string(rank) + " with PID");
-    const bool by_mpirun = notice != std::string::npos &&
-                           log.substr(notice, log.find('\n', notice) - notice).find("exited on signal 9") !=
-                               std::string::npos;
+    const bool by_mpirun =
+        notice != std::string::npos &&
+        log.substr(notice, log.find('\n', notice) - notice).find("exited on signal 9") != std::string::npos;
     const bool by_heartbeat = SilentSeconds(log, rank) >= kHeartbeatTimeoutSeconds;
     EXPECT_TRUE(by_mpirun || by_heartbeat) << "no line names rank " << rank << " as killed\n" << log;
   }

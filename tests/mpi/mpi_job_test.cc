@@ -41,8 +41,7 @@ CommandResult RunMpi(int processes, const std::string& args) {
 }
 
 CommandResult RunLocal(const std::string& args) {
-  return RunShell("timeout -k 10 " + std::to_string(kMpiTimeoutSeconds) + " " + EMBER_BINARY_PATH + " train " +
-                  args);
+  return RunShell("timeout -k 10 " + std::to_string(kMpiTimeoutSeconds) + " " + EMBER_BINARY_PATH + " train " + args);
 }
 
 std::string FinalLine(const std::string& metrics_path) { return testing_util::FinalMetricsLine(metrics_path); }
@@ -103,8 +102,8 @@ class MpiJobTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   std::string TrainFlags(const std::string& metrics) const {
-    return "--model=wide_deep --hidden=64,32 --embedding_dim=8 --batch_size=512 --num_servers=2 --train_files=" +
-           dir_ + "/train.tsv --eval_files=" + dir_ + "/test.tsv --metrics_out=" + dir_ + "/" + metrics;
+    return "--model=wide_deep --hidden=64,32 --embedding_dim=8 --batch_size=512 --num_servers=2 --train_files=" + dir_ +
+           "/train.tsv --eval_files=" + dir_ + "/test.tsv --metrics_out=" + dir_ + "/" + metrics;
   }
 
   std::string dir_;
@@ -159,8 +158,10 @@ TEST_F(MpiJobTest, AWorkerWithBadInputEndsTheWholeJobNamingItsRank) {
   std::string bad = train->substr(0, cut);
   for (int i = 0; i < 500; ++i) bad += "not a criteo line " + std::to_string(i) + "\n";
   ASSERT_TRUE(WriteFileAtomically(dir_ + "/bad.tsv", bad).ok());
-  CommandResult mpi = RunMpi(5, "--model=wide_deep --hidden=64,32 --embedding_dim=8 --batch_size=512 "
-                                "--num_servers=2 --max_bad_lines=10 --train_files=" + dir_ + "/bad.tsv");
+  CommandResult mpi = RunMpi(5,
+                             "--model=wide_deep --hidden=64,32 --embedding_dim=8 --batch_size=512 "
+                             "--num_servers=2 --max_bad_lines=10 --train_files=" +
+                                 dir_ + "/bad.tsv");
   EXPECT_NE(mpi.exit_code, 0) << mpi.output;
   EXPECT_NE(mpi.exit_code, 124) << "timed out: a process hung\n" << mpi.output;
   ExpectEndedByAbort(mpi);
@@ -199,8 +200,8 @@ TEST_F(MpiJobTest, PortRangeAndTokenFileAreUsed) {
   const auto [base, last] = FreeLoopbackPortRange(10);
   ASSERT_GT(base, 0) << "no 10 consecutive free loopback ports";
   const std::string range = std::to_string(base) + "-" + std::to_string(last);
-  CommandResult mpi = RunMpi(5, TrainFlags("mpi.jsonl") + " --port_range=" + range + " --job_token_file=" + dir_ +
-                                    "/token");
+  CommandResult mpi =
+      RunMpi(5, TrainFlags("mpi.jsonl") + " --port_range=" + range + " --job_token_file=" + dir_ + "/token");
   ASSERT_EQ(mpi.exit_code, 0) << mpi.output;
   EXPECT_NE(mpi.output.find("rank 1: server 0 on"), std::string::npos) << mpi.output;
   // Every bound endpoint lies in the range.
@@ -275,8 +276,10 @@ TEST_F(MpiJobTest, NcclWithMoreWorkersThanGpusIsRefusedNamingTheWorker) {
   if (!MpirunOnPath()) GTEST_SKIP() << "mpirun is not on PATH";
   const int gpus = ops::CudaDeviceCount();
   if (gpus > 4) GTEST_SKIP() << gpus << " GPUs: more processes than this test starts";
-  CommandResult mpi = RunMpi(2 + gpus + 1, "--model=wide_deep --hidden=16 --embedding_dim=4 --batch_size=512 "
-                                           "--num_servers=1 --dense_sync=nccl --train_files=" + dir_ + "/train.tsv");
+  CommandResult mpi = RunMpi(2 + gpus + 1,
+                             "--model=wide_deep --hidden=16 --embedding_dim=4 --batch_size=512 "
+                             "--num_servers=1 --dense_sync=nccl --train_files=" +
+                                 dir_ + "/train.tsv");
   EXPECT_NE(mpi.exit_code, 0) << mpi.output;
   EXPECT_NE(mpi.exit_code, 124) << "timed out: a process hung\n" << mpi.output;
   ExpectEndedByAbort(mpi);
@@ -339,8 +342,8 @@ TEST_F(MpiJobTest, CheckpointThenResumeOnThreeServersIsExact) {
   CommandResult whole = RunMpi(5, flags + " --max_steps=80");
   ASSERT_EQ(whole.exit_code, 0) << whole.output;
   const std::string ckpt = " --checkpoint_dir=" + dir_ + "/ckpt";
-  CommandResult first = RunMpi(5, TrainFlags("first.jsonl") + " --deterministic --compute_threads=1 --max_steps=40" +
-                                      ckpt);
+  CommandResult first =
+      RunMpi(5, TrainFlags("first.jsonl") + " --deterministic --compute_threads=1 --max_steps=40" + ckpt);
   ASSERT_EQ(first.exit_code, 0) << first.output;
   CommandResult resumed =
       RunMpi(6, TrainFlags("resumed.jsonl") + " --deterministic --compute_threads=1 --max_steps=80 --num_servers=3" +

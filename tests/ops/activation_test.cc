@@ -41,7 +41,8 @@ void CheckActivation(Device device, Activation act, double (*reference)(double))
 
   Tensor dx = Tensor::Empty({3, 5}, device);
   OPS_EXPECT_OK(ActivationBackward(act, y, OnDevice(up, device), &dx));
-  testing::ExpectGradientMatches(ActivationName(act), &x, dx, [&] { return testing::Dot(forward(x), up); }, 1e-3);
+  testing::ExpectGradientMatches(
+      ActivationName(act), &x, dx, [&] { return testing::Dot(forward(x), up); }, 1e-3);
 
   // dx aliasing dy.
   Tensor dy = OnDevice(up, device);

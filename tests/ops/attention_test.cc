@@ -134,8 +134,8 @@ TEST(AttentionCudaTest, MatchesCpu) {
     OPS_EXPECT_OK(bst.Forward(OnDevice(seq, device), lengths, &attended));
     OPS_EXPECT_OK(din.Backward(OnDevice(up_pooled, device), &dseq, &dtarget));
     OPS_EXPECT_OK(bst.Backward(OnDevice(up, device), &dx));
-    return std::vector<Tensor>{ToHost(pooled), ToHost(attended), ToHost(dseq), ToHost(dtarget), ToHost(dx),
-                               ToHost(params.flat_grads())};
+    return std::vector<Tensor>{ToHost(pooled),  ToHost(attended), ToHost(dseq),
+                               ToHost(dtarget), ToHost(dx),       ToHost(params.flat_grads())};
   };
   const std::vector<Tensor> cpu = run(Device::Cpu()), gpu = run(Device::Cuda(0));
   for (size_t i = 0; i < cpu.size(); ++i) {

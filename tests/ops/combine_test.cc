@@ -65,8 +65,8 @@ TEST_P(CombineTest, CopyColumnsGradientIsTheCopyBack) {
 
 TEST_P(CombineTest, ColumnOpsRejectBlocksOutsideTheMatrixAndOtherRows) {
   Tensor src = Tensor::Zeros({kRows, kSrcCols}, device()), dst = Tensor::Zeros({kRows, kDstCols}, device());
-  EXPECT_EQ(CopyColumns(src, 3, 3, &dst, 0).code(), StatusCode::kInvalidArgument);   // past src's columns
-  EXPECT_EQ(CopyColumns(src, 0, 3, &dst, 5).code(), StatusCode::kInvalidArgument);   // past dst's columns
+  EXPECT_EQ(CopyColumns(src, 3, 3, &dst, 0).code(), StatusCode::kInvalidArgument);  // past src's columns
+  EXPECT_EQ(CopyColumns(src, 0, 3, &dst, 5).code(), StatusCode::kInvalidArgument);  // past dst's columns
   EXPECT_EQ(AddColumns(src, -1, 2, &dst, 0).code(), StatusCode::kInvalidArgument);
   Tensor short_dst = Tensor::Zeros({kRows - 1, kDstCols}, device());
   EXPECT_EQ(CopyColumns(src, 0, 2, &short_dst, 0).code(), StatusCode::kInvalidArgument);
@@ -82,8 +82,12 @@ TEST_P(CombineTest, MultiplyAndItsGradient) {
   for (int64_t i = 0; i < a.numel(); ++i) EXPECT_EQ(product.data()[i], a.data()[i] * b.data()[i]) << i;
   Tensor da = Tensor::Zeros({kRows, kWidth}, device()), db = Tensor::Zeros({kRows, kWidth}, device());
   OPS_ASSERT_OK(MultiplyBackward(OnDevice(a, device()), OnDevice(b, device()), OnDevice(up, device()), &da, &db));
-  testing::ExpectGradientMatches("da", &a, da, [&] { return testing::Dot(Apply(a, b, &Multiply, {kRows, kWidth}), up); });
-  testing::ExpectGradientMatches("db", &b, db, [&] { return testing::Dot(Apply(a, b, &Multiply, {kRows, kWidth}), up); });
+  testing::ExpectGradientMatches("da", &a, da, [&] {
+    return testing::Dot(Apply(a, b, &Multiply, {kRows, kWidth}), up);
+  });
+  testing::ExpectGradientMatches("db", &b, db, [&] {
+    return testing::Dot(Apply(a, b, &Multiply, {kRows, kWidth}), up);
+  });
   Tensor wrong = Tensor::Zeros({kRows, kWidth + 1}, device());
   EXPECT_EQ(Multiply(OnDevice(a, device()), OnDevice(b, device()), &wrong).code(), StatusCode::kInvalidArgument);
 }

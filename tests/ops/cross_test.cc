@@ -31,8 +31,8 @@ struct CrossCase {
 
   Tensor Forward(Device device) const {
     Tensor pre = Tensor::Empty(x0.shape(), device), out = Tensor::Empty(x0.shape(), device);
-    OPS_EXPECT_OK(CrossForward(OnDevice(x0, device), OnDevice(xl, device), OnDevice(w, device),
-                               OnDevice(b, device), &pre, &out));
+    OPS_EXPECT_OK(
+        CrossForward(OnDevice(x0, device), OnDevice(xl, device), OnDevice(w, device), OnDevice(b, device), &pre, &out));
     return out;
   }
 
@@ -113,8 +113,7 @@ TEST_P(CrossOpTest, ErrorsAreStatuses) {
             StatusCode::kInvalidArgument);
   EXPECT_EQ(CrossBackward(x, x, w, pre, out, &dpre, &dx0, &dx0, &dw, &db).code(), StatusCode::kInvalidArgument)
       << "dxl aliases dx0";
-  EXPECT_EQ(CrossBackward(x, x, w, pre, out, &dpre, &dx0, &dxl, nullptr, &db).code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(CrossBackward(x, x, w, pre, out, &dpre, &dx0, &dxl, nullptr, &db).code(), StatusCode::kInvalidArgument);
   if (dev.is_cuda()) {
     Tensor host_x = Tensor::Zeros({2, 4});
     EXPECT_EQ(CrossForward(host_x, x, w, b, &pre, &out).code(), StatusCode::kInvalidArgument) << "mixed devices";

@@ -45,7 +45,8 @@ TEST_P(DropoutTest, DropsAboutRateAndScalesTheRestSoTheMeanIsKept) {
 TEST_P(DropoutTest, TheMaskDependsOnlyOnTheSeedAndRateZeroKeepsAll) {
   Rng rng(72);
   const Tensor x = RandomTensor(&rng, {10, 10});
-  const Dropped a = Forward(device(), x, 0.5f, 9), b = Forward(device(), x, 0.5f, 9), c = Forward(device(), x, 0.5f, 10);
+  const Dropped a = Forward(device(), x, 0.5f, 9), b = Forward(device(), x, 0.5f, 9),
+                c = Forward(device(), x, 0.5f, 10);
   bool differs = false;
   for (int64_t i = 0; i < x.numel(); ++i) {
     EXPECT_EQ(a.mask.data()[i], b.mask.data()[i]);
@@ -78,7 +79,8 @@ TEST_P(DropoutTest, MatchesCpu) {
 }
 
 TEST_P(DropoutTest, BadRateOrShapeIsInvalidArgument) {
-  Tensor x = Tensor::Zeros({2, 3}, device()), y = Tensor::Zeros({2, 3}, device()), mask = Tensor::Zeros({2, 3}, device());
+  Tensor x = Tensor::Zeros({2, 3}, device()), y = Tensor::Zeros({2, 3}, device()),
+         mask = Tensor::Zeros({2, 3}, device());
   EXPECT_EQ(DropoutForward(x, 1.f, 1, &y, &mask).code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(DropoutForward(x, -0.1f, 1, &y, &mask).code(), StatusCode::kInvalidArgument);
   Tensor short_mask = Tensor::Zeros({5}, device());

@@ -31,7 +31,6 @@ Tensor PoolGrad(Device device, const Tensor& dout, PoolMode mode, const Tensor& 
   return ToHost(drows);
 }
 
-
 class EmbeddingPoolModeTest : public ::testing::TestWithParam<std::tuple<DeviceType, PoolMode>> {
  protected:
   void SetUp() override {
@@ -68,7 +67,8 @@ TEST_P(EmbeddingPoolModeTest, BackwardMatchesCentralDifferencesWithDuplicatesAnd
   Tensor delta = PoolGrad(device(), up, mode(), drows_init);
   for (int64_t i = 0; i < delta.numel(); ++i) delta.data()[i] -= drows_init.data()[i];
   const Tensor zeros = Tensor::Zeros({kBags, kCols});
-  testing::ExpectGradientMatches("drows", &rows, delta, [&] { return testing::Dot(Pool(device(), rows, mode(), zeros), up); });
+  testing::ExpectGradientMatches("drows", &rows, delta,
+                                 [&] { return testing::Dot(Pool(device(), rows, mode(), zeros), up); });
   // Row 3 appears twice in bag 0: its gradient is twice bag 0's upstream (over 3 for mean).
   const double scale = mode() == PoolMode::kMean ? 2.0 / 3.0 : 2.0;
   for (int64_t d = 0; d < kDim; ++d) {

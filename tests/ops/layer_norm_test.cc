@@ -23,8 +23,8 @@ struct Normalized {
 Normalized Forward(Device device, const Tensor& x, const Tensor& gamma, const Tensor& beta) {
   Normalized out{Tensor::Zeros({x.rows(), x.dim(1)}, device), Tensor::Zeros({x.rows()}, device),
                  Tensor::Zeros({x.rows()}, device)};
-  OPS_EXPECT_OK(LayerNormForward(OnDevice(x, device), OnDevice(gamma, device), OnDevice(beta, device), kEpsilon,
-                                 &out.y, &out.mean, &out.rstd));
+  OPS_EXPECT_OK(LayerNormForward(OnDevice(x, device), OnDevice(gamma, device), OnDevice(beta, device), kEpsilon, &out.y,
+                                 &out.mean, &out.rstd));
   return {ToHost(out.y), ToHost(out.mean), ToHost(out.rstd)};
 }
 

@@ -53,8 +53,8 @@ TEST_P(BceTest, GradientMatchesCentralDifferences) {
     SCOPED_TRACE(weighted ? "weighted" : "unweighted");
     const Tensor w = weighted ? weights : Tensor();
     const Tensor analytic = Grad(device(), logits, labels, w);
-    testing::ExpectGradientMatches("dlogits", &logits, analytic, [&] { return Loss(device(), logits, labels, w); },
-                                   1e-2, 1e-3, 1e-6);
+    testing::ExpectGradientMatches(
+        "dlogits", &logits, analytic, [&] { return Loss(device(), logits, labels, w); }, 1e-2, 1e-3, 1e-6);
     for (int i = 0; i < 6; ++i) {
       const double z = logits.data()[i], p = 1 / (1 + std::exp(-z));
       const double wi = weighted ? weights.data()[i] : 1.0;

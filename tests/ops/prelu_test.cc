@@ -87,8 +87,8 @@ TEST_P(PreluTest, DiceForwardGatesByTheStandardizedInput) {
   // Inference: given statistics are used as they are.
   Tensor given_mean = OnDevice(mean, device()), given_rstd = OnDevice(rstd, device());
   Tensor y_inference = Tensor::Zeros({kBatch, kWidth}, device());
-  OPS_ASSERT_OK(DiceForward(OnDevice(x, device()), OnDevice(alpha, device()), kEpsilon, false, &given_mean,
-                            &given_rstd, &y_inference));
+  OPS_ASSERT_OK(DiceForward(OnDevice(x, device()), OnDevice(alpha, device()), kEpsilon, false, &given_mean, &given_rstd,
+                            &y_inference));
   const Tensor inferred = ToHost(y_inference);
   for (int64_t i = 0; i < y.numel(); ++i) EXPECT_FLOAT_EQ(inferred.data()[i], y.data()[i]) << i;
 }

@@ -69,7 +69,8 @@ TEST_P(SequenceTest, WeightedPoolAndItsBackward) {
   for (int64_t b = 0; b < kBatch; ++b) {
     for (int64_t d = 0; d < kDim; ++d) {
       double sum = 0;
-      for (int64_t j = 0; j < kLengths[b]; ++j) sum += w.data()[b * kLen + j] * x.data()[b * kLen * kDim + j * kDim + d];
+      for (int64_t j = 0; j < kLengths[b]; ++j)
+        sum += w.data()[b * kLen + j] * x.data()[b * kLen * kDim + j * kDim + d];
       EXPECT_NEAR(out.data()[b * kDim + d], sum, 1e-6);
     }
   }
@@ -134,12 +135,14 @@ TEST_P(SequenceTest, HeadScoresAndApplyMatchPerHeadProductsAndDifferences) {
       for (int64_t i = 0; i < kLen; ++i) {
         for (int64_t j = 0; j < kLen; ++j) {
           double dot = 0;
-          for (int64_t d = 0; d < 2; ++d) dot += q.data()[(b * kLen + i) * kWidth + h * 2 + d] * k.data()[(b * kLen + j) * kWidth + h * 2 + d];
+          for (int64_t d = 0; d < 2; ++d)
+            dot += q.data()[(b * kLen + i) * kWidth + h * 2 + d] * k.data()[(b * kLen + j) * kWidth + h * 2 + d];
           EXPECT_NEAR(s.data()[((b * kHeads + h) * kLen + i) * kLen + j], scale * dot, 1e-6);
         }
         for (int64_t d = 0; d < 2; ++d) {
           double sum = 0;
-          for (int64_t j = 0; j < kLen; ++j) sum += a.data()[((b * kHeads + h) * kLen + i) * kLen + j] * v.data()[(b * kLen + j) * kWidth + h * 2 + d];
+          for (int64_t j = 0; j < kLen; ++j)
+            sum += a.data()[((b * kHeads + h) * kLen + i) * kLen + j] * v.data()[(b * kLen + j) * kWidth + h * 2 + d];
           EXPECT_NEAR(o.data()[(b * kLen + i) * kWidth + h * 2 + d], sum, 1e-6);
         }
       }
@@ -172,7 +175,8 @@ TEST_P(SequenceTest, MatchesCpu) {
     const IndexTensor l = OnDevice(lens, device);
     Tensor pool = Tensor::Zeros({batch, dim}, device), weighted = Tensor::Zeros({batch, dim}, device),
            features = Tensor::Zeros({batch * len, 4 * dim}, device),
-           scores = Tensor::Zeros({batch * heads * len, len}, device), applied = Tensor::Zeros({batch * len, dim}, device);
+           scores = Tensor::Zeros({batch * heads * len, len}, device),
+           applied = Tensor::Zeros({batch * len, dim}, device);
     OPS_EXPECT_OK(SequencePoolForward(OnDevice(x, device), l, dim, true, &pool));
     OPS_EXPECT_OK(WeightedSequencePoolForward(OnDevice(x, device), OnDevice(w, device), l, dim, &weighted));
     OPS_EXPECT_OK(TargetAttentionFeaturesForward(OnDevice(x, device), OnDevice(target, device), dim, &features));
@@ -182,7 +186,8 @@ TEST_P(SequenceTest, MatchesCpu) {
     return outs;
   };
   const std::vector<Tensor> cpu = run(Device::Cpu()), gpu = run(device());
-  for (size_t i = 0; i < cpu.size(); ++i) testing::ExpectAllClose(gpu[i], cpu[i], 1e-5, 1e-6, "output " + std::to_string(i));
+  for (size_t i = 0; i < cpu.size(); ++i)
+    testing::ExpectAllClose(gpu[i], cpu[i], 1e-5, 1e-6, "output " + std::to_string(i));
 }
 
 TEST_P(SequenceTest, BadShapesAndLengthsAreInvalidArgument) {

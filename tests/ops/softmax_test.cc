@@ -21,17 +21,15 @@ Tensor Softmax(Device device, const Tensor& x, const std::vector<int32_t>& lengt
 
 double CrossEntropy(Device device, const Tensor& logits, const Tensor& log_q, const std::vector<int32_t>& targets) {
   double loss = -1;
-  OPS_EXPECT_OK(SoftmaxCrossEntropyForward(OnDevice(logits, device),
-                                           log_q.empty() ? Tensor() : OnDevice(log_q, device),
+  OPS_EXPECT_OK(SoftmaxCrossEntropyForward(OnDevice(logits, device), log_q.empty() ? Tensor() : OnDevice(log_q, device),
                                            OnDevice(targets, device), &loss));
   return loss;
 }
 
 Tensor CrossEntropyGrad(Device device, const Tensor& logits, const Tensor& log_q, const std::vector<int32_t>& targets) {
   Tensor grad = Tensor::Zeros(logits.shape(), device);
-  OPS_EXPECT_OK(SoftmaxCrossEntropyBackward(OnDevice(logits, device),
-                                            log_q.empty() ? Tensor() : OnDevice(log_q, device),
-                                            OnDevice(targets, device), &grad));
+  OPS_EXPECT_OK(SoftmaxCrossEntropyBackward(
+      OnDevice(logits, device), log_q.empty() ? Tensor() : OnDevice(log_q, device), OnDevice(targets, device), &grad));
   return ToHost(grad);
 }
 
@@ -62,8 +60,9 @@ TEST_P(SoftmaxTest, MaskedBackwardMatchesCentralDifferences) {
   const Tensor y = Softmax(device(), x, lengths);
   Tensor dx = Tensor::Zeros(x.shape(), device());
   OPS_ASSERT_OK(MaskedSoftmaxBackward(OnDevice(y, device()), OnDevice(up, device()), &dx));
-  testing::ExpectGradientMatches("dx", &x, dx, [&] { return testing::Dot(Softmax(device(), x, lengths), up); },
-                                 /*eps=*/1e-3);
+  testing::ExpectGradientMatches(
+      "dx", &x, dx, [&] { return testing::Dot(Softmax(device(), x, lengths), up); },
+      /*eps=*/1e-3);
 }
 
 TEST_P(SoftmaxTest, CrossEntropyWithLogQIsTheCorrectedLogLoss) {
@@ -85,11 +84,13 @@ TEST_P(SoftmaxTest, CrossEntropyGradientMatchesCentralDifferences) {
   const Tensor per_column = RandomTensor(&rng, {5}, -3, -0.5), per_element = RandomTensor(&rng, {4, 5}, -3, -0.5);
   const std::vector<int32_t> targets = {0, 4, 2, 2};
   for (const Tensor* log_q : {&per_column, &per_element}) {
-    testing::ExpectGradientMatches("dlogits", &logits, CrossEntropyGrad(device(), logits, *log_q, targets),
-                                   [&] { return CrossEntropy(device(), logits, *log_q, targets); }, 1e-3);
+    testing::ExpectGradientMatches(
+        "dlogits", &logits, CrossEntropyGrad(device(), logits, *log_q, targets),
+        [&] { return CrossEntropy(device(), logits, *log_q, targets); }, 1e-3);
   }
-  testing::ExpectGradientMatches("dlogits (no log_q)", &logits, CrossEntropyGrad(device(), logits, Tensor(), targets),
-                                 [&] { return CrossEntropy(device(), logits, Tensor(), targets); }, 1e-3);
+  testing::ExpectGradientMatches(
+      "dlogits (no log_q)", &logits, CrossEntropyGrad(device(), logits, Tensor(), targets),
+      [&] { return CrossEntropy(device(), logits, Tensor(), targets); }, 1e-3);
 }
 
 TEST_P(SoftmaxTest, MatchesCpu) {
@@ -115,7 +116,8 @@ TEST_P(SoftmaxTest, BadShapesLengthsAndTargetsAreInvalidArgument) {
   EXPECT_EQ(MaskedSoftmaxForward(x, OnDevice(std::vector<int32_t>{1}, device()), &y).code(),
             StatusCode::kInvalidArgument);
   double loss = 0;
-  const Status bad_target = SoftmaxCrossEntropyForward(x, Tensor(), OnDevice(std::vector<int32_t>{0, 3}, device()), &loss);
+  const Status bad_target =
+      SoftmaxCrossEntropyForward(x, Tensor(), OnDevice(std::vector<int32_t>{0, 3}, device()), &loss);
   EXPECT_EQ(bad_target.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(bad_target.message().find("targets[1] = 3"), std::string_view::npos) << bad_target;
   Tensor bad_q = Tensor::Zeros({2}, device());

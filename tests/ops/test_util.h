@@ -14,15 +14,15 @@
 #include "common/status.h"
 #include "ops/tensor.h"
 
-#define OPS_ASSERT_OK(expr)                          \
-  do {                                               \
-    const ::ember::Status _ops_status = (expr);      \
-    ASSERT_TRUE(_ops_status.ok()) << _ops_status;    \
+#define OPS_ASSERT_OK(expr)                       \
+  do {                                            \
+    const ::ember::Status _ops_status = (expr);   \
+    ASSERT_TRUE(_ops_status.ok()) << _ops_status; \
   } while (0)
-#define OPS_EXPECT_OK(expr)                          \
-  do {                                               \
-    const ::ember::Status _ops_status = (expr);      \
-    EXPECT_TRUE(_ops_status.ok()) << _ops_status;    \
+#define OPS_EXPECT_OK(expr)                       \
+  do {                                            \
+    const ::ember::Status _ops_status = (expr);   \
+    EXPECT_TRUE(_ops_status.ok()) << _ops_status; \
   } while (0)
 
 namespace ember::ops {
@@ -48,8 +48,8 @@ inline std::string DeviceName(const ::testing::TestParamInfo<DeviceType>& info) 
   return info.param == DeviceType::kCpu ? "Cpu" : "Cuda";
 }
 
-#define OPS_INSTANTIATE_DEVICE_TEST(suite)                                                              \
-  INSTANTIATE_TEST_SUITE_P(Devices, suite,                                                              \
+#define OPS_INSTANTIATE_DEVICE_TEST(suite)                                                                     \
+  INSTANTIATE_TEST_SUITE_P(Devices, suite,                                                                     \
                            ::testing::Values(::ember::ops::DeviceType::kCpu, ::ember::ops::DeviceType::kCuda), \
                            ::ember::ops::testing::DeviceName)
 
@@ -118,8 +118,7 @@ inline void ExpectGradientMatches(const std::string& what, Tensor* input, const 
     input->data()[i] = saved;
     const double numeric = (up - down) / (static_cast<double>(plus) - static_cast<double>(minus));
     const double got = expected.data()[i];
-    EXPECT_NEAR(got, numeric, atol + rtol * std::max(std::abs(numeric), std::abs(got)))
-        << what << " d/d[" << i << "]";
+    EXPECT_NEAR(got, numeric, atol + rtol * std::max(std::abs(numeric), std::abs(got))) << what << " d/d[" << i << "]";
   }
 }
 

@@ -12,8 +12,9 @@
 
 namespace ember::ps::testing {
 
-inline sparse::TableConfig MakeTable(uint32_t id, int dim, sparse::SparseOptimizerType type = sparse::SparseOptimizerType::kSgd,
-                             sparse::InitializerType init = sparse::InitializerType::kNormal) {
+inline sparse::TableConfig MakeTable(uint32_t id, int dim,
+                                     sparse::SparseOptimizerType type = sparse::SparseOptimizerType::kSgd,
+                                     sparse::InitializerType init = sparse::InitializerType::kNormal) {
   sparse::TableConfig table;
   table.id = id;
   table.name = "table" + std::to_string(id);

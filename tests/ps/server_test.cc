@@ -12,9 +12,9 @@
 #include "common/logging.h"
 #include "common/random.h"
 #include "ps/client.h"
-#include "storage/optimizer.h"
 #include "ps/wire.h"
 #include "ps_test_util.h"
+#include "storage/optimizer.h"
 #include "tests/util/log_capture.h"
 #include "tests/util/reference_table.h"
 
@@ -47,7 +47,8 @@ class PsInprocTest : public ::testing::Test {
   }
   ClientOptions ClientFor(int num_servers, std::vector<sparse::TableConfig> tables) {
     ClientOptions options;
-    for (int s = 0; s < num_servers; ++s) options.server_endpoints.push_back("inproc://ember-server-" + std::to_string(s));
+    for (int s = 0; s < num_servers; ++s)
+      options.server_endpoints.push_back("inproc://ember-server-" + std::to_string(s));
     options.job_token = kToken;
     options.tables = std::move(tables);
     options.timeout_ms = 10000;
@@ -118,7 +119,8 @@ TEST_F(PsInprocTest, PullWithoutCreateReadsZerosAndCreatesNothing) {
 
 TEST_F(PsInprocTest, TwoServersSplitKeysEvenlyAndServeTheSameRows) {
   const sparse::TableConfig wide = MakeTable(0, 1, sparse::SparseOptimizerType::kFtrl, sparse::InitializerType::kZeros);
-  const sparse::TableConfig deep = MakeTable(9, 16, sparse::SparseOptimizerType::kAdagrad, sparse::InitializerType::kUniform);
+  const sparse::TableConfig deep =
+      MakeTable(9, 16, sparse::SparseOptimizerType::kAdagrad, sparse::InitializerType::kUniform);
   ServerThread server0(&context_, Options(0, {wide, deep}));
   ServerThread server1(&context_, Options(1, {wide, deep}));
   PsClient client(&context_, ClientFor(2, {wide, deep}));
@@ -164,8 +166,8 @@ TEST_F(PsInprocTest, TwoServersSplitKeysEvenlyAndServeTheSameRows) {
 // messages under one ticket; rows and checksums equal those of one message
 // per server.
 TEST_F(PsInprocTest, LargeRequestsGoOutInChunksUnderOneTicketWithTheSameResult) {
-  const sparse::TableConfig table = MakeTable(3, 8, sparse::SparseOptimizerType::kAdagrad,
-                                               sparse::InitializerType::kUniform);
+  const sparse::TableConfig table =
+      MakeTable(3, 8, sparse::SparseOptimizerType::kAdagrad, sparse::InitializerType::kUniform);
   Rng rng(5);
   std::vector<Key> keys(1050);
   for (Key& key : keys) key = rng.Next();
@@ -379,14 +381,19 @@ TEST_F(PsInprocTest, RejectsEachMalformedMessageLogsItAndKeepsServing) {
       {"wrong token", edited([](MessageHeader& h) { h.job_token = kToken + 1; }), "wrong job token", StatusCode::kOk},
       {"unknown type", edited([](MessageHeader& h) { h.type = 42; }), "unknown message type 42", StatusCode::kOk},
       {"short header", {valid[0].substr(0, 20), valid[1]}, "header frame is 20 bytes", StatusCode::kOk},
-      {"reply sent to a server", edited([](MessageHeader& h) { h.type = 0x82; h.payload_bytes = 16; }),
+      {"reply sent to a server", edited([](MessageHeader& h) {
+         h.type = 0x82;
+         h.payload_bytes = 16;
+       }),
        "PULL_REPLY", StatusCode::kOk},
       {"payload bytes", edited([](MessageHeader& h) { h.payload_bytes = 24; }), "payload_bytes 24",
        StatusCode::kDataLoss},
       {"keys frame", edited([](MessageHeader& h) { h.item_count = 3; }), "keys frame is 16 bytes",
        StatusCode::kDataLoss},
       {"missing frame", {valid[0]}, "payload_bytes 16", StatusCode::kDataLoss},
-      {"gradients frame", {Header(push), valid[1], std::string(20, '\0')}, "gradients frame is 20 bytes",
+      {"gradients frame",
+       {Header(push), valid[1], std::string(20, '\0')},
+       "gradients frame is 20 bytes",
        StatusCode::kDataLoss},
       {"unknown table", edited([](MessageHeader& h) { h.table_id = 5; }), "unknown table 5",
        StatusCode::kInvalidArgument},

@@ -11,9 +11,9 @@
 
 #include "common/logging.h"
 #include "ps/client.h"
+#include "ps_test_util.h"
 #include "storage/optimizer.h"
 #include "storage/sparse_table.h"
-#include "ps_test_util.h"
 
 namespace ember::ps {
 namespace {
@@ -39,7 +39,8 @@ class SyncServerTest : public ::testing::Test {
     options.sync_workers = sync_workers;
     return options;
   }
-  std::unique_ptr<PsClient> Worker(int rank, int num_servers, const sparse::TableConfig& table, int timeout_ms = 10000) {
+  std::unique_ptr<PsClient> Worker(int rank, int num_servers, const sparse::TableConfig& table,
+                                   int timeout_ms = 10000) {
     ClientOptions options;
     for (int s = 0; s < num_servers; ++s) {
       options.server_endpoints.push_back("inproc://ember-sync-server-" + std::to_string(s));
@@ -116,8 +117,7 @@ TEST_F(SyncServerTest, PushesArrivingOneZeroAreAppliedZeroOne) {
   ASSERT_TRUE(worker0->Wait(*push0).ok());
   ASSERT_TRUE(worker1->Wait(*push1).ok());
   ASSERT_TRUE(worker1->Wait(*held).ok());
-  EXPECT_EQ(after, want) << "w0 " << w0 << " g0 " << g0 << " g1 " << g1 << " other order "
-                         << (w0 - lr * g1) - lr * g0;
+  EXPECT_EQ(after, want) << "w0 " << w0 << " g0 " << g0 << " g1 " << g1 << " other order " << (w0 - lr * g1) - lr * g0;
 }
 
 // AdaGrad makes the order visible without rounding: rank 0's gradient
@@ -134,7 +134,8 @@ TEST_F(SyncServerTest, AdagradStepIsAppliedInRankOrderWhateverTheArrival) {
   std::vector<float> value(2), state(2);
   storage::InitRowValue(table, 5, kKey, value.data());
   storage::InitOptimizerState(table.optimizer, 2, state.data());
-  for (uint32_t r = 0; r < 3; ++r) storage::ApplySparseOptimizer(table.optimizer, 2, grads[r].data(), r + 1, value.data(), state.data());
+  for (uint32_t r = 0; r < 3; ++r)
+    storage::ApplySparseOptimizer(table.optimizer, 2, grads[r].data(), r + 1, value.data(), state.data());
 
   std::vector<Ticket> pushes(3);
   int64_t arrived = 0;

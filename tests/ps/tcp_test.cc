@@ -19,7 +19,8 @@ using testing::ServerThread;
 TEST(PsTcpTest, TwoServersOnEphemeralPorts) {
   InitLogging("ps_tcp_test");
   zmq::context_t context;
-  const sparse::TableConfig table = MakeTable(3, 16, sparse::SparseOptimizerType::kAdam, sparse::InitializerType::kNormal);
+  const sparse::TableConfig table =
+      MakeTable(3, 16, sparse::SparseOptimizerType::kAdam, sparse::InitializerType::kNormal);
   std::vector<std::unique_ptr<ServerThread>> servers;
   ClientOptions client_options;
   client_options.job_token = 99;

@@ -135,7 +135,10 @@ TEST(WireTest, EachBadFieldIsNamed) {
   cases.push_back({"token", with([](MessageHeader& x) { x.job_token = 1; }), "wrong job token", false});
   cases.push_back({"type", with([](MessageHeader& x) { x.type = 0x77; }), "unknown message type 119", true});
   cases.push_back({"payload", with([](MessageHeader& x) { x.payload_bytes = 49; }), "payload_bytes 49", true});
-  cases.push_back({"count", with([](MessageHeader& x) { x.item_count = 3; x.payload_bytes = 48; }),
+  cases.push_back({"count", with([](MessageHeader& x) {
+                     x.item_count = 3;
+                     x.payload_bytes = 48;
+                   }),
                    "keys frame is 16 bytes", true});
   cases.push_back({"huge count", with([](MessageHeader& x) { x.item_count = 1ULL << 62; }), "keys frame", true});
   cases.push_back({"table", with([](MessageHeader& x) { x.table_id = 9; }), "unknown table 9", true});
@@ -195,9 +198,15 @@ TEST(WireTest, FuzzedFramesNeverCrashTheDecoder) {
         frames = ValidPush(1 + rng.UniformInt(4));
         const size_t f = rng.UniformInt(frames.size());
         switch (rng.UniformInt(3)) {
-          case 0: frames[f].resize(rng.UniformInt(100)); break;
-          case 1: frames.erase(frames.begin() + static_cast<std::ptrdiff_t>(f)); break;
-          default: frames.push_back(random_bytes(rng.UniformInt(16))); break;
+          case 0:
+            frames[f].resize(rng.UniformInt(100));
+            break;
+          case 1:
+            frames.erase(frames.begin() + static_cast<std::ptrdiff_t>(f));
+            break;
+          default:
+            frames.push_back(random_bytes(rng.UniformInt(16)));
+            break;
         }
       }
     }

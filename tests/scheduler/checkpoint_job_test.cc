@@ -47,7 +47,8 @@ std::string Job(const std::string& extra) {
   return "timeout 300 " + std::string(EMBER_BINARY_PATH) + " train --train_files=" + *data_dir +
          "/train.tsv --eval_files=" + *data_dir +
          "/test.tsv --model=wide_deep --embedding_dim=8 --hidden=32,16 --batch_size=256 --num_workers=2 "
-         "--compute_threads=1 --deterministic --progress_every_steps=1000 --seed=5 " + extra;
+         "--compute_threads=1 --deterministic --progress_every_steps=1000 --seed=5 " +
+         extra;
 }
 
 std::string StepDir(const std::string& root, int64_t step) {
@@ -74,9 +75,8 @@ class CheckpointJobTest : public ::testing::Test {
     data_dir = new std::string(
         (fs::path(::testing::TempDir()) / ("ember_checkpoint_job_" + std::to_string(::getpid()))).lexically_normal());
     fs::create_directories(*data_dir);
-    const CommandResult generated =
-        RunShell(std::string(EMBER_BINARY_PATH) + " gen-data --out_dir=" + *data_dir +
-                 " --train_rows=60000 --test_rows=5000 --seed=11");
+    const CommandResult generated = RunShell(std::string(EMBER_BINARY_PATH) + " gen-data --out_dir=" + *data_dir +
+                                             " --train_rows=60000 --test_rows=5000 --seed=11");
     ASSERT_EQ(generated.exit_code, 0) << generated.output;
   }
   static void TearDownTestSuite() {
@@ -115,19 +115,21 @@ class CheckpointJobTest : public ::testing::Test {
     ASSERT_GE(killed_at, kN);
     ASSERT_LT(killed_at, 4 * kN) << "the job ended before the kill: nothing left to resume";
     // The mid-epoch checkpoint holds the seconds its samples took.
-    const CommandResult inspect = RunShell(std::string(EMBER_BINARY_PATH) + " inspect " + StepDir(broken_dir, killed_at));
+    const CommandResult inspect =
+        RunShell(std::string(EMBER_BINARY_PATH) + " inspect " + StepDir(broken_dir, killed_at));
     ASSERT_EQ(inspect.exit_code, 0) << inspect.output;
     std::smatch worker0;
-    ASSERT_TRUE(std::regex_search(inspect.output, worker0, std::regex("worker 0: epoch 0, global_step [0-9]+, samples "
-                                                                      "[0-9]+, ([0-9.e+-]+) s;")))
+    ASSERT_TRUE(std::regex_search(inspect.output, worker0,
+                                  std::regex("worker 0: epoch 0, global_step [0-9]+, samples "
+                                             "[0-9]+, ([0-9.e+-]+) s;")))
         << inspect.output;
     const double checkpoint_seconds = std::stod(worker0[1].str());
     EXPECT_GT(checkpoint_seconds, 0) << inspect.output;
 
-    const CommandResult resumed = RunShell(Job("--num_servers=" + std::to_string(resume_servers) +
-                                               " --checkpoint_dir=" + broken_dir + steps +
-                                               " --checkpoint_every_steps=" + std::to_string(kN) +
-                                               " --resume=auto --metrics_out=" + run_dir_ + "/resumed.jsonl"));
+    const CommandResult resumed =
+        RunShell(Job("--num_servers=" + std::to_string(resume_servers) + " --checkpoint_dir=" + broken_dir + steps +
+                     " --checkpoint_every_steps=" + std::to_string(kN) + " --resume=auto --metrics_out=" + run_dir_ +
+                     "/resumed.jsonl"));
     ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
     EXPECT_NE(resumed.output.find("resuming from " + StepDir(broken_dir, killed_at)), std::string::npos)
         << resumed.output.substr(0, 3000);
@@ -141,8 +143,7 @@ class CheckpointJobTest : public ::testing::Test {
       EXPECT_EQ(JsonStringList(whole_final, field), JsonStringList(resumed_final, field)) << field;
     }
     for (const char* field : {"steps", "samples", "test_auc", "test_logloss"}) {
-      EXPECT_EQ(NumberOr(whole_final, field, -1), NumberOr(resumed_final, field, -2))
-          << field;
+      EXPECT_EQ(NumberOr(whole_final, field, -1), NumberOr(resumed_final, field, -2)) << field;
     }
     // The resumed job's samples_per_sec counts the seconds the checkpoint's
     // samples took: at most samples over those seconds (it once divided
@@ -160,9 +161,9 @@ class CheckpointJobTest : public ::testing::Test {
 
   // A job of `steps` steps that leaves checkpoints under run_dir_/ckpt.
   void MakeCheckpoints(int64_t every, int64_t steps) {
-    const CommandResult run = RunShell(Job("--num_servers=2 --checkpoint_dir=" + run_dir_ + "/ckpt --max_steps=" +
-                                           std::to_string(steps) + " --checkpoint_every_steps=" +
-                                           std::to_string(every)));
+    const CommandResult run =
+        RunShell(Job("--num_servers=2 --checkpoint_dir=" + run_dir_ + "/ckpt --max_steps=" + std::to_string(steps) +
+                     " --checkpoint_every_steps=" + std::to_string(every)));
     ASSERT_EQ(run.exit_code, 0) << run.output;
   }
 
@@ -193,8 +194,8 @@ TEST_F(CheckpointJobTest, KillDuringCheckpointsLeavesTheLastOneComplete) {
   // run's second commit); it is not last, so that a run resumes beside the
   // half-pruned checkpoint.
   const Crash crashes[] = {
-      {"shard-written", 3, false},          {"before-manifest", 1, false}, {"before-rename", 1, false},
-      {"prune-manifest-removed", 1, true},  {"after-rename", 1, true},
+      {"shard-written", 3, false},         {"before-manifest", 1, false}, {"before-rename", 1, false},
+      {"prune-manifest-removed", 1, true}, {"after-rename", 1, true},
   };
   const std::string root = run_dir_ + "/ckpt";
   // The step of the last "checkpoint step <N>: committed" line of `output`, or -1.
@@ -227,11 +228,9 @@ TEST_F(CheckpointJobTest, KillDuringCheckpointsLeavesTheLastOneComplete) {
                      " --checkpoint_every_steps=3 --keep_checkpoints=2 --resume=auto --max_steps=" +
                      std::to_string(std::max<int64_t>(resumed_from, 0) + 20)) +
                  "; echo \"job exit status $?\"; }");
-    ASSERT_NE(run.output.find("crash point " + std::string(crash.point) + " reached"), std::string::npos)
-        << run.output;
+    ASSERT_NE(run.output.find("crash point " + std::string(crash.point) + " reached"), std::string::npos) << run.output;
     // The shell's status of a command killed by signal 9.
-    ASSERT_NE(run.output.find("job exit status " + std::to_string(128 + SIGKILL)), std::string::npos)
-        << run.output;
+    ASSERT_NE(run.output.find("job exit status " + std::to_string(128 + SIGKILL)), std::string::npos) << run.output;
     if (resumed_from >= 0) {
       EXPECT_NE(run.output.find("resuming from " + StepDir(root, resumed_from)), std::string::npos) << run.output;
     }
@@ -305,9 +304,9 @@ TEST_F(CheckpointJobTest, FullDiskDuringCheckpointKeepsThePreviousOne) {
   const std::string root = run_dir_ + "/ckpt";
   const std::string previous = StepDir(root, 10);
   // 256 KiB per file: the wide table's rows file of the next checkpoint is larger.
-  const CommandResult full = RunShell("ulimit -f 256; trap '' XFSZ; " +
-                                      Job("--num_servers=1 --checkpoint_dir=" + root +
-                                          " --resume=auto --checkpoint_every_steps=20 --max_steps=40"));
+  const CommandResult full =
+      RunShell("ulimit -f 256; trap '' XFSZ; " + Job("--num_servers=1 --checkpoint_dir=" + root +
+                                                     " --resume=auto --checkpoint_every_steps=20 --max_steps=40"));
   EXPECT_NE(full.exit_code, 0) << full.output;
   EXPECT_NE(full.output.find("checkpoint step 20"), std::string::npos) << full.output;
   EXPECT_NE(full.output.find("file-size limit"), std::string::npos) << full.output;
@@ -320,13 +319,12 @@ TEST_F(CheckpointJobTest, FullDiskDuringCheckpointKeepsThePreviousOne) {
 
 TEST_F(CheckpointJobTest, ChangedModelConfigurationIsRefusedNamingTheDifference) {
   MakeCheckpoints(/*every=*/5, /*steps=*/5);
-  const CommandResult resumed = RunShell(Job("--num_servers=2 --checkpoint_dir=" + run_dir_ +
-                                             "/ckpt --resume=auto --embedding_dim=4"));
+  const CommandResult resumed =
+      RunShell(Job("--num_servers=2 --checkpoint_dir=" + run_dir_ + "/ckpt --resume=auto --embedding_dim=4"));
   EXPECT_NE(resumed.exit_code, 0);
-  EXPECT_NE(resumed.output.find("embedding_dim is 8 in the checkpoint and 4 now"), std::string::npos)
-      << resumed.output;
-  const CommandResult other_workers = RunShell(Job("--num_servers=2 --checkpoint_dir=" + run_dir_ +
-                                                   "/ckpt --resume=auto --num_workers=3"));
+  EXPECT_NE(resumed.output.find("embedding_dim is 8 in the checkpoint and 4 now"), std::string::npos) << resumed.output;
+  const CommandResult other_workers =
+      RunShell(Job("--num_servers=2 --checkpoint_dir=" + run_dir_ + "/ckpt --resume=auto --num_workers=3"));
   EXPECT_NE(other_workers.exit_code, 0);
   EXPECT_NE(other_workers.output.find("2 workers"), std::string::npos) << other_workers.output;
 }
@@ -344,10 +342,11 @@ TEST_F(CheckpointJobTest, TableTenTimesTheMemoryBudgetEndsBitwiseEqual) {
   // each, plus the index); 100 kB per server keeps well under a tenth of
   // them in memory (checked below).
   // A small memtable makes RocksDB flush evicted rows to SST files (and read them back) during the run.
-  const CommandResult tiered = RunShell(Job("--num_servers=2 --max_steps=60 --server_memory_bytes=100000 "
-                                            "--rocksdb_write_buffer_bytes=262144 "
-                                            "--server_storage_dir=" + run_dir_ + "/storage --metrics_out=" +
-                                            run_dir_ + "/tiered.jsonl"));
+  const CommandResult tiered =
+      RunShell(Job("--num_servers=2 --max_steps=60 --server_memory_bytes=100000 "
+                   "--rocksdb_write_buffer_bytes=262144 "
+                   "--server_storage_dir=" +
+                   run_dir_ + "/storage --metrics_out=" + run_dir_ + "/tiered.jsonl"));
   ASSERT_EQ(tiered.exit_code, 0) << tiered.output;
   // Most rows were on disk: the servers' last lines say how many stayed in memory.
   const std::regex table_line(R"(table deep: (\d+) rows \((\d+) in memory\))");
@@ -360,8 +359,7 @@ TEST_F(CheckpointJobTest, TableTenTimesTheMemoryBudgetEndsBitwiseEqual) {
   const std::string tiered_final = FinalMetricsLine(run_dir_ + "/tiered.jsonl");
   EXPECT_EQ(JsonStringList(tiered_final, "table_checksums"), rows);
   EXPECT_EQ(JsonStringList(tiered_final, "dense_checksums"), JsonStringList(memory_final, "dense_checksums"));
-  EXPECT_EQ(NumberOr(tiered_final, "test_auc", -1),
-            NumberOr(memory_final, "test_auc", -2));
+  EXPECT_EQ(NumberOr(tiered_final, "test_auc", -1), NumberOr(memory_final, "test_auc", -2));
 }
 
 TEST_F(CheckpointJobTest, InspectAndExportThroughTheBinary) {
@@ -371,8 +369,7 @@ TEST_F(CheckpointJobTest, InspectAndExportThroughTheBinary) {
   ASSERT_EQ(inspect.exit_code, 0) << inspect.output;
   EXPECT_NE(inspect.output.find("step"), std::string::npos) << inspect.output;
   const std::string out = run_dir_ + "/export";
-  const CommandResult exported =
-      RunShell(std::string(EMBER_BINARY_PATH) + " export " + step + " --out=" + out);
+  const CommandResult exported = RunShell(std::string(EMBER_BINARY_PATH) + " export " + step + " --out=" + out);
   ASSERT_EQ(exported.exit_code, 0) << exported.output;
   EXPECT_TRUE(fs::exists(out + "/index.json"));
   const CommandResult missing_out = RunShell(std::string(EMBER_BINARY_PATH) + " export " + step);

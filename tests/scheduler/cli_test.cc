@@ -44,9 +44,9 @@ class CliTest : public ::testing::Test {
 TEST_F(CliTest, HelpListsEveryFlagOfTheVerb) {
   CommandResult train = RunEmber("train --help");
   EXPECT_EQ(train.exit_code, 0) << train.output;
-  for (const char* flag : {"--train_files", "--eval_files", "--model", "--batch_size", "--epochs", "--num_servers",
-                           "--num_workers", "--seed", "--metrics_out", "--max_bad_lines", "--wide_crosses",
-                           "--server_threads", "--dense_sync"}) {
+  for (const char* flag :
+       {"--train_files", "--eval_files", "--model", "--batch_size", "--epochs", "--num_servers", "--num_workers",
+        "--seed", "--metrics_out", "--max_bad_lines", "--wide_crosses", "--server_threads", "--dense_sync"}) {
     EXPECT_NE(train.output.find(flag), std::string::npos) << flag << " missing from\n" << train.output;
   }
   CommandResult gen = RunEmber("gen-data --help");
@@ -103,7 +103,8 @@ TEST_F(CliTest, HugeSizeFlagsAreRefusedNamingTheFlagAndItsBound) {
   // floats per sample) exceed any machine's memory.
   ExpectUsageError("train" + files + " --model=bst --data_format=interactions --max_seq_len=8192 --batch_size=1000000",
                    "ResourceExhausted: --batch_size=1000000 --max_seq_len=8192");
-  const CommandResult huge = RunEmber("train" + files + " --model=bst --data_format=interactions --max_seq_len=8192 "
+  const CommandResult huge = RunEmber("train" + files +
+                                      " --model=bst --data_format=interactions --max_seq_len=8192 "
                                       "--batch_size=1000000");
   EXPECT_NE(huge.output.find("more than this machine's"), std::string::npos) << huge.output;
 }
@@ -121,7 +122,7 @@ TEST_F(CliTest, UnknownFlagsBadValuesAndMissingFlagfilesExitTwo) {
   {
     std::FILE* flags = std::fopen((dir_ + "/bad.flags").c_str(), "w");
     ASSERT_NE(flags, nullptr);
-    std::fputs("# a comment\n--batch_size=64\n--flagfile=" , flags);
+    std::fputs("# a comment\n--batch_size=64\n--flagfile=", flags);
     std::fputs((dir_ + "/inner.flags\n").c_str(), flags);
     std::fclose(flags);
     flags = std::fopen((dir_ + "/inner.flags").c_str(), "w");
@@ -147,9 +148,8 @@ TEST_F(CliTest, DeviceFlagIsCheckedAndAMissingGpuStopsTheJobAtStart) {
   EXPECT_EQ(result.exit_code, 2) << result.output;
   // A CUDA build on a host without a GPU names the worker and the host; a
   // CPU-only build says so at the flag.
-  const bool no_gpu =
-      result.output.find("--device=cuda: worker 0 on host " + std::string(host) + " has no usable GPU") !=
-      std::string::npos;
+  const bool no_gpu = result.output.find("--device=cuda: worker 0 on host " + std::string(host) +
+                                         " has no usable GPU") != std::string::npos;
   const bool no_cuda = result.output.find("--device=cuda: this ember was built without CUDA") != std::string::npos;
   EXPECT_TRUE(no_gpu || no_cuda) << result.output;
   int lines = 0;
@@ -170,9 +170,10 @@ TEST_F(CliTest, GenDataTrainEvalEndToEnd) {
   EXPECT_TRUE(JsonNumberField(*oracle, "test_logloss").ok()) << *oracle;
 
   const std::string metrics = dir_ + "/metrics.jsonl";
-  CommandResult train = RunEmber("train --model=wide_deep --hidden=32,16 --embedding_dim=8 --batch_size=256 "
-                                 "--progress_every_steps=20 --train_files=" +
-                                 dir_ + "/train.tsv --eval_files=" + dir_ + "/test.tsv --metrics_out=" + metrics);
+  CommandResult train = RunEmber(
+      "train --model=wide_deep --hidden=32,16 --embedding_dim=8 --batch_size=256 "
+      "--progress_every_steps=20 --train_files=" +
+      dir_ + "/train.tsv --eval_files=" + dir_ + "/test.tsv --metrics_out=" + metrics);
   ASSERT_EQ(train.exit_code, 0) << train.output;
   EXPECT_NE(train.output.find("samples/s"), std::string::npos) << train.output;
   EXPECT_NE(train.output.find("step 20"), std::string::npos) << train.output;
@@ -186,9 +187,10 @@ TEST_F(CliTest, GenDataTrainEvalEndToEnd) {
   // A learning rate that turns the model to NaN stops the job at the first
   // such step, with the reason, instead of training NaN to the end (and, as
   // the AUC of NaN scores once did, hanging at the evaluation).
-  CommandResult diverged = RunEmber("train --model=wide_deep --hidden=32,16 --embedding_dim=8 --batch_size=256 "
-                                    "--num_workers=2 --dense_learning_rate=1e38 --train_files=" +
-                                    dir_ + "/train.tsv --eval_files=" + dir_ + "/test.tsv");
+  CommandResult diverged = RunEmber(
+      "train --model=wide_deep --hidden=32,16 --embedding_dim=8 --batch_size=256 "
+      "--num_workers=2 --dense_learning_rate=1e38 --train_files=" +
+      dir_ + "/train.tsv --eval_files=" + dir_ + "/test.tsv");
   EXPECT_EQ(diverged.exit_code, 1) << diverged.output;
   EXPECT_NE(diverged.output.find("training diverged at step"), std::string::npos) << diverged.output;
   EXPECT_EQ(diverged.output.find("final:"), std::string::npos) << diverged.output;
@@ -236,8 +238,8 @@ std::string SchemaCsv(uint64_t seed, int rows, bool noisy) {
     const double p = 1.0 / (1.0 + std::exp(-logit));
     const bool click = rng.Uniform() < (flipped ? 1.0 - p : p);
     const int weight = flipped ? 0 : (rng.Next() % 2 == 0 ? 1 : 3);
-    csv += std::string(click ? "1" : "0") + "," + std::to_string(weight) + "," + std::to_string(i % 24) +
-           ",site" + std::to_string(site) + "," + tags + ",row " + std::to_string(i) + "\n";
+    csv += std::string(click ? "1" : "0") + "," + std::to_string(weight) + "," + std::to_string(i % 24) + ",site" +
+           std::to_string(site) + "," + tags + ",row " + std::to_string(i) + "\n";
   }
   return csv;
 }
@@ -248,8 +250,8 @@ TEST_F(CliTest, TrainsAndEvaluatesACsvThroughASchema) {
   auto train = [&](const std::string& schema, const std::string& metrics) {
     return RunEmber("train --data_format=schema --schema=" + schema +
                     " --schema_header --model=wide_deep --hidden=16 --embedding_dim=4 --batch_size=128 --epochs=2 "
-                    "--num_workers=2 --deep_learning_rate=0.05 --train_files=" + dir_ + "/train.csv --eval_files=" +
-                    dir_ + "/test.csv --metrics_out=" + metrics);
+                    "--num_workers=2 --deep_learning_rate=0.05 --train_files=" +
+                    dir_ + "/train.csv --eval_files=" + dir_ + "/test.csv --metrics_out=" + metrics);
   };
   // The weight column weighs the loss: the weight-0 rows with flipped labels do not count.
   const std::string metrics = dir_ + "/metrics.jsonl";
@@ -274,8 +276,10 @@ TEST_F(CliTest, TrainsAndEvaluatesACsvThroughASchema) {
   std::string scores;
   for (int i = 0; i < 5000; ++i) scores += "0.5\n";
   ASSERT_TRUE(WriteFileAtomically(dir_ + "/scores.txt", scores).ok());
-  CommandResult eval = RunEmber("eval --data_format=schema --schema=label,weight,dense,cat,multi:\\|,skip "
-                                "--schema_header --eval_files=" + dir_ + "/test.csv --scores=" + dir_ + "/scores.txt");
+  CommandResult eval = RunEmber(
+      "eval --data_format=schema --schema=label,weight,dense,cat,multi:\\|,skip "
+      "--schema_header --eval_files=" +
+      dir_ + "/test.csv --scores=" + dir_ + "/scores.txt");
   ASSERT_EQ(eval.exit_code, 0) << eval.output;
   EXPECT_NE(eval.output.find("\"examples\": 5000"), std::string::npos) << eval.output;
 }
@@ -307,9 +311,9 @@ TEST_F(CliTest, DenseSyncFlagIsChecked) {
 TEST_F(CliTest, SecondJobOnACheckpointFolderIsRefusedNamingTheFirst) {
   ASSERT_EQ(RunEmber("gen-data --out_dir=" + dir_ + " --train_rows=20000 --test_rows=100 --seed=4").exit_code, 0);
   const std::string job = "train --model=lr --train_files=" + dir_ + "/train.tsv --checkpoint_dir=" + dir_ + "/ckpt";
-  testing_util::BackgroundProcess first("timeout -k 5 120 " + std::string(EMBER_BINARY_PATH) + " " + job +
-                                            " --epochs=1000 --checkpoint_every_steps=20",
-                                        dir_ + "/first.log");
+  testing_util::BackgroundProcess first(
+      "timeout -k 5 120 " + std::string(EMBER_BINARY_PATH) + " " + job + " --epochs=1000 --checkpoint_every_steps=20",
+      dir_ + "/first.log");
   ASSERT_TRUE(first.started());
   // The first job holds the lock once its LOCK file names it.
   std::string holder;

@@ -16,7 +16,6 @@
 namespace ember::scheduler {
 namespace {
 
-
 // One generated data set shared by every test of this binary.
 class LocalJobTest : public ::testing::Test {
  protected:
@@ -32,8 +31,7 @@ class LocalJobTest : public ::testing::Test {
   // The small Wide & Deep job, crossing the generator's interacting pairs.
   static job::JobOptions SmallWideDeep() {
     job::JobOptions job = testing_util::SmallJob(*data_, "wide_deep");
-    StatusOr<std::vector<models::FieldCross>> crosses =
-        models::ParseFieldCrosses(data_->summary().interactions, 26);
+    StatusOr<std::vector<models::FieldCross>> crosses = models::ParseFieldCrosses(data_->summary().interactions, 26);
     EXPECT_TRUE(crosses.ok()) << crosses.status();
     if (crosses.ok()) job.worker.model.wide_crosses = *crosses;
     return job;

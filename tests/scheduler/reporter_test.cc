@@ -71,9 +71,8 @@ TEST_F(ReporterTest, ProgressLine) {
   ASSERT_TRUE(reporter.Open().ok());
   reporter.Progress(/*step=*/20, /*epoch=*/1, /*samples_per_sec=*/51234.6, /*loss=*/0.4567891);
   EXPECT_EQ(out_.str(), "step 20  epoch 1  51235 samples/s  loss 0.45679\n");
-  EXPECT_EQ(File("metrics.jsonl"),
-            "{\"event\": \"progress\", \"step\": 20, \"epoch\": 1, \"samples_per_sec\": " + JsonNumber(51234.6) +
-                ", \"loss\": " + JsonNumber(0.4567891) + "}\n");
+  EXPECT_EQ(File("metrics.jsonl"), "{\"event\": \"progress\", \"step\": 20, \"epoch\": 1, \"samples_per_sec\": " +
+                                       JsonNumber(51234.6) + ", \"loss\": " + JsonNumber(0.4567891) + "}\n");
 }
 
 TEST_F(ReporterTest, EvalLines) {
@@ -142,9 +141,12 @@ TEST_F(ReporterTest, CheckpointLines) {
             "checkpoint step 41: committed /ckpt/step-41 (0.0 MB in 0.00 s, 0 MB/s)\n");
   EXPECT_EQ(File("metrics.jsonl"),
             "{\"event\": \"checkpoint\", \"step\": 40, \"path\": \"/ckpt/step-40\", \"bytes\": 12345678, "
-            "\"seconds\": " + JsonNumber(0.5) + "}\n"
-            "{\"event\": \"checkpoint\", \"step\": 41, \"path\": \"/ckpt/step-41\", \"bytes\": 0, "
-            "\"seconds\": " + JsonNumber(0) + "}\n");
+            "\"seconds\": " +
+                JsonNumber(0.5) +
+                "}\n"
+                "{\"event\": \"checkpoint\", \"step\": 41, \"path\": \"/ckpt/step-41\", \"bytes\": 0, "
+                "\"seconds\": " +
+                JsonNumber(0) + "}\n");
 }
 
 TEST_F(ReporterTest, FinalLine) {

@@ -51,8 +51,8 @@ class CheckpointTest : public ::testing::Test {
     manifest.epoch = 1;
     manifest.num_servers = 2;
     manifest.num_workers = 1;
-    manifest.config = {{"table.3.name", "wide"}, {"table.3.dim", "2"}, {"table.3.row_floats", "4"},
-                       {"embedding_dim", "16"}};
+    manifest.config = {
+        {"table.3.name", "wide"}, {"table.3.dim", "2"}, {"table.3.row_floats", "4"}, {"embedding_dim", "16"}};
     for (int s = 0; s < 2; ++s) {
       const std::string shard = *tmp + "/server-" + std::to_string(s);
       fs::create_directories(shard);
@@ -70,8 +70,8 @@ class CheckpointTest : public ::testing::Test {
       EXPECT_TRUE(server.ok());
       manifest.files.push_back(*server);
     }
-    StatusOr<FileEntry> dense = WriteDenseFile(
-        *tmp + "/dense.bin", {{"mlp/w0", {2, 3}, {1, 2, 3, 4, 5, 6}}, {"optimizer/step", {}, {9}}});
+    StatusOr<FileEntry> dense =
+        WriteDenseFile(*tmp + "/dense.bin", {{"mlp/w0", {2, 3}, {1, 2, 3, 4, 5, 6}}, {"optimizer/step", {}, {9}}});
     EXPECT_TRUE(dense.ok()) << dense.status();
     manifest.files.push_back(*dense);
     WorkerState worker;
@@ -165,7 +165,9 @@ TEST_F(CheckpointTest, DecodersSurviveFuzzedInput) {
       ASSERT_TRUE(WriteFileAtomically(path, mutated).ok());
       const std::string what = std::string(name) + " trial " + std::to_string(trial);
       Status status;
-      if (std::string(name) == "t.rows") status = ReadRowsFile(path, 1, 2, [](Key, const float*) {}, [](Key, uint32_t, uint32_t) {});
+      if (std::string(name) == "t.rows")
+        status = ReadRowsFile(
+            path, 1, 2, [](Key, const float*) {}, [](Key, uint32_t, uint32_t) {});
       if (std::string(name) == "dense.bin") status = ReadDenseFile(path).status();
       if (std::string(name) == "w.state") status = ReadWorkerState(path).status();
       if (std::string(name) == "s.state") status = ReadServerState(path).status();
@@ -224,7 +226,9 @@ TEST_F(CheckpointTest, RowsFileRoundTrip) {
   std::map<Key, std::pair<uint32_t, uint32_t>> counts;
   Status status = ReadRowsFile(
       Path("t.rows"), 5, 3, [&](Key key, const float* row) { read[key].assign(row, row + 3); },
-      [&](Key key, uint32_t count, uint32_t last_step) { counts[key] = {count, last_step}; });
+      [&](Key key, uint32_t count, uint32_t last_step) {
+        counts[key] = {count, last_step};
+      });
   ASSERT_TRUE(status.ok()) << status;
   EXPECT_EQ(read, rows);
   EXPECT_EQ(counts, (std::map<Key, std::pair<uint32_t, uint32_t>>{{11, {1, 40}}, {12, {3, 41}}}));
@@ -257,8 +261,7 @@ TEST_F(CheckpointTest, DenseFileRoundTripAndValidation) {
     EXPECT_EQ((*read)[i].shape, arrays[i].shape);
     EXPECT_EQ((*read)[i].values, arrays[i].values);
   }
-  EXPECT_EQ(WriteDenseFile(Path("bad.bin"), {{"x", {2, 2}, {1, 2, 3}}}).status().code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(WriteDenseFile(Path("bad.bin"), {{"x", {2, 2}, {1, 2, 3}}}).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(WriteDenseFile(Path("bad.bin"), {{"x", {1}, {1}}, {"x", {1}, {1}}}).status().code(),
             StatusCode::kInvalidArgument);
   fs::resize_file(Path("dense.bin"), entry->bytes - 1);
@@ -268,10 +271,18 @@ TEST_F(CheckpointTest, DenseFileRoundTripAndValidation) {
 }
 
 TEST_F(CheckpointTest, WorkerAndServerStateRoundTrip) {
-  WorkerState worker{.rank = 3, .epoch = 2, .global_step = 1234567890123, .samples_trained = 99,
-                     .train_seconds = 12.625, .reader_file_index = 4, .reader_offset = 1 << 30,
-                     .reader_line = 555, .reader_records = 554, .reader_bad_lines = 1,
-                     .epoch_done = true, .rng_state = 0xfedcba9876543210ULL};
+  WorkerState worker{.rank = 3,
+                     .epoch = 2,
+                     .global_step = 1234567890123,
+                     .samples_trained = 99,
+                     .train_seconds = 12.625,
+                     .reader_file_index = 4,
+                     .reader_offset = 1 << 30,
+                     .reader_line = 555,
+                     .reader_records = 554,
+                     .reader_bad_lines = 1,
+                     .epoch_done = true,
+                     .rng_state = 0xfedcba9876543210ULL};
   ASSERT_TRUE(WriteWorkerState(Path("worker-3.state"), worker).ok());
   StatusOr<WorkerState> read_worker = ReadWorkerState(Path("worker-3.state"));
   ASSERT_TRUE(read_worker.ok()) << read_worker.status();
@@ -505,9 +516,9 @@ TEST_F(CheckpointTest, InspectSummarizesTheCheckpoint) {
   WriteCheckpoint(root, 7);
   StatusOr<std::string> summary = InspectCheckpoint(root + "/" + CheckpointName(7));
   ASSERT_TRUE(summary.ok()) << summary.status();
-  for (const char* expected : {"step 7", "servers 2", "embedding_dim = 16", "table 3 (wide): 10 rows",
-                               "server-1: 5 rows", "mlp/w0 [2, 3]", "byte 4096 line 77",
-                               "server 1: applied_steps 41"}) {
+  for (const char* expected :
+       {"step 7", "servers 2", "embedding_dim = 16", "table 3 (wide): 10 rows", "server-1: 5 rows", "mlp/w0 [2, 3]",
+        "byte 4096 line 77", "server 1: applied_steps 41"}) {
     EXPECT_NE(summary->find(expected), std::string::npos) << expected << " in\n" << *summary;
   }
 }
@@ -550,7 +561,9 @@ TEST_F(CheckpointTest, ExportWritesNpyFilesThatNumpyLoads) {
   EXPECT_EQ(cold_calls, 1);
   const std::string script =
       "import json, numpy as np\n"
-      "d = '" + out + "'\n"
+      "d = '" +
+      out +
+      "'\n"
       "k = np.load(d + '/wide.keys.npy'); v = np.load(d + '/wide.values.npy')\n"
       "assert k.dtype == np.uint64 and k.shape == (11,), (k.dtype, k.shape)\n"
       "assert v.dtype == np.float32 and v.shape == (11, 2), (v.dtype, v.shape)\n"

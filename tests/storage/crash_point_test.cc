@@ -46,9 +46,7 @@ CommandResult RunChild(const std::string& crash_at) {
                   " --gtest_filter=CrashPointChild.ReachesEveryPointThreeTimes; echo \"exit status $?\"; }");
 }
 
-bool Has(const CommandResult& result, const std::string& text) {
-  return result.output.find(text) != std::string::npos;
-}
+bool Has(const CommandResult& result, const std::string& text) { return result.output.find(text) != std::string::npos; }
 
 TEST(CrashPointTest, NamesAreDistinctAndInProtocolOrder) {
   EXPECT_EQ(CrashPointName(CrashPoint::kShardWritten), "shard-written");

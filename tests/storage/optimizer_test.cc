@@ -28,14 +28,13 @@ sparse::TableConfig Table(sparse::SparseOptimizerType type, int dim) {
 
 // A push of one key's gradient (dim floats): a batch of one.
 void PushOne(SparseTable& table, Key key, const float* grad, uint32_t step) {
-  ASSERT_TRUE(
-      table.PushBatch(reinterpret_cast<const char*>(&key), reinterpret_cast<const char*>(grad), 1, step).ok());
+  ASSERT_TRUE(table.PushBatch(reinterpret_cast<const char*>(&key), reinterpret_cast<const char*>(grad), 1, step).ok());
 }
 
 // A pull of one key's value into `out` (dim floats): a batch of one.
 void PullOne(SparseTable& table, Key key, bool create, float* out) {
-  ASSERT_TRUE(table.PullBatch(reinterpret_cast<const char*>(&key), 1, create, /*step=*/0, reinterpret_cast<char*>(out))
-                  .ok());
+  ASSERT_TRUE(
+      table.PullBatch(reinterpret_cast<const char*>(&key), 1, create, /*step=*/0, reinterpret_cast<char*>(out)).ok());
 }
 
 // Pushes grads[step] to key 1 and checks the value after each step.
@@ -57,8 +56,7 @@ TEST(SparseOptimizerTest, SgdThreeSteps) {
   sparse::TableConfig config = Table(sparse::SparseOptimizerType::kSgd, 2);
   config.optimizer.learning_rate = 0.1f;
   // w -= 0.1 g: [0,0] -> [-0.1, 0.2] -> [-0.15, 0.15] -> [-0.05, -0.25]
-  ExpectSteps(config, {{1.0f, -2.0f}, {0.5f, 0.5f}, {-1.0f, 4.0f}},
-              {{-0.1, 0.2}, {-0.15, 0.15}, {-0.05, -0.25}});
+  ExpectSteps(config, {{1.0f, -2.0f}, {0.5f, 0.5f}, {-1.0f, 4.0f}}, {{-0.1, 0.2}, {-0.15, 0.15}, {-0.05, -0.25}});
 }
 
 TEST(SparseOptimizerTest, AdagradThreeSteps) {
@@ -99,7 +97,8 @@ TEST(SparseOptimizerTest, AdagradFromWireIsBitwiseTheScalarLoopForEveryDim) {
     std::memcpy(wire.data() + 1, grad.data(), 4 * dim);  // little-endian host: the wire's bytes
     ApplyAdagradFromWire(lr, dim, wire.data() + 1, value.data(), acc.data());
     for (int i = 0; i < dim; ++i) {
-      ASSERT_EQ(std::bit_cast<uint32_t>(acc[i]), std::bit_cast<uint32_t>(want_acc[i])) << "dim " << dim << " lane " << i;
+      ASSERT_EQ(std::bit_cast<uint32_t>(acc[i]), std::bit_cast<uint32_t>(want_acc[i]))
+          << "dim " << dim << " lane " << i;
       ASSERT_EQ(std::bit_cast<uint32_t>(value[i]), std::bit_cast<uint32_t>(want_value[i]))
           << "dim " << dim << " lane " << i << ": " << value[i] << " vs " << want_value[i];
     }

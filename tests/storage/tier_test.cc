@@ -119,8 +119,8 @@ class TierTest : public ::testing::Test {
 // inside and across batches); every pull must read the same bytes, and a
 // tiered `a` stays within a batch of its budget. after_batch(b), when set,
 // runs after each batch.
-void TrainBoth(SparseTable* a, SparseTable* b, int batches, size_t batch_keys, uint64_t stream_seed,
-               uint64_t universe, const std::function<void(int)>& after_batch = nullptr) {
+void TrainBoth(SparseTable* a, SparseTable* b, int batches, size_t batch_keys, uint64_t stream_seed, uint64_t universe,
+               const std::function<void(int)>& after_batch = nullptr) {
   Zipf zipf(1.05, universe, stream_seed);
   const int dim = b->dim();
   std::vector<Key> keys(batch_keys);
@@ -325,14 +325,15 @@ TEST_F(TierTest, TablesSharingABudgetKeepTheSameFractionOfTheirRows) {
         Zipf& zipf = t == 0 ? small_keys : large_keys;
         for (Key& key : keys) key = zipf.Next();
         ASSERT_TRUE(tables[t]->PullBatch(Bytes(keys), keys.size(), true, step, Bytes(rows)).ok());
-        ASSERT_TRUE(tables[t]->PushBatch(Bytes(keys), reinterpret_cast<const char*>(grads.data()), keys.size(), step).ok());
+        ASSERT_TRUE(
+            tables[t]->PushBatch(Bytes(keys), reinterpret_cast<const char*>(grads.data()), keys.size(), step).ok());
       }
     }
   };
   feed(memory_tables);
   ASSERT_FALSE(HasFatalFailure());
-  const int64_t memory_bytes = small_memory.num_rows() * small_memory.ChargePerRow() +
-                               large_memory.num_rows() * large_memory.ChargePerRow();
+  const int64_t memory_bytes =
+      small_memory.num_rows() * small_memory.ChargePerRow() + large_memory.num_rows() * large_memory.ChargePerRow();
   SharedMemoryBudget budget(memory_bytes / 10);
   SparseTable small_tiered(small, kSeed, {.shared = &budget, .cold = tier_.get()});
   SparseTable large_tiered(large, kSeed, {.shared = &budget, .cold = tier_.get()});
@@ -348,7 +349,8 @@ TEST_F(TierTest, TablesSharingABudgetKeepTheSameFractionOfTheirRows) {
   EXPECT_LE(tiered_bytes, budget.bytes());
   for (SparseTable* table : tiered_tables) {
     const double in_memory = static_cast<double>(table->memory_rows()) / static_cast<double>(table->num_rows());
-    std::printf("%s: %lld rows, %.3f in memory\n", table->config().name.c_str(), static_cast<long long>(table->num_rows()), in_memory);
+    std::printf("%s: %lld rows, %.3f in memory\n", table->config().name.c_str(),
+                static_cast<long long>(table->num_rows()), in_memory);
     EXPECT_GT(in_memory, 0.08) << table->config().name;
     EXPECT_LT(in_memory, 0.11) << table->config().name;
   }
@@ -362,7 +364,8 @@ TEST_F(TierTest, TablesSharingABudgetKeepTheSameFractionOfTheirRows) {
 // shared budget sized while the others are empty. EnforceBudget, which
 // LoadShards calls at the end, brings every table down to its part.
 TEST_F(TierTest, EnforceBudgetAfterLoadingTablesOneAfterAnother) {
-  sparse::TableConfig first = Table(sparse::SparseOptimizerType::kSgd), second = Table(sparse::SparseOptimizerType::kSgd);
+  sparse::TableConfig first = Table(sparse::SparseOptimizerType::kSgd),
+                      second = Table(sparse::SparseOptimizerType::kSgd);
   first.id = 3;
   second.id = 4;
   ASSERT_NE(OpenTier({first, second}), nullptr);
@@ -635,14 +638,16 @@ TEST_F(TierTest, WriteBackReadsBackTheSameBeforeAndAfterItLands) {
   EXPECT_GT(cold->reads_from_writes_in_flight(), 0) << "no read came while a write was in flight";
   // Scans and checkpoints wait for the writes: every row is there.
   int64_t rows = 0;
-  ASSERT_TRUE(cold->ForEachRow(config.id, row_floats, [&](Key key, const float* row) {
-                      ++rows;
-                      const auto it = want.find(key);
-                      if (it == want.end() || std::memcmp(row, it->second.data(), row_floats * sizeof(float)) != 0) {
-                        return Status::Internal("key ", key, " differs");
-                      }
-                      return Status::OK();
-                    })
+  ASSERT_TRUE(cold->ForEachRow(config.id, row_floats,
+                               [&](Key key, const float* row) {
+                                 ++rows;
+                                 const auto it = want.find(key);
+                                 if (it == want.end() ||
+                                     std::memcmp(row, it->second.data(), row_floats * sizeof(float)) != 0) {
+                                   return Status::Internal("key ", key, " differs");
+                                 }
+                                 return Status::OK();
+                               })
                   .ok());
   EXPECT_EQ(rows, static_cast<int64_t>(want.size()));
 }
@@ -706,11 +711,12 @@ TEST_F(TierTest, FailedWriteBackIsReportedAndItsRowsStayReadable) {
   // RocksDB could stall writes forever instead of failing them: give up
   // after 120 s.
   ASSERT_TRUE(child.WaitForExit(std::chrono::seconds(120)))
-      << "the child hung: a failed write-back stalled instead of failing\n" << child.output();
+      << "the child hung: a failed write-back stalled instead of failing\n"
+      << child.output();
   ASSERT_EQ(child.signal(), 0) << "the child died of signal " << child.signal() << "\n" << child.output();
   EXPECT_EQ(child.exit_code(), 0) << "the child's checks failed\n" << child.output();
   EXPECT_NE(child.output().find("[  PASSED  ] 1 test."), std::string::npos) << "the child did not run\n"
-                                                                             << child.output();
+                                                                            << child.output();
 }
 
 // A disk that stops answering stops RocksDB's flushes; once its memtables

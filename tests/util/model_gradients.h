@@ -23,9 +23,8 @@ namespace ember::testing_util {
 //  - every row value: summed_scale * d mean_loss / d x (the row gradients
 //    are of the SUMMED loss: summed_scale is the batch size, or the number
 //    of softmax groups for a sampled-softmax model).
-inline void ExpectGradientsMatchCentralDifferences(models::Model& model, const data::Batch& batch,
-                                                   double summed_scale, double row_stddev = 0.7,
-                                                   double tolerance = 2e-3) {
+inline void ExpectGradientsMatchCentralDifferences(models::Model& model, const data::Batch& batch, double summed_scale,
+                                                   double row_stddev = 0.7, double tolerance = 2e-3) {
   std::vector<models::SparseInput> inputs;
   model.PrepareInputs(batch, &inputs);
   ASSERT_EQ(inputs.size(), model.tables().size());

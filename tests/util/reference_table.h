@@ -65,8 +65,8 @@ class ReferenceTable {
     auto [it, inserted] = rows_.try_emplace(key);
     if (inserted) {
       Row& row = it->second;
-      row.floats.resize(static_cast<size_t>(config_.dim + sparse::OptimizerStateFloats(config_.optimizer.type,
-                                                                                        config_.dim)));
+      row.floats.resize(
+          static_cast<size_t>(config_.dim + sparse::OptimizerStateFloats(config_.optimizer.type, config_.dim)));
       storage::InitRowValue(config_, seed_, key, row.floats.data());
       storage::InitOptimizerState(config_.optimizer, config_.dim, row.floats.data() + config_.dim);
     }

@@ -64,8 +64,8 @@ inline std::string ZmtpHandshake() {
   std::string mechanism = "NULL";
   mechanism.resize(20, '\0');
   bytes += mechanism;
-  bytes += '\x00';          // as-server
-  bytes.append(31, '\0');   // filler
+  bytes += '\x00';         // as-server
+  bytes.append(31, '\0');  // filler
   std::string ready = "\x05READY";
   ready += '\x0b';
   ready += "Socket-Type";

@@ -185,9 +185,9 @@ struct ProgressEvent {
 struct CheckpointEvent {
   int64_t global_step;
   data::ReaderPosition trained;
-  int outstanding;            // requests not waited for when it came
-  int pulls_of_next_step;     // pulls of step global_step started before it
-  size_t requests_before;     // requests made before it
+  int outstanding;         // requests not waited for when it came
+  int pulls_of_next_step;  // pulls of step global_step started before it
+  size_t requests_before;  // requests made before it
 };
 
 class RecordingEvents : public StepEvents {
@@ -202,8 +202,7 @@ class RecordingEvents : public StepEvents {
     for (const Request& r : client_->requests()) {
       if (r.kind == Request::kPull && r.step == static_cast<uint64_t>(global_step)) ++pulls_of_next;
     }
-    checkpoints.push_back(
-        {global_step, trained, client_->Outstanding(), pulls_of_next, client_->requests().size()});
+    checkpoints.push_back({global_step, trained, client_->Outstanding(), pulls_of_next, client_->requests().size()});
     return Status::OK();
   }
   std::vector<ProgressEvent> progress;

@@ -29,7 +29,7 @@ struct PreparedBatch {
   std::vector<ops::Tensor> rows;            // per table: [unique keys, dim], where the pulls land (host)
   std::vector<ops::Tensor> device_rows;     // the same rows on the model's device (on the CPU: `rows`)
   std::vector<ps::Ticket> pulls;
-  int slot = 0;                             // the StagingBuffers slot of rows and device_rows
+  int slot = 0;  // the StagingBuffers slot of rows and device_rows
 };
 
 // Starts the pulls of every table's unique keys of `p` into host buffers of
