@@ -381,8 +381,12 @@ Status Server::Impl::HandlePush(zmq::message_t& identity, const MessageHeader& h
   // Gradients are read in place from the frame (no per-row copy).
   RETURN_IF_ERROR(
       table->PushBatch(static_cast<const char*>(keys.data()), static_cast<const char*>(grads.data()), n, stamp));
-  RETURN_IF_ERROR(shard->MaybeExpire(push_clock));
-  CountRows();
+  ASSIGN_OR_RETURN(const bool swept, shard->MaybeExpire(push_clock));
+  if (swept) {
+    CountRows();  // a sweep removes rows of every table
+  } else {
+    rows[shard->index_of(h.table_id)].store(table->num_rows(), std::memory_order_relaxed);
+  }
   pushes.fetch_add(1, std::memory_order_relaxed);
   MessageHeader reply = ReplyHeader(h);
   reply.item_count = n;

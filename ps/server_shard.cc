@@ -72,8 +72,8 @@ int ServerShard::dim(uint32_t id) const {
   return found == nullptr ? -1 : found->dim();
 }
 
-Status ServerShard::MaybeExpire(uint32_t clock) {
-  if (ttl_steps_ == 0 || clock < next_expiry_) return Status::OK();
+StatusOr<bool> ServerShard::MaybeExpire(uint32_t clock) {
+  if (ttl_steps_ == 0 || clock < next_expiry_) return false;
   int64_t expired = 0;
   for (const auto& table : tables_) {
     ASSIGN_OR_RETURN(int64_t n, table->Expire(clock));
@@ -81,7 +81,7 @@ Status ServerShard::MaybeExpire(uint32_t clock) {
   }
   VLOG(1) << "server " << rank_ << " expired " << expired << " rows at step " << clock;
   next_expiry_ = clock + std::max<uint32_t>(1, ttl_steps_ / 4);
-  return Status::OK();
+  return true;
 }
 
 StatusOr<std::vector<storage::FileEntry>> ServerShard::WriteCheckpoint(const std::string& dir,

@@ -10,7 +10,7 @@
 //
 //   ASSIGN_OR_RETURN(std::unique_ptr<ServerShard> shard, ServerShard::Create(options));
 //   storage::SparseTable* table = shard->table(header.table_id);  // null: not served here
-//   RETURN_IF_ERROR(shard->MaybeExpire(push_clock));
+//   ASSIGN_OR_RETURN(bool swept, shard->MaybeExpire(push_clock));
 #pragma once
 
 #include <cstdint>
@@ -52,9 +52,10 @@ class ServerShard {
   int dim(uint32_t id) const;
 
   // --ttl_steps: every ttl_steps / 4 steps of `clock`, deletes the rows not
-  // touched for ttl_steps (storage::SparseTable::Expire); OK and nothing
-  // done between sweeps or without ttl_steps. The tier's errors as they are.
-  Status MaybeExpire(uint32_t clock);
+  // touched for ttl_steps (storage::SparseTable::Expire); true when it
+  // swept, false (nothing done) between sweeps or without ttl_steps. The
+  // tier's errors as they are.
+  StatusOr<bool> MaybeExpire(uint32_t clock);
 
   // Writes this server's shard of every table (and the tier's rows) into
   // checkpoint directory `dir` (storage::WriteShard); the files written.
