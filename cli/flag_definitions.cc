@@ -229,7 +229,15 @@ DEFINE_int32(server_threads, 1,
              "per thread stays on one. More than 1 pays only where the server has cores to spare.");
 DEFINE_int32(ttl_steps, 0, "Expiry: rows not pulled or pushed for this many steps are deleted. 0: never.");
 DEFINE_string(out, "",
-              "export: the directory for the .npy files and index.json. report: the HTML file to write. Required.");
+              "export: the directory for the .npy files and index.json. report: the HTML file to write. predict: "
+              "the scores file to write (one probability per record of --files, in input order). Required.");
+DEFINE_string(checkpoint, "",
+              "eval and predict: the checkpoint to score with (a step-<N> directory; any number of servers and "
+              "workers may have written it). It is only read. Model flags not given take the checkpoint's values; "
+              "one given that contradicts the checkpoint is refused, naming the difference.");
+DEFINE_string(files, "",
+              "predict: the files to score, comma-separated paths or globs, in the training data's format "
+              "(a label column is read past). Required.");
 DEFINE_string(scores, "", "eval: file of predicted probabilities, one per line, in the order of --eval_files.");
 DEFINE_string(metrics, "",
               "report: the --metrics_out files (JSON lines) of the runs to draw, comma-separated paths or globs; "

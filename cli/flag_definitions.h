@@ -87,5 +87,7 @@ DECLARE_int32(min_count);
 DECLARE_int32(server_threads);
 DECLARE_int32(ttl_steps);
 DECLARE_string(out);
+DECLARE_string(checkpoint);
+DECLARE_string(files);
 DECLARE_string(scores);
 DECLARE_string(metrics);

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <string_view>
 
 #include "cli/flag_definitions.h"
@@ -16,6 +17,7 @@
 #include "job/mpi_job.h"
 #endif
 #include "models/model.h"
+#include "storage/manifest.h"
 #include "worker/device.h"
 
 namespace ember::cli {
@@ -297,6 +299,85 @@ StatusOr<job::JobOptions> JobOptionsFromFlags() {
 #else
   RETURN_IF_ERROR(CheckStepMemory(job, job.num_workers));
 #endif
+  return job;
+}
+
+namespace {
+
+// Gives each model flag left at its default the value the checkpoint's
+// MANIFEST records for it, so that `ember eval --checkpoint` and `ember
+// predict` need no model flags; a flag given on the command line keeps its
+// value (PrepareResume then names any difference). The deep tables'
+// optimizer (which fixes their rows' layout) comes from the first table of
+// more than one float per key.
+Status AdoptCheckpointFlags(const std::string& checkpoint) {
+  const std::string path = checkpoint + "/" + storage::kManifestName;
+  StatusOr<std::string> text = ReadFileToString(path);
+  if (!text.ok()) {
+    return Status::NotFound("--checkpoint=", checkpoint, ": cannot read ", path,
+                            " (a checkpoint is a step-<N> directory with a MANIFEST)");
+  }
+  ASSIGN_OR_RETURN(const storage::Manifest manifest, storage::DecodeManifest(*text, path));
+  std::map<std::string, std::string> config(manifest.config.begin(), manifest.config.end());
+  for (const auto& [key, value] : manifest.config) {
+    constexpr std::string_view kTable = "table.";
+    if (key.rfind(kTable, 0) == 0 && key.size() > 4 && key.compare(key.size() - 4, 4, ".dim") == 0 && value != "1") {
+      const std::string prefix = key.substr(0, key.size() - 3);
+      if (auto optimizer = config.find(prefix + "optimizer"); optimizer != config.end()) {
+        config.emplace("deep_optimizer", optimizer->second);
+      }
+      break;
+    }
+  }
+  if (auto delimiter = config.find("schema_delimiter"); delimiter != config.end() && delimiter->second == "space") {
+    delimiter->second = " ";
+  }
+  constexpr const char* kModelFlags[] = {"model",        "embedding_dim",  "hidden",          "wide_crosses",
+                                         "cross_layers", "bottom_hidden",  "ncf_variant",     "ncf_mlp_embedding_dim",
+                                         "data_format",  "neg_per_pos",    "schema",          "schema_delimiter",
+                                         "schema_header", "seed",          "max_seq_len",     "attention_heads",
+                                         "deep_optimizer"};
+  for (const char* flag : kModelFlags) {
+    auto saved = config.find(flag);
+    gflags::CommandLineFlagInfo info;
+    if (saved == config.end() || !gflags::GetCommandLineFlagInfo(flag, &info) || !info.is_default) continue;
+    if (gflags::SetCommandLineOption(flag, saved->second.c_str()).empty()) {
+      return Status::DataLoss(path, ": its ", flag, " '", saved->second, "' is not a value of --", flag);
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+StatusOr<job::JobOptions> CheckpointJobOptionsFromFlags(const char* files_flag, const std::string& files,
+                                                        const std::string& scores_out) {
+  if (FLAGS_checkpoint.empty()) return Status::InvalidArgument("--checkpoint=DIR (a step-<N> directory) is required");
+  if (files.empty()) return Status::InvalidArgument("--", files_flag, " is required");
+  StatusOr<std::vector<std::string>> expanded = ExpandFileList(files);
+  if (!expanded.ok()) return expanded.status().WithContext(std::string("--") + files_flag);
+  if (!scores_out.empty()) {
+    const std::filesystem::path parent = std::filesystem::path(scores_out).parent_path();
+    std::error_code error;
+    if (!parent.empty() && !std::filesystem::is_directory(parent, error)) {
+      return Status::InvalidArgument("--out=", scores_out, ": no directory ", parent.string());
+    }
+  }
+  RETURN_IF_ERROR(AdoptCheckpointFlags(FLAGS_checkpoint));
+  // The job's data: the files scored (for interactions, also the users'
+  // histories); nothing trains on them.
+  FLAGS_train_files = files;
+  FLAGS_eval_files = files;
+  FLAGS_eval_scores_out = scores_out;
+  ASSIGN_OR_RETURN(job::JobOptions job, JobOptionsFromFlags());
+  job.evaluate_only = true;
+  job.resume = FLAGS_checkpoint;
+  job.sync = false;
+  job.deterministic = false;
+  job.checkpoint_dir.clear();
+  job.worker.epochs = 1;
+  job.worker.max_steps = 0;
+  job.worker.checkpoint_every_steps = 0;
   return job;
 }
 

@@ -1,6 +1,6 @@
 // cli/main.cc: the ember binary. `ember <verb> [--flags]`.
 //
-// Verbs: train, eval, report, gen-data, inspect, export. `ember <verb> --help` lists the verb's flags
+// Verbs: train, eval, predict, report, gen-data, inspect, export. `ember <verb> --help` lists the verb's flags
 // with their meaning and defaults. Flags become Options structs here, are
 // validated into a Status, and the effective configuration is logged once;
 // library code never reads FLAGS_*.
@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <ostream>
 #include <set>
 #include <string>
 #include <vector>
@@ -26,6 +27,7 @@
 #include "job/local_job.h"
 #include "net/curve.h"
 #include "report/page.h"
+#include "scheduler/reporter.h"
 #include "storage/checkpoint_dump.h"
 #include "storage/shard.h"
 #if EMBER_WITH_MPI
@@ -41,7 +43,8 @@ constexpr char kUsage[] =
     "verbs:\n"
     "  train     train a model (local mode: scheduler, servers and workers as threads of this process;\n"
     "            under mpirun: one process per role)\n"
-    "  eval      AUC and logloss of a scores file against the labels of --eval_files\n"
+    "  eval      the metrics of a checkpoint on --eval_files (--checkpoint), or of a scores file (--scores)\n"
+    "  predict   ember predict --checkpoint=DIR --files=... --out=FILE: one score per record, in input order\n"
     "  report    ember report --metrics=FILE[,FILE...] --out=report.html: one HTML page with the curves of\n"
     "            one or more runs (loss, samples/s, every evaluation metric, checkpoints), no network needed\n"
     "  gen-data  write generated data whose truth is known: --kind=criteo (Criteo TSV from a click model),\n"
@@ -91,27 +94,27 @@ StatusOr<job::MpiJobOptions> MpiJobOptionsFromFlags() {
 }
 #endif
 
-int RunTrain() {
-  StatusOr<job::JobOptions> options = JobOptionsFromFlags();
-  if (!options.ok()) {
-    std::fprintf(stderr, "ember train: %s\n", options.status().ToString().c_str());
-    return 2;
-  }
+// Runs `options` as a job of `verb`: one role of it under mpirun, the whole
+// job in this process otherwise. 0, or the exit code after printing the
+// error: 2 when the job could not start (flags, the machine), 1 when it
+// failed.
+int RunJob(const VerbInfo& verb, const job::JobOptions& options, scheduler::JobResult* result) {
 #if EMBER_WITH_MPI
   if (job::LaunchedByMpi()) {
     StatusOr<job::MpiJobOptions> mpi = MpiJobOptionsFromFlags();
     if (!mpi.ok()) {
-      std::fprintf(stderr, "ember train: %s\n", mpi.status().ToString().c_str());
+      std::fprintf(stderr, "ember %s: %s\n", verb.name, mpi.status().ToString().c_str());
       return 2;
     }
-    LogEffectiveFlags(kTrainFlags);
-    StatusOr<scheduler::JobResult> result = job::RunMpiJob(*options, *mpi);
-    if (!result.ok()) {
-      std::fprintf(stderr, "ember train: %s\n", result.status().ToString().c_str());
+    LogEffectiveFlags(verb);
+    StatusOr<scheduler::JobResult> ran = job::RunMpiJob(options, *mpi);
+    if (!ran.ok()) {
+      std::fprintf(stderr, "ember %s: %s\n", verb.name, ran.status().ToString().c_str());
       // InvalidArgument, FailedPrecondition: the job could not start (job/mpi_job.h).
-      const StatusCode code = result.status().code();
+      const StatusCode code = ran.status().code();
       return code == StatusCode::kInvalidArgument || code == StatusCode::kFailedPrecondition ? 2 : 1;
     }
+    *result = *std::move(ran);
     return 0;
   }
 #endif
@@ -121,24 +124,79 @@ int RunTrain() {
                                          "local mode sums the workers' dense gradients in memory");
   }
   if (!dense_sync.ok()) {
-    std::fprintf(stderr, "ember train: %s\n", dense_sync.ToString().c_str());
+    std::fprintf(stderr, "ember %s: %s\n", verb.name, dense_sync.ToString().c_str());
     return 2;
   }
   if (!FLAGS_port_range.empty() || !FLAGS_job_token_file.empty() || FLAGS_curve) {
     LOG(WARNING) << "--port_range, --job_token_file and --curve apply under mpirun only; local mode ignores them";
   }
-  LogEffectiveFlags(kTrainFlags);
-  StatusOr<std::vector<ops::Device>> devices = job::LocalWorkerDevices(*options);
+  LogEffectiveFlags(verb);
+  StatusOr<std::vector<ops::Device>> devices = job::LocalWorkerDevices(options);
   if (!devices.ok()) {
-    std::fprintf(stderr, "ember train: %s\n", devices.status().ToString().c_str());
+    std::fprintf(stderr, "ember %s: %s\n", verb.name, devices.status().ToString().c_str());
     return 2;
   }
-  StatusOr<scheduler::JobResult> result = job::RunLocalJob(*options);
-  if (!result.ok()) {
-    std::fprintf(stderr, "ember train: %s\n", result.status().ToString().c_str());
+  StatusOr<scheduler::JobResult> ran = job::RunLocalJob(options);
+  if (!ran.ok()) {
+    std::fprintf(stderr, "ember %s: %s\n", verb.name, ran.status().ToString().c_str());
     return 1;
   }
+  *result = *std::move(ran);
   return 0;
+}
+
+int RunTrain() {
+  StatusOr<job::JobOptions> options = JobOptionsFromFlags();
+  if (!options.ok()) {
+    std::fprintf(stderr, "ember train: %s\n", options.status().ToString().c_str());
+    return 2;
+  }
+  scheduler::JobResult result;
+  return RunJob(kTrainFlags, *options, &result);
+}
+
+// A stream that drops what it is given: the eval and predict jobs' report
+// lines (they print their own).
+class NullStream : public std::ostream {
+ public:
+  NullStream() : std::ostream(nullptr) {}
+};
+
+// The job of `ember eval --checkpoint` or `ember predict` (cli/flags.h),
+// its report lines dropped. 0 or the exit code, as RunJob.
+int RunCheckpointJob(const VerbInfo& verb, const char* files_flag, const std::string& files,
+                     const std::string& scores_out, scheduler::JobResult* result) {
+  StatusOr<job::JobOptions> options = CheckpointJobOptionsFromFlags(files_flag, files, scores_out);
+  if (!options.ok()) {
+    std::fprintf(stderr, "ember %s: %s\n", verb.name, options.status().ToString().c_str());
+    return options.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  if (&verb == &kPredictFlags && options->worker.data_format == "interactions") {
+    std::fprintf(stderr,
+                 "ember predict: --model=%s ranks items per user; its top-K prediction is not built yet (use `ember "
+                 "eval --checkpoint` for its HR@K and NDCG@K)\n",
+                 options->worker.model.name.c_str());
+    return 2;
+  }
+  NullStream quiet;
+  options->report_out = &quiet;
+  return RunJob(verb, *options, result);
+}
+
+int RunPredict() {
+  if (FLAGS_out.empty()) {
+    std::fprintf(stderr, "ember predict: --out=FILE (the scores to write) is required\n");
+    return 2;
+  }
+  scheduler::JobResult result;
+  const int code = RunCheckpointJob(kPredictFlags, "files", FLAGS_files, FLAGS_out, &result);
+  // Under mpirun the scheduler (rank 0) wrote the file and prints.
+  if (code == 0 && !result.evals.empty()) {
+    std::printf("wrote %s: %lld scores of checkpoint %s (step %lld)\n", FLAGS_out.c_str(),
+                static_cast<long long>(result.evals.back().examples), FLAGS_checkpoint.c_str(),
+                static_cast<long long>(result.steps));
+  }
+  return code;
 }
 
 int RunGenSequences() {
@@ -213,6 +271,17 @@ StatusOr<std::vector<float>> ReadScores(const std::string& path) {
 }
 
 int RunEval() {
+  if (!FLAGS_checkpoint.empty()) {
+    if (!FLAGS_scores.empty()) {
+      std::fprintf(stderr, "ember eval: --checkpoint scores --eval_files itself; --scores does not apply with it\n");
+      return 2;
+    }
+    scheduler::JobResult result;
+    const int code = RunCheckpointJob(kEvalFlags, "eval_files", FLAGS_eval_files, "", &result);
+    // Under mpirun the scheduler (rank 0) prints the line.
+    if (code == 0 && !result.evals.empty()) std::printf("%s\n", scheduler::EvalJsonLine(result.evals.back()).c_str());
+    return code;
+  }
   StatusOr<EvalFlags> flags = EvalFlagsFromFlags();
   if (!flags.ok()) {
     std::fprintf(stderr, "ember eval: %s\n", flags.status().ToString().c_str());
@@ -367,5 +436,6 @@ int main(int argc, char** argv) {
   if (verb == "inspect") return RunInspect(path);
   if (verb == "export") return RunExport(path);
   if (verb == "report") return RunReport();
+  if (verb == "predict") return RunPredict();
   return RunEval();
 }

@@ -95,10 +95,45 @@ const VerbInfo kExportFlags = {
     "them.",
     {"out"},
     "PATH"};
+namespace {
+
+// The flags of a job that scores files with a checkpoint (eval
+// --checkpoint, predict), after the verb's own: the model's (each defaults
+// to the checkpoint's value), the data's, the job's shape and storage, and
+// mpirun's.
+std::vector<const char*> CheckpointJobFlags(std::vector<const char*> own) {
+  for (const char* flag :
+       {"checkpoint",         "model",           "embedding_dim",     "hidden",
+        "wide_crosses",       "cross_layers",    "bottom_hidden",     "ncf_variant",
+        "ncf_mlp_embedding_dim", "max_seq_len",  "attention_heads",   "deep_optimizer",
+        "seed",               "data_format",     "schema",            "schema_delimiter",
+        "schema_header",      "interaction_separator", "neg_per_pos", "eval_negatives",
+        "eval_negatives_file", "holdout_validation", "ranking_k",     "gauc_field",
+        "max_bad_lines",      "batch_size",      "num_servers",       "num_workers",
+        "compute_threads",    "server_threads",  "server_memory_bytes", "server_storage_dir",
+        "rocksdb_block_cache_bytes", "rocksdb_write_buffer_bytes", "device", "bind_interface",
+        "port_range",         "job_token_file",  "curve",             "heartbeat_interval_ms",
+        "heartbeat_timeout"}) {
+    own.push_back(flag);
+  }
+  return own;
+}
+
+}  // namespace
+
 const VerbInfo kEvalFlags = {
     "eval",
-    "Computes AUC and logloss of --scores against the labels of --eval_files; prints one JSON line.",
-    {"eval_files", "scores", "max_bad_lines", "data_format", "schema", "schema_delimiter", "schema_header"}};
+    "With --checkpoint=DIR: scores --eval_files with the checkpoint's model (servers and workers as `train` "
+    "runs them, locally or under mpirun; the checkpoint is only read) and prints the metrics its training "
+    "evaluation reports (AUC, logloss, GAUC, HR@K and NDCG@K) as one JSON line. With --scores=FILE instead: "
+    "AUC and logloss of those probabilities against the labels of --eval_files.",
+    CheckpointJobFlags({"eval_files", "scores"})};
+const VerbInfo kPredictFlags = {
+    "predict",
+    "ember predict --checkpoint=DIR --files=... --out=FILE: scores every record of --files with the "
+    "checkpoint's model and writes one probability per line to --out, in input order (servers and workers as "
+    "`train` runs them, locally or under mpirun; the checkpoint is only read).",
+    CheckpointJobFlags({"files", "out"})};
 const VerbInfo kReportFlags = {
     "report",
     "ember report --metrics=FILE[,FILE...] --out=report.html: writes one self-contained HTML page (no network "
@@ -119,7 +154,7 @@ const VerbInfo kGenDataFlags = {
 
 const VerbInfo* FindVerb(const std::string& verb) {
   for (const VerbInfo* info :
-       {&kTrainFlags, &kEvalFlags, &kReportFlags, &kGenDataFlags, &kInspectFlags, &kExportFlags}) {
+       {&kTrainFlags, &kEvalFlags, &kPredictFlags, &kReportFlags, &kGenDataFlags, &kInspectFlags, &kExportFlags}) {
     if (verb == info->name) return info;
   }
   return nullptr;

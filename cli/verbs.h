@@ -1,4 +1,4 @@
-// cli/verbs.h: the verbs of the ember binary (train, eval, report,
+// cli/verbs.h: the verbs of the ember binary (train, eval, predict, report,
 // gen-data, inspect, export), the flags each reads, their --help, and the checks of a
 // command line before gflags parses it.
 #pragma once
@@ -18,7 +18,8 @@ struct VerbInfo {
 };
 
 extern const VerbInfo kTrainFlags;
-extern const VerbInfo kEvalFlags;
+extern const VerbInfo kEvalFlags;     // ember eval --checkpoint=DIR | --scores=FILE, --eval_files=...
+extern const VerbInfo kPredictFlags;  // ember predict --checkpoint=DIR --files=... --out=FILE
 extern const VerbInfo kReportFlags;  // ember report --metrics=FILE,... --out=FILE
 extern const VerbInfo kGenDataFlags;
 extern const VerbInfo kInspectFlags;  // ember inspect PATH

@@ -9,6 +9,7 @@
 #include <memory>
 #include <random>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include "common/logging.h"
@@ -63,6 +64,7 @@ scheduler::SchedulerOptions SchedulerOptionsFor(const JobOptions& options, const
   scheduler.epochs = options.worker.epochs;
   const bool interactions = options.worker.data_format == "interactions";
   scheduler.has_eval = !options.worker.eval_files.empty() || interactions;
+  scheduler.report_out = options.report_out;
   scheduler.ranking_k = interactions ? options.ranking_k : 0;
   scheduler.metrics_out = options.metrics_out;
   scheduler.eval_scores_out = options.eval_scores_out;
@@ -90,8 +92,11 @@ worker::WorkerOptions WorkerOptionsFor(const JobOptions& options, const JobWirin
   worker.curve = wiring.curve;
   worker.model.seed = options.seed;
   worker.sync = options.sync;
-  worker.checkpoints = !options.checkpoint_dir.empty();
+  worker.checkpoints = !options.checkpoint_dir.empty() && !options.evaluate_only;
   worker.resume_from = wiring.resume.path;
+  worker.evaluate_only = options.evaluate_only;
+  worker.resumed_epoch = wiring.resume.epoch;
+  worker.resumed_step = wiring.resume.step;
   return worker;
 }
 
@@ -126,6 +131,10 @@ std::vector<std::pair<std::string, std::string>> ModelConfig(const JobOptions& o
     add("ncf_variant", model.ncf_variant);
     add("ncf_mlp_embedding_dim", model.ncf_mlp_embedding_dim);
   }
+  // The history's length shapes the sequence models' inputs (and BST's
+  // position embeddings); the heads split BST's attention.
+  if (models::HistoryLength(model) > 0) add("max_seq_len", model.max_seq_len);
+  if (model.name == "bst") add("attention_heads", model.attention_heads);
   if (options.worker.data_format != "criteo") {
     add("data_format", options.worker.data_format);
     add("neg_per_pos", options.worker.neg_per_pos);
@@ -165,6 +174,22 @@ std::vector<std::pair<std::string, std::string>> ModelConfig(const JobOptions& o
   return config;
 }
 
+std::vector<std::pair<std::string, std::string>> InferenceConfig(
+    const std::vector<std::pair<std::string, std::string>>& model_config) {
+  auto training_only = [](const std::string& key) {
+    auto ends_with = [&](std::string_view suffix) {
+      return key.size() >= suffix.size() && key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0;
+    };
+    return key == "seed" || key == "dense_optimizer" || ends_with(".optimizer_options") ||
+           ends_with(".initializer") || ends_with(".init_scale");
+  };
+  std::vector<std::pair<std::string, std::string>> config;
+  for (const auto& pair : model_config) {
+    if (!training_only(pair.first)) config.push_back(pair);
+  }
+  return config;
+}
+
 StatusOr<std::unique_ptr<storage::CheckpointRootLock>> LockCheckpointDir(const JobOptions& options) {
   if (options.checkpoint_dir.empty()) return std::unique_ptr<storage::CheckpointRootLock>();
   StatusOr<std::unique_ptr<storage::CheckpointRootLock>> lock =
@@ -176,6 +201,10 @@ StatusOr<std::unique_ptr<storage::CheckpointRootLock>> LockCheckpointDir(const J
 StatusOr<ResumePoint> PrepareResume(const JobOptions& options, const std::vector<sparse::TableConfig>& tables,
                                     int num_workers) {
   ResumePoint point;
+  const std::string flag = options.evaluate_only ? "--checkpoint=" : "--resume=";
+  if (options.evaluate_only && (options.resume.empty() || options.resume == "auto")) {
+    return Status::InvalidArgument("--checkpoint must name a checkpoint's step directory");
+  }
   if (options.resume.empty()) return point;
   if (options.resume == "auto") {
     if (options.checkpoint_dir.empty()) {
@@ -187,18 +216,26 @@ StatusOr<ResumePoint> PrepareResume(const JobOptions& options, const std::vector
     LOG(INFO) << "--resume=auto: no checkpoint in " << options.checkpoint_dir << " yet; starting fresh";
     return point;
   }
-  RETURN_IF_ERROR(resolved.status().WithContext("--resume=" + options.resume));
+  RETURN_IF_ERROR(resolved.status().WithContext(flag + options.resume));
   point.path = *std::move(resolved);
   ASSIGN_OR_RETURN(storage::Manifest manifest, storage::VerifyCheckpoint(point.path));
-  RETURN_IF_ERROR(storage::CompareConfig(manifest, ModelConfig(options, tables)).WithContext("--resume=" + point.path));
-  if (manifest.num_workers != num_workers) {
+  if (options.evaluate_only) {
+    storage::Manifest compared = manifest;
+    compared.config = InferenceConfig(manifest.config);
+    RETURN_IF_ERROR(
+        storage::CompareConfig(compared, InferenceConfig(ModelConfig(options, tables))).WithContext(flag + point.path));
+  } else {
+    RETURN_IF_ERROR(storage::CompareConfig(manifest, ModelConfig(options, tables)).WithContext(flag + point.path));
+  }
+  if (!options.evaluate_only && manifest.num_workers != num_workers) {
     return Status::FailedPrecondition("--resume=", point.path, ": the checkpoint holds the reader positions of ",
                                       manifest.num_workers, " workers, and this job has ", num_workers,
                                       "; resume with ", manifest.num_workers, " workers");
   }
   point.num_servers = manifest.num_servers;
   point.step = manifest.step;
-  LOG(INFO) << "resuming from " << point.path << " (step " << manifest.step << ", " << manifest.num_servers
+  point.epoch = manifest.epoch;
+  LOG(INFO) << (options.evaluate_only ? "evaluating " : "resuming from ") << point.path << " (step " << manifest.step << ", " << manifest.num_servers
             << " server(s) wrote it)";
   return point;
 }

@@ -10,7 +10,9 @@
 //   StatusOr<JobResult> result = RunLocalJob(options);
 #pragma once
 
+#include <iostream>
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include "common/status.h"
@@ -61,6 +63,17 @@ struct JobOptions {
   // With worker.data_format == "interactions": the K of HR@K and NDCG@K
   // (SchedulerOptions::ranking_k). Default: 10
   int ranking_k = 10;
+  // `ember eval --checkpoint` and `ember predict`: `resume` names a
+  // checkpoint, the servers load its rows and the workers its dense
+  // parameters (not the optimizer's state), each worker scores its part of
+  // worker.eval_files once, and the job ends: nothing trains, and nothing is
+  // written into the checkpoint. The checkpoint may have been written by any
+  // number of servers and workers; its model configuration must be the
+  // job's (InferenceConfig). Default: false, a training job
+  bool evaluate_only = false;
+  // Where the scheduler's report lines go (SchedulerOptions::report_out);
+  // not owned. Default: std::cout
+  std::ostream* report_out = &std::cout;
 };
 
 // A checkpoint to resume from, checked against the job's configuration.
@@ -68,6 +81,7 @@ struct ResumePoint {
   std::string path;     // empty: a fresh start
   int num_servers = 0;  // that wrote it
   int64_t step = 0;
+  int64_t epoch = 0;  // the epoch its step is in (done or not)
 };
 
 // The job's model configuration as (key, value) pairs, as a checkpoint's
@@ -76,6 +90,12 @@ struct ResumePoint {
 // refuses a checkpoint whose pairs differ.
 std::vector<std::pair<std::string, std::string>> ModelConfig(const JobOptions& options,
                                                              const std::vector<sparse::TableConfig>& tables);
+
+// The part of ModelConfig that an evaluation of a checkpoint must agree
+// with: every pair but those that only training reads (the optimizers'
+// hyperparameters, the initializers, the seed).
+std::vector<std::pair<std::string, std::string>> InferenceConfig(
+    const std::vector<std::pair<std::string, std::string>>& model_config);
 
 // Takes options.checkpoint_dir's lock (storage::CheckpointRootLock) for the
 // life of the job, before anything reads or writes the folder; null without
@@ -87,7 +107,10 @@ StatusOr<std::unique_ptr<storage::CheckpointRootLock>> LockCheckpointDir(const J
 // difference), and the number of workers (whose reader positions it holds).
 // An empty ResumePoint when there is nothing to resume: no --resume, or
 // --resume=auto on a folder without any step directory (one whose step
-// directories all lost their MANIFEST is refused with DataLoss).
+// directories all lost their MANIFEST is refused with DataLoss). With
+// options.evaluate_only the checkpoint is required, is compared on
+// InferenceConfig only, and may hold any number of workers; errors name
+// --checkpoint instead of --resume.
 StatusOr<ResumePoint> PrepareResume(const JobOptions& options, const std::vector<sparse::TableConfig>& tables,
                                     int num_workers);
 

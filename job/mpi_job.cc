@@ -166,7 +166,7 @@ StatusOr<ResumePoint> BroadcastResume(const JobOptions& options, const std::vect
                                       int num_workers, bool is_scheduler,
                                       std::unique_ptr<storage::CheckpointRootLock>* lock) {
   constexpr int kTextBytes = 8192;
-  int64_t numbers[3] = {1, 0, 0};  // ok, servers, step
+  int64_t numbers[4] = {1, 0, 0, 0};  // ok, servers, step, epoch
   char text[kTextBytes] = {};
   StatusOr<ResumePoint> point = ResumePoint{};
   if (is_scheduler) {
@@ -181,9 +181,10 @@ StatusOr<ResumePoint> BroadcastResume(const JobOptions& options, const std::vect
     numbers[0] = point.ok() ? 1 : 0;
     numbers[1] = point.ok() ? point->num_servers : 0;
     numbers[2] = point.ok() ? point->step : 0;
+    numbers[3] = point.ok() ? point->epoch : 0;
     std::memcpy(text, message.data(), std::min<size_t>(message.size(), kTextBytes - 1));
   }
-  RETURN_IF_ERROR(MpiStatus(MPI_Bcast(numbers, 3, MPI_INT64_T, 0, MPI_COMM_WORLD), "MPI_Bcast(resume)"));
+  RETURN_IF_ERROR(MpiStatus(MPI_Bcast(numbers, 4, MPI_INT64_T, 0, MPI_COMM_WORLD), "MPI_Bcast(resume)"));
   RETURN_IF_ERROR(MpiStatus(MPI_Bcast(text, kTextBytes, MPI_CHAR, 0, MPI_COMM_WORLD), "MPI_Bcast(resume path)"));
   if (is_scheduler) return point;
   if (numbers[0] == 0) return Status::FailedPrecondition("rank 0 (the scheduler): ", text);
@@ -191,6 +192,7 @@ StatusOr<ResumePoint> BroadcastResume(const JobOptions& options, const std::vect
   received.path = text;
   received.num_servers = static_cast<int>(numbers[1]);
   received.step = numbers[2];
+  received.epoch = numbers[3];
   return received;
 }
 

@@ -67,29 +67,33 @@ void Reporter::Progress(int64_t step, int64_t epoch, double samples_per_sec, dou
                 .ToString());
 }
 
-void Reporter::Eval(const EvalMetrics& metrics) {
+std::string EvalJsonLine(const EvalMetrics& metrics) {
   JsonObject json;
   json.Add("event", "eval")
       .Add("epoch", static_cast<int64_t>(metrics.epoch))
       .Add("examples", metrics.examples)
       .Add("test_auc", metrics.auc)
       .Add("test_logloss", metrics.logloss);
-  std::string line = Format("eval  epoch %d  examples %lld  AUC %.5f  logloss %.5f", metrics.epoch,
-                            static_cast<long long>(metrics.examples), metrics.auc, metrics.logloss);
-  if (metrics.has_gauc) {
-    json.Add("test_gauc", metrics.gauc);
-    line += Format("  GAUC %.5f", metrics.gauc);
-  }
+  if (metrics.has_gauc) json.Add("test_gauc", metrics.gauc);
   if (metrics.ranking_k > 0) {
     const std::string k = std::to_string(metrics.ranking_k);
     json.Add("test_users", metrics.ranking_users)
         .Add("test_hr@" + k, metrics.hit_rate)
         .Add("test_ndcg@" + k, metrics.ndcg);
+  }
+  return json.ToString();
+}
+
+void Reporter::Eval(const EvalMetrics& metrics) {
+  std::string line = Format("eval  epoch %d  examples %lld  AUC %.5f  logloss %.5f", metrics.epoch,
+                            static_cast<long long>(metrics.examples), metrics.auc, metrics.logloss);
+  if (metrics.has_gauc) line += Format("  GAUC %.5f", metrics.gauc);
+  if (metrics.ranking_k > 0) {
     line += Format("  users %lld  HR@%d %.5f  NDCG@%d %.5f", static_cast<long long>(metrics.ranking_users),
                    metrics.ranking_k, metrics.hit_rate, metrics.ranking_k, metrics.ndcg);
   }
   WriteLine(line);
-  WriteJson(json.ToString());
+  WriteJson(EvalJsonLine(metrics));
 }
 
 Status Reporter::EvalScores(std::span<const float> probabilities) {

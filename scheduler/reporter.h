@@ -74,4 +74,8 @@ class Reporter {
   std::ofstream metrics_;
 };
 
+// The metrics-file line of an evaluation ({"event":"eval",...}), which
+// Reporter::Eval writes and `ember eval --checkpoint` prints.
+std::string EvalJsonLine(const EvalMetrics& metrics);
+
 }  // namespace ember::scheduler

@@ -53,7 +53,7 @@ StatusOr<storage::FileEntry> WriteDenseState(const std::string& path, ops::Param
 
 Status RestoreDenseState(const std::string& path, ops::ParameterSet* params, ops::DenseOptimizer* optimizer) {
   ASSIGN_OR_RETURN(std::vector<storage::DenseArray> arrays, storage::ReadDenseFile(path));
-  ops::Tensor state_tensor = optimizer->state();
+  ops::Tensor state_tensor = optimizer != nullptr ? optimizer->state() : ops::Tensor();
   int restored = 0;
   for (const storage::DenseArray& array : arrays) {
     // The saved floats into `into` (host or device).
@@ -68,7 +68,9 @@ Status RestoreDenseState(const std::string& path, ops::ParameterSet* params, ops
       ++restored;
       return Status::OK();
     };
-    if (array.name == kOptimizerStateArray) {
+    if (optimizer == nullptr && (array.name == kOptimizerStateArray || array.name == kOptimizerStepArray)) {
+      continue;  // the parameters only
+    } else if (array.name == kOptimizerStateArray) {
       RETURN_IF_ERROR(copy_into(state_tensor));
     } else if (array.name == kOptimizerStepArray) {
       if (array.values.size() != 2) return Status::DataLoss(path, ": '", array.name, "' is not 2 floats");
@@ -81,9 +83,8 @@ Status RestoreDenseState(const std::string& path, ops::ParameterSet* params, ops
       RETURN_IF_ERROR(copy_into(params->value(*id)));
     }
   }
-  if (restored != params->count() + 2) {
-    return Status::DataLoss(path, ": ", restored, " arrays restored, the model needs ", params->count() + 2);
-  }
+  const int needed = params->count() + (optimizer != nullptr ? 2 : 0);
+  if (restored != needed) return Status::DataLoss(path, ": ", restored, " arrays restored, the model needs ", needed);
   return Status::OK();
 }
 

@@ -76,7 +76,12 @@ Status Worker::Train() {
 
   int first_epoch = 0;
   std::optional<data::ReaderPosition> resume_position;
-  if (!options_.resume_from.empty()) {
+  if (options_.evaluate_only) {
+    if (options_.resume_from.empty()) return Status::InvalidArgument("evaluate_only needs resume_from");
+    // The parameters only: the optimizer's state is training's.
+    RETURN_IF_ERROR(RestoreDenseState(options_.resume_from + "/dense.bin", model_->dense_params(), nullptr));
+    counters_.global_step = options_.resumed_step;
+  } else if (!options_.resume_from.empty()) {
     ASSIGN_OR_RETURN(storage::WorkerState state, Resume());
     first_epoch = state.epoch_done ? state.epoch + 1 : state.epoch;
     if (!state.epoch_done) {
@@ -100,6 +105,11 @@ Status Worker::Train() {
 
   RETURN_IF_ERROR(control_.AwaitStart(kStartWaitMs));
 
+  if (options_.evaluate_only) {
+    RETURN_IF_ERROR(Evaluate(static_cast<int>(options_.resumed_epoch)));
+    ASSIGN_OR_RETURN(const uint64_t dense_checksum, DenseChecksum(model_->dense_params()->flat_values()));
+    return control_.SendDone(counters_.global_step, 0.0, 0.0, dense_checksum);
+  }
   bool stop = PipelineOptions().MaxStepsReached(counters_.global_step);
   for (int epoch = first_epoch; epoch < options_.epochs && !stop; ++epoch) {
     epoch_start_ = Clock::now();

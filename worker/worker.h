@@ -116,11 +116,20 @@ struct WorkerOptions {
   // worker-<r>.state (epoch, step, reader position) and dense.bin (dense
   // parameters and optimizer state). Default: empty, a fresh start.
   std::string resume_from;
+  // `ember eval --checkpoint` and `ember predict`: restore only the dense
+  // parameters of resume_from (any worker count wrote it), score this part
+  // of eval_files once as the evaluation of epoch resumed_epoch at step
+  // resumed_step, and report DONE; no training pass, no checkpoint.
+  // Default: false
+  bool evaluate_only = false;
+  int64_t resumed_epoch = 0;
+  int64_t resumed_step = 0;
 };
 
 // One worker of a job: registers with the scheduler, trains every epoch
 // through a StepPipeline, evaluates, takes the checkpoints the scheduler
-// leads, and reports DONE. The pipeline's Progress and Checkpoint events
+// leads, and reports DONE (with evaluate_only: restores, evaluates once,
+// reports DONE). The pipeline's Progress and Checkpoint events
 // come back here.
 class Worker : private StepEvents {
  public:
