@@ -21,6 +21,7 @@
 
 #include "common/files.h"
 #include "ops/tensor.h"
+#include "storage/checkpoint.h"
 #include "tests/util/command.h"
 
 namespace ember {
@@ -33,12 +34,14 @@ using testing_util::JsonStringList;
 using testing_util::MpirunOnPath;
 using testing_util::RunShell;
 
-// `ember train <args>` under mpirun with `processes` ranks, under a hard timeout.
-CommandResult RunMpi(int processes, const std::string& args) {
+// `ember <verb> <args>` under mpirun with `processes` ranks, under a hard timeout.
+CommandResult RunMpiVerb(int processes, const std::string& verb, const std::string& args) {
   return RunShell(testing_util::MpirunEnvironment() + "timeout -k 10 " + std::to_string(kMpiTimeoutSeconds) +
-                  " mpirun --oversubscribe -np " + std::to_string(processes) + " " + EMBER_BINARY_PATH + " train " +
-                  args);
+                  " mpirun --oversubscribe -np " + std::to_string(processes) + " " + EMBER_BINARY_PATH + " " + verb +
+                  " " + args);
 }
+
+CommandResult RunMpi(int processes, const std::string& args) { return RunMpiVerb(processes, "train", args); }
 
 CommandResult RunLocal(const std::string& args) {
   return RunShell("timeout -k 10 " + std::to_string(kMpiTimeoutSeconds) + " " + EMBER_BINARY_PATH + " train " + args);
@@ -126,6 +129,38 @@ TEST_F(MpiJobTest, TwoServersTwoWorkersReachTheAucOfLocalMode) {
   StatusOr<double> samples = JsonNumberField(FinalLine(dir_ + "/mpi.jsonl"), "samples");
   ASSERT_TRUE(samples.ok());
   EXPECT_EQ(*samples, 60000) << "the workers' parts must cover the file once";
+}
+
+// A checkpoint of a local job scored under mpirun, with another number of
+// servers: the scores and the eval line of the training's last evaluation.
+TEST_F(MpiJobTest, PredictAndEvalUnderMpirunGiveTheTrainingsScoresAndMetrics) {
+  if (!MpirunOnPath()) GTEST_SKIP() << "mpirun is not on PATH";
+  CommandResult local = RunLocal(TrainFlags("local.jsonl") + " --deterministic --checkpoint_dir=" + dir_ +
+                                 "/ckpt --eval_scores_out=" + dir_ + "/train_scores.txt");
+  ASSERT_EQ(local.exit_code, 0) << local.output;
+  StatusOr<std::vector<int64_t>> steps = storage::ListCheckpoints(dir_ + "/ckpt");
+  ASSERT_TRUE(steps.ok() && !steps->empty()) << local.output;
+  const std::string checkpoint = dir_ + "/ckpt/" + storage::CheckpointName(steps->back());
+  // 1 scheduler, 3 servers, 1 worker.
+  CommandResult predict = RunMpiVerb(5, "predict",
+                                     "--checkpoint=" + checkpoint + " --num_servers=3 --batch_size=512 --files=" +
+                                         dir_ + "/test.tsv --out=" + dir_ + "/predicted.txt");
+  ASSERT_EQ(predict.exit_code, 0) << predict.output;
+  StatusOr<std::string> trained = ReadFileToString(dir_ + "/train_scores.txt");
+  StatusOr<std::string> predicted = ReadFileToString(dir_ + "/predicted.txt");
+  ASSERT_TRUE(trained.ok() && predicted.ok()) << predict.output;
+  EXPECT_EQ(*predicted, *trained);
+  // 1 scheduler, 2 servers, 1 worker: the line the training wrote last.
+  CommandResult eval = RunMpiVerb(4, "eval",
+                                  "--checkpoint=" + checkpoint + " --num_servers=2 --batch_size=512 --eval_files=" +
+                                      dir_ + "/test.tsv");
+  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  StatusOr<std::string> metrics = ReadFileToString(dir_ + "/local.jsonl");
+  ASSERT_TRUE(metrics.ok());
+  const size_t last_eval = metrics->rfind("{\"event\": \"eval\"");
+  ASSERT_NE(last_eval, std::string::npos) << *metrics;
+  const std::string eval_line = metrics->substr(last_eval, metrics->find('\n', last_eval) - last_eval);
+  EXPECT_NE(eval.output.find(eval_line + "\n"), std::string::npos) << eval_line << "\n" << eval.output;
 }
 
 TEST_F(MpiJobTest, DenseParametersOfAllWorkersAreBitwiseEqual) {

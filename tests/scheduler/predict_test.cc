@@ -1,0 +1,205 @@
+// `ember predict` and `ember eval --checkpoint` as a user runs them after
+// training: the scores and metrics of a checkpoint are those the training
+// job's last evaluation reported, with any number of servers, and the
+// checkpoint is only read.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "common/files.h"
+#include "common/checksum.h"
+#include "tests/util/command.h"
+
+namespace ember {
+namespace {
+
+using testing_util::CommandResult;
+
+CommandResult RunEmber(const std::string& args) {
+  return testing_util::RunShell("timeout -k 5 120 " + std::string(EMBER_BINARY_PATH) + " " + args);
+}
+
+// The last line of `text` that starts with `prefix`; "" if none.
+std::string LastLineStartingWith(const std::string& text, const std::string& prefix) {
+  std::string found;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    if (text.compare(start, prefix.size(), prefix) == 0) found = text.substr(start, end - start);
+    start = end + 1;
+  }
+  return found;
+}
+
+std::string FileText(const std::string& path) {
+  StatusOr<std::string> text = ReadFileToString(path);
+  return text.ok() ? *text : "<cannot read " + path + ">";
+}
+
+// Every file under `dir`: its size, modification time and content checksum.
+std::map<std::string, std::string> Snapshot(const std::string& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file()) continue;
+    const std::string text = FileText(entry.path().string());
+    files[entry.path().string()] =
+        std::to_string(entry.file_size()) + " " +
+        std::to_string(entry.last_write_time().time_since_epoch().count()) + " " +
+        std::to_string(ComputeChecksum64(text.data(), text.size()));
+  }
+  return files;
+}
+
+class PredictTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/ember_predict_" + std::to_string(::getpid());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // Trains 2 epochs of Wide & Deep with 2 servers whose memory tier holds a
+  // part of the rows (the rest in RocksDB, so the checkpoint has cold rows),
+  // checkpointing at the end; returns the last checkpoint's directory.
+  std::string TrainCtr() {
+    EXPECT_EQ(RunEmber("gen-data --out_dir=" + dir_ + " --train_rows=20000 --test_rows=3000 --seed=7").exit_code, 0);
+    const CommandResult train =
+        RunEmber("train --model=wide_deep --hidden=64,32 --embedding_dim=8 --batch_size=256 --epochs=2 "
+                 "--deterministic --num_servers=2 --server_memory_bytes=400000 --gauc_field=0 --train_files=" +
+                 dir_ + "/train.tsv --eval_files=" + dir_ + "/test.tsv --checkpoint_dir=" + dir_ +
+                 "/ckpt --eval_scores_out=" + dir_ + "/train_scores.txt --metrics_out=" + dir_ + "/metrics.jsonl");
+    EXPECT_EQ(train.exit_code, 0) << train.output;
+    EXPECT_NE(train.output.find("RocksDB"), std::string::npos) << "no row went to the disk tier\n" << train.output;
+    return LastCheckpoint();
+  }
+
+  std::string LastCheckpoint() const {
+    std::string last;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_ + "/ckpt")) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind("step-", 0) == 0 && name.find(".tmp") == std::string::npos && entry.path().string() > last) {
+        last = entry.path().string();
+      }
+    }
+    return last;
+  }
+
+  std::string dir_;
+};
+
+TEST_F(PredictTest, ScoresAreTheTrainingsLastEvaluationBitForBitWithAnyServerCount) {
+  const std::string checkpoint = TrainCtr();
+  ASSERT_FALSE(checkpoint.empty());
+  ASSERT_TRUE(std::filesystem::exists(checkpoint + "/server-0/rocksdb")) << "the checkpoint has no cold rows";
+  const std::map<std::string, std::string> before = Snapshot(checkpoint);
+  const std::string trained = FileText(dir_ + "/train_scores.txt");
+  ASSERT_GT(trained.size(), 3000u);
+  // The servers of the training job (2), more (3, keys move by jump hash),
+  // one with a memory tier smaller than the table's.
+  for (const std::string& servers :
+       {std::string("--num_servers=2"), std::string("--num_servers=3"),
+        std::string("--num_servers=1 --server_memory_bytes=200000")}) {
+    const std::string out = dir_ + "/predicted.txt";
+    std::filesystem::remove(out);
+    // No model flag: they come from the checkpoint; the batch size is the
+    // training's, so that every GEMM adds in the same order.
+    const CommandResult predict = RunEmber("predict --checkpoint=" + checkpoint + " --files=" + dir_ +
+                                           "/test.tsv --out=" + out + " --batch_size=256 " + servers);
+    ASSERT_EQ(predict.exit_code, 0) << servers << "\n" << predict.output;
+    EXPECT_NE(predict.output.find("wrote " + out + ": 3000 scores"), std::string::npos) << predict.output;
+    EXPECT_EQ(FileText(out), trained) << servers;
+  }
+  EXPECT_EQ(Snapshot(checkpoint), before) << "predict changed the checkpoint";
+}
+
+TEST_F(PredictTest, EvalPrintsTheTrainingsEvalLine) {
+  const std::string checkpoint = TrainCtr();
+  const std::string trained = LastLineStartingWith(FileText(dir_ + "/metrics.jsonl"), "{\"event\": \"eval\"");
+  ASSERT_NE(trained.find("\"epoch\": 1"), std::string::npos) << trained;
+  ASSERT_NE(trained.find("test_gauc"), std::string::npos) << trained;
+  const CommandResult eval = RunEmber("eval --checkpoint=" + checkpoint + " --eval_files=" + dir_ +
+                                      "/test.tsv --batch_size=256 --gauc_field=0 --num_servers=3");
+  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  EXPECT_EQ(LastLineStartingWith(eval.output, "{"), trained) << eval.output;
+}
+
+TEST_F(PredictTest, EvalOfARankingModelGivesItsHitRateAndNdcg) {
+  ASSERT_EQ(RunEmber("gen-data --kind=sequences --out_dir=" + dir_ + " --num_users=300 --num_items=200").exit_code, 0);
+  const CommandResult train = RunEmber(
+      "train --model=bst --data_format=interactions --hidden=32 --batch_size=250 --deterministic --train_files=" +
+      dir_ + "/interactions.txt --checkpoint_dir=" + dir_ + "/ckpt --metrics_out=" + dir_ + "/metrics.jsonl");
+  ASSERT_EQ(train.exit_code, 0) << train.output;
+  const std::string trained = LastLineStartingWith(FileText(dir_ + "/metrics.jsonl"), "{\"event\": \"eval\"");
+  ASSERT_NE(trained.find("test_hr@10"), std::string::npos) << trained;
+  const CommandResult eval =
+      RunEmber("eval --checkpoint=" + LastCheckpoint() + " --eval_files=" + dir_ + "/interactions.txt --batch_size=250");
+  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  EXPECT_EQ(LastLineStartingWith(eval.output, "{"), trained) << eval.output;
+  // Its top-K prediction is not built: said so, not a file of garbage.
+  const CommandResult predict = RunEmber("predict --checkpoint=" + LastCheckpoint() + " --files=" + dir_ +
+                                         "/interactions.txt --out=" + dir_ + "/top.txt");
+  EXPECT_EQ(predict.exit_code, 2) << predict.output;
+  EXPECT_NE(predict.output.find("top-K prediction is not built yet"), std::string::npos) << predict.output;
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/top.txt"));
+}
+
+TEST_F(PredictTest, AWrongOrDamagedCheckpointIsRefusedNamingTheFileOrTheDifference) {
+  const std::string checkpoint = TrainCtr();
+  const std::string test = " --files=" + dir_ + "/test.tsv --out=" + dir_ + "/p.txt";
+  // A model flag that contradicts the checkpoint.
+  const CommandResult contradicts = RunEmber("predict --checkpoint=" + checkpoint + test + " --embedding_dim=4");
+  EXPECT_EQ(contradicts.exit_code, 1) << contradicts.output;
+  EXPECT_NE(contradicts.output.find("embedding_dim is 8 in the checkpoint and 4 now"), std::string::npos)
+      << contradicts.output;
+  // Not a checkpoint.
+  const CommandResult missing = RunEmber("predict --checkpoint=" + dir_ + test);
+  EXPECT_EQ(missing.exit_code, 1) << missing.output;
+  EXPECT_NE(missing.output.find(dir_ + "/MANIFEST"), std::string::npos) << missing.output;
+  // A byte of a rows file changed, and dense.bin cut short.
+  const std::string damaged = dir_ + "/damaged";
+  std::filesystem::copy(checkpoint, damaged, std::filesystem::copy_options::recursive);
+  {
+    std::string rows = FileText(damaged + "/server-1/table-1.rows");
+    ASSERT_GT(rows.size(), 100u);
+    rows[rows.size() / 2] ^= 0x10;
+    ASSERT_TRUE(WriteFileAtomically(damaged + "/server-1/table-1.rows", rows).ok());
+  }
+  const CommandResult corrupted = RunEmber("predict --checkpoint=" + damaged + test);
+  EXPECT_EQ(corrupted.exit_code, 1) << corrupted.output;
+  EXPECT_NE(corrupted.output.find(damaged + "/server-1/table-1.rows is corrupted"), std::string::npos)
+      << corrupted.output;
+  std::filesystem::resize_file(damaged + "/dense.bin", 10);
+  const CommandResult truncated = RunEmber("eval --checkpoint=" + damaged + " --eval_files=" + dir_ + "/test.tsv");
+  EXPECT_EQ(truncated.exit_code, 1) << truncated.output;
+  EXPECT_NE(truncated.output.find(damaged + "/dense.bin"), std::string::npos) << truncated.output;
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/p.txt"));
+}
+
+TEST_F(PredictTest, UsageErrorsExitTwoNamingTheFlag) {
+  const CommandResult help = RunEmber("predict --help");
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* flag : {"--checkpoint", "--files", "--out", "--num_servers"}) {
+    EXPECT_NE(help.output.find(flag), std::string::npos) << flag << "\n" << help.output;
+  }
+  EXPECT_NE(RunEmber("eval --help").output.find("--checkpoint"), std::string::npos);
+  struct Case {
+    std::string args, reason;
+  };
+  for (const Case& c : {Case{"predict --files=x.tsv --out=" + dir_ + "/p.txt", "--checkpoint=DIR"},
+                        Case{"predict --checkpoint=" + dir_ + " --out=" + dir_ + "/p.txt", "--files is required"},
+                        Case{"predict --checkpoint=" + dir_ + " --files=x.tsv", "--out=FILE"},
+                        Case{"eval --checkpoint=" + dir_ + " --scores=s.txt --eval_files=x.tsv", "--scores does not"},
+                        Case{"predict --checkpoint=" + dir_ + " --files=x.tsv --out=" + dir_ + "/p.txt --epochs=2",
+                             "--epochs does not apply"}}) {
+    const CommandResult result = RunEmber(c.args);
+    EXPECT_EQ(result.exit_code, 2) << c.args << "\n" << result.output;
+    EXPECT_NE(result.output.find(c.reason), std::string::npos) << c.args << "\n" << result.output;
+  }
+}
+
+}  // namespace
+}  // namespace ember
