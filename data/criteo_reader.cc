@@ -69,6 +69,7 @@ CriteoReader& CriteoReader::operator=(CriteoReader&&) noexcept = default;
 int64_t CriteoReader::records_read() const { return state_ ? state_->lines.records_read() : 0; }
 int64_t CriteoReader::bad_lines() const { return state_ ? state_->lines.bad_lines() : 0; }
 ReaderPosition CriteoReader::position() const { return state_ ? state_->lines.position() : ReaderPosition{}; }
+double CriteoReader::fraction_done() const { return state_ ? state_->lines.fraction_done() : 0.0; }
 Status CriteoReader::Open() { return state_->lines.Open(); }
 Status CriteoReader::Rewind() { return state_->lines.Rewind(); }
 Status CriteoReader::Seek(const ReaderPosition& position) { return state_->lines.Seek(position); }

@@ -113,6 +113,7 @@ class CriteoReader : public Reader {
   // the start of this part after Open/Rewind/Seek. Unchanged by a failed
   // Next(). O(1), no I/O. Before Open(), a default ReaderPosition.
   ReaderPosition position() const override;
+  double fraction_done() const override;
 
   // After Open(): continues this pass from `position`, taken from a reader
   // with the same files, part and num_parts. The counters continue from

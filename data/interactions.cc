@@ -340,6 +340,10 @@ Status InteractionReader::Rewind() {
   return Status::OK();
 }
 
+double InteractionReader::fraction_done() const {
+  return pass_size_ > 0 ? static_cast<double>(next_) / static_cast<double>(pass_size_) : 1.0;
+}
+
 ReaderPosition InteractionReader::position() const {
   ReaderPosition position;
   position.records = next_;

@@ -155,6 +155,7 @@ class InteractionReader : public Reader {
   Status Rewind() override;
   // {file_index 0, offset 0, line 0, records = samples returned, bad_lines 0}.
   ReaderPosition position() const override;
+  double fraction_done() const override;
   // InvalidArgument unless position.records is in [0, samples of the pass]
   // and the other fields are 0. FailedPrecondition before Open().
   Status Seek(const ReaderPosition& position) override;

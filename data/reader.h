@@ -69,6 +69,10 @@ class Reader {
   virtual Status Rewind() = 0;
   // Just after the last record returned (O(1), no I/O).
   virtual ReaderPosition position() const = 0;
+  // The share of this part's pass behind position(), in [0, 1]: of its
+  // bytes for the text readers, of its samples for InteractionReader; 1 for
+  // an empty part. An estimate for progress lines (O(files), no I/O).
+  virtual double fraction_done() const = 0;
   // Continues this pass from `position`, taken from a reader of the same data
   // and part. InvalidArgument when it does not belong to this pass.
   virtual Status Seek(const ReaderPosition& position) = 0;

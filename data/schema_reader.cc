@@ -34,6 +34,7 @@ SchemaReader::~SchemaReader() = default;
 int64_t SchemaReader::records_read() const { return state_->lines.records_read(); }
 int64_t SchemaReader::bad_lines() const { return state_->lines.bad_lines(); }
 ReaderPosition SchemaReader::position() const { return state_->lines.position(); }
+double SchemaReader::fraction_done() const { return state_->lines.fraction_done(); }
 Status SchemaReader::Rewind() { return state_->lines.Rewind(); }
 Status SchemaReader::Seek(const ReaderPosition& position) { return state_->lines.Seek(position); }
 StatusOr<bool> SchemaReader::Next(Batch* batch) { return state_->lines.Next(batch); }

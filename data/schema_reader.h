@@ -80,6 +80,7 @@ class SchemaReader : public Reader {
   StatusOr<bool> Next(Batch* batch) override;
   Status Rewind() override;
   ReaderPosition position() const override;
+  double fraction_done() const override;
   Status Seek(const ReaderPosition& position) override;
 
   int64_t records_read() const;

@@ -9,7 +9,7 @@ namespace {
 size_t NumberCount(ControlType type) {
   switch (type) {
     case ControlType::kProgress:
-      return 3;
+      return 4;
     case ControlType::kDone:
       return 2;
     default:

@@ -25,8 +25,8 @@ namespace ember::net {
 
 inline constexpr uint32_t kControlMagic = 0x54434d45;  // "EMCT"
 // 2: DONE carries the dense checksum; 3: HEARTBEAT; 4: CHECKPOINT_*;
-// 5: EVAL_RESULT's groups; 6: EVAL_RESULT in parts
-inline constexpr uint16_t kControlVersion = 6;
+// 5: EVAL_RESULT's groups; 6: EVAL_RESULT in parts; 7: PROGRESS's part done
+inline constexpr uint16_t kControlVersion = 7;
 inline constexpr size_t kControlHeaderSize = 32;
 // The largest frame of any control message. The scheduler's socket drops a
 // peer that sends a larger one before it is buffered; SendControl refuses
@@ -41,7 +41,7 @@ inline constexpr size_t kMaxEvalSamplesPerMessage = kMaxControlFrameBytes / size
 enum class ControlType : uint16_t {
   kRegister = 1,  // worker -> scheduler: I am up
   kStart = 2,     // scheduler -> worker: every worker is up; train
-  kProgress = 3,  // worker -> scheduler: [samples, loss_sum, steps] doubles
+  kProgress = 3,  // worker -> scheduler: [samples, loss_sum, steps, part_done] doubles
   kEvalResult =
       4,      // worker -> scheduler: [offset u64, last u64][probabilities f32[]][labels f32[]][groups u64[], optional]
   kDone = 5,  // worker -> scheduler: [train samples, train seconds] doubles, [dense checksum u64]

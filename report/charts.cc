@@ -21,10 +21,12 @@ constexpr KnownEvent kKnownEvents[] = {
     {"checkpoint", "Checkpoints", "step"},
 };
 
-// Fields that are never a chart's y: the x coordinates, the line's kind and
-// the key that splits a run's series.
+// Fields that are never a chart's y: the x coordinates, the line's kind,
+// the key that splits a run's series, and the progress line's share of the
+// epoch and time left (estimates for the reader of the line).
 bool IsStructuralField(std::string_view field) {
-  return field == "event" || field == "step" || field == "epoch" || field == "server";
+  return field == "event" || field == "step" || field == "epoch" || field == "server" || field == "epoch_done" ||
+         field == "eta_seconds";
 }
 
 // Counts of an eval line come after its metrics.

@@ -35,6 +35,14 @@ std::string HexList(const std::vector<uint64_t>& checksums) {
   return list;
 }
 
+// "42 s", "3 min 05 s", "2 h 07 min".
+std::string FormatDuration(double seconds) {
+  const auto s = static_cast<long long>(seconds + 0.5);
+  if (s < 60) return Format("%lld s", s);
+  if (s < 3600) return Format("%lld min %02lld s", s / 60, s % 60);
+  return Format("%lld h %02lld min", s / 3600, s % 3600 / 60);
+}
+
 }  // namespace
 
 Reporter::Reporter(ReporterOptions options) : options_(std::move(options)) {}
@@ -55,16 +63,24 @@ void Reporter::WriteJson(const std::string& json_line) {
   }
 }
 
-void Reporter::Progress(int64_t step, int64_t epoch, double samples_per_sec, double loss) {
-  WriteLine(Format("step %lld  epoch %lld  %.0f samples/s  loss %.5f", static_cast<long long>(step),
-                   static_cast<long long>(epoch), samples_per_sec, loss));
-  WriteJson(JsonObject()
-                .Add("event", "progress")
-                .Add("step", step)
-                .Add("epoch", epoch)
-                .Add("samples_per_sec", samples_per_sec)
-                .Add("loss", loss)
-                .ToString());
+void Reporter::Progress(int64_t step, int64_t epoch, double samples_per_sec, double loss, double epoch_done,
+                        double seconds_left) {
+  std::string line = Format("step %lld  epoch %lld  %.0f samples/s  loss %.5f  %.0f%% of epoch",
+                            static_cast<long long>(step), static_cast<long long>(epoch), samples_per_sec, loss,
+                            100 * epoch_done);
+  JsonObject json;
+  json.Add("event", "progress")
+      .Add("step", step)
+      .Add("epoch", epoch)
+      .Add("samples_per_sec", samples_per_sec)
+      .Add("loss", loss)
+      .Add("epoch_done", epoch_done);
+  if (seconds_left >= 0) {
+    line += "  " + FormatDuration(seconds_left) + " left";
+    json.Add("eta_seconds", seconds_left);
+  }
+  WriteLine(line);
+  WriteJson(json.ToString());
 }
 
 std::string EvalJsonLine(const EvalMetrics& metrics) {

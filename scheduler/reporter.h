@@ -18,7 +18,8 @@
 //
 //   Reporter reporter({.out = &std::cout, .metrics_out = "m.jsonl"});
 //   RETURN_IF_ERROR(reporter.Open());
-//   reporter.Progress(/*step=*/20, /*epoch=*/0, /*samples_per_sec=*/5e4, /*loss=*/0.45);
+//   reporter.Progress(/*step=*/20, /*epoch=*/0, /*samples_per_sec=*/5e4, /*loss=*/0.45, /*epoch_done=*/0.2,
+//                     /*seconds_left=*/31);
 //
 // Not thread-safe: one thread (the scheduler's) reports.
 #pragma once
@@ -52,7 +53,9 @@ class Reporter {
   Status Open();
 
   // A progress window: the newest step, the epoch, its rate and mean loss.
-  void Progress(int64_t step, int64_t epoch, double samples_per_sec, double loss);
+  // `epoch_done` in [0, 1]; `seconds_left` < 0 when not known yet.
+  void Progress(int64_t step, int64_t epoch, double samples_per_sec, double loss, double epoch_done,
+                double seconds_left);
   // An epoch's evaluation (GAUC when not NaN, HR/NDCG when ranking_k > 0).
   void Eval(const EvalMetrics& metrics);
   // Writes the scores to eval_scores_out, one "%.9g" a line, replacing the

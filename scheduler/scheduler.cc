@@ -45,6 +45,7 @@ Scheduler::Scheduler(zmq::context_t* context, SchedulerOptions options)
     : context_(context),
       options_(std::move(options)),
       reporter_(ReporterOptionsOf(options_)),
+      epoch_progress_(options_.num_workers),
       evals_(options_.num_workers, options_.ranking_k) {}
 
 Status Scheduler::Bind() {
@@ -249,12 +250,16 @@ void Scheduler::OnProgress(const net::ControlMessage& message) {
   progress_.samples += static_cast<int64_t>(message.numbers[0]);
   progress_.loss_sum += message.numbers[1];
   last_step_ = std::max<int64_t>(last_step_, static_cast<int64_t>(message.step));
+  const Clock::time_point now = Clock::now();
+  epoch_progress_.Update(static_cast<int>(message.rank), static_cast<int64_t>(message.epoch),
+                         static_cast<int64_t>(message.step), message.numbers[3], now);
   // A line per report of rank 0: the windows of all workers since the last.
   if (message.rank != 0 && options_.num_workers != 1) return;
-  const double seconds = std::chrono::duration<double>(Clock::now() - progress_.start).count();
+  const double seconds = std::chrono::duration<double>(now - progress_.start).count();
   const double rate = seconds > 0 ? progress_.samples / seconds : 0;
   const double loss = progress_.samples > 0 ? progress_.loss_sum / progress_.samples : 0;
-  reporter_.Progress(last_step_, static_cast<int64_t>(message.epoch), rate, loss);
+  reporter_.Progress(last_step_, static_cast<int64_t>(message.epoch), rate, loss, epoch_progress_.done(),
+                     epoch_progress_.seconds_left(now));
   progress_ = ProgressWindow{};
 }
 

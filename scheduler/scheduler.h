@@ -34,6 +34,7 @@
 #include "net/control.h"
 #include "net/curve.h"
 #include "ps/client.h"
+#include "scheduler/epoch_progress.h"
 #include "scheduler/eval_aggregator.h"
 #include "scheduler/heartbeat.h"
 #include "scheduler/job_result.h"
@@ -171,6 +172,7 @@ class Scheduler {
   double max_train_seconds_ = 0;  // the slowest worker's, from DONE
   int64_t last_step_ = 0;         // the newest step a PROGRESS named
   ProgressWindow progress_;
+  EpochProgress epoch_progress_;
   EvalAggregator evals_;
   CheckpointRound round_;
   std::unique_ptr<ps::PsClient> checkpoint_client_;  // asks the servers to write their shards

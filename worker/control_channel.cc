@@ -64,12 +64,13 @@ Status ControlChannel::AwaitStart(int timeout_ms) {
   return Status::OK();
 }
 
-Status ControlChannel::SendProgress(int epoch, int64_t step, double samples, double loss_sum, double steps) {
+Status ControlChannel::SendProgress(int epoch, int64_t step, double samples, double loss_sum, double steps,
+                                    double part_done) {
   ControlMessage progress;
   progress.type = ControlType::kProgress;
   progress.epoch = static_cast<uint32_t>(epoch);
   progress.step = static_cast<uint64_t>(step);
-  progress.numbers = {samples, loss_sum, steps};
+  progress.numbers = {samples, loss_sum, steps, part_done};
   return Send(std::move(progress));
 }
 

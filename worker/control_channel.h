@@ -53,9 +53,9 @@ class ControlChannel {
 
   // Waits up to timeout_ms for START.
   Status AwaitStart(int timeout_ms);
-  // PROGRESS of global step `step`: `numbers` = [samples, loss sum, steps]
-  // since the last report.
-  Status SendProgress(int epoch, int64_t step, double samples, double loss_sum, double steps);
+  // PROGRESS of global step `step`: the samples, loss sum and steps since
+  // the last report, and the share of this worker's part of the epoch done.
+  Status SendProgress(int epoch, int64_t step, double samples, double loss_sum, double steps, double part_done);
   // DONE: the samples trained, the seconds they took, the final dense
   // parameters' DenseChecksum.
   Status SendDone(int64_t step, double samples, double seconds, uint64_t dense_checksum);

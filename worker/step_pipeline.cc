@@ -65,6 +65,7 @@ class StepPipeline::Prefetcher {
         break;
       }
       prepared->end = reader_->position();
+      prepared->fraction_done = reader_->fraction_done();
       model_->PrepareInputs(prepared->batch, &prepared->inputs);
       if (!queue_.Push(std::move(prepared))) break;
     }
@@ -157,12 +158,13 @@ Status StepPipeline::TrainPass(int epoch, Prefetcher* prefetcher, data::ReaderPo
   std::vector<ps::Ticket> pending_pushes;                  // of step counters->global_step - 1
   models::StepResult result;
   double report_samples = 0, report_loss = 0, report_steps = 0;
+  double part_done = 0;  // of this worker's part of the pass, after the batches trained
   // Reports what was trained since the last report, if anything.
   auto report_progress = [&]() -> Status {
     if (report_steps == 0) return Status::OK();
     const double samples = report_samples, loss = report_loss, steps = report_steps;
     report_samples = report_loss = report_steps = 0;
-    return events_->Progress(epoch, counters->global_step, samples, loss, steps);
+    return events_->Progress(epoch, counters->global_step, {samples, loss, steps, part_done});
   };
 
   ASSIGN_OR_RETURN(std::unique_ptr<PreparedBatch> current, prefetcher->Next());
@@ -220,6 +222,9 @@ Status StepPipeline::TrainPass(int epoch, Prefetcher* prefetcher, data::ReaderPo
     if (current) {
       counters->samples_trained += current->batch.size;
       trained_position = current->end;
+      part_done = current->fraction_done;
+    } else {
+      part_done = 1;
     }
     if (options_.sync && next && !checkpoint_after) {
       RETURN_IF_ERROR(StartPull(next.get(), step + 1));

@@ -77,14 +77,24 @@ struct TrainingCounters {
   int64_t samples_trained = 0;  // samples of this worker's batches that were pushed
 };
 
+// The steps since the last progress report: their samples, the sum of mean
+// loss * batch size, their number, and the share of this worker's part of
+// the pass trained so far (data::Reader::fraction_done; 1 once the part is
+// done).
+struct ProgressReport {
+  double samples = 0;
+  double loss_sum = 0;
+  double steps = 0;
+  double part_done = 0;
+};
+
 // What the pipeline hands the rest of the worker at step boundaries.
 class StepEvents {
  public:
   virtual ~StepEvents() = default;
-  // The steps since the last report (none is made for zero steps): their
-  // samples, the sum of mean loss * batch size, their number; `global_step`
-  // the step count after them. An error ends the pass.
-  virtual Status Progress(int epoch, int64_t global_step, double samples, double loss_sum, double steps) = 0;
+  // The steps since the last report (none is made for zero steps);
+  // `global_step` the step count after them. An error ends the pass.
+  virtual Status Progress(int epoch, int64_t global_step, const ProgressReport& report) = 0;
   // A checkpoint of the state after `global_step` steps: every push of the
   // step is answered and no pull of the next one is out. `trained` is the
   // reader's position just after the last trained batch. An error ends the

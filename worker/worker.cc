@@ -148,8 +148,8 @@ Status Worker::RunEpoch(int epoch, const data::ReaderPosition* start, bool* stop
   return pipeline.RunEpoch(epoch, reader.get(), &counters_, stop);
 }
 
-Status Worker::Progress(int epoch, int64_t global_step, double samples, double loss_sum, double steps) {
-  return control_.SendProgress(epoch, global_step, samples, loss_sum, steps);
+Status Worker::Progress(int epoch, int64_t global_step, const ProgressReport& report) {
+  return control_.SendProgress(epoch, global_step, report.samples, report.loss_sum, report.steps, report.part_done);
 }
 
 Status Worker::Checkpoint(int epoch, int64_t /*global_step*/, const data::ReaderPosition& trained) {

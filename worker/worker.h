@@ -150,7 +150,7 @@ class Worker : private StepEvents {
   // reached.
   Status RunEpoch(int epoch, const data::ReaderPosition* start, bool* stop);
   // StepEvents: PROGRESS to the scheduler; the checkpoint of a step.
-  Status Progress(int epoch, int64_t global_step, double samples, double loss_sum, double steps) override;
+  Status Progress(int epoch, int64_t global_step, const ProgressReport& report) override;
   Status Checkpoint(int epoch, int64_t global_step, const data::ReaderPosition& trained) override;
   // The two-phase checkpoint of step counters_.global_step on this worker's
   // side: READY, write worker-<r>.state (and dense.bin on rank 0) where the

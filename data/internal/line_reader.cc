@@ -25,6 +25,21 @@ int64_t PartBoundary(int64_t size, int part, int num_parts) {
 
 }  // namespace
 
+double LineReader::fraction_done() const {
+  if (!opened_) return 0;
+  const ReaderPosition at = position();
+  int64_t total = 0, done = 0;
+  for (size_t i = 0; i < file_sizes_.size(); ++i) {
+    const int64_t begin = PartBoundary(file_sizes_[i], options_.part, options_.num_parts);
+    const int64_t end = PartBoundary(file_sizes_[i], options_.part + 1, options_.num_parts);
+    total += end - begin;
+    const auto index = static_cast<int64_t>(i);
+    if (index < at.file_index) done += end - begin;
+    if (index == at.file_index) done += std::clamp<int64_t>(at.offset - begin, 0, end - begin);
+  }
+  return total > 0 ? static_cast<double>(done) / static_cast<double>(total) : 1.0;
+}
+
 std::string QuoteField(std::string_view text) {
   constexpr size_t kMax = 32;
   std::string out = "'";

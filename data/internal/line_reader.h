@@ -85,6 +85,7 @@ class LineReader {
   Status Rewind();
   Status Seek(const ReaderPosition& position);
   ReaderPosition position() const;
+  double fraction_done() const;
   int64_t records_read() const { return records_; }
   int64_t bad_lines() const { return bad_; }
 

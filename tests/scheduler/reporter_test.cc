@@ -1,6 +1,7 @@
 // Reporter: the scheduler's report lines, byte for byte (tests and scripts
 // read them), and the JSON lines and eval scores files beside them.
 #include "scheduler/reporter.h"
+#include "scheduler/epoch_progress.h"
 
 #include <unistd.h>
 
@@ -66,13 +67,57 @@ EvalMetrics Metrics() {
   return metrics;
 }
 
-TEST_F(ReporterTest, ProgressLine) {
+TEST_F(ReporterTest, ProgressLineSaysTheShareOfTheEpochAndTheTimeLeft) {
   Reporter reporter(Options());
   ASSERT_TRUE(reporter.Open().ok());
-  reporter.Progress(/*step=*/20, /*epoch=*/1, /*samples_per_sec=*/51234.6, /*loss=*/0.4567891);
-  EXPECT_EQ(out_.str(), "step 20  epoch 1  51235 samples/s  loss 0.45679\n");
-  EXPECT_EQ(File("metrics.jsonl"), "{\"event\": \"progress\", \"step\": 20, \"epoch\": 1, \"samples_per_sec\": " +
-                                       JsonNumber(51234.6) + ", \"loss\": " + JsonNumber(0.4567891) + "}\n");
+  reporter.Progress(/*step=*/20, /*epoch=*/1, /*samples_per_sec=*/51234.6, /*loss=*/0.4567891, /*epoch_done=*/0.374,
+                    /*seconds_left=*/-1);
+  reporter.Progress(30, 1, 100, 0.5, 0.5, 42.4);
+  reporter.Progress(40, 1, 100, 0.5, 0.6, 185);
+  reporter.Progress(50, 1, 100, 0.5, 0.7, 7620);
+  EXPECT_EQ(out_.str(),
+            "step 20  epoch 1  51235 samples/s  loss 0.45679  37% of epoch\n"
+            "step 30  epoch 1  100 samples/s  loss 0.50000  50% of epoch  42 s left\n"
+            "step 40  epoch 1  100 samples/s  loss 0.50000  60% of epoch  3 min 05 s left\n"
+            "step 50  epoch 1  100 samples/s  loss 0.50000  70% of epoch  2 h 07 min left\n");
+  const std::string metrics = File("metrics.jsonl");
+  EXPECT_EQ(metrics.substr(0, metrics.find('\n') + 1),
+            "{\"event\": \"progress\", \"step\": 20, \"epoch\": 1, \"samples_per_sec\": " + JsonNumber(51234.6) +
+                ", \"loss\": " + JsonNumber(0.4567891) + ", \"epoch_done\": " + JsonNumber(0.374) + "}\n");
+  const std::string second = metrics.substr(metrics.find('\n') + 1);
+  EXPECT_EQ(Field(second, "eta_seconds"), 42.4) << second;
+}
+
+TEST(EpochProgressTest, MeanOfTheNewestReportsAndTheRateSinceTheEpochsFirst) {
+  using Clock = EpochProgress::Clock;
+  const Clock::time_point t0 = Clock::now();
+  const auto at = [&](int seconds) { return t0 + std::chrono::seconds(seconds); };
+  EpochProgress progress(2);
+  EXPECT_EQ(progress.done(), 0);
+  EXPECT_LT(progress.seconds_left(t0), 0);
+  // A resumed epoch starts part-way: the rate counts from the first report.
+  progress.Update(0, /*epoch=*/3, /*step=*/100, 0.5, t0);
+  EXPECT_EQ(progress.done(), 0.5);
+  EXPECT_LT(progress.seconds_left(at(1)), 0) << "no progress since the first report";
+  progress.Update(1, 3, 100, 0.4, t0);
+  EXPECT_DOUBLE_EQ(progress.done(), 0.45);
+  // Worker 0 reports step 150 first: worker 1's step-100 report is not
+  // mixed in; then both.
+  progress.Update(0, 3, 150, 0.7, at(10));
+  EXPECT_DOUBLE_EQ(progress.done(), 0.7);
+  progress.Update(1, 3, 150, 0.6, at(10));
+  EXPECT_DOUBLE_EQ(progress.done(), 0.65);
+  // From 0.5 (the first report) to 0.65 in 10 s: 0.35 more takes 23.3 s.
+  EXPECT_NEAR(progress.seconds_left(at(10)), 0.35 * 10 / 0.15, 1e-9);
+  // An old epoch's report is ignored; a new epoch starts over; ranks out of
+  // range are dropped, values clamped to [0, 1], NaN counts as 0.
+  progress.Update(0, 2, 160, 0.0, at(11));
+  EXPECT_DOUBLE_EQ(progress.done(), 0.65);
+  progress.Update(1, 4, 200, 7.0, at(12));
+  EXPECT_DOUBLE_EQ(progress.done(), 1.0);
+  progress.Update(5, 4, 200, 0.5, at(12));
+  progress.Update(0, 4, 200, std::nan(""), at(12));
+  EXPECT_DOUBLE_EQ(progress.done(), 0.5);
 }
 
 TEST_F(ReporterTest, EvalLines) {
@@ -125,7 +170,7 @@ TEST_F(ReporterTest, EvalScoresFileHoldsTheLastEvaluation) {
   Reporter quiet(no_files);
   ASSERT_TRUE(quiet.Open().ok());
   EXPECT_TRUE(quiet.EvalScores(std::vector<float>{0.75f}).ok());
-  quiet.Progress(1, 0, 0, 0);
+  quiet.Progress(1, 0, 0, 0, 0, -1);
   EXPECT_EQ(File("scores.txt"), "0.5\n");
 }
 

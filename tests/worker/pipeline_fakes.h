@@ -83,6 +83,9 @@ class FakeReader : public data::Reader {
     return Status::OK();
   }
   data::ReaderPosition position() const override { return position_; }
+  double fraction_done() const override {
+    return std::min(1.0, static_cast<double>(position_.records) / (kBatchSize * num_batches_));
+  }
   Status Seek(const data::ReaderPosition& position) override {
     position_ = position;
     return Status::OK();
@@ -180,7 +183,7 @@ class FakeClient : public ps::PullPushClient {
 
 struct ProgressEvent {
   int64_t global_step;
-  double samples, loss_sum, steps;
+  double samples, loss_sum, steps, part_done;
 };
 struct CheckpointEvent {
   int64_t global_step;
@@ -193,8 +196,8 @@ struct CheckpointEvent {
 class RecordingEvents : public StepEvents {
  public:
   explicit RecordingEvents(const FakeClient* client) : client_(client) {}
-  Status Progress(int, int64_t global_step, double samples, double loss_sum, double steps) override {
-    progress.push_back({global_step, samples, loss_sum, steps});
+  Status Progress(int, int64_t global_step, const ProgressReport& report) override {
+    progress.push_back({global_step, report.samples, report.loss_sum, report.steps, report.part_done});
     return Status::OK();
   }
   Status Checkpoint(int, int64_t global_step, const data::ReaderPosition& trained) override {

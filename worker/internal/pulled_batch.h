@@ -25,6 +25,7 @@ namespace ember::worker::internal {
 struct PreparedBatch {
   data::Batch batch;
   data::ReaderPosition end;                 // the reader's position just after this batch
+  double fraction_done = 0;                 // the reader's fraction_done() just after this batch
   std::vector<models::SparseInput> inputs;  // per table
   std::vector<ops::Tensor> rows;            // per table: [unique keys, dim], where the pulls land (host)
   std::vector<ops::Tensor> device_rows;     // the same rows on the model's device (on the CPU: `rows`)
