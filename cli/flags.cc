@@ -332,10 +332,10 @@ Status AdoptCheckpointFlags(const std::string& checkpoint) {
   if (auto delimiter = config.find("schema_delimiter"); delimiter != config.end() && delimiter->second == "space") {
     delimiter->second = " ";
   }
-  constexpr const char* kModelFlags[] = {"model",        "embedding_dim",  "hidden",          "wide_crosses",
-                                         "cross_layers", "bottom_hidden",  "ncf_variant",     "ncf_mlp_embedding_dim",
-                                         "data_format",  "neg_per_pos",    "schema",          "schema_delimiter",
-                                         "schema_header", "seed",          "max_seq_len",     "attention_heads",
+  constexpr const char* kModelFlags[] = {"model",         "embedding_dim", "hidden",      "wide_crosses",
+                                         "cross_layers",  "bottom_hidden", "ncf_variant", "ncf_mlp_embedding_dim",
+                                         "data_format",   "neg_per_pos",   "schema",      "schema_delimiter",
+                                         "schema_header", "seed",          "max_seq_len", "attention_heads",
                                          "deep_optimizer"};
   for (const char* flag : kModelFlags) {
     auto saved = config.find(flag);

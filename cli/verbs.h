@@ -20,7 +20,7 @@ struct VerbInfo {
 extern const VerbInfo kTrainFlags;
 extern const VerbInfo kEvalFlags;     // ember eval --checkpoint=DIR | --scores=FILE, --eval_files=...
 extern const VerbInfo kPredictFlags;  // ember predict --checkpoint=DIR --files=... --out=FILE
-extern const VerbInfo kReportFlags;  // ember report --metrics=FILE,... --out=FILE
+extern const VerbInfo kReportFlags;   // ember report --metrics=FILE,... --out=FILE
 extern const VerbInfo kGenDataFlags;
 extern const VerbInfo kInspectFlags;  // ember inspect PATH
 extern const VerbInfo kExportFlags;   // ember export PATH --out=DIR

@@ -180,8 +180,8 @@ std::vector<std::pair<std::string, std::string>> InferenceConfig(
     auto ends_with = [&](std::string_view suffix) {
       return key.size() >= suffix.size() && key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0;
     };
-    return key == "seed" || key == "dense_optimizer" || ends_with(".optimizer_options") ||
-           ends_with(".initializer") || ends_with(".init_scale");
+    return key == "seed" || key == "dense_optimizer" || ends_with(".optimizer_options") || ends_with(".initializer") ||
+           ends_with(".init_scale");
   };
   std::vector<std::pair<std::string, std::string>> config;
   for (const auto& pair : model_config) {
@@ -235,8 +235,8 @@ StatusOr<ResumePoint> PrepareResume(const JobOptions& options, const std::vector
   point.num_servers = manifest.num_servers;
   point.step = manifest.step;
   point.epoch = manifest.epoch;
-  LOG(INFO) << (options.evaluate_only ? "evaluating " : "resuming from ") << point.path << " (step " << manifest.step << ", " << manifest.num_servers
-            << " server(s) wrote it)";
+  LOG(INFO) << (options.evaluate_only ? "evaluating " : "resuming from ") << point.path << " (step " << manifest.step
+            << ", " << manifest.num_servers << " server(s) wrote it)";
   return point;
 }
 

@@ -65,9 +65,9 @@ void Reporter::WriteJson(const std::string& json_line) {
 
 void Reporter::Progress(int64_t step, int64_t epoch, double samples_per_sec, double loss, double epoch_done,
                         double seconds_left) {
-  std::string line = Format("step %lld  epoch %lld  %.0f samples/s  loss %.5f  %.0f%% of epoch",
-                            static_cast<long long>(step), static_cast<long long>(epoch), samples_per_sec, loss,
-                            100 * epoch_done);
+  std::string line =
+      Format("step %lld  epoch %lld  %.0f samples/s  loss %.5f  %.0f%% of epoch", static_cast<long long>(step),
+             static_cast<long long>(epoch), samples_per_sec, loss, 100 * epoch_done);
   JsonObject json;
   json.Add("event", "progress")
       .Add("step", step)

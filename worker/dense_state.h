@@ -37,9 +37,8 @@ StatusOr<storage::FileEntry> WriteDenseState(const std::string& path, ops::Param
                                              ops::DenseOptimizer* optimizer);
 
 // Loads dense.bin at `path` into `params` and `optimizer` (on their
-// device); with a null `optimizer` the parameters only (an evaluation). DataLoss naming the file and the array when an array is unknown
-// to the model or of another size, or when one the model needs is missing;
-// the read's error otherwise.
+// device); with a null `optimizer` the parameters only (an evaluation). DataLoss naming the file and the array when an
+// array is unknown to the model or of another size, or when one the model needs is missing; the read's error otherwise.
 Status RestoreDenseState(const std::string& path, ops::ParameterSet* params, ops::DenseOptimizer* optimizer);
 
 }  // namespace ember::worker

@@ -142,18 +142,18 @@ TEST_F(MpiJobTest, PredictAndEvalUnderMpirunGiveTheTrainingsScoresAndMetrics) {
   ASSERT_TRUE(steps.ok() && !steps->empty()) << local.output;
   const std::string checkpoint = dir_ + "/ckpt/" + storage::CheckpointName(steps->back());
   // 1 scheduler, 3 servers, 1 worker.
-  CommandResult predict = RunMpiVerb(5, "predict",
-                                     "--checkpoint=" + checkpoint + " --num_servers=3 --batch_size=512 --files=" +
-                                         dir_ + "/test.tsv --out=" + dir_ + "/predicted.txt");
+  CommandResult predict =
+      RunMpiVerb(5, "predict",
+                 "--checkpoint=" + checkpoint + " --num_servers=3 --batch_size=512 --files=" + dir_ +
+                     "/test.tsv --out=" + dir_ + "/predicted.txt");
   ASSERT_EQ(predict.exit_code, 0) << predict.output;
   StatusOr<std::string> trained = ReadFileToString(dir_ + "/train_scores.txt");
   StatusOr<std::string> predicted = ReadFileToString(dir_ + "/predicted.txt");
   ASSERT_TRUE(trained.ok() && predicted.ok()) << predict.output;
   EXPECT_EQ(*predicted, *trained);
   // 1 scheduler, 2 servers, 1 worker: the line the training wrote last.
-  CommandResult eval = RunMpiVerb(4, "eval",
-                                  "--checkpoint=" + checkpoint + " --num_servers=2 --batch_size=512 --eval_files=" +
-                                      dir_ + "/test.tsv");
+  CommandResult eval = RunMpiVerb(
+      4, "eval", "--checkpoint=" + checkpoint + " --num_servers=2 --batch_size=512 --eval_files=" + dir_ + "/test.tsv");
   ASSERT_EQ(eval.exit_code, 0) << eval.output;
   StatusOr<std::string> metrics = ReadFileToString(dir_ + "/local.jsonl");
   ASSERT_TRUE(metrics.ok());

@@ -9,8 +9,8 @@
 #include <map>
 #include <string>
 
-#include "common/files.h"
 #include "common/checksum.h"
+#include "common/files.h"
 #include "tests/util/command.h"
 
 namespace ember {
@@ -46,10 +46,9 @@ std::map<std::string, std::string> Snapshot(const std::string& dir) {
   for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
     if (!entry.is_regular_file()) continue;
     const std::string text = FileText(entry.path().string());
-    files[entry.path().string()] =
-        std::to_string(entry.file_size()) + " " +
-        std::to_string(entry.last_write_time().time_since_epoch().count()) + " " +
-        std::to_string(ComputeChecksum64(text.data(), text.size()));
+    files[entry.path().string()] = std::to_string(entry.file_size()) + " " +
+                                   std::to_string(entry.last_write_time().time_since_epoch().count()) + " " +
+                                   std::to_string(ComputeChecksum64(text.data(), text.size()));
   }
   return files;
 }
@@ -67,11 +66,11 @@ class PredictTest : public ::testing::Test {
   // checkpointing at the end; returns the last checkpoint's directory.
   std::string TrainCtr() {
     EXPECT_EQ(RunEmber("gen-data --out_dir=" + dir_ + " --train_rows=20000 --test_rows=3000 --seed=7").exit_code, 0);
-    const CommandResult train =
-        RunEmber("train --model=wide_deep --hidden=64,32 --embedding_dim=8 --batch_size=256 --epochs=2 "
-                 "--deterministic --num_servers=2 --server_memory_bytes=400000 --gauc_field=0 --train_files=" +
-                 dir_ + "/train.tsv --eval_files=" + dir_ + "/test.tsv --checkpoint_dir=" + dir_ +
-                 "/ckpt --eval_scores_out=" + dir_ + "/train_scores.txt --metrics_out=" + dir_ + "/metrics.jsonl");
+    const CommandResult train = RunEmber(
+        "train --model=wide_deep --hidden=64,32 --embedding_dim=8 --batch_size=256 --epochs=2 "
+        "--deterministic --num_servers=2 --server_memory_bytes=400000 --gauc_field=0 --train_files=" +
+        dir_ + "/train.tsv --eval_files=" + dir_ + "/test.tsv --checkpoint_dir=" + dir_ +
+        "/ckpt --eval_scores_out=" + dir_ + "/train_scores.txt --metrics_out=" + dir_ + "/metrics.jsonl");
     EXPECT_EQ(train.exit_code, 0) << train.output;
     EXPECT_NE(train.output.find("RocksDB"), std::string::npos) << "no row went to the disk tier\n" << train.output;
     return LastCheckpoint();
@@ -100,9 +99,8 @@ TEST_F(PredictTest, ScoresAreTheTrainingsLastEvaluationBitForBitWithAnyServerCou
   ASSERT_GT(trained.size(), 3000u);
   // The servers of the training job (2), more (3, keys move by jump hash),
   // one with a memory tier smaller than the table's.
-  for (const std::string& servers :
-       {std::string("--num_servers=2"), std::string("--num_servers=3"),
-        std::string("--num_servers=1 --server_memory_bytes=200000")}) {
+  for (const std::string& servers : {std::string("--num_servers=2"), std::string("--num_servers=3"),
+                                     std::string("--num_servers=1 --server_memory_bytes=200000")}) {
     const std::string out = dir_ + "/predicted.txt";
     std::filesystem::remove(out);
     // No model flag: they come from the checkpoint; the batch size is the
@@ -135,8 +133,8 @@ TEST_F(PredictTest, EvalOfARankingModelGivesItsHitRateAndNdcg) {
   ASSERT_EQ(train.exit_code, 0) << train.output;
   const std::string trained = LastLineStartingWith(FileText(dir_ + "/metrics.jsonl"), "{\"event\": \"eval\"");
   ASSERT_NE(trained.find("test_hr@10"), std::string::npos) << trained;
-  const CommandResult eval =
-      RunEmber("eval --checkpoint=" + LastCheckpoint() + " --eval_files=" + dir_ + "/interactions.txt --batch_size=250");
+  const CommandResult eval = RunEmber("eval --checkpoint=" + LastCheckpoint() + " --eval_files=" + dir_ +
+                                      "/interactions.txt --batch_size=250");
   ASSERT_EQ(eval.exit_code, 0) << eval.output;
   EXPECT_EQ(LastLineStartingWith(eval.output, "{"), trained) << eval.output;
   // Its top-K prediction is not built: said so, not a file of garbage.
