@@ -11,6 +11,9 @@
 //    vectors [bottom output, e_1, ..., e_F]: T*(T-1)/2 pairwise dot products;
 //  - a top MLP (--hidden, ReLU, one output) over [bottom output | the dot
 //    products];
+//  - data without dense features (Avazu): no bottom MLP, the interaction
+//    of the T = F field embeddings, the top MLP over the dot products alone
+//    (F >= 2);
 //  - plus the first-order part of Wide & Deep: a bias key and one weight per
 //    categorical key in sparse table 0 `wide` (dim 1, zero init, FTRL).
 // logit = first_order(x) + top(...). The bottom and top MLPs are trained on
@@ -30,8 +33,8 @@ namespace ember::models {
 
 class DlrmModel : public internal::EmbeddingModel {
  public:
-  // Finalizes the ParameterSet. options.embedding_dim, num_dense, hidden and
-  // bottom_hidden must be positive (CreateModel checks them).
+  // Finalizes the ParameterSet. options.embedding_dim, hidden and, with
+  // dense features, bottom_hidden must be positive (CreateModel checks them).
   explicit DlrmModel(ModelOptions options);
 
   Status TrainStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
@@ -42,10 +45,11 @@ class DlrmModel : public internal::EmbeddingModel {
   Status Forward(const data::Batch& batch, const std::vector<SparseInput>& inputs,
                  const std::vector<ops::Tensor>& rows) override;
 
-  int64_t dim_ = 0;          // embedding_dim: the width of every vector
-  int64_t num_vectors_ = 0;  // T = fields + 1
-  int64_t num_pairs_ = 0;    // T*(T-1)/2
-  std::unique_ptr<ops::Mlp> bottom_;
+  int64_t dim_ = 0;                   // embedding_dim: the width of every vector
+  int64_t bottom_width_ = 0;          // dim_ with dense features (the bottom output), else 0
+  int64_t num_vectors_ = 0;           // T = fields + 1 (fields without dense features)
+  int64_t num_pairs_ = 0;             // T*(T-1)/2
+  std::unique_ptr<ops::Mlp> bottom_;  // null without dense features
   std::unique_ptr<ops::Mlp> top_;
   // Per-step buffers, kept to avoid reallocation.
   ops::Tensor dense_;        // [B, dense]: the bottom MLP's input
@@ -53,9 +57,9 @@ class DlrmModel : public internal::EmbeddingModel {
   ops::Tensor embeddings_;   // [B, F*D]
   ops::Tensor vectors_;      // [B, T*D]: bottom output | embeddings
   ops::Tensor pairs_;        // [B, pairs]: the dot products
-  ops::Tensor top_input_;    // [B, D + pairs]: bottom output | dot products
+  ops::Tensor top_input_;    // [B, bottom_width + pairs]: bottom output | dot products
   ops::Tensor top_out_;      // [B, 1]
-  ops::Tensor dtop_input_;   // [B, D + pairs]
+  ops::Tensor dtop_input_;   // [B, bottom_width + pairs]
   ops::Tensor dpairs_;       // [B, pairs]
   ops::Tensor dvectors_;     // [B, T*D]
   ops::Tensor dembeddings_;  // [B, F*D]

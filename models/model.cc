@@ -65,10 +65,12 @@ static StatusOr<std::unique_ptr<Model>> BuildModel(const ModelOptions& options) 
   }
   if (name == "dlrm") {
     RETURN_IF_ERROR(CheckDeep(options));
-    if (options.num_dense <= 0) {
-      return Status::InvalidArgument("dlrm's bottom MLP needs dense features; got ", options.num_dense);
+    if (options.num_dense < 0) return Status::InvalidArgument("num_dense must be >= 0; got ", options.num_dense);
+    if (options.num_dense > 0) RETURN_IF_ERROR(CheckSizes("bottom_hidden", options.bottom_hidden));
+    if (options.num_dense == 0 && options.num_categorical < 2) {
+      return Status::InvalidArgument("dlrm without dense features interacts its categorical fields pairwise: it ",
+                                     "needs at least 2; got ", options.num_categorical);
     }
-    RETURN_IF_ERROR(CheckSizes("bottom_hidden", options.bottom_hidden));
     return Make<DlrmModel>(options);
   }
   if (name == "ncf") {

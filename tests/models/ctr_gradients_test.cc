@@ -1,7 +1,8 @@
 // Finite-difference gradients of the CTR models (lr, wide_deep, deepfm, dcn,
 // dlrm, youtube_ranking) on one small batch with dense features, repeated
 // keys across samples and fields, a multi-key field and an empty one: the
-// row gradients of every sparse table and every dense parameter's gradient.
+// row gradients of every sparse table and every dense parameter's gradient;
+// and DLRM without dense features.
 #include <gtest/gtest.h>
 
 #include "models/model.h"
@@ -31,6 +32,23 @@ TEST_P(CtrGradientTest, RowAndDenseGradientsMatchCentralDifferences) {
   StatusOr<std::unique_ptr<Model>> model = CreateModel(options);
   ASSERT_TRUE(model.ok()) << model.status();
   const data::Batch batch = CtrBatch();
+  testing_util::ExpectGradientsMatchCentralDifferences(**model, batch, static_cast<double>(batch.size));
+}
+
+// DLRM on data without dense features: no bottom MLP.
+TEST(CtrGradientTest, DlrmWithoutDenseFeaturesMatchesCentralDifferences) {
+  ModelOptions options;
+  options.name = "dlrm";
+  options.num_dense = 0;
+  options.num_categorical = kCtrFields;
+  options.embedding_dim = 3;
+  options.hidden = {5, 4};
+  options.seed = 11;
+  StatusOr<std::unique_ptr<Model>> model = CreateModel(options);
+  ASSERT_TRUE(model.ok()) << model.status();
+  data::Batch batch = CtrBatch();
+  batch.num_dense = 0;
+  batch.dense.clear();
   testing_util::ExpectGradientsMatchCentralDifferences(**model, batch, static_cast<double>(batch.size));
 }
 

@@ -33,8 +33,14 @@ TEST(DlrmModelTest, FirstOrderAndEmbeddingTables) {
   options.embedding_dim = 8;
   options.bottom_hidden = {0};
   EXPECT_EQ(CreateModel(options).status().code(), StatusCode::kInvalidArgument);
+  // Without dense features (Avazu): no bottom MLP; the top MLP over the
+  // 26*25/2 dot products of the fields alone.
   options.bottom_hidden = {};
   options.num_dense = 0;
+  model = CreateModel(options);
+  ASSERT_TRUE(model.ok()) << model.status();
+  EXPECT_EQ((*model)->dense_params()->size(), (325 * 16 + 16) + (16 + 1));
+  options.num_categorical = 1;  // no pair to interact
   EXPECT_EQ(CreateModel(options).status().code(), StatusCode::kInvalidArgument);
 }
 
