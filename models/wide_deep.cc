@@ -61,7 +61,13 @@ WideDeepModel::WideDeepModel(ModelOptions options, bool with_deep) : Model(std::
     deep_input_width_ = options_.num_dense;
     // Without dense features (e.g. --data_format=schema with only cat
     // columns) lr is its wide part alone.
-    if (deep_input_width_ > 0) dense_linear_ = std::make_unique<ops::Linear>(&params_, "dense", deep_input_width_, 1);
+    // Logistic regression starts from zero weights, as FTRL's first-order
+    // weights do: a random start on log-count features puts the first
+    // logits several units from 0, which a few steps of Adam do not undo.
+    if (deep_input_width_ > 0) {
+      dense_linear_ = std::make_unique<ops::Linear>(&params_, "dense", deep_input_width_, 1, ops::Activation::kNone,
+                                                    ops::Init::kZeros);
+    }
   }
 }
 

@@ -19,11 +19,12 @@ Status EnsureMatrix(int64_t rows, int64_t cols, Device device, Tensor* t) {
 
 }  // namespace
 
-Linear::Linear(ParameterSet* params, const std::string& name, int64_t in, int64_t out, Activation activation)
+Linear::Linear(ParameterSet* params, const std::string& name, int64_t in, int64_t out, Activation activation,
+               Init weight_init)
     : params_(params), name_(name), in_(in), out_(out), activation_(activation) {
   CHECK(params != nullptr) << "Linear " << name << " needs a ParameterSet";
   CHECK(in > 0 && out > 0) << "Linear " << name << ": in " << in << ", out " << out;
-  weight_id_ = params->Add(name + ".weight", {in, out}, Init::kXavierUniform);
+  weight_id_ = params->Add(name + ".weight", {in, out}, weight_init);
   bias_id_ = params->Add(name + ".bias", {out}, Init::kZeros);
 }
 

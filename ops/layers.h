@@ -33,8 +33,10 @@ namespace ember::ops {
 // fused into the bias pass (default: none, i.e. a plain linear layer).
 class Linear {
  public:
+  // The weight starts as `weight_init` (Xavier-uniform by default; a
+  // linear model's weights start at zero), the bias at zero.
   Linear(ParameterSet* params, const std::string& name, int64_t in, int64_t out,
-         Activation activation = Activation::kNone);
+         Activation activation = Activation::kNone, Init weight_init = Init::kXavierUniform);
 
   // x is read as [B, in] (any shape with cols() == in). *y becomes [B, out];
   // it is (re)allocated only when its shape or device differs, so a caller's
