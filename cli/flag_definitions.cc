@@ -110,7 +110,10 @@ DEFINE_int32(num_servers, 1, "Parameter servers (threads in local mode); keys ar
 DEFINE_int32(num_workers, 1, "Workers (threads in local mode); each reads its own part of every file. At most 1024.");
 DEFINE_uint64(seed, 1, "Seed of every random choice: initializers, data generation.");
 DEFINE_string(dense_optimizer, "adam", "Optimizer of the dense (MLP) parameters on the workers: sgd, adagrad, adam.");
-DEFINE_double(dense_learning_rate, 0.0005, "Learning rate of --dense_optimizer.");
+DEFINE_double(dense_learning_rate, 0.0005,
+              "Learning rate of --dense_optimizer. Not given: 0.0005, and 0.02 for --model=lr (the 13 weights of a "
+              "linear model over the dense features, which 0.0005 leaves near their zero start for thousands of "
+              "steps).");
 DEFINE_string(deep_optimizer, "adagrad", "Server optimizer of the deep embeddings: sgd, adagrad, ftrl, adam.");
 DEFINE_double(deep_learning_rate, 0.02, "Learning rate of --deep_optimizer.");
 DEFINE_double(ftrl_alpha, 0.1, "FTRL-Proximal alpha (learning rate scale) of the wide part.");

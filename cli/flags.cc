@@ -218,7 +218,12 @@ StatusOr<job::JobOptions> JobOptionsFromFlags() {
   StatusOr<ops::DenseOptimizerType> dense_type = ops::ParseDenseOptimizerType(FLAGS_dense_optimizer);
   if (!dense_type.ok()) return dense_type.status().WithContext("--dense_optimizer");
   job.worker.dense_optimizer.type = *dense_type;
-  job.worker.dense_optimizer.learning_rate = static_cast<float>(FLAGS_dense_learning_rate);
+  gflags::CommandLineFlagInfo dense_rate;
+  const bool dense_rate_given =
+      gflags::GetCommandLineFlagInfo("dense_learning_rate", &dense_rate) && !dense_rate.is_default;
+  constexpr double kLinearDenseLearningRate = 0.02;  // --model=lr's, when not given (see the flag's help)
+  job.worker.dense_optimizer.learning_rate = static_cast<float>(
+      FLAGS_model == "lr" && !dense_rate_given ? kLinearDenseLearningRate : FLAGS_dense_learning_rate);
   RETURN_IF_ERROR(CheckReal("dense_learning_rate", FLAGS_dense_learning_rate, /*zero_ok=*/false));
   RETURN_IF_ERROR(CheckReal("deep_learning_rate", FLAGS_deep_learning_rate, /*zero_ok=*/false));
   if (FLAGS_checkpoint_every_steps < 0 || FLAGS_max_steps < 0 || FLAGS_keep_checkpoints < 1) {
