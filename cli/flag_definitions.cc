@@ -238,6 +238,9 @@ DEFINE_string(checkpoint, "",
               "eval and predict: the checkpoint to score with (a step-<N> directory; any number of servers and "
               "workers may have written it). It is only read. Model flags not given take the checkpoint's values; "
               "one given that contradicts the checkpoint is refused, naming the difference.");
+DEFINE_int32(top_k, 10,
+             "predict, interaction models: the items written per user (the best-scored of those the user never "
+             "interacted with).");
 DEFINE_string(files, "",
               "predict: the files to score, comma-separated paths or globs, in the training data's format "
               "(a label column is read past). Required.");

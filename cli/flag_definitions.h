@@ -89,5 +89,6 @@ DECLARE_int32(ttl_steps);
 DECLARE_string(out);
 DECLARE_string(checkpoint);
 DECLARE_string(files);
+DECLARE_int32(top_k);
 DECLARE_string(scores);
 DECLARE_string(metrics);

@@ -356,16 +356,16 @@ Status AdoptCheckpointFlags(const std::string& checkpoint) {
 }  // namespace
 
 StatusOr<job::JobOptions> CheckpointJobOptionsFromFlags(const char* files_flag, const std::string& files,
-                                                        const std::string& scores_out) {
+                                                        const std::string& out, const std::string& scores_out) {
   if (FLAGS_checkpoint.empty()) return Status::InvalidArgument("--checkpoint=DIR (a step-<N> directory) is required");
   if (files.empty()) return Status::InvalidArgument("--", files_flag, " is required");
   StatusOr<std::vector<std::string>> expanded = ExpandFileList(files);
   if (!expanded.ok()) return expanded.status().WithContext(std::string("--") + files_flag);
-  if (!scores_out.empty()) {
-    const std::filesystem::path parent = std::filesystem::path(scores_out).parent_path();
+  if (!out.empty()) {
+    const std::filesystem::path parent = std::filesystem::path(out).parent_path();
     std::error_code error;
     if (!parent.empty() && !std::filesystem::is_directory(parent, error)) {
-      return Status::InvalidArgument("--out=", scores_out, ": no directory ", parent.string());
+      return Status::InvalidArgument("--out=", out, ": no directory ", parent.string());
     }
   }
   RETURN_IF_ERROR(AdoptCheckpointFlags(FLAGS_checkpoint));

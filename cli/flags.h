@@ -18,13 +18,14 @@ namespace ember::cli {
 StatusOr<job::JobOptions> JobOptionsFromFlags();
 // `ember eval --checkpoint` and `ember predict`: the job that scores `files`
 // (named by --`files_flag`) with --checkpoint (JobOptions::evaluate_only),
-// its scores to `scores_out` (none when empty). Model flags left at their
+// its scores to `scores_out` (none when empty); `out`, the verb's own
+// output, must be in a directory that exists (unchecked when empty). Model flags left at their
 // defaults take the values the checkpoint's MANIFEST records; the rest of
 // the job's flags (servers, workers, batch size, storage) are the train
 // verb's. InvalidArgument naming the flag; NotFound / DataLoss naming the
 // checkpoint's MANIFEST.
 StatusOr<job::JobOptions> CheckpointJobOptionsFromFlags(const char* files_flag, const std::string& files,
-                                                        const std::string& scores_out);
+                                                        const std::string& out, const std::string& scores_out);
 StatusOr<data::SyntheticOptions> SyntheticOptionsFromFlags();
 // gen-data's --kind: "criteo", "sequences" or "watch".
 std::string GenDataKind();

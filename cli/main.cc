@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <ostream>
@@ -25,6 +26,7 @@
 #include "data/synthetic.h"
 #include "data/text_reader.h"
 #include "job/local_job.h"
+#include "job/recommendations.h"
 #include "net/curve.h"
 #include "report/page.h"
 #include "scheduler/reporter.h"
@@ -164,20 +166,26 @@ class NullStream : public std::ostream {
 
 // The job of `ember eval --checkpoint` or `ember predict` (cli/flags.h),
 // its report lines dropped. 0 or the exit code, as RunJob.
-int RunCheckpointJob(const VerbInfo& verb, const char* files_flag, const std::string& files,
-                     const std::string& scores_out, scheduler::JobResult* result) {
-  StatusOr<job::JobOptions> options = CheckpointJobOptionsFromFlags(files_flag, files, scores_out);
+// `out` is the file the verb writes (checked before the job runs), none
+// when empty; `scores_out` where the job's scores go; *job_options the
+// job's options (when not null).
+int RunCheckpointJob(const VerbInfo& verb, const char* files_flag, const std::string& files, const std::string& out,
+                     const std::string& scores_out, scheduler::JobResult* result,
+                     job::JobOptions* job_options = nullptr) {
+  StatusOr<job::JobOptions> options = CheckpointJobOptionsFromFlags(files_flag, files, out, scores_out);
   if (!options.ok()) {
     std::fprintf(stderr, "ember %s: %s\n", verb.name, options.status().ToString().c_str());
     return options.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
   }
   if (&verb == &kPredictFlags && options->worker.data_format == "interactions") {
-    std::fprintf(stderr,
-                 "ember predict: --model=%s ranks items per user; its top-K prediction is not built yet (use `ember "
-                 "eval --checkpoint` for its HR@K and NDCG@K)\n",
-                 options->worker.model.name.c_str());
-    return 2;
+    // Every unrated item of every user scored, its scores to a file beside
+    // `out`; RunPredict ranks them per user (job/recommendations.h).
+    options->eval_scores_out = out + ".scores.tmp";
+    options->worker.recommend = true;
+    options->ranking_k = 0;
+    options->worker.gauc_field = -1;
   }
+  if (job_options != nullptr) *job_options = *options;
   NullStream quiet;
   options->report_out = &quiet;
   return RunJob(verb, *options, result);
@@ -188,15 +196,34 @@ int RunPredict() {
     std::fprintf(stderr, "ember predict: --out=FILE (the scores to write) is required\n");
     return 2;
   }
+  if (FLAGS_top_k < 1) {
+    std::fprintf(stderr, "ember predict: --top_k must be >= 1; got %d\n", FLAGS_top_k);
+    return 2;
+  }
   scheduler::JobResult result;
-  const int code = RunCheckpointJob(kPredictFlags, "files", FLAGS_files, FLAGS_out, &result);
-  // Under mpirun the scheduler (rank 0) wrote the file and prints.
-  if (code == 0 && !result.evals.empty()) {
+  job::JobOptions options;
+  const int code = RunCheckpointJob(kPredictFlags, "files", FLAGS_files, FLAGS_out, FLAGS_out, &result, &options);
+  // Under mpirun the scheduler (rank 0) wrote the scores and goes on.
+  if (code != 0 || result.evals.empty()) return code;
+  if (options.worker.data_format != "interactions") {
     std::printf("wrote %s: %lld scores of checkpoint %s (step %lld)\n", FLAGS_out.c_str(),
                 static_cast<long long>(result.evals.back().examples), FLAGS_checkpoint.c_str(),
                 static_cast<long long>(result.steps));
+    return 0;
   }
-  return code;
+  const int workers = static_cast<int>(result.dense_checksums.size());
+  StatusOr<int64_t> users = job::WriteTopItems(options, workers, options.eval_scores_out, FLAGS_top_k, FLAGS_out);
+  std::error_code ignored;
+  std::filesystem::remove(options.eval_scores_out, ignored);
+  if (!users.ok()) {
+    std::fprintf(stderr, "ember predict: %s\n", users.status().ToString().c_str());
+    return 1;
+  }
+  std::printf("wrote %s: the top %d items of %lld users (%lld candidates scored) of checkpoint %s (step %lld)\n",
+              FLAGS_out.c_str(), FLAGS_top_k, static_cast<long long>(*users),
+              static_cast<long long>(result.evals.back().examples), FLAGS_checkpoint.c_str(),
+              static_cast<long long>(result.steps));
+  return 0;
 }
 
 int RunGenSequences() {
@@ -277,7 +304,7 @@ int RunEval() {
       return 2;
     }
     scheduler::JobResult result;
-    const int code = RunCheckpointJob(kEvalFlags, "eval_files", FLAGS_eval_files, "", &result);
+    const int code = RunCheckpointJob(kEvalFlags, "eval_files", FLAGS_eval_files, "", "", &result);
     // Under mpirun the scheduler (rank 0) prints the line.
     if (code == 0 && !result.evals.empty()) std::printf("%s\n", scheduler::EvalJsonLine(result.evals.back()).c_str());
     return code;

@@ -160,9 +160,11 @@ const VerbInfo kEvalFlags = {
 const VerbInfo kPredictFlags = {
     "predict",
     "ember predict --checkpoint=DIR --files=... --out=FILE: scores every record of --files with the "
-    "checkpoint's model and writes one probability per line to --out, in input order (servers and workers as "
-    "`train` runs them, locally or under mpirun; the checkpoint is only read).",
-    CheckpointJobFlags({"files", "out"})};
+    "checkpoint's model and writes one probability per line to --out, in input order; for the interaction "
+    "models (ncf, din, bst, youtube_retrieval), whose --files are interaction files, writes each user's "
+    "--top_k best items among those the user never interacted with, as TSV lines `user rank item score` "
+    "(servers and workers as `train` runs them, locally or under mpirun; the checkpoint is only read).",
+    CheckpointJobFlags({"files", "out", "top_k"})};
 const VerbInfo kReportFlags = {
     "report",
     "ember report --metrics=FILE[,FILE...] --out=report.html: writes one self-contained HTML page (no network "

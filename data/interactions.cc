@@ -74,10 +74,14 @@ StatusOr<std::shared_ptr<const InteractionData>> InteractionData::Load(const Int
         events.emplace_back();
         data->users_.emplace_back();
         data->users_.back().key = HashFieldToken(kUserField, interaction.user);
+        data->users_.back().token = std::string(interaction.user);
       }
       auto [item_it, new_item] =
           item_index.try_emplace(std::string(interaction.item), static_cast<int32_t>(data->item_keys_.size()));
-      if (new_item) data->item_keys_.push_back(HashFieldToken(kItemField, interaction.item));
+      if (new_item) {
+        data->item_keys_.push_back(HashFieldToken(kItemField, interaction.item));
+        data->item_tokens_.emplace_back(interaction.item);
+      }
       events[user_it->second].push_back({interaction.time, sequence++, item_it->second});
       return Status::OK();
     }));
@@ -243,6 +247,12 @@ Status InteractionReader::Open() {
       }
       const size_t targets = user.train_items.size() - (user.has_validation ? 1 : 0);
       for (size_t i = 0; i < targets; ++i) positives_.emplace_back(static_cast<int32_t>(u), static_cast<int32_t>(i));
+    } else if (options_.mode == InteractionReaderOptions::Mode::kRecommend) {
+      const int64_t unrated = num_items - static_cast<int64_t>(user.rated.size());
+      if (unrated > 0) {
+        groups_.emplace_back(static_cast<int32_t>(u), pass_size_);
+        pass_size_ += unrated;
+      }
     } else if (user.test_item >= 0) {
       groups_.emplace_back(static_cast<int32_t>(u), pass_size_);
       pass_size_ += 1 + static_cast<int64_t>(user.eval_negatives.size());
@@ -256,6 +266,7 @@ Status InteractionReader::Open() {
   open_ = true;
   next_ = 0;
   cached_positive_ = -1;
+  cached_group_ = -1;
   return Status::OK();
 }
 
@@ -263,6 +274,27 @@ void InteractionReader::Sample(int64_t s, Key* user, Key* item, float* label, in
                                int32_t* history_end) {
   const auto& users = data_->users();
   const auto& item_keys = data_->item_keys();
+  if (options_.mode == InteractionReaderOptions::Mode::kRecommend) {
+    auto it = std::upper_bound(groups_.begin(), groups_.end(), s,
+                               [](int64_t value, const std::pair<int32_t, int64_t>& g) { return value < g.second; });
+    const auto& [u, first] = *(it - 1);
+    const InteractionData::User& of = users[u];
+    if (cached_group_ != it - groups_.begin()) {  // the user's unrated items, in item order
+      negatives_.clear();
+      for (int32_t i = 0, r = 0; i < static_cast<int32_t>(item_keys.size()); ++i) {
+        while (r < static_cast<int32_t>(of.rated.size()) && of.rated[r] < i) ++r;
+        if (r == static_cast<int32_t>(of.rated.size()) || of.rated[r] != i) negatives_.push_back(i);
+      }
+      cached_group_ = it - groups_.begin();
+    }
+    *user = of.key;
+    *user_index = u;
+    // The whole history: the train items, then the held-out one.
+    *history_end = static_cast<int32_t>(of.train_items.size()) + (of.test_item >= 0 ? 1 : 0);
+    *item = item_keys[negatives_[s - first]];
+    *label = 0.f;
+    return;
+  }
   if (options_.mode == InteractionReaderOptions::Mode::kEval) {
     auto it = std::upper_bound(groups_.begin(), groups_.end(), s,
                                [](int64_t value, const std::pair<int32_t, int64_t>& g) { return value < g.second; });
@@ -325,8 +357,11 @@ StatusOr<bool> InteractionReader::Next(Batch* batch) {
     Sample(next_ + b, &batch->fields[0].keys[b], &batch->fields[1].keys[b], &batch->labels[b], &u, &end);
     if (!history) continue;
     SparseField& field = batch->fields[2];
-    const std::vector<int32_t>& items = users[u].train_items;
-    for (int32_t i = std::max(0, end - options_.max_seq_len); i < end; ++i) field.keys.push_back(item_keys[items[i]]);
+    const InteractionData::User& of = users[u];
+    const auto train = static_cast<int32_t>(of.train_items.size());
+    for (int32_t i = std::max(0, end - options_.max_seq_len); i < end; ++i) {
+      field.keys.push_back(item_keys[i < train ? of.train_items[i] : of.test_item]);
+    }
     field.offsets.push_back(static_cast<int32_t>(field.keys.size()));
   }
   batch->size = n;

@@ -45,7 +45,13 @@
 //    then recall@K over the whole catalogue). Every row of a group has the
 //    user's history before the test item (all train items, the validation
 //    item included). A group starts at each label-1 row, which is how the
-//    scheduler finds them.
+//    scheduler finds them;
+//  - recommend (kRecommend, `ember predict`): per user of this part, in file
+//    order of first appearance, one row (label 0) per item the user never
+//    interacted with, in item order (of first appearance in the files),
+//    each with the user's whole history (the held-out item too: nothing is
+//    held out when recommending). A user who interacted with every item
+//    has no rows.
 // Parts: a user belongs to part Mix64(user key) % num_parts.
 //
 // InteractionData::Load parses the files once (a whole-file parse, kept in
@@ -97,6 +103,7 @@ class InteractionData {
  public:
   struct User {
     Key key = 0;
+    std::string token;  // as the file spells it
     // Item indices of every interaction before the test item, in time order
     // (the validation item, if any, last).
     std::vector<int32_t> train_items;
@@ -112,7 +119,10 @@ class InteractionData {
 
   const std::vector<User>& users() const { return users_; }         // in order of first appearance
   const std::vector<Key>& item_keys() const { return item_keys_; }  // by item index
-  int64_t num_interactions() const { return num_interactions_; }    // distinct (user, item) pairs
+  const std::vector<std::string>& item_tokens() const {
+    return item_tokens_;
+  }                                                               // by item index, as the file spells them
+  int64_t num_interactions() const { return num_interactions_; }  // distinct (user, item) pairs
   // Per item index: in how many users' training targets it appears.
   const std::vector<int64_t>& train_counts() const { return train_counts_; }
   int64_t bad_lines() const { return bad_lines_; }
@@ -120,6 +130,7 @@ class InteractionData {
  private:
   std::vector<User> users_;
   std::vector<Key> item_keys_;
+  std::vector<std::string> item_tokens_;
   std::vector<int64_t> train_counts_;
   int64_t num_interactions_ = 0;
   int64_t bad_lines_ = 0;
@@ -131,7 +142,7 @@ class InteractionData {
 RankingMetrics MostPopularRanking(const InteractionData& data, int k);
 
 struct InteractionReaderOptions {
-  enum class Mode { kTrain, kEval };
+  enum class Mode { kTrain, kEval, kRecommend };
   Mode mode = Mode::kTrain;  // Default: train
   int batch_size = 256;      // samples per batch, >= 1 + neg_per_pos. Default: 256
   int neg_per_pos = 4;       // train: sampled negatives per positive, >= 0. Default: 4
@@ -177,9 +188,10 @@ class InteractionReader : public Reader {
   // train: (user index, position in its train_items) of the pass's
   // positives, shuffled.
   std::vector<std::pair<int32_t, int32_t>> positives_;
-  int64_t cached_positive_ = -1;    // whose negatives negatives_ holds
+  int64_t cached_positive_ = -1;    // train: whose negatives negatives_ holds
+  int64_t cached_group_ = -1;       // recommend: whose unrated items negatives_ holds
   std::vector<int32_t> negatives_;  // item indices
-  // eval: (user index, offset of its group's first row) per evaluated user.
+  // eval, recommend: (user index, offset of its group's first row) per user.
   std::vector<std::pair<int32_t, int64_t>> groups_;
 };
 

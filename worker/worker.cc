@@ -34,6 +34,28 @@ ControlChannelOptions ControlOptionsOf(const WorkerOptions& options) {
 
 }  // namespace
 
+data::InteractionDataOptions InteractionDataOptionsFor(const WorkerOptions& options) {
+  data::InteractionDataOptions data_options = options.interactions;
+  data_options.files = options.train_files;
+  data_options.max_bad_lines = options.max_bad_lines;
+  data_options.seed = options.model.seed;
+  return data_options;
+}
+
+data::InteractionReaderOptions InteractionReaderOptionsFor(const WorkerOptions& options, int epoch, bool eval) {
+  data::InteractionReaderOptions reader_options;
+  using Mode = data::InteractionReaderOptions::Mode;
+  reader_options.mode = !eval ? Mode::kTrain : options.recommend ? Mode::kRecommend : Mode::kEval;
+  reader_options.batch_size = options.batch_size;
+  reader_options.neg_per_pos = options.neg_per_pos;
+  reader_options.max_seq_len = models::HistoryLength(options.model);
+  reader_options.epoch = epoch;
+  reader_options.seed = options.model.seed;
+  reader_options.part = options.rank;
+  reader_options.num_parts = options.num_workers;
+  return reader_options;
+}
+
 Worker::Worker(zmq::context_t* context, WorkerOptions options, DenseSync* sync)
     : context_(context), options_(std::move(options)), sync_(sync), control_(context, ControlOptionsOf(options_)) {}
 
@@ -96,11 +118,7 @@ Status Worker::Train() {
   }
 
   if (interactions()) {
-    data::InteractionDataOptions data_options = options_.interactions;
-    data_options.files = options_.train_files;
-    data_options.max_bad_lines = options_.max_bad_lines;
-    data_options.seed = options_.model.seed;
-    ASSIGN_OR_RETURN(interaction_data_, data::InteractionData::Load(data_options));
+    ASSIGN_OR_RETURN(interaction_data_, data::InteractionData::Load(InteractionDataOptionsFor(options_)));
   }
 
   RETURN_IF_ERROR(control_.AwaitStart(kStartWaitMs));
@@ -158,17 +176,8 @@ Status Worker::Checkpoint(int epoch, int64_t /*global_step*/, const data::Reader
 
 StatusOr<std::unique_ptr<data::Reader>> Worker::MakeReader(int epoch, bool eval) const {
   if (interactions()) {
-    data::InteractionReaderOptions reader_options;
-    using Mode = data::InteractionReaderOptions::Mode;
-    reader_options.mode = eval ? Mode::kEval : Mode::kTrain;
-    reader_options.batch_size = options_.batch_size;
-    reader_options.neg_per_pos = options_.neg_per_pos;
-    reader_options.max_seq_len = models::HistoryLength(options_.model);
-    reader_options.epoch = epoch;
-    reader_options.seed = options_.model.seed;
-    reader_options.part = options_.rank;
-    reader_options.num_parts = options_.num_workers;
-    return std::unique_ptr<data::Reader>(std::make_unique<data::InteractionReader>(interaction_data_, reader_options));
+    return std::unique_ptr<data::Reader>(std::make_unique<data::InteractionReader>(
+        interaction_data_, InteractionReaderOptionsFor(options_, epoch, eval)));
   }
   data::TextReaderOptions reader_options;
   reader_options.format = options_.data_format;

@@ -124,7 +124,21 @@ struct WorkerOptions {
   bool evaluate_only = false;
   int64_t resumed_epoch = 0;
   int64_t resumed_step = 0;
+  // `ember predict` on interaction data (with evaluate_only): the
+  // evaluation pass scores every item each user of this part never
+  // interacted with (data::InteractionReaderOptions::Mode::kRecommend)
+  // instead of the leave-one-out groups. Default: false
+  bool recommend = false;
 };
+
+// The interaction data a worker with data_format "interactions" loads: its
+// train_files with the interactions options, max_bad_lines and the model's
+// seed.
+data::InteractionDataOptions InteractionDataOptionsFor(const WorkerOptions& options);
+// Its reader of epoch `epoch`'s training pass (eval: the evaluation pass,
+// kRecommend with options.recommend) over part options.rank of
+// options.num_workers.
+data::InteractionReaderOptions InteractionReaderOptionsFor(const WorkerOptions& options, int epoch, bool eval);
 
 // One worker of a job: registers with the scheduler, trains every epoch
 // through a StepPipeline, evaluates, takes the checkpoints the scheduler

@@ -164,7 +164,7 @@ TEST(InteractionReaderTest, PartsSplitUsersAndSeekContinuesExactly) {
   TempDir dir;
   StatusOr<std::shared_ptr<const InteractionData>> data = Load(dir.Write("r.dat", GeneratedRatings(50, 40, 6)));
   ASSERT_TRUE(data.ok()) << data.status();
-  for (Mode mode : {Mode::kTrain, Mode::kEval}) {
+  for (Mode mode : {Mode::kTrain, Mode::kEval, Mode::kRecommend}) {
     std::set<Key> seen_users;
     int64_t total = 0;
     for (int part = 0; part < 3; ++part) {
@@ -196,8 +196,8 @@ TEST(InteractionReaderTest, PartsSplitUsersAndSeekContinuesExactly) {
       EXPECT_EQ(reader.Seek(bad).code(), StatusCode::kInvalidArgument);
     }
     EXPECT_EQ(seen_users.size(), 50u);
-    // Eval: each of the 40 items appears; a user has 40 - 6 unrated ones.
-    EXPECT_EQ(total, mode == Mode::kTrain ? 50 * 5 * 5 : 50 * (1 + 34));
+    // Eval: the test item and the 40 - 6 unrated ones; recommend: these 34.
+    EXPECT_EQ(total, mode == Mode::kTrain ? 50 * 5 * 5 : mode == Mode::kEval ? 50 * (1 + 34) : 50 * 34);
   }
 }
 
@@ -235,6 +235,53 @@ TEST(InteractionReaderTest, EvalGroupsAreTheTestItemThenDistinctUnratedNegatives
   data = Load(dir.Write("r2.dat", GeneratedRatings(30, 30, 5)), data_options);
   ASSERT_TRUE(data.ok());
   EXPECT_EQ((*data)->users()[0].eval_negatives.size(), 25u);
+}
+
+// `ember predict`: per user every item never interacted with, in item
+// order, with the whole history (the held-out item last).
+TEST(InteractionReaderTest, RecommendRowsAreEveryUnratedItemWithTheWholeHistory) {
+  TempDir dir;
+  StatusOr<std::shared_ptr<const InteractionData>> data = Load(dir.Write("r.dat", GeneratedRatings(10, 12, 4)));
+  ASSERT_TRUE(data.ok()) << data.status();
+  EXPECT_EQ((*data)->users()[3].token, "u3");
+  EXPECT_EQ((*data)->item_tokens()[0], "i0");
+  InteractionReaderOptions options;
+  options.mode = Mode::kRecommend;
+  options.batch_size = 7;
+  options.max_seq_len = 3;
+  InteractionReader reader(*data, options);
+  ASSERT_TRUE(reader.Open().ok());
+  EXPECT_EQ(reader.fraction_done(), 0);
+  std::vector<Sample> pass;
+  std::vector<std::vector<Key>> histories;
+  Batch batch;
+  while (true) {
+    StatusOr<bool> more = reader.Next(&batch);
+    ASSERT_TRUE(more.ok()) << more.status();
+    if (!*more) break;
+    for (int64_t b = 0; b < batch.size; ++b) {
+      pass.push_back({batch.fields[0].keys[b], batch.fields[1].keys[b], batch.labels[b]});
+      const SparseField& history = batch.fields[2];
+      histories.emplace_back(history.keys.begin() + history.offsets[b], history.keys.begin() + history.offsets[b + 1]);
+    }
+  }
+  EXPECT_EQ(reader.fraction_done(), 1);
+  ASSERT_EQ(pass.size(), 10u * (12 - 4));
+  for (int u = 0; u < 10; ++u) {
+    // User u had (u + 3j) % 12 for j < 4, at times 1000 - j: oldest j = 3.
+    const std::vector<Key> history = {ItemKey(Token("i", (u + 6) % 12)), ItemKey(Token("i", (u + 3) % 12)),
+                                      ItemKey(Token("i", u % 12))};
+    std::set<Key> items;
+    for (int j = 0; j < 8; ++j) {
+      const Sample& s = pass[u * 8 + j];
+      EXPECT_EQ(s.user, UserKey(Token("u", u)));
+      EXPECT_EQ(s.label, 0.f);
+      for (int r = 0; r < 4; ++r) EXPECT_NE(s.item, ItemKey(Token("i", (u + 3 * r) % 12)));
+      items.insert(s.item);
+      EXPECT_EQ(histories[u * 8 + j], history) << "the latest 3 of the user's items, the held-out one included";
+    }
+    EXPECT_EQ(items.size(), 8u);
+  }
 }
 
 TEST(InteractionReaderTest, EvalNegativesFileGivesTheGroups) {

@@ -7,7 +7,10 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "common/checksum.h"
 #include "common/files.h"
@@ -137,12 +140,67 @@ TEST_F(PredictTest, EvalOfARankingModelGivesItsHitRateAndNdcg) {
                                       "/interactions.txt --batch_size=250");
   ASSERT_EQ(eval.exit_code, 0) << eval.output;
   EXPECT_EQ(LastLineStartingWith(eval.output, "{"), trained) << eval.output;
-  // Its top-K prediction is not built: said so, not a file of garbage.
-  const CommandResult predict = RunEmber("predict --checkpoint=" + LastCheckpoint() + " --files=" + dir_ +
-                                         "/interactions.txt --out=" + dir_ + "/top.txt");
-  EXPECT_EQ(predict.exit_code, 2) << predict.output;
-  EXPECT_NE(predict.output.find("top-K prediction is not built yet"), std::string::npos) << predict.output;
-  EXPECT_FALSE(std::filesystem::exists(dir_ + "/top.txt"));
+}
+
+// gen-data's sequences: the next item's cluster is the successor of the
+// latest item's cluster with probability 0.8 (data/synthetic_sequences.h).
+// A trained DIN's top items per user must be items the user never had,
+// ranked by score, and follow that rule far above chance (1 in 20).
+TEST_F(PredictTest, TopItemsPerUserOfARankingModelFollowTheTrueNextItem) {
+  ASSERT_EQ(RunEmber("gen-data --kind=sequences --out_dir=" + dir_ + " --num_users=300 --num_items=200").exit_code, 0);
+  const std::string data = dir_ + "/interactions.txt";
+  const CommandResult train = RunEmber(
+      "train --model=din --data_format=interactions --embedding_dim=16 --hidden=32 --epochs=5 --eval_negatives=20 "
+      "--max_seq_len=5 --batch_size=250 --dense_learning_rate=0.005 --deep_learning_rate=0.1 --deterministic "
+      "--train_files=" +
+      data + " --checkpoint_dir=" + dir_ + "/ckpt");
+  ASSERT_EQ(train.exit_code, 0) << train.output;
+  const std::string out = dir_ + "/top.tsv";
+  const CommandResult predict = RunEmber("predict --checkpoint=" + LastCheckpoint() + " --files=" + data +
+                                         " --out=" + out + " --top_k=3 --num_workers=2 --num_servers=2");
+  ASSERT_EQ(predict.exit_code, 0) << predict.output;
+  EXPECT_NE(predict.output.find("the top 3 items of 300 users"), std::string::npos) << predict.output;
+  EXPECT_FALSE(std::filesystem::exists(out + ".scores.tmp"));
+  // Each user's items and latest item, from the file (`user item` lines in
+  // time order).
+  std::map<std::string, std::set<std::string>> had;
+  std::map<std::string, int> latest;
+  std::vector<std::string> users_in_order;
+  {
+    std::istringstream in(FileText(data));
+    for (std::string user, item; in >> user >> item;) {
+      if (!had.count(user)) users_in_order.push_back(user);
+      had[user].insert(item);
+      latest[user] = std::stoi(item);
+    }
+  }
+  std::istringstream in(FileText(out));
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  EXPECT_EQ(line, "user\trank\titem\tscore");
+  int rows = 0, successor_first = 0;
+  float previous = 0;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string user, item;
+    int rank = 0;
+    float score = 0;
+    ASSERT_TRUE(fields >> user >> rank >> item >> score) << line;
+    ASSERT_LT(rows / 3, static_cast<int>(users_in_order.size())) << line;
+    EXPECT_EQ(user, users_in_order[rows / 3]) << "users in the file's order";
+    EXPECT_EQ(rank, rows % 3 + 1) << line;
+    EXPECT_EQ(had[user].count(item), 0u) << user << " already had " << item;
+    if (rank > 1) {
+      EXPECT_LE(score, previous) << line;
+    }
+    previous = score;
+    // 200 items in 20 clusters of 10: item id = cluster * 10 + rank + 1.
+    if (rank == 1) successor_first += (std::stoi(item) - 1) / 10 == ((latest[user] - 1) / 10 + 1) % 20;
+    ++rows;
+  }
+  EXPECT_EQ(rows, 3 * 300);
+  // Measured: 101 of 300 (chance: 15).
+  EXPECT_GT(successor_first, 60) << "top-1 items in the successor cluster of the latest item";
 }
 
 TEST_F(PredictTest, AWrongOrDamagedCheckpointIsRefusedNamingTheFileOrTheDifference) {
