@@ -241,6 +241,9 @@ DEFINE_string(checkpoint, "",
 DEFINE_int32(top_k, 10,
              "predict, interaction models: the items written per user (the best-scored of those the user never "
              "interacted with).");
+DEFINE_int32(id_column, 0,
+             "predict, --data_format=schema: the 1-based column whose text is written before each record's "
+             "score (TSV `id score`, a header line first). 0: none, one score per line.");
 DEFINE_string(files, "",
               "predict: the files to score, comma-separated paths or globs, in the training data's format "
               "(a label column is read past). Required.");

@@ -90,5 +90,6 @@ DECLARE_string(out);
 DECLARE_string(checkpoint);
 DECLARE_string(files);
 DECLARE_int32(top_k);
+DECLARE_int32(id_column);
 DECLARE_string(scores);
 DECLARE_string(metrics);

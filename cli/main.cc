@@ -26,7 +26,7 @@
 #include "data/synthetic.h"
 #include "data/text_reader.h"
 #include "job/local_job.h"
-#include "job/recommendations.h"
+#include "job/predictions.h"
 #include "net/curve.h"
 #include "report/page.h"
 #include "scheduler/reporter.h"
@@ -177,9 +177,22 @@ int RunCheckpointJob(const VerbInfo& verb, const char* files_flag, const std::st
     std::fprintf(stderr, "ember %s: %s\n", verb.name, options.status().ToString().c_str());
     return options.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
   }
+  if (&verb == &kPredictFlags && FLAGS_id_column > 0) {
+    if (options->worker.data_format != "schema") {
+      std::fprintf(stderr, "ember predict: --id_column needs --data_format=schema; the checkpoint's is %s\n",
+                   options->worker.data_format.c_str());
+      return 2;
+    }
+    if (FLAGS_id_column > static_cast<int>(options->worker.schema.columns.size())) {
+      std::fprintf(stderr, "ember predict: --id_column=%d but the schema has %zu columns\n", FLAGS_id_column,
+                   options->worker.schema.columns.size());
+      return 2;
+    }
+    options->eval_scores_out = out + ".scores.tmp";  // RunPredict puts the ids beside them
+  }
   if (&verb == &kPredictFlags && options->worker.data_format == "interactions") {
     // Every unrated item of every user scored, its scores to a file beside
-    // `out`; RunPredict ranks them per user (job/recommendations.h).
+    // `out`; RunPredict ranks them per user (job/predictions.h).
     options->eval_scores_out = out + ".scores.tmp";
     options->worker.recommend = true;
     options->ranking_k = 0;
@@ -196,6 +209,10 @@ int RunPredict() {
     std::fprintf(stderr, "ember predict: --out=FILE (the scores to write) is required\n");
     return 2;
   }
+  if (FLAGS_id_column < 0) {
+    std::fprintf(stderr, "ember predict: --id_column must be >= 0 (1-based; 0: none); got %d\n", FLAGS_id_column);
+    return 2;
+  }
   if (FLAGS_top_k < 1) {
     std::fprintf(stderr, "ember predict: --top_k must be >= 1; got %d\n", FLAGS_top_k);
     return 2;
@@ -205,6 +222,15 @@ int RunPredict() {
   const int code = RunCheckpointJob(kPredictFlags, "files", FLAGS_files, FLAGS_out, FLAGS_out, &result, &options);
   // Under mpirun the scheduler (rank 0) wrote the scores and goes on.
   if (code != 0 || result.evals.empty()) return code;
+  if (FLAGS_id_column > 0) {
+    const Status written = job::WriteScoresWithIds(options, options.eval_scores_out, FLAGS_id_column - 1, FLAGS_out);
+    std::error_code ignored;
+    std::filesystem::remove(options.eval_scores_out, ignored);
+    if (!written.ok()) {
+      std::fprintf(stderr, "ember predict: %s\n", written.ToString().c_str());
+      return 1;
+    }
+  }
   if (options.worker.data_format != "interactions") {
     std::printf("wrote %s: %lld scores of checkpoint %s (step %lld)\n", FLAGS_out.c_str(),
                 static_cast<long long>(result.evals.back().examples), FLAGS_checkpoint.c_str(),

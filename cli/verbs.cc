@@ -164,7 +164,7 @@ const VerbInfo kPredictFlags = {
     "models (ncf, din, bst, youtube_retrieval), whose --files are interaction files, writes each user's "
     "--top_k best items among those the user never interacted with, as TSV lines `user rank item score` "
     "(servers and workers as `train` runs them, locally or under mpirun; the checkpoint is only read).",
-    CheckpointJobFlags({"files", "out", "top_k"})};
+    CheckpointJobFlags({"files", "out", "top_k", "id_column"})};
 const VerbInfo kReportFlags = {
     "report",
     "ember report --metrics=FILE[,FILE...] --out=report.html: writes one self-contained HTML page (no network "

@@ -6,6 +6,7 @@ void Batch::Clear() {
   size = 0;
   labels.clear();
   weights.clear();
+  ids.clear();
   dense.clear();
   for (SparseField& field : fields) {
     field.keys.clear();

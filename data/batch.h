@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "common/hash.h"
@@ -41,8 +42,11 @@ struct Batch {
   std::vector<float> weights;
   std::vector<float> dense;         // size * num_dense, row-major
   std::vector<SparseField> fields;  // one per categorical field
+  // Per-sample text of the id column: size, or empty (only a SchemaReader
+  // with an id_column fills it).
+  std::vector<std::string> ids;
 
-  // Empties the batch (size 0, no labels, no weights) but keeps num_dense,
+  // Empties the batch (size 0, no labels, no weights, no ids) but keeps num_dense,
   // the number of fields and all capacity; every field's offsets become {0}.
   void Clear();
 

@@ -23,7 +23,7 @@ internal::LineReaderOptions LineOptions(const SchemaReaderOptions& options) {
 struct SchemaReader::State {
   explicit State(const SchemaReaderOptions& options)
       : lines("SchemaReader", LineOptions(options),
-              std::make_unique<internal::SchemaLineParser>(options.schema, options.delimiter)) {}
+              std::make_unique<internal::SchemaLineParser>(options.schema, options.delimiter, options.id_column)) {}
   internal::LineReader lines;
 };
 

@@ -61,6 +61,9 @@ struct SchemaReaderOptions {
   int64_t max_bad_lines = 1000;
   int part = 0;  // 0 <= part < num_parts. Default: 0 of 1
   int num_parts = 1;
+  // >= 0: the text of this column (0-based, any type) of every record goes
+  // to Batch::ids (`ember predict --id_column`). Default: -1, none
+  int id_column = -1;
 };
 
 class SchemaReader : public Reader {

@@ -18,7 +18,11 @@ StatusOr<std::unique_ptr<Reader>> MakeTextReader(TextReaderOptions options) {
     schema_options.max_bad_lines = options.max_bad_lines;
     schema_options.part = options.part;
     schema_options.num_parts = options.num_parts;
+    schema_options.id_column = options.id_column;
     return std::unique_ptr<Reader>(std::make_unique<SchemaReader>(std::move(schema_options)));
+  }
+  if (options.format == "criteo" && options.id_column >= 0) {
+    return Status::InvalidArgument("an id column needs --data_format=schema (Criteo's columns are all features)");
   }
   if (options.format == "criteo") {
     CriteoReaderOptions criteo_options;

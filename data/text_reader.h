@@ -37,6 +37,7 @@ struct TextReaderOptions {
   int64_t max_bad_lines = 1000;  // Default: 1000
   int part = 0;                  // 0 <= part < num_parts. Default: 0 of 1
   int num_parts = 1;
+  int id_column = -1;  // format "schema" only: SchemaReaderOptions::id_column. Default: -1, none
 };
 
 // The unopened reader of `options.format`; InvalidArgument naming the format

@@ -25,9 +25,10 @@ bool ParseNumber(std::string_view field, float* value) {
 
 }  // namespace
 
-SchemaLineParser::SchemaLineParser(const Schema& schema, char delimiter)
+SchemaLineParser::SchemaLineParser(const Schema& schema, char delimiter, int id_column)
     : columns_(schema.columns),
       delimiter_(delimiter),
+      id_column_(id_column),
       num_dense_(schema.num_dense()),
       num_categorical_(schema.num_categorical()),
       has_weight_(schema.has_weight()),
@@ -78,6 +79,7 @@ bool SchemaLineParser::AppendLine(std::string_view line, Batch* batch, std::stri
   float label = 0, weight = 1;
   int dense_index = 0, field_index = 0;
   keys_.clear();
+  std::string_view id;
   for (size_t i = 0; i < num_columns; ++i) {
     const bool last = i + 1 == num_columns;
     const char* next = static_cast<const char*>(std::memchr(p, delimiter_, static_cast<size_t>(end - p)));
@@ -94,6 +96,7 @@ bool SchemaLineParser::AppendLine(std::string_view line, Batch* batch, std::stri
     const char* field_end = next != nullptr ? next : end;
     const std::string_view field(p, static_cast<size_t>(field_end - p));
     p = field_end + 1;
+    if (static_cast<int>(i) == id_column_) id = field;
     const SchemaColumn& column = columns_[i];
     switch (column.type) {
       case ColumnType::kLabel:
@@ -155,6 +158,7 @@ bool SchemaLineParser::AppendLine(std::string_view line, Batch* batch, std::stri
   }
   ++batch->size;
   batch->labels.push_back(label);
+  if (id_column_ >= 0) batch->ids.emplace_back(id);
   if (has_weight_) batch->weights.push_back(weight);
   batch->dense.insert(batch->dense.end(), dense_.begin(), dense_.end());
   size_t key_begin = 0;

@@ -29,7 +29,8 @@ namespace ember::data::internal {
 // a malformed line leaves the batch untouched.
 class SchemaLineParser : public LineParser {
  public:
-  SchemaLineParser(const Schema& schema, char delimiter);
+  // id_column >= 0: that column's text goes to Batch::ids.
+  SchemaLineParser(const Schema& schema, char delimiter, int id_column = -1);
 
   void ShapeBatch(int capacity, Batch* batch) override;
   bool AppendLine(std::string_view line, Batch* batch, std::string* reason) override;
@@ -41,6 +42,7 @@ class SchemaLineParser : public LineParser {
  private:
   const std::vector<SchemaColumn> columns_;
   const char delimiter_;
+  const int id_column_;
   const int num_dense_;
   const int num_categorical_;
   const bool has_weight_;

@@ -117,6 +117,52 @@ TEST_F(PredictTest, ScoresAreTheTrainingsLastEvaluationBitForBitWithAnyServerCou
   EXPECT_EQ(Snapshot(checkpoint), before) << "predict changed the checkpoint";
 }
 
+// A CSV with an id column (skipped by the model): predict --id_column writes
+// each record's id beside its score, in input order, past a malformed line.
+TEST_F(PredictTest, AnIdColumnIsCarriedBesideEachScore) {
+  ASSERT_EQ(RunEmber("gen-data --out_dir=" + dir_ + " --train_rows=4000 --test_rows=500 --seed=8").exit_code, 0);
+  // row-<n>,<the Criteo fields, comma-separated>; one malformed line.
+  auto to_csv = [&](const std::string& tsv, const std::string& csv, bool with_garbage) {
+    std::istringstream in(FileText(tsv));
+    std::string text, line;
+    for (int n = 0; std::getline(in, line); ++n) {
+      for (char& c : line) c = c == '\t' ? ',' : c;
+      text += "row-" + std::to_string(n) + "," + line + "\n";
+      if (with_garbage && n == 100) text += "not,a,record\n";
+    }
+    ASSERT_TRUE(WriteFileAtomically(csv, text).ok());
+  };
+  to_csv(dir_ + "/train.tsv", dir_ + "/train.csv", false);
+  to_csv(dir_ + "/test.tsv", dir_ + "/test.csv", true);
+  const CommandResult train = RunEmber(
+      "train --model=lr --data_format=schema --schema=skip,label,logdense*13,cat*26 --batch_size=128 "
+      "--deterministic --train_files=" +
+      dir_ + "/train.csv --eval_files=" + dir_ + "/test.csv --checkpoint_dir=" + dir_ +
+      "/ckpt --eval_scores_out=" + dir_ + "/train_scores.txt");
+  ASSERT_EQ(train.exit_code, 0) << train.output;
+  const std::string out = dir_ + "/scores.tsv";
+  const CommandResult predict = RunEmber("predict --checkpoint=" + LastCheckpoint() + " --files=" + dir_ +
+                                         "/test.csv --out=" + out + " --id_column=1 --batch_size=128");
+  ASSERT_EQ(predict.exit_code, 0) << predict.output;
+  std::istringstream trained(FileText(dir_ + "/train_scores.txt"));
+  std::istringstream written(FileText(out));
+  std::string line, score;
+  ASSERT_TRUE(std::getline(written, line));
+  EXPECT_EQ(line, "id\tscore");
+  int n = 0;
+  for (; std::getline(written, line); ++n) {
+    ASSERT_TRUE(std::getline(trained, score)) << "more lines than the training scored: " << line;
+    EXPECT_EQ(line, "row-" + std::to_string(n) + "\t" + score);
+  }
+  EXPECT_EQ(n, 500);
+  EXPECT_FALSE(std::filesystem::exists(out + ".scores.tmp"));
+  // Not on a Criteo-format checkpoint; not past the schema's columns.
+  EXPECT_EQ(RunEmber("predict --checkpoint=" + LastCheckpoint() + " --files=" + dir_ + "/test.csv --out=" + out +
+                     " --id_column=42")
+                .exit_code,
+            2);
+}
+
 TEST_F(PredictTest, EvalPrintsTheTrainingsEvalLine) {
   const std::string checkpoint = TrainCtr();
   const std::string trained = LastLineStartingWith(FileText(dir_ + "/metrics.jsonl"), "{\"event\": \"eval\"");

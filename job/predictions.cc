@@ -1,4 +1,4 @@
-#include "job/recommendations.h"
+#include "job/predictions.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -10,6 +10,7 @@
 
 #include "common/files.h"
 #include "data/interactions.h"
+#include "data/text_reader.h"
 #include "worker/worker.h"
 
 namespace ember::job {
@@ -23,7 +24,7 @@ class ScoreStream {
   StatusOr<float> Next() {
     std::string line;
     if (!std::getline(in_, line)) {
-      return Status::DataLoss(path_, " ends after ", line_, " scores; the job's passes have more rows");
+      return Status::DataLoss(path_, " ends after ", line_, " scores; the job's data has more rows");
     }
     ++line_;
     char* end = nullptr;
@@ -36,7 +37,7 @@ class ScoreStream {
   Status CheckAtEnd() {
     std::string line;
     if (std::getline(in_, line)) {
-      return Status::DataLoss(path_, " holds more than the ", line_, " scores of the job's passes");
+      return Status::DataLoss(path_, " holds more than the ", line_, " scores of the job's data");
     }
     return Status::OK();
   }
@@ -108,6 +109,37 @@ StatusOr<int64_t> WriteTopItems(const JobOptions& options, int num_workers, cons
   for (const std::string& lines : lines_of_user) text += lines;
   RETURN_IF_ERROR(WriteFileAtomically(out_path, text));
   return users_written;
+}
+
+Status WriteScoresWithIds(const JobOptions& options, const std::string& scores_path, int id_column,
+                          const std::string& out_path) {
+  data::TextReaderOptions reader_options;
+  reader_options.format = options.worker.data_format;
+  reader_options.files = options.worker.eval_files;
+  reader_options.schema = options.worker.schema;
+  reader_options.delimiter = options.worker.schema_delimiter;
+  reader_options.header = options.worker.schema_header;
+  reader_options.batch_size = options.worker.batch_size;
+  reader_options.max_bad_lines = options.worker.max_bad_lines;
+  reader_options.id_column = id_column;
+  ASSIGN_OR_RETURN(std::unique_ptr<data::Reader> reader, data::MakeTextReader(std::move(reader_options)));
+  RETURN_IF_ERROR(reader->Open());
+  ScoreStream scores(scores_path);
+  if (!scores.opened()) return Status::NotFound("cannot read the job's scores ", scores_path);
+  std::string text = "id\tscore\n";
+  data::Batch batch;
+  while (true) {
+    ASSIGN_OR_RETURN(const bool more, reader->Next(&batch));
+    if (!more) break;
+    for (int64_t b = 0; b < batch.size; ++b) {
+      ASSIGN_OR_RETURN(const float score, scores.Next());
+      char number[32];
+      std::snprintf(number, sizeof(number), "%.9g", score);
+      text += batch.ids[b] + "\t" + number + "\n";
+    }
+  }
+  RETURN_IF_ERROR(scores.CheckAtEnd());
+  return WriteFileAtomically(out_path, text);
 }
 
 }  // namespace ember::job
