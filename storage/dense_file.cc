@@ -13,7 +13,7 @@ namespace ember::storage {
 namespace {
 
 constexpr uint32_t kDenseMagic = internal::FourCc("EMDN");
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kDenseFileVersion = 1;
 
 }  // namespace
 
@@ -40,7 +40,7 @@ StatusOr<FileEntry> WriteDenseFile(const std::string& path, const std::vector<De
   RETURN_IF_ERROR(file.Create(path));
   char header[16];
   EncodeFixed32(header, kDenseMagic);
-  EncodeFixed32(header + 4, kFormatVersion);
+  EncodeFixed32(header + 4, kDenseFileVersion);
   EncodeFixed32(header + 8, static_cast<uint32_t>(arrays.size()));
   EncodeFixed32(header + 12, 0);
   RETURN_IF_ERROR(file.Append(header, sizeof(header)));
@@ -73,9 +73,9 @@ StatusOr<std::vector<DenseArray>> ReadDenseFile(const std::string& path) {
   };
   if (in.size() < 16) return truncated("the header");
   if (DecodeFixed32(in.data()) != kDenseMagic) return Status::DataLoss(path, " is not a dense file (bad magic)");
-  if (DecodeFixed32(in.data() + 4) != kFormatVersion) {
+  if (DecodeFixed32(in.data() + 4) != kDenseFileVersion) {
     return Status::DataLoss("dense file ", path, " has format version ", DecodeFixed32(in.data() + 4),
-                            "; this build reads version ", kFormatVersion);
+                            "; this build reads version ", kDenseFileVersion);
   }
   const uint32_t num_arrays = DecodeFixed32(in.data() + 8);
   in.remove_prefix(16);

@@ -12,7 +12,7 @@ namespace {
 
 constexpr uint32_t kWorkerMagic = internal::FourCc("EMWK");
 constexpr uint32_t kServerMagic = internal::FourCc("EMSV");
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kStateFileVersion = 1;
 constexpr size_t kWorkerStateBytes = 96;
 constexpr size_t kServerStateBytes = 24;
 
@@ -23,7 +23,7 @@ std::string WorkerStateFileName(int rank) { return "worker-" + std::to_string(ra
 StatusOr<FileEntry> WriteWorkerState(const std::string& path, const WorkerState& state) {
   char out[kWorkerStateBytes];
   EncodeFixed32(out, kWorkerMagic);
-  EncodeFixed32(out + 4, kFormatVersion);
+  EncodeFixed32(out + 4, kStateFileVersion);
   EncodeFixed32(out + 8, static_cast<uint32_t>(state.rank));
   EncodeFixed32(out + 12, static_cast<uint32_t>(state.epoch));
   EncodeFixed64(out + 16, static_cast<uint64_t>(state.global_step));
@@ -47,7 +47,7 @@ StatusOr<WorkerState> ReadWorkerState(const std::string& path) {
   }
   const char* in = contents.data();
   if (DecodeFixed32(in) != kWorkerMagic) return Status::DataLoss(path, " is not a worker state file (bad magic)");
-  if (DecodeFixed32(in + 4) != kFormatVersion) {
+  if (DecodeFixed32(in + 4) != kStateFileVersion) {
     return Status::DataLoss("worker state ", path, " has format version ", DecodeFixed32(in + 4));
   }
   const uint32_t epoch_done = DecodeFixed32(in + 80);
@@ -71,7 +71,7 @@ StatusOr<WorkerState> ReadWorkerState(const std::string& path) {
 StatusOr<FileEntry> WriteServerState(const std::string& path, const ServerState& state) {
   char out[kServerStateBytes];
   EncodeFixed32(out, kServerMagic);
-  EncodeFixed32(out + 4, kFormatVersion);
+  EncodeFixed32(out + 4, kStateFileVersion);
   EncodeFixed32(out + 8, static_cast<uint32_t>(state.rank));
   EncodeFixed32(out + 12, state.push_clock);
   EncodeFixed64(out + 16, state.applied_steps);
@@ -85,7 +85,7 @@ StatusOr<ServerState> ReadServerState(const std::string& path) {
   }
   const char* in = contents.data();
   if (DecodeFixed32(in) != kServerMagic) return Status::DataLoss(path, " is not a server state file (bad magic)");
-  if (DecodeFixed32(in + 4) != kFormatVersion) {
+  if (DecodeFixed32(in + 4) != kStateFileVersion) {
     return Status::DataLoss("server state ", path, " has format version ", DecodeFixed32(in + 4));
   }
   ServerState state;
