@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "cli/flag_definitions.h"
+#include "cli/verbs.h"
 #include "common/files.h"
 #if EMBER_WITH_MPI
 #include "job/mpi_job.h"
@@ -337,12 +338,7 @@ Status AdoptCheckpointFlags(const std::string& checkpoint) {
   if (auto delimiter = config.find("schema_delimiter"); delimiter != config.end() && delimiter->second == "space") {
     delimiter->second = " ";
   }
-  constexpr const char* kModelFlags[] = {"model",         "embedding_dim", "hidden",      "wide_crosses",
-                                         "cross_layers",  "bottom_hidden", "ncf_variant", "ncf_mlp_embedding_dim",
-                                         "data_format",   "neg_per_pos",   "schema",      "schema_delimiter",
-                                         "schema_header", "seed",          "max_seq_len", "attention_heads",
-                                         "deep_optimizer"};
-  for (const char* flag : kModelFlags) {
+  for (const char* flag : kCheckpointConfigFlags) {
     auto saved = config.find(flag);
     gflags::CommandLineFlagInfo info;
     if (saved == config.end() || !gflags::GetCommandLineFlagInfo(flag, &info) || !info.is_default) continue;

@@ -4,6 +4,7 @@
 #include <glog/logging.h>
 
 #include <cstdio>
+#include <initializer_list>
 #include <optional>
 #include <string_view>
 
@@ -12,75 +13,77 @@
 
 namespace ember::cli {
 
+namespace {
+
+std::vector<const char*> Concat(std::initializer_list<std::vector<const char*>> groups) {
+  std::vector<const char*> all;
+  for (const std::vector<const char*>& group : groups) all.insert(all.end(), group.begin(), group.end());
+  return all;
+}
+
+// The flags of a job, in groups that the verbs running one share.
+// The data's, besides the files (the MANIFEST records data_format, schema*
+// and neg_per_pos: kCheckpointConfigFlags).
+const std::vector<const char*> kDataFlags = {"max_bad_lines",       "interaction_separator", "eval_negatives",
+                                             "eval_negatives_file", "holdout_validation",    "ranking_k",
+                                             "gauc_field"};
+// The job's shape, compute and the servers' storage.
+const std::vector<const char*> kJobShapeFlags = {"batch_size",
+                                                 "num_servers",
+                                                 "num_workers",
+                                                 "compute_threads",
+                                                 "server_threads",
+                                                 "server_memory_bytes",
+                                                 "server_storage_dir",
+                                                 "rocksdb_block_cache_bytes",
+                                                 "rocksdb_write_buffer_bytes",
+                                                 "device"};
+// Under mpirun.
+const std::vector<const char*> kMpiFlags = {"bind_interface",        "port_range",       "job_token_file", "curve",
+                                            "heartbeat_interval_ms", "heartbeat_timeout"};
+
+}  // namespace
+
+const std::vector<const char*> kCheckpointConfigFlags = {
+    "model",        "embedding_dim",   "hidden",           "wide_crosses",
+    "cross_layers", "bottom_hidden",   "ncf_variant",      "ncf_mlp_embedding_dim",
+    "max_seq_len",  "attention_heads", "deep_optimizer",   "seed",
+    "data_format",  "schema",          "schema_delimiter", "schema_header",
+    "neg_per_pos"};
+
 const VerbInfo kTrainFlags = {
     "train",
     "Trains --model on --train_files and evaluates on --eval_files after every epoch. Runs the scheduler, "
     "--num_servers servers and --num_workers workers as threads of this process (local mode). Under mpirun, "
     "rank 0 is the scheduler, ranks 1..--num_servers the servers and the rest the workers.",
-    {"train_files",
-     "eval_files",
-     "model",
-     "batch_size",
-     "epochs",
-     "num_servers",
-     "num_workers",
-     "seed",
-     "metrics_out",
-     "eval_scores_out",
-     "max_bad_lines",
-     "embedding_dim",
-     "hidden",
-     "wide_crosses",
-     "dense_optimizer",
-     "dense_learning_rate",
-     "deep_optimizer",
-     "deep_learning_rate",
-     "ftrl_alpha",
-     "ftrl_beta",
-     "ftrl_l1",
-     "ftrl_l2",
-     "compute_threads",
-     "sync",
-     "deterministic",
-     "progress_every_steps",
-     "bind_interface",
-     "port_range",
-     "job_token_file",
-     "curve",
-     "dense_sync",
-     "heartbeat_interval_ms",
-     "heartbeat_timeout",
-     "cross_layers",
-     "bottom_hidden",
-     "checkpoint_dir",
-     "checkpoint_every_steps",
-     "keep_checkpoints",
-     "max_steps",
-     "resume",
-     "server_threads",
-     "server_memory_bytes",
-     "server_storage_dir",
-     "rocksdb_block_cache_bytes",
-     "rocksdb_write_buffer_bytes",
-     "min_count",
-     "ttl_steps",
-     "data_format",
-     "schema",
-     "schema_delimiter",
-     "schema_header",
-     "interaction_separator",
-     "neg_per_pos",
-     "eval_negatives",
-     "eval_negatives_file",
-     "holdout_validation",
-     "ranking_k",
-     "gauc_field",
-     "ncf_variant",
-     "ncf_mlp_embedding_dim",
-     "max_seq_len",
-     "attention_heads",
-     "embedding_init_scale",
-     "device"}};
+    Concat({{"train_files",
+             "eval_files",
+             "epochs",
+             "metrics_out",
+             "eval_scores_out",
+             "embedding_init_scale",
+             "dense_optimizer",
+             "dense_learning_rate",
+             "deep_learning_rate",
+             "ftrl_alpha",
+             "ftrl_beta",
+             "ftrl_l1",
+             "ftrl_l2",
+             "sync",
+             "deterministic",
+             "progress_every_steps",
+             "dense_sync",
+             "checkpoint_dir",
+             "checkpoint_every_steps",
+             "keep_checkpoints",
+             "max_steps",
+             "resume",
+             "min_count",
+             "ttl_steps"},
+            kCheckpointConfigFlags,
+            kDataFlags,
+            kJobShapeFlags,
+            kMpiFlags})};
 const VerbInfo kInspectFlags = {
     "inspect",
     "ember inspect PATH: verifies the checkpoint at PATH (every file's size and checksum) and prints what it "
@@ -95,68 +98,13 @@ const VerbInfo kExportFlags = {
     "them.",
     {"out"},
     "PATH"};
-namespace {
-
-// The flags of a job that scores files with a checkpoint (eval
-// --checkpoint, predict), after the verb's own: the model's (each defaults
-// to the checkpoint's value), the data's, the job's shape and storage, and
-// mpirun's.
-std::vector<const char*> CheckpointJobFlags(std::vector<const char*> own) {
-  for (const char* flag : {"checkpoint",
-                           "model",
-                           "embedding_dim",
-                           "hidden",
-                           "wide_crosses",
-                           "cross_layers",
-                           "bottom_hidden",
-                           "ncf_variant",
-                           "ncf_mlp_embedding_dim",
-                           "max_seq_len",
-                           "attention_heads",
-                           "deep_optimizer",
-                           "seed",
-                           "data_format",
-                           "schema",
-                           "schema_delimiter",
-                           "schema_header",
-                           "interaction_separator",
-                           "neg_per_pos",
-                           "eval_negatives",
-                           "eval_negatives_file",
-                           "holdout_validation",
-                           "ranking_k",
-                           "gauc_field",
-                           "max_bad_lines",
-                           "batch_size",
-                           "num_servers",
-                           "num_workers",
-                           "compute_threads",
-                           "server_threads",
-                           "server_memory_bytes",
-                           "server_storage_dir",
-                           "rocksdb_block_cache_bytes",
-                           "rocksdb_write_buffer_bytes",
-                           "device",
-                           "bind_interface",
-                           "port_range",
-                           "job_token_file",
-                           "curve",
-                           "heartbeat_interval_ms",
-                           "heartbeat_timeout"}) {
-    own.push_back(flag);
-  }
-  return own;
-}
-
-}  // namespace
-
 const VerbInfo kEvalFlags = {
     "eval",
     "With --checkpoint=DIR: scores --eval_files with the checkpoint's model (servers and workers as `train` "
     "runs them, locally or under mpirun; the checkpoint is only read) and prints the metrics its training "
     "evaluation reports (AUC, logloss, GAUC, HR@K and NDCG@K) as one JSON line. With --scores=FILE instead: "
     "AUC and logloss of those probabilities against the labels of --eval_files.",
-    CheckpointJobFlags({"eval_files", "scores"})};
+    Concat({{"eval_files", "scores", "checkpoint"}, kCheckpointConfigFlags, kDataFlags, kJobShapeFlags, kMpiFlags})};
 const VerbInfo kPredictFlags = {
     "predict",
     "ember predict --checkpoint=DIR --files=... --out=FILE: scores every record of --files with the "
@@ -164,7 +112,11 @@ const VerbInfo kPredictFlags = {
     "models (ncf, din, bst, youtube_retrieval), whose --files are interaction files, writes each user's "
     "--top_k best items among those the user never interacted with, as TSV lines `user rank item score` "
     "(servers and workers as `train` runs them, locally or under mpirun; the checkpoint is only read).",
-    CheckpointJobFlags({"files", "out", "top_k", "id_column"})};
+    Concat({{"files", "out", "top_k", "id_column", "checkpoint"},
+            kCheckpointConfigFlags,
+            kDataFlags,
+            kJobShapeFlags,
+            kMpiFlags})};
 const VerbInfo kReportFlags = {
     "report",
     "ember report --metrics=FILE[,FILE...] --out=report.html: writes one self-contained HTML page (no network "

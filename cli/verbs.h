@@ -17,6 +17,11 @@ struct VerbInfo {
   const char* argument = nullptr;  // the one positional argument it takes ("PATH"), or none
 };
 
+// The model flags a checkpoint's MANIFEST records (job::ModelConfig):
+// `ember eval --checkpoint` and `ember predict` take each one not given
+// from the checkpoint.
+extern const std::vector<const char*> kCheckpointConfigFlags;
+
 extern const VerbInfo kTrainFlags;
 extern const VerbInfo kEvalFlags;     // ember eval --checkpoint=DIR | --scores=FILE, --eval_files=...
 extern const VerbInfo kPredictFlags;  // ember predict --checkpoint=DIR --files=... --out=FILE
