@@ -113,14 +113,10 @@ StatusOr<int64_t> WriteTopItems(const JobOptions& options, int num_workers, cons
 
 Status WriteScoresWithIds(const JobOptions& options, const std::string& scores_path, int id_column,
                           const std::string& out_path) {
-  data::TextReaderOptions reader_options;
-  reader_options.format = options.worker.data_format;
-  reader_options.files = options.worker.eval_files;
-  reader_options.schema = options.worker.schema;
-  reader_options.delimiter = options.worker.schema_delimiter;
-  reader_options.header = options.worker.schema_header;
-  reader_options.batch_size = options.worker.batch_size;
-  reader_options.max_bad_lines = options.worker.max_bad_lines;
+  worker::WorkerOptions whole = options.worker;  // one part: every record, in order
+  whole.rank = 0;
+  whole.num_workers = 1;
+  data::TextReaderOptions reader_options = worker::TextReaderOptionsFor(whole, /*eval=*/true);
   reader_options.id_column = id_column;
   ASSIGN_OR_RETURN(std::unique_ptr<data::Reader> reader, data::MakeTextReader(std::move(reader_options)));
   RETURN_IF_ERROR(reader->Open());

@@ -42,6 +42,20 @@ data::InteractionDataOptions InteractionDataOptionsFor(const WorkerOptions& opti
   return data_options;
 }
 
+data::TextReaderOptions TextReaderOptionsFor(const WorkerOptions& options, bool eval) {
+  data::TextReaderOptions reader_options;
+  reader_options.format = options.data_format;
+  reader_options.files = eval ? options.eval_files : options.train_files;
+  reader_options.schema = options.schema;
+  reader_options.delimiter = options.schema_delimiter;
+  reader_options.header = options.schema_header;
+  reader_options.batch_size = options.batch_size;
+  reader_options.max_bad_lines = options.max_bad_lines;
+  reader_options.part = options.rank;
+  reader_options.num_parts = options.num_workers;
+  return reader_options;
+}
+
 data::InteractionReaderOptions InteractionReaderOptionsFor(const WorkerOptions& options, int epoch, bool eval) {
   data::InteractionReaderOptions reader_options;
   using Mode = data::InteractionReaderOptions::Mode;
@@ -179,17 +193,7 @@ StatusOr<std::unique_ptr<data::Reader>> Worker::MakeReader(int epoch, bool eval)
     return std::unique_ptr<data::Reader>(std::make_unique<data::InteractionReader>(
         interaction_data_, InteractionReaderOptionsFor(options_, epoch, eval)));
   }
-  data::TextReaderOptions reader_options;
-  reader_options.format = options_.data_format;
-  reader_options.files = eval ? options_.eval_files : options_.train_files;
-  reader_options.schema = options_.schema;
-  reader_options.delimiter = options_.schema_delimiter;
-  reader_options.header = options_.schema_header;
-  reader_options.batch_size = options_.batch_size;
-  reader_options.max_bad_lines = options_.max_bad_lines;
-  reader_options.part = options_.rank;
-  reader_options.num_parts = options_.num_workers;
-  return data::MakeTextReader(std::move(reader_options));
+  return data::MakeTextReader(TextReaderOptionsFor(options_, eval));
 }
 
 StatusOr<storage::WorkerState> Worker::Resume() {

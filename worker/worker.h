@@ -43,6 +43,7 @@
 #include "data/interactions.h"
 #include "data/reader.h"
 #include "data/schema.h"
+#include "data/text_reader.h"
 #include "models/model.h"
 #include "net/curve.h"
 #include "ops/dense_optimizer.h"
@@ -131,6 +132,10 @@ struct WorkerOptions {
   bool recommend = false;
 };
 
+// The text reader (data/text_reader.h) of a worker's training pass (eval:
+// its evaluation pass) over part options.rank of options.num_workers, for
+// the criteo and schema formats.
+data::TextReaderOptions TextReaderOptionsFor(const WorkerOptions& options, bool eval);
 // The interaction data a worker with data_format "interactions" loads: its
 // train_files with the interactions options, max_bad_lines and the model's
 // seed.
