@@ -51,9 +51,18 @@ std::string FinalLine(const std::string& metrics_path) { return testing_util::Fi
 
 // The job was ended by a rank's MPI_Abort on the failure (job/mpi_job.h):
 // mpirun's notice of it, and no rank that waited out a timeout (no
-// DeadlineExceeded, no dead-rank line).
+// DeadlineExceeded, no dead-rank line). OpenMPI 4.1 sometimes fails to
+// relay that notice from the aborting rank's daemon and logs the failure
+// of its show_help instead ("ORTE_ERROR_LOG: Out of resource" or "Data
+// unpack would read past end of buffer" in orte/util/show_help.c: about 1
+// run in 6 of NcclWithMoreWorkersThanGpus… on the 2-core machine, and once
+// in a CI run); that line stands for it.
 void ExpectEndedByAbort(const CommandResult& mpi) {
-  EXPECT_NE(mpi.output.find("MPI_ABORT was invoked on rank "), std::string::npos) << mpi.output;
+  const size_t orte_error = mpi.output.find("ORTE_ERROR_LOG: ");
+  const bool noticed =
+      mpi.output.find("MPI_ABORT was invoked on rank ") != std::string::npos ||
+      (orte_error != std::string::npos && mpi.output.find("orte/util/show_help.c", orte_error) != std::string::npos);
+  EXPECT_TRUE(noticed) << "no MPI_Abort notice\n" << mpi.output;
   EXPECT_EQ(mpi.output.find("DeadlineExceeded"), std::string::npos) << "a rank waited out a timeout\n" << mpi.output;
   EXPECT_EQ(mpi.output.find("is dead: no heartbeat"), std::string::npos) << mpi.output;
 }
