@@ -39,7 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(message.job_token == kJobToken);
   switch (message.type) {
     case net::ControlType::kProgress:
-      FUZZ_CHECK(message.numbers.size() == 3);
+      FUZZ_CHECK(message.numbers.size() == 4);
       break;
     case net::ControlType::kDone:
       FUZZ_CHECK(message.numbers.size() == 2);

@@ -119,7 +119,7 @@ void ControlSeeds() {
   m.type = net::ControlType::kHeartbeat;
   seed("heartbeat", m);
   m.type = net::ControlType::kProgress;
-  m.numbers = {512, 355.5, 1};
+  m.numbers = {512, 355.5, 1, 0.25};
   seed("progress", m);
   m.type = net::ControlType::kDone;
   m.numbers = {1024, 2.5};
