@@ -161,7 +161,7 @@ StatusOr<job::JobOptions> JobOptionsFromFlags() {
   job.worker.batch_size = FLAGS_batch_size;
   job.worker.epochs = FLAGS_epochs;
   job.worker.max_bad_lines = FLAGS_max_bad_lines;
-  job.worker.progress_every_steps = FLAGS_progress_every_steps;
+  job.worker.pipeline.progress_every_steps = FLAGS_progress_every_steps;
   job.num_servers = FLAGS_num_servers;
   job.num_workers = FLAGS_num_workers;
   job.seed = FLAGS_seed;
@@ -247,8 +247,8 @@ StatusOr<job::JobOptions> JobOptionsFromFlags() {
     return Status::InvalidArgument(
         "--server_memory_bytes, --rocksdb_block_cache_bytes, --min_count and --ttl_steps must be >= 0");
   }
-  job.worker.checkpoint_every_steps = FLAGS_checkpoint_every_steps;
-  job.worker.max_steps = FLAGS_max_steps;
+  job.worker.pipeline.checkpoint_every_steps = FLAGS_checkpoint_every_steps;
+  job.worker.pipeline.max_steps = FLAGS_max_steps;
   job.checkpoint_dir = FLAGS_checkpoint_dir;
   job.keep_checkpoints = FLAGS_keep_checkpoints;
   job.resume = FLAGS_resume;
@@ -377,8 +377,8 @@ StatusOr<job::JobOptions> CheckpointJobOptionsFromFlags(const char* files_flag, 
   job.deterministic = false;
   job.checkpoint_dir.clear();
   job.worker.epochs = 1;
-  job.worker.max_steps = 0;
-  job.worker.checkpoint_every_steps = 0;
+  job.worker.pipeline.max_steps = 0;
+  job.worker.pipeline.checkpoint_every_steps = 0;
   return job;
 }
 

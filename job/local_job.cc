@@ -91,8 +91,8 @@ worker::WorkerOptions WorkerOptionsFor(const JobOptions& options, const JobWirin
   worker.job_token = wiring.job_token;
   worker.curve = wiring.curve;
   worker.model.seed = options.seed;
-  worker.sync = options.sync;
-  worker.checkpoints = !options.checkpoint_dir.empty() && !options.evaluate_only;
+  worker.pipeline.sync = options.sync;
+  worker.pipeline.checkpoints = !options.checkpoint_dir.empty() && !options.evaluate_only;
   worker.resume_from = wiring.resume.path;
   worker.evaluate_only = options.evaluate_only;
   worker.resumed_epoch = wiring.resume.epoch;

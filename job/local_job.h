@@ -40,7 +40,7 @@ struct JobOptions {
   // Requires sync. Default: false
   bool deterministic = false;
   // Checkpoints (docs/checkpoint_format.md). The worker options say when
-  // (worker.checkpoint_every_steps, worker.max_steps); these say where.
+  // (worker.pipeline.checkpoint_every_steps, worker.pipeline.max_steps); these say where.
   std::string checkpoint_dir;  // Default: none, no checkpoints
   int keep_checkpoints = 3;    // Default: 3
   // --resume: "auto" (the newest complete checkpoint under checkpoint_dir;

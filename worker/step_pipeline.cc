@@ -81,10 +81,11 @@ class StepPipeline::Prefetcher {
   std::thread thread_;
 };
 
-StepPipeline::StepPipeline(StepPipelineOptions options, models::Model* model, ps::PullPushClient* client,
+StepPipeline::StepPipeline(int rank, StepPipelineOptions options, models::Model* model, ps::PullPushClient* client,
                            DenseStep* dense_step, StagingBuffers* host_staging, StagingBuffers* device_staging,
                            StepEvents* events)
-    : options_(std::move(options)),
+    : rank_(rank),
+      options_(std::move(options)),
       model_(model),
       client_(client),
       dense_step_(dense_step),
@@ -96,7 +97,7 @@ Status StepPipeline::RunEpoch(int epoch, data::Reader* reader, TrainingCounters*
   // Where this worker's reader stands after the batches trained so far
   // (read here, before the reader thread owns the reader).
   const data::ReaderPosition trained_position = reader->position();
-  Prefetcher prefetcher(reader, model_, options_.rank, options_.prefetch_batches);
+  Prefetcher prefetcher(reader, model_, rank_, options_.prefetch_batches);
   const Status status = TrainPass(epoch, &prefetcher, trained_position, counters, stop);
   const Status reader_status = prefetcher.Join();
   RETURN_IF_ERROR(status);
@@ -106,18 +107,18 @@ Status StepPipeline::RunEpoch(int epoch, data::Reader* reader, TrainingCounters*
 Status StepPipeline::StartPull(PreparedBatch* p, int64_t step) {
   client_->set_step(static_cast<uint64_t>(step));
   return internal::StartPull(client_, model_->tables(), /*create=*/true, static_cast<int>(step % 2), host_staging_, p)
-      .WithContext("worker " + std::to_string(options_.rank) + ", pull of step " + std::to_string(step));
+      .WithContext("worker " + std::to_string(rank_) + ", pull of step " + std::to_string(step));
 }
 
 Status StepPipeline::FinishPull(PreparedBatch* p, int64_t step) {
   return internal::FinishPull(client_, model_->device(), device_staging_, p)
-      .WithContext("worker " + std::to_string(options_.rank) + ", pull of step " + std::to_string(step));
+      .WithContext("worker " + std::to_string(rank_) + ", pull of step " + std::to_string(step));
 }
 
 Status StepPipeline::WaitAll(std::vector<ps::Ticket>* tickets, const char* what, int64_t step) {
   for (ps::Ticket ticket : *tickets) {
-    RETURN_IF_ERROR(client_->Wait(ticket).WithContext("worker " + std::to_string(options_.rank) + ", " + what +
-                                                      " of step " + std::to_string(step)));
+    RETURN_IF_ERROR(client_->Wait(ticket).WithContext("worker " + std::to_string(rank_) + ", " + what + " of step " +
+                                                      std::to_string(step)));
   }
   tickets->clear();
   return Status::OK();
@@ -141,8 +142,7 @@ StatusOr<std::vector<ps::Ticket>> StepPipeline::PushRowGradients(const PreparedB
     StatusOr<ps::Ticket> ticket =
         client_->Push(tables[t].id, keys, table_grads, /*end_of_step=*/options_.sync && t + 1 == tables.size());
     if (!ticket.ok()) {
-      return ticket.status().WithContext("worker " + std::to_string(options_.rank) + ", push of step " +
-                                         std::to_string(step));
+      return ticket.status().WithContext("worker " + std::to_string(rank_) + ", push of step " + std::to_string(step));
     }
     pushes.push_back(*ticket);
   }
@@ -192,8 +192,8 @@ Status StepPipeline::TrainPass(int epoch, Prefetcher* prefetcher, data::ReaderPo
       // A NaN or infinite loss means the model diverged: stop before its
       // gradients reach the servers or a checkpoint overwrites a good one.
       if (!std::isfinite(result.mean_loss)) {
-        return Status::Aborted("training diverged at step ", step, ": the mean loss of worker ", options_.rank,
-                               "'s batch is ", result.mean_loss,
+        return Status::Aborted("training diverged at step ", step, ": the mean loss of worker ", rank_, "'s batch is ",
+                               result.mean_loss,
                                "; lower --dense_learning_rate or --deep_learning_rate (the checkpoints written "
                                "so far are intact)");
       }

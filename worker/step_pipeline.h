@@ -27,7 +27,7 @@
 // the only one that touches the client); the reader thread touches only the
 // reader and Model::PrepareInputs (const).
 //
-//   StepPipeline pipeline(options, model, client, dense_step, &host, &on_device, &events);
+//   StepPipeline pipeline(rank, options, model, client, dense_step, &host, &on_device, &events);
 //   RETURN_IF_ERROR(reader->Open());
 //   RETURN_IF_ERROR(pipeline.RunEpoch(epoch, reader.get(), &counters, &stop));
 #pragma once
@@ -48,8 +48,9 @@ namespace internal {
 struct PreparedBatch;
 }
 
+// A worker's pass options (WorkerOptions::pipeline; the cli's flags of the
+// same names).
 struct StepPipelineOptions {
-  int rank = 0;                   // the worker's rank, for messages
   int prefetch_batches = 4;       // batches the reader thread prepares ahead. Default: 4
   int progress_every_steps = 50;  // > 0. Default: 50
   // --sync: the pull of t+1 after the push of t, and a push to every server
@@ -104,8 +105,9 @@ class StepEvents {
 
 class StepPipeline {
  public:
-  StepPipeline(StepPipelineOptions options, models::Model* model, ps::PullPushClient* client, DenseStep* dense_step,
-               StagingBuffers* host_staging, StagingBuffers* device_staging, StepEvents* events);
+  // `rank`: the worker's, for thread names and messages.
+  StepPipeline(int rank, StepPipelineOptions options, models::Model* model, ps::PullPushClient* client,
+               DenseStep* dense_step, StagingBuffers* host_staging, StagingBuffers* device_staging, StepEvents* events);
 
   // Trains on `reader` (opened, and positioned where the pass goes on) until
   // every worker's part is done or max_steps is reached (then *stop =
@@ -130,6 +132,7 @@ class StepPipeline {
   StatusOr<std::vector<ps::Ticket>> PushRowGradients(const internal::PreparedBatch* current,
                                                      const std::vector<ops::Tensor>& host_row_grads, int64_t step);
 
+  const int rank_;
   const StepPipelineOptions options_;
   models::Model* model_;
   ps::PullPushClient* client_;

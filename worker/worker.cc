@@ -142,7 +142,7 @@ Status Worker::Train() {
     ASSIGN_OR_RETURN(const uint64_t dense_checksum, DenseChecksum(model_->dense_params()->flat_values()));
     return control_.SendDone(counters_.global_step, 0.0, 0.0, dense_checksum);
   }
-  bool stop = PipelineOptions().MaxStepsReached(counters_.global_step);
+  bool stop = options_.pipeline.MaxStepsReached(counters_.global_step);
   for (int epoch = first_epoch; epoch < options_.epochs && !stop; ++epoch) {
     epoch_start_ = Clock::now();
     RETURN_IF_ERROR(RunEpoch(epoch, resume_position ? &*resume_position : nullptr, &stop));
@@ -150,7 +150,7 @@ Status Worker::Train() {
     train_seconds_ += SecondsSince(epoch_start_);
     if (!options_.eval_files.empty() || interactions()) RETURN_IF_ERROR(Evaluate(epoch));
     // The end of an epoch is a checkpoint (unless max_steps took one just now).
-    if (options_.checkpoints && !stop) {
+    if (options_.pipeline.checkpoints && !stop) {
       RETURN_IF_ERROR(WriteCheckpoint(epoch, data::ReaderPosition{}, /*epoch_done=*/true));
     }
   }
@@ -159,24 +159,12 @@ Status Worker::Train() {
                            dense_checksum);
 }
 
-StepPipelineOptions Worker::PipelineOptions() const {
-  StepPipelineOptions pipeline;
-  pipeline.rank = options_.rank;
-  pipeline.prefetch_batches = options_.prefetch_batches;
-  pipeline.progress_every_steps = options_.progress_every_steps;
-  pipeline.sync = options_.sync;
-  pipeline.checkpoints = options_.checkpoints;
-  pipeline.checkpoint_every_steps = options_.checkpoint_every_steps;
-  pipeline.max_steps = options_.max_steps;
-  return pipeline;
-}
-
 Status Worker::RunEpoch(int epoch, const data::ReaderPosition* start, bool* stop) {
   ASSIGN_OR_RETURN(std::unique_ptr<data::Reader> reader, MakeReader(epoch, /*eval=*/false));
   RETURN_IF_ERROR(reader->Open());
   if (start != nullptr) RETURN_IF_ERROR(reader->Seek(*start));
-  StepPipeline pipeline(PipelineOptions(), model_.get(), client_.get(), dense_step_.get(), host_staging_.get(),
-                        device_staging_.get(), this);
+  StepPipeline pipeline(options_.rank, options_.pipeline, model_.get(), client_.get(), dense_step_.get(),
+                        host_staging_.get(), device_staging_.get(), this);
   return pipeline.RunEpoch(epoch, reader.get(), &counters_, stop);
 }
 

@@ -90,29 +90,23 @@ struct WorkerOptions {
   // sample: sent with the scores so that the scheduler reports GAUC. -1:
   // none. Default: -1 (the cli sets 0, the user, for interactions)
   int gauc_field = -1;
-  int batch_size = 512;           // Default: 512
-  int epochs = 1;                 // Default: 1
-  int64_t max_bad_lines = 1000;   // Default: 1000
-  int progress_every_steps = 50;  // Default: 50
+  int batch_size = 512;          // Default: 512
+  int epochs = 1;                // Default: 1
+  int64_t max_bad_lines = 1000;  // Default: 1000
   models::ModelOptions model;
   ops::DenseOptimizerOptions dense_optimizer;
-  int prefetch_batches = 4;  // Default: 4
-  // --sync: pushes tagged with the step, one to every server per step, and
-  // the next pull only after this step's push (see ps/server.h). The
-  // servers must run with ServerOptions::sync_workers = num_workers.
-  // Default: false (asynchronous)
-  bool sync = false;
-  // Checkpoints (docs/checkpoint_format.md), led by the scheduler: when on,
-  // the worker stops after every checkpoint_every_steps-th global step (0:
-  // never), after the step that reaches max_steps, and after each epoch's
-  // evaluation, reports CHECKPOINT_READY, writes its files where the
-  // scheduler says, and goes on when it is told the checkpoint committed.
-  // Default: off
-  bool checkpoints = false;
-  int64_t checkpoint_every_steps = 0;
-  // --max_steps: training ends after this many global steps (then the last
-  // evaluation and, with checkpoints, a checkpoint). 0: no limit. Default: 0
-  int64_t max_steps = 0;
+  // The pass (worker/step_pipeline.h): prefetch depth, progress interval,
+  // --sync (pushes tagged with the step, one to every server per step, the
+  // next pull only after this step's push; the servers must run with
+  // ServerOptions::sync_workers = num_workers), --max_steps (training ends
+  // after this many global steps, then the last evaluation and, with
+  // checkpoints, a checkpoint) and checkpoints (docs/checkpoint_format.md),
+  // led by the scheduler: when on, the worker stops after every
+  // checkpoint_every_steps-th global step, after the step that reaches
+  // max_steps, and after each epoch's evaluation, reports CHECKPOINT_READY,
+  // writes its files where the scheduler says, and goes on when it is told
+  // the checkpoint committed.
+  StepPipelineOptions pipeline;
   // --resume: the checkpoint directory to continue from: this rank's
   // worker-<r>.state (epoch, step, reader position) and dense.bin (dense
   // parameters and optimizer state). Default: empty, a fresh start.
@@ -183,7 +177,6 @@ class Worker : private StepEvents {
   // over this worker's part, not yet opened.
   StatusOr<std::unique_ptr<data::Reader>> MakeReader(int epoch, bool eval) const;
   bool interactions() const { return options_.data_format == "interactions"; }
-  StepPipelineOptions PipelineOptions() const;
 
   zmq::context_t* context_;
   WorkerOptions options_;

@@ -123,7 +123,7 @@ job::JobOptions SmallNeuMfJob(const std::string& file, int dim) {
   job::JobOptions job;
   job.worker.train_files = {file};
   job.worker.data_format = "interactions";
-  job.worker.progress_every_steps = 1000;
+  job.worker.pipeline.progress_every_steps = 1000;
   job.worker.model.name = "ncf";
   job.worker.model.ncf_variant = "neumf";
   job.worker.model.embedding_dim = dim;
@@ -177,17 +177,17 @@ TEST(NcfTrainingTest, ResumeFromAMidEpochCheckpointIsExact) {
   // steps an epoch; stop at 100 (epoch 0) and go on to 250 (epoch 1).
   job::JobOptions whole = job;
   whole.checkpoint_dir = dir + "/whole";
-  whole.worker.max_steps = 250;
+  whole.worker.pipeline.max_steps = 250;
   StatusOr<scheduler::JobResult> whole_result = job::RunLocalJob(whole);
   ASSERT_TRUE(whole_result.ok()) << whole_result.status();
   job::JobOptions first = job;
   first.checkpoint_dir = dir + "/broken";
-  first.worker.max_steps = 100;
+  first.worker.pipeline.max_steps = 100;
   StatusOr<scheduler::JobResult> first_result = job::RunLocalJob(first);
   ASSERT_TRUE(first_result.ok()) << first_result.status();
   ASSERT_EQ(first_result->steps, 100);
   job::JobOptions resumed = first;
-  resumed.worker.max_steps = 250;
+  resumed.worker.pipeline.max_steps = 250;
   resumed.resume = "auto";
   StatusOr<scheduler::JobResult> resumed_result = job::RunLocalJob(resumed);
   std::filesystem::remove_all(dir);

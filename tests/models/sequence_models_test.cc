@@ -128,7 +128,7 @@ class SequenceTrainingTest : public ::testing::Test {
     job::JobOptions job;
     job.worker.train_files = {File()};
     job.worker.data_format = "interactions";
-    job.worker.progress_every_steps = 1000;
+    job.worker.pipeline.progress_every_steps = 1000;
     job.worker.neg_per_pos = 4;
     job.worker.batch_size = 250;
     job.worker.epochs = 5;

@@ -84,7 +84,7 @@ class WatchTimeTest : public ::testing::Test {
     EXPECT_TRUE(schema.ok()) << schema.status();
     job.worker.schema = *schema;
     job.worker.schema_header = true;
-    job.worker.progress_every_steps = 1000;
+    job.worker.pipeline.progress_every_steps = 1000;
     job.worker.batch_size = 512;
     job.worker.epochs = 3;
     job.worker.model.name = "youtube_ranking";

@@ -46,7 +46,7 @@ class SyncJobTest : public ::testing::Test {
     job.worker.train_files = {*dir_ + "/train.tsv"};
     job.worker.eval_files = {*dir_ + "/test.tsv"};
     job.worker.batch_size = 512;
-    job.worker.progress_every_steps = 1000;
+    job.worker.pipeline.progress_every_steps = 1000;
     job.worker.model.name = "wide_deep";
     job.worker.model.embedding_dim = 8;
     job.worker.model.hidden = {32, 16};

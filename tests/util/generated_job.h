@@ -55,7 +55,7 @@ inline job::JobOptions SmallJob(const GeneratedData& data, const std::string& mo
   job.worker.eval_files = {data.test()};
   job.worker.batch_size = 512;
   job.worker.epochs = 1;
-  job.worker.progress_every_steps = 100;
+  job.worker.pipeline.progress_every_steps = 100;
   job.worker.model.name = model;
   job.worker.model.embedding_dim = 8;
   job.worker.model.hidden = {64, 32};

@@ -241,8 +241,8 @@ class PipelineHarness {
     events_ = std::make_unique<RecordingEvents>(client_.get());
   }
 
-  Status Run(const StepPipelineOptions& options, FakeReader* reader, bool* stop) {
-    StepPipeline pipeline(options, model_.get(), client_.get(), dense_.get(), &host_, &device_, events_.get());
+  Status Run(const StepPipelineOptions& options, FakeReader* reader, bool* stop, int rank = 0) {
+    StepPipeline pipeline(rank, options, model_.get(), client_.get(), dense_.get(), &host_, &device_, events_.get());
     return pipeline.RunEpoch(/*epoch=*/0, reader, &counters, stop);
   }
 

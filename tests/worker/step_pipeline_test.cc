@@ -149,10 +149,8 @@ TEST(StepPipelineTest, APullErrorEndsThePassWithItsCodeNamingTheStep) {
   PipelineHarness harness(&sync);
   harness.client().fail = FakeClient::Failure{Request::kPull, 2, Status::Unavailable("server 1 at tcp://a:1 is gone")};
   FakeReader reader(6);
-  StepPipelineOptions options = Options();
-  options.rank = 3;
   bool stop = false;
-  const Status status = harness.Run(options, &reader, &stop);
+  const Status status = harness.Run(Options(), &reader, &stop, /*rank=*/3);
   EXPECT_EQ(status.code(), StatusCode::kUnavailable) << status;
   EXPECT_NE(status.message().find("worker 3, pull of step 2"), std::string::npos) << status;
   EXPECT_NE(status.message().find("server 1 at tcp://a:1 is gone"), std::string::npos) << status;
@@ -257,11 +255,7 @@ TEST(StepPipelineTest, AWorkerWhosePartEndsFirstKeepsSteppingWithEmptySyncPushes
   options.sync = true;
   Status long_status, short_status;
   bool long_stop = false, short_stop = false;
-  std::thread other([&] {
-    StepPipelineOptions other_options = options;
-    other_options.rank = 1;
-    short_status = short_part.Run(other_options, &short_reader, &short_stop);
-  });
+  std::thread other([&] { short_status = short_part.Run(options, &short_reader, &short_stop, /*rank=*/1); });
   long_status = long_part.Run(options, &long_reader, &long_stop);
   other.join();
   ASSERT_TRUE(long_status.ok()) << long_status;
