@@ -58,12 +58,8 @@ Status BstModel::Forward(const data::Batch& batch, const std::vector<SparseInput
   return top_.Forward(x_, &logits_);
 }
 
-Status BstModel::TrainStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                           const std::vector<ops::Tensor>& rows, std::vector<ops::Tensor>* row_grads,
-                           StepResult* result) {
-  RETURN_IF_ERROR(Forward(batch, inputs, rows));
+Status BstModel::Backward(const data::Batch& batch, std::vector<ops::Tensor>* row_grads) {
   const int64_t n = batch.size;
-  RETURN_IF_ERROR(loss_.Compute(batch, logits_, &dlogits_, result));
   RETURN_IF_ERROR(top_.Backward(dlogits_, &dx_));
   const ops::IndexTensor& lengths = history_.lengths();
   // d o: the candidate's column block, plus the mean pool's gradient.
@@ -79,7 +75,6 @@ Status BstModel::TrainStep(const data::Batch& batch, const std::vector<SparseInp
   RETURN_IF_ERROR(norm1_.Backward(da_, &dsum1_));  // d(s + attention(s))
   RETURN_IF_ERROR(attention_.Backward(dsum1_.Reshaped({n, positions_ * dim_}), &dseq_));
   RETURN_IF_ERROR(ops::AddInto(dsum1_, &dseq_));  // the residual path
-  row_grads->resize(tables_.size());
   ops::Tensor& item_grads = (*row_grads)[kItemsTable];
   ASSIGN_OR_RETURN(item_grads, ops::Tensor::AllocateZeros({index_[kItemsTable].num_unique, dim_}, device()));
   RETURN_IF_ERROR(ItemSequence::Backward(dseq_, 0, index_[kItemsTable], 0, &item_grads));
@@ -87,7 +82,7 @@ Status BstModel::TrainStep(const data::Batch& batch, const std::vector<SparseInp
   RETURN_IF_ERROR(EnsureShape(&duser_, {n, dim_}, device()));
   RETURN_IF_ERROR(ops::CopyColumns(dx_, 2 * dim_, dim_, &duser_, 0));
   RETURN_IF_ERROR(internal::FieldEmbeddings::Backward(duser_, index_[kUsersTable], dim_, &(*row_grads)[kUsersTable]));
-  return internal::ScaleToSummedLoss(n, row_grads);
+  return Status::OK();
 }
 
 }  // namespace ember::models

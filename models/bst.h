@@ -38,13 +38,10 @@ class BstModel : public internal::UserItemHistoryModel {
   // (CreateModel checks them).
   explicit BstModel(ModelOptions options);
 
-  Status TrainStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                   const std::vector<ops::Tensor>& rows, std::vector<ops::Tensor>* row_grads,
-                   StepResult* result) override;
-
  private:
   Status Forward(const data::Batch& batch, const std::vector<SparseInput>& inputs,
                  const std::vector<ops::Tensor>& rows) override;
+  Status Backward(const data::Batch& batch, std::vector<ops::Tensor>* row_grads) override;
 
   int64_t dim_, positions_;
   ops::MultiHeadSelfAttention attention_;
@@ -54,7 +51,7 @@ class BstModel : public internal::UserItemHistoryModel {
   // [B, P*D] unless noted; the transformer's row-wise parts see [B*P, D] views.
   ops::Tensor seq_, attended_, sum1_ /*s + attention(s)*/, a_, ffn_out_, sum2_ /*a + FFN(a)*/, o_, pooled_ /*[B, D]*/,
       user_ /*[B, D]*/, x_ /*[B, 3D]*/;
-  ops::Tensor dlogits_, dx_, dpooled_, duser_, do_, dsum2_, da_, dsum1_, dseq_;
+  ops::Tensor dx_, dpooled_, duser_, do_, dsum2_, da_, dsum1_, dseq_;
 };
 
 }  // namespace ember::models

@@ -27,14 +27,8 @@ Status DcnModel::Forward(const data::Batch& batch, const std::vector<SparseInput
   return first_order_.AddLogits(index_[kWideTable], rows[kWideTable], &logits_);
 }
 
-Status DcnModel::TrainStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                           const std::vector<ops::Tensor>& rows, std::vector<ops::Tensor>* row_grads,
-                           StepResult* result) {
-  RETURN_IF_ERROR(Forward(batch, inputs, rows));
+Status DcnModel::Backward(const data::Batch& batch, std::vector<ops::Tensor>* row_grads) {
   const int64_t n = batch.size;
-  RETURN_IF_ERROR(loss_.Compute(batch, logits_, &dlogits_, result));
-
-  row_grads->resize(tables_.size());
   RETURN_IF_ERROR(internal::EnsureShape(&dcross_out_, {n, input_width_}, device()));
   RETURN_IF_ERROR(deep_->Backward(dlogits_, &dcross_out_));
   RETURN_IF_ERROR(internal::EnsureShape(&dinput_, {n, input_width_}, device()));
@@ -42,7 +36,7 @@ Status DcnModel::TrainStep(const data::Batch& batch, const std::vector<SparseInp
   RETURN_IF_ERROR(
       FieldEmbeddings::Backward(dinput_, index_[kDeepTable], options_.embedding_dim, &(*row_grads)[kDeepTable]));
   RETURN_IF_ERROR(first_order_.Backward(dlogits_, index_[kWideTable], &(*row_grads)[kWideTable]));
-  return internal::ScaleToSummedLoss(n, row_grads);
+  return Status::OK();
 }
 
 }  // namespace ember::models

@@ -30,13 +30,10 @@ class DeepFmModel : public internal::EmbeddingModel {
   // positive (CreateModel checks them).
   explicit DeepFmModel(ModelOptions options);
 
-  Status TrainStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                   const std::vector<ops::Tensor>& rows, std::vector<ops::Tensor>* row_grads,
-                   StepResult* result) override;
-
  private:
   Status Forward(const data::Batch& batch, const std::vector<SparseInput>& inputs,
                  const std::vector<ops::Tensor>& rows) override;
+  Status Backward(const data::Batch& batch, std::vector<ops::Tensor>* row_grads) override;
 
   int64_t input_width_ = 0;  // fields * dim + dense
   std::unique_ptr<ops::Mlp> deep_;

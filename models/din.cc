@@ -41,14 +41,9 @@ Status DinModel::Forward(const data::Batch& batch, const std::vector<SparseInput
   return top_->Forward(x_, &logits_);
 }
 
-Status DinModel::TrainStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                           const std::vector<ops::Tensor>& rows, std::vector<ops::Tensor>* row_grads,
-                           StepResult* result) {
-  RETURN_IF_ERROR(Forward(batch, inputs, rows));
+Status DinModel::Backward(const data::Batch& batch, std::vector<ops::Tensor>* row_grads) {
   const int64_t n = batch.size;
-  RETURN_IF_ERROR(loss_.Compute(batch, logits_, &dlogits_, result));
   RETURN_IF_ERROR(top_->Backward(dlogits_, &dx_));
-  row_grads->resize(tables_.size());
   ops::Tensor& item_grads = (*row_grads)[kItemsTable];
   ASSIGN_OR_RETURN(item_grads, ops::Tensor::AllocateZeros({index_[kItemsTable].num_unique, dim_}, device()));
   RETURN_IF_ERROR(internal::FieldEmbeddings::Backward(dx_, index_[kUsersTable], dim_, &(*row_grads)[kUsersTable]));
@@ -60,7 +55,7 @@ Status DinModel::TrainStep(const data::Batch& batch, const std::vector<SparseInp
     RETURN_IF_ERROR(ItemSequence::Backward(dtarget_, 0, index_[kItemsTable], 0, &item_grads));
     RETURN_IF_ERROR(history_.Scatter(dseq_, dim_, &item_grads));
   }
-  return internal::ScaleToSummedLoss(n, row_grads);
+  return Status::OK();
 }
 
 }  // namespace ember::models

@@ -31,13 +31,10 @@ class DinModel : public internal::UserItemHistoryModel {
   // Sizes must be positive and max_seq_len >= 0 (CreateModel checks them).
   explicit DinModel(ModelOptions options);
 
-  Status TrainStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                   const std::vector<ops::Tensor>& rows, std::vector<ops::Tensor>* row_grads,
-                   StepResult* result) override;
-
  private:
   Status Forward(const data::Batch& batch, const std::vector<SparseInput>& inputs,
                  const std::vector<ops::Tensor>& rows) override;
+  Status Backward(const data::Batch& batch, std::vector<ops::Tensor>* row_grads) override;
   bool has_history() const { return options_.max_seq_len > 0; }
 
   int64_t dim_;
@@ -45,7 +42,7 @@ class DinModel : public internal::UserItemHistoryModel {
   std::unique_ptr<ops::Mlp> top_;
   internal::HistoryIndex history_;
   ops::Tensor target_, seq_, interest_, x_;
-  ops::Tensor dlogits_, dx_, dinterest_, dseq_, dtarget_;
+  ops::Tensor dx_, dinterest_, dseq_, dtarget_;
 };
 
 }  // namespace ember::models

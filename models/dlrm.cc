@@ -50,15 +50,10 @@ Status DlrmModel::Forward(const data::Batch& batch, const std::vector<SparseInpu
   return first_order_.AddLogits(index_[kWideTable], rows[kWideTable], &logits_);
 }
 
-Status DlrmModel::TrainStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                            const std::vector<ops::Tensor>& rows, std::vector<ops::Tensor>* row_grads,
-                            StepResult* result) {
-  RETURN_IF_ERROR(Forward(batch, inputs, rows));
+Status DlrmModel::Backward(const data::Batch& batch, std::vector<ops::Tensor>* row_grads) {
   const int64_t n = batch.size;
   const int64_t fields_width = static_cast<int64_t>(options_.num_categorical) * dim_;
-  RETURN_IF_ERROR(loss_.Compute(batch, logits_, &dlogits_, result));
 
-  row_grads->resize(tables_.size());
   RETURN_IF_ERROR(EnsureShape(&dtop_input_, {n, bottom_width_ + num_pairs_}, device()));
   RETURN_IF_ERROR(top_->Backward(dlogits_, &dtop_input_));
   RETURN_IF_ERROR(EnsureShape(&dpairs_, {n, num_pairs_}, device()));
@@ -76,7 +71,7 @@ Status DlrmModel::TrainStep(const data::Batch& batch, const std::vector<SparseIn
   RETURN_IF_ERROR(ops::CopyColumns(dvectors_, bottom_width_, fields_width, &dembeddings_, 0));
   RETURN_IF_ERROR(FieldEmbeddings::Backward(dembeddings_, index_[kDeepTable], dim_, &(*row_grads)[kDeepTable]));
   RETURN_IF_ERROR(first_order_.Backward(dlogits_, index_[kWideTable], &(*row_grads)[kWideTable]));
-  return internal::ScaleToSummedLoss(n, row_grads);
+  return Status::OK();
 }
 
 }  // namespace ember::models

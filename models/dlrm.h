@@ -37,13 +37,10 @@ class DlrmModel : public internal::EmbeddingModel {
   // dense features, bottom_hidden must be positive (CreateModel checks them).
   explicit DlrmModel(ModelOptions options);
 
-  Status TrainStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                   const std::vector<ops::Tensor>& rows, std::vector<ops::Tensor>* row_grads,
-                   StepResult* result) override;
-
  private:
   Status Forward(const data::Batch& batch, const std::vector<SparseInput>& inputs,
                  const std::vector<ops::Tensor>& rows) override;
+  Status Backward(const data::Batch& batch, std::vector<ops::Tensor>* row_grads) override;
 
   int64_t dim_ = 0;                   // embedding_dim: the width of every vector
   int64_t bottom_width_ = 0;          // dim_ with dense features (the bottom output), else 0

@@ -26,7 +26,8 @@ StatusOr<NcfModel::Variant> ParseNcfVariant(std::string_view name) {
   return Status::InvalidArgument("unknown --ncf_variant '", name, "': expected gmf, mlp or neumf");
 }
 
-NcfModel::NcfModel(ModelOptions options, Variant variant) : Model(NcfLayout(std::move(options))), variant_(variant) {
+NcfModel::NcfModel(ModelOptions options, Variant variant)
+    : LogisticModel(NcfLayout(std::move(options))), variant_(variant) {
   if (has_gmf()) {
     gmf_table_ = static_cast<int>(tables_.size());
     gmf_dim_ = options_.embedding_dim;
@@ -82,14 +83,9 @@ Status NcfModel::Forward(const data::Batch& batch, const std::vector<SparseInput
   return predict_->Forward(concat_, &logits_);
 }
 
-Status NcfModel::TrainStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                           const std::vector<ops::Tensor>& rows, std::vector<ops::Tensor>* row_grads,
-                           StepResult* result) {
-  RETURN_IF_ERROR(Forward(batch, inputs, rows));
+Status NcfModel::Backward(const data::Batch& batch, std::vector<ops::Tensor>* row_grads) {
   const int64_t n = batch.size;
-  RETURN_IF_ERROR(loss_.Compute(batch, logits_, &dlogits_, result));
   RETURN_IF_ERROR(predict_->Backward(dlogits_, &dconcat_));
-  row_grads->resize(tables_.size());
   if (has_gmf()) {
     for (ops::Tensor* t : {&dgmf_product_, &dgmf_user_, &dgmf_item_}) {
       RETURN_IF_ERROR(EnsureShape(t, {n, gmf_dim_}, device()));
@@ -108,13 +104,7 @@ Status NcfModel::TrainStep(const data::Batch& batch, const std::vector<SparseInp
     RETURN_IF_ERROR(tower_->Backward(dtower_y_, &dmlp_emb_));
     RETURN_IF_ERROR(FieldEmbeddings::Backward(dmlp_emb_, index_[mlp_table_], mlp_dim_, &(*row_grads)[mlp_table_]));
   }
-  return internal::ScaleToSummedLoss(n, row_grads);
-}
-
-Status NcfModel::Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                         const std::vector<ops::Tensor>& rows, std::vector<float>* probabilities) {
-  RETURN_IF_ERROR(Forward(batch, inputs, rows));
-  return internal::Probabilities(logits_, probabilities);
+  return Status::OK();
 }
 
 }  // namespace ember::models

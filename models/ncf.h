@@ -19,13 +19,14 @@
 
 #include <memory>
 
+#include "models/internal/logistic_model.h"
 #include "models/internal/parts.h"
 #include "models/model.h"
 #include "ops/layers.h"
 
 namespace ember::models {
 
-class NcfModel : public Model {
+class NcfModel : public internal::LogisticModel {
  public:
   enum class Variant { kGmf, kMlp, kNeuMf };
   // The input layout is fixed: num_dense = 0 and num_categorical = 2 whatever
@@ -33,15 +34,11 @@ class NcfModel : public Model {
   NcfModel(ModelOptions options, Variant variant);
 
   void PrepareInputs(const data::Batch& batch, std::vector<SparseInput>* inputs) const override;
-  Status TrainStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                   const std::vector<ops::Tensor>& rows, std::vector<ops::Tensor>* row_grads,
-                   StepResult* result) override;
-  Status Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs, const std::vector<ops::Tensor>& rows,
-                 std::vector<float>* probabilities) override;
 
  private:
   Status Forward(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                 const std::vector<ops::Tensor>& rows);
+                 const std::vector<ops::Tensor>& rows) override;
+  Status Backward(const data::Batch& batch, std::vector<ops::Tensor>* row_grads) override;
   bool has_gmf() const { return variant_ != Variant::kMlp; }
   bool has_mlp() const { return variant_ != Variant::kGmf; }
 
@@ -51,14 +48,13 @@ class NcfModel : public Model {
   std::unique_ptr<ops::Mlp> tower_;
   std::unique_ptr<ops::Linear> predict_;
   // Per-step buffers.
-  std::vector<internal::TableIndex> index_;  // the step's inputs on device()
-  internal::LogisticLoss loss_;
+  std::vector<internal::TableIndex> index_;        // the step's inputs on device()
   ops::Tensor gmf_emb_;                            // [B, 2*gmf_dim]: p_u | q_i
   ops::Tensor gmf_user_, gmf_item_, gmf_product_;  // [B, gmf_dim] each: p_u, q_i, p_u * q_i
   ops::Tensor mlp_emb_;                            // [B, 2*mlp_dim]
   ops::Tensor tower_y_;                            // [B, tower_out]
   ops::Tensor concat_;                             // [B, gmf_dim + tower_out]
-  ops::Tensor logits_, dlogits_, dconcat_, dgmf_emb_, dtower_y_, dmlp_emb_;
+  ops::Tensor dconcat_, dgmf_emb_, dtower_y_, dmlp_emb_;
   ops::Tensor dgmf_product_, dgmf_user_, dgmf_item_;
 };
 

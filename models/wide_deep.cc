@@ -51,7 +51,8 @@ StatusOr<std::vector<FieldCross>> ParseFieldCrosses(std::string_view text, int n
   return crosses;
 }
 
-WideDeepModel::WideDeepModel(ModelOptions options, bool with_deep) : Model(std::move(options)), with_deep_(with_deep) {
+WideDeepModel::WideDeepModel(ModelOptions options, bool with_deep)
+    : LogisticModel(std::move(options)), with_deep_(with_deep) {
   tables_.push_back(WidePart::Table(kWideTable, "wide", options_));
   if (with_deep_) {
     tables_.push_back(FieldEmbeddings::Table(kDeepTable, "deep", options_));
@@ -106,14 +107,8 @@ Status WideDeepModel::Forward(const data::Batch& batch, const std::vector<Sparse
   return wide_.AddLogits(index_[kWideTable], rows[kWideTable], &logits_);
 }
 
-Status WideDeepModel::TrainStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                                const std::vector<ops::Tensor>& rows, std::vector<ops::Tensor>* row_grads,
-                                StepResult* result) {
-  RETURN_IF_ERROR(Forward(batch, inputs, rows));
+Status WideDeepModel::Backward(const data::Batch& batch, std::vector<ops::Tensor>* row_grads) {
   const int64_t n = batch.size;
-  RETURN_IF_ERROR(loss_.Compute(batch, logits_, &dlogits_, result));
-
-  row_grads->resize(tables_.size());
   // Deep part (or LR's dense linear).
   if (with_deep_) {
     RETURN_IF_ERROR(internal::EnsureShape(&d_deep_input_, {n, deep_input_width_}, device()));
@@ -124,13 +119,7 @@ Status WideDeepModel::TrainStep(const data::Batch& batch, const std::vector<Spar
     RETURN_IF_ERROR(dense_linear_->Backward(dlogits_, nullptr));
   }
   RETURN_IF_ERROR(wide_.Backward(dlogits_, index_[kWideTable], &(*row_grads)[kWideTable]));
-  return internal::ScaleToSummedLoss(n, row_grads);
-}
-
-Status WideDeepModel::Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                              const std::vector<ops::Tensor>& rows, std::vector<float>* probabilities) {
-  RETURN_IF_ERROR(Forward(batch, inputs, rows));
-  return internal::Probabilities(logits_, probabilities);
+  return Status::OK();
 }
 
 }  // namespace ember::models

@@ -14,30 +14,27 @@
 
 #include <memory>
 
+#include "models/internal/logistic_model.h"
 #include "models/internal/parts.h"
 #include "models/model.h"
 #include "ops/layers.h"
 
 namespace ember::models {
 
-class WideDeepModel : public Model {
+class WideDeepModel : public internal::LogisticModel {
  public:
   // `with_deep` false gives LR. Finalizes the ParameterSet.
   WideDeepModel(ModelOptions options, bool with_deep);
 
   void PrepareInputs(const data::Batch& batch, std::vector<SparseInput>* inputs) const override;
-  Status TrainStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                   const std::vector<ops::Tensor>& rows, std::vector<ops::Tensor>* row_grads,
-                   StepResult* result) override;
-  Status Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs, const std::vector<ops::Tensor>& rows,
-                 std::vector<float>* probabilities) override;
 
  private:
   static constexpr int kWideTable = 0;
   static constexpr int kDeepTable = 1;
   // Computes logits_ for the batch; caches what Backward needs.
   Status Forward(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                 const std::vector<ops::Tensor>& rows);
+                 const std::vector<ops::Tensor>& rows) override;
+  Status Backward(const data::Batch& batch, std::vector<ops::Tensor>* row_grads) override;
 
   const bool with_deep_;
   int64_t deep_input_width_ = 0;
@@ -45,13 +42,10 @@ class WideDeepModel : public Model {
   std::unique_ptr<ops::Linear> dense_linear_;  // lr: the dense features' weights; none without dense features
   internal::WidePart wide_;                    // the wide part (sparse table 0)
   std::vector<internal::TableIndex> index_;    // the step's inputs on device()
-  internal::LogisticLoss loss_;
-  ops::Tensor dense_features_;  // the batch's dense features on device()
+  ops::Tensor dense_features_;                 // the batch's dense features on device()
   // Per-step buffers, kept to avoid reallocation.
   ops::Tensor deep_input_;    // [B, fields*dim + dense] or [B, dense]
   ops::Tensor dense_out_;     // [B, 1]
-  ops::Tensor logits_;        // [B, 1]
-  ops::Tensor dlogits_;       // [B, 1]
   ops::Tensor d_deep_input_;  // [B, deep_input_width_]
 };
 

@@ -113,7 +113,7 @@ Status YouTubeRetrievalModel::Predict(const data::Batch& batch, const std::vecto
   return internal::Probabilities(logits_, probabilities);
 }
 
-YouTubeRankingModel::YouTubeRankingModel(ModelOptions options) : Model(std::move(options)) {
+YouTubeRankingModel::YouTubeRankingModel(ModelOptions options) : LogisticModel(std::move(options)) {
   tables_.push_back(internal::FieldEmbeddings::Table(0, "embeddings", options_));
   const int64_t width = static_cast<int64_t>(options_.num_categorical) * options_.embedding_dim + options_.num_dense;
   tower_ = std::make_unique<ops::Mlp>(&params_, "tower", width, options_.hidden, 1);
@@ -136,21 +136,10 @@ Status YouTubeRankingModel::Forward(const data::Batch& batch, const std::vector<
   return tower_->Forward(x_, &logits_);
 }
 
-Status YouTubeRankingModel::TrainStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                                      const std::vector<ops::Tensor>& rows, std::vector<ops::Tensor>* row_grads,
-                                      StepResult* result) {
-  RETURN_IF_ERROR(Forward(batch, inputs, rows));
-  RETURN_IF_ERROR(loss_.Compute(batch, logits_, &dlogits_, result));  // weighted by batch.weights
+Status YouTubeRankingModel::Backward(const data::Batch& /*batch*/, std::vector<ops::Tensor>* row_grads) {
   RETURN_IF_ERROR(tower_->Backward(dlogits_, &dx_));
-  row_grads->resize(1);
   RETURN_IF_ERROR(internal::FieldEmbeddings::Backward(dx_, index_[0], options_.embedding_dim, &(*row_grads)[0]));
-  return internal::ScaleToSummedLoss(batch.size, row_grads);
-}
-
-Status YouTubeRankingModel::Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                                    const std::vector<ops::Tensor>& rows, std::vector<float>* probabilities) {
-  RETURN_IF_ERROR(Forward(batch, inputs, rows));
-  return internal::Probabilities(logits_, probabilities);
+  return Status::OK();
 }
 
 }  // namespace ember::models

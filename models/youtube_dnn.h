@@ -39,6 +39,7 @@
 
 #include <memory>
 
+#include "models/internal/logistic_model.h"
 #include "models/internal/parts.h"
 #include "models/internal/sequence_parts.h"
 #include "models/model.h"
@@ -74,27 +75,22 @@ class YouTubeRetrievalModel : public Model {
   ops::Tensor dlogits_, duser_, ditem_, dpooled_, dseq_;
 };
 
-class YouTubeRankingModel : public Model {
+class YouTubeRankingModel : public internal::LogisticModel {
  public:
   // Sizes must be positive (CreateModel checks them).
   explicit YouTubeRankingModel(ModelOptions options);
 
   void PrepareInputs(const data::Batch& batch, std::vector<SparseInput>* inputs) const override;
-  Status TrainStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                   const std::vector<ops::Tensor>& rows, std::vector<ops::Tensor>* row_grads,
-                   StepResult* result) override;
-  Status Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs, const std::vector<ops::Tensor>& rows,
-                 std::vector<float>* probabilities) override;
 
  private:
   Status Forward(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                 const std::vector<ops::Tensor>& rows);
+                 const std::vector<ops::Tensor>& rows) override;
+  Status Backward(const data::Batch& batch, std::vector<ops::Tensor>* row_grads) override;
 
   std::unique_ptr<ops::Mlp> tower_;
   std::vector<internal::TableIndex> index_;  // the step's inputs on device()
-  internal::LogisticLoss loss_;
-  ops::Tensor dense_features_;  // the batch's dense features on device()
-  ops::Tensor x_, logits_, dlogits_, dx_;
+  ops::Tensor dense_features_;               // the batch's dense features on device()
+  ops::Tensor x_, dx_;
 };
 
 }  // namespace ember::models

@@ -2,7 +2,7 @@
 
 namespace ember::models::internal {
 
-EmbeddingModel::EmbeddingModel(ModelOptions options) : Model(std::move(options)) {
+EmbeddingModel::EmbeddingModel(ModelOptions options) : LogisticModel(std::move(options)) {
   tables_.push_back(WidePart::Table(kWideTable, "wide", options_));
   tables_.push_back(FieldEmbeddings::Table(kDeepTable, "deep", options_));
 }
@@ -12,12 +12,6 @@ void EmbeddingModel::PrepareInputs(const data::Batch& batch, std::vector<SparseI
   for (auto& input : *inputs) input.Clear();
   WidePart::PrepareInputs(batch, options_.num_categorical, /*crosses=*/{}, &(*inputs)[kWideTable]);
   FieldEmbeddings::PrepareInputs(batch, options_.num_categorical, &(*inputs)[kDeepTable]);
-}
-
-Status EmbeddingModel::Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                               const std::vector<ops::Tensor>& rows, std::vector<float>* probabilities) {
-  RETURN_IF_ERROR(Forward(batch, inputs, rows));
-  return Probabilities(logits_, probabilities);
 }
 
 Status EmbeddingModel::PrepareStep(const data::Batch& batch, const std::vector<SparseInput>& inputs,

@@ -95,7 +95,8 @@ ModelOptions UserItemHistoryLayout(ModelOptions options) {
 
 }  // namespace
 
-UserItemHistoryModel::UserItemHistoryModel(ModelOptions options) : Model(UserItemHistoryLayout(std::move(options))) {
+UserItemHistoryModel::UserItemHistoryModel(ModelOptions options)
+    : LogisticModel(UserItemHistoryLayout(std::move(options))) {
   tables_.push_back(FieldEmbeddings::Table(kItemsTable, "items", options_));
   tables_.push_back(FieldEmbeddings::Table(kUsersTable, "users", options_));
 }
@@ -112,12 +113,6 @@ Status UserItemHistoryModel::CheckInputs(const data::Batch& batch, const std::ve
   RETURN_IF_ERROR(CheckStepInputs(options_, tables_.size(), batch, inputs, rows));
   RETURN_IF_ERROR(CheckSequenceBatch(batch, options_.max_seq_len));
   return UploadInputs(inputs, options_.device, &index_);
-}
-
-Status UserItemHistoryModel::Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                                     const std::vector<ops::Tensor>& rows, std::vector<float>* probabilities) {
-  RETURN_IF_ERROR(Forward(batch, inputs, rows));
-  return Probabilities(logits_, probabilities);
 }
 
 Status CheckSequenceBatch(const data::Batch& batch, int max_seq_len) {

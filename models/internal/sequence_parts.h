@@ -15,6 +15,7 @@
 
 #include "common/status.h"
 #include "data/batch.h"
+#include "models/internal/logistic_model.h"
 #include "models/internal/parts.h"
 #include "models/model.h"
 #include "ops/tensor.h"
@@ -64,12 +65,10 @@ class HistoryIndex {
 // The base of din and bst: tables `items` (id 0: candidates and history
 // items) and `users` (id 1), both FieldEmbeddings tables; their inputs; the
 // layout (no dense features; user, item and, when max_seq_len > 0,
-// history); and Predict from the logits_ a subclass's Forward computes.
-class UserItemHistoryModel : public Model {
+// history); TrainStep and Predict are LogisticModel's.
+class UserItemHistoryModel : public LogisticModel {
  public:
   void PrepareInputs(const data::Batch& batch, std::vector<SparseInput>* inputs) const final;
-  Status Predict(const data::Batch& batch, const std::vector<SparseInput>& inputs, const std::vector<ops::Tensor>& rows,
-                 std::vector<float>* probabilities) final;
 
  protected:
   static constexpr int kItemsTable = 0;
@@ -78,17 +77,13 @@ class UserItemHistoryModel : public Model {
   // Sets the layout and adds the two tables; the subclass adds its layers
   // and finalizes params_.
   explicit UserItemHistoryModel(ModelOptions options);
-  // Checks the inputs (CheckStepInputs, CheckSequenceBatch) and computes
-  // logits_ [B, 1]; caches what the subclass's TrainStep needs.
-  virtual Status Forward(const data::Batch& batch, const std::vector<SparseInput>& inputs,
-                         const std::vector<ops::Tensor>& rows) = 0;
-  // ... and uploads every table's index into index_.
+  // Checks the inputs (CheckStepInputs, CheckSequenceBatch) and uploads
+  // every table's index into index_: the first thing a subclass's Forward
+  // does.
   Status CheckInputs(const data::Batch& batch, const std::vector<SparseInput>& inputs,
                      const std::vector<ops::Tensor>& rows);
 
   std::vector<TableIndex> index_;
-  LogisticLoss loss_;
-  ops::Tensor logits_;
 };
 
 // Checks the sequence models' batch layout: InvalidArgument naming what is
