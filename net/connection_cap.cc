@@ -60,8 +60,9 @@ bool IsConnectionOn(int fd, int port) {
   return info.tcpi_state == TCP_ESTABLISHED;
 }
 
-// The process's open connections on local port `port`.
-int CountConnectionsOn(int port) {
+}  // namespace
+
+int OpenConnectionsOn(int port) {
   DIR* dir = ::opendir("/proc/self/fd");
   if (dir == nullptr) return 0;
   int count = 0;
@@ -72,8 +73,6 @@ int CountConnectionsOn(int port) {
   ::closedir(dir);
   return count;
 }
-
-}  // namespace
 
 StatusOr<std::unique_ptr<ConnectionCap>> ConnectionCap::Start(zmq::context_t* context, zmq::socket_t* socket,
                                                               int max_connections, std::string name) {
@@ -126,13 +125,14 @@ void ConnectionCap::Loop() {
       listen_port_ = LocalPort(fd);
     } else if (id == ZMQ_EVENT_ACCEPTED) {
       OnAccepted(fd);
+      checked_.fetch_add(1);
     }
   }
 }
 
 void ConnectionCap::OnAccepted(int fd) {
   if (listen_port_ < 0) return;
-  const int open = CountConnectionsOn(listen_port_);
+  const int open = OpenConnectionsOn(listen_port_);
   if (open <= max_connections_) return;
   // Still the connection libzmq accepted (or a later one on the same
   // listener, past the cap too): its descriptor may have been closed and

@@ -41,7 +41,9 @@ class ConnectionCap {
   ConnectionCap(const ConnectionCap&) = delete;
   ConnectionCap& operator=(const ConnectionCap&) = delete;
 
-  // Connections closed for being past the cap so far. Any thread.
+  // Accepted connections the cap has looked at so far, and those of them
+  // it closed for being past the cap (counted after the close). Any thread.
+  int64_t checked() const { return checked_.load(); }
   int64_t refused() const { return refused_.load(); }
 
  private:
@@ -53,9 +55,14 @@ class ConnectionCap {
   const std::string name_;
   zmq::socket_t events_;  // PAIR connected to the socket's monitor; the thread's alone
   int listen_port_ = -1;  // from the LISTENING event; the thread's alone
+  std::atomic<int64_t> checked_{0};
   std::atomic<int64_t> refused_{0};
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
+
+// The established tcp connections of this process on local port `port`
+// (what a cap counts; a connection its peer closed is not among them).
+int OpenConnectionsOn(int port);
 
 }  // namespace ember::net

@@ -471,6 +471,10 @@ ServerStats Server::stats() const {
   s.pushes = impl_->pushes.load();
   s.sync_buffered_pushes = impl_->buffered_pushes.load(std::memory_order_relaxed);
   s.sync_held_pulls = impl_->held_pulls.load(std::memory_order_relaxed);
+  if (impl_->connection_cap != nullptr) {
+    s.connections_checked = impl_->connection_cap->checked();
+    s.connections_refused = impl_->connection_cap->refused();
+  }
   return s;
 }
 

@@ -113,6 +113,10 @@ struct ServerStats {
   // pulls held until the steps before theirs are applied. Filled only by
   // Server::stats() (not sent over the wire).
   int64_t sync_buffered_pushes = 0, sync_held_pulls = 0;
+  // tcp with ServerOptions::max_connections: the accepted connections the
+  // cap has looked at, and those it closed (net/connection_cap.h). Filled
+  // only by Server::stats().
+  int64_t connections_checked = 0, connections_refused = 0;
   // Per table, in the order of ServerOptions::tables: SparseTable::Checksum.
   // Filled only by PsClient::Stats(/*with_checksums=*/true).
   std::vector<uint64_t> checksum_per_table;

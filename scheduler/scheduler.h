@@ -95,6 +95,9 @@ class Scheduler {
   // when that file cannot be written. Once.
   Status Bind();
   std::string endpoint() const { return endpoint_; }
+  // The cap of options.max_connections on a tcp endpoint after Bind (its
+  // counters may be read from any thread); null without one.
+  const net::ConnectionCap* connection_cap() const { return connection_cap_.get(); }
   // The rank of the worker whose FAILED report ended Run(); -1 if none did.
   int failed_worker() const { return failed_worker_; }
   // Replaces options.server_endpoints (the servers Run stops at the end);

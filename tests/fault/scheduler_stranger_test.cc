@@ -89,6 +89,7 @@ class BoundScheduler {
   }
   const Status& bound() const { return bound_; }
   int port() const { return testing_util::PortOf(scheduler_->endpoint()); }
+  const net::ConnectionCap& cap() const { return *scheduler_->connection_cap(); }
   // Joins Run, which ends at register_timeout_ms (no worker registers).
   Status Finish() {
     runner_.join();
@@ -139,10 +140,17 @@ TEST(SchedulerStrangerTest, ConnectionsPastTheCapAreClosed) {
     ASSERT_GE(fd, 0);
     fds.push_back(fd);
   }
+  // Once the cap has looked at every connection, the ones it refused read
+  // their end.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (scheduler.cap().checked() < kCap + 5 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(scheduler.cap().checked(), kCap + 5);
+  EXPECT_EQ(scheduler.cap().refused(), 5);
   std::vector<bool> closed(fds.size(), false);
   int closed_count = 0;
-  const auto settle_by = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-  while (std::chrono::steady_clock::now() < settle_by) {
+  while (closed_count < 5 && std::chrono::steady_clock::now() < deadline) {
     for (size_t i = 0; i < fds.size(); ++i) {
       char byte;
       if (!closed[i] && ::recv(fds[i], &byte, 1, MSG_DONTWAIT) == 0) {
@@ -150,7 +158,7 @@ TEST(SchedulerStrangerTest, ConnectionsPastTheCapAreClosed) {
         ++closed_count;
       }
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   EXPECT_EQ(closed_count, 5);
   for (int fd : fds) ::close(fd);

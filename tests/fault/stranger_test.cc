@@ -36,6 +36,7 @@
 #include "common/coding.h"
 #include "common/logging.h"
 #include "common/random.h"
+#include "net/connection_cap.h"
 #include "ps/client.h"
 #include "ps/server.h"
 #include "ps/wire.h"
@@ -481,20 +482,32 @@ TEST_F(StrangerTest, AFrameLargerThanAnyRequestDropsThePeerBeforeItIsBuffered) {
 // only those: 40 plain tcp connections held open on top of the valid
 // client's leave exactly kMaxConnections open; once they are closed, as
 // many new ones are admitted again. The valid client trains throughout.
+// Each hold waits until the cap has looked at every new connection
+// (ServerStats::connections_checked), then for the refused ones to read
+// their end.
 TEST_F(StrangerTest, ConnectionsPastTheCapAreClosedAndTheRestServed) {
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(Step()) << failure_;
   const int port = PortOf(endpoint_);
-  // Holds `n` connections; returns how many the server closed within 3 s.
+  // Opens `n` connections into *fds; returns how many of them the server
+  // closed, which must be the number the cap says it refused.
   auto hold = [&](int n, std::vector<int>* fds) {
+    const ServerStats before = server_->stats();
     for (int i = 0; i < n; ++i) {
       const int fd = ConnectTcp(port);
       EXPECT_GE(fd, 0);
       if (fd >= 0) fds->push_back(fd);
     }
+    const auto deadline = Clock::now() + std::chrono::seconds(20);
+    ServerStats now = server_->stats();
+    while (now.connections_checked < before.connections_checked + n && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      now = server_->stats();
+    }
+    EXPECT_EQ(now.connections_checked, before.connections_checked + n) << "the cap saw every connection";
+    const int64_t refused = now.connections_refused - before.connections_refused;
     std::vector<bool> closed(fds->size(), false);
     int closed_count = 0;
-    const auto settle_by = Clock::now() + std::chrono::seconds(3);
-    while (Clock::now() < settle_by) {
+    while (closed_count < refused && Clock::now() < deadline) {
       for (size_t i = 0; i < fds->size(); ++i) {
         char byte;
         if (!closed[i] && ::recv((*fds)[i], &byte, 1, MSG_DONTWAIT) == 0) {
@@ -502,8 +515,9 @@ TEST_F(StrangerTest, ConnectionsPastTheCapAreClosedAndTheRestServed) {
           ++closed_count;
         }
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
+    EXPECT_EQ(closed_count, refused) << "the connections the cap refused are the ones closed";
     return closed_count;
   };
   std::vector<int> fds;
@@ -512,7 +526,13 @@ TEST_F(StrangerTest, ConnectionsPastTheCapAreClosedAndTheRestServed) {
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(Step()) << failure_;
   for (int fd : fds) ::close(fd);
   fds.clear();
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the server closes its ends
+  // The server's ends of the closed connections are no longer established:
+  // only the valid client's is counted.
+  const auto deadline = Clock::now() + std::chrono::seconds(20);
+  while (net::OpenConnectionsOn(port) != 1 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(net::OpenConnectionsOn(port), 1);
   EXPECT_EQ(hold(kMaxConnections - 1, &fds), 0) << "closed connections free their places";
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(Step()) << failure_;
   for (int fd : fds) ::close(fd);
