@@ -10,7 +10,7 @@ What
   and prints the AUC on the dev and test files after every epoch; per model
   the median, min and max over --seeds.
 
-  Inputs, as ember's CriteoReader (data/README.md): dense I1..I13:
+  Inputs, as ember's CriteoReader (docs/data_formats.md): dense I1..I13:
   x > 0 -> log(1+x), else (x <= 0 or empty) 0. Categorical C1..C26: one id
   per (field, token); the empty token is a value of its own. The vocabulary
   is every (field, token) of the train file.
