@@ -4,7 +4,7 @@
 What
   Re-implements, in plain PyTorch (CPU), the layers of ember's `lr`,
   `wide_deep` (no --wide_crosses), `deepfm`, `dcn` (DCN-v2, stacked,
-  full-rank cross layers) and `dlrm` (models/README.md), with the settings
+  full-rank cross layers) and `dlrm` (docs/models.md), with the settings
   of examples/<model>.flags (embedding dim 16, the same MLP sizes, batch
   size, epochs and learning rates), trains each on a Criteo TSV train file
   and prints the AUC on the dev and test files after every epoch; per model
