@@ -26,7 +26,7 @@ DEFINE_string(data_format, "criteo",
               "in --train_files, e.g. MovieLens ratings.dat or ratings.csv: `user SEP item [SEP rating [SEP "
               "timestamp ...]]`, split leave-one-out: each user's latest interaction is its test item; every epoch "
               "ends with ranking the test item against --eval_negatives unrated items, HR@--ranking_k and "
-              "NDCG@--ranking_k; --eval_files is ignored). See data/README.md.");
+              "NDCG@--ranking_k; --eval_files is ignored). See docs/data_formats.md.");
 DEFINE_string(schema, "",
               "--data_format=schema: the columns of every line, comma-separated in file order: label (0 or 1; "
               "exactly one), weight (the sample's loss weight, a number >= 0; at most one), dense (a float; empty "

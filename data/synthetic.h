@@ -2,7 +2,7 @@
 // drawn from a KNOWN ground-truth click model, so that a trained model's AUC
 // can be compared with the best achievable one (the "oracle").
 //
-// The true model (details and defaults in data/README.md):
+// The true model (details and defaults in docs/data_formats.md):
 //   tokens   26 categorical fields, vocabularies of 2..20000 tokens (most
 //            small), Zipf-distributed ranks; some fields are sometimes empty,
 //            and "missing" is a value with its own weight.

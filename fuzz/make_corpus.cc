@@ -224,7 +224,7 @@ void DataSeeds() {
   Seed("interaction", "ncf_negatives", "(0,32)\t1064\t174\t2791\n(1,1072)\t3542\n");
 }
 
-// ---- metrics files, as the scheduler writes them (scheduler/README.md).
+// ---- metrics files, as the scheduler writes them (docs/architecture.md, "The scheduler").
 
 void ReportSeeds() {
   Seed("metrics_file", "wide_deep",

@@ -1,7 +1,7 @@
 // report/metrics_file.h: reading one `ember train --metrics_out` file.
 //
 // The file holds one JSON object a line, each with a string "event"
-// (scheduler/README.md lists them): "progress" (step, epoch,
+// (docs/architecture.md, "The scheduler", lists them): "progress" (step, epoch,
 // samples_per_sec, loss), "eval" (epoch, examples, test_auc, test_logloss,
 // and test_gauc, test_users, test_hr@K, test_ndcg@K where the job computes
 // them), "checkpoint" (step, path, bytes, seconds) and "final". A line of

@@ -1,5 +1,5 @@
 // scheduler/heartbeat.h: failure detection by heartbeats under mpirun
-// (scheduler/README.md, "Failure detection").
+// (docs/architecture.md, "Failure detection (mpirun)").
 //
 // Every process of an mpirun job other than the scheduler runs one
 // HeartbeatSender: a thread with its own DEALER socket to the scheduler's

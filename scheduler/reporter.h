@@ -14,7 +14,7 @@
 //   final: steps N, samples S, X samples/s[, test AUC A, test logloss L[, test HR@K H, test NDCG@K D]]
 //
 // The JSON lines: {"event": "progress" | "eval" | "checkpoint" | "final", ...}
-// (the fields: scheduler/README.md and --metrics_out's help).
+// (the fields: docs/architecture.md, "The scheduler", and --metrics_out's help).
 //
 //   Reporter reporter({.out = &std::cout, .metrics_out = "m.jsonl"});
 //   RETURN_IF_ERROR(reporter.Open());

@@ -2,7 +2,7 @@
 // 64-bit key to a 32-bit row slot.
 //
 // Chosen over std::unordered_map by measurement (bench/ps/, figures in
-// ps/README.md): one flat array of {key, slot} entries, no node allocation,
+// bench/README.md): one flat array of {key, slot} entries, no node allocation,
 // a probe sequence that stays in one or two cache lines. The table doubles
 // when it is 70% full; Erase uses backward-shift deletion (no tombstones).
 // An entry is 16 bytes: the key, the slot and a spare 32-bit word (`aux`, in

@@ -8,11 +8,11 @@
 // so rows move between tiers bit for bit. The tier is a cache of the memory
 // tier's evicted rows: writes skip the WAL, Open deletes what the path held,
 // and durability comes from Checkpoint (a RocksDB checkpoint beside the
-// memory tier's rows, see storage/README.md).
+// memory tier's rows, see docs/storage.md).
 //
 // Write-back runs on the tier's own writer thread: PutRows copies the rows
 // and returns while a writer thread inserts them into RocksDB, so the
-// memtable inserts (a third of a tiered server's time: storage/README.md)
+// memtable inserts (a third of a tiered server's time: bench/README.md)
 // overlap the next batch. At most one write per table is in flight; until it
 // is done, MultiGet reads that table's just-written keys from the copy, so
 // every read sees exactly what a synchronous write would have left. The
@@ -70,7 +70,7 @@ struct RocksTierOptions {
   int64_t block_cache_bytes = 64 << 20;  // Default: 64 MiB (LRU block cache)
   int bloom_bits_per_key = 10;           // Default: 10 (0: no bloom filter)
   // Block compression: LZ4 when true. Default: none. Measured with
-  // bench/storage/tier_bench (storage/README.md): LZ4 halved the files of the
+  // bench/storage/tier_bench (bench/README.md): LZ4 halved the files of the
   // bench's rows but cost ~35% of the tiered throughput (0.17 vs 0.26 M keys/s).
   bool lz4_compression = false;
   int64_t write_buffer_bytes = 16 << 20;  // memtable size per column family. Default: 16 MiB

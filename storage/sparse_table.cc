@@ -210,7 +210,7 @@ inline int PartOfKey(Key key, int parts) {
 
 // A batch is split across threads from this many keys per part on: below,
 // waking the threads (tens of microseconds) costs more than their share of
-// the work (25-50 ns a key; ps/README.md).
+// the work (25-50 ns a key; bench/README.md, "bench/ps/ps_bench").
 constexpr size_t kMinKeysPerPart = 512;
 
 }  // namespace

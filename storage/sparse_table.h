@@ -83,7 +83,7 @@ class SparseTable;
 // that every table keeps the same fraction of its rows in memory whatever
 // its row size and key count. (A fixed split by row size starved a table of
 // many small rows: Wide & Deep's wide table kept fewer rows than one batch
-// touches. storage/README.md has the figures.) Before any table has a row
+// touches. bench/README.md has the figures.) Before any table has a row
 // the parts follow the row sizes.
 class SharedMemoryBudget {
  public:

@@ -4,13 +4,13 @@
 What
   Re-implements, in plain PyTorch (CPU), the layers of ember's `lr`,
   `wide_deep` (no --wide_crosses), `deepfm`, `dcn` (DCN-v2, stacked,
-  full-rank cross layers) and `dlrm` (models/README.md), with the settings
+  full-rank cross layers) and `dlrm` (docs/models.md), with the settings
   of examples/<model>.flags (embedding dim 16, the same MLP sizes, batch
   size, epochs and learning rates), trains each on a Criteo TSV train file
   and prints the AUC on the dev and test files after every epoch; per model
   the median, min and max over --seeds.
 
-  Inputs, as ember's CriteoReader (data/README.md): dense I1..I13:
+  Inputs, as ember's CriteoReader (docs/data_formats.md): dense I1..I13:
   x > 0 -> log(1+x), else (x <= 0 or empty) 0. Categorical C1..C26: one id
   per (field, token); the empty token is a value of its own. The vocabulary
   is every (field, token) of the train file.

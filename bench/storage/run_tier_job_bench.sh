@@ -13,7 +13,7 @@
 # server's stop line "table T: N rows (M in memory)" of every tiered run
 # (the script fails if any table holds fewer than RATIO x its memory rows).
 # The budget is derived from the first memory run's rows: the bytes they
-# take in memory (row_floats*4 + 59 per row, storage/README.md, "Budget")
+# take in memory (row_floats*4 + 59 per row, docs/storage.md, "Rows and tiers")
 # divided by RATIO*MARGIN. The server splits it among its tables in
 # proportion to those bytes, so each table keeps about 1/(RATIO*MARGIN) of
 # its rows in memory. Prints each run (samples/s, test AUC, wall, user

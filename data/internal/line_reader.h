@@ -7,7 +7,7 @@
 // 4 MiB read(2) blocks, hands each line (without its '\n') to the parser,
 // counts and logs malformed lines with their whole-file `file:line` (up to
 // max_bad_lines per pass), and keeps the ReaderPosition of the last record
-// returned for checkpoints (see data/reader.h and data/README.md for the
+// returned for checkpoints (see data/reader.h and docs/data_formats.md for the
 // position and Seek contract). With skip_header, the first line of every
 // file may be a header: the parser decides per file (ClassifyFirstLine)
 // whether it is one (read past), a record, or neither (the reader fails
