@@ -7,7 +7,7 @@
 // (--metrics_out, JSON lines), and the last evaluation's scores
 // (--eval_scores_out). Lines on the report stream, each flushed as written:
 //
-//   step N  epoch E  X samples/s  loss L
+//   step N  epoch E  X samples/s  loss L  P% of epoch[  T left]
 //   eval  epoch E  examples N  AUC A  logloss L[  GAUC G][  users U  HR@K H  NDCG@K D]
 //   checkpoint step N: writing DIR
 //   checkpoint step N: committed DIR (X MB in Y s, Z MB/s)
